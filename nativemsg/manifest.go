@@ -53,11 +53,11 @@ type Browser string
 
 // The browsers install knows, in the order they are reported.
 const (
-	Chrome       Browser = "chrome"
+	Chrome   Browser = "chrome"
 	Chromium Browser = "chromium"
-	Edge         Browser = "edge"
-	Brave        Browser = "brave"
-	Vivaldi      Browser = "vivaldi"
+	Edge     Browser = "edge"
+	Brave    Browser = "brave"
+	Vivaldi  Browser = "vivaldi"
 	Firefox  Browser = "firefox"
 )
 
