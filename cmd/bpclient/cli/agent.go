@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/ipc"
+	"github.com/openbpclient/bpclient/helper/logging"
+	"github.com/openbpclient/bpclient/helper/paths"
+	"github.com/openbpclient/bpclient/version"
+)
+
+func agentCommand() *command {
+	var (
+		adminPolicy string
+		verbose     bool
+	)
+	return &command{
+		name:     "agent",
+		synopsis: "run the per-user agent in the foreground (what autostart runs)",
+		usage:    "bpclient agent [--verbose]",
+		help: `Runs the BPClient agent for the current user until it is stopped
+(SIGTERM, Ctrl-C, or 'bpclient stop'). Browsers reach it through
+bpclient-host, which also starts it when it is not running. Only one agent
+runs per user: a second one exits with code 3.
+
+Logs go to BPClient.log: $XDG_STATE_HOME/bpclient on Linux,
+~/Library/Logs/BPClient on macOS, %LOCALAPPDATA%\\Temp\\logs on Windows.`,
+		setFlags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&verbose, "verbose", false, "also write the log to stderr")
+			fs.StringVar(&adminPolicy, "admin-policy", "", "read the administrator's policy from this file instead of the OS location (for testing)")
+		},
+		run: func(ctx context.Context, env Env, args []string) error {
+			if len(args) > 0 {
+				return usagef("agent takes no arguments")
+			}
+			return runAgent(ctx, env, adminPolicy, verbose)
+		},
+	}
+}
+
+func runAgent(ctx context.Context, env Env, adminPolicy string, verbose bool) error {
+	logPath, err := paths.LogFile()
+	if err != nil {
+		return err
+	}
+	lf, err := logging.OpenRotating(logPath)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	var w io.Writer = lf
+	if verbose {
+		w = io.MultiWriter(lf, env.Stderr)
+	}
+	log := logging.New(w, "agent")
+
+	addr, err := ipc.DefaultAddr()
+	if err != nil {
+		return err
+	}
+	ln, err := ipc.Listen(addr)
+	if errors.Is(err, ipc.ErrAgentRunning) {
+		log.Info().Msg("another agent is already running; exiting")
+		return &exitCodeError{code: exitAgentRunning, err: fmt.Errorf("%w (endpoint %s)", err, addr)}
+	}
+	if err != nil {
+		log.Error().Err(err).Msg("cannot listen")
+		return err
+	}
+	store, err := policyStore(adminPolicy)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info().Str("version", version.Version).Str("log", logPath).Msg("agent starting")
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop})
+	return srv.Serve(ctx, ln)
+}

@@ -1,0 +1,165 @@
+// Package agent is the per-user bpclient agent: it accepts sessions on the
+// local endpoint (from bpclient-host relays and from the CLI), speaks
+// JSON-RPC 2.0 in native-messaging frames, decides who may talk to it, and
+// broadcasts events to every session that said hello.
+package agent
+
+import (
+	"context"
+	"errors"
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/helper/policy"
+)
+
+// Capabilities this build offers; later features append theirs.
+var capabilities = []string{"events", "policy"}
+
+// Options configure a Server. Zero values are usable except Policy.
+type Options struct {
+	Policy *policy.Store
+	Logger zerolog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Shutdown is called when a local client asks the agent to stop
+	// (helper.shutdown); nil refuses such requests.
+	Shutdown func()
+}
+
+// Server is one agent. It owns every session goroutine it starts.
+type Server struct {
+	policy   *policy.Store
+	log      zerolog.Logger
+	now      func() time.Time
+	started  time.Time
+	shutdown func()
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	nextID   int
+	wg       sync.WaitGroup
+}
+
+// New returns a Server ready to Serve.
+func New(opts Options) *Server {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{
+		policy:   opts.Policy,
+		log:      opts.Logger,
+		now:      now,
+		shutdown: opts.Shutdown,
+		started:  now(),
+		sessions: make(map[*session]struct{}),
+	}
+}
+
+// Serve accepts sessions on ln until ctx is done, then closes ln and every
+// session and returns once all their goroutines have ended.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.log.Info().Str("addr", ln.Addr().String()).Str("os", runtime.GOOS).Msg("agent listening")
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var err error
+	for {
+		var c net.Conn
+		c, err = ln.Accept()
+		if err != nil {
+			break
+		}
+		s.start(c)
+	}
+	s.closeAll()
+	s.wg.Wait()
+	if ctx.Err() != nil {
+		s.log.Info().Msg("agent stopped")
+		return nil
+	}
+	return err
+}
+
+func (s *Server) start(c net.Conn) {
+	s.mu.Lock()
+	s.nextID++
+	ss := newSession(s, c, s.nextID)
+	s.sessions[ss] = struct{}{}
+	s.mu.Unlock()
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); ss.writeLoop() }()
+	go func() {
+		defer s.wg.Done()
+		ss.readLoop()
+		s.remove(ss)
+	}()
+}
+
+func (s *Server) remove(ss *session) {
+	s.mu.Lock()
+	delete(s.sessions, ss)
+	s.mu.Unlock()
+	ss.flushAndClose()
+	if ss.helloDone() {
+		s.broadcastClients()
+	}
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	all := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		all = append(all, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range all {
+		ss.close()
+	}
+}
+
+// Broadcast sends an event to every session that said hello.
+func (s *Server) Broadcast(event string, params any) {
+	frame, err := encodeEvent(event, params)
+	if err != nil {
+		s.log.Error().Err(err).Str("event", event).Msg("encode event")
+		return
+	}
+	s.mu.Lock()
+	targets := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		if ss.helloDone() {
+			targets = append(targets, ss)
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range targets {
+		ss.send(frame)
+	}
+}
+
+func (s *Server) broadcastClients() {
+	s.Broadcast("helper.clientsChanged", map[string]int{"clients": len(s.clientList())})
+}
+
+// clientList describes the sessions that said hello, oldest first.
+func (s *Server) clientList() []clientInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]clientInfo, 0, len(s.sessions))
+	for ss := range s.sessions {
+		if info, ok := ss.info(); ok {
+			out = append(out, info)
+		}
+	}
+	slices.SortFunc(out, func(a, b clientInfo) int { return a.order - b.order })
+	return out
+}
+
+// errClosed is returned by a session write after close.
+var errClosed = errors.New("session closed")

@@ -1,0 +1,254 @@
+package agent
+
+import (
+	"errors"
+	"net/url"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/version"
+)
+
+// Refusal reasons the agent adds to those of the policy package.
+const (
+	reasonOriginChanged = "origin-changed"
+	reasonPrivileged    = "privileged"
+)
+
+func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
+	ss.mu.Lock()
+	refused, hello := ss.refused, ss.hello
+	ss.mu.Unlock()
+	if refused != nil {
+		return nil, notAllowed(refused, "this extension is not allowed to use BPClient")
+	}
+	if msg.Method == "helper.hello" {
+		return ss.doHello(msg)
+	}
+	if !hello {
+		return nil, jsonrpc.Errorf(jsonrpc.CodeHelloRequired, "hello required: call helper.hello first")
+	}
+	switch msg.Method {
+	case "helper.status":
+		return ss.srv.status(), nil
+	case "helper.ping":
+		return map[string]bool{"pong": true}, nil
+	case "policy.list":
+		return ss.srv.policyList()
+	case "policy.allow", "policy.remove":
+		return ss.editPolicy(msg)
+	case "helper.shutdown":
+		return ss.doShutdown()
+	}
+	return nil, jsonrpc.Errorf(jsonrpc.CodeMethodNotFound, "method not found: %q", msg.Method)
+}
+
+func notAllowed(r *policy.Refusal, message string) *jsonrpc.Error {
+	data := map[string]any{"reason": r.Reason, "canAsk": r.CanAsk}
+	if r.Origin != "" {
+		data["origin"] = r.Origin
+	}
+	return jsonrpc.Errorf(jsonrpc.CodeNotAllowed, "not allowed: %s", message).WithData(data)
+}
+
+type helloParams struct {
+	Client           string `json:"client"`
+	ClientVersion    string `json:"clientVersion"`
+	MinHelperVersion string `json:"minHelperVersion"`
+	PageOrigin       string `json:"pageOrigin"`
+}
+
+type helloResult struct {
+	HelperVersion   string   `json:"helperVersion"`
+	ProtocolVersion int      `json:"protocolVersion"`
+	Capabilities    []string `json:"capabilities"`
+	OS              string   `json:"os"`
+	Arch            string   `json:"arch"`
+	SessionID       string   `json:"sessionId"`
+}
+
+func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
+	var p helloParams
+	if err := jsonrpc.UnmarshalParams(msg.Params, &p); err != nil {
+		return nil, err
+	}
+	log := ss.log.Info().Str("client", p.Client).Str("clientVersion", p.ClientVersion).Str("pageOrigin", p.PageOrigin)
+
+	ss.mu.Lock()
+	prevOrigin, wasHello, relayed := ss.pageOrigin, ss.hello, ss.relayed != nil
+	ss.mu.Unlock()
+	if wasHello && p.PageOrigin != prevOrigin {
+		log.Str("refused", reasonOriginChanged).Msg("hello refused")
+		return nil, notAllowed(&policy.Refusal{Reason: reasonOriginChanged, Origin: p.PageOrigin}, "a session cannot change its page origin")
+	}
+	if p.PageOrigin != "" {
+		pol, _, err := ss.srv.policy.Load()
+		if err != nil {
+			ss.log.Error().Err(err).Msg("policy unreadable")
+			return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "internal error: the domain policy cannot be read; see BPClient.log")
+		}
+		if r := pol.CheckOrigin(p.PageOrigin); r != nil {
+			log.Str("refused", r.Reason).Msg("hello refused")
+			return nil, notAllowed(r, originMessage(r))
+		}
+	}
+	if p.MinHelperVersion != "" {
+		ok, err := version.AtLeast(p.MinHelperVersion)
+		if err != nil {
+			return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: minHelperVersion: %v", err)
+		}
+		if !ok {
+			log.Str("minHelperVersion", p.MinHelperVersion).Msg("hello refused: update required")
+			return nil, jsonrpc.Errorf(jsonrpc.CodeUpdateRequired, "update required: this page needs BPClient %s or newer; %s is installed", p.MinHelperVersion, version.Version).
+				WithData(map[string]string{"helperVersion": version.Version, "minHelperVersion": p.MinHelperVersion})
+		}
+	}
+	kind := kindLocal
+	switch {
+	case p.PageOrigin != "":
+		kind = kindPage
+	case relayed:
+		kind = kindExtension
+	}
+	ss.mu.Lock()
+	ss.hello, ss.kind, ss.client, ss.clientVer, ss.pageOrigin = true, kind, p.Client, p.ClientVersion, p.PageOrigin
+	ss.mu.Unlock()
+	log.Str("kind", kind).Msg("hello")
+	ss.announce = !wasHello
+	return &helloResult{
+		HelperVersion:   version.Version,
+		ProtocolVersion: version.Protocol,
+		Capabilities:    capabilities,
+		OS:              runtime.GOOS,
+		Arch:            runtime.GOARCH,
+		SessionID:       ss.id,
+	}, nil
+}
+
+func originMessage(r *policy.Refusal) string {
+	switch r.Reason {
+	case policy.ReasonNotHTTPS:
+		return "pages must be served over https"
+	case policy.ReasonOriginNotAllowed:
+		host := r.Origin
+		if u, err := url.Parse(r.Origin); err == nil {
+			host = u.Hostname()
+		}
+		return host + " is not on the list of allowed domains"
+	default:
+		return "the page origin is not valid"
+	}
+}
+
+type statusResult struct {
+	HelperVersion   string       `json:"helperVersion"`
+	ProtocolVersion int          `json:"protocolVersion"`
+	OS              string       `json:"os"`
+	Arch            string       `json:"arch"`
+	PID             int          `json:"pid"`
+	StartedAt       string       `json:"startedAt"`
+	UptimeSeconds   float64      `json:"uptimeSeconds"`
+	Clients         []clientInfo `json:"clients"`
+}
+
+func (s *Server) status() *statusResult {
+	return &statusResult{
+		HelperVersion:   version.Version,
+		ProtocolVersion: version.Protocol,
+		OS:              runtime.GOOS,
+		Arch:            runtime.GOARCH,
+		PID:             os.Getpid(),
+		StartedAt:       s.started.UTC().Format(time.RFC3339),
+		UptimeSeconds:   s.now().Sub(s.started).Seconds(),
+		Clients:         s.clientList(),
+	}
+}
+
+type policyListResult struct {
+	Domains               []string `json:"domains"`
+	AdminDomains          []string `json:"adminDomains"`
+	UserDomains           []string `json:"userDomains"`
+	UsersCanManageDomains bool     `json:"usersCanManageDomains"`
+	Extensions            []string `json:"extensions"`
+}
+
+func listOf(p *policy.Policy) *policyListResult {
+	nonNil := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	return &policyListResult{
+		Domains:               nonNil(p.Domains()),
+		AdminDomains:          nonNil(p.AdminDomains),
+		UserDomains:           nonNil(p.UserDomains),
+		UsersCanManageDomains: p.UsersCanManageDomains,
+		Extensions:            nonNil(p.Extensions),
+	}
+}
+
+func (s *Server) policyList() (any, *jsonrpc.Error) {
+	p, _, err := s.policy.Load()
+	if err != nil {
+		s.log.Error().Err(err).Msg("policy unreadable")
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "internal error: the domain policy cannot be read; see BPClient.log")
+	}
+	return listOf(p), nil
+}
+
+func (ss *session) editPolicy(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
+	ss.mu.Lock()
+	kind := ss.kind
+	ss.mu.Unlock()
+	if kind == kindPage {
+		ss.log.Warn().Str("method", msg.Method).Msg("a page tried to change the policy")
+		return nil, notAllowed(&policy.Refusal{Reason: reasonPrivileged}, "only the BPClient extension's own pages may change the allowed domains")
+	}
+	var p struct {
+		Domain string `json:"domain"`
+	}
+	if err := jsonrpc.UnmarshalParams(msg.Params, &p); err != nil {
+		return nil, err
+	}
+	if _, err := policy.NormalizeDomain(p.Domain); err != nil {
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: %v", err)
+	}
+	edit := ss.srv.policy.Allow
+	if msg.Method == "policy.remove" {
+		edit = ss.srv.policy.Remove
+	}
+	pol, err := edit(p.Domain)
+	switch {
+	case errors.Is(err, policy.ErrAdminLocked):
+		return nil, notAllowed(&policy.Refusal{Reason: policy.ReasonAdminLocked}, err.Error())
+	case err != nil:
+		ss.log.Error().Err(err).Str("method", msg.Method).Msg("policy edit failed")
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "internal error: %v", err)
+	}
+	ss.log.Info().Str("method", msg.Method).Str("domain", p.Domain).Str("kind", kind).Msg("policy changed")
+	res := listOf(pol)
+	ss.srv.Broadcast("policy.changed", map[string][]string{"domains": res.Domains})
+	return res, nil
+}
+
+// doShutdown stops the agent at the request of a local client (the CLI,
+// an installer replacing the binary). Browsers cannot stop it.
+func (ss *session) doShutdown() (any, *jsonrpc.Error) {
+	ss.mu.Lock()
+	kind := ss.kind
+	ss.mu.Unlock()
+	if kind != kindLocal {
+		return nil, notAllowed(&policy.Refusal{Reason: reasonPrivileged}, "only a local client may stop the agent")
+	}
+	if ss.srv.shutdown == nil {
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "internal error: this agent cannot be stopped through the API")
+	}
+	ss.log.Info().Msg("shutdown requested by a local client")
+	// After the answer has been queued, so the client learns it worked.
+	go ss.srv.shutdown()
+	return map[string]bool{"stopping": true}, nil
+}

@@ -1,0 +1,129 @@
+//go:build !windows
+
+package ipc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/openbpclient/bpclient/helper/paths"
+)
+
+func defaultAddr() (string, error) { return paths.AgentSocket() }
+
+// privateDir makes dir (mode 0700) or checks that an existing one belongs
+// to us and admits nobody else, so no other user can plant a socket.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || !ok {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("%s belongs to uid %d, not to us", dir, st.Uid)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("make %s private: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	dir := filepath.Dir(addr)
+	if err := privateDir(dir); err != nil {
+		return nil, fmt.Errorf("agent socket dir: %w", err)
+	}
+	// The lock, not the socket, decides who owns the endpoint: a socket
+	// file can be stale after a crash, a lock cannot.
+	lockPath := addr + ".lock"
+	lock, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("agent lock: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, ErrAgentRunning
+		}
+		return nil, fmt.Errorf("agent lock %s: %w", lockPath, err)
+	}
+	if err := os.Remove(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
+		lock.Close()
+		return nil, fmt.Errorf("remove stale socket: %w", err)
+	}
+	// The umask makes the socket 0600 from the start; the chmod below is
+	// for umasks that the process may not control.
+	old := unix.Umask(0o177)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
+	unix.Umask(old)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	ln.SetUnlinkOnClose(true)
+	if err := os.Chmod(addr, 0o600); err != nil {
+		ln.Close()
+		lock.Close()
+		return nil, fmt.Errorf("chmod %s: %w", addr, err)
+	}
+	return &unixListener{UnixListener: ln, lock: lock, uid: os.Getuid()}, nil
+}
+
+// unixListener admits only connections from processes of the same uid.
+type unixListener struct {
+	*net.UnixListener
+	lock      *os.File
+	uid       int
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func (l *unixListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.UnixListener.AcceptUnix()
+		if err != nil {
+			return nil, err
+		}
+		uid, err := peerUID(c)
+		if err != nil || uid != l.uid {
+			// Another user (or an unknown one) is simply hung up on;
+			// the socket's mode should already have stopped them.
+			c.Close()
+			continue
+		}
+		return c, nil
+	}
+}
+
+func (l *unixListener) Close() error {
+	l.closeOnce.Do(func() {
+		l.closeErr = l.UnixListener.Close()
+		l.lock.Close()
+	})
+	return l.closeErr
+}
+
+func dial(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial agent: %w", err)
+	}
+	return c, nil
+}

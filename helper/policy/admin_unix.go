@@ -1,0 +1,7 @@
+//go:build !windows
+
+package policy
+
+import "github.com/openbpclient/bpclient/helper/paths"
+
+func readAdminPolicy() (*File, error) { return ReadFile(paths.AdminPolicyFile()) }

@@ -1,0 +1,34 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/windows/registry"
+)
+
+// adminKey is where administrators (Group Policy, an MSI) set the policy.
+const adminKey = `Software\BPClient`
+
+func readAdminPolicy() (*File, error) {
+	var f File
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, adminKey, registry.QUERY_VALUE)
+	if errors.Is(err, registry.ErrNotExist) {
+		return &f, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read HKLM\\%s: %w", adminKey, err)
+	}
+	defer k.Close()
+	if v, _, err := k.GetStringsValue("Domains"); err == nil {
+		f.Domains = v
+	}
+	if v, _, err := k.GetStringsValue("Extensions"); err == nil {
+		f.Extensions = v
+	}
+	if v, _, err := k.GetIntegerValue("UsersCanManageDomains"); err == nil {
+		b := v != 0
+		f.UsersCanManageDomains = &b
+	}
+	return &f, nil
+}

@@ -1,0 +1,119 @@
+package policy
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestCheckOrigin(t *testing.T) {
+	f := false
+	p, warns := Merge(&File{Domains: []string{"agent.example.com", "*.cc.example", "bad domain"}}, &File{Domains: []string{"mine.test"}})
+	if len(warns) != 1 {
+		t.Fatalf("warnings = %v, want one for the bad entry", warns)
+	}
+	tests := []struct {
+		origin string
+		reason string // "" admitted
+		canAsk bool
+	}{
+		{"https://agent.example.com", "", false},
+		{"https://AGENT.example.com:8443", "", false},
+		{"https://agent.example.com.", "", false},
+		{"https://a.cc.example", "", false},
+		{"https://b.a.cc.example", "", false},
+		{"https://cc.example", ReasonOriginNotAllowed, true},
+		{"https://evilcc.example", ReasonOriginNotAllowed, true},
+		{"https://mine.test", "", false},
+		{"http://agent.example.com", ReasonNotHTTPS, false},
+		{"https://agent.example.com.evil.org", ReasonOriginNotAllowed, true},
+		{"https://user@agent.example.com", ReasonOriginInvalid, false},
+		{"https://agent.example.com/path", ReasonOriginInvalid, false},
+		{"agent.example.com", ReasonOriginInvalid, false},
+		{"", ReasonOriginInvalid, false},
+		{"chrome-extension://abc/", ReasonNotHTTPS, false},
+	}
+	for _, tt := range tests {
+		r := p.CheckOrigin(tt.origin)
+		switch {
+		case tt.reason == "" && r != nil:
+			t.Errorf("%s refused: %v", tt.origin, r)
+		case tt.reason != "" && (r == nil || r.Reason != tt.reason || r.CanAsk != tt.canAsk):
+			t.Errorf("%s: got %+v, want %s canAsk=%v", tt.origin, r, tt.reason, tt.canAsk)
+		}
+	}
+	// An admin who locks the list: user domains stop counting, nobody may ask.
+	locked, _ := Merge(&File{Domains: []string{"agent.example.com"}, UsersCanManageDomains: &f}, &File{Domains: []string{"mine.test"}})
+	if r := locked.CheckOrigin("https://mine.test"); r == nil || r.CanAsk {
+		t.Errorf("locked policy: %+v, want refusal without canAsk", r)
+	}
+}
+
+func TestCheckExtension(t *testing.T) {
+	p, _ := Merge(&File{}, &File{Extensions: []string{"evil"}})
+	for _, ok := range []string{"chrome-extension://" + ChromiumExtensionID + "/", ChromiumExtensionID, FirefoxExtensionID} {
+		if r := p.CheckExtension(ok); r != nil {
+			t.Errorf("%s refused", ok)
+		}
+	}
+	for _, bad := range []string{"chrome-extension://globmenbfjbjogcaljnhjmdhogoajckd/", "evil", "", "chrome-extension:///"} {
+		if r := p.CheckExtension(bad); r == nil || r.Reason != ReasonExtensionNotAllowed {
+			t.Errorf("%q admitted", bad)
+		}
+	}
+	admin, _ := Merge(&File{Extensions: []string{"other"}}, &File{})
+	if admin.CheckExtension(ChromiumExtensionID) == nil || admin.CheckExtension("other") != nil {
+		t.Error("admin extension list does not replace the default")
+	}
+}
+
+func TestNormalizeDomain(t *testing.T) {
+	good := map[string]string{
+		"Agent.Example.COM.":          "agent.example.com",
+		"*.example.com":               "*.example.com",
+		"https://agent.example.com:9": "agent.example.com",
+		"127.0.0.1":                   "127.0.0.1",
+		"localhost":                   "localhost",
+	}
+	for in, want := range good {
+		if got, err := NormalizeDomain(in); err != nil || got != want {
+			t.Errorf("NormalizeDomain(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "*.", "*.com", "a..b", "a b.com", "*.127.0.0.1", "ex_ample.com", "*"} {
+		if got, err := NormalizeDomain(bad); err == nil {
+			t.Errorf("NormalizeDomain(%q) = %q, want error", bad, got)
+		}
+	}
+}
+
+func TestStore(t *testing.T) {
+	dir := t.TempDir()
+	s := &Store{AdminFile: filepath.Join(dir, "admin.json"), UserFile: filepath.Join(dir, "user", "policy.json")}
+	p, _, err := s.Load()
+	if err != nil || len(p.Domains()) != 0 {
+		t.Fatalf("empty store: %v %v", p, err)
+	}
+	if _, err := s.Allow("Agent.Example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = s.Allow("agent.example.com"); !slices.Equal(p.UserDomains, []string{"agent.example.com"}) {
+		t.Fatalf("after allow twice: %v", p.UserDomains)
+	}
+	if _, err := s.Allow("not a domain"); err == nil {
+		t.Fatal("allowed a bad domain")
+	}
+	if p, _ = s.Remove("agent.example.com"); len(p.UserDomains) != 0 {
+		t.Fatalf("after remove: %v", p.UserDomains)
+	}
+	os.WriteFile(s.AdminFile, []byte(`{"domains":["x.example"],"usersCanManageDomains":false}`), 0o644)
+	if _, err := s.Allow("y.example"); !errors.Is(err, ErrAdminLocked) {
+		t.Fatalf("allow under a locked admin policy: %v", err)
+	}
+	os.WriteFile(s.AdminFile, []byte(`{not json`), 0o644)
+	if _, _, err := s.Load(); err == nil {
+		t.Fatal("a broken admin file was accepted")
+	}
+}
