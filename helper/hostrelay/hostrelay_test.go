@@ -1,0 +1,190 @@
+package hostrelay
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/nativemsg"
+)
+
+const ext = "chrome-extension://ohcdnckkmmffiobblhcjgmealjgpgeen/"
+
+func frames(t *testing.T, msgs ...string) []byte {
+	var b bytes.Buffer
+	for _, m := range msgs {
+		if err := nativemsg.WriteFrame(&b, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Bytes()
+}
+
+func readAll(t *testing.T, b []byte) []*jsonrpc.Message {
+	t.Helper()
+	var out []*jsonrpc.Message
+	r := nativemsg.NewReader(bytes.NewReader(b))
+	for {
+		p, err := r.ReadFrame()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("output frames: %v", err)
+		}
+		m, _, rerr := jsonrpc.Decode(p)
+		if rerr != nil {
+			t.Fatalf("output %s: %v", p, rerr)
+		}
+		out = append(out, m)
+	}
+}
+
+func TestUnavailableAnswersEveryRequest(t *testing.T) {
+	var out bytes.Buffer
+	starts := 0
+	code := Run(context.Background(), Options{
+		Args:  []string{ext},
+		Stdin: bytes.NewReader(frames(t, `{"jsonrpc":"2.0","id":1,"method":"helper.hello"}`, `{"jsonrpc":"2.0","method":"x"}`, `nope`, `{"jsonrpc":"2.0","id":"b","method":"helper.status"}`)),
+		Stdout: &out,
+		Log:    zerolog.Nop(),
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			return nil, errors.New("connection refused")
+		},
+		StartAgent:   func() error { starts++; return nil },
+		StartTimeout: 50 * time.Millisecond,
+	})
+	if code != 0 || starts != 1 {
+		t.Fatalf("code %d, starts %d", code, starts)
+	}
+	got := readAll(t, out.Bytes())
+	if len(got) != 3 {
+		t.Fatalf("got %d answers, want 3 (two requests and a parse error)", len(got))
+	}
+	for i, want := range []struct {
+		id   string
+		code int
+	}{{"1", jsonrpc.CodeUnavailable}, {"", jsonrpc.CodeParseError}, {`"b"`, jsonrpc.CodeUnavailable}} {
+		if string(got[i].ID) != want.id && !(want.id == "" && string(got[i].ID) == "null") || got[i].Error == nil || got[i].Error.Code != want.code {
+			t.Errorf("answer %d: id %s error %+v, want id %s code %d", i, got[i].ID, got[i].Error, want.id, want.code)
+		}
+	}
+}
+
+func TestNotStartedByBrowser(t *testing.T) {
+	if code := Run(context.Background(), Options{Args: []string{"--help"}, Log: zerolog.Nop()}); code != 2 {
+		t.Fatalf("code %d, want 2", code)
+	}
+}
+
+// agentPipe is an in-memory agent that records what the host sends.
+func agentPipe(t *testing.T) (dial func(context.Context) (net.Conn, error), agentSide chan net.Conn) {
+	agentSide = make(chan net.Conn, 1)
+	return func(context.Context) (net.Conn, error) {
+		a, b := net.Pipe()
+		agentSide <- b
+		return a, nil
+	}, agentSide
+}
+
+func TestIdentifiesThenRelaysAndExitsOnEOF(t *testing.T) {
+	dial, agentSide := agentPipe(t)
+	stdinR, stdinW := io.Pipe()
+	var out bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(context.Background(), Options{Args: []string{"/x/m.json", "bpclient@openbpclient.org"}, Stdin: stdinR, Stdout: &out, Log: zerolog.Nop(), Dial: dial})
+	}()
+	agent := <-agentSide
+	r := nativemsg.NewReader(agent)
+	p, err := r.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := jsonrpc.Decode(p)
+	if m.Method != "relay.identify" || !bytes.Contains(m.Params, []byte(`"firefox"`)) || !bytes.Contains(m.Params, []byte(`bpclient@openbpclient.org`)) {
+		t.Fatalf("first frame %s", p)
+	}
+	go stdinW.Write(frames(t, `{"jsonrpc":"2.0","id":1,"method":"helper.hello"}`))
+	if p, err = r.ReadFrame(); err != nil || !bytes.Contains(p, []byte("helper.hello")) {
+		t.Fatalf("relayed %s, %v", p, err)
+	}
+	nativemsg.WriteFrame(agent, []byte(`{"jsonrpc":"2.0","id":1,"result":{}}`))
+	time.Sleep(10 * time.Millisecond)
+	start := time.Now()
+	stdinW.Close()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit code %d", code)
+		}
+		t.Logf("returned %v after stdin EOF", time.Since(start))
+	case <-time.After(2 * time.Second):
+		t.Fatal("host still running 2 s after stdin EOF")
+	}
+	if got := readAll(t, out.Bytes()); len(got) != 1 || string(got[0].ID) != "1" {
+		t.Fatalf("browser got %v", got)
+	}
+}
+
+func TestOversizedBrowserFrameClosesPort(t *testing.T) {
+	dial, agentSide := agentPipe(t)
+	var hdr [4]byte
+	binary.NativeEndian.PutUint32(hdr[:], nativemsg.MaxFrame+1)
+	var out bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(context.Background(), Options{Args: []string{ext}, Stdin: io.MultiReader(bytes.NewReader(hdr[:]), neverEnding{}), Stdout: &out, Log: zerolog.Nop(), Dial: dial})
+	}()
+	agent := <-agentSide
+	go io.Copy(io.Discard, agent)
+	select {
+	case code := <-done:
+		if code != 1 {
+			t.Fatalf("exit code %d, want 1", code)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("host kept reading an oversized frame")
+	}
+	got := readAll(t, out.Bytes())
+	if len(got) != 1 || got[0].Error == nil || got[0].Error.Code != jsonrpc.CodeInvalidRequest {
+		t.Fatalf("browser got %+v", got)
+	}
+}
+
+type neverEnding struct{}
+
+func (neverEnding) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+func TestAgentGoneEndsHost(t *testing.T) {
+	dial, agentSide := agentPipe(t)
+	stdinR, _ := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(context.Background(), Options{Args: []string{ext}, Stdin: stdinR, Stdout: io.Discard, Log: zerolog.Nop(), Dial: dial})
+	}()
+	agent := <-agentSide
+	nativemsg.NewReader(agent).ReadFrame()
+	agent.Close()
+	select {
+	case code := <-done:
+		if code != 1 {
+			t.Fatalf("exit code %d, want 1", code)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("host did not end when the agent went away")
+	}
+}
