@@ -39,6 +39,9 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		agentCommand(),
+		installCommand(),
+		uninstallCommand(),
+		statusCommand(),
 		policyCommand(),
 		stopCommand(),
 		versionCommand(),
