@@ -134,3 +134,16 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkFrameRoundTrip(b *testing.B) {
+	msg := []byte(`{"jsonrpc":"2.0","id":12,"method":"helper.ping"}`)
+	var buf bytes.Buffer
+	r := NewReader(&buf)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		WriteFrame(&buf, msg)
+		if _, err := r.ReadFrame(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -122,3 +122,13 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecode(b *testing.B) {
+	msg := []byte(`{"jsonrpc":"2.0","id":12,"method":"helper.hello","params":{"client":"agent-desktop","clientVersion":"5.1.0","minHelperVersion":"0.1.0","pageOrigin":"https://agent.example.com"}}`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Decode(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,37 @@
+# bpclient: `make demo` runs the main job, `make test` runs every test.
+# Both install what they need first (scripts/deps.sh), and are fast when
+# it is already there.
+
+GO ?= go
+BIN := bin
+
+.PHONY: all build deps demo test bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+# The host relay is pure Go (no cgo), so it starts fast and links nothing
+# it does not need.
+build:
+	$(GO) build -o $(BIN)/ ./cmd/bpclient
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host
+
+demo: deps build
+	$(GO) run ./internal/cmd/demo
+
+test: deps
+	@scripts/test.sh
+
+bench: deps
+	@scripts/bench.sh
+
+# A short run of every fuzz target (the seeds also run in `make test`).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReadFrame -fuzztime $(FUZZTIME) ./nativemsg
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./helper/jsonrpc
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the benchmarks behind BENCHMARKS.md. Pass a -benchtime (default
+# 300x) or -count as extra arguments, e.g. scripts/bench.sh -count 5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+args=("$@")
+((${#args[@]})) || args=(-benchtime 300x)
+go test -run '^$' -bench . "${args[@]}" ./cmd/bpclient-host ./nativemsg ./helper/jsonrpc

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every check `make test` runs: formatting, vet, the cross-builds every OS
+# must keep compiling, then all tests with a readable summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [[ -n $unformatted ]]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== cross-builds without cgo"
+for os in windows darwin linux; do
+  CGO_ENABLED=0 GOOS=$os GOARCH=amd64 go build -o /dev/null ./... && echo "ok   $os/amd64"
+done
+CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 go build -o /dev/null ./... && echo "ok   darwin/arm64"
+
+echo "== go test"
+set +e
+go test -json -count=1 -timeout 25m ./... | go run ./internal/cmd/testreport
+status=${PIPESTATUS[1]}
+set -e
+exit "$status"
