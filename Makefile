@@ -32,6 +32,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadFrame -fuzztime $(FUZZTIME) ./nativemsg
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./helper/jsonrpc
+	$(GO) test -run '^$$' -fuzz FuzzSessionFrames -fuzztime $(FUZZTIME) ./helper/agent
 
 clean:
 	rm -rf $(BIN)
