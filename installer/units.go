@@ -47,6 +47,10 @@ func systemdUnit(agentPath string) (string, error) {
 	if err := plainPath(agentPath); err != nil {
 		return "", err
 	}
+	// systemd refuses these in an executable's name ("special characters").
+	if strings.ContainsAny(agentPath, `"'\`) {
+		return "", fmt.Errorf("agent path %q: systemd does not accept quotes or backslashes in a program's path", agentPath)
+	}
 	r := strings.NewReplacer("@PATH@", systemdSpecifiers(agentPath), "@EXEC@", systemdQuote(agentPath))
 	return r.Replace(systemdUnitTemplate), nil
 }
@@ -55,12 +59,11 @@ func systemdUnit(agentPath string) (string, error) {
 // setting.
 func systemdSpecifiers(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
-// systemdQuote makes s one ExecStart word: double-quoted, with C escapes
-// for backslash and quote, "%" doubled (specifiers) and "$" doubled
-// (variable expansion).
+// systemdQuote makes s the program word of ExecStart: double-quoted
+// (spaces), with "%" doubled (specifiers). systemd expands no variables in
+// the program's own path, so "$" stays as it is.
 func systemdQuote(s string) string {
-	s = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "%", "%%", "$", "$$").Replace(s)
-	return `"` + s + `"`
+	return `"` + strings.ReplaceAll(s, "%", "%%") + `"`
 }
 
 // plainPath refuses paths no unit or plist line can carry.
@@ -182,7 +185,7 @@ func unitExecStart(unit string) (program string, args []string, err error) {
 			return "", nil, errors.New("unit: empty ExecStart")
 		}
 		for i, w := range words {
-			words[i] = strings.NewReplacer("%%", "%", "$$", "$").Replace(w)
+			words[i] = strings.ReplaceAll(w, "%%", "%")
 		}
 		return words[0], words[1:], nil
 	}
