@@ -1,0 +1,63 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+const modulePath = "github.com/openbpclient/bpclient"
+
+// ModuleRoot finds the bpclient checkout by walking up from the working
+// directory to its go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.Contains(data, []byte("module "+modulePath+"\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the bpclient module (no go.mod naming " + modulePath + ")")
+		}
+		dir = parent
+	}
+}
+
+// Binaries are the two programs the browser path runs.
+type Binaries struct {
+	Dir    string
+	CLI    string // bpclient: the CLI and the agent
+	Host   string // bpclient-host: the relay the browser starts
+	Source string // the module root they were built from
+}
+
+// BuildBinaries builds bpclient and bpclient-host into dir (side by side,
+// as installed: the host starts the agent from its own directory).
+func BuildBinaries(ctx context.Context, dir string) (*Binaries, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	b := &Binaries{Dir: dir, CLI: filepath.Join(dir, "bpclient"), Host: filepath.Join(dir, "bpclient-host"), Source: root}
+	for _, p := range []struct{ out, pkg string }{{b.CLI, "./cmd/bpclient"}, {b.Host, "./cmd/bpclient-host"}} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", p.out, p.pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %v\n%s", p.pkg, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return b, nil
+}

@@ -1,0 +1,571 @@
+// BPClient extension background: a service worker in Chromium, an event
+// page in Firefox (manifest "background": {"service_worker", "scripts"}).
+//
+// Each Agent Desktop tab talks to this script through its content script
+// over one runtime port ("bpclient-page"). For each such port this script
+// opens one native port to bpclient-host, says helper.hello itself with the
+// page's origin taken from the port's sender (never from the page), relays
+// the page's requests with ids of its own, and passes the agent's answers
+// and events back. When the host or the agent goes away it tells the page
+// ("helper-disconnected") and reconnects with backoff.
+//
+// The toolbar popup asks the user about a refused domain and shows the
+// helper's status; for that this script opens short-lived privileged
+// native ports (hello without pageOrigin), the only ones on which the
+// agent accepts policy.allow.
+"use strict";
+
+const api = globalThis.browser ?? globalThis.chrome;
+
+const HOST_NAME = "org.openbpclient.bpclient";
+const EXTENSION_VERSION = api.runtime.getManifest().version;
+const PAGE_PORT_NAME = "bpclient-page";
+
+const HELLO_TIMEOUT_MS = 10000;
+const PRIVILEGED_TIMEOUT_MS = 8000;
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 10000;
+const NOT_INSTALLED_RETRY_FIRST_MS = 2000;
+const NOT_INSTALLED_RETRY_MAX_MS = 30000;
+const MAX_FRAME_BYTES = 1 << 20;
+
+// Error codes of docs/API.md.
+const E_INVALID_REQUEST = -32600;
+const E_NOT_ALLOWED = -32001;
+const E_UPDATE_REQUIRED = -32002;
+const E_UNAVAILABLE = -32004;
+
+// Methods a page may never call. The agent refuses them as well; this is
+// the first of two locks.
+function forbiddenForPage(method) {
+  return method === "helper.hello" || method === "policy.allow" ||
+    method === "policy.remove" || method.startsWith("relay.");
+}
+
+// The reason the browser gives when a native port closes: Chromium puts it
+// in runtime.lastError during onDisconnect, Firefox in port.error.
+function disconnectReason(port) {
+  if (port && port.error && port.error.message) return port.error.message;
+  const le = api.runtime.lastError;
+  if (le && le.message) return le.message;
+  return "";
+}
+
+// Maps a browser's native-messaging error text to a page state.
+// Chromium: "Specified native messaging host not found.", "Access to the
+// specified native messaging host is forbidden.", "Native host has
+// exited.", "Failed to start native messaging host.". Firefox says "No
+// such native application <name>" both when the manifest is missing and
+// when it does not list this extension.
+function stateForDisconnect(message) {
+  if (/forbidden/i.test(message)) return "helper-blocked";
+  if (/not found|no such native application|failed to start/i.test(message)) {
+    return "helper-not-installed";
+  }
+  return "helper-disconnected";
+}
+
+function pageError(code, message, data) {
+  const e = {code, message};
+  if (data !== undefined) e.data = data;
+  return e;
+}
+
+function frameBytes(obj) {
+  return new TextEncoder().encode(JSON.stringify(obj)).length;
+}
+
+function senderOrigin(sender) {
+  // Chromium gives sender.origin; Firefox gives sender.url.
+  if (typeof sender.origin === "string" && sender.origin !== "") return sender.origin;
+  try {
+    return new URL(sender.url).origin;
+  } catch (e) {
+    return "null";
+  }
+}
+
+function hostOf(origin) {
+  try {
+    return new URL(origin).hostname;
+  } catch (e) {
+    return "";
+  }
+}
+
+function cleanString(v, max) {
+  return typeof v === "string" ? v.slice(0, max) : undefined;
+}
+
+// ---------------------------------------------------------------------
+// Pending permission requests: domains the agent refused with canAsk.
+
+const pendingDomains = new Map(); // domain -> {domain, origins: Set, sessions: Set}
+const deniedDomains = new Set(); // denied in the popup since this script started
+
+function updateBadge() {
+  const n = pendingDomains.size;
+  // The badge is a hint only: errors are ignored.
+  const ignore = () => {};
+  try {
+    Promise.resolve(api.action.setBadgeText({text: n > 0 ? String(n) : ""})).catch(ignore);
+    if (n > 0) Promise.resolve(api.action.setBadgeBackgroundColor({color: "#c62828"})).catch(ignore);
+  } catch (e) {
+    ignore();
+  }
+}
+
+function addPending(session, domain) {
+  if (deniedDomains.has(domain)) return;
+  let p = pendingDomains.get(domain);
+  if (!p) {
+    p = {domain, origins: new Set(), sessions: new Set()};
+    pendingDomains.set(domain, p);
+  }
+  p.origins.add(session.origin);
+  p.sessions.add(session);
+  updateBadge();
+}
+
+function dropPendingSession(session) {
+  for (const [domain, p] of pendingDomains) {
+    p.sessions.delete(session);
+    if (p.sessions.size === 0) pendingDomains.delete(domain);
+  }
+  updateBadge();
+}
+
+// ---------------------------------------------------------------------
+// Page sessions.
+
+const sessions = new Set();
+
+class Session {
+  constructor(pagePort, origin, tabId) {
+    this.pagePort = pagePort;
+    this.origin = origin;
+    this.tabId = tabId;
+    this.helloParams = {};
+    this.native = null;
+    this.nextId = 1;
+    this.helloId = 0;
+    this.calls = new Map(); // native id -> page id
+    this.connected = false;
+    this.state = {state: "connecting"};
+    this.retryMs = 0;
+    this.retryTimer = 0;
+    this.helloTimer = 0;
+    this.closed = false;
+  }
+
+  toPage(msg) {
+    if (this.closed) return;
+    try {
+      this.pagePort.postMessage(msg);
+    } catch (e) {
+      this.close();
+    }
+  }
+
+  setState(st) {
+    this.state = st;
+    this.toPage({type: "state", ...st});
+  }
+
+  // hello from the page: remember its parameters and connect. A second
+  // hello (a page that calls connect again) reconnects.
+  hello(params) {
+    params = params || {};
+    this.helloParams = {
+      client: cleanString(params.client, 200),
+      clientVersion: cleanString(params.clientVersion, 100),
+      minHelperVersion: cleanString(params.minHelperVersion, 100),
+    };
+    this.reconnect();
+  }
+
+  reconnect() {
+    this.retryMs = 0;
+    this.dropNative();
+    this.setState({state: "connecting"});
+    this.connect();
+  }
+
+  // Opens a native port and says hello. Retries call it directly, so the
+  // page keeps seeing the state that made them retry until hello answers.
+  connect() {
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = 0;
+    this.connected = false;
+    let port;
+    try {
+      port = api.runtime.connectNative(HOST_NAME);
+    } catch (e) {
+      this.nativeGone(null, String((e && e.message) || e));
+      return;
+    }
+    this.native = port;
+    port.onMessage.addListener((msg) => this.fromNative(port, msg));
+    port.onDisconnect.addListener((p) => this.nativeGone(port, disconnectReason(p)));
+    this.helloId = this.nextId++;
+    const params = {};
+    for (const k of ["client", "clientVersion", "minHelperVersion"]) {
+      if (this.helloParams[k] !== undefined) params[k] = this.helloParams[k];
+    }
+    params.pageOrigin = this.origin; // from the sender, never from the page
+    this.postNative({jsonrpc: "2.0", id: this.helloId, method: "helper.hello", params});
+    this.helloTimer = setTimeout(() => {
+      if (port !== this.native) return;
+      this.dropNative();
+      this.lost("helper-disconnected", {reason: "hello-timeout", message: "the helper did not answer helper.hello"});
+    }, HELLO_TIMEOUT_MS);
+  }
+
+  postNative(msg) {
+    try {
+      this.native.postMessage(msg);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // Closes the native port without telling the page.
+  dropNative() {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = 0;
+    const port = this.native;
+    this.native = null;
+    this.connected = false;
+    if (port) {
+      try {
+        port.disconnect();
+      } catch (e) {
+        // already gone
+      }
+    }
+    this.failCalls("the helper went away");
+  }
+
+  failCalls(message) {
+    for (const pageId of this.calls.values()) {
+      this.toPage({type: "response", id: pageId, error: pageError(E_UNAVAILABLE, message, {reason: "disconnected"})});
+    }
+    this.calls.clear();
+  }
+
+  fromNative(port, msg) {
+    if (port !== this.native || !msg || typeof msg !== "object") return;
+    if (msg.id === this.helloId && this.helloId !== 0) {
+      this.helloAnswered(msg);
+      return;
+    }
+    if (msg.id !== undefined && msg.id !== null) {
+      const pageId = this.calls.get(msg.id);
+      if (pageId === undefined) return;
+      this.calls.delete(msg.id);
+      const out = {type: "response", id: pageId};
+      if (msg.error) out.error = msg.error;
+      else out.result = msg.result;
+      this.toPage(out);
+      if (msg.error && msg.error.code === E_UNAVAILABLE) this.unavailable(msg.error);
+      return;
+    }
+    if (msg.error) {
+      // An error without a request id: the host telling us it lost the agent.
+      if (msg.error.code === E_UNAVAILABLE) this.unavailable(msg.error);
+      return;
+    }
+    if (typeof msg.method === "string" && this.connected) {
+      this.toPage({type: "event", method: msg.method, params: msg.params});
+      if (msg.method === "policy.changed") retryRefusedSessions();
+    }
+  }
+
+  helloAnswered(msg) {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = 0;
+    this.helloId = 0;
+    if (msg.result !== undefined && !msg.error) {
+      this.connected = true;
+      this.retryMs = 0;
+      dropPendingSession(this);
+      this.setState({state: "connected", hello: msg.result});
+      return;
+    }
+    const err = msg.error || {};
+    const data = err.data || {};
+    switch (err.code) {
+      case E_NOT_ALLOWED: {
+        this.dropNative();
+        if (data.reason === "extension-not-allowed") {
+          this.setState({state: "helper-blocked", reason: data.reason, message: err.message});
+          return;
+        }
+        const domain = hostOf(this.origin);
+        const canAsk = data.canAsk === true;
+        if (canAsk) addPending(this, domain);
+        this.setState({
+          state: "origin-not-allowed",
+          reason: data.reason || "origin-not-allowed",
+          canAsk,
+          origin: data.origin || this.origin,
+          domain,
+          denied: deniedDomains.has(domain),
+          message: err.message,
+        });
+        return;
+      }
+      case E_UPDATE_REQUIRED:
+        this.dropNative();
+        this.setState({
+          state: "update-required",
+          helperVersion: data.helperVersion,
+          minHelperVersion: data.minHelperVersion,
+          message: err.message,
+        });
+        return;
+      case E_UNAVAILABLE:
+        this.unavailable(err);
+        return;
+      default:
+        this.dropNative();
+        this.setState({state: "error", code: err.code, message: err.message, data: err.data});
+    }
+  }
+
+  // -32004 from the host: it cannot reach the agent. Start over with a
+  // fresh host, which starts the agent if it can.
+  unavailable(err) {
+    this.dropNative();
+    this.lost("helper-disconnected", {reason: (err.data && err.data.reason) || "unavailable", message: err.message});
+  }
+
+  nativeGone(port, message) {
+    if (port !== null && port !== this.native) return;
+    const wasConnected = this.connected;
+    this.native = null;
+    this.dropNative();
+    const st = wasConnected ? "helper-disconnected" : stateForDisconnect(message);
+    this.lost(st, {reason: wasConnected ? "host-exited" : st, message});
+  }
+
+  // Reports a lost or failed connection and schedules a retry where one
+  // can help.
+  lost(state, detail) {
+    if (this.closed) return;
+    if (this.state.state !== state) this.setState({state, ...detail});
+    let first = BACKOFF_FIRST_MS;
+    let max = BACKOFF_MAX_MS;
+    if (state === "helper-not-installed") {
+      first = NOT_INSTALLED_RETRY_FIRST_MS;
+      max = NOT_INSTALLED_RETRY_MAX_MS;
+    } else if (state !== "helper-disconnected") {
+      return; // helper-blocked: only a new connect from the page retries
+    }
+    this.retryMs = this.retryMs ? Math.min(this.retryMs * 2, max) : first;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
+  }
+
+  call(msg) {
+    const id = msg.id;
+    if (typeof id !== "number" && typeof id !== "string") return;
+    const method = msg.method;
+    if (typeof method !== "string" || method === "") {
+      this.toPage({type: "response", id, error: pageError(E_INVALID_REQUEST, "method must be a non-empty string")});
+      return;
+    }
+    if (forbiddenForPage(method)) {
+      this.toPage({type: "response", id, error: pageError(E_NOT_ALLOWED, "not allowed from a page", {reason: "privileged", canAsk: false})});
+      return;
+    }
+    if (!this.connected || !this.native) {
+      this.toPage({type: "response", id, error: pageError(E_UNAVAILABLE, "not connected to the helper", {reason: this.state.state})});
+      return;
+    }
+    const nativeId = this.nextId++;
+    const out = {jsonrpc: "2.0", id: nativeId, method};
+    if (msg.params !== undefined && msg.params !== null) out.params = msg.params;
+    if (frameBytes(out) > MAX_FRAME_BYTES) {
+      this.toPage({type: "response", id, error: pageError(E_INVALID_REQUEST, "request larger than 1 MiB")});
+      return;
+    }
+    this.calls.set(nativeId, id);
+    if (!this.postNative(out)) {
+      this.calls.delete(nativeId);
+      this.toPage({type: "response", id, error: pageError(E_UNAVAILABLE, "not connected to the helper", {reason: "disconnected"})});
+    }
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.dropNative();
+    dropPendingSession(this);
+    sessions.delete(this);
+  }
+}
+
+function retryRefusedSessions(domain) {
+  for (const s of sessions) {
+    if (s.state.state !== "origin-not-allowed") continue;
+    if (domain !== undefined && hostOf(s.origin) !== domain) continue;
+    s.reconnect();
+  }
+}
+
+api.runtime.onConnect.addListener((port) => {
+  const sender = port.sender || {};
+  if (port.name !== PAGE_PORT_NAME || sender.id !== api.runtime.id || !sender.tab ||
+      (sender.frameId !== undefined && sender.frameId !== 0)) {
+    port.disconnect();
+    return;
+  }
+  const session = new Session(port, senderOrigin(sender), sender.tab.id);
+  sessions.add(session);
+  port.onDisconnect.addListener(() => session.close());
+  port.onMessage.addListener((msg) => {
+    if (!msg || typeof msg !== "object") return;
+    switch (msg.type) {
+      case "hello":
+        session.hello(msg.params);
+        break;
+      case "call":
+        session.call(msg);
+        break;
+      case "ping":
+        break; // keeps this script alive while the page is open
+      default:
+        break;
+    }
+  });
+});
+
+// ---------------------------------------------------------------------
+// Privileged calls, for the extension's own pages only.
+
+// Opens a native port, says hello without pageOrigin, runs the calls in
+// order and closes the port. Resolves with the results; rejects with
+// {state, message, code?, data?}.
+function privileged(calls) {
+  return new Promise((resolve, reject) => {
+    let port;
+    try {
+      port = api.runtime.connectNative(HOST_NAME);
+    } catch (e) {
+      reject({state: "helper-not-installed", message: String((e && e.message) || e)});
+      return;
+    }
+    const results = [];
+    let step = -1; // -1: hello
+    let done = false;
+    const finish = (err) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      try {
+        port.disconnect();
+      } catch (e) {
+        // already gone
+      }
+      if (err) reject(err);
+      else resolve(results);
+    };
+    const timer = setTimeout(() => finish({state: "helper-disconnected", message: "the helper did not answer"}), PRIVILEGED_TIMEOUT_MS);
+    const send = () => {
+      if (step === -1) {
+        port.postMessage({jsonrpc: "2.0", id: 1, method: "helper.hello",
+          params: {client: "bpclient-extension", clientVersion: EXTENSION_VERSION}});
+        return;
+      }
+      const c = calls[step];
+      port.postMessage({jsonrpc: "2.0", id: step + 2, method: c.method, params: c.params || {}});
+    };
+    port.onMessage.addListener((msg) => {
+      if (!msg || msg.id !== step + 2) return;
+      if (msg.error) {
+        const data = msg.error.data || {};
+        let state = "error";
+        if (msg.error.code === E_NOT_ALLOWED) state = data.reason === "extension-not-allowed" ? "helper-blocked" : "not-allowed";
+        else if (msg.error.code === E_UNAVAILABLE) state = "helper-disconnected";
+        finish({state, code: msg.error.code, message: msg.error.message, data: msg.error.data});
+        return;
+      }
+      if (step >= 0) results.push(msg.result);
+      step++;
+      if (step >= calls.length) finish(null);
+      else send();
+    });
+    port.onDisconnect.addListener((p) => {
+      const message = disconnectReason(p);
+      finish({state: stateForDisconnect(message), message: message || "the helper went away"});
+    });
+    send();
+  });
+}
+
+function isExtensionPage(sender) {
+  return sender && sender.id === api.runtime.id && typeof sender.url === "string" &&
+    sender.url.startsWith(api.runtime.getURL(""));
+}
+
+function popupView() {
+  return {
+    extensionVersion: EXTENSION_VERSION,
+    pending: [...pendingDomains.values()].map((p) => ({domain: p.domain, origins: [...p.origins]})),
+    sessions: [...sessions].map((s) => ({origin: s.origin, state: s.state.state})),
+  };
+}
+
+async function handleExtensionMessage(msg) {
+  switch (msg && msg.type) {
+    case "popup:view":
+      return {ok: true, view: popupView()};
+    case "popup:status": {
+      try {
+        const [status] = await privileged([{method: "helper.status"}]);
+        return {ok: true, status};
+      } catch (e) {
+        return {ok: false, error: e};
+      }
+    }
+    case "popup:allow": {
+      const domain = String(msg.domain || "");
+      if (!pendingDomains.has(domain)) return {ok: false, error: {message: "no pending request for " + domain}};
+      try {
+        const [policy] = await privileged([{method: "policy.allow", params: {domain}}]);
+        pendingDomains.delete(domain);
+        deniedDomains.delete(domain);
+        updateBadge();
+        retryRefusedSessions(domain);
+        return {ok: true, policy, view: popupView()};
+      } catch (e) {
+        return {ok: false, error: e};
+      }
+    }
+    case "popup:deny": {
+      const domain = String(msg.domain || "");
+      const p = pendingDomains.get(domain);
+      pendingDomains.delete(domain);
+      deniedDomains.add(domain);
+      updateBadge();
+      if (p) {
+        for (const s of p.sessions) {
+          if (s.state.state === "origin-not-allowed") s.setState({...s.state, denied: true});
+        }
+      }
+      return {ok: true, view: popupView()};
+    }
+    default:
+      return {ok: false, error: {message: "unknown request"}};
+  }
+}
+
+api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  if (!isExtensionPage(sender)) return false;
+  handleExtensionMessage(msg).then(sendResponse, (e) => sendResponse({ok: false, error: {message: String(e)}}));
+  return true;
+});
