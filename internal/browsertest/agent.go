@@ -43,7 +43,7 @@ func StartAgent(ctx context.Context, bins *Binaries, env *Env, args ...string) (
 	cmd := exec.Command(bins.CLI, append([]string{"agent"}, args...)...)
 	cmd.Env = env.Environ()
 	cmd.Dir = bins.Dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	logf, err := os.Create(filepath.Join(env.Root, "agent.stderr"))
 	if err != nil {
 		return nil, err
@@ -184,86 +184,28 @@ func KillAnyAgent(ctx context.Context, env *Env) error {
 	return nil
 }
 
-// InstallManifests puts the host manifests for Chromium and Firefox where
-// the browsers of env read them. It runs `bpclient install --browsers
-// chromium,firefox` when this build has that command, and otherwise
-// writes them itself at the same per-user locations. It returns how it
-// did it ("bpclient install" or "written by the test").
-func InstallManifests(ctx context.Context, bins *Binaries, env *Env) (string, error) {
-	if hasCommand(ctx, bins, env, "install") {
-		cmd := exec.CommandContext(ctx, bins.CLI, "install", "--browsers", "chromium,firefox")
-		cmd.Env = env.Environ()
-		cmd.Dir = bins.Dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return "", fmt.Errorf("bpclient install: %v\n%s", err, out)
-		}
-		for _, p := range []string{env.ChromiumManifest(nativemsg.HostName), env.FirefoxManifest(nativemsg.HostName)} {
-			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("bpclient install did not write %s: %v\n%s", p, err, out)
-			}
-		}
-		return "bpclient install", nil
+// InstallManifests runs `bpclient install --browsers chromium,firefox
+// --no-autostart` in env, so the browsers read the manifests exactly where
+// install wrote them, and checks that both are there. extraIDs are passed
+// as --extension-id: extensions the manifests admit besides ours.
+// Autostart stays off: the test runs its own agent, and nothing may reach
+// the real user's service manager.
+func InstallManifests(ctx context.Context, bins *Binaries, env *Env, extraIDs ...string) (string, error) {
+	args := []string{"install", "--browsers", "chromium,firefox", "--no-autostart"}
+	for _, id := range extraIDs {
+		args = append(args, "--extension-id", id)
 	}
-	for _, f := range []struct {
-		b    nativemsg.Browser
-		path string
-		ids  []string
-	}{
-		{nativemsg.Chromium, env.ChromiumManifest(nativemsg.HostName), []string{nativemsg.ExtensionID}},
-		{nativemsg.Firefox, env.FirefoxManifest(nativemsg.HostName), []string{nativemsg.AddonID}},
-	} {
-		m, err := nativemsg.NewManifest(f.b.Family(), bins.Host, f.ids)
-		if err != nil {
-			return "", err
-		}
-		if err := writeManifest(f.path, m); err != nil {
-			return "", err
-		}
-	}
-	return "written by the test", nil
-}
-
-// AllowInManifest adds extension ids (Chromium ids or add-on ids) to the
-// installed manifest at path, as an administrator admitting a second
-// extension would.
-func AllowInManifest(path string, family nativemsg.Family, ids ...string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	m, err := nativemsg.ParseManifest(data)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if m.Allows(family, id) {
-			continue
-		}
-		if family == nativemsg.FamilyFirefox {
-			m.AllowedExtensions = append(m.AllowedExtensions, id)
-		} else {
-			m.AllowedOrigins = append(m.AllowedOrigins, nativemsg.ChromiumOrigin(id))
-		}
-	}
-	return writeManifest(path, m)
-}
-
-func writeManifest(path string, m nativemsg.Manifest) error {
-	data, err := m.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o644)
-}
-
-// hasCommand reports whether `bpclient <name> --help` succeeds.
-func hasCommand(ctx context.Context, bins *Binaries, env *Env, name string) bool {
-	cmd := exec.CommandContext(ctx, bins.CLI, name, "--help")
+	cmd := exec.CommandContext(ctx, bins.CLI, args...)
 	cmd.Env = env.Environ()
+	cmd.Dir = bins.Dir
 	out, err := cmd.CombinedOutput()
-	return err == nil && !strings.Contains(string(out), "unknown command")
+	if err != nil {
+		return "", fmt.Errorf("bpclient install: %v\n%s", err, out)
+	}
+	for _, p := range []string{env.ChromiumManifest(nativemsg.HostName), env.FirefoxManifest(nativemsg.HostName)} {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("bpclient install did not write %s: %v\n%s", p, err, out)
+		}
+	}
+	return "bpclient " + strings.Join(args, " "), nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -228,3 +229,25 @@ type Clicker interface {
 
 var _ = exec.ErrNotFound // keep os/exec for builds that add a process hook
 var _ = filepath.Join
+
+// StopServiceWorker ends the background service worker of the extension
+// with the given id, as Chromium does to an idle or crashed worker. It
+// reports whether one was running.
+func (c *Chromium) StopServiceWorker(ctx context.Context, extensionID string) (bool, error) {
+	bctx, cancel := context.WithCancel(c.browserCtx)
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	targets, err := chromedp.Targets(bctx)
+	if err != nil {
+		return false, err
+	}
+	prefix := "chrome-extension://" + extensionID + "/"
+	for _, t := range targets {
+		if t.Type != "service_worker" || !strings.HasPrefix(t.URL, prefix) {
+			continue
+		}
+		_, err := chromedp.CallBrowser(bctx, target.CloseTarget, target.CloseTargetParams{TargetID: t.TargetID})
+		return err == nil, err
+	}
+	return false, nil
+}

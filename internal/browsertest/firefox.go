@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -38,7 +38,8 @@ type FirefoxOptions struct {
 	Exec   string // executable; "" means FindFirefox
 	Env    *Env   // isolated environment (required)
 	Addons []FirefoxAddon
-	Output io.Writer // the browser's stdout and stderr; nil discards them
+	Prefs  map[string]any // extra user.js preferences
+	Output io.Writer      // the browser's stdout and stderr; nil discards them
 }
 
 // FirefoxAddon is an unpacked extension to install as a temporary add-on.
@@ -83,7 +84,7 @@ func StartFirefox(ctx context.Context, o FirefoxOptions) (*Firefox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(firefoxPrefs(o.Addons)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(firefoxPrefs(o.Addons, o.Prefs)), 0o644); err != nil {
 		return nil, err
 	}
 	out := o.Output
@@ -97,7 +98,7 @@ func StartFirefox(ctx context.Context, o FirefoxOptions) (*Firefox, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so Close can end the content processes and
 	// the native hosts it started (not the agent: that one calls setsid).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start firefox: %w", err)
 	}
@@ -316,7 +317,7 @@ func (f *Firefox) Close() error {
 
 func (f *Firefox) kill() {
 	// The whole group: content processes and native hosts.
-	syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
+	killGroup(f.cmd)
 	<-f.done
 }
 
@@ -403,7 +404,7 @@ func (p *firefoxPage) Close() error {
 	return err
 }
 
-func firefoxPrefs(addons []FirefoxAddon) string {
+func firefoxPrefs(addons []FirefoxAddon, extra map[string]any) string {
 	uuids := map[string]string{}
 	for _, a := range addons {
 		if a.UUID != "" {
@@ -444,6 +445,12 @@ func firefoxPrefs(addons []FirefoxAddon) string {
 		{"dom.security.https_only_mode", false},
 		{"network.proxy.type", 0},
 		{"network.dns.localDomains", strings.Join(TestDomains, ",")},
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		prefs = append(prefs, struct {
+			name  string
+			value any
+		}{name, extra[name]})
 	}
 	var b strings.Builder
 	for _, p := range prefs {

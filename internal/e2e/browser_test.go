@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -189,6 +188,9 @@ type browserCase struct {
 	// foreign returns a browser in which only the foreign extension is
 	// loaded; it may close b first.
 	foreign func(f *fixture, b browsertest.Browser) browsertest.Browser
+	// stopBackground ends the extension's background script as the
+	// browser may (nil: not checked).
+	stopBackground func(f *fixture, b browsertest.Browser)
 	// noExtension returns a browser without any of our extensions, or
 	// nil when the case does not check extension-missing.
 	noExtension func(f *fixture, b browsertest.Browser) browsertest.Browser
@@ -223,6 +225,12 @@ func TestChromium(t *testing.T) {
 		start: func(f *fixture) browsertest.Browser {
 			return start(f, f.ext, extension.ChromiumID)
 		},
+		stopBackground: func(f *fixture, b browsertest.Browser) {
+			ok, err := b.(*browsertest.Chromium).StopServiceWorker(f.ctx, extension.ChromiumID)
+			if err != nil || !ok {
+				t.Fatalf("stop service worker: %v, %v", ok, err)
+			}
+		},
 		foreign: func(f *fixture, b browsertest.Browser) browsertest.Browser {
 			// One profile at a time: the foreign extension gets the same
 			// profile, so Chromium reads the manifest install wrote.
@@ -231,7 +239,7 @@ func TestChromium(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := browsertest.AllowInManifest(f.env.ChromiumManifest(nativemsg.HostName), nativemsg.FamilyChromium, id); err != nil {
+			if _, err := browsertest.InstallManifests(f.ctx, f.bins, f.env, id); err != nil {
 				t.Fatal(err)
 			}
 			return start(f, f.foreign, id)
@@ -271,7 +279,7 @@ func TestFirefox(t *testing.T) {
 			if err := ff.UninstallAddon(f.ctx, extension.GeckoID); err != nil {
 				t.Fatal(err)
 			}
-			if err := browsertest.AllowInManifest(f.env.FirefoxManifest(nativemsg.HostName), nativemsg.FamilyFirefox, foreignGeckoID); err != nil {
+			if _, err := browsertest.InstallManifests(f.ctx, f.bins, f.env, foreignGeckoID); err != nil {
 				t.Fatal(err)
 			}
 			if err := ff.InstallAddon(f.ctx, f.foreign); err != nil {
@@ -406,6 +414,23 @@ func runSuite(t *testing.T, bc browserCase) {
 		if err != nil || rerr == nil || rerr.Code != -32601 {
 			t.Errorf("no.such.method: %v, %v; want -32601", rerr, err)
 		}
+		// A page that names its own origin in a raw connect message is
+		// still known by the origin the browser gives the extension.
+		from := logLen(t, ctx, main)
+		if err := main.Eval(ctx, `window.postMessage({bpclient: "page", type: "connect",
+			params: {client: "bpclient-demo", pageOrigin: "https://evil.test"}}, location.origin)`, nil); err != nil {
+			t.Fatal(err)
+		}
+		waitState(t, ctx, main, "connected", from, stateTimeout)
+		st, err := browsertest.AgentStatus(ctx, f.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range st.Clients {
+			if c.Kind == "page" && c.PageOrigin != allowedOrigin {
+				t.Errorf("page client %+v: want pageOrigin %s", c, allowedOrigin)
+			}
+		}
 	})
 
 	step("update required", func(t *testing.T) {
@@ -503,7 +528,7 @@ func runSuite(t *testing.T, bc browserCase) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := syscall.Kill(before.PID, syscall.SIGKILL); err != nil {
+		if err := killPID(before.PID); err != nil {
 			t.Fatal(err)
 		}
 		e, _ := waitState(t, ctx, main, "helper-disconnected", from, stateTimeout)
@@ -520,6 +545,18 @@ func runSuite(t *testing.T, bc browserCase) {
 			t.Errorf("helper.ping after recovery: %s %v %v", res, rerr, err)
 		}
 	})
+
+	if bc.stopBackground != nil {
+		step("background restarted", func(t *testing.T) {
+			from := logLen(t, ctx, main)
+			bc.stopBackground(f, b)
+			e, d := waitState(t, ctx, main, "helper-disconnected", from, stateTimeout)
+			if d["reason"] != "extension-restarted" {
+				t.Errorf("helper-disconnected %v: want reason extension-restarted", d)
+			}
+			waitState(t, ctx, main, "connected", e.Index, stateTimeout)
+		})
+	}
 
 	step("extension not allowed", func(t *testing.T) {
 		main = nil
@@ -540,4 +577,13 @@ func runSuite(t *testing.T, bc browserCase) {
 		})
 	}
 	t.Logf("%s suite: %v", bc.name, time.Since(t0).Round(time.Millisecond))
+}
+
+// killPID ends a process as a crash would.
+func killPID(pid int) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	return p.Kill()
 }
