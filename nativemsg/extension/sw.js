@@ -22,6 +22,7 @@ const EXTENSION_VERSION = api.runtime.getManifest().version;
 const PAGE_PORT_NAME = "bpclient-page";
 
 const HELLO_TIMEOUT_MS = 10000;
+const HELLO_MIN_INTERVAL_MS = 1000;
 const PRIVILEGED_TIMEOUT_MS = 8000;
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10000;
@@ -156,6 +157,8 @@ class Session {
     this.retryTimer = 0;
     this.helloTimer = 0;
     this.closed = false;
+    this.lastHello = 0;
+    this.helloDelay = 0;
   }
 
   toPage(msg) {
@@ -173,7 +176,8 @@ class Session {
   }
 
   // hello from the page: remember its parameters and connect. A second
-  // hello (a page that calls connect again) reconnects.
+  // hello (a page that calls connect again) reconnects, at most once per
+  // HELLO_MIN_INTERVAL_MS: each one starts a host process.
   hello(params) {
     params = params || {};
     this.helloParams = {
@@ -181,6 +185,13 @@ class Session {
       clientVersion: cleanString(params.clientVersion, 100),
       minHelperVersion: cleanString(params.minHelperVersion, 100),
     };
+    clearTimeout(this.helloDelay);
+    const wait = this.lastHello + HELLO_MIN_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      this.helloDelay = setTimeout(() => this.hello(this.helloParams), wait);
+      return;
+    }
+    this.lastHello = Date.now();
     this.reconnect();
   }
 
@@ -403,6 +414,7 @@ class Session {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.helloDelay);
     this.dropNative();
     dropPendingSession(this);
     sessions.delete(this);
