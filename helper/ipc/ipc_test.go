@@ -3,6 +3,7 @@ package ipc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,7 +13,7 @@ import (
 
 func testAddr(t *testing.T) string {
 	if runtime.GOOS == "windows" {
-		return `\\.\pipe\bpclient-test-` + filepath.Base(t.TempDir())
+		return fmt.Sprintf(`\\.\pipe\bpclient-test-%d-%d`, os.Getpid(), time.Now().UnixNano())
 	}
 	// Unix socket paths are limited to ~104 bytes: keep it short.
 	dir, err := os.MkdirTemp("", "ipc")
@@ -61,6 +62,7 @@ func TestListenDialAndSingleOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 2)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(buf); err != nil || string(buf) != "ok" {
 		t.Fatalf("read %q, %v", buf, err)
 	}
