@@ -52,8 +52,8 @@ func TestUnavailableAnswersEveryRequest(t *testing.T) {
 	var out bytes.Buffer
 	starts := 0
 	code := Run(context.Background(), Options{
-		Args:  []string{ext},
-		Stdin: bytes.NewReader(frames(t, `{"jsonrpc":"2.0","id":1,"method":"helper.hello"}`, `{"jsonrpc":"2.0","method":"x"}`, `nope`, `{"jsonrpc":"2.0","id":"b","method":"helper.status"}`)),
+		Args:   []string{ext},
+		Stdin:  bytes.NewReader(frames(t, `{"jsonrpc":"2.0","id":1,"method":"helper.hello"}`, `{"jsonrpc":"2.0","method":"x"}`, `nope`, `{"jsonrpc":"2.0","id":"b","method":"helper.status"}`)),
 		Stdout: &out,
 		Log:    zerolog.Nop(),
 		Dial: func(ctx context.Context) (net.Conn, error) {
