@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/internal/browsertest"
+	"github.com/openbpclient/bpclient/nativemsg"
+)
+
+const origin = "chrome-extension://ohcdnckkmmffiobblhcjgmealjgpgeen/"
+
+// The relay must stay small: it may not link the softphone or audio.
+func TestHostLinksNoSIPOrAudio(t *testing.T) {
+	// Listed as a pure-Go build: the host must build without cgo.
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mod = "github.com/openbpclient/bpclient/"
+	banned := []string{mod + "sip", mod + "audio", mod + "helper/agent", "github.com/gordonklaus/portaudio", "github.com/emiago/sipgo", "runtime/cgo"}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 {
+		t.Fatalf("go list gave %d packages; the check would be empty", len(deps))
+	}
+	for _, dep := range deps {
+		for _, b := range banned {
+			if dep == b || strings.HasPrefix(dep, b+"/") {
+				t.Errorf("bpclient-host depends on %s", dep)
+			}
+		}
+	}
+}
+
+type world struct {
+	env  *browsertest.Env
+	bins *browsertest.Binaries
+}
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("process tests use unix sockets and signals")
+	}
+	root, err := os.MkdirTemp("", "bph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	env, err := browsertest.NewEnv(filepath.Join(root, "e"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := browsertest.BuildBinaries(context.Background(), filepath.Join(root, "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{env: env, bins: bins}
+	t.Cleanup(func() { w.stopAgent(t) })
+	return w
+}
+
+func (w *world) stopAgent(t testing.TB) {
+	cmd := exec.Command(w.bins.CLI, "stop")
+	cmd.Env = w.env.Environ()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("bpclient stop: %v %s", err, out)
+	}
+}
+
+// host is one bpclient-host process driven like a browser drives it.
+type host struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *nativemsg.Reader
+	t     testing.TB
+}
+
+func (w *world) startHost(t testing.TB, bin string, args ...string) *host {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = w.env.Environ()
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &host{cmd: cmd, stdin: stdin, out: nativemsg.NewReader(stdout), t: t}
+}
+
+func (h *host) send(msg string) {
+	h.t.Helper()
+	if err := nativemsg.WriteFrame(h.stdin, []byte(msg)); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// answer reads frames until the answer to id, skipping events.
+func (h *host) answer(id string) *jsonrpc.Message {
+	h.t.Helper()
+	got := make(chan *jsonrpc.Message, 1)
+	go func() {
+		for {
+			p, err := h.out.ReadFrame()
+			if err != nil {
+				close(got)
+				return
+			}
+			m, _, _ := jsonrpc.Decode(p)
+			if m != nil && m.Method == "" && string(m.ID) == id {
+				got <- m
+				return
+			}
+		}
+	}()
+	select {
+	case m, ok := <-got:
+		if !ok {
+			h.t.Fatalf("host output ended before the answer to %s", id)
+		}
+		return m
+	case <-time.After(10 * time.Second):
+		h.t.Fatalf("no answer to %s within 10 s", id)
+	}
+	return nil
+}
+
+func (h *host) closeAndWait() (time.Duration, int) {
+	start := time.Now()
+	h.stdin.Close()
+	h.cmd.Wait()
+	return time.Since(start), h.cmd.ProcessState.ExitCode()
+}
+
+func TestHostStartsAgentWhichOutlivesIt(t *testing.T) {
+	w := newWorld(t)
+	h := w.startHost(t, w.bins.Host, origin)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"helper.hello","params":{"client":"t"}}`)
+	if m := h.answer("1"); m.Error != nil {
+		t.Fatalf("hello: %+v", m.Error)
+	}
+	h.send(`{"jsonrpc":"2.0","id":2,"method":"helper.status"}`)
+	var st struct {
+		PID     int
+		Clients []struct{ Kind, Browser string }
+	}
+	json.Unmarshal(h.answer("2").Result, &st)
+	if len(st.Clients) != 1 || st.Clients[0].Kind != "extension" || st.Clients[0].Browser != "chromium" {
+		t.Fatalf("status %+v", st)
+	}
+	took, code := h.closeAndWait()
+	t.Logf("host exited %v after stdin EOF", took)
+	if code != 0 || took > 2*time.Second {
+		t.Fatalf("host exit code %d after %v", code, took)
+	}
+	// The agent the host started is still there for the next port.
+	if err := syscall.Kill(st.PID, 0); err != nil {
+		t.Fatalf("agent %d gone with the host: %v", st.PID, err)
+	}
+	h2 := w.startHost(t, w.bins.Host, origin)
+	h2.send(`{"jsonrpc":"2.0","id":3,"method":"helper.hello"}`)
+	h2.send(`{"jsonrpc":"2.0","id":4,"method":"helper.status"}`)
+	h2.answer("3")
+	var st2 struct{ PID int }
+	json.Unmarshal(h2.answer("4").Result, &st2)
+	if st2.PID != st.PID {
+		t.Fatalf("second port reached agent %d, want %d", st2.PID, st.PID)
+	}
+	// A second agent refuses to start, with its own exit code.
+	cmd := exec.Command(w.bins.CLI, "agent")
+	cmd.Env = w.env.Environ()
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 3 || !strings.Contains(string(out), "already running") {
+		t.Fatalf("second agent: exit %d, %s", cmd.ProcessState.ExitCode(), out)
+	}
+	// SIGTERM stops the agent cleanly and removes its socket.
+	syscall.Kill(st.PID, syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(st.PID, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("agent still running 5 s after SIGTERM")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := os.Stat(w.env.AgentSocket()); !os.IsNotExist(err) {
+		t.Fatalf("socket left behind: %v", err)
+	}
+	log, _ := os.ReadFile(w.env.LogFile())
+	for _, want := range []string{`"proc":"host"`, `"proc":"agent"`, "relay identified", "agent stopped"} {
+		if !bytes.Contains(log, []byte(want)) {
+			t.Errorf("BPClient.log lacks %s", want)
+		}
+	}
+}
+
+func TestHostWithoutAgentAnswersUnavailable(t *testing.T) {
+	w := newWorld(t)
+	// A host installed alone: there is no bpclient beside it to start.
+	lonely := filepath.Join(w.env.Root, "lonely", "bpclient-host")
+	os.MkdirAll(filepath.Dir(lonely), 0o755)
+	data, _ := os.ReadFile(w.bins.Host)
+	os.WriteFile(lonely, data, 0o755)
+	h := w.startHost(t, lonely, origin)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"helper.hello"}`)
+	m := h.answer("1")
+	if m.Error == nil || m.Error.Code != jsonrpc.CodeUnavailable {
+		t.Fatalf("answer %+v, want -32004", m)
+	}
+	h.send(`{"jsonrpc":"2.0","id":2,"method":"helper.status"}`)
+	if m := h.answer("2"); m.Error == nil || m.Error.Code != jsonrpc.CodeUnavailable {
+		t.Fatalf("second answer %+v, want -32004 again", m)
+	}
+	if _, code := h.closeAndWait(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+}
+
+func TestHostRefusesOversizedFrame(t *testing.T) {
+	w := newWorld(t)
+	h := w.startHost(t, w.bins.Host, origin)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"helper.hello"}`)
+	h.answer("1")
+	var hdr [4]byte
+	binary.NativeEndian.PutUint32(hdr[:], nativemsg.MaxFrame+1)
+	h.stdin.Write(hdr[:])
+	m := h.answer("") // an error with a null id
+	if m.Error == nil || m.Error.Code != jsonrpc.CodeInvalidRequest {
+		t.Fatalf("answer %+v, want -32600", m)
+	}
+	done := make(chan struct{})
+	go func() { h.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("host still running after an oversized frame")
+	}
+}
+
+func TestHostNeedsBrowserArguments(t *testing.T) {
+	w := newWorld(t)
+	cmd := exec.Command(w.bins.Host)
+	cmd.Env = w.env.Environ()
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "started by the browser") {
+		t.Fatalf("exit %d: %s", cmd.ProcessState.ExitCode(), out)
+	}
+}
