@@ -58,7 +58,7 @@ func installCommand() *command {
 	return &command{
 		name:     "install",
 		synopsis: "register the helper with the browsers and start it at login",
-		usage:    "bpclient install [--browsers LIST] [--host PATH] [--extension-id ID]... [--no-autostart] [--json]",
+		usage:    "bpclient install [--browsers LIST] [--host PATH] [--agent PATH] [--extension-id ID]... [--no-autostart] [--json]",
 		help: `Writes the native-messaging host manifest (` + nativemsg.HostName + `) where each
 browser looks for it for this user, pointing at bpclient-host, and
 registers "bpclient agent" to start at login: a systemd user unit wanted by
