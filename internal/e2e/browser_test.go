@@ -414,6 +414,19 @@ func runSuite(t *testing.T, bc browserCase) {
 		if err != nil || rerr == nil || rerr.Code != -32601 {
 			t.Errorf("no.such.method: %v, %v; want -32601", rerr, err)
 		}
+		// Over 1 MiB: refused by the extension; the session lives on.
+		var big struct {
+			Error *browsertest.RPCError `json:"error"`
+		}
+		if err := main.Eval(ctx, `window.bpDemo.call("helper.ping", {pad: "x".repeat(1100000)})`, &big); err != nil {
+			t.Fatal(err)
+		}
+		if big.Error == nil || big.Error.Code != -32600 {
+			t.Errorf("1.1 MB request: %v, want -32600", big.Error)
+		}
+		if _, rerr, err := browsertest.DemoCall(ctx, main, "helper.ping", nil); err != nil || rerr != nil {
+			t.Errorf("helper.ping after a refused big request: %v %v", rerr, err)
+		}
 		// A page that names its own origin in a raw connect message is
 		// still known by the origin the browser gives the extension.
 		from := logLen(t, ctx, main)
@@ -499,6 +512,37 @@ func runSuite(t *testing.T, bc browserCase) {
 		})()`, &version)
 		if version == "" {
 			t.Errorf("popup shows no helper version")
+		}
+		popup.Close()
+		p.Close()
+	})
+
+	step("deny in the popup", func(t *testing.T) {
+		p := f.page(b, f.srv.URL(browsertest.SpareDomain, "/demo.html"))
+		e, d := waitState(t, ctx, p, "origin-not-allowed", 0, stateTimeout)
+		if d["canAsk"] != true {
+			t.Fatalf("spare domain: %v, want canAsk true", d)
+		}
+		popup := f.page(b, b.ExtensionURL("popup.html"))
+		sel := `button[data-deny="` + browsertest.SpareDomain + `"]`
+		var found bool
+		popup.Eval(ctx, `(async () => {
+			for (let i = 0; i < 200 && !document.querySelector('`+sel+`'); i++) await new Promise((r) => setTimeout(r, 25));
+			return Boolean(document.querySelector('`+sel+`'));
+		})()`, &found)
+		if !found {
+			t.Fatalf("popup shows no request for %s", browsertest.SpareDomain)
+		}
+		if err := popup.(browsertest.Clicker).Click(ctx, sel); err != nil {
+			t.Fatal(err)
+		}
+		_, d = waitState(t, ctx, p, "origin-not-allowed", e.Index+1, stateTimeout)
+		if d["denied"] != true {
+			t.Errorf("after Deny: %v, want denied true", d)
+		}
+		data, _ := os.ReadFile(f.env.UserPolicyFile())
+		if strings.Contains(string(data), browsertest.SpareDomain) {
+			t.Errorf("user policy lists the denied domain: %s", data)
 		}
 		popup.Close()
 		p.Close()
