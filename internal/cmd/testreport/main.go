@@ -30,7 +30,7 @@ func run() int {
 	outputs := map[string]*strings.Builder{} // package/test → output
 	var failedTests, skipped []string
 	passed, failed := 0, 0
-	pkgFailed := false
+	pkgFailures := 0 // packages that failed with no failing test: build errors, panics, timeouts
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -60,10 +60,12 @@ func run() int {
 				failed++
 				failedTests = append(failedTests, key)
 			} else {
-				pkgFailed = true
 				fmt.Printf("FAIL %s %.1fs\n", e.Package, e.Elapsed)
-				if b := outputs[key]; b != nil && len(failedTests) == 0 {
-					fmt.Print(indent(b.String()))
+				if !hasFailedTest(failedTests, e.Package) {
+					pkgFailures++
+					if b := outputs[key]; b != nil {
+						fmt.Print(indent(b.String()))
+					}
 				}
 			}
 		case "skip":
@@ -79,11 +81,20 @@ func run() int {
 	for _, k := range skipped {
 		fmt.Printf("SKIP %s: %s\n", k, skipReason(outputs[k]))
 	}
-	fmt.Printf("%d passed, %d failed, %d skipped\n", passed, failed, len(skipped))
-	if failed > 0 || pkgFailed {
+	fmt.Printf("%d passed, %d failed, %d skipped\n", passed, failed+pkgFailures, len(skipped))
+	if failed+pkgFailures > 0 {
 		return 1
 	}
 	return 0
+}
+
+func hasFailedTest(keys []string, pkg string) bool {
+	for _, k := range keys {
+		if strings.HasPrefix(k, pkg+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // skipReason is what the test said when it skipped.
