@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -227,8 +225,6 @@ type Clicker interface {
 	Click(ctx context.Context, selector string) error
 }
 
-var _ = exec.ErrNotFound // keep os/exec for builds that add a process hook
-var _ = filepath.Join
 
 // StopServiceWorker ends the background service worker of the extension
 // with the given id, as Chromium does to an idle or crashed worker. It
