@@ -225,7 +225,6 @@ type Clicker interface {
 	Click(ctx context.Context, selector string) error
 }
 
-
 // StopServiceWorker ends the background service worker of the extension
 // with the given id, as Chromium does to an idle or crashed worker. It
 // reports whether one was running.
