@@ -19,7 +19,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host
 
 demo: deps build
-	$(GO) run ./internal/cmd/demo
+	$(GO) run ./internal/cmd/demo -bin $(BIN)
 
 test: deps
 	@scripts/test.sh

@@ -8,7 +8,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -67,8 +69,10 @@ func StartServer() (*Server, error) {
 	s := &Server{
 		HTTPSPort: tlsLn.Addr().(*net.TCPAddr).Port,
 		HTTPPort:  plainLn.Addr().(*net.TCPAddr).Port,
-		https:     &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}},
-		http:      &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		// Browsers drop speculative connections; the server's complaints
+		// about them are noise in test and demo output.
+		https: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, ErrorLog: log.New(io.Discard, "", 0)},
+		http:  &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)},
 	}
 	go s.https.ServeTLS(tlsLn, "", "")
 	go s.http.Serve(plainLn)
