@@ -18,8 +18,8 @@ import (
 	"github.com/openbpclient/bpclient/helper/policy"
 )
 
-// Capabilities this build offers; later features append theirs.
-var capabilities = []string{"events", "policy"}
+// baseCapabilities are the agent's own; services add theirs.
+var baseCapabilities = []string{"events", "policy"}
 
 // Options configure a Server. Zero values are usable except Policy.
 type Options struct {
@@ -40,10 +40,13 @@ type Server struct {
 	started  time.Time
 	shutdown func()
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
-	nextID   int
-	wg       sync.WaitGroup
+	mu           sync.Mutex
+	sessions     map[*session]struct{}
+	nextID       int
+	services     map[string]Service
+	methods      map[string]Method
+	capabilities []string
+	wg           sync.WaitGroup
 }
 
 // New returns a Server ready to Serve.
@@ -59,6 +62,10 @@ func New(opts Options) *Server {
 		shutdown: opts.Shutdown,
 		started:  now(),
 		sessions: make(map[*session]struct{}),
+
+		services:     make(map[string]Service),
+		methods:      make(map[string]Method),
+		capabilities: slices.Clone(baseCapabilities),
 	}
 }
 

@@ -29,7 +29,9 @@ type env struct {
 	stop  func()
 }
 
-func startAgent(t *testing.T) *env {
+func startAgent(t *testing.T) *env { return startAgentWith(t) }
+
+func startAgentWith(t *testing.T, services ...Service) *env {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "agt")
 	if err != nil {
@@ -48,6 +50,11 @@ func startAgent(t *testing.T) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := New(Options{Policy: store, Logger: zerolog.Nop()})
+	for _, svc := range services {
+		if err := srv.Register(svc); err != nil {
+			t.Fatal(err)
+		}
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	stopped := false

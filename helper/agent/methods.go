@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"os"
@@ -42,6 +43,12 @@ func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		return ss.editPolicy(msg)
 	case "helper.shutdown":
 		return ss.doShutdown()
+	}
+	if m := ss.srv.method(msg.Method); m != nil {
+		ss.mu.Lock()
+		call := &Call{Params: msg.Params, Kind: ss.kind, PageOrigin: ss.pageOrigin, SessionID: ss.id}
+		ss.mu.Unlock()
+		return m(ss.ctx, call)
 	}
 	return nil, jsonrpc.Errorf(jsonrpc.CodeMethodNotFound, "method not found: %q", msg.Method)
 }
@@ -121,7 +128,7 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	return &helloResult{
 		HelperVersion:   version.Version,
 		ProtocolVersion: version.Protocol,
-		Capabilities:    capabilities,
+		Capabilities:    ss.srv.capabilityList(),
 		OS:              runtime.GOOS,
 		Arch:            runtime.GOARCH,
 		SessionID:       ss.id,
@@ -152,6 +159,23 @@ type statusResult struct {
 	StartedAt       string       `json:"startedAt"`
 	UptimeSeconds   float64      `json:"uptimeSeconds"`
 	Clients         []clientInfo `json:"clients"`
+	// Services adds each service's status under its name ("audio", "phone").
+	Services map[string]any `json:"-"`
+}
+
+// MarshalJSON flattens the services' entries into the status object.
+func (r *statusResult) MarshalJSON() ([]byte, error) {
+	type plain statusResult
+	base, err := json.Marshal((*plain)(r))
+	if err != nil || len(r.Services) == 0 {
+		return base, err
+	}
+	extra, err := json.Marshal(r.Services)
+	if err != nil {
+		return nil, err
+	}
+	// Both are objects: join "{...}" and "{...}" into one.
+	return append(append(base[:len(base)-1], ','), extra[1:]...), nil
 }
 
 func (s *Server) status() *statusResult {
@@ -164,6 +188,7 @@ func (s *Server) status() *statusResult {
 		StartedAt:       s.started.UTC().Format(time.RFC3339),
 		UptimeSeconds:   s.now().Sub(s.started).Seconds(),
 		Clients:         s.clientList(),
+		Services:        s.serviceStatus(),
 	}
 }
 

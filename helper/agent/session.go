@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,8 @@ type session struct {
 
 	out       chan []byte
 	done      chan struct{}
+	ctx       context.Context // ends when the session closes
+	cancel    context.CancelFunc
 	closeOnce sync.Once
 
 	// Set by the read loop only; guarded by mu because status reads them.
@@ -62,19 +65,23 @@ type session struct {
 
 func newSession(srv *Server, c net.Conn, n int) *session {
 	id := fmt.Sprintf("s%d", n)
+	ctx, cancel := context.WithCancel(context.Background())
 	return &session{
-		srv:   srv,
-		conn:  c,
-		id:    id,
-		log:   srv.log.With().Str("session", id).Logger(),
-		out:   make(chan []byte, sendQueue),
-		done:  make(chan struct{}),
-		order: n,
+		ctx:    ctx,
+		cancel: cancel,
+		srv:    srv,
+		conn:   c,
+		id:     id,
+		log:    srv.log.With().Str("session", id).Logger(),
+		out:    make(chan []byte, sendQueue),
+		done:   make(chan struct{}),
+		order:  n,
 	}
 }
 
 func (ss *session) close() {
 	ss.closeOnce.Do(func() {
+		ss.cancel()
 		close(ss.done)
 		ss.conn.Close()
 	})
