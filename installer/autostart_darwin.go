@@ -47,15 +47,7 @@ func (l *launchAgent) manager() (bool, string) {
 }
 
 func (l *launchAgent) launchctl(ctx context.Context, args ...string) error {
-	out, err := l.in.run(ctx, "launchctl", args...)
-	if err != nil {
-		msg := strings.TrimSpace(string(out))
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("launchctl %s: %s", strings.Join(args, " "), msg)
-	}
-	return nil
+	return l.in.runChecked(ctx, "launchctl", args...)
 }
 
 func (l *launchAgent) install(ctx context.Context, agentPath string, agentRunning bool) ([]Step, error) {

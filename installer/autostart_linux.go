@@ -78,15 +78,7 @@ func (s *systemdUser) probeManager() (bool, string) {
 }
 
 func (s *systemdUser) systemctl(ctx context.Context, args ...string) error {
-	out, err := s.in.run(ctx, "systemctl", append([]string{"--user"}, args...)...)
-	if err != nil {
-		msg := strings.TrimSpace(string(out))
-		if msg == "" {
-			msg = err.Error()
-		}
-		return fmt.Errorf("systemctl --user %s: %s", strings.Join(args, " "), msg)
-	}
-	return nil
+	return s.in.runChecked(ctx, "systemctl", append([]string{"--user"}, args...)...)
 }
 
 func (s *systemdUser) install(ctx context.Context, agentPath string, agentRunning bool) ([]Step, error) {

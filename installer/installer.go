@@ -497,3 +497,17 @@ func removedOf(removed bool) string {
 	}
 	return ActionAbsent
 }
+
+// runChecked runs a service-manager tool and turns a failure into an error
+// that quotes what the tool said.
+func (in *Installer) runChecked(ctx context.Context, name string, args ...string) error {
+	out, err := in.run(ctx, name, args...)
+	if err != nil {
+		msg := strings.TrimSpace(string(out))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fmt.Errorf("%s %s: %s", name, strings.Join(args, " "), msg)
+	}
+	return nil
+}

@@ -127,3 +127,20 @@ func dial(ctx context.Context, addr string) (net.Conn, error) {
 	}
 	return c, nil
 }
+
+// peerUID asks the kernel which user is at the other end of c.
+func peerUID(c *net.UnixConn) (int, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	var uid uint32
+	var serr error
+	if err := raw.Control(func(fd uintptr) { uid, serr = sockoptUID(int(fd)) }); err != nil {
+		return -1, err
+	}
+	if serr != nil {
+		return -1, serr
+	}
+	return int(uid), nil
+}
