@@ -5,12 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"time"
+	"unsafe"
 
-	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
 )
+
+// The agent's pipe is our own small implementation on x/sys/windows rather
+// than go-winio's. go-winio creates its first pipe instance without read or
+// write access, relying on the Windows pipe file system to keep such an
+// instance from accepting clients; wine does not do that, so a client's
+// dial landed on that idle instance and Accept never returned. Here every
+// instance is a listening one: the first is created with
+// FILE_FLAG_FIRST_PIPE_INSTANCE and the owner-only ACL, ConnectNamedPipe
+// waits on an event (overlapped I/O without a completion port, so Close
+// can interrupt it), and a connected instance is handed to os.NewFile,
+// which since Go 1.25 runs overlapped handles on the runtime's completion
+// port with deadlines.
+
+const pipeBufferSize = 64 << 10
 
 func userSID() (string, error) {
 	tok, err := windows.OpenCurrentProcessToken()
@@ -40,9 +56,8 @@ func listen(addr string) (net.Listener, error) {
 	}
 	// A named mutex in the session namespace decides who owns the
 	// endpoint, as the flock does on Unix; the system releases it when
-	// the owner dies. The pipe's FILE_FLAG_FIRST_PIPE_INSTANCE (set by
-	// go-winio) would too, but not every Windows API implementation
-	// honours it.
+	// the owner dies. FILE_FLAG_FIRST_PIPE_INSTANCE below says the same,
+	// but a stale instance of a dying owner could still hold the name.
 	name, err := windows.UTF16PtrFromString(`Local\` + strings.NewReplacer(`\`, "_", ".", "_").Replace(addr))
 	if err != nil {
 		return nil, err
@@ -56,38 +71,183 @@ func listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("agent lock: %w", err)
 	}
 	// Protected DACL with a single entry: full access for this user only.
-	cfg := &winio.PipeConfig{SecurityDescriptor: "D:P(A;;GA;;;" + sid + ")"}
-	ln, err := winio.ListenPipe(addr, cfg)
+	sd, err := windows.SecurityDescriptorFromString("D:P(A;;GA;;;" + sid + ")")
 	if err != nil {
+		windows.CloseHandle(mutex)
+		return nil, fmt.Errorf("pipe security descriptor: %w", err)
+	}
+	l := &pipeListener{addr: addr, sa: &windows.SecurityAttributes{SecurityDescriptor: sd}, mutex: mutex}
+	l.sa.Length = uint32(unsafe.Sizeof(*l.sa))
+	if l.closeEv, err = windows.CreateEvent(nil, 1, 0, nil); err != nil {
+		windows.CloseHandle(mutex)
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	if l.next, err = l.newInstance(true); err != nil {
+		windows.CloseHandle(l.closeEv)
 		windows.CloseHandle(mutex)
 		if errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_PIPE_BUSY) {
 			return nil, ErrAgentRunning
 		}
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return &pipeListener{Listener: ln, mutex: mutex}, nil
+	return l, nil
 }
 
-// pipeListener releases the ownership mutex with the pipe.
+// pipeListener keeps one pipe instance waiting for the next client.
 type pipeListener struct {
-	net.Listener
-	mutex     windows.Handle
+	addr    string
+	sa      *windows.SecurityAttributes
+	mutex   windows.Handle // ownership of the endpoint
+	closeEv windows.Handle // set by Close; wakes a waiting Accept
+
+	mu     sync.Mutex // serializes Accept and Close
+	next   windows.Handle
+	closed bool
+
 	closeOnce sync.Once
-	closeErr  error
+}
+
+func (l *pipeListener) newInstance(first bool) (windows.Handle, error) {
+	name, err := windows.UTF16PtrFromString(l.addr)
+	if err != nil {
+		return 0, err
+	}
+	mode := uint32(windows.PIPE_ACCESS_DUPLEX | windows.FILE_FLAG_OVERLAPPED)
+	if first {
+		mode |= windows.FILE_FLAG_FIRST_PIPE_INSTANCE
+	}
+	return windows.CreateNamedPipe(name, mode,
+		windows.PIPE_TYPE_BYTE|windows.PIPE_READMODE_BYTE|windows.PIPE_WAIT|windows.PIPE_REJECT_REMOTE_CLIENTS,
+		windows.PIPE_UNLIMITED_INSTANCES, pipeBufferSize, pipeBufferSize, 0, l.sa)
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		if l.closed {
+			return nil, net.ErrClosed
+		}
+		h := l.next
+		err := l.connect(h)
+		if errors.Is(err, windows.ERROR_NO_DATA) {
+			// The client came and went before we saw it: reuse the instance.
+			windows.DisconnectNamedPipe(h)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		// Another instance waits before this one is handed out, so a
+		// client dialling now is not turned away for long.
+		next, nerr := l.newInstance(false)
+		if nerr != nil {
+			// Keep serving this client; the next Accept reports the error.
+			next = windows.InvalidHandle
+		}
+		l.next = next
+		return newPipeConn(h, l.addr), nil
+	}
+}
+
+// connect waits for a client on h, or for Close.
+func (l *pipeListener) connect(h windows.Handle) error {
+	if h == windows.InvalidHandle {
+		next, err := l.newInstance(false)
+		if err != nil {
+			return fmt.Errorf("accept %s: %w", l.addr, err)
+		}
+		l.next, h = next, next
+	}
+	ev, err := windows.CreateEvent(nil, 1, 0, nil)
+	if err != nil {
+		return fmt.Errorf("accept: %w", err)
+	}
+	defer windows.CloseHandle(ev)
+	o := &windows.Overlapped{HEvent: ev}
+	switch err := windows.ConnectNamedPipe(h, o); {
+	case err == nil, errors.Is(err, windows.ERROR_PIPE_CONNECTED):
+		return nil
+	case !errors.Is(err, windows.ERROR_IO_PENDING):
+		return fmt.Errorf("accept %s: %w", l.addr, err)
+	}
+	ev2 := [2]windows.Handle{ev, l.closeEv}
+	r, err := windows.WaitForMultipleObjects(ev2[:], false, windows.INFINITE)
+	if err != nil || r != windows.WAIT_OBJECT_0 {
+		// Closed (or the wait failed): cancel, and wait until the system
+		// has let go of o before it goes out of scope.
+		windows.CancelIoEx(h, o)
+		var n uint32
+		windows.GetOverlappedResult(h, o, &n, true)
+		if err != nil {
+			return fmt.Errorf("accept %s: %w", l.addr, err)
+		}
+		return net.ErrClosed
+	}
+	var n uint32
+	if err := windows.GetOverlappedResult(h, o, &n, false); err != nil && !errors.Is(err, windows.ERROR_PIPE_CONNECTED) {
+		return fmt.Errorf("accept %s: %w", l.addr, err)
+	}
+	return nil
 }
 
 func (l *pipeListener) Close() error {
 	l.closeOnce.Do(func() {
-		l.closeErr = l.Listener.Close()
+		windows.SetEvent(l.closeEv) // wake Accept, then wait for it to leave
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.closed = true
+		if l.next != windows.InvalidHandle {
+			windows.CloseHandle(l.next)
+		}
+		windows.CloseHandle(l.closeEv)
 		windows.CloseHandle(l.mutex)
 	})
-	return l.closeErr
+	return nil
 }
 
+func (l *pipeListener) Addr() net.Addr { return pipeAddr(l.addr) }
+
+type pipeAddr string
+
+func (pipeAddr) Network() string  { return "pipe" }
+func (a pipeAddr) String() string { return string(a) }
+
+// pipeConn is a connected pipe handle as a net.Conn. os.File supplies
+// reads, writes, deadlines and a Close that cancels pending I/O.
+type pipeConn struct {
+	*os.File
+	addr pipeAddr
+}
+
+func newPipeConn(h windows.Handle, addr string) *pipeConn {
+	return &pipeConn{File: os.NewFile(uintptr(h), addr), addr: pipeAddr(addr)}
+}
+
+func (c *pipeConn) LocalAddr() net.Addr  { return c.addr }
+func (c *pipeConn) RemoteAddr() net.Addr { return c.addr }
+
 func dial(ctx context.Context, addr string) (net.Conn, error) {
-	c, err := winio.DialPipeContext(ctx, addr)
+	name, err := windows.UTF16PtrFromString(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial agent: %w", err)
 	}
-	return c, nil
+	for {
+		// SECURITY_IDENTIFICATION: the server may learn who we are but
+		// not act as us.
+		h, err := windows.CreateFile(name, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil, windows.OPEN_EXISTING,
+			windows.FILE_FLAG_OVERLAPPED|windows.SECURITY_SQOS_PRESENT|windows.SECURITY_IDENTIFICATION, 0)
+		if err == nil {
+			return newPipeConn(h, addr), nil
+		}
+		if !errors.Is(err, windows.ERROR_PIPE_BUSY) {
+			return nil, fmt.Errorf("dial agent: %w", &os.PathError{Op: "open", Path: addr, Err: err})
+		}
+		// Every instance is taken for a moment; the agent makes another.
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("dial agent: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
