@@ -1,0 +1,69 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrUnknown is returned by Lookup for a codec this build does not have.
+var ErrUnknown = errors.New("codec not available in this build")
+
+// Preference orders codecs for an SDP offer: wideband first, then G.711,
+// then G.729 (narrowband, low bit rate), as a softphone usually offers.
+const (
+	prefOpus = 10
+	prefG722 = 20
+	prefPCMU = 30
+	prefPCMA = 40
+	prefG729 = 50
+)
+
+type entry struct {
+	pref  int
+	codec Codec
+}
+
+// registry is filled by init functions: the pure-Go codecs always, the cgo
+// ones (opus.go, g729.go) only when their build tags are set.
+var registry []entry
+
+func register(pref int, c Codec) {
+	registry = append(registry, entry{pref, c})
+	sort.SliceStable(registry, func(i, j int) bool { return registry[i].pref < registry[j].pref })
+}
+
+// Available lists the audio codecs compiled into this build, in the order
+// an offer should list them. Opus and G.729 appear only when built with
+// cgo and their tags (see the package documentation).
+func Available() []Codec {
+	out := make([]Codec, len(registry))
+	for i, e := range registry {
+		out[i] = e.codec
+	}
+	return out
+}
+
+// Lookup finds an audio codec by its SDP encoding name, case-insensitively
+// ("PCMU", "pcma", "G722", "opus", "G729"). A clockRate of 0 matches any
+// rate; otherwise it must equal the codec's RTP clock rate.
+func Lookup(name string, clockRate int) (Codec, error) {
+	for _, e := range registry {
+		info := e.codec.Info()
+		if strings.EqualFold(info.Name, name) && (clockRate == 0 || clockRate == info.ClockRate) {
+			return e.codec, nil
+		}
+	}
+	if clockRate != 0 {
+		return nil, fmt.Errorf("lookup %s/%d: %w", name, clockRate, ErrUnknown)
+	}
+	return nil, fmt.Errorf("lookup %s: %w", name, ErrUnknown)
+}
+
+// Concealer is implemented by decoders that can fill a lost frame with
+// concealment (Opus, G.729). len(dst) is the frame to fill, in samples at
+// the codec's SampleRate. Callers without one play silence instead.
+type Concealer interface {
+	Conceal(dst []int16) (int, error)
+}
