@@ -43,6 +43,7 @@ func commands() []*command {
 		uninstallCommand(),
 		statusCommand(),
 		policyCommand(),
+		startCommand(),
 		stopCommand(),
 		versionCommand(),
 	}
