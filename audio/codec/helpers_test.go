@@ -19,6 +19,8 @@ func needTool(t testing.TB, name, pkg string) string {
 	return p
 }
 
+func lookTool(name string) (string, error) { return exec.LookPath(name) }
+
 func run(t testing.TB, name string, args ...string) {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
