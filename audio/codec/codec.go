@@ -2,6 +2,15 @@
 // pure Go, Opus and G.729 through cgo behind build tags. Every codec works
 // on frames of 16-bit mono PCM at its own SampleRate; resampling to and
 // from the devices' rates is the audio package's job.
+//
+// Build tags: the cgo codecs are opt-in so that a plain `go build` needs
+// no C libraries. `-tags opus` (with cgo and libopus-dev) adds Opus,
+// `-tags g729` (with cgo and libbcg729-dev) adds G.729; `make test` sets
+// both. Without cgo the tags are ignored and Available simply omits them.
+//
+// Decoders of codecs with packet loss concealment also implement
+// Concealer; the cgo encoders and decoders implement io.Closer to free
+// their C state early (the garbage collector frees it otherwise).
 package codec
 
 // Info describes a codec as SDP and RTP see it.
