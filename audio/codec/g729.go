@@ -66,6 +66,7 @@ type G729Encoder struct {
 	mu      sync.Mutex
 	st      *C.bcg729EncoderChannelContextStruct
 	cleanup runtime.Cleanup
+	outLen  C.uint8_t // here rather than on the stack, where cgo would make it escape
 }
 
 // Encode codes pcm (a multiple of 80 samples) into 10 bytes per 80.
@@ -84,9 +85,8 @@ func (e *G729Encoder) Encode(dst []byte, pcm []int16) (int, error) {
 	}
 	n := 0
 	for off := 0; off < len(pcm); off += g729Frame {
-		var l C.uint8_t
-		C.bcg729Encoder(e.st, (*C.int16_t)(unsafe.Pointer(&pcm[off])), (*C.uint8_t)(unsafe.Pointer(&dst[n])), &l)
-		n += int(l)
+		C.bcg729Encoder(e.st, (*C.int16_t)(unsafe.Pointer(&pcm[off])), (*C.uint8_t)(unsafe.Pointer(&dst[n])), &e.outLen)
+		n += int(e.outLen)
 	}
 	return n, nil
 }
