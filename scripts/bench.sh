@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 args=("$@")
 ((${#args[@]})) || args=(-benchtime 300x)
 go test -run '^$' -bench . "${args[@]}" ./cmd/bpclient-host ./nativemsg ./helper/jsonrpc
+# Audio codecs (with the cgo ones), pipeline and resampler (issue 3).
+go test -tags opus,g729 -run '^$' -bench . "${args[@]}" ./audio/codec ./audio/dsp
