@@ -1,0 +1,153 @@
+// Command releasetest holds the small checks scripts/test-release.sh needs
+// that a shell does badly:
+//
+//	releasetest hello [-timeout D] -- CMD [ARGS...]
+//	    starts CMD (a native-messaging host, e.g. under wine), sends a
+//	    helper.hello frame on its stdin, and prints the helperVersion of
+//	    the answer; stdin stays open until the answer arrives
+//	releasetest jsoneq A B
+//	    exits 0 when the two files hold equal JSON values
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"reflect"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "releasetest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: releasetest hello|jsoneq ...")
+	}
+	switch args[0] {
+	case "hello":
+		return hello(args[1:])
+	case "jsoneq":
+		return jsonEq(args[1:])
+	}
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func hello(args []string) error {
+	fs := flag.NewFlagSet("hello", flag.ContinueOnError)
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("hello: no command")
+	}
+	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Wait()
+	defer stdin.Close() // the host exits on stdin EOF
+	if err := writeFrame(stdin, []byte(`{"jsonrpc":"2.0","id":1,"method":"helper.hello","params":{"client":"releasetest"}}`)); err != nil {
+		return fmt.Errorf("send hello: %w", err)
+	}
+	type reply struct {
+		ID     *int `json:"id"`
+		Result *struct {
+			HelperVersion string `json:"helperVersion"`
+		} `json:"result"`
+		Error json.RawMessage `json:"error"`
+	}
+	got := make(chan error, 1)
+	go func() {
+		for {
+			frame, err := readFrame(stdout)
+			if err != nil {
+				got <- fmt.Errorf("read answer: %w", err)
+				return
+			}
+			var r reply
+			if err := json.Unmarshal(frame, &r); err != nil {
+				got <- fmt.Errorf("answer %q: %w", frame, err)
+				return
+			}
+			if r.ID == nil { // an event
+				continue
+			}
+			if r.Result == nil {
+				got <- fmt.Errorf("hello failed: %s", frame)
+				return
+			}
+			fmt.Println(r.Result.HelperVersion)
+			got <- nil
+			return
+		}
+	}()
+	select {
+	case err := <-got:
+		return err
+	case <-time.After(*timeout):
+		cmd.Process.Kill()
+		return fmt.Errorf("no answer to helper.hello within %v", *timeout)
+	}
+}
+
+func writeFrame(w io.Writer, msg []byte) error {
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], uint32(len(msg))) // x86: native order
+	_, err := w.Write(append(n[:], msg...))
+	return err
+}
+
+func readFrame(r io.Reader) ([]byte, error) {
+	var n [4]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return nil, err
+	}
+	size := binary.LittleEndian.Uint32(n[:])
+	if size > 1<<20 {
+		return nil, fmt.Errorf("frame of %d bytes", size)
+	}
+	b := make([]byte, size)
+	_, err := io.ReadFull(r, b)
+	return b, err
+}
+
+func jsonEq(args []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: releasetest jsoneq A B")
+	}
+	var v [2]any
+	for i, p := range args {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), &v[i]); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	if !reflect.DeepEqual(v[0], v[1]) {
+		return fmt.Errorf("%s and %s differ", args[0], args[1])
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Builds every release artifact into dist/ with SHA-256 checksums:
+#   scripts/release.sh VERSION
+#
+#   bpclient.exe, bpclient-host.exe      Windows x64, with version resources
+#   BPClientSetup.exe                    NSIS, per-user, no admin
+#   BPClient-VERSION-user.msi            wixl, per-user
+#   BPClient-VERSION-machine.msi         wixl, per-machine (Program Files, HKLM)
+#   bpclient_VERSION_amd64.deb           binaries, system-wide manifests, user unit
+#   bpclient-VERSION-darwin-{amd64,arm64}.tar.gz   the darwin binaries
+#   bpclient_mac.pkg                     only when run on macOS (packaging/macos)
+#   SHA256SUMS
+#
+# Signing: with BPCLIENT_SIGN_PFX and BPCLIENT_SIGN_PASSWORD set (see
+# scripts/sign.sh) every exe, the installer, its uninstaller and the MSIs
+# are Authenticode-signed; without them the build is unsigned and says so.
+# BPCLIENT_REQUIRE_SIGNING=1 makes a missing certificate an error.
+#
+# PortAudio: bpclient.exe is built with cgo against a static PortAudio for
+# Windows (scripts/build-portaudio-windows.sh) as soon as the agent links
+# audio through cgo; until then it is pure Go.
+#
+# DIST=dir overrides dist/. Tools: go, x86_64-w64-mingw32-windres (and -gcc
+# for cgo), makensis, wixl, osslsigncode, dpkg-deb (scripts/deps-release.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+version=${1:-}
+if [[ ! $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  echo "usage: scripts/release.sh MAJOR.MINOR.PATCH" >&2; exit 2
+fi
+dist=${DIST:-$root/dist}
+publisher=${BPCLIENT_PUBLISHER:-openbpclient}
+start=$(date +%s)
+
+work=$(mktemp -d)
+sysos=()
+cleanup() { rm -f "${sysos[@]}"; rm -rf "$work"; }
+trap cleanup EXIT
+rm -rf "$dist" && mkdir -p "$dist"
+
+signing=0
+if [[ -n ${BPCLIENT_SIGN_PFX:-} ]]; then
+  signing=1
+elif [[ ${BPCLIENT_REQUIRE_SIGNING:-0} == 1 ]]; then
+  echo "release: BPCLIENT_SIGN_PFX is not set and BPCLIENT_REQUIRE_SIGNING=1" >&2; exit 1
+else
+  echo "release: BPCLIENT_SIGN_PFX not set: the Windows files are NOT signed"
+fi
+sign() { if ((signing)); then scripts/sign.sh "$@"; fi; }
+
+ldflags="-s -w -X github.com/openbpclient/bpclient/version.Version=$version"
+
+# The identity the manifests carry, read from the one place that defines it.
+nmconst() { sed -n "s/^const $1 = \"\(.*\)\"$/\1/p" nativemsg/manifest.go; }
+host_name=$(nmconst HostName)
+ext_id=$(nmconst ExtensionID)
+addon_id=$(nmconst AddonID)
+host_desc=$(nmconst HostDescription)
+if [[ -z $host_name || -z $ext_id || -z $addon_id ]]; then
+  echo "release: cannot read HostName/ExtensionID/AddonID from nativemsg/manifest.go" >&2; exit 1
+fi
+host_desc=${host_desc:-BPClient native-messaging host}
+# manifest FAMILY PATH: the JSON a browser family reads (PATH JSON-safe).
+manifest() {
+  local allowed
+  if [[ $1 == firefox ]]; then
+    allowed="\"allowed_extensions\": [\"$addon_id\"]"
+  else
+    allowed="\"allowed_origins\": [\"chrome-extension://$ext_id/\"]"
+  fi
+  printf '{\n  "name": "%s",\n  "description": "%s",\n  "path": "%s",\n  "type": "stdio",\n  %s\n}\n' \
+    "$host_name" "$host_desc" "$2" "$allowed"
+}
+
+# ---- Windows binaries -------------------------------------------------------
+echo "== windows binaries"
+win=$work/win && mkdir -p "$win"
+IFS=. read -r vmaj vmin vpat <<<"$version"
+for cmd in bpclient bpclient-host; do
+  case $cmd in
+    bpclient) desc="BPClient agent and command line" ;;
+    *) desc="BPClient native-messaging host" ;;
+  esac
+  sed -e "s/@VERSION@/$version/g" -e "s/@VERSION_COMMAS@/$vmaj,$vmin,$vpat,0/g" \
+      -e "s/@PUBLISHER@/$publisher/g" -e "s/@DESCRIPTION@/$desc/g" -e "s/@NAME@/$cmd/g" \
+      packaging/windows/versioninfo.rc.in >"$work/$cmd.rc"
+  syso=cmd/$cmd/zz_release_windows_amd64.syso
+  sysos+=("$syso")
+  x86_64-w64-mingw32-windres -O coff -o "$syso" "$work/$cmd.rc"
+done
+cgo_agent=0
+if go list -deps ./cmd/bpclient | grep -q '/portaudio$'; then cgo_agent=1; fi
+if ((cgo_agent)); then
+  pa=${PORTAUDIO_WIN64:-${XDG_CACHE_HOME:-$HOME/.cache}/bpclient/portaudio-win64}
+  [[ -f $pa/lib/libportaudio.a ]] || scripts/build-portaudio-windows.sh "$pa"
+  echo "   bpclient.exe with cgo and static PortAudio from $pa"
+  CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+    PKG_CONFIG_LIBDIR=$pa/lib/pkgconfig PKG_CONFIG_PATH= \
+    go build -trimpath -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
+else
+  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient.exe" ./cmd/bpclient
+fi
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host
+rm -f "${sysos[@]}"; sysos=()
+sign "$win/bpclient.exe" "BPClient"
+sign "$win/bpclient-host.exe" "BPClient native-messaging host"
+cp "$win/bpclient.exe" "$win/bpclient-host.exe" "$dist/"
+
+# ---- BPClientSetup.exe (NSIS) -----------------------------------------------
+echo "== BPClientSetup.exe"
+size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-host.exe")) / 1024 ))
+nsis_sign=()
+if ((signing)); then nsis_sign=(-DSIGN_CMD="$root/scripts/sign.sh"); fi
+makensis -V2 -DVERSION="$version" -DSTAGE="$win" -DOUTFILE="$dist/BPClientSetup.exe" \
+  -DPUBLISHER="$publisher" -DSIZE_KB="$size_kb" "${nsis_sign[@]}" packaging/windows/bpclient.nsi
+
+# ---- MSI (wixl), per-user and per-machine ------------------------------------
+echo "== MSI"
+manifest chromium bpclient-host.exe >"$win/$host_name.chromium.json"
+manifest firefox bpclient-host.exe >"$win/$host_name.firefox.json"
+for scope in perUser perMachine; do
+  case $scope in perUser) out=BPClient-$version-user.msi ;; *) out=BPClient-$version-machine.msi ;; esac
+  # wixl resolves Source paths relative to the current folder only.
+  cp packaging/windows/bpclient.wxs "$win/"
+  (cd "$win" && wixl -a x64 -D Version="$version" -D Scope="$scope" -D Publisher="$publisher" \
+    -o "$dist/$out" bpclient.wxs)
+  sign "$dist/$out" "BPClient installer"
+done
+
+# ---- .deb -------------------------------------------------------------------
+echo "== deb"
+deb=$work/deb
+mkdir -p "$deb/DEBIAN" "$deb/usr/lib/bpclient" "$deb/usr/bin" "$deb/usr/lib/systemd/user"
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$deb/usr/lib/bpclient/" ./cmd/bpclient ./cmd/bpclient-host
+ln -s ../lib/bpclient/bpclient "$deb/usr/bin/bpclient"
+install -m 644 packaging/linux/bpclient.service "$deb/usr/lib/systemd/user/bpclient.service"
+# The system-wide places each browser reads on Linux.
+for d in etc/opt/chrome etc/chromium etc/opt/edge; do
+  mkdir -p "$deb/$d/native-messaging-hosts"
+  manifest chromium /usr/lib/bpclient/bpclient-host >"$deb/$d/native-messaging-hosts/$host_name.json"
+done
+mkdir -p "$deb/usr/lib/mozilla/native-messaging-hosts"
+manifest firefox /usr/lib/bpclient/bpclient-host >"$deb/usr/lib/mozilla/native-messaging-hosts/$host_name.json"
+deb_kb=$(du -sk --exclude=DEBIAN "$deb" | cut -f1)
+sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/amd64/" -e "s/@PUBLISHER@/$publisher/" -e "s/@SIZE_KB@/$deb_kb/" \
+  packaging/linux/control.in >"$deb/DEBIAN/control"
+install -m 755 packaging/linux/postinst packaging/linux/prerm packaging/linux/postrm "$deb/DEBIAN/"
+chmod -R u=rwX,go=rX "$deb"
+dpkg-deb --root-owner-group -Zxz --build "$deb" "$dist/bpclient_${version}_amd64.deb" >/dev/null
+
+# ---- macOS ------------------------------------------------------------------
+echo "== darwin"
+for arch in amd64 arm64; do
+  d=$work/darwin-$arch && mkdir -p "$d"
+  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host
+  tar -C "$d" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host
+done
+if [[ $(uname -s) == Darwin ]]; then
+  packaging/macos/build-pkg.sh "$version" "$work/darwin-amd64" "$work/darwin-arm64" "$dist/bpclient_mac.pkg"
+else
+  echo "   bpclient_mac.pkg is built on macOS (packaging/macos/README.md); darwin binaries are in dist/"
+fi
+
+# ---- checksums --------------------------------------------------------------
+(cd "$dist" && sha256sum -- * >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+echo "== dist ($(( $(date +%s) - start ))s)"
+(cd "$dist" && ls -l --time-style=+ -- * | awk '{printf "   %10d  %s\n", $5, $NF}')

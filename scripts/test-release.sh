@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# make test-release: builds two releases (an old and a new version, signed
+# with a throwaway certificate) and checks them:
+#   - every signature verifies (osslsigncode verify)
+#   - under wine, in a private prefix: BPClientSetup.exe /S installs, the
+#     keys and manifests are where Chrome, Edge and Firefox look, the
+#     installed bpclient.exe runs, bpclient-host.exe answers helper.hello
+#     from the agent the installer started, an upgrade over the running
+#     agent leaves one agent of the new version, /S uninstall leaves no key
+#     and no file; the same for the per-user MSI (msiexec /qn) and, more
+#     briefly, the per-machine MSI
+#   - the .deb installs and removes cleanly (as root, when bpclient is not
+#     already installed from elsewhere)
+# Prints one line per check; exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+scripts/deps-release.sh
+
+t0=$(date +%s)
+work=$(mktemp -d)
+export WINEPREFIX=$work/wine WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+unset DISPLAY WAYLAND_DISPLAY
+cleanup() {
+  # Only this test's own prefix: its wineserver ends every process in it.
+  if [[ -d $WINEPREFIX ]]; then wineserver -k 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL $*" >&2; exit 1; }
+ok() { echo "ok   $*"; }
+secs() { echo $(( $(date +%s%N) / 1000000 )); }
+timed() { # timed VAR CMD...: runs CMD, puts its wall time in ms into VAR
+  local __var=$1; shift; local s; s=$(secs); "$@"; printf -v "$__var" '%d' $(( $(secs) - s ));
+}
+
+old=9.0.1 new=9.0.2
+go build -o "$work/releasetest" ./internal/cmd/releasetest
+eval "$(scripts/make-test-cert.sh "$work/cert" | sed 's/^/export /')"
+export BPCLIENT_REQUIRE_SIGNING=1
+timed build_old env DIST="$work/old" scripts/release.sh $old >"$work/release-old.log"
+timed build_new env DIST="$work/new" scripts/release.sh $new >"$work/release-new.log"
+ok "release.sh built $old in ${build_old}ms and $new in ${build_new}ms"
+(cd "$work/new" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS"
+ok "SHA256SUMS"
+
+verify() {
+  osslsigncode verify -CAfile "$work/cert/test-codesign.crt" -in "$1" >"$work/verify.log" 2>&1 \
+    && grep -q "Signature verification: ok" "$work/verify.log" || { cat "$work/verify.log"; fail "signature of $(basename "$1")"; }
+}
+for f in bpclient.exe bpclient-host.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
+  verify "$work/new/$f"
+done
+ok "signatures verify: exes, BPClientSetup.exe, both MSIs"
+for f in bpclient.exe bpclient-host.exe; do
+  strings -el "$work/new/$f" | grep -qx "$new" && strings -el "$work/new/$f" | grep -qx BPClient \
+    || fail "$f has no version resource with BPClient $new"
+done
+ok "version resources on bpclient.exe and bpclient-host.exe"
+
+# ---- wine prefix --------------------------------------------------------------
+x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/bcryptprimitives.dll" packaging/test/processprng.c -ladvapi32
+timed t_boot wineboot -i >/dev/null 2>&1
+cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+ok "wine prefix in ${t_boot}ms"
+
+win() { wine "$@" 2>/dev/null | tr -d '\r'; }
+unixpath() { winepath -u "$1" 2>/dev/null; }
+localappdata=$(win cmd /c echo %LOCALAPPDATA%)
+appdata=$(win cmd /c echo %APPDATA%)
+instdir="$localappdata\\Programs\\BPClient"
+hostname=org.openbpclient.bpclient
+browser_keys=(
+  "Software\\Google\\Chrome\\NativeMessagingHosts\\$hostname"
+  "Software\\Chromium\\NativeMessagingHosts\\$hostname"
+  "Software\\Microsoft\\Edge\\NativeMessagingHosts\\$hostname"
+  "Software\\Mozilla\\NativeMessagingHosts\\$hostname"
+)
+run_key='Software\Microsoft\Windows\CurrentVersion\Run'
+
+regval() { # regval HIVE\KEY [NAME]: the value's data, or fails
+  local out
+  if [[ -n ${2:-} ]]; then out=$(wine reg query "$1" /v "$2" 2>/dev/null) || return 1
+  else out=$(wine reg query "$1" /ve 2>/dev/null) || return 1; fi
+  echo "$out" | tr -d '\r' | awk -F'    ' 'NF>=4 {print $4; exit}'
+}
+agents() { # the bpclient.exe agent processes in this prefix, one "pid" per line
+  local p
+  for p in /proc/[0-9]*; do
+    { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" || continue
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qiE 'bpclient\.exe +agent' && echo "${p#/proc/}"
+  done
+  return 0
+}
+wait_agents() { # wait_agents N: until N agents run (5 s)
+  local i
+  for i in $(seq 50); do [[ $(agents | wc -l) == "$1" ]] && return 0; sleep 0.1; done
+  return 1
+}
+check_installed() { # check_installed HIVE DIR VERSION WHAT
+  local hive=$1 dir=$2 ver=$3 what=$4 k json host
+  for k in "${browser_keys[@]}"; do
+    json=$(regval "$hive\\$k") || fail "$what: $hive\\$k missing"
+    [[ -f $(unixpath "$json") ]] || fail "$what: $hive\\$k names $json, which does not exist"
+    grep -q "\"name\": *\"$hostname\"" "$(unixpath "$json")" || fail "$what: $json is not our manifest"
+    host=$(sed -n 's/.*"path": *"\(.*\)".*/\1/p' "$(unixpath "$json")" | sed 's/\\\\/\\/g')
+    [[ $host == *bpclient-host.exe ]] || fail "$what: $json: path $host"
+    [[ $host == *:* ]] || host="$(dirname "$(unixpath "$json")")/$host"   # relative to the manifest
+    [[ -f $(unixpath "$host") || -f $host ]] || fail "$what: host $host missing"
+  done
+  regval "$hive\\$run_key" BPClient | grep -qi 'bpclient.exe" agent' || fail "$what: Run value"
+  local v; v=$(win "$dir\\bpclient.exe" version)
+  [[ $v == "bpclient $ver "* ]] || fail "$what: bpclient.exe version says: $v"
+  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; '$v'"
+}
+check_agent() { # check_agent DIR VERSION WHAT: one agent, answering as VERSION
+  local dir=$1 ver=$2 what=$3 got
+  wait_agents 1 || fail "$what: $(agents | wc -l) agents running, want 1"
+  got=$("$work/releasetest" hello -timeout 30s -- wine "$dir\\bpclient-host.exe" "chrome-extension://ohcdnckkmmffiobblhcjgmealjgpgeen/" 2>/dev/null) \
+    || fail "$what: bpclient-host.exe did not answer helper.hello"
+  [[ $got == "$ver" ]] || fail "$what: helper.hello answered by version $got, want $ver"
+  [[ $(agents | wc -l) == 1 ]] || fail "$what: $(agents | wc -l) agents after hello"
+  ok "$what: one agent; bpclient-host.exe answers helper.hello as $ver"
+}
+check_gone() { # check_gone HIVE DIR WHAT
+  local hive=$1 dir=$2 what=$3 k
+  for k in "${browser_keys[@]}" "Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient" "Software\\BPClient"; do
+    wine reg query "$hive\\$k" >/dev/null 2>&1 && fail "$what: $hive\\$k left behind"
+  done
+  regval "$hive\\$run_key" BPClient >/dev/null && fail "$what: Run value left behind"
+  [[ -e $(unixpath "$dir") ]] && fail "$what: $dir left behind: $(ls "$(unixpath "$dir")")"
+  wait_agents 0 || fail "$what: agent still running"
+  ok "$what: no key, no file, no agent"
+}
+
+# ---- NSIS ---------------------------------------------------------------------
+timed t_nsis_install win "$work/old/BPClientSetup.exe" /S
+check_installed HKCU "$instdir" $old "NSIS install $old"
+regval "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient" QuietUninstallString | grep -q 'uninstall.exe" /S' \
+  || fail "NSIS: Uninstall entry"
+verify "$(unixpath "$instdir\\uninstall.exe")"
+ok "NSIS: Uninstall entry; uninstall.exe signed"
+check_agent "$instdir" $old "NSIS install $old"
+timed t_nsis_upgrade win "$work/new/BPClientSetup.exe" /S
+check_installed HKCU "$instdir" $new "NSIS upgrade to $new"
+check_agent "$instdir" $new "NSIS upgrade over the running agent"
+[[ $(regval "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient" DisplayVersion) == "$new" ]] || fail "NSIS: DisplayVersion"
+s=$(secs)
+win "$instdir\\uninstall.exe" /S
+# The uninstaller re-runs itself from %TEMP% and returns at once: wait for
+# it (the agent it stops is the only other process).
+for _ in $(seq 300); do [[ -e $(unixpath "$instdir\\uninstall.exe") ]] || break; sleep 0.1; done
+t_nsis_uninstall=$(( $(secs) - s ))
+check_gone HKCU "$instdir" "NSIS /S uninstall"
+[[ -e $(unixpath "$localappdata\\BPClient") ]] && fail "NSIS uninstall: %LOCALAPPDATA%\\BPClient left behind"
+[[ -e $(unixpath "$appdata\\BPClient") ]] && fail "NSIS uninstall: %APPDATA%\\BPClient left behind"
+ok "NSIS uninstall: manifests' and settings' folders removed"
+
+# ---- MSI, per user ------------------------------------------------------------
+msi() { win msiexec "$@" /qn >/dev/null; }
+timed t_msi_install msi /i "$(winepath -w "$work/old/BPClient-$old-user.msi")"
+check_installed HKCU "$instdir" $old "MSI (per-user) install $old"
+check_agent "$instdir" $old "MSI (per-user) install $old"
+timed t_msi_upgrade msi /i "$(winepath -w "$work/new/BPClient-$new-user.msi")"
+check_installed HKCU "$instdir" $new "MSI (per-user) major upgrade to $new"
+check_agent "$instdir" $new "MSI (per-user) upgrade over the running agent"
+timed t_msi_uninstall msi /x "$(winepath -w "$work/new/BPClient-$new-user.msi")"
+check_gone HKCU "$instdir" "MSI (per-user) msiexec /x"
+
+# ---- MSI, per machine ---------------------------------------------------------
+pf=$(win cmd /c echo %ProgramW6432%)
+machdir="$pf\\BPClient"
+msi /i "$(winepath -w "$work/old/BPClient-$old-machine.msi")"
+check_installed HKLM "$machdir" $old "MSI (per-machine) install $old"
+msi /i "$(winepath -w "$work/new/BPClient-$new-machine.msi")"
+check_installed HKLM "$machdir" $new "MSI (per-machine) major upgrade to $new"
+msi /x "$(winepath -w "$work/new/BPClient-$new-machine.msi")"
+check_gone HKLM "$machdir" "MSI (per-machine) msiexec /x"
+
+# ---- .deb ---------------------------------------------------------------------
+deb="$work/new/bpclient_${new}_amd64.deb"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "skip .deb install: needs root (dpkg -i)"
+elif dpkg-query -W -f='${Status}' bpclient 2>/dev/null | grep -q "install ok installed"; then
+  echo "skip .deb install: a bpclient package is already installed on this machine"
+else
+  timed t_deb_install dpkg -i "$deb" >/dev/null
+  for f in /usr/lib/bpclient/bpclient /usr/lib/bpclient/bpclient-host /usr/bin/bpclient \
+           /usr/lib/systemd/user/bpclient.service /etc/systemd/user/default.target.wants/bpclient.service \
+           /etc/opt/chrome/native-messaging-hosts/$hostname.json /etc/chromium/native-messaging-hosts/$hostname.json \
+           /etc/opt/edge/native-messaging-hosts/$hostname.json /usr/lib/mozilla/native-messaging-hosts/$hostname.json; do
+    [[ -e $f ]] || { dpkg -r bpclient >/dev/null; fail ".deb: $f missing"; }
+  done
+  [[ $(bpclient version) == "bpclient $new "* ]] || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient version"; }
+  # The packaged manifests say what `bpclient install` writes for a user.
+  h=$work/home && mkdir -p "$h"
+  HOME=$h XDG_CONFIG_HOME= /usr/lib/bpclient/bpclient install --no-autostart --browsers chrome,firefox >/dev/null
+  "$work/releasetest" jsoneq "$h/.config/google-chrome/NativeMessagingHosts/$hostname.json" /etc/opt/chrome/native-messaging-hosts/$hostname.json \
+    && "$work/releasetest" jsoneq "$h/.mozilla/native-messaging-hosts/$hostname.json" /usr/lib/mozilla/native-messaging-hosts/$hostname.json \
+    || { dpkg -r bpclient >/dev/null; fail ".deb: manifests differ from what bpclient install writes"; }
+  ok ".deb install: binaries, unit enabled for all users, manifests for Chrome, Chromium, Edge, Firefox"
+  timed t_deb_remove dpkg -r bpclient >/dev/null
+  for f in /usr/lib/bpclient /usr/bin/bpclient /usr/lib/systemd/user/bpclient.service \
+           /etc/systemd/user/default.target.wants/bpclient.service \
+           /etc/opt/chrome/native-messaging-hosts/$hostname.json /etc/chromium/native-messaging-hosts/$hostname.json \
+           /etc/opt/edge/native-messaging-hosts/$hostname.json /usr/lib/mozilla/native-messaging-hosts/$hostname.json; do
+    [[ -e $f || -L $f ]] && fail ".deb remove: $f left behind"
+  done
+  dpkg-query -W -f='${Status}' bpclient 2>/dev/null | grep -q "not-installed\|config-files" || true
+  ok ".deb remove: nothing left (install ${t_deb_install}ms, remove ${t_deb_remove}ms)"
+fi
+
+echo
+echo "sizes (bytes):"
+(cd "$work/new" && for f in BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi bpclient_${new}_amd64.deb \
+   bpclient.exe bpclient-host.exe bpclient-$new-darwin-amd64.tar.gz bpclient-$new-darwin-arm64.tar.gz; do
+   printf '  %-36s %9d\n' "$f" "$(stat -c %s "$f")"; done)
+echo "times under wine (ms): NSIS install $t_nsis_install, upgrade $t_nsis_upgrade, uninstall $t_nsis_uninstall;" \
+     "MSI install $t_msi_install, upgrade $t_msi_upgrade, uninstall $t_msi_uninstall"
+echo "test-release: all checks passed in $(( $(date +%s) - t0 ))s"
