@@ -5,7 +5,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: all build deps demo test bench fuzz clean
+.PHONY: all build deps demo test test-release release bench fuzz clean
 
 all: build
 
@@ -26,6 +26,16 @@ test: deps
 
 bench: deps
 	@scripts/bench.sh
+
+# The installers and packages (issue 6): build two signed releases and
+# install, upgrade and remove them under wine and dpkg.
+test-release: deps
+	@scripts/test-release.sh
+
+# dist/: VERSION=1.2.3 make release (signing: see scripts/sign.sh).
+release: deps
+	@scripts/deps-release.sh
+	@scripts/release.sh $(VERSION)
 
 # A short run of every fuzz target (the seeds also run in `make test`).
 FUZZTIME ?= 30s

@@ -50,6 +50,8 @@ else
 fi
 sign() { if ((signing)); then scripts/sign.sh "$@"; fi; }
 
+# Release builds choose their own build flags (make test exports tags).
+export GOFLAGS=${BPCLIENT_RELEASE_GOFLAGS:-}
 ldflags="-s -w -X github.com/openbpclient/bpclient/version.Version=$version"
 
 # The identity the manifests carry, read from the one place that defines it.
