@@ -92,12 +92,17 @@ for cmd in bpclient bpclient-host; do
   sysos+=("$syso")
   x86_64-w64-mingw32-windres -O coff -o "$syso" "$work/$cmd.rc"
 done
-cgo_agent=0
-if go list -deps ./cmd/bpclient | grep -q '/portaudio$'; then cgo_agent=1; fi
+# BPCLIENT_WINDOWS_CGO=1 forces the cgo build (e.g. to try the toolchain
+# before audio lands), 0 forbids it; by default it follows the imports.
+cgo_agent=${BPCLIENT_WINDOWS_CGO:-auto}
+if [[ $cgo_agent == auto ]]; then
+  cgo_agent=0
+  if go list -deps ./cmd/bpclient | grep -q '/portaudio$'; then cgo_agent=1; fi
+fi
 if ((cgo_agent)); then
   pa=${PORTAUDIO_WIN64:-${XDG_CACHE_HOME:-$HOME/.cache}/bpclient/portaudio-win64}
   [[ -f $pa/lib/libportaudio.a ]] || scripts/build-portaudio-windows.sh "$pa"
-  echo "   bpclient.exe with cgo and static PortAudio from $pa"
+  echo "   bpclient.exe with cgo and the static PortAudio in $pa"
   CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
     PKG_CONFIG_LIBDIR=$pa/lib/pkgconfig PKG_CONFIG_PATH= \
     go build -trimpath -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
