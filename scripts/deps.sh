@@ -11,6 +11,9 @@ fi
 
 # Browsers for the end-to-end tests and the demo.
 packages=(chromium firefox-esr ca-certificates)
+# Real SIP peers for the softphone's end-to-end tests (issue 4): Kamailio as
+# registrar/proxy, baresip as the remote phone, sox to check recordings.
+packages+=(kamailio kamailio-tls-modules baresip baresip-core sox libsox-fmt-all)
 # Audio codecs built with cgo (libopus, bcg729) and the independent
 # implementations the codec tests compare against (sox, ffmpeg, opus-tools).
 packages+=(pkg-config libopus-dev libbcg729-dev sox libsox-fmt-all ffmpeg opus-tools)

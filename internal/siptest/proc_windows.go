@@ -1,0 +1,13 @@
+package siptest
+
+import "os/exec"
+
+func ownGroup(cmd *exec.Cmd) {}
+
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = cmd.Process.Kill()
+	}
+}
+
+func termProcess(cmd *exec.Cmd) { killGroup(cmd) }

@@ -1,0 +1,194 @@
+// Package sip is bpclient's SIP user agent: registration, calls, SDP
+// offer/answer and RTP media, built on github.com/emiago/sipgo and pion.
+// It knows nothing of browsers: a caller (helper/phoneapi) configures a
+// Phone, drives it, and receives its events through a callback.
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is what phone.configure carries. The password lives here, in
+// memory only; it is never logged or put into an event.
+type Config struct {
+	// Server is "host[:port]", or several separated by commas (tried in
+	// order, the next one when one stops answering). A host without a port
+	// is looked up with DNS SRV first (_sip._udp, _sip._tcp), then A/AAAA.
+	Server        string
+	Transport     string // "udp" (default), "tcp"; "tls" comes with secure mode
+	Domain        string // the AOR's domain; default: the first server's host
+	Username      string
+	AuthUsername  string // default: Username
+	Password      string
+	DisplayName   string
+	Expires       int // seconds asked for in REGISTER; default 600
+	Codecs        []string
+	OutboundProxy string // "host[:port]": every request goes there first
+
+	// LocalIP is the address to bind and advertise; default: the one the
+	// OS routes to the first server from.
+	LocalIP string
+	// RTPPortMin and RTPPortMax bound the local RTP ports (even ports,
+	// RTCP on the next odd one). Zero means 10000-20000.
+	RTPPortMin, RTPPortMax int
+	// KeepAlive is how often the server is pinged (OPTIONS) while
+	// registered; a missed answer means the connection is lost. Zero: 30 s.
+	KeepAlive time.Duration
+	// RequestTimeout bounds one REGISTER or OPTIONS round; zero: 5 s.
+	RequestTimeout time.Duration
+	// RetryMin and RetryMax bound the backoff between registration
+	// attempts after a failure; zero: 1 s and 60 s.
+	RetryMin, RetryMax time.Duration
+	// NoMediaTimeout is how long a connected call may go without RTP
+	// before network.issue is raised; zero: 3 s.
+	NoMediaTimeout time.Duration
+	// QualityInterval is the period of quality.report; zero: 5 s.
+	QualityInterval time.Duration
+	// DSCP marks RTP packets (IP TOS >> 2); zero means EF (46); -1 none.
+	DSCP int
+}
+
+// ErrConfig wraps every configuration problem.
+var ErrConfig = errors.New("invalid phone configuration")
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Transport == "" {
+		c.Transport = "udp"
+	}
+	c.Transport = strings.ToLower(c.Transport)
+	switch c.Transport {
+	case "udp", "tcp":
+	case "tls":
+		return c, fmt.Errorf("%w: transport tls needs secure mode, which is not built yet", ErrConfig)
+	default:
+		return c, fmt.Errorf("%w: transport %q (want udp or tcp)", ErrConfig, c.Transport)
+	}
+	if strings.TrimSpace(c.Server) == "" {
+		return c, fmt.Errorf("%w: server is empty", ErrConfig)
+	}
+	for _, s := range c.servers() {
+		if _, _, err := splitHostPort(s); err != nil {
+			return c, fmt.Errorf("%w: server %q: %v", ErrConfig, s, err)
+		}
+	}
+	if c.OutboundProxy != "" {
+		if _, _, err := splitHostPort(c.OutboundProxy); err != nil {
+			return c, fmt.Errorf("%w: outboundProxy %q: %v", ErrConfig, c.OutboundProxy, err)
+		}
+	}
+	if c.Username == "" {
+		return c, fmt.Errorf("%w: username is empty", ErrConfig)
+	}
+	if strings.ContainsAny(c.Username, "@:;<> \t\r\n\"") {
+		return c, fmt.Errorf("%w: username has characters a SIP user part cannot hold", ErrConfig)
+	}
+	if c.AuthUsername == "" {
+		c.AuthUsername = c.Username
+	}
+	if strings.ContainsAny(c.DisplayName, "\"\r\n\\") {
+		return c, fmt.Errorf("%w: displayName has quotes, backslashes or line breaks", ErrConfig)
+	}
+	if c.Domain == "" {
+		h, _, _ := splitHostPort(c.servers()[0])
+		c.Domain = h
+	}
+	if strings.ContainsAny(c.Domain, "@;<> \t\r\n\"") {
+		return c, fmt.Errorf("%w: domain %q", ErrConfig, c.Domain)
+	}
+	if c.Expires == 0 {
+		c.Expires = 600
+	}
+	if c.Expires < 10 || c.Expires > 86400 {
+		return c, fmt.Errorf("%w: expires %d (want 10..86400 seconds)", ErrConfig, c.Expires)
+	}
+	if c.RTPPortMin == 0 && c.RTPPortMax == 0 {
+		c.RTPPortMin, c.RTPPortMax = 10000, 20000
+	}
+	if c.RTPPortMin < 1024 || c.RTPPortMax > 65534 || c.RTPPortMax-c.RTPPortMin < 2 {
+		return c, fmt.Errorf("%w: rtp port range %d-%d", ErrConfig, c.RTPPortMin, c.RTPPortMax)
+	}
+	if c.LocalIP != "" && net.ParseIP(c.LocalIP) == nil {
+		return c, fmt.Errorf("%w: localIP %q", ErrConfig, c.LocalIP)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.KeepAlive, 30*time.Second)
+	def(&c.RequestTimeout, 5*time.Second)
+	def(&c.RetryMin, time.Second)
+	def(&c.RetryMax, 60*time.Second)
+	def(&c.NoMediaTimeout, 3*time.Second)
+	def(&c.QualityInterval, 5*time.Second)
+	if c.RetryMax < c.RetryMin {
+		c.RetryMax = c.RetryMin
+	}
+	if c.DSCP == 0 {
+		c.DSCP = 46
+	}
+	return c, nil
+}
+
+// servers splits Server on commas.
+func (c Config) servers() []string {
+	var out []string
+	for _, s := range strings.Split(c.Server, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// splitHostPort accepts "host", "host:port", "[v6]" and "[v6]:port";
+// port 0 means "not given".
+func splitHostPort(s string) (string, int, error) {
+	if s == "" {
+		return "", 0, errors.New("empty")
+	}
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return "", 0, errors.New("unclosed [")
+		}
+		host := s[1:end]
+		rest := s[end+1:]
+		if rest == "" {
+			return host, 0, nil
+		}
+		if !strings.HasPrefix(rest, ":") {
+			return "", 0, errors.New("junk after ]")
+		}
+		p, err := parsePort(rest[1:])
+		return host, p, err
+	}
+	if strings.Count(s, ":") > 1 {
+		if net.ParseIP(s) != nil {
+			return s, 0, nil
+		}
+		return "", 0, errors.New("bad address")
+	}
+	host, ps, hasPort := strings.Cut(s, ":")
+	if host == "" || strings.ContainsAny(host, " \t/@;<>\"") {
+		return "", 0, errors.New("bad host")
+	}
+	if !hasPort {
+		return host, 0, nil
+	}
+	p, err := parsePort(ps)
+	return host, p, err
+}
+
+func parsePort(s string) (int, error) {
+	p, err := strconv.Atoi(s)
+	if err != nil || p <= 0 || p > 65535 {
+		return 0, fmt.Errorf("bad port %q", s)
+	}
+	return p, nil
+}

@@ -1,0 +1,81 @@
+package sip
+
+// Event names, as the API publishes them.
+const (
+	EventRegistrationState = "registration.state"
+	EventCallIncoming      = "call.incoming"
+	EventCallState         = "call.state"
+	EventQualityReport     = "quality.report"
+	EventQualityWarning    = "quality.warning"
+	EventNetworkIssue      = "network.issue"
+)
+
+// Registration states.
+const (
+	Registered   = "registered"
+	Unregistered = "unregistered"
+	Failed       = "failed"
+	Lost         = "lost"
+)
+
+// RegistrationState is the payload of registration.state.
+type RegistrationState struct {
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	// Server is the server that answered (host:port), when known.
+	Server string `json:"server,omitempty"`
+	// Expires is the binding's lifetime the server granted, in seconds.
+	Expires int `json:"expires,omitempty"`
+}
+
+// IncomingCall is the payload of call.incoming.
+type IncomingCall struct {
+	CallID      string `json:"callId"`
+	From        string `json:"from"`
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+// Call states.
+const (
+	StateDialing    = "dialing"
+	StateRinging    = "ringing"
+	StateEarly      = "early"
+	StateConnected  = "connected"
+	StateHeld       = "held"
+	StateRemoteHeld = "remoteHeld"
+	StateEnded      = "ended"
+)
+
+// CallState is the payload of call.state.
+type CallState struct {
+	CallID    string `json:"callId"`
+	Direction string `json:"direction"` // "outbound" | "inbound"
+	State     string `json:"state"`
+	Reason    string `json:"reason,omitempty"`
+	Remote    string `json:"remote,omitempty"`
+	Codec     string `json:"codec,omitempty"`
+	Muted     bool   `json:"muted,omitempty"`
+}
+
+// QualityReport is the payload of quality.report (and quality.warning,
+// which adds Warnings).
+type QualityReport struct {
+	CallID   string   `json:"callId"`
+	Codec    string   `json:"codec"`
+	MOS      float64  `json:"mos"`
+	RTTMs    float64  `json:"rttMs"`
+	JitterMs float64  `json:"jitterMs"`
+	LossPct  float64  `json:"lossPct"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// NetworkIssue is the payload of network.issue.
+type NetworkIssue struct {
+	CallID  string `json:"callId"`
+	Active  bool   `json:"active"`
+	Message string `json:"message"`
+}
+
+// EventFunc receives the phone's events. It is called from the phone's
+// goroutines and must not block for long.
+type EventFunc func(name string, params any)
