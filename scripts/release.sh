@@ -8,7 +8,7 @@
 #   BPClient-VERSION-machine.msi         wixl, per-machine (Program Files, HKLM)
 #   bpclient_VERSION_amd64.deb           binaries, system-wide manifests, user unit
 #   bpclient-VERSION-darwin-{amd64,arm64}.tar.gz   the darwin binaries
-#   bpclient_mac.pkg                     only when run on macOS (packaging/macos)
+#   bpclient_mac.pkg                     BPClient.app, LaunchAgent, manifests
 #   SHA256SUMS
 #
 # Signing: with BPCLIENT_SIGN_PFX and BPCLIENT_SIGN_PASSWORD set (see
@@ -21,7 +21,7 @@
 # audio through cgo; until then it is pure Go.
 #
 # DIST=dir overrides dist/. Tools: go, x86_64-w64-mingw32-windres (and -gcc
-# for cgo), makensis, wixl, osslsigncode, dpkg-deb (scripts/deps-release.sh).
+# for cgo), makensis, wixl, osslsigncode, dpkg-deb, bsdtar (scripts/deps-release.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -158,16 +158,60 @@ chmod -R u=rwX,go=rX "$deb"
 dpkg-deb --root-owner-group -Zxz --build "$deb" "$dist/bpclient_${version}_amd64.deb" >/dev/null
 
 # ---- macOS ------------------------------------------------------------------
+# bpclient_mac.pkg: BPClient.app (universal binaries, Info.plist with
+# NSMicrophoneUsageDescription) in /Applications, a LaunchAgent for every
+# user, system-wide host manifests, pre/postinstall scripts. On macOS,
+# pkgbuild and productbuild assemble it; elsewhere pkgtool writes the Bom
+# and universal binaries, and bsdtar the cpio payload and the xar archive.
 echo "== darwin"
 for arch in amd64 arm64; do
   d=$work/darwin-$arch && mkdir -p "$d"
   CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host
   tar -C "$d" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host
 done
+mac=$work/mac && macroot=$mac/root
+appdir=$macroot/Applications/BPClient.app/Contents
+mkdir -p "$appdir/MacOS" "$appdir/Resources" "$macroot/Library/LaunchAgents"
+go build -o "$work/pkgtool" ./packaging/macos/pkgtool
+for b in bpclient bpclient-host; do
+  if command -v lipo >/dev/null && [[ $(uname -s) == Darwin ]]; then
+    lipo -create -output "$appdir/MacOS/$b" "$work/darwin-amd64/$b" "$work/darwin-arm64/$b"
+  else
+    "$work/pkgtool" lipo -o "$appdir/MacOS/$b" "$work/darwin-amd64/$b" "$work/darwin-arm64/$b"
+  fi
+done
+sed -e "s/@VERSION@/$version/g" -e "s/@PUBLISHER@/$publisher/g" packaging/macos/Info.plist.in >"$appdir/Info.plist"
+install -m 755 packaging/macos/uninstall.sh "$appdir/Resources/uninstall.sh"
+install -m 644 packaging/macos/org.openbpclient.bpclient.agent.plist "$macroot/Library/LaunchAgents/"
+machost=/Applications/BPClient.app/Contents/MacOS/bpclient-host
+for d in "Google/Chrome" "Application Support/Chromium" "Microsoft/Edge"; do
+  mkdir -p "$macroot/Library/$d/NativeMessagingHosts"
+  manifest chromium "$machost" >"$macroot/Library/$d/NativeMessagingHosts/$host_name.json"
+done
+mkdir -p "$macroot/Library/Application Support/Mozilla/NativeMessagingHosts"
+manifest firefox "$machost" >"$macroot/Library/Application Support/Mozilla/NativeMessagingHosts/$host_name.json"
+find "$macroot" -type d -exec chmod 755 {} + && find "$macroot" -type f -exec chmod 644 {} +
+chmod 755 "$appdir/MacOS/"* "$appdir/Resources/uninstall.sh" && chmod 775 "$macroot/Applications"
+mkdir -p "$mac/scripts" && install -m 755 packaging/macos/scripts/preinstall packaging/macos/scripts/postinstall "$mac/scripts/"
+mac_kb=$(du -sk "$macroot" | cut -f1)
+mac_files=$(find "$macroot" | wc -l)
+sed -e "s/@VERSION@/$version/g" -e "s/@KBYTES@/$mac_kb/g" packaging/macos/Distribution.in >"$mac/Distribution"
 if [[ $(uname -s) == Darwin ]]; then
-  packaging/macos/build-pkg.sh "$version" "$work/darwin-amd64" "$work/darwin-arm64" "$dist/bpclient_mac.pkg"
+  pkgbuild --root "$macroot" --scripts "$mac/scripts" --identifier org.openbpclient.bpclient \
+    --version "$version" --install-location / --ownership recommended "$mac/bpclient.pkg"
+  productbuild --distribution "$mac/Distribution" --package-path "$mac" \
+    ${BPCLIENT_MAC_INSTALLER_IDENTITY:+--sign "$BPCLIENT_MAC_INSTALLER_IDENTITY"} "$dist/bpclient_mac.pkg"
 else
-  echo "   bpclient_mac.pkg is built on macOS (packaging/macos/README.md); darwin binaries are in dist/"
+  flat=$mac/flat/bpclient.pkg && mkdir -p "$flat"
+  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+  "$work/pkgtool" payload -root "$macroot" -bom "$flat/Bom" -mtree "$mac/payload.mtree" -mtime "$epoch"
+  bsdtar --format cpio -cf - "@$mac/payload.mtree" | gzip -9n >"$flat/Payload"
+  (cd "$mac/scripts" && bsdtar --format cpio --uid 0 --gid 0 -cf - .) | gzip -9n >"$flat/Scripts"
+  sed -e "s/@VERSION@/$version/g" -e "s/@KBYTES@/$mac_kb/g" -e "s/@FILES@/$mac_files/g" \
+    packaging/macos/PackageInfo.in >"$flat/PackageInfo"
+  cp "$mac/Distribution" "$mac/flat/"
+  (cd "$mac/flat" && bsdtar --format xar --options xar:compression=none -cf "$dist/bpclient_mac.pkg" Distribution bpclient.pkg)
+  echo "   bpclient_mac.pkg assembled without pkgbuild (unsigned; see packaging/README.md)"
 fi
 
 # ---- checksums --------------------------------------------------------------

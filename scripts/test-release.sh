@@ -59,6 +59,33 @@ for f in bpclient.exe bpclient-host.exe; do
 done
 ok "version resources on bpclient.exe and bpclient-host.exe"
 
+# ---- macOS pkg (what can be checked without a Mac) ---------------------------
+pkgdir=$work/pkg && mkdir -p "$pkgdir/payload"
+go build -o "$work/pkgtool" ./packaging/macos/pkgtool
+(cd "$pkgdir" && bsdtar -xf "$work/new/bpclient_mac.pkg")
+for f in Distribution bpclient.pkg/PackageInfo bpclient.pkg/Bom bpclient.pkg/Payload bpclient.pkg/Scripts; do
+  [[ -f $pkgdir/$f ]] || fail "bpclient_mac.pkg: no $f in the xar archive"
+done
+gzip -dc "$pkgdir/bpclient.pkg/Payload" | (cd "$pkgdir/payload" && bsdtar -xf -)
+"$work/pkgtool" lsbom "$pkgdir/bpclient.pkg/Bom" >"$pkgdir/bom.txt" || fail "bpclient_mac.pkg: Bom unreadable"
+diff <(cut -f1 "$pkgdir/bom.txt" | sort) <(gzip -dc "$pkgdir/bpclient.pkg/Payload" | bsdtar -tf - | sed 's#/$##' | sort) \
+  || fail "bpclient_mac.pkg: Bom and Payload list different paths"
+app=Applications/BPClient.app/Contents
+for b in bpclient bpclient-host; do
+  want=$(awk -F'\t' -v p="./$app/MacOS/$b" '$1 == p {print $5 " " $4}' "$pkgdir/bom.txt")
+  [[ $(cksum <"$pkgdir/payload/$app/MacOS/$b" | cut -d' ' -f1,2) == "$want" ]] || fail "bpclient_mac.pkg: Bom checksum of $b"
+  [[ $(od -An -tx1 -N4 "$pkgdir/payload/$app/MacOS/$b" | tr -d ' ') == cafebabe ]] || fail "$b is not a universal binary"
+done
+gzip -dc "$pkgdir/bpclient.pkg/Scripts" | bsdtar -tf - | grep -q '^\./postinstall$' || fail "bpclient_mac.pkg: no postinstall"
+"$work/releasetest" xmlok "$pkgdir/Distribution" "$pkgdir/bpclient.pkg/PackageInfo" "$pkgdir/payload/$app/Info.plist" \
+  "$pkgdir/payload/Library/LaunchAgents/org.openbpclient.bpclient.agent.plist" || fail "bpclient_mac.pkg: XML"
+grep -q NSMicrophoneUsageDescription "$pkgdir/payload/$app/Info.plist" || fail "Info.plist: no NSMicrophoneUsageDescription"
+for d in "Google/Chrome" "Application Support/Chromium" "Microsoft/Edge" "Application Support/Mozilla"; do
+  grep -q '"path": "/Applications/BPClient.app/Contents/MacOS/bpclient-host"' \
+    "$pkgdir/payload/Library/$d/NativeMessagingHosts/org.openbpclient.bpclient.json" || fail "bpclient_mac.pkg: $d manifest"
+done
+ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries; plists"
+
 # ---- wine prefix --------------------------------------------------------------
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/bcryptprimitives.dll" packaging/test/processprng.c -ladvapi32
 timed t_boot wineboot -i >/dev/null 2>&1
@@ -214,7 +241,7 @@ fi
 echo
 echo "sizes (bytes):"
 (cd "$work/new" && for f in BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi bpclient_${new}_amd64.deb \
-   bpclient.exe bpclient-host.exe bpclient-$new-darwin-amd64.tar.gz bpclient-$new-darwin-arm64.tar.gz; do
+   bpclient_mac.pkg bpclient.exe bpclient-host.exe bpclient-$new-darwin-amd64.tar.gz bpclient-$new-darwin-arm64.tar.gz; do
    printf '  %-36s %9d\n' "$f" "$(stat -c %s "$f")"; done)
 echo "times under wine (ms): NSIS install $t_nsis_install, upgrade $t_nsis_upgrade, uninstall $t_nsis_uninstall;" \
      "MSI install $t_msi_install, upgrade $t_msi_upgrade, uninstall $t_msi_uninstall"

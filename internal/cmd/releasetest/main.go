@@ -7,12 +7,15 @@
 //	    the answer; stdin stays open until the answer arrives
 //	releasetest jsoneq A B
 //	    exits 0 when the two files hold equal JSON values
+//	releasetest xmlok FILE...
+//	    exits 0 when every file is well-formed XML
 package main
 
 import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +42,8 @@ func run(args []string) error {
 		return hello(args[1:])
 	case "jsoneq":
 		return jsonEq(args[1:])
+	case "xmlok":
+		return xmlOK(args[1:])
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
@@ -148,6 +153,28 @@ func jsonEq(args []string) error {
 	}
 	if !reflect.DeepEqual(v[0], v[1]) {
 		return fmt.Errorf("%s and %s differ", args[0], args[1])
+	}
+	return nil
+}
+
+func xmlOK(files []string) error {
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		dec := xml.NewDecoder(f)
+		dec.Strict = true
+		for {
+			_, err = dec.Token()
+			if err != nil {
+				break
+			}
+		}
+		f.Close()
+		if err != io.EOF {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	return nil
 }
