@@ -1,0 +1,50 @@
+package audio
+
+// resampler converts a continuous stream of samples from one rate to
+// another, keeping its state between calls.
+type resampler interface {
+	// process converts src and writes the result to dst, returning how
+	// many samples it wrote; dst must hold maxOut(len(src)).
+	process(dst, src []int16) int
+	maxOut(n int) int
+}
+
+// linearResampler is a stop-gap interpolating resampler used only when a
+// device refuses the codec's rate; audio/dsp's polyphase resampler
+// replaces it through System options when it lands.
+type linearResampler struct {
+	in, out int
+	pos     int64 // position of the next output sample, in units of 1/out of an input sample, relative to prev
+	prev    int16
+}
+
+func newLinearResampler(in, out int) resampler { return &linearResampler{in: in, out: out} }
+
+func (r *linearResampler) maxOut(n int) int { return n*r.out/r.in + 2 }
+
+func (r *linearResampler) process(dst, src []int16) int {
+	n := 0
+	in, out := int64(r.in), int64(r.out)
+	// Sample k of the stream is prev for k = -1 and src[k] for k >= 0;
+	// pos counts from prev in steps of 1/out input samples.
+	for {
+		i := r.pos / out // whole input samples past prev
+		if i >= int64(len(src)) {
+			break
+		}
+		frac := r.pos % out
+		a := r.prev
+		if i > 0 {
+			a = src[i-1]
+		}
+		b := src[i]
+		dst[n] = int16((int64(a)*(out-frac) + int64(b)*frac) / out)
+		n++
+		r.pos += in
+	}
+	if len(src) > 0 {
+		r.prev = src[len(src)-1]
+		r.pos -= int64(len(src)) * out
+	}
+	return n
+}

@@ -1,0 +1,351 @@
+package audio
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// stream is the machinery shared by Capture and Playback: a goroutine (the
+// pump) owns the device stream and moves it when its device goes away;
+// between the pump and the user sits a queue of at most two frames.
+type stream struct {
+	sys   *System
+	input bool
+	f     Format
+	opts  StreamOptions
+	frame int
+
+	mu      sync.Mutex
+	q       fifo
+	stats   Stats
+	started bool // playback: the first WritePCM came
+	closed  bool
+	gen     uint64 // the current pump's
+
+	data    chan struct{} // capture: a frame is ready; playback: samples were queued
+	space   chan struct{} // playback: room in the queue
+	moveReq chan string
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newStream(sys *System, input bool, f Format, o StreamOptions) *stream {
+	n := f.Samples()
+	return &stream{
+		sys: sys, input: input, f: f, opts: o, frame: n,
+		// Two frames: the one being handed over and one of slack; the
+		// resampler may round a chunk up by a few samples.
+		q:       newFIFO(2*n + 8),
+		data:    make(chan struct{}, 1),
+		space:   make(chan struct{}, 1),
+		moveReq: make(chan string, 1),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+}
+
+// Stats returns a snapshot of the stream's counters and device.
+func (s *stream) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Format is the stream's format.
+func (s *stream) Format() Format { return s.f }
+
+// Done is closed when the stream has ended (Close, or a failure with
+// NoMove set).
+func (s *stream) Done() <-chan struct{} { return s.done }
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func (s *stream) requestMove(reason string) {
+	select {
+	case s.moveReq <- reason:
+	default:
+	}
+}
+
+func (s *stream) close() {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.quit)
+	})
+	<-s.done
+	s.sys.forget(s)
+}
+
+func (s *stream) readPCM(buf []int16) (int, error) {
+	if len(buf) < s.frame {
+		return 0, errShortBuffer
+	}
+	for {
+		s.mu.Lock()
+		if s.q.len() >= s.frame {
+			s.q.read(buf[:s.frame])
+			s.stats.Frames++
+			s.mu.Unlock()
+			return s.frame, nil
+		}
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return 0, ErrClosed
+		}
+		select {
+		case <-s.data:
+		case <-s.quit:
+			return 0, ErrClosed
+		case <-s.done:
+			return 0, ErrClosed
+		}
+	}
+}
+
+func (s *stream) writePCM(buf []int16) (int, error) {
+	total := 0
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return total, ErrClosed
+		}
+		n := s.q.write(buf)
+		s.started = true
+		s.mu.Unlock()
+		if n > 0 {
+			signal(s.data)
+		}
+		buf, total = buf[n:], total+n
+		if len(buf) == 0 {
+			return total, nil
+		}
+		select {
+		case <-s.space:
+		case <-s.quit:
+			return total, ErrClosed
+		case <-s.done:
+			return total, ErrClosed
+		}
+	}
+}
+
+// deliver queues captured audio, dropping the oldest whole frames when the
+// reader is late.
+func (s *stream) deliver(pcm []int16) {
+	s.mu.Lock()
+	if need := len(pcm) - s.q.free(); need > 0 {
+		drop := (need + s.frame - 1) / s.frame
+		s.q.discard(drop * s.frame)
+		s.stats.Overruns += uint64(drop)
+	}
+	s.q.write(pcm)
+	ready := s.q.len() >= s.frame
+	s.mu.Unlock()
+	if ready {
+		signal(s.data)
+	}
+}
+
+// pump is the state of one device stream: its callback runs on the
+// backend's thread. When the device fails, stalls or leaves the list, the
+// stream's supervisor opens another and aborts this one.
+type pump struct {
+	s      *stream
+	raw    rawStream
+	opened time.Time
+	last   atomic.Int64 // ns since opened of the latest callback; 0 before the first
+	ready  atomic.Bool
+	calls  atomic.Int64
+
+	rs    resampler
+	rsBuf []int16 // capture: resampled output; playback: a frame's worth at the device rate
+	frame []int16 // playback: one frame at the stream's rate
+	dq    fifo    // playback: resampled samples waiting for the device
+}
+
+func (s *stream) openPump(id string) (*pump, error) {
+	p := &pump{s: s, opened: time.Now()}
+	var cb callback = p.capture
+	if !s.input {
+		cb = p.play
+		p.frame = make([]int16, s.frame)
+	}
+	// The callback may run before open returns and the rate is known:
+	// until ready it plays silence and drops captured audio.
+	raw, err := s.sys.be.open(id, s.input, s.f.Rate, s.frame, func(buf []int16) {
+		p.last.Store(int64(time.Since(p.opened)) | 1)
+		p.calls.Add(1)
+		if r := p.ready.Load(); r {
+			cb(buf)
+		} else if !s.input {
+			clear(buf)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.raw = raw
+	if raw.rate() != s.f.Rate {
+		devN := int(int64(s.frame) * int64(raw.rate()) / int64(s.f.Rate))
+		if s.input {
+			p.rs = s.sys.newResampler(raw.rate(), s.f.Rate)
+			p.rsBuf = make([]int16, p.rs.maxOut(2*devN))
+		} else {
+			p.rs = s.sys.newResampler(s.f.Rate, raw.rate())
+			p.rsBuf = make([]int16, p.rs.maxOut(s.frame))
+			p.dq = newFIFO(4*devN + len(p.rsBuf))
+		}
+	}
+	s.mu.Lock()
+	s.stats.Device, s.stats.DeviceRate = raw.deviceID(), raw.rate()
+	s.mu.Unlock()
+	p.ready.Store(true)
+	return p, nil
+}
+
+// capture runs on the device's thread with captured samples.
+func (p *pump) capture(buf []int16) {
+	if p.rs == nil {
+		p.s.deliver(buf)
+		return
+	}
+	for len(buf) > 0 {
+		n := min(len(buf), len(p.rsBuf)/2)
+		p.s.deliver(p.rsBuf[:p.rs.process(p.rsBuf, buf[:n])])
+		buf = buf[n:]
+	}
+}
+
+// play runs on the device's thread to fill buf.
+func (p *pump) play(buf []int16) {
+	if p.rs == nil {
+		for len(buf) > 0 {
+			n := p.s.takeFrame(buf[:min(len(buf), p.s.frame)])
+			buf = buf[n:]
+		}
+		return
+	}
+	for p.dq.len() < len(buf) {
+		p.s.takeFrame(p.frame)
+		p.dq.write(p.rsBuf[:p.rs.process(p.rsBuf, p.frame)])
+	}
+	p.dq.read(buf)
+}
+
+// takeFrame fills buf (at most a frame) from the queue, with silence for
+// what is missing, and returns len(buf).
+func (s *stream) takeFrame(buf []int16) int {
+	s.mu.Lock()
+	n := s.q.read(buf)
+	if n < len(buf) {
+		clear(buf[n:])
+		if s.started && !s.closed {
+			s.stats.Underruns++
+		}
+	} else {
+		s.stats.Frames++
+	}
+	s.mu.Unlock()
+	signal(s.space)
+	return len(buf)
+}
+
+// stalled reports whether the device has stopped calling back: for
+// longer than limit once it runs steadily, or than first while it starts
+// (a sound server may take two seconds to get a new stream going, after
+// a few callbacks that fill its buffer).
+func (p *pump) stalled(limit, first time.Duration) bool {
+	last := time.Duration(p.last.Load())
+	if time.Duration(p.calls.Load())*p.s.f.Frame < 300*time.Millisecond {
+		limit = first
+	}
+	return time.Since(p.opened)-last > limit
+}
+
+// retire aborts a pump's device in the background: a dying device may
+// hold its callback thread for seconds.
+func (s *stream) retire(p *pump) {
+	s.sys.wg.Add(1)
+	go func() {
+		defer s.sys.wg.Done()
+		p.raw.abort()
+	}()
+}
+
+// supervise owns the stream's life: it replaces the device stream when
+// its device stalls or leaves the list, and ends the stream on Close.
+func (s *stream) supervise(cur *pump) {
+	defer close(s.done)
+	defer s.sys.wg.Done()
+	tick := time.NewTicker(s.sys.stallCheck)
+	defer tick.Stop()
+	for cur != nil {
+		select {
+		case <-s.quit:
+			cur.raw.abort()
+			return
+		case reason := <-s.moveReq:
+			cur = s.move(cur, reason, nil)
+		case <-tick.C:
+			if cur.stalled(s.sys.stallLimit, s.sys.firstIOLimit) {
+				cur = s.move(cur, ReasonStalled, errStalled)
+			}
+		}
+	}
+}
+
+var errStalled = errors.New("the device stopped responding")
+
+// move leaves the current device for the default one, retrying until it
+// opens or the stream closes. It returns the new pump, or nil when the
+// stream ends.
+func (s *stream) move(old *pump, reason string, cause error) *pump {
+	from := old.raw.deviceID()
+	s.retire(old)
+	if s.opts.NoMove {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		return nil
+	}
+	for {
+		p, err := s.openPump("")
+		if err == nil {
+			s.mu.Lock()
+			s.stats.Moves++
+			s.mu.Unlock()
+			if s.opts.OnMove != nil {
+				m := Move{Stream: s.opts.Name, Direction: direction(s.input), From: from, To: p.raw.deviceID(), Reason: reason}
+				if cause != nil {
+					m.Err = cause.Error()
+				}
+				s.opts.OnMove(m)
+			}
+			return p
+		}
+		if !s.input {
+			// Keep a writer moving while no device plays.
+			s.mu.Lock()
+			s.q.reset()
+			s.mu.Unlock()
+			signal(s.space)
+		}
+		select {
+		case <-s.quit:
+			return nil
+		case <-time.After(s.sys.retry):
+		}
+	}
+}

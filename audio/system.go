@@ -1,0 +1,217 @@
+package audio
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// System is the process's access to the audio devices: one per process
+// (PortAudio is a process-wide library). It owns every stream it opens.
+type System struct {
+	be           backend
+	newResampler func(in, out int) resampler
+	retry        time.Duration
+	stallCheck   time.Duration
+	stallLimit   time.Duration
+	firstIOLimit time.Duration
+	wg           sync.WaitGroup // supervisors and pumps
+
+	mu      sync.Mutex
+	streams map[*stream]struct{}
+	closed  bool
+}
+
+// Option configures a System.
+type Option func(*System) error
+
+// WithResampler replaces the resampler used when a device runs at another
+// rate than the stream. process(dst, src) must keep state between calls.
+func WithResampler(f func(inRate, outRate int) interface {
+	Process(dst, src []int16) int
+	MaxOut(n int) int
+}) Option {
+	return func(s *System) error {
+		s.newResampler = func(in, out int) resampler { return extResampler{f(in, out)} }
+		return nil
+	}
+}
+
+type extResampler struct {
+	r interface {
+		Process(dst, src []int16) int
+		MaxOut(n int) int
+	}
+}
+
+func (e extResampler) process(dst, src []int16) int { return e.r.Process(dst, src) }
+func (e extResampler) maxOut(n int) int             { return e.r.MaxOut(n) }
+
+// Open initialises the audio backend. It returns ErrUnavailable in builds
+// without PortAudio.
+func Open(opts ...Option) (*System, error) {
+	be, err := newBackend()
+	if err != nil {
+		return nil, err
+	}
+	s := newSystem(be)
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			be.close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func newSystem(be backend) *System {
+	return &System{
+		be:           be,
+		newResampler: newLinearResampler,
+		retry:        100 * time.Millisecond,
+		stallCheck:   50 * time.Millisecond,
+		stallLimit:   400 * time.Millisecond,
+		firstIOLimit: 3 * time.Second,
+		streams:      make(map[*stream]struct{}),
+	}
+}
+
+// Devices lists the devices as this process enumerated them (at Open or
+// the last Reload). A Watcher sees changes without re-initialising.
+func (s *System) Devices() (DeviceList, error) { return s.be.devices() }
+
+// ErrBusy is returned by Reload while streams are open.
+var ErrBusy = errors.New("audio: streams are open")
+
+// Reload enumerates the devices again, which PortAudio can only do by
+// re-initialising; it refuses with ErrBusy while any stream is open, so
+// a call is never disturbed.
+func (s *System) Reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if len(s.streams) > 0 {
+		return ErrBusy
+	}
+	return s.be.reload()
+}
+
+// Close ends every stream and releases the backend.
+func (s *System) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	all := make([]*stream, 0, len(s.streams))
+	for st := range s.streams {
+		all = append(all, st)
+	}
+	s.mu.Unlock()
+	for _, st := range all {
+		st.close()
+	}
+	s.wg.Wait() // pumps abandoned on stuck devices included
+	return s.be.close()
+}
+
+// DevicesChanged tells the open streams the current device list (from a
+// Watcher): a stream whose device is no longer listed moves to the
+// default device.
+func (s *System) DevicesChanged(list DeviceList) {
+	s.mu.Lock()
+	all := make([]*stream, 0, len(s.streams))
+	for st := range s.streams {
+		all = append(all, st)
+	}
+	s.mu.Unlock()
+	for _, st := range all {
+		dev := st.Stats().Device
+		if _, ok := list.Find(dev, st.input); !ok {
+			st.requestMove(ReasonRemoved)
+		}
+	}
+}
+
+// Reasons in Move events.
+const (
+	ReasonRemoved = "removed" // a Watcher no longer lists the device
+	ReasonError   = "error"   // a read or write failed
+	ReasonStalled = "stalled" // a read or write did not return in time
+)
+
+// OpenCapture opens the input with the id ("" = the default) and starts
+// capturing.
+func (s *System) OpenCapture(id string, f Format, o StreamOptions) (*Capture, error) {
+	st, err := s.open(id, true, f, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Capture{st}, nil
+}
+
+// OpenPlayback opens the output with the id ("" = the default) and starts
+// playing silence until the first WritePCM.
+func (s *System) OpenPlayback(id string, f Format, o StreamOptions) (*Playback, error) {
+	st, err := s.open(id, false, f, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Playback{st}, nil
+}
+
+func (s *System) open(id string, input bool, f Format, o StreamOptions) (*stream, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	st := newStream(s, input, f, o)
+	p, err := st.openPump(id)
+	if err != nil {
+		return nil, err
+	}
+	s.streams[st] = struct{}{}
+	s.wg.Add(1)
+	go st.supervise(p)
+	return st, nil
+}
+
+func (s *System) forget(st *stream) {
+	s.mu.Lock()
+	delete(s.streams, st)
+	s.mu.Unlock()
+}
+
+// Capture hands out captured audio frame by frame.
+type Capture struct{ *stream }
+
+// ReadPCM waits for the next frame and copies it into buf, which must
+// hold Format.Samples(). It returns the number of samples (one frame).
+// When the reader is late the oldest frames are dropped (Stats.Overruns):
+// at most one frame waits beyond the one being read.
+func (c *Capture) ReadPCM(buf []int16) (int, error) { return c.readPCM(buf) }
+
+// Close stops capturing and releases the device.
+func (c *Capture) Close() error { c.close(); return nil }
+
+// Playback plays what it is given.
+type Playback struct{ *stream }
+
+// WritePCM queues buf for playing, waiting while a frame is already
+// queued beyond the one playing, so a writer is paced by the device. When
+// the writer is late the device plays silence (Stats.Underruns).
+func (p *Playback) WritePCM(buf []int16) (int, error) { return p.writePCM(buf) }
+
+// Close stops playing at once (what is queued is dropped) and releases
+// the device.
+func (p *Playback) Close() error { p.close(); return nil }
+
+func (f Format) String() string { return fmt.Sprintf("%d Hz/%v", f.Rate, f.Frame) }
