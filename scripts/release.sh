@@ -3,6 +3,7 @@
 #   scripts/release.sh VERSION
 #
 #   bpclient.exe, bpclient-host.exe      Windows x64, with version resources
+#   bpclient-agent.exe                   bpclient.exe for the GUI subsystem (login start)
 #   BPClientSetup.exe                    NSIS, per-user, no admin
 #   BPClient-VERSION-user.msi            wixl, per-user
 #   BPClient-VERSION-machine.msi         wixl, per-machine (Program Files, HKLM)
@@ -110,14 +111,23 @@ else
   CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient.exe" ./cmd/bpclient
 fi
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host
+# bpclient-agent.exe: the same program for the Windows GUI subsystem, so the
+# agent started at login (HKCU Run) opens no console window. bpclient.exe
+# stays a console program for the command line.
+go_agent_env=(CGO_ENABLED=0)
+if ((cgo_agent)); then go_agent_env=(CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR="$pa/lib/pkgconfig" PKG_CONFIG_PATH=); fi
+agent_ldflags="$ldflags -H windowsgui"
+if ((cgo_agent)); then agent_ldflags="$agent_ldflags -extldflags -static"; fi
+env "${go_agent_env[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$agent_ldflags" -o "$win/bpclient-agent.exe" ./cmd/bpclient
 rm -f "${sysos[@]}"; sysos=()
 sign "$win/bpclient.exe" "BPClient"
+sign "$win/bpclient-agent.exe" "BPClient agent"
 sign "$win/bpclient-host.exe" "BPClient native-messaging host"
-cp "$win/bpclient.exe" "$win/bpclient-host.exe" "$dist/"
+cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$dist/"
 
 # ---- BPClientSetup.exe (NSIS) -----------------------------------------------
 echo "== BPClientSetup.exe"
-size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-host.exe")) / 1024 ))
+size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-agent.exe") + $(stat -c %s "$win/bpclient-host.exe")) / 1024 ))
 nsis_sign=()
 if ((signing)); then nsis_sign=(-DSIGN_CMD="$root/scripts/sign.sh"); fi
 makensis -V2 -DVERSION="$version" -DSTAGE="$win" -DOUTFILE="$dist/BPClientSetup.exe" \

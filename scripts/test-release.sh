@@ -49,15 +49,19 @@ verify() {
   osslsigncode verify -CAfile "$work/cert/test-codesign.crt" -in "$1" >"$work/verify.log" 2>&1 \
     && grep -q "Signature verification: ok" "$work/verify.log" || { cat "$work/verify.log"; fail "signature of $(basename "$1")"; }
 }
-for f in bpclient.exe bpclient-host.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
+for f in bpclient.exe bpclient-agent.exe bpclient-host.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
   verify "$work/new/$f"
 done
 ok "signatures verify: exes, BPClientSetup.exe, both MSIs"
-for f in bpclient.exe bpclient-host.exe; do
-  strings -el "$work/new/$f" | grep -qx "$new" && strings -el "$work/new/$f" | grep -qx BPClient \
+[[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient-agent.exe") == *"(Windows GUI)"* ]] || fail "bpclient-agent.exe is not a GUI-subsystem exe"
+[[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient.exe") == *"(Windows CUI)"* ]] || fail "bpclient.exe is not a console exe"
+ok "bpclient-agent.exe (login start) without a console window; bpclient.exe a console program"
+for f in bpclient.exe bpclient-agent.exe bpclient-host.exe; do
+  res=$(strings -el "$work/new/$f")
+  grep -qx "$new" <<<"$res" && grep -qx BPClient <<<"$res" \
     || fail "$f has no version resource with BPClient $new"
 done
-ok "version resources on bpclient.exe and bpclient-host.exe"
+ok "version resources on bpclient.exe, bpclient-agent.exe and bpclient-host.exe"
 
 # ---- macOS pkg (what can be checked without a Mac) ---------------------------
 pkgdir=$work/pkg && mkdir -p "$pkgdir/payload"
@@ -136,7 +140,7 @@ check_installed() { # check_installed HIVE DIR VERSION WHAT
     [[ $host == *:* ]] || host="$(dirname "$(unixpath "$json")")/$host"   # relative to the manifest
     [[ -f $(unixpath "$host") || -f $host ]] || fail "$what: host $host missing"
   done
-  regval "$hive\\$run_key" BPClient | grep -qi 'bpclient.exe" agent' || fail "$what: Run value"
+  regval "$hive\\$run_key" BPClient | grep -qi 'bpclient-agent.exe" agent' || fail "$what: Run value"
   local v; v=$(win "$dir\\bpclient.exe" version)
   [[ $v == "bpclient $ver "* ]] || fail "$what: bpclient.exe version says: $v"
   ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; '$v'"

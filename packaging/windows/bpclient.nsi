@@ -4,7 +4,9 @@
 ;   makensis -V2 -DVERSION=1.2.3 -DSTAGE=dir-with-exes -DOUTFILE=out.exe [-DSIGN_CMD=signer] bpclient.nsi
 ;
 ; What it does (and the uninstaller undoes):
-;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-host}.exe
+;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host}.exe
+;                (bpclient-agent.exe is bpclient.exe built for the GUI subsystem:
+;                the agent started at login opens no console window)
 ;   registration `bpclient.exe install`: the host manifests and HKCU keys for
 ;                Chrome, Chromium, Edge and Firefox (Brave and Vivaldi read
 ;                Chrome's), and the HKCU Run value that starts the agent at login
@@ -97,14 +99,17 @@ Section "Install"
   fresh:
 
   !insertmacro Displace "bpclient.exe"
+  !insertmacro Displace "bpclient-agent.exe"
   !insertmacro Displace "bpclient-host.exe"
   File "/oname=bpclient.exe" "${STAGE}\bpclient.exe"
+  File "/oname=bpclient-agent.exe" "${STAGE}\bpclient-agent.exe"
   File "/oname=bpclient-host.exe" "${STAGE}\bpclient-host.exe"
   Delete "$INSTDIR\bpclient.exe.old"        ; fails quietly while still running;
-  Delete "$INSTDIR\bpclient-host.exe.old"   ; the next install or the uninstaller removes it
+  Delete "$INSTDIR\bpclient-agent.exe.old"  ; the next install or the uninstaller
+  Delete "$INSTDIR\bpclient-host.exe.old"   ; removes it
 
   DetailPrint "Registering with the browsers"
-  !insertmacro BPClient "install"
+  !insertmacro BPClient 'install --agent "$INSTDIR\bpclient-agent.exe"'
   StrCmp $0 0 registered
     SetErrorLevel 2
     MessageBox MB_ICONSTOP "bpclient.exe install failed (exit code $0)." /SD IDOK
@@ -140,8 +145,10 @@ Section "Uninstall"
   RMDir /r "$APPDATA\${APPNAME}"            ; the user's own allow-list (policy.json)
   DeleteRegKey HKCU "${UNINSTKEY}"
   Delete /REBOOTOK "$INSTDIR\bpclient.exe"
+  Delete /REBOOTOK "$INSTDIR\bpclient-agent.exe"
   Delete /REBOOTOK "$INSTDIR\bpclient-host.exe"
   Delete /REBOOTOK "$INSTDIR\bpclient.exe.old"
+  Delete /REBOOTOK "$INSTDIR\bpclient-agent.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-host.exe.old"
   Delete "$INSTDIR\uninstall.exe"
   RMDir /REBOOTOK "$INSTDIR"                 ; only when empty
