@@ -3,7 +3,6 @@ module github.com/openbpclient/bpclient
 go 1.26.0
 
 require (
-	github.com/Microsoft/go-winio v0.6.4
 	github.com/chromedp/chromedp v0.23.0
 	github.com/emiago/sipgo v1.7.3
 	github.com/pion/rtcp v1.2.20
