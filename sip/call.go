@@ -2,30 +2,954 @@ package sip
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/audio/codec"
 )
 
-// Call is one call. Stub until calls land.
-type Call struct{}
+// Call is one call, inbound or outbound. Its methods are safe to call from
+// any goroutine; they return once the SIP exchange they start is done.
+type Call struct {
+	p         *Phone
+	id        string
+	sipCallID string
+	dir       string
+	log       zerolog.Logger
+	started   time.Time
 
-// Hangup ends the call.
-func (c *Call) Hangup(ctx context.Context) error { return nil }
+	mu          sync.Mutex
+	state       string
+	reason      string
+	remote      string
+	displayName string
+	held        bool // we put the call on hold
+	remoteHeld  bool
+	muted       bool
+	codecName   string
+	cli         *sipgo.DialogClientSession
+	srv         *sipgo.DialogServerSession
+	media       *media
+	offered     []payload
+	sessionID   uint64
+	sdpVersion  uint64
+	decision    chan decision // inbound, while ringing
+	cancelDial  context.CancelFunc
+	done        chan struct{}
+	ended       bool
+	connectedAt time.Time
+	transferTo  string
+}
 
-func (c *Call) wait(ctx context.Context) {}
+type decision struct {
+	answer bool
+	code   int
+	reason string
+}
 
-// AudioFactory gives a connected call its audio.
-type AudioFactory interface{}
+// ErrNoCall is returned for a call id the phone does not know.
+var ErrNoCall = errors.New("no such call")
 
-func (p *Phone) offerCodecs() ([]int, error) { return nil, nil }
+// errWrongState wraps errors for methods that do not fit the call's state.
+var errWrongState = errors.New("not possible in this call state")
 
+const (
+	outbound = "outbound"
+	inbound  = "inbound"
+)
+
+// offerCodecs orders the phone's codecs by Config.Codecs.
+func (p *Phone) offerCodecs() ([]codec.Codec, error) {
+	have := p.codecs
+	if len(have) == 0 {
+		have = codec.Available()
+	}
+	if len(p.cfg.Codecs) == 0 {
+		if len(have) == 0 {
+			return nil, fmt.Errorf("%w: no codec available", ErrConfig)
+		}
+		return have, nil
+	}
+	var out []codec.Codec
+	for _, name := range p.cfg.Codecs {
+		found := false
+		for _, c := range have {
+			if strings.EqualFold(c.Info().Name, name) {
+				out = append(out, c)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%w: codec %q is not available in this build", ErrConfig, name)
+		}
+	}
+	return out, nil
+}
+
+func (p *Phone) newCall(dir, sipCallID, remote string) *Call {
+	id := "c" + randomHex(6)
+	c := &Call{
+		p: p, id: id, sipCallID: sipCallID, dir: dir, remote: remote,
+		log: p.log.With().Str("call", id).Logger(), started: time.Now(),
+		done: make(chan struct{}), sessionID: uint64(time.Now().UnixNano() & 0x7fffffffffff),
+	}
+	c.sdpVersion = c.sessionID
+	p.mu.Lock()
+	p.calls[id] = c
+	p.mu.Unlock()
+	return c
+}
+
+// Call returns a call by id.
+func (p *Phone) Call(id string) (*Call, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.calls[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNoCall, id)
+	}
+	return c, nil
+}
+
+// Calls lists the calls in progress.
+func (p *Phone) Calls() []CallState {
+	p.mu.Lock()
+	cs := make([]*Call, 0, len(p.calls))
+	for _, c := range p.calls {
+		cs = append(cs, c)
+	}
+	p.mu.Unlock()
+	out := make([]CallState, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.State())
+	}
+	return out
+}
+
+func (p *Phone) callBySIP(sipCallID string) *Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.calls {
+		if c.sipCallID == sipCallID {
+			return c
+		}
+	}
+	return nil
+}
+
+// ID is the call's id in the API.
+func (c *Call) ID() string { return c.id }
+
+// Done is closed when the call has ended.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// State is a snapshot of the call.
+func (c *Call) State() CallState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stateLocked()
+}
+
+func (c *Call) stateLocked() CallState {
+	return CallState{CallID: c.id, Direction: c.dir, State: c.state, Reason: c.reason, Remote: c.remote, Codec: c.codecName, Muted: c.muted}
+}
+
+func (c *Call) setState(state, reason string) {
+	c.mu.Lock()
+	if c.ended || (c.state == state && c.reason == reason) {
+		c.mu.Unlock()
+		return
+	}
+	c.state, c.reason = state, reason
+	s := c.stateLocked()
+	c.mu.Unlock()
+	c.log.Info().Str("state", state).Str("reason", reason).Str("direction", c.dir).Msg("call state")
+	c.p.emit(EventCallState, s)
+}
+
+// end marks the call ended, stops its media and forgets it.
+func (c *Call) end(reason string) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.state, c.reason = StateEnded, reason
+	s := c.stateLocked()
+	c.ended = true
+	m := c.media
+	c.media = nil
+	if c.cancelDial != nil {
+		c.cancelDial()
+	}
+	c.mu.Unlock()
+	if m != nil {
+		m.stop()
+	}
+	c.p.mu.Lock()
+	delete(c.p.calls, c.id)
+	c.p.mu.Unlock()
+	c.log.Info().Str("state", StateEnded).Str("reason", reason).Dur("duration", time.Since(c.started)).Msg("call state")
+	c.p.emit(EventCallState, s)
+	close(c.done)
+}
+
+func (c *Call) wait(ctx context.Context) {
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+	}
+}
+
+// targetURI turns "1002", "1002@host" or "sip:1002@host" into a SIP URI.
+func (p *Phone) targetURI(to string) (sipmsg.Uri, error) {
+	to = strings.TrimSpace(to)
+	var u sipmsg.Uri
+	if to == "" || len(to) > 256 || strings.ContainsAny(to, " \t\r\n<>\"") {
+		return u, fmt.Errorf("bad destination %q", to)
+	}
+	if !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:") {
+		if !strings.Contains(to, "@") {
+			to += "@" + p.cfg.Domain
+		}
+		to = "sip:" + to
+	}
+	if err := sipmsg.ParseUri(to, &u); err != nil {
+		return u, fmt.Errorf("bad destination %q: %w", to, err)
+	}
+	if u.Host == "" {
+		return u, fmt.Errorf("bad destination %q: no host", to)
+	}
+	return u, nil
+}
+
+func (c *Call) buildSDP(direction string) []byte {
+	c.mu.Lock()
+	c.sdpVersion++
+	params := sdpParams{sessionID: c.sessionID, version: c.sdpVersion, addr: c.p.localIP, direction: direction}
+	offered, m := c.offered, c.media
+	c.mu.Unlock()
+	params.port = m.localPort()
+	params.payloads = offered
+	params.dtmf = dtmfFor(offered)
+	return buildSDP(params)
+}
+
+func (p *Phone) openAudio(callID string, rate int) Audio {
+	if p.audio == nil {
+		return Audio{}
+	}
+	a, err := p.audio(callID, rate)
+	if err != nil {
+		p.log.Warn().Err(err).Str("call", callID).Msg("no audio for the call; it carries silence")
+		return Audio{}
+	}
+	return a
+}
+
+// Dial places a call. It returns once the INVITE is sent; the call's
+// progress arrives as call.state events.
+func (p *Phone) Dial(ctx context.Context, to string) (*Call, error) {
+	if p.ua == nil {
+		return nil, errors.New("phone not started")
+	}
+	uri, err := p.targetURI(to)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := p.offerCodecs()
+	if err != nil {
+		return nil, err
+	}
+	rtpC, rtcpC, err := p.allocRTP()
+	if err != nil {
+		return nil, err
+	}
+	req := sipmsg.NewRequest(sipmsg.INVITE, uri)
+	req.SetDestination(p.currentServer().String())
+	req.SetTransport(strings.ToUpper(p.cfg.Transport))
+	req.AppendHeader(p.fromHeader())
+	req.AppendHeader(&sipmsg.ToHeader{Address: uri})
+	cid := sipmsg.CallIDHeader(randomHex(16))
+	req.AppendHeader(&cid)
+	req.AppendHeader(sipmsg.NewHeader("Allow", allowMethods))
+	req.AppendHeader(sipmsg.NewHeader("User-Agent", "bpclient"))
+	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+
+	c := p.newCall(outbound, string(cid), uri.String())
+	c.offered = localPayloads(cs)
+	c.media = newMedia(p, c.id, rtpC, rtcpC)
+	req.SetBody(c.buildSDP(dirSendRecv))
+
+	dctx, cancel := context.WithCancel(p.ctx)
+	c.mu.Lock()
+	c.cancelDial = cancel
+	c.mu.Unlock()
+	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
+	t0 := time.Now()
+	sess, err := dua.WriteInvite(p.ctx, req)
+	if err != nil {
+		c.end("could not send the call: " + sanitizeErr(err))
+		return nil, fmt.Errorf("send INVITE: %w", err)
+	}
+	c.mu.Lock()
+	c.cli = sess
+	c.mu.Unlock()
+	c.setState(StateDialing, "")
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		c.runOutbound(dctx, sess, t0)
+	}()
+	return c, nil
+}
+
+func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession, t0 time.Time) {
+	p := c.p
+	earlyStarted := false
+	err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{
+		Username: p.cfg.AuthUsername,
+		Password: p.cfg.Password,
+		OnResponse: func(res *sipmsg.Response) error {
+			switch {
+			case res.StatusCode == 180:
+				c.setState(StateRinging, "")
+			case res.StatusCode == 183:
+				c.setState(StateEarly, "")
+				if !earlyStarted && len(res.Body()) > 0 {
+					if neg, err := c.negotiateAnswer(res.Body()); err == nil {
+						earlyStarted = c.startMedia(neg) == nil
+					}
+				}
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		var de *sipgo.ErrDialogResponse
+		switch {
+		case ctx.Err() != nil:
+			c.end("cancelled")
+		case errors.As(err, &de):
+			c.end(failureReason(de.Res.StatusCode, de.Res.Reason))
+		default:
+			c.end("call failed: " + sanitizeErr(err))
+		}
+		return
+	}
+	neg, err := c.negotiateAnswer(sess.InviteResponse.Body())
+	if err != nil {
+		_ = sess.Ack(p.ctx)
+		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		_ = sess.Bye(bctx)
+		cancel()
+		c.end("the remote answer has no usable audio: " + err.Error())
+		return
+	}
+	if err := sess.Ack(p.ctx); err != nil {
+		c.log.Warn().Err(err).Msg("ACK not sent")
+	}
+	if earlyStarted {
+		c.mu.Lock()
+		m := c.media
+		c.mu.Unlock()
+		if m != nil {
+			m.update(neg, false)
+		}
+	} else if err := c.startMedia(neg); err != nil {
+		c.end("media failed: " + err.Error())
+		return
+	}
+	c.mu.Lock()
+	c.connectedAt = time.Now()
+	c.mu.Unlock()
+	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.send.name).Msg("call connected")
+	c.setState(StateConnected, "")
+	go c.watchDialog(sess.Context())
+}
+
+// watchDialog ends the call when sipgo ends its dialog (BYE handled
+// elsewhere sets the reason first).
+func (c *Call) watchDialog(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		c.end("remote hangup")
+	case <-c.done:
+	}
+}
+
+func (c *Call) negotiateAnswer(body []byte) (negotiated, error) {
+	ans, err := parseSDP(body)
+	if err != nil {
+		return negotiated{}, err
+	}
+	c.mu.Lock()
+	offered := c.offered
+	c.mu.Unlock()
+	return fromAnswer(ans, offered)
+}
+
+func (c *Call) startMedia(neg negotiated) error {
+	c.mu.Lock()
+	m := c.media
+	c.codecName = neg.send.name
+	c.mu.Unlock()
+	if m == nil {
+		return errors.New("call ended")
+	}
+	a := c.p.openAudio(c.id, neg.send.codec.Info().SampleRate)
+	if err := m.start(neg, a); err != nil {
+		if a.Close != nil {
+			a.Close()
+		}
+		return err
+	}
+	return nil
+}
+
+func failureReason(code int, reason string) string {
+	switch code {
+	case 404:
+		return "not found (404)"
+	case 408, 480:
+		return fmt.Sprintf("no answer (%d)", code)
+	case 486, 600:
+		return fmt.Sprintf("busy (%d)", code)
+	case 487:
+		return "cancelled (487)"
+	case 488, 606:
+		return fmt.Sprintf("no common codec (%d)", code)
+	case 603:
+		return "declined (603)"
+	}
+	return fmt.Sprintf("%d %s", code, reason)
+}
+
+// onInvite handles a new call, or a re-INVITE inside one.
 func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 486, "Busy Here", nil))
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		p.onReinvite(req, tx)
+		return
+	}
+	offer, err := parseSDP(req.Body())
+	if err != nil {
+		p.log.Info().Err(err).Msg("incoming call refused: unusable SDP")
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	cs, err := p.offerCodecs()
+	if err != nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+		return
+	}
+	ours := localPayloads(cs)
+	neg, err := answerTo(offer, ours)
+	if err != nil {
+		p.log.Info().Err(err).Msg("incoming call refused")
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
+	sess, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return
+	}
+	from := req.From()
+	remote, display := "", ""
+	if from != nil {
+		remote = from.Address.User + "@" + from.Address.Host
+		if from.Address.User == "" {
+			remote = from.Address.Host
+		}
+		display = from.DisplayName
+	}
+	rtpC, rtcpC, err := p.allocRTP()
+	if err != nil {
+		_ = sess.Respond(503, "Service Unavailable", nil)
+		return
+	}
+	c := p.newCall(inbound, req.CallID().Value(), "sip:"+remote)
+	c.mu.Lock()
+	c.srv = sess
+	c.displayName = display
+	c.offered = []payload{neg.send}
+	c.media = newMedia(p, c.id, rtpC, rtcpC)
+	c.decision = make(chan decision, 1)
+	c.mu.Unlock()
+	if err := sess.Respond(180, "Ringing", nil); err != nil {
+		c.end("could not ring: " + sanitizeErr(err))
+		return
+	}
+	p.emit(EventCallIncoming, IncomingCall{CallID: c.id, From: "sip:" + remote, DisplayName: display})
+	c.setState(StateRinging, "")
+
+	select {
+	case d := <-c.decision:
+		if !d.answer {
+			_ = sess.Respond(d.code, d.reason, nil)
+			c.end(failureReason(d.code, d.reason))
+			return
+		}
+		if err := c.startMedia(neg); err != nil {
+			_ = sess.Respond(500, "Server Internal Error", nil)
+			c.end("media failed: " + err.Error())
+			return
+		}
+		if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
+			c.end("could not answer: " + sanitizeErr(err))
+			return
+		}
+		c.mu.Lock()
+		c.connectedAt = time.Now()
+		c.mu.Unlock()
+		c.setState(StateConnected, "")
+		if offer.direction == dirSendOnly || offer.direction == dirInactive {
+			c.mu.Lock()
+			c.remoteHeld = true
+			c.mu.Unlock()
+			c.setState(StateRemoteHeld, "")
+		}
+		go c.watchDialog(sess.Context())
+	case <-sess.Context().Done():
+		c.end("cancelled by the caller")
+	case <-p.ctx.Done():
+		_ = sess.Respond(480, "Temporarily Unavailable", nil)
+		c.end("phone stopped")
+	}
 }
-func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {}
+
+// Answer accepts a ringing inbound call.
+func (c *Call) Answer(ctx context.Context) error {
+	return c.decide(decision{answer: true})
+}
+
+// Reject refuses a ringing inbound call (486 Busy Here by default).
+func (c *Call) Reject(ctx context.Context, code int) error {
+	if code == 0 {
+		code = 486
+	}
+	if code < 400 || code > 699 {
+		return fmt.Errorf("reject code %d: want 4xx-6xx", code)
+	}
+	return c.decide(decision{code: code, reason: statusText(code)})
+}
+
+func (c *Call) decide(d decision) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dir != inbound || c.state != StateRinging || c.decision == nil {
+		return fmt.Errorf("%w: the call is %s", errWrongState, c.state)
+	}
+	select {
+	case c.decision <- d:
+		c.decision = nil
+		return nil
+	default:
+		return fmt.Errorf("%w: already decided", errWrongState)
+	}
+}
+
+// Hangup ends the call in whatever state it is: CANCEL while dialing,
+// a rejection while ringing in, BYE once connected.
+func (c *Call) Hangup(ctx context.Context) error {
+	c.mu.Lock()
+	state, dir, cli, srv := c.state, c.dir, c.cli, c.srv
+	cancelDial := c.cancelDial
+	ended := c.ended
+	c.mu.Unlock()
+	if ended {
+		return nil
+	}
+	switch {
+	case dir == inbound && state == StateRinging:
+		return c.decide(decision{code: 603, reason: "Decline"})
+	case dir == outbound && (state == StateDialing || state == StateRinging || state == StateEarly):
+		// WaitAnswer sends CANCEL when its context ends (sipgo's Do does not).
+		cancelDial()
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			c.end("cancelled")
+		}
+		return nil
+	}
+	var err error
+	if cli != nil {
+		err = cli.Bye(ctx)
+	} else if srv != nil {
+		err = srv.Bye(ctx)
+	}
+	c.end("local hangup")
+	return err
+}
+
+// Mute stops sending microphone audio (silence is sent instead).
+func (c *Call) Mute(on bool) error {
+	c.mu.Lock()
+	m := c.media
+	c.muted = on
+	s := c.stateLocked()
+	c.mu.Unlock()
+	if m == nil {
+		return fmt.Errorf("%w: no media", errWrongState)
+	}
+	m.setMuted(on)
+	c.p.emit(EventCallState, s)
+	return nil
+}
+
+// remoteTarget is where in-dialog requests go (the peer's Contact).
+func (c *Call) remoteTargetLocked() (sipmsg.Uri, error) {
+	switch {
+	case c.cli != nil && c.cli.InviteResponse != nil && c.cli.InviteResponse.Contact() != nil:
+		return c.cli.InviteResponse.Contact().Address, nil
+	case c.srv != nil && c.srv.InviteRequest.Contact() != nil:
+		return c.srv.InviteRequest.Contact().Address, nil
+	}
+	return sipmsg.Uri{}, fmt.Errorf("%w: no dialog", errWrongState)
+}
+
+// inDialog sends one request inside the call's dialog and waits for the
+// final answer.
+func (c *Call) inDialog(ctx context.Context, method sipmsg.RequestMethod, body []byte, ctype string, hdrs ...sipmsg.Header) (*sipmsg.Response, error) {
+	c.mu.Lock()
+	target, err := c.remoteTargetLocked()
+	cli, srv := c.cli, c.srv
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	req := sipmsg.NewRequest(method, target)
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
+	if ctype != "" {
+		req.AppendHeader(sipmsg.NewHeader("Content-Type", ctype))
+	}
+	req.SetBody(body)
+	var res *sipmsg.Response
+	if cli != nil {
+		res, err = cli.Do(ctx, req)
+	} else {
+		res, err = srv.Do(ctx, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if method == sipmsg.INVITE && res.IsSuccess() {
+		ack := sipmsg.NewRequest(sipmsg.ACK, target)
+		if cli != nil {
+			err = cli.WriteRequest(ack)
+		} else {
+			err = srv.WriteRequest(ack)
+		}
+		if err != nil {
+			c.log.Warn().Err(err).Msg("ACK of re-INVITE not sent")
+		}
+	}
+	return res, nil
+}
+
+// Hold puts the call on hold (re-INVITE with a=sendonly).
+func (c *Call) Hold(ctx context.Context) error { return c.setHold(ctx, true) }
+
+// Resume takes the call off hold (re-INVITE with a=sendrecv).
+func (c *Call) Resume(ctx context.Context) error { return c.setHold(ctx, false) }
+
+func (c *Call) setHold(ctx context.Context, hold bool) error {
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
+		return fmt.Errorf("%w: the call is %s", errWrongState, st)
+	}
+	dir := dirSendRecv
+	if hold {
+		dir = dirSendOnly
+	}
+	res, err := c.inDialog(ctx, sipmsg.INVITE, c.buildSDP(dir), "application/sdp")
+	if err != nil {
+		return fmt.Errorf("re-INVITE: %w", err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("re-INVITE answered %d %s", res.StatusCode, res.Reason)
+	}
+	neg, err := c.negotiateAnswer(res.Body())
+	if err != nil {
+		return fmt.Errorf("re-INVITE answer: %w", err)
+	}
+	c.mu.Lock()
+	c.held = hold
+	m := c.media
+	remoteHeld := c.remoteHeld
+	c.mu.Unlock()
+	if m != nil {
+		m.update(neg, hold)
+	}
+	switch {
+	case hold:
+		c.setState(StateHeld, "")
+	case remoteHeld:
+		c.setState(StateRemoteHeld, "")
+	default:
+		c.setState(StateConnected, "")
+	}
+	return nil
+}
+
+// onReinvite answers a re-INVITE: the remote holds or resumes.
+func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	c := p.callBySIP(req.CallID().Value())
+	if c == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	c.mu.Lock()
+	srv, cli, m, held := c.srv, c.cli, c.media, c.held
+	c.mu.Unlock()
+	if srv != nil {
+		_ = srv.ReadRequest(req, tx)
+	} else if cli != nil {
+		_ = cli.ReadRequest(req, tx)
+	}
+	offer, err := parseSDP(req.Body())
+	if err != nil || m == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	c.mu.Lock()
+	ours := c.offered
+	c.mu.Unlock()
+	neg, err := answerTo(offer, ours)
+	if err != nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	want := dirSendRecv
+	if held {
+		want = dirSendOnly
+	}
+	body := c.buildSDP(answerDirection(offer.direction, want))
+	res := sipmsg.NewSDPResponseFromRequest(req, body)
+	ct := p.contactHeader()
+	res.AppendHeader(&ct)
+	if err := tx.Respond(res); err != nil {
+		return
+	}
+	m.update(neg, held)
+	remoteHeld := offer.direction == dirSendOnly || offer.direction == dirInactive
+	c.mu.Lock()
+	c.remoteHeld = remoteHeld
+	c.mu.Unlock()
+	switch {
+	case held:
+		c.setState(StateHeld, "")
+	case remoteHeld:
+		c.setState(StateRemoteHeld, "")
+	default:
+		c.setState(StateConnected, "")
+	}
+}
+
+func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	c := p.callBySIP(req.CallID().Value())
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	srv := c.srv
+	c.mu.Unlock()
+	if srv != nil {
+		_ = srv.ReadAck(req, tx)
+	}
+}
+
 func (p *Phone) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	c := p.callBySIP(req.CallID().Value())
+	if c == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	c.mu.Lock()
+	srv, cli, transferTo := c.srv, c.cli, c.transferTo
+	c.mu.Unlock()
+	if cli != nil {
+		_ = cli.ReadBye(req, tx)
+	} else if srv != nil {
+		if err := srv.ReadBye(req, tx); err != nil {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+		}
+	}
+	if transferTo != "" {
+		c.end("transferred to " + transferTo)
+		return
+	}
+	c.end("remote hangup")
 }
-func (p *Phone) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction)   { p.onBye(req, tx) }
-func (p *Phone) onRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction)  { p.onBye(req, tx) }
-func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) { p.onBye(req, tx) }
+
+// DTMF sends digits: RFC 4733 events when telephone-event was agreed,
+// SIP INFO (application/dtmf-relay) otherwise.
+func (c *Call) DTMF(ctx context.Context, digits string) error {
+	if digits == "" || len(digits) > 64 {
+		return fmt.Errorf("dtmf: %d digits (want 1..64)", len(digits))
+	}
+	for _, d := range digits {
+		if _, ok := dtmfCode(d); !ok {
+			return fmt.Errorf("dtmf: %q is not a digit", d)
+		}
+	}
+	c.mu.Lock()
+	m := c.media
+	st := c.state
+	c.mu.Unlock()
+	if m == nil || (st != StateConnected && st != StateRemoteHeld && st != StateEarly) {
+		return fmt.Errorf("%w: the call is %s", errWrongState, st)
+	}
+	err := m.sendDTMF(digits)
+	if !errors.Is(err, errNoTelephoneEvent) {
+		return err
+	}
+	for _, d := range strings.ToUpper(digits) {
+		body := fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", d)
+		res, err := c.inDialog(ctx, sipmsg.INFO, []byte(body), "application/dtmf-relay")
+		if err != nil {
+			return fmt.Errorf("dtmf INFO: %w", err)
+		}
+		if !res.IsSuccess() {
+			return fmt.Errorf("dtmf INFO answered %d", res.StatusCode)
+		}
+	}
+	return nil
+}
+
+// Transfer hands the call to another party (blind transfer, RFC 3515
+// REFER). The call ends when the remote reports the new call up, or hangs
+// up.
+func (c *Call) Transfer(ctx context.Context, to string) error {
+	uri, err := c.p.targetURI(to)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
+		return fmt.Errorf("%w: the call is %s", errWrongState, st)
+	}
+	referredBy := c.p.aor()
+	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
+		sipmsg.NewHeader("Refer-To", "<"+uri.String()+">"),
+		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
+	if err != nil {
+		return fmt.Errorf("REFER: %w", err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
+	}
+	c.mu.Lock()
+	c.transferTo = uri.String()
+	c.mu.Unlock()
+	return nil
+}
+
+// onNotify follows a transfer (message/sipfrag): once the new call is up
+// we hang up ours.
+func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	c := p.callBySIP(req.CallID().Value())
+	if c == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+	frag := string(req.Body())
+	var code int
+	if _, err := fmt.Sscanf(frag, "SIP/2.0 %d", &code); err != nil {
+		return
+	}
+	c.mu.Lock()
+	to := c.transferTo
+	c.mu.Unlock()
+	if to == "" || code < 200 {
+		return
+	}
+	if code >= 300 {
+		c.log.Info().Int("status", code).Msg("transfer failed")
+		c.mu.Lock()
+		c.transferTo = ""
+		c.mu.Unlock()
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		defer cancel()
+		c.mu.Lock()
+		cli, srv := c.cli, c.srv
+		c.mu.Unlock()
+		if cli != nil {
+			_ = cli.Bye(ctx)
+		} else if srv != nil {
+			_ = srv.Bye(ctx)
+		}
+		c.end("transferred to " + to)
+	}()
+}
+
+func (p *Phone) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if p.callBySIP(req.CallID().Value()) == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+}
+
+func (p *Phone) onRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	// Being transferred by the remote side is not supported yet.
+	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 603, "Decline", nil))
+}
+
+// Quality returns the call's current quality figures.
+func (c *Call) Quality() (QualityReport, bool) {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return QualityReport{}, false
+	}
+	return m.snapshot(), true
+}
+
+// ReceivedDTMF returns the RFC 4733 digits received (for tests and logs).
+func (c *Call) ReceivedDTMF() string {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return ""
+	}
+	return m.receivedDigits()
+}
+
+func statusText(code int) string {
+	switch code {
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 603:
+		return "Decline"
+	case 488:
+		return "Not Acceptable Here"
+	}
+	return "Rejected"
+}

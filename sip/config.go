@@ -49,6 +49,9 @@ type Config struct {
 	NoMediaTimeout time.Duration
 	// QualityInterval is the period of quality.report; zero: 5 s.
 	QualityInterval time.Duration
+	// Thresholds make quality.warning fire; zero fields take the defaults
+	// (RTT 240 ms, jitter 20 ms, loss 2%).
+	Thresholds Thresholds
 	// DSCP marks RTP packets (IP TOS >> 2); zero means EF (46); -1 none.
 	DSCP int
 }

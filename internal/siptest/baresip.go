@@ -1,0 +1,226 @@
+package siptest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BaresipOptions configure StartBaresip.
+type BaresipOptions struct {
+	User      User
+	Registrar string // Kamailio's "127.0.0.1:port"
+	// Source is a WAV (8 kHz mono for G.711) baresip plays as its
+	// microphone, looped.
+	Source string
+	// Codecs limits the account's audio codecs ("pcmu", "pcma", "g722",
+	// "opus"); empty: baresip's defaults (all loaded modules).
+	Codecs []string
+	// Answer is "auto" (default) or "manual".
+	Answer string
+}
+
+// Baresip is a running baresip with one account, controlled over
+// ctrl_tcp, recording every call to WAVs (sndfile).
+type Baresip struct {
+	Dir  string
+	ctrl int
+	t    testing.TB
+
+	cmd  *exec.Cmd
+	done chan struct{}
+	mu   sync.Mutex
+	log  *bytes.Buffer
+}
+
+// StartBaresip starts baresip registered at opts.Registrar and waits for
+// its registration (10 s at most).
+func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
+	t.Helper()
+	if _, err := exec.LookPath("baresip"); err != nil {
+		t.Fatalf("baresip is not installed (scripts/deps.sh installs it): %v", err)
+	}
+	if opts.Answer == "" {
+		opts.Answer = "auto"
+	}
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "rec"), 0o755))
+	sipPort := FreePort(t)
+	ctrl := FreePort(t)
+	rtp := FreePortRange(t, 40)
+	cfg := fmt.Sprintf(`poll_method		epoll
+net_interface		127.0.0.1
+sip_listen		127.0.0.1:%d
+call_local_timeout	120
+call_max_calls		4
+audio_player		alsa,null
+audio_source		aufile,%s
+audio_alert		alsa,null
+ausrc_channels		1
+auplay_channels		1
+audio_buffer		20-160
+rtp_ports		%d-%d
+rtcp_mux		no
+jitter_buffer_delay	1-10
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			g722.so
+module			opus.so
+module			aufile.so
+module			alsa.so
+module			sndfile.so
+module_tmp		uuid.so
+module_tmp		account.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:%d
+snd_path		%s
+opus_bitrate		32000
+`, sipPort, opts.Source, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
+	must(t, os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o644))
+	acct := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;answermode=%s;regint=600",
+		opts.User.Name, opts.Registrar, opts.User.Password, opts.Answer)
+	if len(opts.Codecs) > 0 {
+		acct += ";audio_codecs=" + strings.Join(opts.Codecs, ",")
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(acct+"\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
+
+	b := &Baresip{Dir: dir, ctrl: ctrl, t: t, log: &bytes.Buffer{}, done: make(chan struct{})}
+	cmd := exec.Command("baresip", "-f", dir)
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = &lockedWriter{mu: &b.mu, w: b.log}, &lockedWriter{mu: &b.mu, w: b.log}
+	ownGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start baresip: %v", err)
+	}
+	b.cmd = cmd
+	go func() { _ = cmd.Wait(); close(b.done) }()
+	t.Cleanup(b.Stop)
+	if !b.WaitLog("200 OK", 10*time.Second) {
+		t.Fatalf("baresip did not register:\n%s", b.Log())
+	}
+	return b
+}
+
+// Log returns baresip's output so far.
+func (b *Baresip) Log() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.log.String()
+}
+
+// WaitLog waits until the output contains s.
+func (b *Baresip) WaitLog(s string, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if strings.Contains(b.Log(), s) {
+			return true
+		}
+		select {
+		case <-b.done:
+			return strings.Contains(b.Log(), s)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+// Command sends one ctrl_tcp command and returns its response's data.
+func (b *Baresip) Command(command, params string) (string, error) {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(b.ctrl)), 3*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	msg, _ := json.Marshal(map[string]string{"command": command, "params": params, "token": "t"})
+	if _, err := fmt.Fprintf(c, "%d:%s,", len(msg), msg); err != nil {
+		return "", err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(c)
+	for {
+		lenStr, err := r.ReadString(':')
+		if err != nil {
+			return "", err
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(lenStr, ":"))
+		if err != nil || n < 0 || n > 1<<20 {
+			return "", fmt.Errorf("bad netstring length %q", lenStr)
+		}
+		buf := make([]byte, n+1)
+		if _, err := ioReadFull(r, buf); err != nil {
+			return "", err
+		}
+		var resp struct {
+			Response bool   `json:"response"`
+			OK       bool   `json:"ok"`
+			Data     string `json:"data"`
+		}
+		if json.Unmarshal(buf[:n], &resp) == nil && resp.Response {
+			if !resp.OK {
+				return resp.Data, fmt.Errorf("baresip %s: %s", command, resp.Data)
+			}
+			return resp.Data, nil
+		}
+	}
+}
+
+func ioReadFull(r *bufio.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Recordings returns the WAVs sndfile wrote: enc is what baresip sent
+// (its microphone), dec what it received and decoded.
+func (b *Baresip) Recordings() (enc, dec []string) {
+	enc, _ = filepath.Glob(filepath.Join(b.Dir, "rec", "*-enc.wav"))
+	dec, _ = filepath.Glob(filepath.Join(b.Dir, "rec", "*-dec.wav"))
+	return enc, dec
+}
+
+// Stop asks baresip to quit, then SIGTERM, then SIGKILL.
+func (b *Baresip) Stop() {
+	if b.cmd == nil {
+		return
+	}
+	select {
+	case <-b.done:
+		return
+	default:
+	}
+	_, _ = b.Command("quit", "")
+	select {
+	case <-b.done:
+		return
+	case <-time.After(2 * time.Second):
+	}
+	termProcess(b.cmd)
+	select {
+	case <-b.done:
+		return
+	case <-time.After(2 * time.Second):
+	}
+	killGroup(b.cmd)
+	<-b.done
+}
+
+// Pid is the process id (for CPU and memory measurements).
+func (b *Baresip) Pid() int { return b.cmd.Process.Pid }

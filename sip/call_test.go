@@ -1,0 +1,239 @@
+package sip_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openbpclient/bpclient/audio/dsp"
+	"github.com/openbpclient/bpclient/internal/siptest"
+	"github.com/openbpclient/bpclient/sip"
+)
+
+// toneSource is a microphone that plays a sine.
+type toneSource struct {
+	freq  float64
+	rate  int
+	mu    sync.Mutex
+	phase float64
+}
+
+func (s *toneSource) ReadPCM(buf []int16) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range buf {
+		buf[i] = int16(8000 * math.Sin(s.phase))
+		s.phase += 2 * math.Pi * s.freq / float64(s.rate)
+	}
+	return len(buf), nil
+}
+
+// recSink is a speaker that keeps what it is given.
+type recSink struct {
+	mu  sync.Mutex
+	pcm []int16
+}
+
+func (r *recSink) WritePCM(buf []int16) (int, error) {
+	r.mu.Lock()
+	r.pcm = append(r.pcm, buf...)
+	r.mu.Unlock()
+	return len(buf), nil
+}
+
+func (r *recSink) samples() []int16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int16(nil), r.pcm...)
+}
+
+// testAudio gives every call a tone microphone and a recording speaker.
+type testAudio struct {
+	freq  float64
+	mu    sync.Mutex
+	sinks map[string]*recSink
+	rates map[string]int
+}
+
+func newTestAudio(freq float64) *testAudio {
+	return &testAudio{freq: freq, sinks: map[string]*recSink{}, rates: map[string]int{}}
+}
+
+func (a *testAudio) factory(callID string, rate int) (sip.Audio, error) {
+	s := &recSink{}
+	a.mu.Lock()
+	a.sinks[callID] = s
+	a.rates[callID] = rate
+	a.mu.Unlock()
+	return sip.Audio{Source: &toneSource{freq: a.freq, rate: rate}, Sink: s}, nil
+}
+
+func (a *testAudio) heard(callID string) ([]int16, int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s := a.sinks[callID]; s != nil {
+		return s.samples(), a.rates[callID]
+	}
+	return nil, 0
+}
+
+// writeTone writes a WAV for baresip to play as its microphone.
+func writeTone(t *testing.T, freq float64, rate int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tone.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := dsp.WriteWAV(f, rate, 1, dsp.Sine(rate*10, freq, rate, 0.3)); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (e *events) waitCall(t *testing.T, state string, within time.Duration) sip.CallState {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev := <-e.ch:
+			if cs, ok := ev.params.(sip.CallState); ok && cs.State == state {
+				return cs
+			}
+		case <-deadline:
+			t.Fatalf("no call.state %q within %v; saw %v", state, within, e.callStates())
+		}
+	}
+}
+
+func (e *events) waitEvent(t *testing.T, name string, within time.Duration) any {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev := <-e.ch:
+			if ev.name == name {
+				return ev.params
+			}
+		case <-deadline:
+			t.Fatalf("no %s within %v", name, within)
+		}
+	}
+}
+
+func (e *events) callStates() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, ev := range e.all {
+		if cs, ok := ev.params.(sip.CallState); ok {
+			out = append(out, cs.State+":"+cs.Reason)
+		}
+	}
+	return out
+}
+
+// checkTone asserts that pcm's strongest component is near freq.
+func checkTone(t *testing.T, what string, pcm []int16, rate int, freq float64) {
+	t.Helper()
+	if len(pcm) < rate/2 {
+		t.Errorf("%s: only %d samples", what, len(pcm))
+		return
+	}
+	// Skip the start (jitter buffer priming, codec warm-up).
+	pcm = pcm[len(pcm)/4:]
+	got := dsp.DominantFrequency(pcm, rate)
+	if math.Abs(got-freq) > 15 {
+		t.Errorf("%s: dominant frequency %.1f Hz, want %.0f Hz (rms %.4f)", what, got, freq, dsp.RMS(pcm))
+	}
+}
+
+func checkWAVTone(t *testing.T, what, path string, freq float64) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := dsp.ReadWAV(f)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	checkTone(t, what, w.Samples, w.Rate, freq)
+}
+
+type peers struct {
+	k     *siptest.Kamailio
+	b     *siptest.Baresip
+	phone *sip.Phone
+	ev    *events
+	audio *testAudio
+}
+
+func setupCall(t *testing.T, codecs []string, baresipCodecs []string, answer string) *peers {
+	t.Helper()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
+		Source: writeTone(t, 440, 8000), Codecs: baresipCodecs, Answer: answer})
+	audio := newTestAudio(1000)
+	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 30000, RTPPortMax: 39999},
+		sip.WithAudio(audio.factory))
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered, 10*time.Second)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kamailio:\n%s\nbaresip:\n%s", k.Log(), b.Log())
+		}
+	})
+	return &peers{k: k, b: b, phone: p, ev: ev, audio: audio}
+}
+
+func TestOutboundCallAudioBothWays(t *testing.T) {
+	t.Parallel()
+	pe := setupCall(t, []string{"PCMU", "PCMA"}, nil, "auto")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := pe.phone.Dial(ctx, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+	if cs.Codec != "PCMU" {
+		t.Errorf("codec %q, want PCMU (our first choice)", cs.Codec)
+	}
+	q := pe.ev.waitEvent(t, sip.EventQualityReport, 5*time.Second).(sip.QualityReport)
+	t.Logf("quality: %+v", q)
+	if q.MOS < 4 {
+		t.Errorf("MOS %.2f on loopback", q.MOS)
+	}
+	time.Sleep(2 * time.Second)
+	if err := c.DTMF(ctx, "1#"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	heard, rate := pe.audio.heard(c.ID())
+	checkTone(t, "what bpclient heard", heard, rate, 440)
+	pe.b.Stop()
+	_, dec := pe.b.Recordings()
+	if len(dec) != 1 {
+		t.Fatalf("baresip recordings: %v", dec)
+	}
+	checkWAVTone(t, "what baresip heard", dec[0], 1000)
+	for _, want := range []string{"received event: '1' (end=1)", "received event: '#' (end=1)"} {
+		if !pe.b.WaitLog(want, time.Second) {
+			t.Errorf("baresip did not log %q", want)
+		}
+	}
+}

@@ -1,0 +1,687 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/audio/codec"
+)
+
+// PCMSource is where a call's microphone audio comes from: 16-bit mono
+// PCM at the rate the factory was asked for. audio's capture streams fit.
+type PCMSource interface {
+	ReadPCM(buf []int16) (int, error)
+}
+
+// PCMSink is where a call's received audio goes. audio's playback streams
+// fit.
+type PCMSink interface {
+	WritePCM(buf []int16) (int, error)
+}
+
+// Audio is one call's microphone and speaker.
+type Audio struct {
+	Source PCMSource
+	Sink   PCMSink
+	// Close releases them when the call ends; may be nil.
+	Close func()
+}
+
+// AudioFactory opens the audio of a call that is about to carry media, at
+// sampleRate (the codec's PCM rate).
+type AudioFactory func(callID string, sampleRate int) (Audio, error)
+
+const frameDur = 20 * time.Millisecond
+
+// media is one call's RTP and RTCP: a sender, a receiver with its jitter
+// buffer, a playout clock, and RTCP with quality reports. Every goroutine
+// ends when stop is called.
+type media struct {
+	log    zerolog.Logger
+	emit   EventFunc
+	callID string
+	thr    Thresholds
+	qEvery time.Duration
+	noRTP  time.Duration
+
+	rtpConn, rtcpConn *net.UDPConn
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	neg       negotiated
+	enc       codec.Encoder
+	dec       codec.Decoder
+	frame     int // samples per frame at the codec's PCM rate
+	tsStep    uint32
+	audio     Audio
+	sending   bool
+	receiving bool
+	muted     bool
+	dtmfQ     []byte // event codes waiting to be sent
+	latched   bool
+
+	ssrc      uint32
+	seq       uint16
+	ts        uint32
+	sentPkts  uint32
+	sentBytes uint32
+
+	// receive statistics (RFC 3550 A.3, A.8)
+	rx         rxStats
+	jb         *jitterBuffer
+	lastRecv   time.Time
+	issue      bool
+	lastSR     uint32 // middle 32 bits of the last SR's NTP time
+	lastSRAt   time.Time
+	rttMs      float64
+	dtmfRecv   []byte
+	lastRxDTMF uint32 // timestamp of the last event we counted
+	addedDelay time.Duration
+}
+
+type rxStats struct {
+	started           bool
+	ssrc              uint32
+	baseSeq, maxSeq   uint16
+	cycles            uint32
+	received          uint32
+	expectedPrior     uint32
+	receivedPrior     uint32
+	jitter            float64 // in timestamp units
+	lastTransit       int64
+	clockRate         int
+	intervalLossPct   float64
+	cumulativeLossPct float64
+}
+
+// allocRTP binds an even RTP port and the RTCP port above it within the
+// configured range.
+func (p *Phone) allocRTP() (*net.UDPConn, *net.UDPConn, error) {
+	lo, hi := p.cfg.RTPPortMin, p.cfg.RTPPortMax
+	span := (hi - lo) / 2
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	start := int(binary.BigEndian.Uint32(b[:]) % uint32(span))
+	for i := 0; i < span && i < 200; i++ {
+		port := lo + 2*((start+i)%span)
+		if port%2 == 1 {
+			port++
+		}
+		if port+1 > hi {
+			continue
+		}
+		a, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(p.localIP), Port: port})
+		if err != nil {
+			continue
+		}
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(p.localIP), Port: port + 1})
+		if err != nil {
+			a.Close()
+			continue
+		}
+		if p.cfg.DSCP > 0 {
+			if err := setDSCP(a, p.cfg.DSCP); err != nil {
+				p.log.Debug().Err(err).Msg("cannot mark RTP with DSCP")
+			}
+			_ = setDSCP(c, p.cfg.DSCP)
+		}
+		return a, c, nil
+	}
+	return nil, nil, fmt.Errorf("no free RTP port pair in %d-%d", lo, hi)
+}
+
+func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	m := &media{
+		log: p.log.With().Str("call", callID).Logger(), emit: p.emit, callID: callID,
+		thr: p.cfg.Thresholds.withDefaults(), qEvery: p.cfg.QualityInterval, noRTP: p.cfg.NoMediaTimeout,
+		rtpConn: rtpConn, rtcpConn: rtcpConn,
+		ssrc: binary.BigEndian.Uint32(b[:4]), seq: binary.BigEndian.Uint16(b[4:6]),
+		ts: binary.BigEndian.Uint32(b[:4]) ^ 0x5a5a5a5a,
+		jb: newJitterBuffer(1, 10),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m
+}
+
+func (m *media) localPort() int { return m.rtpConn.LocalAddr().(*net.UDPAddr).Port }
+
+// start begins media with the negotiated parameters.
+func (m *media) start(neg negotiated, audio Audio) error {
+	enc, err := neg.send.codec.NewEncoder()
+	if err != nil {
+		return fmt.Errorf("encoder %s: %w", neg.send.name, err)
+	}
+	dec, err := neg.send.codec.NewDecoder()
+	if err != nil {
+		return fmt.Errorf("decoder %s: %w", neg.send.name, err)
+	}
+	info := neg.send.codec.Info()
+	m.mu.Lock()
+	m.neg, m.enc, m.dec, m.audio = neg, enc, dec, audio
+	m.frame = info.SampleRate * int(frameDur/time.Millisecond) / 1000
+	m.tsStep = uint32(neg.send.rate * int(frameDur/time.Millisecond) / 1000)
+	m.rx.clockRate = neg.send.rate
+	m.lastRecv = time.Now()
+	m.setDirectionLocked(neg.direction, false)
+	m.mu.Unlock()
+	m.wg.Add(4)
+	go func() { defer m.wg.Done(); m.sendLoop() }()
+	go func() { defer m.wg.Done(); m.recvLoop() }()
+	go func() { defer m.wg.Done(); m.playLoop() }()
+	go func() { defer m.wg.Done(); m.rtcpLoop() }()
+	return nil
+}
+
+// update applies a re-negotiation (hold, resume, a new remote address).
+func (m *media) update(neg negotiated, localHold bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if neg.remote != nil && neg.remote.Port != 0 {
+		m.neg.remote, m.neg.remoteRTC = neg.remote, neg.remoteRTC
+		m.latched = false
+	}
+	m.neg.direction = neg.direction
+	m.setDirectionLocked(neg.direction, localHold)
+}
+
+// setDirectionLocked decides what flows from the remote direction and
+// whether we hold.
+func (m *media) setDirectionLocked(remoteDir string, localHold bool) {
+	m.sending = !localHold && (remoteDir == dirSendRecv || remoteDir == dirRecvOnly)
+	m.receiving = !localHold && (remoteDir == dirSendRecv || remoteDir == dirSendOnly)
+	m.lastRecv = time.Now()
+	if !m.receiving && m.issue {
+		m.issue = false
+		m.emit(EventNetworkIssue, NetworkIssue{CallID: m.callID, Active: false, Message: "media paused"})
+	}
+}
+
+func (m *media) setMuted(v bool) {
+	m.mu.Lock()
+	m.muted = v
+	m.mu.Unlock()
+}
+
+// sendDTMF queues digits for RFC 4733; it fails when telephone-event was
+// not negotiated (the caller then falls back to SIP INFO).
+func (m *media) sendDTMF(digits string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.neg.dtmf == nil {
+		return errNoTelephoneEvent
+	}
+	for _, d := range digits {
+		code, ok := dtmfCode(d)
+		if !ok {
+			return fmt.Errorf("not a DTMF digit: %q", d)
+		}
+		m.dtmfQ = append(m.dtmfQ, code)
+	}
+	return nil
+}
+
+var errNoTelephoneEvent = errors.New("telephone-event not negotiated")
+
+func dtmfCode(r rune) (byte, bool) {
+	switch {
+	case r >= '0' && r <= '9':
+		return byte(r - '0'), true
+	case r == '*':
+		return 10, true
+	case r == '#':
+		return 11, true
+	case r >= 'A' && r <= 'D':
+		return byte(12 + r - 'A'), true
+	case r >= 'a' && r <= 'd':
+		return byte(12 + r - 'a'), true
+	}
+	return 0, false
+}
+
+func (m *media) stop() {
+	m.cancel()
+	m.rtpConn.Close()
+	m.rtcpConn.Close()
+	m.wg.Wait()
+	m.mu.Lock()
+	a := m.audio
+	m.audio = Audio{}
+	m.mu.Unlock()
+	if a.Close != nil {
+		a.Close()
+	}
+}
+
+func (m *media) writeRTP(pkt *rtp.Packet) {
+	buf, err := pkt.Marshal()
+	if err != nil {
+		return
+	}
+	m.mu.Lock()
+	dst := m.neg.remote
+	m.sentPkts++
+	m.sentBytes += uint32(len(pkt.Payload))
+	m.mu.Unlock()
+	if dst != nil {
+		_, _ = m.rtpConn.WriteToUDP(buf, dst)
+	}
+}
+
+// sendLoop sends one frame every 20 ms: audio, or telephone-event
+// packets while a digit is being sent.
+func (m *media) sendLoop() {
+	tick := time.NewTicker(frameDur)
+	defer tick.Stop()
+	pcm := make([]int16, 960)
+	payload := make([]byte, 1500)
+	var (
+		evCode   byte
+		evActive bool
+		evStart  uint32
+		evFrames int
+		evEnds   int
+		gap      int
+	)
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		m.mu.Lock()
+		sending, muted, frame, step := m.sending, m.muted, m.frame, m.tsStep
+		src := m.audio.Source
+		enc := m.enc
+		var dtmfPT uint8
+		if m.neg.dtmf != nil {
+			dtmfPT = m.neg.dtmf.pt
+		}
+		if !evActive && gap == 0 && len(m.dtmfQ) > 0 {
+			evCode, m.dtmfQ = m.dtmfQ[0], m.dtmfQ[1:]
+			evActive, evStart, evFrames, evEnds = true, m.ts, 0, 0
+		}
+		m.mu.Unlock()
+
+		// Read the microphone even when not sending, so a device's
+		// buffer does not fill up.
+		n := frame
+		if src != nil {
+			got, err := src.ReadPCM(pcm[:frame])
+			if err != nil || got < frame {
+				clear(pcm[max(got, 0):frame])
+			}
+		} else {
+			clear(pcm[:frame])
+		}
+		if !sending {
+			m.ts += step
+			continue
+		}
+		if evActive {
+			// 100 ms of tone (5 packets), then 3 end packets, all with the
+			// event's start timestamp (RFC 4733 §2.5).
+			evFrames++
+			end := evFrames > 5
+			dur := uint16(min(evFrames, 5)) * uint16(step)
+			ev := codec.Event{Code: evCode, End: end, Volume: 10, Duration: dur}
+			k, _ := codec.EncodeEvent(payload, ev)
+			m.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, Marker: evFrames == 1, PayloadType: dtmfPT,
+				SequenceNumber: m.nextSeq(), Timestamp: evStart, SSRC: m.ssrc}, Payload: payload[:k]})
+			if end {
+				evEnds++
+				if evEnds == 3 {
+					evActive = false
+					gap = 2 // 40 ms between digits
+				}
+			}
+			m.ts += step
+			continue
+		}
+		if gap > 0 {
+			gap--
+		}
+		if muted {
+			clear(pcm[:n])
+		}
+		k, err := enc.Encode(payload, pcm[:n])
+		if err != nil {
+			m.ts += step
+			continue
+		}
+		m.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
+			SequenceNumber: m.nextSeq(), Timestamp: m.ts, SSRC: m.ssrc}, Payload: payload[:k]})
+		m.ts += step
+	}
+}
+
+func (m *media) nextSeq() uint16 {
+	s := m.seq
+	m.seq++
+	return s
+}
+
+// recvLoop reads RTP, updates statistics and fills the jitter buffer.
+func (m *media) recvLoop() {
+	buf := make([]byte, 1600)
+	for {
+		n, from, err := m.rtpConn.ReadFromUDP(buf)
+		if err != nil {
+			if m.ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		var pkt rtp.Packet
+		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+			continue
+		}
+		now := time.Now()
+		m.mu.Lock()
+		// Symmetric RTP (RFC 4961): answer to where the media comes from.
+		if !m.latched && m.neg.remote != nil && (from.Port != m.neg.remote.Port || !from.IP.Equal(m.neg.remote.IP)) {
+			m.log.Debug().Str("from", from.String()).Msg("rtp latched to its source")
+			m.neg.remote = from
+		}
+		m.latched = true
+		m.lastRecv = now
+		if m.issue {
+			m.issue = false
+			m.emit(EventNetworkIssue, NetworkIssue{CallID: m.callID, Active: false, Message: "media is flowing again"})
+		}
+		if m.neg.dtmf != nil && pkt.PayloadType == m.neg.dtmf.pt {
+			if ev, err := codec.DecodeEvent(pkt.Payload); err == nil && ev.End && pkt.Timestamp != m.lastRxDTMF {
+				m.lastRxDTMF = pkt.Timestamp
+				m.dtmfRecv = append(m.dtmfRecv, ev.Code)
+			}
+			m.mu.Unlock()
+			continue
+		}
+		if pkt.PayloadType != m.neg.send.pt {
+			m.mu.Unlock()
+			continue
+		}
+		m.updateRxLocked(&pkt, now)
+		if m.receiving {
+			m.jb.push(pkt.SequenceNumber, append([]byte(nil), pkt.Payload...))
+		}
+		m.mu.Unlock()
+	}
+}
+
+func (m *media) updateRxLocked(pkt *rtp.Packet, now time.Time) {
+	r := &m.rx
+	if !r.started || r.ssrc != pkt.SSRC {
+		*r = rxStats{started: true, ssrc: pkt.SSRC, baseSeq: pkt.SequenceNumber, maxSeq: pkt.SequenceNumber, clockRate: r.clockRate}
+		m.jb.reset(pkt.SequenceNumber)
+	}
+	r.received++
+	if seqBefore(r.maxSeq, pkt.SequenceNumber) {
+		if pkt.SequenceNumber < r.maxSeq {
+			r.cycles += 1 << 16
+		}
+		r.maxSeq = pkt.SequenceNumber
+	}
+	// Interarrival jitter (RFC 3550 §6.4.1) in timestamp units.
+	if r.clockRate > 0 {
+		arrival := now.UnixNano() * int64(r.clockRate) / 1e9
+		transit := arrival - int64(pkt.Timestamp)
+		if r.lastTransit != 0 {
+			d := math.Abs(float64(transit - r.lastTransit))
+			r.jitter += (d - r.jitter) / 16
+		}
+		r.lastTransit = transit
+		jitterMs := r.jitter * 1000 / float64(r.clockRate)
+		// Hold about twice the jitter (at least one frame).
+		m.jb.setTarget(int(math.Ceil(2*jitterMs/float64(frameDur/time.Millisecond))) + 1)
+	}
+}
+
+// playLoop releases one frame every 20 ms to the speaker, concealing a
+// lost packet with the codec's concealment or a faded copy of the last
+// frame.
+func (m *media) playLoop() {
+	tick := time.NewTicker(frameDur)
+	defer tick.Stop()
+	pcm := make([]int16, 960)
+	last := make([]int16, 960)
+	concealRun := 0
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		m.mu.Lock()
+		payload, ok, lost := m.jb.pop()
+		dec, frame, sink := m.dec, m.frame, m.audio.Sink
+		m.addedDelay = time.Duration(m.jb.depth()+1) * frameDur
+		m.mu.Unlock()
+		if !ok || sink == nil || frame == 0 {
+			continue
+		}
+		n := frame
+		if lost {
+			concealRun++
+			if c, isC := dec.(codec.Concealer); isC {
+				if k, err := c.Conceal(pcm[:frame]); err == nil {
+					n = k
+				}
+			} else if concealRun <= 3 {
+				for i := 0; i < frame; i++ {
+					pcm[i] = last[i] / int16(1<<concealRun)
+				}
+			} else {
+				clear(pcm[:frame])
+			}
+		} else {
+			concealRun = 0
+			k, err := dec.Decode(pcm, payload)
+			if err != nil {
+				clear(pcm[:frame])
+				k = frame
+			}
+			n = k
+			copy(last, pcm[:n])
+		}
+		_, _ = sink.WritePCM(pcm[:n])
+	}
+}
+
+// ntp converts t to the 64-bit NTP format.
+func ntp(t time.Time) uint64 {
+	secs := uint64(t.Unix()) + 2208988800
+	frac := uint64(t.Nanosecond()) * (1 << 32) / 1e9
+	return secs<<32 | frac
+}
+
+// rtcpLoop sends sender reports, reads the remote's reports (RTT), checks
+// that media flows, and publishes quality every qEvery.
+func (m *media) rtcpLoop() {
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); m.rtcpRead() }()
+	check := time.NewTicker(250 * time.Millisecond)
+	defer check.Stop()
+	lastReport := time.Now()
+	lastSR := time.Time{}
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case now := <-check.C:
+			m.checkFlow(now)
+			if now.Sub(lastSR) >= min(m.qEvery, 5*time.Second) {
+				lastSR = now
+				m.sendReport(now)
+			}
+			if now.Sub(lastReport) >= m.qEvery {
+				lastReport = now
+				m.report()
+			}
+		}
+	}
+}
+
+func (m *media) checkFlow(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.receiving && !m.issue && now.Sub(m.lastRecv) > m.noRTP {
+		m.issue = true
+		m.log.Warn().Dur("silentFor", now.Sub(m.lastRecv)).Msg("no RTP from the remote side")
+		m.emit(EventNetworkIssue, NetworkIssue{CallID: m.callID, Active: true, Message: "a network issue is disrupting your phone device"})
+	}
+}
+
+func (m *media) receptionReportLocked(now time.Time) []rtcp.ReceptionReport {
+	r := &m.rx
+	if !r.started {
+		return nil
+	}
+	extMax := r.cycles + uint32(r.maxSeq)
+	expected := extMax - uint32(r.baseSeq) + 1
+	lost := int64(expected) - int64(r.received)
+	expInt := expected - r.expectedPrior
+	recvInt := r.received - r.receivedPrior
+	r.expectedPrior, r.receivedPrior = expected, r.received
+	lostInt := int64(expInt) - int64(recvInt)
+	var frac uint8
+	if expInt > 0 && lostInt > 0 {
+		frac = uint8(min(255, lostInt*256/int64(expInt)))
+		r.intervalLossPct = float64(lostInt) * 100 / float64(expInt)
+	} else {
+		r.intervalLossPct = 0
+	}
+	if expected > 0 && lost > 0 {
+		r.cumulativeLossPct = float64(lost) * 100 / float64(expected)
+	}
+	var dlsr uint32
+	if !m.lastSRAt.IsZero() {
+		dlsr = uint32(now.Sub(m.lastSRAt).Seconds() * 65536)
+	}
+	return []rtcp.ReceptionReport{{
+		SSRC: r.ssrc, FractionLost: frac, TotalLost: uint32(max(0, min(lost, 0x7fffff))),
+		LastSequenceNumber: extMax, Jitter: uint32(r.jitter), LastSenderReport: m.lastSR, Delay: dlsr,
+	}}
+}
+
+func (m *media) sendReport(now time.Time) {
+	m.mu.Lock()
+	rr := m.receptionReportLocked(now)
+	sr := &rtcp.SenderReport{SSRC: m.ssrc, NTPTime: ntp(now), RTPTime: m.ts, PacketCount: m.sentPkts, OctetCount: m.sentBytes, Reports: rr}
+	dst := m.neg.remoteRTC
+	m.mu.Unlock()
+	if dst == nil {
+		return
+	}
+	buf, err := rtcp.Marshal([]rtcp.Packet{sr, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
+		Source: m.ssrc, Items: []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: "bpclient"}}}}}})
+	if err == nil {
+		_, _ = m.rtcpConn.WriteToUDP(buf, dst)
+	}
+}
+
+func (m *media) rtcpRead() {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := m.rtcpConn.ReadFromUDP(buf)
+		if err != nil {
+			if m.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		now := time.Now()
+		m.mu.Lock()
+		for _, p := range pkts {
+			var reports []rtcp.ReceptionReport
+			switch v := p.(type) {
+			case *rtcp.SenderReport:
+				m.lastSR = uint32(v.NTPTime >> 16)
+				m.lastSRAt = now
+				reports = v.Reports
+			case *rtcp.ReceiverReport:
+				reports = v.Reports
+			}
+			for _, rr := range reports {
+				if rr.SSRC != m.ssrc || rr.LastSenderReport == 0 {
+					continue
+				}
+				nowMid := uint32(ntp(now) >> 16)
+				rtt := nowMid - rr.LastSenderReport - rr.Delay
+				if rtt < 1<<30 {
+					m.rttMs = float64(rtt) * 1000 / 65536
+				}
+			}
+		}
+		m.mu.Unlock()
+	}
+}
+
+// snapshot is the call's current quality.
+func (m *media) snapshot() QualityReport {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := QualityReport{CallID: m.callID, Codec: m.neg.send.name, RTTMs: round1(m.rttMs)}
+	if m.rx.clockRate > 0 {
+		q.JitterMs = round1(m.rx.jitter * 1000 / float64(m.rx.clockRate))
+	}
+	q.LossPct = round1(max(m.rx.intervalLossPct, 0))
+	oneWay := m.rttMs/2 + float64(m.addedDelay/time.Millisecond) + 20
+	q.MOS = eModelMOS(m.neg.send.name, oneWay, q.LossPct)
+	return q
+}
+
+func (m *media) report() {
+	m.mu.Lock()
+	active := m.receiving || m.sending
+	m.mu.Unlock()
+	if !active {
+		return
+	}
+	// A receiver report refreshes the interval loss figures first.
+	m.sendReport(time.Now())
+	q := m.snapshot()
+	m.emit(EventQualityReport, q)
+	if w := m.thr.warnings(q); len(w) > 0 {
+		q.Warnings = w
+		m.emit(EventQualityWarning, q)
+	}
+}
+
+// receivedDigits returns the RFC 4733 digits received so far.
+func (m *media) receivedDigits() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	const keys = "0123456789*#ABCD"
+	out := make([]byte, 0, len(m.dtmfRecv))
+	for _, c := range m.dtmfRecv {
+		if int(c) < len(keys) {
+			out = append(out, keys[c])
+		}
+	}
+	return string(out)
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
