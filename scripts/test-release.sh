@@ -95,6 +95,10 @@ x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/bcryptprimitives.dll" packaging/
 timed t_boot wineboot -i >/dev/null 2>&1
 cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 ok "wine prefix in ${t_boot}ms"
+# The agent's Windows pipe (helper/ipc) under wine: listener, ACL, one owner.
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/ipc.test.exe" ./helper/ipc
+(cd "$work" && wine ipc.test.exe -test.v >"$work/ipc.log" 2>&1) || { cat "$work/ipc.log"; fail "helper/ipc tests under wine"; }
+ok "helper/ipc tests under wine: $(grep -c '^--- PASS' "$work/ipc.log") passed"
 
 win() { wine "$@" 2>/dev/null | tr -d '\r'; }
 unixpath() { winepath -u "$1" 2>/dev/null; }
