@@ -215,6 +215,12 @@ check_gone HKLM "$machdir" "MSI (per-machine) msiexec /x"
 
 # ---- .deb ---------------------------------------------------------------------
 deb="$work/new/bpclient_${new}_amd64.deb"
+# One .deb test at a time on a machine (parallel `make test` runs would
+# otherwise meet on dpkg's lock or on each other's package).
+if [[ $(id -u) -eq 0 ]]; then
+  exec 9>"${TMPDIR:-/tmp}/bpclient-test-release-deb.lock"
+  flock -w 600 9 || fail ".deb: another test-release held the lock for 10 minutes"
+fi
 if [[ $(id -u) -ne 0 ]]; then
   echo "skip .deb install: needs root (dpkg -i)"
 elif dpkg-query -W -f='${Status}' bpclient 2>/dev/null | grep -q "install ok installed"; then
