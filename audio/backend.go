@@ -29,7 +29,6 @@ type rawStream interface {
 // callback handles one device buffer; it must not block or allocate.
 type callback func(buf []int16)
 
-
 func direction(input bool) string {
 	if input {
 		return "input"

@@ -1,3 +1,5 @@
+//go:build linux
+
 package audio
 
 import (
@@ -75,6 +77,7 @@ pcm.ring1 { type pulse device "ring1" }
 pcm.ring2 { type pulse device "ring2" }
 pcm.headset { type pulse device "headset" }
 pcm.micin { type pulse device "mic.monitor" }
+pcm.hsin { type pulse device "headset.monitor" }
 `
 
 const pulseConfig = `
@@ -237,4 +240,8 @@ func (p *pulse) unloadSink(t testing.TB, name string) {
 		}
 	}
 	t.Fatalf("no sink %s", name)
+}
+
+func execCmd(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, name, args...)
 }

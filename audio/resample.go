@@ -1,5 +1,7 @@
 package audio
 
+import "github.com/openbpclient/bpclient/audio/dsp"
+
 // resampler converts a continuous stream of samples from one rate to
 // another, keeping its state between calls.
 type resampler interface {
@@ -9,9 +11,16 @@ type resampler interface {
 	maxOut(n int) int
 }
 
-// linearResampler is a stop-gap interpolating resampler used only when a
-// device refuses the codec's rate; audio/dsp's polyphase resampler
-// replaces it through System options when it lands.
+// newResampler is audio/dsp's polyphase resampler (aliasing far below
+// -60 dB), or linear interpolation for a pair of rates it does not take.
+func newResampler(in, out int) resampler {
+	if r, err := dsp.NewResampler(in, out); err == nil {
+		return extResampler{r}
+	}
+	return newLinearResampler(in, out)
+}
+
+// linearResampler is the fallback for rate pairs dsp does not handle.
 type linearResampler struct {
 	in, out int
 	pos     int64 // position of the next output sample, in units of 1/out of an input sample, relative to prev

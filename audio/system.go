@@ -68,7 +68,7 @@ func Open(opts ...Option) (*System, error) {
 func newSystem(be backend) *System {
 	return &System{
 		be:           be,
-		newResampler: newLinearResampler,
+		newResampler: newResampler,
 		retry:        100 * time.Millisecond,
 		stallCheck:   50 * time.Millisecond,
 		stallLimit:   400 * time.Millisecond,

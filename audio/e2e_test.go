@@ -1,0 +1,359 @@
+//go:build linux && cgo && !noportaudio
+
+package audio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openbpclient/bpclient/audio/dsp"
+)
+
+func sine(freq float64, rate, n int, amp float64, phase *float64) []int16 {
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = int16(amp * 32767 * math.Sin(*phase))
+		*phase += 2 * math.Pi * freq / float64(rate)
+	}
+	return out
+}
+
+func checkTone(t *testing.T, what string, pcm []int16, rate int, freq float64) {
+	t.Helper()
+	if len(pcm) < rate/10 {
+		t.Fatalf("%s: only %d samples", what, len(pcm))
+	}
+	got := dsp.DominantFrequency(pcm, rate)
+	lvl := dsp.DBFS(dsp.RMS(pcm))
+	t.Logf("%s: %d samples, dominant %.1f Hz, %.1f dBFS", what, len(pcm), got, lvl)
+	if math.Abs(got-freq) > freq*0.01 || lvl < -40 {
+		t.Fatalf("%s: want a %.0f Hz tone, got %.1f Hz at %.1f dBFS", what, freq, got, lvl)
+	}
+}
+
+var f8k20 = Format{Rate: 8000, Frame: 20 * time.Millisecond}
+
+func TestFileCaptureReturnsTone(t *testing.T) {
+	dir := alsaEnv(t, fileDevices)
+	var ph float64
+	writeRaw(t, filepath.Join(dir, "in.s16"), sine(1000, 8000, 8000*120, 0.5, &ph))
+	sys, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]int16, f8k20.Samples())
+	var got []int16
+	for range 10 {
+		n, err := c.ReadPCM(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	st := c.Stats()
+	c.Close()
+	checkTone(t, "captured", got, 8000, 1000)
+	// The file device is not paced: it delivers far faster than we read,
+	// so the oldest frames were dropped and counted.
+	if st.Overruns == 0 {
+		t.Errorf("an unpaced input read slowly counted no overruns: %+v", st)
+	}
+}
+
+func TestFilePlaybackWritesTone(t *testing.T) {
+	dir := alsaEnv(t, fileDevices)
+	sys, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	p, err := sys.OpenPlayback("ALSA:sipplay2#0", f8k20, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := 0.3
+	var sent []int16
+	for range 25 {
+		fr := sine(1000, 8000, 160, 0.5, &ph)
+		sent = append(sent, fr...)
+		if _, err := p.WritePCM(fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	p.Close()
+	sys.Close()
+	b, err := os.ReadFile(filepath.Join(dir, "out2.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The device is not paced, so our silence sits between the frames;
+	// the tone has no zero sample (its phase starts at 0.3 rad): drop the
+	// zeros, and what is left must be exactly what we wrote.
+	var got []int16
+	for i := 44; i+1 < len(b); i += 2 {
+		if v := int16(uint16(b[i]) | uint16(b[i+1])<<8); v != 0 {
+			got = append(got, v)
+		}
+	}
+	if len(got) != len(sent) {
+		t.Fatalf("the device played %d samples of sound, want %d", len(got), len(sent))
+	}
+	for i := range got {
+		if got[i] != sent[i] {
+			t.Fatalf("sample %d: %d, want %d", i, got[i], sent[i])
+		}
+	}
+	checkTone(t, "played", got, 8000, 1000)
+}
+
+// pcmFeed plays pcm into a pulse sink with pacat, paced by the server.
+func (p *pulse) feed(t *testing.T, sink string, pcm []int16, rate int) {
+	f := filepath.Join(t.TempDir(), "feed.raw")
+	writeRaw(t, f, pcm)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := execCmd(ctx, "pacat", "-p", "--raw", "--latency-msec=20", "--format=s16le", "--channels=1",
+		fmt.Sprintf("--rate=%d", rate), "-d", sink, f)
+	cmd.Env = p.env()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+}
+
+func TestPulseCaptureTone(t *testing.T) {
+	p := startPulse(t)
+	var ph float64
+	p.feed(t, "mic", sine(1000, 8000, 8000*20, 0.5, &ph), 8000)
+	sys, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	c, err := sys.OpenCapture("", Format{Rate: 16000, Frame: 20 * time.Millisecond}, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]int16, 320)
+	var got []int16
+	start := time.Now()
+	for len(got) < 16000/2 {
+		n, err := c.ReadPCM(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dsp.RMS(buf[:n]) > 0.05 || len(got) > 0 {
+			got = append(got, buf[:n]...)
+		}
+		if time.Since(start) > 8*time.Second {
+			t.Fatal("no tone captured within 8 s")
+		}
+	}
+	t.Logf("stats %+v", c.Stats())
+	checkTone(t, "captured at 16 kHz", got, 16000, 1000)
+}
+
+func TestPulseRingTwoOutputsAndStop(t *testing.T) {
+	p := startPulse(t)
+	sys, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	stop1 := p.record(t, "ring1", 8000)
+	stop2 := p.record(t, "ring2", 8000)
+	stopHS := p.record(t, "headset", 8000)
+	// Call audio on the headset at the same time: 400 Hz.
+	call, err := sys.OpenPlayback("ALSA:headset#0", f8k20, StreamOptions{Name: "call"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ph float64
+		for ctx.Err() == nil {
+			if _, err := call.WritePCM(sine(400, 8000, 160, 0.3, &ph)); err != nil {
+				return
+			}
+		}
+	}()
+	var ph float64
+	r := NewRinger(sys)
+	opened, err := r.Start([]string{"ALSA:ring1#0", "ALSA:ring2#0"}, sine(1000, 48000, 48000, 0.5, &ph), 48000, true)
+	if err != nil || len(opened) != 2 {
+		t.Fatalf("ringer opened %v: %v", opened, err)
+	}
+	time.Sleep(3500 * time.Millisecond) // PulseAudio takes up to 2 s to start a new stream
+	t0 := time.Now()
+	r.Stop()
+	stopTook := time.Since(t0)
+	cancel()
+	call.Close()
+	wg.Wait()
+	time.Sleep(200 * time.Millisecond)
+	rec1, rec2, recHS := stop1(), stop2(), stopHS()
+	t.Logf("Stop took %v", stopTook)
+	if stopTook > 50*time.Millisecond {
+		t.Errorf("ringer Stop took %v, want <= 50 ms", stopTook)
+	}
+	if r.Ringing() {
+		t.Error("still ringing after Stop")
+	}
+	for name, rec := range map[string][]int16{"ring1": rec1, "ring2": rec2} {
+		checkTone(t, name, loud(rec, 160), 8000, 1000)
+	}
+	checkTone(t, "headset", loud(recHS, 160), 8000, 400)
+}
+
+// loud keeps the blocks of n samples that are not silence.
+func loud(pcm []int16, n int) []int16 {
+	var out []int16
+	for i := 0; i+n <= len(pcm); i += n {
+		if dsp.RMS(pcm[i:i+n]) > 0.01 {
+			out = append(out, pcm[i:i+n]...)
+		}
+	}
+	return out
+}
+
+// TestEnumerateChild is not a test: the Watcher test runs the test binary
+// as its device-enumerating child process.
+func TestEnumerateChild(t *testing.T) {
+	if os.Getenv("BPCLIENT_AUDIO_ENUM_CHILD") != "1" {
+		t.Skip("helper process for TestPulseDeviceRemovedMidStream")
+	}
+	be, err := newBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := be.devices()
+	be.close()
+	json.NewEncoder(os.Stdout).Encode(l)
+	os.Stdout.Sync()
+	os.Exit(0)
+}
+
+func TestPulseDeviceRemovedMidStream(t *testing.T) {
+	p := startPulse(t)
+	sys, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	moved := make(chan Move, 4)
+	// A capture stream from the headset's monitor: PulseAudio starts
+	// capture streams promptly (playback streams through ALSA's pulse
+	// plugin can take seconds here, see BENCHMARKS.md).
+	pb, err := sys.OpenCapture("ALSA:hsin#0", f8k20, StreamOptions{Name: "call", OnMove: func(m Move) { moved <- m }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		buf := make([]int16, 160)
+		for ctx.Err() == nil {
+			if _, err := pb.ReadPCM(buf); err != nil {
+				return
+			}
+		}
+	}()
+	// The watcher enumerates in a child process (this test binary).
+	lists := make(chan DeviceList, 16)
+	enum := ChildEnumerator(os.Args[0], "-test.run=^TestEnumerateChild$")
+	w := &Watcher{
+		Enumerate: func(ctx context.Context) (DeviceList, error) {
+			t0 := time.Now()
+			l, err := enum(ctx)
+			if time.Since(t0) > 200*time.Millisecond || err != nil {
+				t.Logf("enumeration took %v: %v", time.Since(t0), err)
+			}
+			return l, err
+		},
+		Interval: 500 * time.Millisecond,
+		OnChange: func(l DeviceList) { sys.DevicesChanged(l); lists <- l },
+	}
+	t.Setenv("BPCLIENT_AUDIO_ENUM_CHILD", "1")
+	wctx, wstop := context.WithCancel(context.Background())
+	wdone := make(chan error, 1)
+	go func() { wdone <- w.Run(wctx) }()
+	defer func() { wstop(); <-wdone }()
+	select {
+	case l := <-lists:
+		if _, ok := l.Find("ALSA:hsin#0", true); !ok {
+			t.Fatalf("the child does not list the headset: %+v", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no device list from the child")
+	}
+	// Wait until the stream runs steadily.
+	deadline := time.Now().Add(8 * time.Second)
+	for pb.Stats().Frames < 40 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream never ran: %+v", pb.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before := pb.Stats().Frames
+	p.unloadSink(t, "headset")
+	unplugged := time.Now()
+	t.Logf("%v unplugged", unplugged.Format("05.000"))
+	select {
+	case m := <-moved:
+		took := time.Since(unplugged)
+		t.Logf("moved after %v: %+v", took, m)
+		if m.From != "ALSA:hsin#0" || m.To != "ALSA:default#0" {
+			t.Errorf("move %+v", m)
+		}
+		if took > time.Second {
+			t.Errorf("moved after %v, want <= 1 s", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no move within 10 s: %+v", pb.Stats())
+	}
+	select {
+	case l := <-lists:
+		t.Logf("devicesChanged after %v", time.Since(unplugged))
+		if _, ok := l.Find("ALSA:hsin#0", true); ok {
+			t.Error("the headset is still listed")
+		}
+		if time.Since(unplugged) > 2*time.Second {
+			t.Errorf("devicesChanged after %v, want <= 2 s", time.Since(unplugged))
+		}
+	case <-time.After(2 * time.Second):
+		// ALSA's pulse PCMs are names in a config file: PortAudio may
+		// still list one whose sink is gone, so the list need not change.
+		t.Log("the child's list did not change within 2 s (the ALSA PCM is still configured)")
+	}
+	// The stream goes on, on the default device.
+	deadline = time.Now().Add(5 * time.Second)
+	for pb.Stats().Frames < before+50 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream stopped after the move: %+v", pb.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("stats %+v", pb.Stats())
+}
