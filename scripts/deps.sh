@@ -17,6 +17,9 @@ packages+=(kamailio kamailio-tls-modules baresip baresip-core sox libsox-fmt-all
 # Audio codecs built with cgo (libopus, bcg729) and the independent
 # implementations the codec tests compare against (sox, ffmpeg, opus-tools).
 packages+=(pkg-config libopus-dev libbcg729-dev sox libsox-fmt-all ffmpeg opus-tools)
+# PortAudio for the audio devices; ALSA and a private PulseAudio give the
+# audio end-to-end tests devices on a machine without a sound card.
+packages+=(portaudio19-dev pulseaudio pulseaudio-utils alsa-utils libasound2-plugins)
 
 missing=()
 for p in "${packages[@]}"; do
