@@ -46,6 +46,7 @@ func commands() []*command {
 		startCommand(),
 		stopCommand(),
 		versionCommand(),
+		devicesCommand(),
 	}
 }
 
