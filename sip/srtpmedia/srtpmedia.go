@@ -1,0 +1,280 @@
+// Package srtpmedia protects a call's RTP and RTCP with SRTP and SRTCP
+// (RFC 3711, RFC 7714) on github.com/pion/srtp/v3. A Transformer turns
+// plaintext packets into wire packets and back, with replay protection on
+// and counters for what it had to drop; a Conn wraps a net.PacketConn so
+// the RTP path reads and writes plaintext while the wire carries SRTP.
+//
+// Packets that fail authentication (flipped bits, a wrong key), replays
+// and packets too short to be SRTP are dropped and counted: the stream
+// goes on. Nothing here logs, and no error carries key material.
+package srtpmedia
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/srtp/v3"
+)
+
+// Keys are one direction's SRTP master key and salt.
+type Keys struct {
+	Profile    srtp.ProtectionProfile
+	MasterKey  []byte
+	MasterSalt []byte
+	// MKI is the master key identifier carried in each packet, or nil.
+	MKI []byte
+}
+
+// ReplayWindow is the replay window, in packets, for SRTP and SRTCP
+// (libsrtp's default is 128).
+const ReplayWindow = 128
+
+// Reasons a received packet is dropped; Unprotect errors wrap one.
+var (
+	ErrAuth      = errors.New("srtp authentication failed")
+	ErrReplay    = errors.New("srtp replayed packet")
+	ErrMalformed = errors.New("not an srtp packet")
+)
+
+// Stats count what a Transformer did. Dropped packets are in AuthFailures,
+// Replays or Malformed, for RTP and RTCP together.
+type Stats struct {
+	RTPSent, RTPReceived   uint64
+	RTCPSent, RTCPReceived uint64
+	AuthFailures           uint64
+	Replays                uint64
+	Malformed              uint64
+}
+
+// Dropped is the total of dropped packets.
+func (s Stats) Dropped() uint64 { return s.AuthFailures + s.Replays + s.Malformed }
+
+// Transformer protects outgoing and unprotects incoming packets of one
+// media stream (RTP and its RTCP). It is safe for concurrent use: one
+// goroutine may send while another receives.
+type Transformer struct {
+	txMu sync.Mutex
+	tx   *srtp.Context
+	rxMu sync.Mutex
+	rx   *srtp.Context
+
+	rtpSent, rtpRecv, rtcpSent, rtcpRecv atomic.Uint64
+	auth, replay, malformed              atomic.Uint64
+}
+
+// New makes a Transformer that encrypts with local (the key we announced)
+// and decrypts with remote (the key the peer announced).
+func New(local, remote Keys) (*Transformer, error) {
+	tx, err := newContext(local)
+	if err != nil {
+		return nil, fmt.Errorf("srtp send context: %w", err)
+	}
+	rx, err := newContext(remote)
+	if err != nil {
+		return nil, fmt.Errorf("srtp receive context: %w", err)
+	}
+	return &Transformer{tx: tx, rx: rx}, nil
+}
+
+func newContext(k Keys) (*srtp.Context, error) {
+	kl, err := k.Profile.KeyLen()
+	if err != nil {
+		return nil, err
+	}
+	sl, _ := k.Profile.SaltLen()
+	if len(k.MasterKey) != kl || len(k.MasterSalt) != sl {
+		return nil, fmt.Errorf("key %d and salt %d bytes, profile wants %d and %d", len(k.MasterKey), len(k.MasterSalt), kl, sl)
+	}
+	opts := []srtp.ContextOption{srtp.SRTPReplayProtection(ReplayWindow), srtp.SRTCPReplayProtection(ReplayWindow)}
+	if len(k.MKI) > 0 {
+		opts = append(opts, srtp.MasterKeyIndicator(k.MKI))
+	}
+	return srtp.CreateContext(k.MasterKey, k.MasterSalt, k.Profile, opts...)
+}
+
+// ProtectRTP encrypts one plaintext RTP packet into dst (grown when too
+// small) and returns the SRTP packet.
+func (t *Transformer) ProtectRTP(dst, plain []byte) ([]byte, error) {
+	t.txMu.Lock()
+	out, err := t.tx.EncryptRTP(dst, plain, nil)
+	t.txMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("protect rtp: %w", err)
+	}
+	t.rtpSent.Add(1)
+	return out, nil
+}
+
+// UnprotectRTP authenticates and decrypts one SRTP packet into dst. A
+// packet that fails is counted and the error wraps ErrAuth, ErrReplay or
+// ErrMalformed; the Transformer stays usable.
+func (t *Transformer) UnprotectRTP(dst, wire []byte) ([]byte, error) {
+	t.rxMu.Lock()
+	out, err := t.rx.DecryptRTP(dst, wire, nil)
+	t.rxMu.Unlock()
+	if err != nil {
+		return nil, t.drop("rtp", err)
+	}
+	t.rtpRecv.Add(1)
+	return out, nil
+}
+
+// ProtectRTCP encrypts one plaintext RTCP compound packet.
+func (t *Transformer) ProtectRTCP(dst, plain []byte) ([]byte, error) {
+	t.txMu.Lock()
+	out, err := t.tx.EncryptRTCP(dst, plain, nil)
+	t.txMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("protect rtcp: %w", err)
+	}
+	t.rtcpSent.Add(1)
+	return out, nil
+}
+
+// UnprotectRTCP authenticates and decrypts one SRTCP packet.
+func (t *Transformer) UnprotectRTCP(dst, wire []byte) ([]byte, error) {
+	t.rxMu.Lock()
+	out, err := t.rx.DecryptRTCP(dst, wire, nil)
+	t.rxMu.Unlock()
+	if err != nil {
+		return nil, t.drop("rtcp", err)
+	}
+	t.rtcpRecv.Add(1)
+	return out, nil
+}
+
+// drop counts a failed packet and says why it failed.
+func (t *Transformer) drop(kind string, err error) error {
+	var reason error
+	switch {
+	case errors.Is(err, srtp.ErrFailedToVerifyAuthTag), errors.Is(err, srtp.ErrMKINotFound):
+		reason = ErrAuth
+		t.auth.Add(1)
+	case isReplay(err):
+		reason = ErrReplay
+		t.replay.Add(1)
+	default:
+		reason = ErrMalformed
+		t.malformed.Add(1)
+	}
+	return fmt.Errorf("unprotect %s: %w (%v)", kind, reason, err)
+}
+
+// isReplay recognises pion's replay error, which is not exported: its
+// message names a "duplicated packet" (checked by a test against pion).
+func isReplay(err error) bool { return strings.Contains(err.Error(), "duplicated packet") }
+
+// Stats returns the counters so far.
+func (t *Transformer) Stats() Stats {
+	return Stats{
+		RTPSent: t.rtpSent.Load(), RTPReceived: t.rtpRecv.Load(),
+		RTCPSent: t.rtcpSent.Load(), RTCPReceived: t.rtcpRecv.Load(),
+		AuthFailures: t.auth.Load(), Replays: t.replay.Load(), Malformed: t.malformed.Load(),
+	}
+}
+
+// Kind says whether a Conn carries RTP or RTCP.
+type Kind int
+
+// The two kinds of stream.
+const (
+	RTP Kind = iota
+	RTCP
+)
+
+// Conn is a net.PacketConn that reads and writes plaintext RTP (or RTCP)
+// while the wrapped connection carries SRTP (or SRTCP). ReadFrom skips
+// packets that fail to unprotect (they are counted in the Transformer's
+// Stats); WriteTo protects before sending.
+type Conn struct {
+	pc   net.PacketConn
+	t    *Transformer
+	kind Kind
+
+	rMu  sync.Mutex
+	rBuf []byte
+	wMu  sync.Mutex
+	wBuf []byte
+}
+
+// maxPacket bounds a packet on the wire (UDP on Ethernet with headroom).
+const maxPacket = 1600
+
+// NewConn wraps pc. Closing the Conn closes pc.
+func NewConn(pc net.PacketConn, t *Transformer, kind Kind) *Conn {
+	return &Conn{pc: pc, t: t, kind: kind, rBuf: make([]byte, maxPacket), wBuf: make([]byte, 0, maxPacket)}
+}
+
+// ReadFrom returns the next packet that authenticates, decrypted into p.
+func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
+	c.rMu.Lock()
+	defer c.rMu.Unlock()
+	for {
+		n, addr, err := c.pc.ReadFrom(c.rBuf)
+		if err != nil {
+			return 0, addr, err
+		}
+		var out []byte
+		if c.kind == RTCP {
+			out, err = c.t.UnprotectRTCP(p[:0], c.rBuf[:n])
+		} else {
+			out, err = c.t.UnprotectRTP(p[:0], c.rBuf[:n])
+		}
+		if err != nil {
+			continue // counted; the stream goes on
+		}
+		if len(out) > len(p) {
+			return copy(p, out), addr, errors.New("srtp: read buffer too small")
+		}
+		if len(out) > 0 && &out[0] != &p[0] {
+			copy(p, out)
+		}
+		return len(out), addr, nil
+	}
+}
+
+// WriteTo protects p and sends it to addr.
+func (c *Conn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	c.wMu.Lock()
+	defer c.wMu.Unlock()
+	var out []byte
+	var err error
+	if c.kind == RTCP {
+		out, err = c.t.ProtectRTCP(c.wBuf[:0], p)
+	} else {
+		out, err = c.t.ProtectRTP(c.wBuf[:0], p)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if cap(out) > cap(c.wBuf) {
+		c.wBuf = out[:0]
+	}
+	if _, err := c.pc.WriteTo(out, addr); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Close closes the wrapped connection.
+func (c *Conn) Close() error { return c.pc.Close() }
+
+// LocalAddr is the wrapped connection's address.
+func (c *Conn) LocalAddr() net.Addr { return c.pc.LocalAddr() }
+
+// SetDeadline sets the wrapped connection's deadlines.
+func (c *Conn) SetDeadline(t time.Time) error { return c.pc.SetDeadline(t) }
+
+// SetReadDeadline sets the wrapped connection's read deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.pc.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the wrapped connection's write deadline.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.pc.SetWriteDeadline(t) }
+
+// Transformer returns the Conn's transformer (for its Stats).
+func (c *Conn) Transformer() *Transformer { return c.t }
