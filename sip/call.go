@@ -546,7 +546,7 @@ func (c *Call) Reject(ctx context.Context, code int) error {
 func (c *Call) decide(d decision) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dir != inbound || c.state != StateRinging || c.decision == nil {
+	if c.dir != inbound || c.ended || c.decision == nil {
 		return fmt.Errorf("%w: the call is %s", errWrongState, c.state)
 	}
 	select {

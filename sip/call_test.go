@@ -164,7 +164,15 @@ func checkWAVTone(t *testing.T, what, path string, freq float64) {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	checkTone(t, what, w.Samples, w.Rate, freq)
+	pcm := w.Samples
+	if w.Channels > 1 {
+		mono := make([]int16, 0, len(pcm)/w.Channels)
+		for i := 0; i+w.Channels <= len(pcm); i += w.Channels {
+			mono = append(mono, pcm[i])
+		}
+		pcm = mono
+	}
+	checkTone(t, what, pcm, w.Rate, freq)
 }
 
 type peers struct {

@@ -26,6 +26,10 @@ type BaresipOptions struct {
 	// Codecs limits the account's audio codecs ("pcmu", "pcma", "g722",
 	// "opus"); empty: baresip's defaults (all loaded modules).
 	Codecs []string
+	// Rate is the sample rate of baresip's audio devices (and of Source):
+	// 8000 by default; the codec's own rate for G.722 (16000) and Opus
+	// (48000) keeps its recordings' headers right.
+	Rate int
 	// Answer is "auto" (default) or "manual".
 	Answer string
 }
@@ -50,6 +54,9 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Fatalf("baresip is not installed (scripts/deps.sh installs it): %v", err)
 	}
+	if opts.Rate == 0 {
+		opts.Rate = 8000
+	}
 	if opts.Answer == "" {
 		opts.Answer = "auto"
 	}
@@ -66,6 +73,8 @@ call_max_calls		4
 audio_player		alsa,null
 audio_source		aufile,%s
 audio_alert		alsa,null
+ausrc_srate		%d
+auplay_srate		%d
 ausrc_channels		1
 auplay_channels		1
 audio_buffer		20-160
@@ -86,10 +95,12 @@ module_app		ctrl_tcp.so
 ctrl_tcp_listen		127.0.0.1:%d
 snd_path		%s
 opus_bitrate		32000
-`, sipPort, opts.Source, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
+`, sipPort, opts.Source, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
 	must(t, os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o644))
-	acct := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;answermode=%s;regint=600",
-		opts.User.Name, opts.Registrar, opts.User.Password, opts.Answer)
+	// Every request goes through Kamailio (outbound proxy), so that URIs
+	// in the test domain "127.0.0.1" (port 5060 implied) reach it.
+	acct := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;answermode=%s;regint=600;outbound=\"sip:%s;lr\"",
+		opts.User.Name, opts.Registrar, opts.User.Password, opts.Answer, opts.Registrar)
 	if len(opts.Codecs) > 0 {
 		acct += ";audio_codecs=" + strings.Join(opts.Codecs, ",")
 	}
