@@ -1,0 +1,164 @@
+// Package siptls builds the TLS client configuration of secure mode (SIP
+// over TLS) and explains why a server's certificate was refused.
+//
+// Secure mode trusts the system roots plus the CA the configuration or the
+// administrator's policy names, checks the server's name, speaks TLS 1.2
+// or newer, and has no switch to skip verification.
+package siptls
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Options say what to trust.
+type Options struct {
+	// CAFile is a PEM file of extra trusted CA certificates.
+	CAFile string
+	// CAPEM is PEM text of extra trusted CA certificates.
+	CAPEM string
+	// ServerName, when set, is the name the certificate must carry for
+	// every server; empty means each server's own host name (or IP).
+	ServerName string
+	// NoSystemRoots leaves the system roots out, so only the configured CA
+	// is trusted (a policy may want this; tests use it too).
+	NoSystemRoots bool
+}
+
+// ErrConfig wraps problems with the CA material.
+var ErrConfig = errors.New("invalid tls configuration")
+
+// ClientConfig returns the tls.Config for SIP over TLS in secure mode.
+func ClientConfig(o Options) (*tls.Config, error) {
+	var pool *x509.CertPool
+	if !o.NoSystemRoots {
+		if sys, err := x509.SystemCertPool(); err == nil && sys != nil {
+			pool = sys
+		}
+	}
+	if pool == nil {
+		pool = x509.NewCertPool()
+	}
+	extra := 0
+	if o.CAFile != "" {
+		b, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read caFile: %w", ErrConfig, err)
+		}
+		n, err := addPEM(pool, b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: caFile %s: %w", ErrConfig, o.CAFile, err)
+		}
+		extra += n
+	}
+	if strings.TrimSpace(o.CAPEM) != "" {
+		n, err := addPEM(pool, []byte(o.CAPEM))
+		if err != nil {
+			return nil, fmt.Errorf("%w: ca PEM: %w", ErrConfig, err)
+		}
+		extra += n
+	}
+	if o.NoSystemRoots && extra == 0 {
+		return nil, fmt.Errorf("%w: no system roots and no CA given: nothing would be trusted", ErrConfig)
+	}
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		RootCAs:    pool,
+		ServerName: o.ServerName,
+	}, nil
+}
+
+// addPEM adds every CERTIFICATE block of b; anything else is an error,
+// so a key pasted by mistake is not silently ignored.
+func addPEM(pool *x509.CertPool, b []byte) (int, error) {
+	n := 0
+	rest := b
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			return n, fmt.Errorf("PEM block %q is not a certificate", blk.Type)
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return n, fmt.Errorf("parse certificate: %w", err)
+		}
+		pool.AddCert(c)
+		n++
+	}
+	if n == 0 {
+		return 0, errors.New("no PEM certificate found")
+	}
+	return n, nil
+}
+
+// Reasons a server certificate is refused, as the page shows them.
+const (
+	ReasonExpired          = "expired"
+	ReasonUnknownAuthority = "unknown authority"
+	ReasonWrongName        = "wrong name"
+	ReasonInvalid          = "invalid certificate"
+)
+
+// Classify says why err (from a TLS handshake, however wrapped) refused
+// the server's certificate: one of the Reason constants, and false when
+// err is not a certificate failure.
+func Classify(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) {
+		if inv.Reason == x509.Expired {
+			return ReasonExpired, true
+		}
+		return ReasonInvalid, true
+	}
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		return ReasonUnknownAuthority, true
+	}
+	var he x509.HostnameError
+	if errors.As(err, &he) {
+		return ReasonWrongName, true
+	}
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		return ReasonInvalid, true
+	}
+	return "", false
+}
+
+// Describe turns a certificate failure into a sentence for the page and
+// the log, naming the reason first; other errors give "".
+func Describe(err error) string {
+	reason, ok := Classify(err)
+	if !ok {
+		return ""
+	}
+	switch reason {
+	case ReasonExpired:
+		var inv x509.CertificateInvalidError
+		if errors.As(err, &inv) && inv.Cert != nil {
+			return fmt.Sprintf("server certificate expired (valid until %s)", inv.Cert.NotAfter.UTC().Format("2006-01-02"))
+		}
+		return "server certificate expired"
+	case ReasonUnknownAuthority:
+		return "server certificate signed by an unknown authority"
+	case ReasonWrongName:
+		var he x509.HostnameError
+		if errors.As(err, &he) {
+			return fmt.Sprintf("server certificate has the wrong name (not valid for %s)", he.Host)
+		}
+		return "server certificate has the wrong name"
+	}
+	return "server certificate is not valid"
+}
