@@ -30,11 +30,17 @@ type KamailioOptions struct {
 	// Algorithm is the digest algorithm of the challenges: "MD5" (default)
 	// or "SHA-256".
 	Algorithm string
+	// TLS, when set, adds a TLS listener (Kamailio.TLSPort) serving this
+	// certificate.
+	TLS *ServerCert
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1:Port (UDP and TCP).
 type Kamailio struct {
 	Port int
+	// TLSPort is the TLS listener's port when KamailioOptions.TLS is set.
+	TLSPort int
+	defines []string // -A flags for the config's #!ifdef blocks
 	dir  string
 	t    testing.TB
 
@@ -81,7 +87,16 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	must(t, os.WriteFile(filepath.Join(dbdir, "version"), []byte("id(int,auto) table_name(string) table_version(int) \n1:subscriber:7\n"), 0o644))
 
 	k := &Kamailio{Port: FreePort(t), dir: dir, t: t}
+	tlsCert, tlsKey := "", ""
+	if opts.TLS != nil {
+		k.TLSPort = FreePort(t)
+		k.defines = append(k.defines, "-A", "WITH_TLS")
+		tlsCert, tlsKey = opts.TLS.CertFile, opts.TLS.KeyFile
+	}
 	cfg := strings.NewReplacer(
+		"@@TLSPORT@@", strconv.Itoa(k.TLSPort),
+		"@@TLSCERT@@", tlsCert,
+		"@@TLSKEY@@", tlsKey,
 		"@@PORT@@", strconv.Itoa(k.Port),
 		"@@MPATH@@", filepath.Dir(mods[0])+"/",
 		"@@DBDIR@@", dbdir,
@@ -103,6 +118,9 @@ func must(t testing.TB, err error) {
 // Addr is "127.0.0.1:port".
 func (k *Kamailio) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.Port)) }
 
+// TLSAddr is "127.0.0.1:tlsport" (KamailioOptions.TLS).
+func (k *Kamailio) TLSAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.TLSPort)) }
+
 // Start (re)starts the process on the same port and waits until it
 // answers OPTIONS (at most 10 s).
 func (k *Kamailio) Start() {
@@ -113,8 +131,9 @@ func (k *Kamailio) Start() {
 		return
 	}
 	run := filepath.Join(k.dir, "run")
-	cmd := exec.Command("kamailio", "-f", filepath.Join(k.dir, "kamailio.cfg"), "-DD", "-E",
-		"-m", "64", "-M", "8", "-Y", run, "-P", filepath.Join(run, "kamailio.pid"), "-w", run)
+	args := append([]string{"-f", filepath.Join(k.dir, "kamailio.cfg"), "-DD", "-E",
+		"-m", "64", "-M", "8", "-Y", run, "-P", filepath.Join(run, "kamailio.pid"), "-w", run}, k.defines...)
+	cmd := exec.Command("kamailio", args...)
 	log := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = &lockedWriter{mu: &k.mu, w: log}, &lockedWriter{mu: &k.mu, w: log}
 	ownGroup(cmd)
