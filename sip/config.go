@@ -5,12 +5,16 @@
 package sip
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openbpclient/bpclient/sip/sdes"
+	"github.com/openbpclient/bpclient/sip/siptls"
 )
 
 // Config is what phone.configure carries. The password lives here, in
@@ -20,7 +24,7 @@ type Config struct {
 	// order, the next one when one stops answering). A host without a port
 	// is looked up with DNS SRV first (_sip._udp, _sip._tcp), then A/AAAA.
 	Server        string
-	Transport     string // "udp" (default), "tcp"; "tls" comes with secure mode
+	Transport     string // "udp" (default), "tcp", "tls" (the only one in secure mode)
 	Domain        string // the AOR's domain; default: the first server's host
 	Username      string
 	AuthUsername  string // default: Username
@@ -29,6 +33,20 @@ type Config struct {
 	Expires       int // seconds asked for in REGISTER; default 600
 	Codecs        []string
 	OutboundProxy string // "host[:port]": every request goes there first
+
+	// Mode is "softphone" (default) or "secure" (issue 5): secure mode
+	// signals only over TLS and carries media only as SRTP with SDES keys;
+	// it never falls back to plain SIP or RTP.
+	Mode string
+	// CAFile and CAPEM add a CA to the system roots for verifying the TLS
+	// server (policy or configuration); TLSServerName, when set, is the
+	// name the certificate must carry (default: each server's host).
+	CAFile, CAPEM, TLSServerName string
+	// TLSNoSystemRoots trusts only CAFile/CAPEM (a policy may want it).
+	TLSNoSystemRoots bool
+	// SRTPSuites are the SDES crypto suites offered and accepted in secure
+	// mode, in order of preference; empty: sdes.DefaultSuites().
+	SRTPSuites []string
 
 	// LocalIP is the address to bind and advertise; default: the one the
 	// OS routes to the first server from.
@@ -60,16 +78,43 @@ type Config struct {
 var ErrConfig = errors.New("invalid phone configuration")
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Transport == "" {
-		c.Transport = "udp"
+	c.Mode = strings.ToLower(c.Mode)
+	switch c.Mode {
+	case "":
+		c.Mode = ModeSoftphone
+	case ModeSoftphone, ModeSecure:
+	default:
+		return c, fmt.Errorf("%w: mode %q (want softphone or secure)", ErrConfig, c.Mode)
 	}
 	c.Transport = strings.ToLower(c.Transport)
+	if c.Transport == "" {
+		c.Transport = "udp"
+		if c.Mode == ModeSecure {
+			c.Transport = "tls"
+		}
+	}
 	switch c.Transport {
-	case "udp", "tcp":
-	case "tls":
-		return c, fmt.Errorf("%w: transport tls needs secure mode, which is not built yet", ErrConfig)
+	case "udp", "tcp", "tls":
 	default:
-		return c, fmt.Errorf("%w: transport %q (want udp or tcp)", ErrConfig, c.Transport)
+		return c, fmt.Errorf("%w: transport %q (want udp, tcp or tls)", ErrConfig, c.Transport)
+	}
+	if c.Mode == ModeSecure {
+		if c.Transport != "tls" {
+			return c, fmt.Errorf("%w: secure mode signals only over tls, not %s", ErrConfig, c.Transport)
+		}
+		if len(c.SRTPSuites) == 0 {
+			c.SRTPSuites = sdes.DefaultSuites()
+		}
+		for _, s := range c.SRTPSuites {
+			if _, ok := sdes.LookupSuite(s); !ok {
+				return c, fmt.Errorf("%w: srtp suite %q (want %s)", ErrConfig, s, strings.Join(sdes.DefaultSuites(), ", "))
+			}
+		}
+	}
+	if c.Transport == "tls" {
+		if _, err := c.tlsConfig(); err != nil {
+			return c, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
 	}
 	if strings.TrimSpace(c.Server) == "" {
 		return c, fmt.Errorf("%w: server is empty", ErrConfig)
@@ -136,6 +181,28 @@ func (c Config) withDefaults() (Config, error) {
 		c.DSCP = 46
 	}
 	return c, nil
+}
+
+// Modes of Config.Mode.
+const (
+	ModeSoftphone = "softphone"
+	ModeSecure    = "secure"
+)
+
+// Secure reports whether the configuration is secure mode.
+func (c Config) Secure() bool { return c.Mode == ModeSecure }
+
+// tlsConfig is the TLS client configuration of transport tls.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	return siptls.ClientConfig(siptls.Options{CAFile: c.CAFile, CAPEM: c.CAPEM, ServerName: c.TLSServerName, NoSystemRoots: c.TLSNoSystemRoots})
+}
+
+// defaultPort is the SIP port of the transport (5061 for TLS).
+func (c Config) defaultPort() int {
+	if c.Transport == "tls" {
+		return 5061
+	}
+	return 5060
 }
 
 // servers splits Server on commas.

@@ -152,12 +152,22 @@ func (p *Phone) Start(ctx context.Context) error {
 	p.localIP = localIP
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ua, err := sipgo.NewUA(
+	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(p.cfg.Username),
 		sipgo.WithUserAgentHostname(p.cfg.Domain),
 		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(quiet)),
-	)
+	}
+	if p.cfg.Transport == "tls" {
+		// Secure mode (issue 5): the server's certificate is verified
+		// (siptls); sipgo dials TLS and takes requests on that connection.
+		tc, err := p.cfg.tlsConfig()
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(tc))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return fmt.Errorf("sip user agent: %w", err)
 	}
@@ -326,7 +336,7 @@ func (p *Phone) currentServer() hostPort {
 	if p.cfg.OutboundProxy != "" {
 		h, port, _ := splitHostPort(p.cfg.OutboundProxy)
 		if port == 0 {
-			port = 5060
+			port = p.cfg.defaultPort()
 		}
 		return hostPort{h, port}
 	}
@@ -351,13 +361,17 @@ func (p *Phone) resolveServers(ctx context.Context) ([]hostPort, error) {
 		host, port, _ := splitHostPort(s)
 		if port != 0 || net.ParseIP(host) != nil {
 			if port == 0 {
-				port = 5060
+				port = p.cfg.defaultPort()
 			}
 			out = append(out, hostPort{host, port})
 			continue
 		}
 		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		_, srvs, err := p.lookup(lctx, "sip", p.cfg.Transport, host)
+		service, proto := "sip", p.cfg.Transport
+		if proto == "tls" {
+			service, proto = "sips", "tcp" // RFC 3263 §4.1
+		}
+		_, srvs, err := p.lookup(lctx, service, proto, host)
 		cancel()
 		if err == nil && len(srvs) > 0 {
 			for _, r := range orderSRV(srvs) {
@@ -365,7 +379,7 @@ func (p *Phone) resolveServers(ctx context.Context) ([]hostPort, error) {
 			}
 			continue
 		}
-		out = append(out, hostPort{host, 5060})
+		out = append(out, hostPort{host, p.cfg.defaultPort()})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: no server", ErrConfig)

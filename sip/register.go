@@ -12,6 +12,8 @@ import (
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/openbpclient/bpclient/sip/siptls"
 )
 
 // Register starts keeping the account registered: it returns at once;
@@ -218,6 +220,12 @@ func (r *registration) once(ctx context.Context, expires int) (regResult, error)
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
+			}
+			if d := siptls.Describe(err); d != "" {
+				// A refused certificate is not retried: no fallback.
+				res.fatal = true
+				res.reason = "TLS to " + srv.String() + " refused: " + d
+				return res, errors.New(res.reason)
 			}
 			res.reason = "no answer from " + srv.String()
 			if !errors.Is(err, context.DeadlineExceeded) {
