@@ -57,8 +57,8 @@ type decision struct {
 // ErrNoCall is returned for a call id the phone does not know.
 var ErrNoCall = errors.New("no such call")
 
-// errWrongState wraps errors for methods that do not fit the call's state.
-var errWrongState = errors.New("not possible in this call state")
+// ErrWrongState wraps errors for methods that do not fit the call's state.
+var ErrWrongState = errors.New("not possible in this call state")
 
 const (
 	outbound = "outbound"
@@ -547,14 +547,14 @@ func (c *Call) decide(d decision) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dir != inbound || c.ended || c.decision == nil {
-		return fmt.Errorf("%w: the call is %s", errWrongState, c.state)
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, c.state)
 	}
 	select {
 	case c.decision <- d:
 		c.decision = nil
 		return nil
 	default:
-		return fmt.Errorf("%w: already decided", errWrongState)
+		return fmt.Errorf("%w: already decided", ErrWrongState)
 	}
 }
 
@@ -600,7 +600,7 @@ func (c *Call) Mute(on bool) error {
 	s := c.stateLocked()
 	c.mu.Unlock()
 	if m == nil {
-		return fmt.Errorf("%w: no media", errWrongState)
+		return fmt.Errorf("%w: no media", ErrWrongState)
 	}
 	m.setMuted(on)
 	c.p.emit(EventCallState, s)
@@ -615,7 +615,7 @@ func (c *Call) remoteTargetLocked() (sipmsg.Uri, error) {
 	case c.srv != nil && c.srv.InviteRequest.Contact() != nil:
 		return c.srv.InviteRequest.Contact().Address, nil
 	}
-	return sipmsg.Uri{}, fmt.Errorf("%w: no dialog", errWrongState)
+	return sipmsg.Uri{}, fmt.Errorf("%w: no dialog", ErrWrongState)
 }
 
 // inDialog sends one request inside the call's dialog and waits for the
@@ -670,7 +670,7 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	st := c.state
 	c.mu.Unlock()
 	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
-		return fmt.Errorf("%w: the call is %s", errWrongState, st)
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
 	}
 	dir := dirSendRecv
 	if hold {
@@ -812,7 +812,7 @@ func (c *Call) DTMF(ctx context.Context, digits string) error {
 	st := c.state
 	c.mu.Unlock()
 	if m == nil || (st != StateConnected && st != StateRemoteHeld && st != StateEarly) {
-		return fmt.Errorf("%w: the call is %s", errWrongState, st)
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
 	}
 	err := m.sendDTMF(digits)
 	if !errors.Is(err, errNoTelephoneEvent) {
@@ -843,7 +843,7 @@ func (c *Call) Transfer(ctx context.Context, to string) error {
 	st := c.state
 	c.mu.Unlock()
 	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
-		return fmt.Errorf("%w: the call is %s", errWrongState, st)
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
 	}
 	referredBy := c.p.aor()
 	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",

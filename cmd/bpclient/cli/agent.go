@@ -11,6 +11,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
+	"github.com/openbpclient/bpclient/helper/phoneapi"
 	"github.com/openbpclient/bpclient/version"
 )
 
@@ -81,5 +82,11 @@ func runAgent(ctx context.Context, env Env, adminPolicy string, verbose bool) er
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop})
+	phone := phoneapi.New(phoneapi.Options{Logger: log, Events: srv})
+	defer phone.Close()
+	if err := srv.Register(phone); err != nil {
+		ln.Close()
+		return err
+	}
 	return srv.Serve(ctx, ln)
 }

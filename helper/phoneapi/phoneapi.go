@@ -1,0 +1,308 @@
+// Package phoneapi is the agent's "phone" service: phone.* and call.*
+// methods over the sip package, and its events broadcast to every session.
+// Credentials live in memory only, inside the configured sip.Phone; they
+// never reach the log, an event or a status answer.
+package phoneapi
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/sip"
+)
+
+// CodePhone is the error code of every phone and call failure; data.reason
+// says which (see docs/API.md).
+const CodePhone = -32010
+
+// Reasons in data.reason of CodePhone errors.
+const (
+	ReasonNotConfigured = "not-configured"
+	ReasonUnsupported   = "unsupported"
+	ReasonNoSuchCall    = "no-such-call"
+	ReasonWrongState    = "wrong-state"
+	ReasonBusy          = "calls-in-progress"
+	ReasonSIP           = "sip-error"
+)
+
+// Options configure the service.
+type Options struct {
+	Logger zerolog.Logger
+	// Events receives the phone's events; the agent's *Server is one.
+	Events agent.Broadcaster
+	// Audio opens a call's microphone and speaker; nil sends silence.
+	Audio sip.AudioFactory
+	// PhoneOptions are added to every sip.Phone (tests).
+	PhoneOptions []sip.Option
+}
+
+// Service implements agent.Service.
+type Service struct {
+	opts Options
+	log  zerolog.Logger
+
+	mu    sync.Mutex
+	phone *sip.Phone
+}
+
+// New returns the service; nothing runs until phone.configure.
+func New(opts Options) *Service {
+	return &Service{opts: opts, log: opts.Logger.With().Str("svc", "phone").Logger()}
+}
+
+// Name implements agent.Service.
+func (s *Service) Name() string { return "phone" }
+
+// Capabilities implements agent.Service.
+func (s *Service) Capabilities() []string { return []string{"softphone"} }
+
+// Close hangs up, unregisters and stops the phone.
+func (s *Service) Close() {
+	s.mu.Lock()
+	p := s.phone
+	s.phone = nil
+	s.mu.Unlock()
+	if p != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	}
+}
+
+// Status implements agent.Service.
+func (s *Service) Status() any {
+	return s.status()
+}
+
+type statusResult struct {
+	Configured   bool                   `json:"configured"`
+	Mode         string                 `json:"mode,omitempty"`
+	Server       string                 `json:"server,omitempty"`
+	Transport    string                 `json:"transport,omitempty"`
+	Username     string                 `json:"username,omitempty"`
+	Domain       string                 `json:"domain,omitempty"`
+	Codecs       []string               `json:"codecs,omitempty"`
+	Registration *sip.RegistrationState `json:"registration,omitempty"`
+	Calls        []sip.CallState        `json:"calls"`
+}
+
+func (s *Service) status() statusResult {
+	s.mu.Lock()
+	p := s.phone
+	s.mu.Unlock()
+	if p == nil {
+		return statusResult{Calls: []sip.CallState{}}
+	}
+	c := p.Config()
+	reg := p.Registration()
+	return statusResult{Configured: true, Mode: "softphone", Server: c.Server, Transport: c.Transport, Username: c.Username,
+		Domain: c.Domain, Codecs: c.Codecs, Registration: &reg, Calls: p.Calls()}
+}
+
+func phoneErr(reason, format string, args ...any) *jsonrpc.Error {
+	return jsonrpc.Errorf(CodePhone, format, args...).WithData(map[string]string{"reason": reason})
+}
+
+// Methods implements agent.Service.
+func (s *Service) Methods() map[string]agent.Method {
+	return map[string]agent.Method{
+		"phone.configure":  s.configure,
+		"phone.register":   s.register,
+		"phone.unregister": s.unregister,
+		"phone.status":     func(context.Context, *agent.Call) (any, *jsonrpc.Error) { return s.status(), nil },
+		"call.dial":        s.dial,
+		"call.answer":      s.withCall(func(ctx context.Context, c *sip.Call, _ callParams) error { return c.Answer(ctx) }),
+		"call.reject": s.withCall(func(ctx context.Context, c *sip.Call, p callParams) error {
+			return c.Reject(ctx, p.Code)
+		}),
+		"call.hangup": s.withCall(func(ctx context.Context, c *sip.Call, _ callParams) error { return c.Hangup(ctx) }),
+		"call.hold":   s.withCall(func(ctx context.Context, c *sip.Call, _ callParams) error { return c.Hold(ctx) }),
+		"call.resume": s.withCall(func(ctx context.Context, c *sip.Call, _ callParams) error { return c.Resume(ctx) }),
+		"call.mute":   s.withCall(func(_ context.Context, c *sip.Call, _ callParams) error { return c.Mute(true) }),
+		"call.unmute": s.withCall(func(_ context.Context, c *sip.Call, _ callParams) error { return c.Mute(false) }),
+		"call.dtmf": s.withCall(func(ctx context.Context, c *sip.Call, p callParams) error {
+			return c.DTMF(ctx, p.Digits)
+		}),
+		"call.transfer": s.withCall(func(ctx context.Context, c *sip.Call, p callParams) error {
+			return c.Transfer(ctx, p.To)
+		}),
+	}
+}
+
+type configureParams struct {
+	Mode          string          `json:"mode"`
+	Server        string          `json:"server"`
+	Transport     string          `json:"transport"`
+	Domain        string          `json:"domain"`
+	Username      string          `json:"username"`
+	AuthUsername  string          `json:"authUsername"`
+	Password      string          `json:"password"`
+	DisplayName   string          `json:"displayName"`
+	Expires       int             `json:"expires"`
+	Codecs        []string        `json:"codecs"`
+	OutboundProxy string          `json:"outboundProxy"`
+	RTPPortMin    int             `json:"rtpPortMin"`
+	RTPPortMax    int             `json:"rtpPortMax"`
+	Thresholds    *sip.Thresholds `json:"qualityThresholds"`
+	// Test knobs (documented as such): faster keep-alive and retries.
+	KeepAliveMs int `json:"keepAliveMs"`
+}
+
+func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrpc.Error) {
+	var p configureParams
+	if err := call.Decode(&p); err != nil {
+		return nil, err
+	}
+	switch p.Mode {
+	case "", "softphone":
+	case "secure":
+		return nil, phoneErr(ReasonUnsupported, "secure mode is not available in this build yet")
+	default:
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: mode %q (want softphone)", p.Mode)
+	}
+	cfg := sip.Config{
+		Server: p.Server, Transport: p.Transport, Domain: p.Domain, Username: p.Username,
+		AuthUsername: p.AuthUsername, Password: p.Password, DisplayName: p.DisplayName,
+		Expires: p.Expires, Codecs: p.Codecs, OutboundProxy: p.OutboundProxy,
+		RTPPortMin: p.RTPPortMin, RTPPortMax: p.RTPPortMax,
+		KeepAlive: time.Duration(p.KeepAliveMs) * time.Millisecond,
+	}
+	if p.Thresholds != nil {
+		cfg.Thresholds = *p.Thresholds
+	}
+	opts := append([]sip.Option{
+		sip.WithLogger(s.log),
+		sip.WithEvents(s.broadcast),
+		sip.WithAudio(s.opts.Audio),
+	}, s.opts.PhoneOptions...)
+	phone, err := sip.New(cfg, opts...)
+	if err != nil {
+		if errors.Is(err, sip.ErrConfig) {
+			return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: %v", err)
+		}
+		return nil, phoneErr(ReasonSIP, "%v", err)
+	}
+	s.mu.Lock()
+	old := s.phone
+	if old != nil && len(old.Calls()) > 0 {
+		s.mu.Unlock()
+		return nil, phoneErr(ReasonBusy, "a call is in progress; hang up before reconfiguring")
+	}
+	s.phone = nil
+	s.mu.Unlock()
+	if old != nil {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = old.Close(cctx)
+		cancel()
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := phone.Start(sctx); err != nil {
+		return nil, phoneErr(ReasonSIP, "start the phone: %v", err)
+	}
+	s.mu.Lock()
+	s.phone = phone
+	s.mu.Unlock()
+	c := phone.Config()
+	s.log.Info().Str("server", c.Server).Str("transport", c.Transport).Str("user", c.Username).
+		Str("session", call.SessionID).Msg("phone configured")
+	return map[string]any{"configured": true, "local": phone.LocalAddr()}, nil
+}
+
+func (s *Service) current() (*sip.Phone, *jsonrpc.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phone == nil {
+		return nil, phoneErr(ReasonNotConfigured, "the phone is not configured (phone.configure first)")
+	}
+	return s.phone, nil
+}
+
+func (s *Service) register(ctx context.Context, call *agent.Call) (any, *jsonrpc.Error) {
+	p, jerr := s.current()
+	if jerr != nil {
+		return nil, jerr
+	}
+	if err := p.Register(); err != nil {
+		return nil, phoneErr(ReasonSIP, "%v", err)
+	}
+	return map[string]any{"registering": true}, nil
+}
+
+func (s *Service) unregister(ctx context.Context, call *agent.Call) (any, *jsonrpc.Error) {
+	p, jerr := s.current()
+	if jerr != nil {
+		return nil, jerr
+	}
+	uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.Unregister(uctx); err != nil {
+		return nil, phoneErr(ReasonSIP, "unregister: %v", err)
+	}
+	return p.Registration(), nil
+}
+
+type callParams struct {
+	CallID string `json:"callId"`
+	To     string `json:"to"`
+	Digits string `json:"digits"`
+	Code   int    `json:"code"`
+}
+
+func (s *Service) dial(ctx context.Context, call *agent.Call) (any, *jsonrpc.Error) {
+	var cp callParams
+	if err := call.Decode(&cp); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(cp.To) == "" {
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, `invalid params: "to" is required`)
+	}
+	p, jerr := s.current()
+	if jerr != nil {
+		return nil, jerr
+	}
+	c, err := p.Dial(ctx, cp.To)
+	if err != nil {
+		return nil, phoneErr(ReasonSIP, "dial: %v", err)
+	}
+	return map[string]string{"callId": c.ID()}, nil
+}
+
+func (s *Service) withCall(f func(ctx context.Context, c *sip.Call, p callParams) error) agent.Method {
+	return func(ctx context.Context, call *agent.Call) (any, *jsonrpc.Error) {
+		var cp callParams
+		if err := call.Decode(&cp); err != nil {
+			return nil, err
+		}
+		p, jerr := s.current()
+		if jerr != nil {
+			return nil, jerr
+		}
+		c, err := p.Call(cp.CallID)
+		if err != nil {
+			return nil, phoneErr(ReasonNoSuchCall, "no call %q", cp.CallID)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := f(cctx, c, cp); err != nil {
+			if errors.Is(err, sip.ErrWrongState) {
+				return nil, phoneErr(ReasonWrongState, "%v", err)
+			}
+			return nil, phoneErr(ReasonSIP, "%v", err)
+		}
+		return c.State(), nil
+	}
+}
+
+func (s *Service) broadcast(name string, params any) {
+	if s.opts.Events != nil {
+		s.opts.Events.Broadcast(name, params)
+	}
+}

@@ -1,0 +1,171 @@
+package phoneapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/audio/dsp"
+	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/helper/phoneapi"
+	"github.com/openbpclient/bpclient/internal/siptest"
+)
+
+// recorder is a Broadcaster that keeps every event as JSON.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	ch     chan string
+}
+
+func (r *recorder) Broadcast(event string, params any) {
+	b, _ := json.Marshal(map[string]any{"method": event, "params": params})
+	r.mu.Lock()
+	r.events = append(r.events, string(b))
+	r.mu.Unlock()
+	r.ch <- string(b)
+}
+
+func (r *recorder) wait(t *testing.T, substr string, within time.Duration) string {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case e := <-r.ch:
+			if strings.Contains(e, substr) {
+				return e
+			}
+		case <-deadline:
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			t.Fatalf("no event with %q within %v; saw %v", substr, within, r.events)
+		}
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func invoke(t *testing.T, svc *phoneapi.Service, method string, params any) (json.RawMessage, *jsonrpc.Error) {
+	t.Helper()
+	m := svc.Methods()[method]
+	if m == nil {
+		t.Fatalf("no method %s", method)
+	}
+	raw, _ := json.Marshal(params)
+	res, jerr := m(context.Background(), &agent.Call{Params: raw, Kind: "page", PageOrigin: "https://agent.example.test", SessionID: "s1"})
+	if jerr != nil {
+		return nil, jerr
+	}
+	b, _ := json.Marshal(res)
+	return b, nil
+}
+
+func mustInvoke(t *testing.T, svc *phoneapi.Service, method string, params any) json.RawMessage {
+	t.Helper()
+	b, jerr := invoke(t, svc, method, params)
+	if jerr != nil {
+		t.Fatalf("%s: %v", method, jerr)
+	}
+	return b
+}
+
+// TestRegistrationAndCallKeepSecrets drives a whole registration and call
+// through the API methods, then looks for the password and the digest in
+// the log, the events and the status.
+func TestRegistrationAndCallKeepSecrets(t *testing.T) {
+	const password = "pw-Unique-7f3a91"
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{Users: []siptest.User{{Name: "1001", Password: password}, {Name: "1002", Password: "secret2"}}})
+	wav := filepath.Join(t.TempDir(), "tone.wav")
+	f, _ := os.Create(wav)
+	_ = dsp.WriteWAV(f, 8000, 1, dsp.Sine(80000, 440, 8000, 0.3))
+	f.Close()
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.User{Name: "1002", Password: "secret2"}, Registrar: k.Addr(), Source: wav})
+
+	logBuf := &syncBuf{}
+	ev := &recorder{ch: make(chan string, 1024)}
+	svc := phoneapi.New(phoneapi.Options{Logger: zerolog.New(logBuf).Level(zerolog.DebugLevel), Events: ev})
+	t.Cleanup(svc.Close)
+
+	if _, jerr := invoke(t, svc, "phone.register", nil); jerr == nil || jerr.Code != phoneapi.CodePhone {
+		t.Fatalf("register before configure: %v", jerr)
+	}
+	if _, jerr := invoke(t, svc, "phone.configure", map[string]any{"mode": "softphone", "server": "", "username": "1001"}); jerr == nil || jerr.Code != jsonrpc.CodeInvalidParams {
+		t.Fatalf("configure without server: %v", jerr)
+	}
+	mustInvoke(t, svc, "phone.configure", map[string]any{"mode": "softphone", "server": k.Addr(), "transport": "udp",
+		"domain": "127.0.0.1", "username": "1001", "password": password, "displayName": "Agent 7", "codecs": []string{"PCMA", "PCMU"}})
+	mustInvoke(t, svc, "phone.register", nil)
+	ev.wait(t, `"state":"registered"`, 10*time.Second)
+
+	var dial struct {
+		CallID string `json:"callId"`
+	}
+	if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": "1002"}), &dial); err != nil || dial.CallID == "" {
+		t.Fatalf("dial: %v %+v", err, dial)
+	}
+	ev.wait(t, `"state":"connected"`, 10*time.Second)
+	mustInvoke(t, svc, "call.mute", map[string]string{"callId": dial.CallID})
+	mustInvoke(t, svc, "call.unmute", map[string]string{"callId": dial.CallID})
+	mustInvoke(t, svc, "call.dtmf", map[string]string{"callId": dial.CallID, "digits": "42"})
+	mustInvoke(t, svc, "call.hold", map[string]string{"callId": dial.CallID})
+	ev.wait(t, `"state":"held"`, 5*time.Second)
+	mustInvoke(t, svc, "call.resume", map[string]string{"callId": dial.CallID})
+	ev.wait(t, `"quality.report"`, 8*time.Second)
+	st := mustInvoke(t, svc, "phone.status", nil)
+	if !strings.Contains(string(st), dial.CallID) || !strings.Contains(string(st), `"registered"`) {
+		t.Errorf("status: %s", st)
+	}
+	if _, jerr := invoke(t, svc, "call.hold", map[string]string{"callId": "nope"}); jerr == nil || !strings.Contains(string(mustJSON(jerr)), "no-such-call") {
+		t.Errorf("unknown call: %v", jerr)
+	}
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
+	ev.wait(t, `"state":"ended"`, 5*time.Second)
+	mustInvoke(t, svc, "phone.unregister", nil)
+	if !b.WaitLog("received event: '4' (end=1)", 2*time.Second) {
+		t.Errorf("baresip did not get the DTMF")
+	}
+
+	ev.mu.Lock()
+	all := strings.Join(ev.events, "\n")
+	ev.mu.Unlock()
+	logText := logBuf.String()
+	for name, text := range map[string]string{"log": logText, "events": all, "status": string(st)} {
+		for _, secret := range []string{password, "response=", "Authorization", "nonce="} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contains %q", name, secret)
+			}
+		}
+	}
+	if !strings.Contains(logText, "call connected") || !strings.Contains(logText, `"registered"`) {
+		t.Errorf("the log does not cover the call:\n%s", logText)
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
