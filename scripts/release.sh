@@ -98,7 +98,7 @@ done
 cgo_agent=${BPCLIENT_WINDOWS_CGO:-auto}
 if [[ $cgo_agent == auto ]]; then
   cgo_agent=0
-  if go list -deps ./cmd/bpclient | grep -q '/portaudio$'; then cgo_agent=1; fi
+  if CGO_ENABLED=1 GOOS=windows GOARCH=amd64 go list -deps ./cmd/bpclient | grep -q '/portaudio$'; then cgo_agent=1; fi
 fi
 if ((cgo_agent)); then
   pa=${PORTAUDIO_WIN64:-${XDG_CACHE_HOME:-$HOME/.cache}/bpclient/portaudio-win64}
