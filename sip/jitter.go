@@ -1,11 +1,13 @@
 package sip
 
+import "time"
+
 // jitterBuffer reorders RTP payloads by sequence number and releases one
 // per frame period. It starts playing once it holds target frames, grows
 // the target with the measured jitter and shrinks back by dropping a frame
 // when it holds more than it needs: as small as the network allows.
 type jitterBuffer struct {
-	slots   map[uint16][]byte
+	slots   map[uint16]slot
 	next    uint16 // sequence number to play next
 	started bool
 	primed  bool // reached target once since (re)start
@@ -18,15 +20,21 @@ type jitterBuffer struct {
 	late, dropped, concealed, played int
 }
 
+// slot is one buffered payload and when it arrived.
+type slot struct {
+	payload []byte
+	at      time.Time
+}
+
 func newJitterBuffer(minFrames, maxFrames int) *jitterBuffer {
-	return &jitterBuffer{slots: make(map[uint16][]byte), target: minFrames, min: minFrames, max: maxFrames}
+	return &jitterBuffer{slots: make(map[uint16]slot), target: minFrames, min: minFrames, max: maxFrames}
 }
 
 // seqBefore reports whether a comes before b in RTP sequence space.
 func seqBefore(a, b uint16) bool { return a != b && b-a < 0x8000 }
 
-// push stores one payload (copied by the caller).
-func (j *jitterBuffer) push(seq uint16, payload []byte) {
+// push stores one payload (copied by the caller) that arrived at at.
+func (j *jitterBuffer) push(seq uint16, payload []byte, at time.Time) {
 	if !j.started {
 		j.started = true
 		j.next = seq
@@ -44,7 +52,7 @@ func (j *jitterBuffer) push(seq uint16, payload []byte) {
 		j.dropped++
 		return
 	}
-	j.slots[seq] = payload
+	j.slots[seq] = slot{payload, at}
 }
 
 func (j *jitterBuffer) reset(seq uint16) {
@@ -61,20 +69,20 @@ func (j *jitterBuffer) setTarget(frames int) {
 // pop returns the next payload. ok is false when nothing should play yet
 // (not primed, or the buffer ran dry); lost is true when the packet for
 // this slot is missing and the decoder should conceal it.
-func (j *jitterBuffer) pop() (payload []byte, ok, lost bool) {
+func (j *jitterBuffer) pop() (payload []byte, at time.Time, ok, lost bool) {
 	if !j.started {
-		return nil, false, false
+		return nil, time.Time{}, false, false
 	}
 	if !j.primed {
 		if len(j.slots) < j.target {
-			return nil, false, false
+			return nil, time.Time{}, false, false
 		}
 		j.primed = true
 	}
 	if len(j.slots) == 0 {
 		// Dry: wait to be primed again rather than conceal forever.
 		j.primed = false
-		return nil, false, false
+		return nil, time.Time{}, false, false
 	}
 	// Shrink back: drop one frame when we hold clearly more than needed.
 	if len(j.slots) > j.target+2 {
@@ -95,10 +103,10 @@ func (j *jitterBuffer) pop() (payload []byte, ok, lost bool) {
 	j.next++
 	if !has {
 		j.concealed++
-		return nil, true, true
+		return nil, time.Time{}, true, true
 	}
 	j.played++
-	return p, true, false
+	return p.payload, p.at, true, false
 }
 
 // depth is the number of frames held.

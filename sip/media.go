@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
 // PCMSource is where a call's microphone audio comes from: 16-bit mono
@@ -56,6 +57,11 @@ type media struct {
 	noRTP  time.Duration
 
 	rtpConn, rtcpConn *net.UDPConn
+	// sec protects RTP and RTCP in secure mode (secure.go); set before
+	// start, never replaced after.
+	sec       *srtpmedia.Transformer
+	secSuite  string
+	secRemote []byte
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -91,6 +97,13 @@ type media struct {
 	dtmfRecv   []byte
 	lastRxDTMF uint32 // timestamp of the last event we counted
 	addedDelay time.Duration
+	// wire → speaker: time packets spent between arrival and playout
+	bufDelay time.Duration
+	bufCount int
+	// mic → wire: time from the microphone frame's arrival to its packet
+	// leaving (encode and send)
+	sendDelay time.Duration
+	sendCount int
 }
 
 type rxStats struct {
@@ -277,7 +290,13 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 	dst := m.neg.remote
 	m.sentPkts++
 	m.sentBytes += uint32(len(pkt.Payload))
+	sec := m.sec
 	m.mu.Unlock()
+	if sec != nil {
+		if buf, err = sec.ProtectRTP(nil, buf); err != nil {
+			return
+		}
+	}
 	if dst != nil {
 		_, _ = m.rtpConn.WriteToUDP(buf, dst)
 	}
@@ -321,6 +340,7 @@ func (m *media) sendLoop() {
 		// Read the microphone even when not sending, so a device's
 		// buffer does not fill up.
 		n := frame
+		t0 := time.Now()
 		if src != nil {
 			got, err := src.ReadPCM(pcm[:frame])
 			if err != nil || got < frame {
@@ -366,6 +386,10 @@ func (m *media) sendLoop() {
 		}
 		m.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
 			SequenceNumber: m.nextSeq(), Timestamp: m.ts, SSRC: m.ssrc}, Payload: payload[:k]})
+		m.mu.Lock()
+		m.sendDelay += time.Since(t0)
+		m.sendCount++
+		m.mu.Unlock()
 		m.ts += step
 	}
 }
@@ -379,6 +403,7 @@ func (m *media) nextSeq() uint16 {
 // recvLoop reads RTP, updates statistics and fills the jitter buffer.
 func (m *media) recvLoop() {
 	buf := make([]byte, 1600)
+	plain := make([]byte, 1600)
 	for {
 		n, from, err := m.rtpConn.ReadFromUDP(buf)
 		if err != nil {
@@ -390,8 +415,16 @@ func (m *media) recvLoop() {
 			}
 			continue
 		}
+		data := buf[:n]
+		if m.sec != nil {
+			// Packets that fail authentication or replay are dropped
+			// and counted; the stream goes on.
+			if data, err = m.sec.UnprotectRTP(plain[:0], data); err != nil {
+				continue
+			}
+		}
 		var pkt rtp.Packet
-		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+		if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 			continue
 		}
 		now := time.Now()
@@ -421,7 +454,7 @@ func (m *media) recvLoop() {
 		}
 		m.updateRxLocked(&pkt, now)
 		if m.receiving {
-			m.jb.push(pkt.SequenceNumber, append([]byte(nil), pkt.Payload...))
+			m.jb.push(pkt.SequenceNumber, append([]byte(nil), pkt.Payload...), now)
 		}
 		m.mu.Unlock()
 	}
@@ -471,7 +504,11 @@ func (m *media) playLoop() {
 		case <-tick.C:
 		}
 		m.mu.Lock()
-		payload, ok, lost := m.jb.pop()
+		payload, at, ok, lost := m.jb.pop()
+		if ok && !lost {
+			m.bufDelay += time.Since(at)
+			m.bufCount++
+		}
 		dec, frame, sink := m.dec, m.frame, m.audio.Sink
 		m.addedDelay = time.Duration(m.jb.depth()+1) * frameDur
 		m.mu.Unlock()
@@ -587,12 +624,16 @@ func (m *media) sendReport(now time.Time) {
 	rr := m.receptionReportLocked(now)
 	sr := &rtcp.SenderReport{SSRC: m.ssrc, NTPTime: ntp(now), RTPTime: m.ts, PacketCount: m.sentPkts, OctetCount: m.sentBytes, Reports: rr}
 	dst := m.neg.remoteRTC
+	sec := m.sec
 	m.mu.Unlock()
 	if dst == nil {
 		return
 	}
 	buf, err := rtcp.Marshal([]rtcp.Packet{sr, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
 		Source: m.ssrc, Items: []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: "bpclient"}}}}}})
+	if err == nil && sec != nil {
+		buf, err = sec.ProtectRTCP(nil, buf)
+	}
 	if err == nil {
 		_, _ = m.rtcpConn.WriteToUDP(buf, dst)
 	}
@@ -608,7 +649,13 @@ func (m *media) rtcpRead() {
 			}
 			continue
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
+		data := buf[:n]
+		if m.sec != nil {
+			if data, err = m.sec.UnprotectRTCP(nil, data); err != nil {
+				continue
+			}
+		}
+		pkts, err := rtcp.Unmarshal(data)
 		if err != nil {
 			continue
 		}
@@ -650,6 +697,7 @@ func (m *media) snapshot() QualityReport {
 	q.LossPct = round1(max(m.rx.intervalLossPct, 0))
 	oneWay := m.rttMs/2 + float64(m.addedDelay/time.Millisecond) + 20
 	q.MOS = eModelMOS(m.neg.send.name, oneWay, q.LossPct)
+	q.SRTP = m.srtpStatsLocked()
 	return q
 }
 
@@ -682,6 +730,32 @@ func (m *media) receivedDigits() string {
 		}
 	}
 	return string(out)
+}
+
+// MediaStats are counters of one call's media, for tests and benchmarks.
+type MediaStats struct {
+	// PlayoutDelay is the mean time a packet waited between arriving and
+	// being handed to the speaker (jitter buffer and playout clock).
+	PlayoutDelay time.Duration
+	// SendDelay is the mean time from reading a microphone frame to its
+	// RTP packet leaving (encoding and sending).
+	SendDelay                           time.Duration
+	Played, Concealed, Late, Dropped    int
+	JitterBufferFrames, JitterBufferMax int
+}
+
+func (m *media) stats() MediaStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := MediaStats{Played: m.jb.played, Concealed: m.jb.concealed, Late: m.jb.late, Dropped: m.jb.dropped,
+		JitterBufferFrames: m.jb.target, JitterBufferMax: m.jb.max}
+	if m.bufCount > 0 {
+		s.PlayoutDelay = m.bufDelay / time.Duration(m.bufCount)
+	}
+	if m.sendCount > 0 {
+		s.SendDelay = m.sendDelay / time.Duration(m.sendCount)
+	}
+	return s
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

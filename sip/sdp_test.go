@@ -3,6 +3,7 @@ package sip
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openbpclient/bpclient/audio/codec"
 )
@@ -133,11 +134,11 @@ func TestJitterBuffer(t *testing.T) {
 	j := newJitterBuffer(2, 10)
 	// Out of order arrival is reordered; a gap is concealed once.
 	for _, s := range []uint16{10, 12, 11, 14} {
-		j.push(s, []byte{byte(s)})
+		j.push(s, []byte{byte(s)}, time.Now())
 	}
 	var got []int
 	for i := 0; i < 5; i++ {
-		p, ok, lost := j.pop()
+		p, _, ok, lost := j.pop()
 		switch {
 		case !ok:
 			got = append(got, -1)
@@ -156,18 +157,18 @@ func TestJitterBuffer(t *testing.T) {
 	if j.concealed != 1 {
 		t.Errorf("concealed %d", j.concealed)
 	}
-	j.push(3, []byte{3}) // late
+	j.push(3, []byte{3}, time.Now()) // late
 	if j.late != 1 {
 		t.Errorf("late %d", j.late)
 	}
 	// Sequence wrap.
 	j2 := newJitterBuffer(1, 10)
-	j2.push(65535, []byte{1})
-	j2.push(0, []byte{2})
-	if p, ok, _ := j2.pop(); !ok || p[0] != 1 {
+	j2.push(65535, []byte{1}, time.Now())
+	j2.push(0, []byte{2}, time.Now())
+	if p, _, ok, _ := j2.pop(); !ok || p[0] != 1 {
 		t.Fatal("wrap: first")
 	}
-	if p, ok, _ := j2.pop(); !ok || p[0] != 2 {
+	if p, _, ok, _ := j2.pop(); !ok || p[0] != 2 {
 		t.Fatal("wrap: second")
 	}
 }
