@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,30 +14,6 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/dsp"
 )
-
-func sine(freq float64, rate, n int, amp float64, phase *float64) []int16 {
-	out := make([]int16, n)
-	for i := range out {
-		out[i] = int16(amp * 32767 * math.Sin(*phase))
-		*phase += 2 * math.Pi * freq / float64(rate)
-	}
-	return out
-}
-
-func checkTone(t *testing.T, what string, pcm []int16, rate int, freq float64) {
-	t.Helper()
-	if len(pcm) < rate/10 {
-		t.Fatalf("%s: only %d samples", what, len(pcm))
-	}
-	got := dsp.DominantFrequency(pcm, rate)
-	lvl := dsp.DBFS(dsp.RMS(pcm))
-	t.Logf("%s: %d samples, dominant %.1f Hz, %.1f dBFS", what, len(pcm), got, lvl)
-	if math.Abs(got-freq) > freq*0.01 || lvl < -40 {
-		t.Fatalf("%s: want a %.0f Hz tone, got %.1f Hz at %.1f dBFS", what, freq, got, lvl)
-	}
-}
-
-var f8k20 = Format{Rate: 8000, Frame: 20 * time.Millisecond}
 
 func TestFileCaptureReturnsTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
@@ -219,17 +194,6 @@ func TestPulseRingTwoOutputsAndStop(t *testing.T) {
 		checkTone(t, name, loud(rec, 160), 8000, 1000)
 	}
 	checkTone(t, "headset", loud(recHS, 160), 8000, 400)
-}
-
-// loud keeps the blocks of n samples that are not silence.
-func loud(pcm []int16, n int) []int16 {
-	var out []int16
-	for i := 0; i+n <= len(pcm); i += n {
-		if dsp.RMS(pcm[i:i+n]) > 0.01 {
-			out = append(out, pcm[i:i+n]...)
-		}
-	}
-	return out
 }
 
 // TestEnumerateChild is not a test: the Watcher test runs the test binary

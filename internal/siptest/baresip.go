@@ -217,6 +217,7 @@ func (b *Baresip) Stop() {
 		return
 	default:
 	}
+	continueProcess(b.cmd)
 	_, _ = b.Command("quit", "")
 	select {
 	case <-b.done:
@@ -235,3 +236,9 @@ func (b *Baresip) Stop() {
 
 // Pid is the process id (for CPU and memory measurements).
 func (b *Baresip) Pid() int { return b.cmd.Process.Pid }
+
+// Pause freezes baresip (SIGSTOP): its media stops as on a broken network.
+func (b *Baresip) Pause() { pauseProcess(b.cmd) }
+
+// Continue undoes Pause.
+func (b *Baresip) Continue() { continueProcess(b.cmd) }

@@ -22,3 +22,15 @@ func termProcess(cmd *exec.Cmd) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 	}
 }
+
+func pauseProcess(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = cmd.Process.Signal(syscall.SIGSTOP)
+	}
+}
+
+func continueProcess(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = cmd.Process.Signal(syscall.SIGCONT)
+	}
+}

@@ -11,3 +11,6 @@ func killGroup(cmd *exec.Cmd) {
 }
 
 func termProcess(cmd *exec.Cmd) { killGroup(cmd) }
+
+func pauseProcess(cmd *exec.Cmd)    {}
+func continueProcess(cmd *exec.Cmd) {}

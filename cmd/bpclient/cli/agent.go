@@ -82,6 +82,12 @@ func runAgent(ctx context.Context, env Env, adminPolicy string, verbose bool) er
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop})
+	stopAudio, err := startAudio(ctx, srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopAudio()
 	phone := phoneapi.New(phoneapi.Options{Logger: log, Events: srv})
 	defer phone.Close()
 	if err := srv.Register(phone); err != nil {

@@ -47,6 +47,7 @@ func commands() []*command {
 		stopCommand(),
 		versionCommand(),
 		devicesCommand(),
+		audioCommand(),
 	}
 }
 

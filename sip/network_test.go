@@ -1,0 +1,44 @@
+package sip_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/openbpclient/bpclient/sip"
+)
+
+// TestNetworkIssue freezes the remote phone: RTP stops, network.issue
+// fires; it thaws: the issue clears and the call goes on.
+func TestNetworkIssue(t *testing.T) {
+	t.Parallel()
+	pe := setupCall(t, []string{"PCMU"}, nil, "auto")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pe.phone.Dial(ctx, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	pe.b.Pause()
+	t0 := time.Now()
+	ni := pe.ev.waitEvent(t, sip.EventNetworkIssue, 6*time.Second).(sip.NetworkIssue)
+	if !ni.Active || ni.Message != "a network issue is disrupting your phone device" {
+		t.Errorf("network.issue %+v", ni)
+	}
+	if d := time.Since(t0); d < 2*time.Second || d > 5*time.Second {
+		t.Errorf("network.issue after %v, want about 3 s", d)
+	}
+	pe.b.Continue()
+	ni = pe.ev.waitEvent(t, sip.EventNetworkIssue, 5*time.Second).(sip.NetworkIssue)
+	if ni.Active {
+		t.Errorf("not cleared: %+v", ni)
+	}
+	if st := c.State().State; st != sip.StateConnected {
+		t.Errorf("call is %s", st)
+	}
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
