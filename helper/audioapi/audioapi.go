@@ -318,12 +318,13 @@ func (s *Service) Methods() map[string]agent.Method {
 	}
 }
 
-// CodeAudioUnavailable is the error for audio methods when this build or
-// machine has no audio.
-const CodeAudioUnavailable = -32010
+// CodeAudio is the audio service's error; data.reason says which:
+// "unavailable" (no audio in this build or on this machine), "busy" (a
+// test already runs).
+const CodeAudio = -32011
 
 func (s *Service) rpcUnavailable() *jsonrpc.Error {
-	return jsonrpc.Errorf(CodeAudioUnavailable, "%v", s.unavailable())
+	return jsonrpc.Errorf(CodeAudio, "%v", s.unavailable()).WithData(map[string]string{"reason": "unavailable"})
 }
 
 func (s *Service) devices(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
@@ -422,7 +423,7 @@ func (s *Service) test(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error)
 	s.mu.Lock()
 	if s.testing {
 		s.mu.Unlock()
-		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidRequest, "a test is already running")
+		return nil, jsonrpc.Errorf(CodeAudio, "a test is already running").WithData(map[string]string{"reason": "busy"})
 	}
 	s.testing = true
 	runCtx := s.ctx
