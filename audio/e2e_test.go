@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,4 +321,52 @@ func TestPulseDeviceRemovedMidStream(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("stats %+v", pb.Stats())
+}
+
+// TestPulseStreamCPU measures what a call's audio costs this process on a
+// paced device: capture and playback at 8 kHz in 20 ms frames through
+// PortAudio and ALSA's pulse plugin, for 5 s. It logs, never asserts;
+// BENCHMARKS.md quotes it. Run with BPCLIENT_AUDIO_CPU=1.
+func TestPulseStreamCPU(t *testing.T) {
+	if os.Getenv("BPCLIENT_AUDIO_CPU") != "1" {
+		t.Skip("set BPCLIENT_AUDIO_CPU=1 to measure")
+	}
+	p := startPulse(t)
+	var ph float64
+	p.feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
+	sys, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := sys.OpenPlayback("ALSA:headset#0", f8k20, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Capture drives the loop, as an RTP sender would; every captured
+	// frame is played back.
+	buf := make([]int16, 160)
+	loop := func(d time.Duration) {
+		end := time.Now().Add(d)
+		for time.Now().Before(end) {
+			if _, err := c.ReadPCM(buf); err != nil {
+				t.Fatal(err)
+			}
+			pb.WritePCM(buf)
+		}
+	}
+	loop(3 * time.Second) // past PulseAudio's slow start
+	var r0, r1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+	w0 := time.Now()
+	loop(5 * time.Second)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+	wall := time.Since(w0)
+	cpu := time.Duration(r1.Utime.Nano()-r0.Utime.Nano()) + time.Duration(r1.Stime.Nano()-r0.Stime.Nano())
+	t.Logf("capture+playback 8 kHz/20 ms on PulseAudio: %v CPU over %v = %.2f ms CPU per second of audio (%.2f%% of a core); capture %+v; playback %+v",
+		cpu, wall.Round(time.Millisecond), float64(cpu.Microseconds())/wall.Seconds()/1000, 100*cpu.Seconds()/wall.Seconds(), c.Stats(), pb.Stats())
 }

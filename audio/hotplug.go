@@ -16,7 +16,7 @@ import (
 // Interval and whenever the OS says the sound hardware changed.
 type Watcher struct {
 	Enumerate func(ctx context.Context) (DeviceList, error)
-	Interval  time.Duration // default 1 s
+	Interval  time.Duration // default: 5 s on Linux (uevents announce hardware), 1.5 s elsewhere
 	// OnChange receives each list that differs from the previous one.
 	OnChange func(DeviceList)
 	// OnError receives enumeration failures (optional).
@@ -27,7 +27,7 @@ type Watcher struct {
 func (w *Watcher) Run(ctx context.Context) error {
 	interval := w.Interval
 	if interval <= 0 {
-		interval = time.Second
+		interval = defaultWatchInterval
 	}
 	kick := make(chan struct{}, 1)
 	osCtx, stopOS := context.WithCancel(ctx)

@@ -5,7 +5,12 @@ import (
 	"context"
 	"os"
 	"syscall"
+	"time"
 )
+
+// ALSA's hardware comes and goes with a kernel uevent, which wakes the
+// watcher at once; the poll only catches configuration changes.
+const defaultWatchInterval = 5 * time.Second
 
 // watchOS calls kick when the kernel announces a sound device added or
 // removed (a netlink uevent with SUBSYSTEM=sound). Where netlink is not

@@ -2,7 +2,14 @@
 
 package audio
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// Without an OS notification the poll alone must see a change within 2 s
+// (an enumeration takes about 40 ms).
+const defaultWatchInterval = 1500 * time.Millisecond
 
 // watchOS has no OS notification source on this OS yet (Windows has
 // IMMNotificationClient, macOS a CoreAudio property listener, both behind

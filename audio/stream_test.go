@@ -71,7 +71,7 @@ func (b *fakeBackend) last() *fakeStream {
 	return b.streams[len(b.streams)-1]
 }
 
-func fakeSystem(t *testing.T) (*System, *fakeBackend) {
+func fakeSystem(t testing.TB) (*System, *fakeBackend) {
 	fb := newFake()
 	s := newSystem(fb)
 	s.stallCheck, s.stallLimit, s.firstIOLimit = 5*time.Millisecond, 60*time.Millisecond, 60*time.Millisecond

@@ -101,7 +101,7 @@ type Options struct {
 	// Enumerate lists the devices freshly (audio.ChildEnumerator running
 	// `bpclient devices --json`); nil disables hot-plug watching.
 	Enumerate func(ctx context.Context) (audio.DeviceList, error)
-	// WatchInterval is the polling period (default 1 s).
+	// WatchInterval is the polling period (default: audio.Watcher's).
 	WatchInterval time.Duration
 	Logger        zerolog.Logger
 }
