@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/sdes"
 )
 
 // Call is one call, inbound or outbound. Its methods are safe to call from
@@ -46,6 +47,11 @@ type Call struct {
 	ended       bool
 	connectedAt time.Time
 	transferTo  string
+	// secure mode (secure.go): our a=crypto lines (the offer's, then the
+	// one settled), the suite in use, and the m= profile we answer with.
+	crypto []sdes.Crypto
+	suite  string
+	proto  string
 }
 
 type decision struct {
@@ -159,7 +165,8 @@ func (c *Call) State() CallState {
 }
 
 func (c *Call) stateLocked() CallState {
-	return CallState{CallID: c.id, Direction: c.dir, State: c.state, Reason: c.reason, Remote: c.remote, Codec: c.codecName, Muted: c.muted}
+	return CallState{CallID: c.id, Direction: c.dir, State: c.state, Reason: c.reason, Remote: c.remote, Codec: c.codecName, Muted: c.muted,
+		Secure: c.suite != "", Suite: c.suite}
 }
 
 func (c *Call) setState(state, reason string) {
@@ -235,6 +242,7 @@ func (c *Call) buildSDP(direction string) []byte {
 	c.mu.Lock()
 	c.sdpVersion++
 	params := sdpParams{sessionID: c.sessionID, version: c.sdpVersion, addr: c.p.localIP, direction: direction}
+	params.proto, params.crypto = c.sdpSecurityLocked()
 	offered, m := c.offered, c.media
 	c.mu.Unlock()
 	params.port = m.localPort()
@@ -287,6 +295,10 @@ func (p *Phone) Dial(ctx context.Context, to string) (*Call, error) {
 	c := p.newCall(outbound, string(cid), uri.String())
 	c.offered = localPayloads(cs)
 	c.media = newMedia(p, c.id, rtpC, rtcpC)
+	if err := c.offerCrypto(); err != nil {
+		c.end("could not secure the call: " + err.Error())
+		return nil, err
+	}
 	req.SetBody(c.buildSDP(dirSendRecv))
 
 	dctx, cancel := context.WithCancel(p.ctx)
@@ -351,6 +363,10 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
 		_ = sess.Bye(bctx)
 		cancel()
+		if errors.Is(err, errNotSecure) {
+			c.end(err.Error())
+			return
+		}
 		c.end("the remote answer has no usable audio: " + err.Error())
 		return
 	}
@@ -362,6 +378,10 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		m := c.media
 		c.mu.Unlock()
 		if m != nil {
+			if err := m.secure(p.cfg.Secure(), neg); err != nil {
+				c.end(err.Error())
+				return
+			}
 			m.update(neg, false)
 		}
 	} else if err := c.startMedia(neg); err != nil {
@@ -394,7 +414,15 @@ func (c *Call) negotiateAnswer(body []byte) (negotiated, error) {
 	c.mu.Lock()
 	offered := c.offered
 	c.mu.Unlock()
-	return fromAnswer(ans, offered)
+	neg, err := fromAnswer(ans, offered)
+	if err != nil {
+		return neg, err
+	}
+	if neg, err = c.secureAnswer(ans, neg); err != nil {
+		return neg, err
+	}
+	c.settleKeys(neg)
+	return neg, nil
 }
 
 func (c *Call) startMedia(neg negotiated) error {
@@ -404,6 +432,9 @@ func (c *Call) startMedia(neg negotiated) error {
 	c.mu.Unlock()
 	if m == nil {
 		return errors.New("call ended")
+	}
+	if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
+		return err
 	}
 	a := c.p.openAudio(c.id, neg.send.codec.Info().SampleRate)
 	if err := m.start(neg, a); err != nil {
@@ -457,6 +488,12 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
 	}
+	if neg, err = p.secureOffer(offer, neg); err != nil {
+		// Secure mode never answers with plain RTP.
+		p.log.Info().Err(err).Msg("incoming call refused")
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
 	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
 	sess, err := dua.ReadInvite(req, tx)
 	if err != nil {
@@ -484,7 +521,9 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.offered = []payload{neg.send}
 	c.media = newMedia(p, c.id, rtpC, rtcpC)
 	c.decision = make(chan decision, 1)
+	c.proto = offer.proto
 	c.mu.Unlock()
+	c.settleKeys(neg)
 	if err := sess.Respond(180, "Ringing", nil); err != nil {
 		c.end("could not ring: " + sanitizeErr(err))
 		return
@@ -693,6 +732,9 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	remoteHeld := c.remoteHeld
 	c.mu.Unlock()
 	if m != nil {
+		if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
+			return fmt.Errorf("re-INVITE answer: %w", err)
+		}
 		m.update(neg, hold)
 	}
 	switch {
@@ -730,6 +772,9 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	ours := c.offered
 	c.mu.Unlock()
 	neg, err := answerTo(offer, ours)
+	if err == nil {
+		neg, err = c.secureReoffer(offer, neg)
+	}
 	if err != nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
@@ -744,6 +789,9 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	res.AppendHeader(&ct)
 	if err := tx.Respond(res); err != nil {
 		return
+	}
+	if err := m.secure(p.cfg.Secure(), neg); err != nil {
+		c.log.Warn().Err(err).Msg("re-INVITE keys not applied")
 	}
 	m.update(neg, held)
 	remoteHeld := offer.direction == dirSendOnly || offer.direction == dirInactive

@@ -55,6 +55,10 @@ type CallState struct {
 	Remote    string `json:"remote,omitempty"`
 	Codec     string `json:"codec,omitempty"`
 	Muted     bool   `json:"muted,omitempty"`
+	// Secure is true when the call's media is SRTP (secure mode); Suite
+	// names the SRTP crypto suite in use.
+	Secure bool   `json:"secure,omitempty"`
+	Suite  string `json:"suite,omitempty"`
 }
 
 // QualityReport is the payload of quality.report (and quality.warning,
@@ -67,6 +71,8 @@ type QualityReport struct {
 	JitterMs float64  `json:"jitterMs"`
 	LossPct  float64  `json:"lossPct"`
 	Warnings []string `json:"warnings,omitempty"`
+	// SRTP counts dropped SRTP packets in secure mode.
+	SRTP *SRTPStats `json:"srtp,omitempty"`
 }
 
 // NetworkIssue is the payload of network.issue.

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
 // PCMSource is where a call's microphone audio comes from: 16-bit mono
@@ -56,6 +57,11 @@ type media struct {
 	noRTP  time.Duration
 
 	rtpConn, rtcpConn *net.UDPConn
+	// sec protects RTP and RTCP in secure mode (secure.go); set before
+	// start, never replaced after.
+	sec       *srtpmedia.Transformer
+	secSuite  string
+	secRemote []byte
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -284,7 +290,13 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 	dst := m.neg.remote
 	m.sentPkts++
 	m.sentBytes += uint32(len(pkt.Payload))
+	sec := m.sec
 	m.mu.Unlock()
+	if sec != nil {
+		if buf, err = sec.ProtectRTP(nil, buf); err != nil {
+			return
+		}
+	}
 	if dst != nil {
 		_, _ = m.rtpConn.WriteToUDP(buf, dst)
 	}
@@ -391,6 +403,7 @@ func (m *media) nextSeq() uint16 {
 // recvLoop reads RTP, updates statistics and fills the jitter buffer.
 func (m *media) recvLoop() {
 	buf := make([]byte, 1600)
+	plain := make([]byte, 1600)
 	for {
 		n, from, err := m.rtpConn.ReadFromUDP(buf)
 		if err != nil {
@@ -402,8 +415,17 @@ func (m *media) recvLoop() {
 			}
 			continue
 		}
+		data := buf[:n]
+		if m.sec != nil {
+			// Packets that fail authentication or replay are dropped
+			// and counted; the stream goes on.
+			if data, err = m.sec.UnprotectRTP(plain[:0], data); err != nil {
+				m.logDrop(err)
+				continue
+			}
+		}
 		var pkt rtp.Packet
-		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+		if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 			continue
 		}
 		now := time.Now()
@@ -603,12 +625,16 @@ func (m *media) sendReport(now time.Time) {
 	rr := m.receptionReportLocked(now)
 	sr := &rtcp.SenderReport{SSRC: m.ssrc, NTPTime: ntp(now), RTPTime: m.ts, PacketCount: m.sentPkts, OctetCount: m.sentBytes, Reports: rr}
 	dst := m.neg.remoteRTC
+	sec := m.sec
 	m.mu.Unlock()
 	if dst == nil {
 		return
 	}
 	buf, err := rtcp.Marshal([]rtcp.Packet{sr, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
 		Source: m.ssrc, Items: []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: "bpclient"}}}}}})
+	if err == nil && sec != nil {
+		buf, err = sec.ProtectRTCP(nil, buf)
+	}
 	if err == nil {
 		_, _ = m.rtcpConn.WriteToUDP(buf, dst)
 	}
@@ -624,7 +650,14 @@ func (m *media) rtcpRead() {
 			}
 			continue
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
+		data := buf[:n]
+		if m.sec != nil {
+			if data, err = m.sec.UnprotectRTCP(nil, data); err != nil {
+				m.logDrop(err)
+				continue
+			}
+		}
+		pkts, err := rtcp.Unmarshal(data)
 		if err != nil {
 			continue
 		}
@@ -666,6 +699,7 @@ func (m *media) snapshot() QualityReport {
 	q.LossPct = round1(max(m.rx.intervalLossPct, 0))
 	oneWay := m.rttMs/2 + float64(m.addedDelay/time.Millisecond) + 20
 	q.MOS = eModelMOS(m.neg.send.name, oneWay, q.LossPct)
+	q.SRTP = m.srtpStatsLocked()
 	return q
 }
 

@@ -211,6 +211,13 @@ func (r *registration) once(ctx context.Context, expires int) (regResult, error)
 	p := r.p
 	srv := p.currentServer()
 	res := regResult{server: srv.String()}
+	if err := p.prepareTLS(ctx, srv); err != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		res.reason, res.fatal = tlsFailure(srv, err)
+		return res, errors.New(res.reason)
+	}
 	var authHdr sipmsg.Header
 	for attempt := 0; attempt < 3; attempt++ {
 		req := r.build(srv, expires, authHdr)

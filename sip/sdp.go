@@ -40,6 +40,8 @@ type mediaOffer struct {
 	direction string
 	ptime     int
 	hasCrypto bool
+	crypto    []string // a=crypto values (secure mode, RFC 4568)
+	proto     string   // the m= line's profile: RTP/AVP, RTP/SAVP
 }
 
 var (
@@ -83,6 +85,7 @@ func parseSDP(body []byte) (mediaOffer, error) {
 		return m, errNoAudio
 	}
 	m.port = md.MediaName.Port.Value
+	m.proto = strings.Join(md.MediaName.Protos, "/")
 	if m.port < 0 || m.port > 65535 {
 		return m, fmt.Errorf("sdp audio port %d", m.port)
 	}
@@ -125,6 +128,7 @@ func parseSDP(body []byte) (mediaOffer, error) {
 			}
 		case "crypto":
 			m.hasCrypto = true
+			m.crypto = append(m.crypto, a.Value)
 		}
 	}
 	if m.rtcpPort == 0 && m.port != 0 {
@@ -223,6 +227,8 @@ type sdpParams struct {
 	direction string
 	payloads  []payload
 	dtmf      []payload
+	proto     string   // default RTP/AVP
+	crypto    []string // a=crypto values (secure mode)
 }
 
 // buildSDP writes an SDP with one audio stream (RFC 4566).
@@ -234,7 +240,11 @@ func buildSDP(p sdpParams) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=bpclient %d %d IN %s %s\r\ns=bpclient\r\nc=IN %s %s\r\nt=0 0\r\n",
 		p.sessionID, p.version, ipv, p.addr, ipv, p.addr)
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP", p.port)
+	proto := p.proto
+	if proto == "" {
+		proto = protoAVP
+	}
+	fmt.Fprintf(&b, "m=audio %d %s", p.port, proto)
 	for _, pl := range p.payloads {
 		fmt.Fprintf(&b, " %d", pl.pt)
 	}
@@ -252,6 +262,9 @@ func buildSDP(p sdpParams) []byte {
 			fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", pl.pt, pl.fmtp)
 		}
 	}
+	for _, c := range p.crypto {
+		fmt.Fprintf(&b, "a=crypto:%s\r\n", c)
+	}
 	fmt.Fprintf(&b, "a=rtcp:%d\r\na=ptime:20\r\na=%s\r\n", p.port+1, p.direction)
 	return []byte(b.String())
 }
@@ -260,9 +273,10 @@ func buildSDP(p sdpParams) []byte {
 type negotiated struct {
 	remote    *net.UDPAddr
 	remoteRTC *net.UDPAddr
-	send      payload  // the codec we send (and expect)
-	dtmf      *payload // telephone-event at send's clock rate, if agreed
-	direction string   // the remote side's direction
+	send      payload     // the codec we send (and expect)
+	dtmf      *payload    // telephone-event at send's clock rate, if agreed
+	direction string      // the remote side's direction
+	keys      *secureKeys // SRTP keys settled in secure mode
 }
 
 // answerTo chooses, for a remote offer, the first of our codecs (in our

@@ -32,6 +32,14 @@ type BaresipOptions struct {
 	Rate int
 	// Answer is "auto" (default) or "manual".
 	Answer string
+	// MediaEnc is the account's media encryption ("srtp-mand", "srtp");
+	// empty: none. It loads baresip's srtp module.
+	MediaEnc string
+	// Transport is the account's SIP transport: "udp" (default) or "tls"
+	// (then Registrar is Kamailio's TLS address and CAFile the CA that
+	// signed its certificate).
+	Transport string
+	CAFile    string
 }
 
 // Baresip is a running baresip with one account, controlled over
@@ -96,13 +104,25 @@ ctrl_tcp_listen		127.0.0.1:%d
 snd_path		%s
 opus_bitrate		32000
 `, sipPort, opts.Source, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
+	if opts.MediaEnc != "" {
+		cfg += "module\t\t\tsrtp.so\n"
+	}
+	if opts.CAFile != "" {
+		cfg += "sip_cafile\t\t" + opts.CAFile + "\n"
+	}
 	must(t, os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o644))
 	// Every request goes through Kamailio (outbound proxy), so that URIs
 	// in the test domain "127.0.0.1" (port 5060 implied) reach it.
-	acct := fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;answermode=%s;regint=600;outbound=\"sip:%s;lr\"",
-		opts.User.Name, opts.Registrar, opts.User.Password, opts.Answer, opts.Registrar)
+	if opts.Transport == "" {
+		opts.Transport = "udp"
+	}
+	acct := fmt.Sprintf("<sip:%s@%s;transport=%s>;auth_pass=%s;answermode=%s;regint=600;outbound=\"sip:%s;transport=%s;lr\"",
+		opts.User.Name, opts.Registrar, opts.Transport, opts.User.Password, opts.Answer, opts.Registrar, opts.Transport)
 	if len(opts.Codecs) > 0 {
 		acct += ";audio_codecs=" + strings.Join(opts.Codecs, ",")
+	}
+	if opts.MediaEnc != "" {
+		acct += ";mediaenc=" + opts.MediaEnc
 	}
 	must(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(acct+"\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))

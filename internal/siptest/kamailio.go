@@ -41,8 +41,8 @@ type Kamailio struct {
 	// TLSPort is the TLS listener's port when KamailioOptions.TLS is set.
 	TLSPort int
 	defines []string // -A flags for the config's #!ifdef blocks
-	dir  string
-	t    testing.TB
+	dir     string
+	t       testing.TB
 
 	mu  sync.Mutex
 	cmd *exec.Cmd

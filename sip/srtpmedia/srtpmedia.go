@@ -97,6 +97,19 @@ func newContext(k Keys) (*srtp.Context, error) {
 	return srtp.CreateContext(k.MasterKey, k.MasterSalt, k.Profile, opts...)
 }
 
+// SetRemote replaces the receive key (the peer re-keyed in a re-offer).
+// The send side keeps its key and packet index.
+func (t *Transformer) SetRemote(remote Keys) error {
+	rx, err := newContext(remote)
+	if err != nil {
+		return fmt.Errorf("srtp receive context: %w", err)
+	}
+	t.rxMu.Lock()
+	t.rx = rx
+	t.rxMu.Unlock()
+	return nil
+}
+
 // ProtectRTP encrypts one plaintext RTP packet into dst (grown when too
 // small) and returns the SRTP packet.
 func (t *Transformer) ProtectRTP(dst, plain []byte) ([]byte, error) {

@@ -1,0 +1,287 @@
+package sip
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/openbpclient/bpclient/sip/sdes"
+	"github.com/openbpclient/bpclient/sip/siptls"
+	"github.com/openbpclient/bpclient/sip/srtpmedia"
+)
+
+// Secure mode's media (issue 5): SRTP keyed with SDES (RFC 4568). A call
+// in secure mode offers only RTP/SAVP with a=crypto lines holding fresh
+// keys, refuses offers without a usable a=crypto (488), and ends a call
+// whose answer has none. Keys never reach a log line or an event: sdes
+// redacts them when printed, and only the SDP body carries them.
+
+// errNotSecure wraps every reason a call could not be secured; its text
+// is the call's end reason.
+var errNotSecure = errors.New("the call could not be secured")
+
+const (
+	protoAVP  = "RTP/AVP"
+	protoSAVP = "RTP/SAVP"
+)
+
+// secureKeys are the SRTP keys a negotiation settled.
+type secureKeys struct {
+	local  sdes.Crypto // ours: encrypts what we send
+	remote sdes.Crypto // theirs: decrypts what we receive
+}
+
+func (k *secureKeys) srtp() (local, remote srtpmedia.Keys, err error) {
+	local, err = srtpKeys(k.local)
+	if err != nil {
+		return
+	}
+	remote, err = srtpKeys(k.remote)
+	return
+}
+
+func srtpKeys(c sdes.Crypto) (srtpmedia.Keys, error) {
+	prof, err := c.Profile()
+	if err != nil {
+		return srtpmedia.Keys{}, err
+	}
+	key, salt := c.Key()
+	return srtpmedia.Keys{Profile: prof, MasterKey: key, MasterSalt: salt, MKI: c.MKI()}, nil
+}
+
+// SRTPStats are a secure call's SRTP counters (quality.report "srtp").
+type SRTPStats struct {
+	Suite        string `json:"suite"`
+	AuthFailures uint64 `json:"authFailures"`
+	Replays      uint64 `json:"replays"`
+	Malformed    uint64 `json:"malformed"`
+}
+
+// offerCrypto makes the a=crypto lines of an outbound offer: one per
+// configured suite, each with a fresh key.
+func (c *Call) offerCrypto() error {
+	if !c.p.cfg.Secure() {
+		return nil
+	}
+	cs, err := sdes.Offer(c.p.cfg.SRTPSuites, nil)
+	if err != nil {
+		return fmt.Errorf("srtp keys: %w", err)
+	}
+	c.mu.Lock()
+	c.crypto = cs
+	c.mu.Unlock()
+	return nil
+}
+
+// sdpSecurity is what our SDP carries for security: the profile and the
+// a=crypto values (key included: for the SDP body only).
+func (c *Call) sdpSecurityLocked() (string, []string) {
+	if !c.p.cfg.Secure() {
+		return c.proto, nil
+	}
+	lines := make([]string, 0, len(c.crypto))
+	for _, k := range c.crypto {
+		lines = append(lines, k.Marshal())
+	}
+	proto := c.proto
+	if proto == "" {
+		proto = protoSAVP
+	}
+	return proto, lines
+}
+
+// secureAnswer checks the remote answer to our offer in secure mode and
+// settles the keys: exactly one a=crypto matching one we offered.
+func (c *Call) secureAnswer(ans mediaOffer, neg negotiated) (negotiated, error) {
+	if !c.p.cfg.Secure() {
+		return neg, nil
+	}
+	answered, perr := sdes.ParseAll(ans.crypto)
+	c.mu.Lock()
+	ours := c.crypto
+	c.mu.Unlock()
+	if len(ans.crypto) == 0 {
+		return neg, fmt.Errorf("%w: the answer has no SRTP key (a=crypto); secure mode does not fall back to plain RTP", errNotSecure)
+	}
+	local, remote, err := sdes.Accept(ours, answered)
+	if err != nil {
+		if perr != nil {
+			err = perr
+		}
+		return neg, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	neg.keys = &secureKeys{local: local, remote: remote}
+	return neg, nil
+}
+
+// secureOffer answers a remote offer in secure mode: the first offered
+// suite we accept, with a fresh key of ours.
+func (p *Phone) secureOffer(offer mediaOffer, neg negotiated) (negotiated, error) {
+	if !p.cfg.Secure() {
+		return neg, nil
+	}
+	if len(offer.crypto) == 0 {
+		return neg, fmt.Errorf("%w: the offer has no SRTP key (a=crypto)", errNotSecure)
+	}
+	offered, perr := sdes.ParseAll(offer.crypto)
+	remote, local, err := sdes.Answer(offered, p.cfg.SRTPSuites, nil)
+	if err != nil {
+		if perr != nil {
+			err = errors.Join(err, perr)
+		}
+		return neg, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	neg.keys = &secureKeys{local: local, remote: remote}
+	return neg, nil
+}
+
+// secureReoffer answers a re-INVITE of a secure call: it must carry
+// crypto with the suite in use; we answer with our key as before, and
+// take the peer's new key if it changed.
+func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, error) {
+	if !c.p.cfg.Secure() {
+		return neg, nil
+	}
+	c.mu.Lock()
+	ours := c.crypto
+	c.mu.Unlock()
+	if len(ours) != 1 {
+		return neg, fmt.Errorf("%w: no keys settled yet", errNotSecure)
+	}
+	offered, _ := sdes.ParseAll(offer.crypto)
+	for _, o := range offered {
+		if o.Suite == ours[0].Suite {
+			local := ours[0]
+			local.Tag = o.Tag
+			neg.keys = &secureKeys{local: local, remote: o}
+			return neg, nil
+		}
+	}
+	return neg, fmt.Errorf("%w: the re-offer has no SRTP key for %s", errNotSecure, ours[0].Suite)
+}
+
+// settleKeys records the keys of a negotiation on the call: our single
+// a=crypto line from now on, and the suite in call.state.
+func (c *Call) settleKeys(neg negotiated) {
+	if neg.keys == nil {
+		return
+	}
+	c.mu.Lock()
+	c.crypto = []sdes.Crypto{neg.keys.local}
+	c.suite = neg.keys.local.Suite
+	c.mu.Unlock()
+}
+
+// secure installs the SRTP transformer before media starts, or swaps the
+// receive key when the peer re-keyed. Secure mode without keys refuses.
+func (m *media) secure(secureMode bool, neg negotiated) error {
+	if !secureMode {
+		return nil
+	}
+	if neg.keys == nil {
+		return fmt.Errorf("%w: no SRTP keys", errNotSecure)
+	}
+	local, remote, err := neg.keys.srtp()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sec == nil {
+		t, err := srtpmedia.New(local, remote)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errNotSecure, err)
+		}
+		m.sec, m.secSuite, m.secRemote = t, neg.keys.local.Suite, neg.keys.remote.KeyMaterial()
+		return nil
+	}
+	if !bytes.Equal(m.secRemote, neg.keys.remote.KeyMaterial()) {
+		if err := m.sec.SetRemote(remote); err != nil {
+			return fmt.Errorf("%w: %v", errNotSecure, err)
+		}
+		m.secRemote = neg.keys.remote.KeyMaterial()
+	}
+	return nil
+}
+
+// srtpStatsLocked is the SRTP part of a quality report.
+func (m *media) srtpStatsLocked() *SRTPStats {
+	if m.sec == nil {
+		return nil
+	}
+	st := m.sec.Stats()
+	return &SRTPStats{Suite: m.secSuite, AuthFailures: st.AuthFailures, Replays: st.Replays, Malformed: st.Malformed}
+}
+
+// SRTPStats returns the call's SRTP counters; false when the call has no
+// SRTP.
+func (c *Call) SRTPStats() (SRTPStats, bool) {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return SRTPStats{}, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.srtpStatsLocked()
+	if s == nil {
+		return SRTPStats{}, false
+	}
+	return *s, true
+}
+
+// prepareTLS opens (or reuses) the TLS connection to srv before a
+// REGISTER and advertises its local port in Contact: we take requests on
+// that connection and listen nowhere, and a Contact without a port would
+// name the default port, which a proxy may take for itself.
+func (p *Phone) prepareTLS(ctx context.Context, srv hostPort) error {
+	if p.cfg.Transport != "tls" {
+		return nil
+	}
+	req := sipmsg.NewRequest(sipmsg.OPTIONS, sipmsg.Uri{Scheme: "sip", Host: p.cfg.Domain})
+	req.SetDestination(srv.String())
+	req.SetTransport("TLS")
+	req.AppendHeader(&sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "TLS", Params: sipmsg.NewParams()})
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
+	defer cancel()
+	conn, err := p.ua.TransportLayer().ClientRequestConnection(rctx, req)
+	if err != nil {
+		return err
+	}
+	_, ps, err := net.SplitHostPort(conn.LocalAddr().String())
+	if err != nil {
+		return fmt.Errorf("tls local address: %w", err)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil {
+		return fmt.Errorf("tls local port: %w", err)
+	}
+	p.mu.Lock()
+	p.contact.port = port
+	p.mu.Unlock()
+	return nil
+}
+
+// tlsFailure is the registration reason for a TLS connection that could
+// not be made: a refused certificate is final (no fallback, no retry).
+func tlsFailure(srv hostPort, err error) (reason string, fatal bool) {
+	if d := siptls.Describe(err); d != "" {
+		return "TLS to " + srv.String() + " refused: " + d, true
+	}
+	return "no TLS connection to " + srv.String() + " (" + sanitizeErr(err) + ")", false
+}
+
+// logDrop notes a dropped SRTP or SRTCP packet at debug level, the first
+// few of a call only (a flood must not flood the log). The error names
+// the reason and the SSRC, never a key.
+func (m *media) logDrop(err error) {
+	if m.sec.Stats().Dropped() <= 5 {
+		m.log.Debug().Err(err).Msg("srtp packet dropped")
+	}
+}

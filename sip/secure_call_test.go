@@ -1,0 +1,252 @@
+package sip_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/internal/siptest"
+	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/sdes"
+)
+
+// syncBuffer is a log destination shared by the phone's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type securePeers struct {
+	*peers
+	log *syncBuffer
+	ca  *siptest.CA
+}
+
+// setupSecure starts Kamailio with TLS, baresip (1002) with mediaenc and
+// a secure-mode phone (1001) registered over TLS, logging at debug level.
+func setupSecure(t *testing.T, mediaEnc string, suites []string, answer string) *securePeers {
+	t.Helper()
+	ca := siptest.NewCA(t, "bpclient test CA")
+	cert := ca.Loopback(t)
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert})
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// baresip signals over TLS too, so the whole path is TLS.
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.TLSAddr(),
+		Transport: "tls", CAFile: caFile,
+		Source: writeTone(t, 440, 8000), Codecs: []string{"pcmu"}, Answer: answer, MediaEnc: mediaEnc})
+	audio := newTestAudio(1000)
+	logs := &syncBuffer{}
+	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: k.TLSAddr(), Domain: "127.0.0.1", Username: "1001",
+		Password: "secret1", CAPEM: ca.PEM, SRTPSuites: suites, Codecs: []string{"PCMU"},
+		QualityInterval: time.Second, RTPPortMin: 30000, RTPPortMax: 39999},
+		sip.WithAudio(audio.factory), sip.WithLogger(zerolog.New(logs).Level(zerolog.DebugLevel)))
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered, 10*time.Second)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kamailio:\n%s\nbaresip:\n%s\nphone:\n%s", k.Log(), b.Log(), logs.String())
+		}
+	})
+	return &securePeers{peers: &peers{k: k, b: b, phone: p, ev: ev, audio: audio}, log: logs, ca: ca}
+}
+
+// checkAudio hangs up c and checks each side heard the other's tone.
+func (pe *securePeers) hangupAndCheckAudio(t *testing.T, c *sip.Call) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	heard, rate := pe.audio.heard(c.ID())
+	checkTone(t, "what bpclient heard", heard, rate, 440)
+	pe.b.Stop()
+	_, dec := pe.b.Recordings()
+	if len(dec) != 1 {
+		t.Fatalf("baresip recordings: %v", dec)
+	}
+	checkWAVTone(t, "what baresip heard", dec[0], 1000)
+}
+
+// TestSecureOutboundEverySuite: over TLS, an outbound call to baresip with
+// mediaenc=srtp-mand carries SRTP with each suite baresip supports, audio
+// both ways; call.state says secure and names the suite.
+func TestSecureOutboundEverySuite(t *testing.T) {
+	t.Parallel()
+	for _, suite := range []string{sdes.AESCM128HMACSHA180, sdes.AESCM128HMACSHA132, sdes.AEADAES128GCM, sdes.AEADAES256GCM} {
+		t.Run(suite, func(t *testing.T) {
+			t.Parallel()
+			pe := setupSecure(t, "srtp-mand", []string{suite}, "auto")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, err := pe.phone.Dial(ctx, "1002")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+			if !cs.Secure || cs.Suite != suite {
+				t.Errorf("call.state secure=%v suite=%q, want %s", cs.Secure, cs.Suite, suite)
+			}
+			if !pe.b.WaitLog("SRTP is Enabled (cryptosuite="+suite+")", 3*time.Second) {
+				t.Errorf("baresip did not enable SRTP with %s", suite)
+			}
+			time.Sleep(2500 * time.Millisecond)
+			// baresip sends one short plain RTCP packet before its keys are
+			// set (counted as malformed); with the _32 suite its SRTCP tags
+			// are 32 bits where RFC 3711 says 80, so its SRTCP fails here
+			// (and ours there): counted, the call goes on.
+			st, ok := c.SRTPStats()
+			if !ok || st.Suite != suite || st.Replays != 0 || st.Malformed > 2 ||
+				(suite != sdes.AESCM128HMACSHA132 && st.AuthFailures != 0) {
+				t.Errorf("srtp stats %+v (%v)", st, ok)
+			}
+			pe.hangupAndCheckAudio(t, c)
+		})
+	}
+}
+
+// TestSecureInboundFlippedBitsAndSecretsNotLogged: baresip calls us over
+// SRTP; we answer with our own key. Forged SRTP packets (flipped bits, a
+// replay of a forged one) thrown at our RTP port are dropped and counted
+// while the call goes on. Afterwards the whole debug log holds neither the
+// password nor any key of the call.
+func TestSecureInboundFlippedBitsAndSecretsNotLogged(t *testing.T) {
+	t.Parallel()
+	pe := setupSecure(t, "srtp-mand", nil, "auto")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	c, err := pe.phone.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second)
+	if !cs.Secure || cs.Suite == "" {
+		t.Errorf("call.state %+v", cs)
+	}
+	time.Sleep(time.Second)
+
+	// Forged packets: a genuine-looking RTP header with random payload and
+	// tag, each sent twice (the second is a replay of the first).
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: c.RTPPortForTest()}
+	for i := 0; i < 20; i++ {
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(40000 + i), Timestamp: uint32(i) * 160, SSRC: 0xdeadbeef},
+			Payload: bytes.Repeat([]byte{byte(i)}, 170)}
+		b, _ := pkt.Marshal()
+		_, _ = pc.WriteTo(b, dst)
+		_, _ = pc.WriteTo(b, dst)
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	st, ok := c.SRTPStats()
+	if !ok || st.AuthFailures < 40 {
+		t.Errorf("srtp stats %+v: want the 40 forged packets counted as failed authentication", st)
+	}
+	if got := c.State().State; got != sip.StateConnected {
+		t.Errorf("call state %s after forged packets", got)
+	}
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		q := pe.ev.waitEvent(t, sip.EventQualityReport, 3*time.Second).(sip.QualityReport)
+		if q.SRTP != nil && q.SRTP.AuthFailures >= 40 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("quality report srtp %+v", q.SRTP)
+			break
+		}
+	}
+	keys := c.KeyMaterialForTest()
+	if len(keys) != 2 {
+		t.Fatalf("%d keys settled, want ours and theirs", len(keys))
+	}
+	pe.hangupAndCheckAudio(t, c)
+
+	// Nothing secret in the log.
+	log := pe.log.String()
+	if !strings.Contains(log, "call state") {
+		t.Fatalf("the log is empty or not at debug level:\n%s", log)
+	}
+	secrets := []string{"secret1", "inline:", "a=crypto"}
+	for _, k := range keys {
+		secrets = append(secrets, base64.StdEncoding.EncodeToString(k), base64.RawStdEncoding.EncodeToString(k)[:16],
+			hex.EncodeToString(k)[:16], string(k), fmt.Sprint(k))
+	}
+	for _, s := range secrets {
+		if strings.Contains(log, s) {
+			t.Errorf("the log holds secret %q", s)
+		}
+	}
+}
+
+// TestSecureRefusesPlain: a plain offer is answered 488 (no call.incoming);
+// a plain peer cannot take our secure offer, and the call ends with a
+// reason.
+func TestSecureRefusesPlain(t *testing.T) {
+	t.Parallel()
+	pe := setupSecure(t, "", nil, "auto")
+	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if !pe.b.WaitLog("488", 10*time.Second) {
+		t.Errorf("baresip did not see 488 for its plain offer")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := pe.phone.Dial(ctx, "1002"); err != nil {
+		t.Fatal(err)
+	}
+	end := pe.ev.waitCall(t, sip.StateEnded, 10*time.Second)
+	if end.Secure {
+		t.Errorf("ended call says secure")
+	}
+	t.Logf("outbound to a plain peer ended: %q", end.Reason)
+	if end.Reason == "" {
+		t.Errorf("no reason")
+	}
+	for _, ev := range pe.ev.all {
+		if ev.name == sip.EventCallIncoming {
+			t.Errorf("a plain offer rang the phone")
+		}
+	}
+}
