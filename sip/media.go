@@ -484,8 +484,9 @@ func (m *media) updateRxLocked(pkt *rtp.Packet, now time.Time) {
 		}
 		r.lastTransit = transit
 		jitterMs := r.jitter * 1000 / float64(r.clockRate)
-		// Hold about twice the jitter (at least one frame).
-		m.jb.setTarget(int(math.Ceil(2*jitterMs/float64(frameDur/time.Millisecond))) + 1)
+		// Hold about 2.5 times the jitter, at least one frame: 20 ms on a
+		// clean network, growing with jitter and shrinking back with it.
+		m.jb.setTarget(int(math.Ceil(2.5 * jitterMs / float64(frameDur/time.Millisecond))))
 	}
 }
 
