@@ -84,13 +84,20 @@ func (a *testAudio) heard(callID string) ([]int16, int) {
 // writeTone writes a WAV for baresip to play as its microphone.
 func writeTone(t *testing.T, freq float64, rate int) string {
 	t.Helper()
+	return writeToneFor(t, freq, rate, 10*time.Second)
+}
+
+// writeToneFor writes a WAV of length d (baresip hangs up when its
+// microphone file ends).
+func writeToneFor(t *testing.T, freq float64, rate int, d time.Duration) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tone.wav")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := dsp.WriteWAV(f, rate, 1, dsp.Sine(rate*10, freq, rate, 0.3)); err != nil {
+	if err := dsp.WriteWAV(f, rate, 1, dsp.Sine(int(d.Seconds()*float64(rate)), freq, rate, 0.3)); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -185,9 +192,15 @@ type peers struct {
 
 func setupCall(t *testing.T, codecs []string, baresipCodecs []string, answer string) *peers {
 	t.Helper()
+	return setupCallFor(t, codecs, baresipCodecs, answer, 10*time.Second)
+}
+
+// setupCallFor is setupCall with baresip's microphone file lasting d.
+func setupCallFor(t *testing.T, codecs []string, baresipCodecs []string, answer string, d time.Duration) *peers {
+	t.Helper()
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
-		Source: writeTone(t, 440, 8000), Codecs: baresipCodecs, Answer: answer})
+		Source: writeToneFor(t, 440, 8000, d), Codecs: baresipCodecs, Answer: answer})
 	audio := newTestAudio(1000)
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
 		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 30000, RTPPortMax: 39999},
