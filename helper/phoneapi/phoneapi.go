@@ -61,7 +61,7 @@ func New(opts Options) *Service {
 func (s *Service) Name() string { return "phone" }
 
 // Capabilities implements agent.Service.
-func (s *Service) Capabilities() []string { return []string{"softphone"} }
+func (s *Service) Capabilities() []string { return []string{"softphone", "secure-softphone"} }
 
 // Close hangs up, unregisters and stops the phone.
 func (s *Service) Close() {
@@ -102,7 +102,7 @@ func (s *Service) status() statusResult {
 	}
 	c := p.Config()
 	reg := p.Registration()
-	return statusResult{Configured: true, Mode: "softphone", Server: c.Server, Transport: c.Transport, Username: c.Username,
+	return statusResult{Configured: true, Mode: c.Mode, Server: c.Server, Transport: c.Transport, Username: c.Username,
 		Domain: c.Domain, Codecs: c.Codecs, Registration: &reg, Calls: p.Calls()}
 }
 
@@ -151,6 +151,12 @@ type configureParams struct {
 	RTPPortMin    int             `json:"rtpPortMin"`
 	RTPPortMax    int             `json:"rtpPortMax"`
 	Thresholds    *sip.Thresholds `json:"qualityThresholds"`
+	// Secure mode (issue 5): extra CA for the TLS server certificate (a
+	// file or PEM text), the name it must carry, the SRTP suites in order.
+	CAFile        string   `json:"caFile"`
+	CAPEM         string   `json:"caPem"`
+	TLSServerName string   `json:"tlsServerName"`
+	SRTPSuites    []string `json:"srtpSuites"`
 	// Test knobs (documented as such): faster keep-alive and retries.
 	KeepAliveMs int `json:"keepAliveMs"`
 }
@@ -161,11 +167,9 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		return nil, err
 	}
 	switch p.Mode {
-	case "", "softphone":
-	case "secure":
-		return nil, phoneErr(ReasonUnsupported, "secure mode is not available in this build yet")
+	case "", sip.ModeSoftphone, sip.ModeSecure:
 	default:
-		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: mode %q (want softphone)", p.Mode)
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: mode %q (want softphone or secure)", p.Mode)
 	}
 	cfg := sip.Config{
 		Server: p.Server, Transport: p.Transport, Domain: p.Domain, Username: p.Username,
@@ -173,6 +177,7 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		Expires: p.Expires, Codecs: p.Codecs, OutboundProxy: p.OutboundProxy,
 		RTPPortMin: p.RTPPortMin, RTPPortMax: p.RTPPortMax,
 		KeepAlive: time.Duration(p.KeepAliveMs) * time.Millisecond,
+		Mode:      p.Mode, CAFile: p.CAFile, CAPEM: p.CAPEM, TLSServerName: p.TLSServerName, SRTPSuites: p.SRTPSuites,
 	}
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds

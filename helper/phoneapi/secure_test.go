@@ -1,0 +1,94 @@
+package phoneapi_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/audio/dsp"
+	"github.com/openbpclient/bpclient/helper/phoneapi"
+	"github.com/openbpclient/bpclient/internal/siptest"
+)
+
+// TestSecureModeThroughTheAPI: phone.configure {"mode":"secure"} with a
+// caPem registers over TLS, a call to baresip (mediaenc=srtp-mand) shows
+// "secure": true and the suite in call.state, and the log, the events and
+// the status hold neither the password nor any a=crypto key.
+func TestSecureModeThroughTheAPI(t *testing.T) {
+	const password = "pw-Secure-91b2c4"
+	ca := siptest.NewCA(t, "bpclient test CA")
+	cert := ca.Loopback(t)
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert,
+		Users: []siptest.User{{Name: "1001", Password: password}, {Name: "1002", Password: "secret2"}}})
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "tone.wav")
+	f, _ := os.Create(wav)
+	_ = dsp.WriteWAV(f, 8000, 1, dsp.Sine(80000, 440, 8000, 0.3))
+	f.Close()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.User{Name: "1002", Password: "secret2"}, Registrar: k.TLSAddr(),
+		Transport: "tls", CAFile: caFile, Source: wav, MediaEnc: "srtp-mand"})
+
+	logBuf := &syncBuf{}
+	ev := &recorder{ch: make(chan string, 1024)}
+	svc := phoneapi.New(phoneapi.Options{Logger: zerolog.New(logBuf).Level(zerolog.DebugLevel), Events: ev})
+	t.Cleanup(svc.Close)
+	if !slices.Contains(svc.Capabilities(), "secure-softphone") {
+		t.Errorf("capabilities %v", svc.Capabilities())
+	}
+	// Secure mode refuses a plain transport.
+	if _, jerr := invoke(t, svc, "phone.configure", map[string]any{"mode": "secure", "server": k.Addr(), "transport": "udp",
+		"username": "1001", "password": password}); jerr == nil || !strings.Contains(jerr.Message, "only over tls") {
+		t.Fatalf("secure over udp: %v", jerr)
+	}
+	mustInvoke(t, svc, "phone.configure", map[string]any{"mode": "secure", "server": k.TLSAddr(), "domain": "127.0.0.1",
+		"username": "1001", "password": password, "caPem": ca.PEM, "codecs": []string{"PCMU"}})
+	mustInvoke(t, svc, "phone.register", nil)
+	ev.wait(t, `"state":"registered"`, 10*time.Second)
+
+	var dial struct {
+		CallID string `json:"callId"`
+	}
+	if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": "1002"}), &dial); err != nil || dial.CallID == "" {
+		t.Fatalf("dial: %v %+v", err, dial)
+	}
+	connected := ev.wait(t, `"state":"connected"`, 10*time.Second)
+	if !strings.Contains(connected, `"secure":true`) || !strings.Contains(connected, `"suite":"AES_CM_128_HMAC_SHA1_80"`) {
+		t.Errorf("call.state %s", connected)
+	}
+	q := ev.wait(t, `"quality.report"`, 8*time.Second)
+	if !strings.Contains(q, `"srtp":{"suite":"AES_CM_128_HMAC_SHA1_80"`) {
+		t.Errorf("quality.report %s", q)
+	}
+	st := mustInvoke(t, svc, "phone.status", nil)
+	if !strings.Contains(string(st), `"mode":"secure"`) || !strings.Contains(string(st), `"transport":"tls"`) || !strings.Contains(string(st), `"secure":true`) {
+		t.Errorf("status: %s", st)
+	}
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
+	ev.wait(t, `"state":"ended"`, 5*time.Second)
+	mustInvoke(t, svc, "phone.unregister", nil)
+
+	ev.mu.Lock()
+	all := strings.Join(ev.events, "\n")
+	ev.mu.Unlock()
+	logText := logBuf.String()
+	for name, text := range map[string]string{"log": logText, "events": all, "status": string(st)} {
+		for _, secret := range []string{password, "inline:", "crypto:", "PRIVATE KEY", "response="} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contains %q", name, secret)
+			}
+		}
+	}
+	if !strings.Contains(logText, "call connected") {
+		t.Errorf("the log does not cover the call:\n%s", logText)
+	}
+}
