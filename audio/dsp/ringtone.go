@@ -7,12 +7,27 @@ import "math"
 // twice, then silence, 4 s in all; ringers loop it. It is made here, from
 // nothing but these numbers, so it carries no one else's rights.
 func Ringtone(rate int) []int16 {
-	const (
-		seconds = 4.0
-		noteLen = 0.22 // s between note starts
-		level   = 0.35 // peak of the sum, of full scale
-	)
 	notes := []float64{1318.5, 1046.5, 1568.0, 2093.0}
+	var strikes []strike
+	for rep := 0; rep < 2; rep++ {
+		for i, f := range notes {
+			strikes = append(strikes, strike{at: float64(rep)*1.2 + float64(i)*0.22, freq: f})
+		}
+	}
+	return bells(rate, 4.0, 0.35, strikes)
+}
+
+// Alert synthesizes a short notification chime at rate Hz (G6 then C7,
+// 0.6 s), for alerts that play on the ringer devices.
+func Alert(rate int) []int16 {
+	return bells(rate, 0.6, 0.25, []strike{{0, 1568.0}, {0.12, 2093.0}})
+}
+
+type strike struct{ at, freq float64 }
+
+// bells renders struck bell notes into seconds of audio whose peak is
+// level of full scale.
+func bells(rate int, seconds, level float64, strikes []strike) []int16 {
 	// Partials of a small bell: ratio to the note, relative amplitude,
 	// decay time constant in seconds.
 	partials := []struct{ ratio, amp, tau float64 }{
@@ -20,18 +35,11 @@ func Ringtone(rate int) []int16 {
 	}
 	out := make([]int16, int(seconds*float64(rate)))
 	buf := make([]float64, len(out))
-	var starts []float64
-	for rep := 0; rep < 2; rep++ {
-		for i := range notes {
-			starts = append(starts, float64(rep)*1.2+float64(i)*noteLen)
-		}
-	}
 	nyq := float64(rate) / 2
-	for k, t0 := range starts {
-		f := notes[k%len(notes)]
-		i0 := int(t0 * float64(rate))
+	for _, s := range strikes {
+		i0 := int(s.at * float64(rate))
 		for _, p := range partials {
-			fp := f * p.ratio
+			fp := s.freq * p.ratio
 			if fp >= nyq*0.9 {
 				continue // would alias at low sampling rates
 			}
@@ -50,6 +58,9 @@ func Ringtone(rate int) []int16 {
 	peak := 0.0
 	for _, v := range buf {
 		peak = math.Max(peak, math.Abs(v))
+	}
+	if peak == 0 {
+		return out
 	}
 	for i, v := range buf {
 		out[i] = clamp16(v / peak * level * 32767)

@@ -191,3 +191,18 @@ func TestRingtone(t *testing.T) {
 		}
 	}
 }
+
+func TestAlert(t *testing.T) {
+	for _, rate := range Rates {
+		pcm := Alert(rate)
+		if len(pcm) != rate*6/10 {
+			t.Fatalf("%d Hz: %d samples", rate, len(pcm))
+		}
+		if p := Peak(pcm); math.Abs(DBFS(p)-DBFS(0.25)) > 0.1 {
+			t.Errorf("%d Hz: peak %.3f", rate, p)
+		}
+		if f := DominantFrequency(pcm[:rate/10], rate); math.Abs(f-1568) > 10 {
+			t.Errorf("%d Hz: first note at %.1f Hz, want G6 (1568)", rate, f)
+		}
+	}
+}
