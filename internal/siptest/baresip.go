@@ -43,7 +43,9 @@ type BaresipOptions struct {
 }
 
 // Baresip is a running baresip with one account, controlled over
-// ctrl_tcp, recording every call to WAVs (sndfile).
+// ctrl_tcp, recording every call to WAVs (sndfile). Its speaker is an
+// aubridge device nobody reads: paced at the packet time and discarded
+// (ALSA's null device does not block, and baresip then spins a core).
 type Baresip struct {
 	Dir  string
 	ctrl int
@@ -78,7 +80,7 @@ net_interface		127.0.0.1
 sip_listen		127.0.0.1:%d
 call_local_timeout	120
 call_max_calls		4
-audio_player		alsa,null
+audio_player		aubridge,nul
 audio_source		aufile,%s
 audio_alert		alsa,null
 ausrc_srate		%d
@@ -95,6 +97,7 @@ module			g722.so
 module			opus.so
 module			aufile.so
 module			alsa.so
+module			aubridge.so
 module			sndfile.so
 module_tmp		uuid.so
 module_tmp		account.so
