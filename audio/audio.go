@@ -148,9 +148,10 @@ type Stats struct {
 	Device     string `json:"device"`
 	DeviceRate int    `json:"deviceRate"`
 	Frames     uint64 `json:"frames"`
-	Overruns   uint64 `json:"overruns"`  // capture frames dropped because the reader was late
+	Overruns   uint64 `json:"overruns"`  // frames dropped: capture, the reader was late; playback, the device did not take them
 	Underruns  uint64 `json:"underruns"` // playback frames of silence because the writer was late
 	Moves      uint64 `json:"moves"`
+	Restarts   uint64 `json:"restarts"` // reopened on the same device because it never got going
 }
 
 var errShortBuffer = errors.New("audio: buffer shorter than one frame")

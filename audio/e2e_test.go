@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -347,8 +348,27 @@ func TestPulseStreamCPU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Capture drives the loop, as an RTP sender would; every captured
-	// frame is played back.
+	// Two loops as in a call: capture → (RTP sender), and (jitter
+	// buffer) → playback of a tone.
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ph float64
+		fr := make([]int16, 160)
+		for ctx.Err() == nil {
+			for i := range fr {
+				fr[i] = int16(8000 * math.Sin(ph))
+				ph += 2 * math.Pi * 1000 / 8000
+			}
+			if _, err := pb.WritePCM(fr); err != nil {
+				return
+			}
+		}
+	}()
 	buf := make([]int16, 160)
 	loop := func(d time.Duration) {
 		end := time.Now().Add(d)
@@ -356,7 +376,6 @@ func TestPulseStreamCPU(t *testing.T) {
 			if _, err := c.ReadPCM(buf); err != nil {
 				t.Fatal(err)
 			}
-			pb.WritePCM(buf)
 		}
 	}
 	loop(3 * time.Second) // past PulseAudio's slow start

@@ -157,7 +157,10 @@ func startPulse(t testing.TB) *pulse {
 	}
 	alsaEnv(t, pulseDevices)
 	t.Setenv("PULSE_SERVER", p.server)
-	t.Setenv("PULSE_LATENCY_MSEC", "20")
+	// 20 ms (the recipes' value for paplay) leaves PortAudio's ALSA
+	// playback waiting on the pulse plugin's poll for seconds at a time;
+	// 60 ms runs steadily once the stream has started.
+	t.Setenv("PULSE_LATENCY_MSEC", "60")
 	return p
 }
 

@@ -24,6 +24,7 @@ type stream struct {
 	closed  bool
 	gen     uint64 // the current pump's
 
+	wtimer  *time.Timer   // the writer's wait for room (one writer at a time)
 	data    chan struct{} // capture: a frame is ready; playback: samples were queued
 	space   chan struct{} // playback: room in the queue
 	moveReq chan string
@@ -34,8 +35,11 @@ type stream struct {
 
 func newStream(sys *System, input bool, f Format, o StreamOptions) *stream {
 	n := f.Samples()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	return &stream{
-		sys: sys, input: input, f: f, opts: o, frame: n,
+		wtimer: t,
+		sys:    sys, input: input, f: f, opts: o, frame: n,
 		// Two frames: the one being handed over and one of slack; the
 		// resampler may round a chunk up by a few samples.
 		q:       newFIFO(2*n + 8),
@@ -131,11 +135,27 @@ func (s *stream) writePCM(buf []int16) (int, error) {
 		if len(buf) == 0 {
 			return total, nil
 		}
+		// A running device makes room within a frame. One that does not
+		// (stalled, or being replaced) must not hold the writer, which
+		// may be a call's receive path: after two frames the oldest
+		// queued audio goes instead.
+		s.wtimer.Reset(2 * s.f.Frame)
 		select {
 		case <-s.space:
+			s.wtimer.Stop()
+		case <-s.wtimer.C:
+			s.mu.Lock()
+			if need := len(buf) - s.q.free(); need > 0 {
+				drop := (min(need, s.q.len()) + s.frame - 1) / s.frame
+				s.q.discard(drop * s.frame)
+				s.stats.Overruns += uint64(drop)
+			}
+			s.mu.Unlock()
 		case <-s.quit:
+			s.wtimer.Stop()
 			return total, ErrClosed
 		case <-s.done:
+			s.wtimer.Stop()
 			return total, ErrClosed
 		}
 	}
@@ -167,7 +187,10 @@ type pump struct {
 	opened time.Time
 	last   atomic.Int64 // ns since opened of the latest callback; 0 before the first
 	ready  atomic.Bool
-	calls  atomic.Int64
+	// restarted: this pump replaced one on the same device that never
+	// got going; if it does not either, the stream moves.
+	restarted bool
+	calls     atomic.Int64
 
 	rs    resampler
 	rsBuf []int16 // capture: resampled output; playback: a frame's worth at the device rate
@@ -267,11 +290,15 @@ func (s *stream) takeFrame(buf []int16) int {
 // (a sound server may take two seconds to get a new stream going, after
 // a few callbacks that fill its buffer).
 func (p *pump) stalled(limit, first time.Duration) bool {
-	last := time.Duration(p.last.Load())
-	if time.Duration(p.calls.Load())*p.s.f.Frame < 300*time.Millisecond {
-		limit = first
+	if !p.steady() {
+		return time.Since(p.opened) > first
 	}
-	return time.Since(p.opened)-last > limit
+	return time.Since(p.opened)-time.Duration(p.last.Load()) > limit
+}
+
+// steady reports whether the device has called back for 300 ms of audio.
+func (p *pump) steady() bool {
+	return time.Duration(p.calls.Load())*p.s.f.Frame >= 300*time.Millisecond
 }
 
 // retire aborts a pump's device in the background: a dying device may
@@ -300,6 +327,15 @@ func (s *stream) supervise(cur *pump) {
 			cur = s.move(cur, reason, nil)
 		case <-tick.C:
 			if cur.stalled(s.sys.stallLimit, s.sys.firstIOLimit) {
+				if !cur.steady() {
+					// It never got going (a sound server can be slow
+					// to start a stream): try the same device again
+					// before giving up on it.
+					if p := s.restart(cur); p != nil {
+						cur = p
+						continue
+					}
+				}
 				cur = s.move(cur, ReasonStalled, errStalled)
 			}
 		}
@@ -307,6 +343,23 @@ func (s *stream) supervise(cur *pump) {
 }
 
 var errStalled = errors.New("the device stopped responding")
+
+// restart reopens a stream's device once; nil when it does not open.
+func (s *stream) restart(old *pump) *pump {
+	if old.restarted {
+		return nil
+	}
+	s.retire(old)
+	p, err := s.openPump(old.raw.deviceID())
+	if err != nil {
+		return nil
+	}
+	p.restarted = true
+	s.mu.Lock()
+	s.stats.Restarts++
+	s.mu.Unlock()
+	return p
+}
 
 // move leaves the current device for the default one, retrying until it
 // opens or the stream closes. It returns the new pump, or nil when the

@@ -370,3 +370,32 @@ func TestNoAllocationPerFrame(t *testing.T) {
 		t.Fatalf("allocations per frame: capture %v, playback %v", capAllocs, playAllocs)
 	}
 }
+
+// A device that never gets going is reopened once, then left for the
+// default.
+func TestSlowStartRestartsThenMoves(t *testing.T) {
+	sys, fb := fakeSystem(t)
+	moved := make(chan Move, 1)
+	p, err := sys.OpenPlayback("headset", f8k20, StreamOptions{OnMove: func(m Move) { moved <- m }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-moved:
+		if m.From != "headset" || m.To != "spk" {
+			t.Fatalf("%+v", m)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no move")
+	}
+	fb.mu.Lock()
+	n := len(fb.streams)
+	names := []string{fb.streams[0].name, fb.streams[1].name, fb.streams[2].name}
+	fb.mu.Unlock()
+	if n != 3 || names[1] != "headset" || names[2] != "spk" {
+		t.Fatalf("opened %d streams: %v", n, names)
+	}
+	if st := p.Stats(); st.Restarts != 1 || st.Moves != 1 {
+		t.Fatalf("%+v", st)
+	}
+}

@@ -206,8 +206,10 @@ func (c *Capture) Close() error { c.close(); return nil }
 type Playback struct{ *stream }
 
 // WritePCM queues buf for playing, waiting while a frame is already
-// queued beyond the one playing, so a writer is paced by the device. When
-// the writer is late the device plays silence (Stats.Underruns).
+// queued beyond the one playing, so a writer is paced by the device; a
+// device that takes nothing for two frames makes it drop the oldest queued
+// audio instead (Stats.Overruns). When the writer is late the device plays
+// silence (Stats.Underruns). One writer at a time.
 func (p *Playback) WritePCM(buf []int16) (int, error) { return p.writePCM(buf) }
 
 // Close stops playing at once (what is queued is dropped) and releases
