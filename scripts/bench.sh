@@ -8,3 +8,5 @@ args=("$@")
 go test -run '^$' -bench . "${args[@]}" ./cmd/bpclient-host ./nativemsg ./helper/jsonrpc
 # Audio codecs (with the cgo ones), pipeline and resampler (issue 3).
 go test -tags opus,g729 -run '^$' -bench . "${args[@]}" ./audio/codec ./audio/dsp
+# Audio streams between device callbacks and ReadPCM/WritePCM (issue 3).
+go test -run '^$' -bench . "${args[@]}" ./audio
