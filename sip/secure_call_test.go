@@ -50,6 +50,12 @@ type securePeers struct {
 // a secure-mode phone (1001) registered over TLS, logging at debug level.
 func setupSecure(t *testing.T, mediaEnc string, suites []string, answer string) *securePeers {
 	t.Helper()
+	return setupSecureFor(t, mediaEnc, suites, answer, 10*time.Second)
+}
+
+// setupSecureFor is setupSecure with baresip's microphone file lasting d.
+func setupSecureFor(t *testing.T, mediaEnc string, suites []string, answer string, d time.Duration) *securePeers {
+	t.Helper()
 	ca := siptest.NewCA(t, "bpclient test CA")
 	cert := ca.Loopback(t)
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert})
@@ -60,7 +66,7 @@ func setupSecure(t *testing.T, mediaEnc string, suites []string, answer string) 
 	// baresip signals over TLS too, so the whole path is TLS.
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.TLSAddr(),
 		Transport: "tls", CAFile: caFile,
-		Source: writeTone(t, 440, 8000), Codecs: []string{"pcmu"}, Answer: answer, MediaEnc: mediaEnc})
+		Source: writeToneFor(t, 440, 8000, d), Codecs: []string{"pcmu"}, Answer: answer, MediaEnc: mediaEnc})
 	audio := newTestAudio(1000)
 	logs := &syncBuffer{}
 	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: k.TLSAddr(), Domain: "127.0.0.1", Username: "1001",
@@ -244,9 +250,84 @@ func TestSecureRefusesPlain(t *testing.T) {
 	if end.Reason == "" {
 		t.Errorf("no reason")
 	}
-	for _, ev := range pe.ev.all {
+	if rang(pe.ev) {
+		t.Errorf("a plain offer rang the phone")
+	}
+}
+
+// TestSecureInboundHold: baresip 1.0 offers only AES_CM_128_HMAC_SHA1_80
+// (its other suites it only takes in answers). Hold and resume from each
+// side re-offer the keys; audio flows both ways afterwards.
+func TestSecureInboundHold(t *testing.T) {
+	t.Parallel()
+	pe := setupSecure(t, "srtp-mand", nil, "auto")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	c, err := pe.phone.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second); !cs.Secure || cs.Suite != sdes.AESCM128HMACSHA180 {
+		t.Errorf("call.state %+v", cs)
+	}
+	time.Sleep(time.Second)
+	if err := c.Hold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pe.b.Command("hold", ""); err != nil {
+		t.Fatal(err)
+	}
+	pe.ev.waitCall(t, sip.StateRemoteHeld, 5*time.Second)
+	if _, err := pe.b.Command("resume", ""); err != nil {
+		t.Fatal(err)
+	}
+	if cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second); !cs.Secure {
+		t.Errorf("after resume: %+v", cs)
+	}
+	time.Sleep(2 * time.Second)
+	if st, _ := c.SRTPStats(); st.Replays != 0 || st.AuthFailures != 0 {
+		t.Errorf("srtp stats %+v", st)
+	}
+	pe.hangupAndCheckAudio(t, c)
+}
+
+// TestSecureInboundNoCommonSuite: an offer whose suites we do not accept
+// is answered 488 and never rings.
+func TestSecureInboundNoCommonSuite(t *testing.T) {
+	t.Parallel()
+	pe := setupSecure(t, "srtp-mand", []string{sdes.AEADAES256GCM}, "auto")
+	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if !pe.b.WaitLog("488 Not Acceptable Here", 10*time.Second) {
+		t.Errorf("baresip did not get 488")
+	}
+	if !strings.Contains(pe.log.String(), "no common SRTP crypto suite") {
+		t.Errorf("the log does not say why")
+	}
+	if rang(pe.ev) {
+		t.Errorf("the phone rang")
+	}
+}
+
+// rang reports whether the phone emitted call.incoming.
+func rang(e *events) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range e.all {
 		if ev.name == sip.EventCallIncoming {
-			t.Errorf("a plain offer rang the phone")
+			return true
 		}
 	}
+	return false
 }

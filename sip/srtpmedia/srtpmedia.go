@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
 
@@ -60,8 +62,13 @@ func (s Stats) Dropped() uint64 { return s.AuthFailures + s.Replays + s.Malforme
 type Transformer struct {
 	txMu sync.Mutex
 	tx   *srtp.Context
-	rxMu sync.Mutex
-	rx   *srtp.Context
+	// headers reused under their lock, so a packet costs no allocation
+	txRTP  rtp.Header
+	txRTCP rtcp.Header
+	rxMu   sync.Mutex
+	rx     *srtp.Context
+	rxRTP  rtp.Header
+	rxRTCP rtcp.Header
 
 	rtpSent, rtpRecv, rtcpSent, rtcpRecv atomic.Uint64
 	auth, replay, malformed              atomic.Uint64
@@ -114,7 +121,7 @@ func (t *Transformer) SetRemote(remote Keys) error {
 // small) and returns the SRTP packet.
 func (t *Transformer) ProtectRTP(dst, plain []byte) ([]byte, error) {
 	t.txMu.Lock()
-	out, err := t.tx.EncryptRTP(dst, plain, nil)
+	out, err := t.tx.EncryptRTP(dst, plain, &t.txRTP)
 	t.txMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("protect rtp: %w", err)
@@ -128,7 +135,7 @@ func (t *Transformer) ProtectRTP(dst, plain []byte) ([]byte, error) {
 // ErrMalformed; the Transformer stays usable.
 func (t *Transformer) UnprotectRTP(dst, wire []byte) ([]byte, error) {
 	t.rxMu.Lock()
-	out, err := t.rx.DecryptRTP(dst, wire, nil)
+	out, err := t.rx.DecryptRTP(dst, wire, &t.rxRTP)
 	t.rxMu.Unlock()
 	if err != nil {
 		return nil, t.drop("rtp", err)
@@ -140,7 +147,7 @@ func (t *Transformer) UnprotectRTP(dst, wire []byte) ([]byte, error) {
 // ProtectRTCP encrypts one plaintext RTCP compound packet.
 func (t *Transformer) ProtectRTCP(dst, plain []byte) ([]byte, error) {
 	t.txMu.Lock()
-	out, err := t.tx.EncryptRTCP(dst, plain, nil)
+	out, err := t.tx.EncryptRTCP(dst, plain, &t.txRTCP)
 	t.txMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("protect rtcp: %w", err)
@@ -152,7 +159,7 @@ func (t *Transformer) ProtectRTCP(dst, plain []byte) ([]byte, error) {
 // UnprotectRTCP authenticates and decrypts one SRTCP packet.
 func (t *Transformer) UnprotectRTCP(dst, wire []byte) ([]byte, error) {
 	t.rxMu.Lock()
-	out, err := t.rx.DecryptRTCP(dst, wire, nil)
+	out, err := t.rx.DecryptRTCP(dst, wire, &t.rxRTCP)
 	t.rxMu.Unlock()
 	if err != nil {
 		return nil, t.drop("rtcp", err)
