@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"time"
 )
@@ -70,6 +71,8 @@ func ChildEnumerator(exe string, args ...string) func(ctx context.Context) (Devi
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, exe, args...)
+		// PortAudio's JACK host API would start a JACK server to list it.
+		cmd.Env = append(os.Environ(), "JACK_NO_START_SERVER=1")
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		if err := cmd.Run(); err != nil {

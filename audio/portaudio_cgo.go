@@ -181,23 +181,23 @@ func (s *paStream) abort() error {
 		return nil
 	}
 	s.done = true
-	s.b.nOpen--
 	live := !s.b.closed && s.b.open_
 	s.b.mu.Unlock()
-	if !live {
-		return nil
-	}
 	// Abort only touches this stream (and joins its callback thread,
 	// which a dying device may hold for a while): no lock. Close changes
-	// PortAudio's list of streams: under the lock.
-	err := s.st.Abort()
+	// PortAudio's list of streams: under the lock. The stream counts as
+	// open until closed, so nothing re-initialises PortAudio under it.
+	var err error
+	if live {
+		err = s.st.Abort()
+	}
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()
-	if s.b.closed || !s.b.open_ {
-		return err
-	}
-	if cerr := s.st.Close(); err == nil {
-		err = cerr
+	s.b.nOpen--
+	if live && !s.b.closed && s.b.open_ {
+		if cerr := s.st.Close(); err == nil {
+			err = cerr
+		}
 	}
 	return err
 }

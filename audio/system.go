@@ -175,6 +175,13 @@ func (s *System) open(id string, input bool, f Format, o StreamOptions) (*stream
 	}
 	st := newStream(s, input, f, o)
 	p, err := st.openPump(id)
+	if errors.Is(err, ErrNoDevice) && id != "" && len(s.streams) == 0 {
+		// Perhaps a device that came after the last enumeration: with
+		// nothing open, enumerating again disturbs no one.
+		if s.be.reload() == nil {
+			p, err = st.openPump(id)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
