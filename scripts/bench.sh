@@ -10,3 +10,5 @@ go test -run '^$' -bench . "${args[@]}" ./cmd/bpclient-host ./nativemsg ./helper
 go test -tags opus,g729 -run '^$' -bench . "${args[@]}" ./audio/codec ./audio/dsp
 # Audio streams between device callbacks and ReadPCM/WritePCM (issue 3).
 go test -run '^$' -bench . "${args[@]}" ./audio
+# SRTP protect/unprotect per packet and suite beside plain RTP (issue 5).
+go test -run '^$' -bench . "${args[@]}" ./sip/srtpmedia
