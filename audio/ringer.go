@@ -24,7 +24,8 @@ func NewRinger(sys *System) *Ringer { return &Ringer{sys: sys} }
 const ringFrame = 10 * time.Millisecond
 
 // Start plays clip (mono PCM at rate) on each output id, looping when
-// loop is set (a ring) or once (an alert). A ring already playing stops
+// loop is set (a ring) or once (an alert, whose devices are released
+// 100 ms after its end). A ring already playing stops
 // first. Devices that fail to open are skipped and reported; Start fails
 // only when none opens.
 func (r *Ringer) Start(ids []string, clip []int16, rate int, loop bool) (opened []string, err error) {
@@ -71,6 +72,15 @@ func (r *Ringer) feed(pb *Playback, clip []int16, n int, loop bool, stop chan st
 		pos = end
 		if pos == len(clip) {
 			if !loop {
+				// An alert: let its tail through the queue and the
+				// device's buffer, then release the device.
+				silence := make([]int16, n)
+				for range 10 {
+					if _, err := pb.WritePCM(silence); err != nil {
+						return
+					}
+				}
+				pb.Close()
 				return
 			}
 			pos = 0

@@ -399,3 +399,28 @@ func TestSlowStartRestartsThenMoves(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 }
+
+func TestAlertReleasesDevicesAfterItsEnd(t *testing.T) {
+	sys, fb := fakeSystem(t)
+	sys.stallLimit, sys.firstIOLimit = time.Hour, time.Hour
+	r := NewRinger(sys)
+	var ph float64
+	if _, err := r.Start([]string{"spk"}, sine(1000, 8000, 800, 0.5, &ph), 8000, false); err != nil {
+		t.Fatal(err)
+	}
+	s := fb.last()
+	out := make([]int16, 80)
+	for i := 0; r.Ringing(); i++ {
+		if i > 1000 {
+			t.Fatal("the alert's device is still open")
+		}
+		s.cb(out)
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-s.aborted:
+	case <-time.After(time.Second):
+		t.Fatal("not released")
+	}
+	r.Stop()
+}
