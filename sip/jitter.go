@@ -84,8 +84,9 @@ func (j *jitterBuffer) pop() (payload []byte, at time.Time, ok, lost bool) {
 		j.primed = false
 		return nil, time.Time{}, false, false
 	}
-	// Shrink back: drop one frame when we hold clearly more than needed.
-	if len(j.slots) > j.target+2 {
+	// Shrink back: drop one frame when we have held more than needed for
+	// half a second (the jitter dropped, or the sender's clock is fast).
+	if len(j.slots) > j.target {
 		j.over++
 		if j.over >= 25 {
 			j.over = 0

@@ -193,10 +193,9 @@ func (m *media) start(neg negotiated, audio Audio) error {
 	m.lastRecv = time.Now()
 	m.setDirectionLocked(neg.direction, false)
 	m.mu.Unlock()
-	m.wg.Add(4)
-	go func() { defer m.wg.Done(); m.sendLoop() }()
+	m.wg.Add(3)
+	go func() { defer m.wg.Done(); m.clockLoop() }()
 	go func() { defer m.wg.Done(); m.recvLoop() }()
-	go func() { defer m.wg.Done(); m.playLoop() }()
 	go func() { defer m.wg.Done(); m.rtcpLoop() }()
 	return nil
 }
@@ -302,11 +301,37 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 	}
 }
 
-// sendLoop sends one frame every 20 ms: audio, or telephone-event
-// packets while a digit is being sent.
-func (m *media) sendLoop() {
+// clockLoop is the call's 20 ms clock: each tick plays one frame to the
+// speaker and sends one frame to the wire (one timer, one wake-up).
+func (m *media) clockLoop() {
+	send, play := m.newSender(), m.newPlayer()
 	tick := time.NewTicker(frameDur)
 	defer tick.Stop()
+	// Frames are due by the wall clock since the start, so a late wake-up
+	// catches up instead of losing a frame (a ticker drops ticks nobody
+	// was there to take, and the jitter buffer would then fill up).
+	start := time.Now()
+	done := 0
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		due := int(time.Since(start) / frameDur)
+		if due-done > 10 {
+			done = due - 1 // stalled for long (suspend): do not burst
+		}
+		for ; done < due; done++ {
+			play()
+			send()
+		}
+	}
+}
+
+// newSender returns the step that sends one frame: audio, or
+// telephone-event packets while a digit is being sent.
+func (m *media) newSender() func() {
 	pcm := make([]int16, 960)
 	payload := make([]byte, 1500)
 	var (
@@ -317,12 +342,7 @@ func (m *media) sendLoop() {
 		evEnds   int
 		gap      int
 	)
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-tick.C:
-		}
+	return func() {
 		m.mu.Lock()
 		sending, muted, frame, step := m.sending, m.muted, m.frame, m.tsStep
 		src := m.audio.Source
@@ -351,7 +371,7 @@ func (m *media) sendLoop() {
 		}
 		if !sending {
 			m.ts += step
-			continue
+			return
 		}
 		if evActive {
 			// 100 ms of tone (5 packets), then 3 end packets, all with the
@@ -371,7 +391,7 @@ func (m *media) sendLoop() {
 				}
 			}
 			m.ts += step
-			continue
+			return
 		}
 		if gap > 0 {
 			gap--
@@ -382,7 +402,7 @@ func (m *media) sendLoop() {
 		k, err := enc.Encode(payload, pcm[:n])
 		if err != nil {
 			m.ts += step
-			continue
+			return
 		}
 		m.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
 			SequenceNumber: m.nextSeq(), Timestamp: m.ts, SSRC: m.ssrc}, Payload: payload[:k]})
@@ -490,21 +510,14 @@ func (m *media) updateRxLocked(pkt *rtp.Packet, now time.Time) {
 	}
 }
 
-// playLoop releases one frame every 20 ms to the speaker, concealing a
-// lost packet with the codec's concealment or a faded copy of the last
-// frame.
-func (m *media) playLoop() {
-	tick := time.NewTicker(frameDur)
-	defer tick.Stop()
+// newPlayer returns the step that releases one frame to the speaker,
+// concealing a lost packet with the codec's concealment or a faded copy
+// of the last frame.
+func (m *media) newPlayer() func() {
 	pcm := make([]int16, 960)
 	last := make([]int16, 960)
 	concealRun := 0
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-tick.C:
-		}
+	return func() {
 		m.mu.Lock()
 		payload, at, ok, lost := m.jb.pop()
 		if ok && !lost {
@@ -515,7 +528,7 @@ func (m *media) playLoop() {
 		m.addedDelay = time.Duration(m.jb.depth()+1) * frameDur
 		m.mu.Unlock()
 		if !ok || sink == nil || frame == 0 {
-			continue
+			return
 		}
 		n := frame
 		if lost {

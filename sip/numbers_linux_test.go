@@ -74,7 +74,7 @@ func TestSoftphoneNumbers(t *testing.T) {
 	t.Logf("CPU per call-minute: bpclient %.3f s, baresip %.3f s", perMin(ourCPU), perMin(theirCPU))
 	t.Logf("peak RSS: bpclient (whole test process) %s, baresip %s", status(t, "self", "VmHWM"), status(t, strconv.Itoa(pe.b.Pid()), "VmHWM"))
 	t.Logf("added delay mic→wire: %v + 20 ms framing; wire→speaker (jitter buffer + playout clock): %v", ms.SendDelay.Round(time.Microsecond), ms.PlayoutDelay.Round(100*time.Microsecond))
-	t.Logf("played %d, concealed %d, late %d; jitter buffer target %d frames; quality %+v", ms.Played, ms.Concealed, ms.Late, ms.JitterBufferFrames, q)
+	t.Logf("played %d, concealed %d, late %d, dropped %d; jitter buffer target %d frames; quality %+v", ms.Played, ms.Concealed, ms.Late, ms.Dropped, ms.JitterBufferFrames, q)
 }
 
 func selfCPU() time.Duration {
