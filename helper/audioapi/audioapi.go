@@ -264,6 +264,12 @@ func (s *Service) Ring(clip []int16, rate int, loop bool) ([]string, error) {
 	return s.ringer.Start(s.RingerDevices(), clip, rate, loop)
 }
 
+// Alert plays the bundled notification chime once on every ringer
+// device (a short alert, while call audio stays on the headset).
+func (s *Service) Alert() ([]string, error) {
+	return s.Ring(dsp.Alert(48000), 48000, false)
+}
+
 // StopRing silences the ringer devices.
 func (s *Service) StopRing() {
 	if s.ringer != nil {
