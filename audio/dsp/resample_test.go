@@ -194,3 +194,23 @@ func BenchmarkResampler(b *testing.B) {
 		})
 	}
 }
+
+// Delay says where an impulse comes out.
+func TestResamplerDelay(t *testing.T) {
+	for _, p := range pairs() {
+		r, _ := NewResampler(p[0], p[1])
+		src := make([]int16, p[0]/10)
+		src[0] = 20000
+		dst := make([]int16, r.MaxOut(len(src)))
+		n := r.Process(dst, src)
+		best := 0
+		for i := range dst[:n] {
+			if abs(int(dst[i])) > abs(int(dst[best])) {
+				best = i
+			}
+		}
+		if d := r.Delay(); math.Abs(float64(best)-d) > 1 {
+			t.Errorf("%v: impulse peaks at %d, Delay says %.1f", p, best, d)
+		}
+	}
+}
