@@ -48,6 +48,7 @@ func commands() []*command {
 		versionCommand(),
 		devicesCommand(),
 		audioCommand(),
+		callCommand(),
 	}
 }
 

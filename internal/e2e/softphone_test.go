@@ -1,0 +1,170 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openbpclient/bpclient/audio/dsp"
+	"github.com/openbpclient/bpclient/internal/browsertest"
+	"github.com/openbpclient/bpclient/internal/siptest"
+)
+
+type softphoneWorld struct {
+	env   *browsertest.Env
+	bins  *browsertest.Binaries
+	agent *browsertest.Agent
+	k     *siptest.Kamailio
+	b     *siptest.Baresip
+}
+
+// newSoftphoneWorld builds the real binaries, starts an agent in an
+// isolated HOME, Kamailio, and baresip as 1002 (auto-answer) playing a
+// 440 Hz tone for toneFor.
+func newSoftphoneWorld(t *testing.T, toneFor time.Duration) *softphoneWorld {
+	t.Helper()
+	root := t.TempDir()
+	env, err := browsertest.NewEnv(filepath.Join(root, "e"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins, err := browsertest.BuildBinaries(context.Background(), filepath.Join(root, "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	agent, err := browsertest.StartAgent(ctx, bins, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = agent.Stop() })
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	wav := filepath.Join(root, "tone.wav")
+	f, err := os.Create(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dsp.WriteWAV(f, 8000, 1, dsp.Sine(int(toneFor.Seconds()*8000), 440, 8000, 0.3)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(), Source: wav, Codecs: []string{"pcmu"}})
+	return &softphoneWorld{env: env, bins: bins, agent: agent, k: k, b: b}
+}
+
+// call runs `bpclient call` against the running agent.
+func (w *softphoneWorld) call(t *testing.T, d time.Duration, extra ...string) string {
+	t.Helper()
+	args := append([]string{"call", "--server", w.k.Addr(), "--domain", "127.0.0.1", "--username", "1001",
+		"--password-env", "TEST_SIP_PW", "--codecs", "PCMU", "--for", d.String()}, extra...)
+	args = append(args, "1002")
+	cmd := exec.Command(w.bins.CLI, args...)
+	cmd.Env = w.env.Environ("TEST_SIP_PW=secret1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("bpclient call: %v\n%s", err, out.String())
+		}
+	case <-time.After(d + 30*time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("bpclient call did not end:\n%s", out.String())
+	}
+	return out.String()
+}
+
+// TestCallCommandThroughAgent: `bpclient call` configures the running
+// agent's phone, registers, calls baresip through Kamailio, prints state
+// and quality, and hangs up; baresip heard the agent (silence: no sound
+// card here, so the agent sends silence) and the log holds no password.
+func TestCallCommandThroughAgent(t *testing.T) {
+	w := newSoftphoneWorld(t, 20*time.Second)
+	out := w.call(t, 6*time.Second)
+	for _, want := range []string{"registration: registered", "connected (PCMU)", "quality: MOS", "ended (PCMU): local hangup"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !w.b.WaitLog("Call established", time.Second) {
+		t.Errorf("baresip did not get the call")
+	}
+	log, err := os.ReadFile(w.env.LogFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(log, []byte("secret1")) {
+		t.Errorf("BPClient.log contains the password")
+	}
+	if !bytes.Contains(log, []byte("call connected")) {
+		t.Errorf("BPClient.log does not show the call:\n%s", log)
+	}
+}
+
+// TestSoftphoneAgentNumbers measures the real agent during one call
+// against baresip (BPCLIENT_SOFTPHONE_BENCH=1, scripts/bench.sh): CPU
+// seconds per call-minute and peak RSS of both processes.
+func TestSoftphoneAgentNumbers(t *testing.T) {
+	if os.Getenv("BPCLIENT_SOFTPHONE_BENCH") == "" {
+		t.Skip("set BPCLIENT_SOFTPHONE_BENCH=1 (scripts/bench.sh)")
+	}
+	callFor := 60 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("BPCLIENT_SOFTPHONE_CALL")); err == nil {
+		callFor = v
+	}
+	w := newSoftphoneWorld(t, callFor+time.Minute)
+	agentPid, barePid := w.agent.Cmd.Process.Pid, w.b.Pid()
+	a0, b0 := procCPU(t, agentPid), procCPU(t, barePid)
+	t0 := time.Now()
+	out := w.call(t, callFor)
+	wall := time.Since(t0)
+	a1, b1 := procCPU(t, agentPid), procCPU(t, barePid)
+	perMin := func(d time.Duration) float64 { return d.Seconds() * 60 / callFor.Seconds() }
+	t.Logf("call of %v (whole command %v), PCMU, real agent (no sound card: silence) vs baresip (aufile + paced null speaker)", callFor, wall.Round(time.Millisecond))
+	t.Logf("CPU per call-minute: agent %.3f s, baresip %.3f s", perMin(a1-a0), perMin(b1-b0))
+	t.Logf("peak RSS: agent %s, baresip %s", procStatus(agentPid, "VmHWM"), procStatus(barePid, "VmHWM"))
+	if i := strings.Index(out, "connected"); i >= 0 {
+		t.Logf("bpclient call output (setup includes registration):\n%s", out)
+	}
+}
+
+func procCPU(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+func procStatus(pid int, key string) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, key+":") {
+			return strings.TrimSpace(strings.TrimPrefix(line, key+":"))
+		}
+	}
+	return "?"
+}
+
