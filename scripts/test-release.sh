@@ -37,6 +37,8 @@ timed() { # timed VAR CMD...: runs CMD, puts its wall time in ms into VAR
 
 old=9.0.1 new=9.0.2
 go build -o "$work/releasetest" ./internal/cmd/releasetest
+go build -o "$work/pkgtool" ./packaging/macos/pkgtool
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/ipc.test.exe" ./helper/ipc
 eval "$(scripts/make-test-cert.sh "$work/cert" | sed 's/^/export /')"
 export BPCLIENT_REQUIRE_SIGNING=1
 timed build_old env DIST="$work/old" scripts/release.sh $old >"$work/release-old.log"
@@ -65,7 +67,6 @@ ok "version resources on bpclient.exe, bpclient-agent.exe and bpclient-host.exe"
 
 # ---- macOS pkg (what can be checked without a Mac) ---------------------------
 pkgdir=$work/pkg && mkdir -p "$pkgdir/payload"
-go build -o "$work/pkgtool" ./packaging/macos/pkgtool
 (cd "$pkgdir" && bsdtar -xf "$work/new/bpclient_mac.pkg")
 for f in Distribution bpclient.pkg/PackageInfo bpclient.pkg/Bom bpclient.pkg/Payload bpclient.pkg/Scripts; do
   [[ -f $pkgdir/$f ]] || fail "bpclient_mac.pkg: no $f in the xar archive"
@@ -92,11 +93,15 @@ ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts;
 
 # ---- wine prefix --------------------------------------------------------------
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/bcryptprimitives.dll" packaging/test/processprng.c -ladvapi32
+# Wine's own HOME, whose .asoundrc gives its ALSA driver a null device: with
+# no sound card PortAudio (MME, WASAPI) then finds devices at once. No go
+# command runs after this point (their caches live under the real HOME).
+export HOME=$work/home && mkdir -p "$HOME"
+printf 'pcm.!default { type null }\n' >"$HOME/.asoundrc"
 timed t_boot wineboot -i >/dev/null 2>&1
 cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 ok "wine prefix in ${t_boot}ms"
 # The agent's Windows pipe (helper/ipc) under wine: listener, ACL, one owner.
-CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/ipc.test.exe" ./helper/ipc
 (cd "$work" && wine ipc.test.exe -test.v >"$work/ipc.log" 2>&1) || { cat "$work/ipc.log"; fail "helper/ipc tests under wine"; }
 ok "helper/ipc tests under wine: $(grep -c '^--- PASS' "$work/ipc.log") passed"
 
