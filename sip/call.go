@@ -520,7 +520,10 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.displayName = display
 	c.offered = []payload{neg.send}
 	c.media = newMedia(p, c.id, rtpC, rtcpC)
-	c.decision = make(chan decision, 1)
+	// decide sets c.decision to nil once it has sent: select on our own
+	// copy, or an answer that comes before the select would be lost.
+	decided := make(chan decision, 1)
+	c.decision = decided
 	c.proto = offer.proto
 	c.mu.Unlock()
 	c.settleKeys(neg)
@@ -532,7 +535,7 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.setState(StateRinging, "")
 
 	select {
-	case d := <-c.decision:
+	case d := <-decided:
 		if !d.answer {
 			_ = sess.Respond(d.code, d.reason, nil)
 			c.end(failureReason(d.code, d.reason))
