@@ -43,6 +43,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadFrame -fuzztime $(FUZZTIME) ./nativemsg
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./helper/jsonrpc
 	$(GO) test -run '^$$' -fuzz FuzzSessionFrames -fuzztime $(FUZZTIME) ./helper/agent
+	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip
+	$(GO) test -run '^$$' -fuzz FuzzParseChallenge -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzG722Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -tags opus -run '^$$' -fuzz FuzzOpusDecode -fuzztime $(FUZZTIME) ./audio/codec

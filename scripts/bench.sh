@@ -12,3 +12,9 @@ go test -tags opus,g729 -run '^$' -bench . "${args[@]}" ./audio/codec ./audio/ds
 go test -run '^$' -bench . "${args[@]}" ./audio
 # SRTP protect/unprotect per packet and suite beside plain RTP (issue 5).
 go test -run '^$' -bench . "${args[@]}" ./sip/srtpmedia
+# Softphone (issue 4): SIP/SDP micro-benchmarks, then one call against
+# baresip through Kamailio, in-process and with the real agent
+# (BPCLIENT_SOFTPHONE_CALL sets its length; default 60s).
+go test -run '^$' -bench . "${args[@]}" ./sip
+BPCLIENT_SOFTPHONE_BENCH=1 go test -count=1 -v -timeout 10m -run 'TestSoftphoneNumbers' ./sip | grep -E 'numbers_linux_test|^(ok|FAIL|---)'
+BPCLIENT_SOFTPHONE_BENCH=1 go test -count=1 -v -timeout 10m -run 'TestSoftphoneAgentNumbers' ./internal/e2e | grep -E 'softphone_test|^(ok|FAIL|---)'

@@ -83,3 +83,15 @@ func FuzzParseChallenge(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDigestSHA256(b *testing.B) {
+	ch, err := parseChallenge(`Digest realm="asterisk", nonce="5f2a1c", algorithm=SHA-256, qop="auth"`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cr := credentials{"1001", "secret"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = cr.authorize(ch, "REGISTER", "sip:example.com", uint32(i), "c0ffee")
+	}
+}

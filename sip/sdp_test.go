@@ -185,3 +185,29 @@ func TestEModel(t *testing.T) {
 		t.Fatalf("warnings %v", w)
 	}
 }
+
+func BenchmarkParseAndAnswerSDP(b *testing.B) {
+	ours := localPayloads(codec.Available())
+	body := []byte(baresipOffer)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		m, err := parseSDP(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := answerTo(m, ours); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkJitterBufferPushPop(b *testing.B) {
+	j := newJitterBuffer(1, 10)
+	p := make([]byte, 160)
+	now := time.Now()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		j.push(uint16(i), p, now)
+		j.pop()
+	}
+}
