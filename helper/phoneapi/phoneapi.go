@@ -39,6 +39,9 @@ type Options struct {
 	Events agent.Broadcaster
 	// Audio opens a call's microphone and speaker; nil sends silence.
 	Audio sip.AudioFactory
+	// Ringer rings while a call comes in (and no other call is up); nil:
+	// no ringing.
+	Ringer Ringer
 	// PhoneOptions are added to every sip.Phone (tests).
 	PhoneOptions []sip.Option
 }
@@ -48,13 +51,15 @@ type Service struct {
 	opts Options
 	log  zerolog.Logger
 
-	mu    sync.Mutex
-	phone *sip.Phone
+	mu      sync.Mutex
+	phone   *sip.Phone
+	ringing map[string]bool // inbound calls ringing now
+	ringErr string
 }
 
 // New returns the service; nothing runs until phone.configure.
 func New(opts Options) *Service {
-	return &Service{opts: opts, log: opts.Logger.With().Str("svc", "phone").Logger()}
+	return &Service{opts: opts, log: opts.Logger.With().Str("svc", "phone").Logger(), ringing: map[string]bool{}}
 }
 
 // Name implements agent.Service.
@@ -307,7 +312,49 @@ func (s *Service) withCall(f func(ctx context.Context, c *sip.Call, p callParams
 }
 
 func (s *Service) broadcast(name string, params any) {
+	s.ring(name, params)
 	if s.opts.Events != nil {
 		s.opts.Events.Broadcast(name, params)
+	}
+}
+
+// ring starts the ringer devices when a call comes in while no other call
+// is up, and stops them when no inbound call rings any more.
+func (s *Service) ring(name string, params any) {
+	if s.opts.Ringer == nil {
+		return
+	}
+	var start, stop bool
+	s.mu.Lock()
+	switch v := params.(type) {
+	case sip.IncomingCall:
+		if name == sip.EventCallIncoming {
+			busy := false
+			if s.phone != nil {
+				for _, c := range s.phone.Calls() {
+					if c.CallID != v.CallID && c.State != sip.StateRinging && c.State != sip.StateEnded {
+						busy = true
+					}
+				}
+			}
+			start = len(s.ringing) == 0 && !busy
+			s.ringing[v.CallID] = true
+		}
+	case sip.CallState:
+		if s.ringing[v.CallID] && v.State != sip.StateRinging {
+			delete(s.ringing, v.CallID)
+			stop = len(s.ringing) == 0
+		}
+	}
+	s.mu.Unlock()
+	switch {
+	case start:
+		if devs, err := s.opts.Ringer.Ring(nil, 0, true); err != nil {
+			s.log.Warn().Err(err).Msg("cannot ring")
+		} else {
+			s.log.Info().Strs("devices", devs).Msg("ringing")
+		}
+	case stop:
+		s.opts.Ringer.StopRing()
 	}
 }

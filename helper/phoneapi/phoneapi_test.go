@@ -169,3 +169,68 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+type fakeRinger struct {
+	mu           sync.Mutex
+	rings, stops int
+}
+
+func (f *fakeRinger) Ring(clip []int16, rate int, loop bool) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rings++
+	return []string{"a", "b"}, nil
+}
+
+func (f *fakeRinger) StopRing() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stops++
+}
+
+func (f *fakeRinger) counts() (int, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rings, f.stops
+}
+
+// TestInboundRingsAndAnswers: a call from baresip rings the ringer until
+// the page answers it through call.answer.
+func TestInboundRingsAndAnswers(t *testing.T) {
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	wav := filepath.Join(t.TempDir(), "tone.wav")
+	f, _ := os.Create(wav)
+	_ = dsp.WriteWAV(f, 8000, 1, dsp.Sine(80000, 440, 8000, 0.3))
+	f.Close()
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(), Source: wav})
+	ev := &recorder{ch: make(chan string, 1024)}
+	ring := &fakeRinger{}
+	svc := phoneapi.New(phoneapi.Options{Logger: zerolog.Nop(), Events: ev, Ringer: ring})
+	t.Cleanup(svc.Close)
+	mustInvoke(t, svc, "phone.configure", map[string]any{"server": k.Addr(), "domain": "127.0.0.1", "username": "1001", "password": "secret1"})
+	mustInvoke(t, svc, "phone.register", nil)
+	ev.wait(t, `"state":"registered"`, 10*time.Second)
+	if _, err := b.Command("dial", "sip:1001@"+k.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	in := ev.wait(t, `"method":"call.incoming"`, 10*time.Second)
+	var msg struct {
+		Params struct {
+			CallID string `json:"callId"`
+		} `json:"params"`
+	}
+	_ = json.Unmarshal([]byte(in), &msg)
+	if r, s := ring.counts(); r != 1 || s != 0 {
+		t.Fatalf("while ringing: %d rings, %d stops", r, s)
+	}
+	mustInvoke(t, svc, "call.answer", map[string]string{"callId": msg.Params.CallID})
+	ev.wait(t, `"state":"connected"`, 5*time.Second)
+	if r, s := ring.counts(); r != 1 || s != 1 {
+		t.Fatalf("after answer: %d rings, %d stops", r, s)
+	}
+	if !b.WaitLog("Call established", 3*time.Second) {
+		t.Error("baresip: no call established")
+	}
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": msg.Params.CallID})
+	ev.wait(t, `"state":"ended"`, 5*time.Second)
+}

@@ -82,13 +82,17 @@ func runAgent(ctx context.Context, env Env, adminPolicy string, verbose bool) er
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop})
-	stopAudio, err := startAudio(ctx, srv, log)
+	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stopAudio()
-	phone := phoneapi.New(phoneapi.Options{Logger: log, Events: srv})
+	phone := phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc,
+		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
+			sel := audioSvc.Selected()
+			return sel.Input, sel.Output
+		})})
 	defer phone.Close()
 	if err := srv.Register(phone); err != nil {
 		ln.Close()

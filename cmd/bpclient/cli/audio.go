@@ -24,7 +24,7 @@ import (
 // device watcher; the returned function stops it and releases the
 // devices. Without audio (no cgo, no devices) the service still answers,
 // with an error that says why.
-func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (stop func(), err error) {
+func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (stop func(), svc *audioapi.Service, sys *audio.System, err error) {
 	sys, openErr := audio.Open()
 	if openErr != nil {
 		log.Warn().Err(openErr).Msg("audio unavailable")
@@ -34,7 +34,7 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (sto
 		if sys != nil {
 			sys.Close()
 		}
-		return nil, err
+		return nil, nil, nil, err
 	}
 	o := audioapi.Options{System: sys, OpenErr: openErr, ConfigDir: cfg, Events: srv, Logger: log}
 	if exe, err := os.Executable(); err == nil && sys != nil {
@@ -42,12 +42,12 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (sto
 		// would close the streams of a call in progress.
 		o.Enumerate = audio.ChildEnumerator(exe, "devices", "--json")
 	}
-	svc := audioapi.New(o)
+	svc = audioapi.New(o)
 	if err := srv.Register(svc); err != nil {
 		if sys != nil {
 			sys.Close()
 		}
-		return nil, err
+		return nil, nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -63,7 +63,7 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (sto
 		if sys != nil {
 			sys.Close()
 		}
-	}, nil
+	}, svc, sys, nil
 }
 
 func audioCommand() *command {

@@ -1,0 +1,108 @@
+package phoneapi
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/openbpclient/bpclient/audio"
+	"github.com/openbpclient/bpclient/sip"
+)
+
+// Ringer rings the ringer devices; the audio service is one.
+type Ringer interface {
+	Ring(clip []int16, rate int, loop bool) ([]string, error)
+	StopRing()
+}
+
+// DeviceAudio gives calls the selected microphone and speaker of sys.
+// selected returns the input and output ids ("" = the system default).
+// The microphone is read by a goroutine of its own so that the call's
+// media clock never waits for the device: a frame that is not there yet
+// is sent as silence.
+func DeviceAudio(sys *audio.System, selected func() (input, output string)) sip.AudioFactory {
+	return func(callID string, rate int) (sip.Audio, error) {
+		if sys == nil {
+			return sip.Audio{}, errors.New("audio is unavailable")
+		}
+		in, out := selected()
+		f := audio.Format{Rate: rate, Frame: 20 * time.Millisecond}
+		capture, err := sys.OpenCapture(in, f, audio.StreamOptions{Name: "call"})
+		if err != nil {
+			return sip.Audio{}, err
+		}
+		playback, err := sys.OpenPlayback(out, f, audio.StreamOptions{Name: "call"})
+		if err != nil {
+			capture.Close()
+			return sip.Audio{}, err
+		}
+		mic := newMicPump(capture, f.Samples())
+		return sip.Audio{Source: mic, Sink: playback, Close: func() {
+			mic.stop() // closes the capture
+			playback.Close()
+		}}, nil
+	}
+}
+
+// micPump reads a capture stream in its own goroutine and hands out the
+// newest frames without blocking.
+type micPump struct {
+	c     *audio.Capture
+	frame int
+	done  chan struct{}
+	wg    sync.WaitGroup
+
+	mu     sync.Mutex
+	frames [][]int16 // at most 3 waiting
+}
+
+func newMicPump(c *audio.Capture, frame int) *micPump {
+	m := &micPump{c: c, frame: frame, done: make(chan struct{})}
+	m.wg.Add(1)
+	go m.run()
+	return m
+}
+
+func (m *micPump) run() {
+	defer m.wg.Done()
+	for {
+		buf := make([]int16, m.frame)
+		n, err := m.c.ReadPCM(buf)
+		select {
+		case <-m.done:
+			return
+		default:
+		}
+		if err != nil {
+			// The stream ended (closed, or its device failed for good).
+			return
+		}
+		m.mu.Lock()
+		m.frames = append(m.frames, buf[:n])
+		if len(m.frames) > 3 {
+			m.frames = m.frames[1:]
+		}
+		m.mu.Unlock()
+	}
+}
+
+// ReadPCM implements sip.PCMSource.
+func (m *micPump) ReadPCM(buf []int16) (int, error) {
+	m.mu.Lock()
+	var f []int16
+	if len(m.frames) > 0 {
+		f, m.frames = m.frames[0], m.frames[1:]
+	}
+	m.mu.Unlock()
+	n := copy(buf, f)
+	clear(buf[n:])
+	return len(buf), nil
+}
+
+// stop ends the goroutine; the caller closes the capture stream, which
+// wakes a pending ReadPCM.
+func (m *micPump) stop() {
+	close(m.done)
+	m.c.Close()
+	m.wg.Wait()
+}
