@@ -167,4 +167,3 @@ func procStatus(pid int, key string) string {
 	}
 	return "?"
 }
-
