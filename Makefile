@@ -5,7 +5,7 @@
 GO ?= go
 BIN := bin
 
-.PHONY: all build deps demo test test-release release bench fuzz clean
+.PHONY: all build deps demo demo-call test test-release release bench fuzz clean
 
 all: build
 
@@ -20,6 +20,12 @@ build:
 
 demo: deps build
 	$(GO) run ./internal/cmd/demo -bin $(BIN)
+
+# A real call with no PBX: embedded registrar and echo extension, the
+# microphone played back (a generated tone without a sound card), live
+# quality. `bpclient demo` runs until Ctrl-C; this target for 15 s.
+demo-call: build
+	$(BIN)/bpclient demo --for 15s
 
 test: deps
 	@scripts/test.sh

@@ -49,6 +49,7 @@ func commands() []*command {
 		devicesCommand(),
 		audioCommand(),
 		callCommand(),
+		demoCommand(),
 	}
 }
 

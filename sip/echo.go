@@ -1,0 +1,275 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// EchoServer is the embedded loopback SIP service of `bpclient demo`: a
+// registrar that accepts any account and an echo extension that answers
+// every call and sends each RTP packet back where it came from. It needs
+// no PBX and no network beyond loopback.
+type EchoServer struct {
+	ip  string
+	pc  net.PacketConn
+	ua  *sipgo.UserAgent
+	srv *sipgo.Server
+	cli *sipgo.Client
+	wg  sync.WaitGroup
+
+	mu    sync.Mutex
+	calls map[string]*echoCall
+}
+
+type echoCall struct {
+	rtp, rtcp *net.UDPConn
+	sess      *sipgo.DialogServerSession
+}
+
+// StartEchoServer listens on ip (e.g. "127.0.0.1") on a free UDP port.
+func StartEchoServer(ip string) (*EchoServer, error) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("echo"),
+		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(quiet)))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
+	if err != nil {
+		ua.Close()
+		return nil, err
+	}
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		ua.Close()
+		return nil, err
+	}
+	e := &EchoServer{ip: ip, pc: pc, ua: ua, srv: srv, calls: map[string]*echoCall{}}
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); _ = srv.ServeUDP(pc) }()
+	addr := pc.LocalAddr().String()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if c, _ := ua.TransportLayer().GetConnection("udp", addr); c != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.Close()
+			return nil, errors.New("echo server socket did not become ready")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	e.cli, err = sipgo.NewClient(ua, sipgo.WithClientLogger(quiet), sipgo.WithClientHostname(ip),
+		sipgo.WithClientConnectionAddr(addr), sipgo.WithClientPort(port))
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	srv.OnRegister(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
+		if c := req.Contact(); c != nil {
+			exp := "600"
+			if h := req.GetHeader("Expires"); h != nil {
+				exp = h.Value()
+			}
+			cc := c.Clone()
+			cc.Params = sipmsg.NewParams()
+			cc.Params.Add("expires", exp)
+			res.AppendHeader(cc)
+		}
+		_ = tx.Respond(res)
+	})
+	srv.OnOptions(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	srv.OnInvite(e.onInvite)
+	srv.OnAck(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		e.mu.Lock()
+		c := e.calls[req.CallID().Value()]
+		e.mu.Unlock()
+		if c != nil {
+			_ = c.sess.ReadAck(req, tx)
+		}
+	})
+	srv.OnBye(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		e.mu.Lock()
+		c := e.calls[req.CallID().Value()]
+		delete(e.calls, req.CallID().Value())
+		e.mu.Unlock()
+		if c == nil {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		if err := c.sess.ReadBye(req, tx); err != nil {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+		}
+		c.rtp.Close()
+		c.rtcp.Close()
+	})
+	return e, nil
+}
+
+// Addr is the server's "ip:port".
+func (e *EchoServer) Addr() string { return e.pc.LocalAddr().String() }
+
+func (e *EchoServer) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	offer, err := parseSDP(req.Body())
+	if err != nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	var chosen *payload
+	for i := range offer.payloads {
+		if offer.payloads[i].codec != nil {
+			chosen = &offer.payloads[i]
+			break
+		}
+	}
+	if chosen == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+		return
+	}
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		// A re-INVITE (hold, resume): answer in kind, keep echoing.
+		e.mu.Lock()
+		c := e.calls[req.CallID().Value()]
+		e.mu.Unlock()
+		if c == nil {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		body := buildSDP(sdpParams{sessionID: 1, version: uint64(time.Now().UnixNano()), addr: e.ip,
+			port: c.rtp.LocalAddr().(*net.UDPAddr).Port, direction: answerDirection(offer.direction, dirSendRecv),
+			payloads: []payload{*chosen}, dtmf: offer.dtmf})
+		res := sipmsg.NewSDPResponseFromRequest(req, body)
+		ct := e.contact()
+		res.AppendHeader(&ct)
+		_ = tx.Respond(res)
+		return
+	}
+	rtpC, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(e.ip)})
+	if err != nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+		return
+	}
+	rtcpC, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(e.ip)})
+	if err != nil {
+		rtpC.Close()
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+		return
+	}
+	dua := &sipgo.DialogUA{Client: e.cli, ContactHDR: e.contact()}
+	sess, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		rtpC.Close()
+		rtcpC.Close()
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Request", nil))
+		return
+	}
+	body := buildSDP(sdpParams{sessionID: 1, version: 1, addr: e.ip, port: rtpC.LocalAddr().(*net.UDPAddr).Port,
+		direction: answerDirection(offer.direction, dirSendRecv), payloads: []payload{*chosen}, dtmf: offer.dtmf})
+	// a=rtcp names our RTCP socket (it is not port+1 here).
+	body = []byte(replaceRTCP(string(body), rtcpC.LocalAddr().(*net.UDPAddr).Port))
+	c := &echoCall{rtp: rtpC, rtcp: rtcpC, sess: sess}
+	e.mu.Lock()
+	e.calls[req.CallID().Value()] = c
+	e.mu.Unlock()
+	e.wg.Add(2)
+	go func() { defer e.wg.Done(); echoPackets(rtpC) }()
+	go func() { defer e.wg.Done(); drain(rtcpC) }()
+	if err := sess.RespondSDP(body); err != nil {
+		rtpC.Close()
+		rtcpC.Close()
+	}
+}
+
+func (e *EchoServer) contact() sipmsg.ContactHeader {
+	port := e.pc.LocalAddr().(*net.UDPAddr).Port
+	return sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "echo", Host: e.ip, Port: port}}
+}
+
+func replaceRTCP(sdp string, port int) string {
+	var out []byte
+	for _, line := range splitLines(sdp) {
+		if len(line) > 7 && line[:7] == "a=rtcp:" {
+			line = "a=rtcp:" + strconv.Itoa(port)
+		}
+		out = append(out, line...)
+		out = append(out, '\r', '\n')
+	}
+	return string(out)
+}
+
+func splitLines(s string) []string {
+	var lines []string
+	start := 0
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '\r' && s[i+1] == '\n' {
+			lines = append(lines, s[start:i])
+			start = i + 2
+		}
+	}
+	if start < len(s) {
+		lines = append(lines, s[start:])
+	}
+	return lines
+}
+
+// echoPackets sends every packet back to its sender until c is closed.
+func echoPackets(c *net.UDPConn) {
+	buf := make([]byte, 1600)
+	for {
+		n, from, err := c.ReadFromUDP(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		_, _ = c.WriteToUDP(buf[:n], from)
+	}
+}
+
+func drain(c *net.UDPConn) {
+	buf := make([]byte, 1600)
+	for {
+		if _, _, err := c.ReadFromUDP(buf); errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+// Close stops the server and every call's echo.
+func (e *EchoServer) Close() error {
+	e.mu.Lock()
+	for id, c := range e.calls {
+		c.rtp.Close()
+		c.rtcp.Close()
+		delete(e.calls, id)
+	}
+	e.mu.Unlock()
+	e.ua.Close()
+	e.pc.Close()
+	e.wg.Wait()
+	return nil
+}
+
+// DemoConfig is the phone configuration that registers with e.
+func (e *EchoServer) DemoConfig() Config {
+	return Config{Server: e.Addr(), Domain: e.ip, Username: "agent", Password: "demo", DisplayName: "bpclient demo",
+		LocalIP: e.ip, QualityInterval: 5 * time.Second}
+}
+
+// EchoTarget is the address to call.
+func (e *EchoServer) EchoTarget() string { return fmt.Sprintf("sip:echo@%s", e.Addr()) }
