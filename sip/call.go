@@ -537,8 +537,10 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	select {
 	case d := <-decided:
 		if !d.answer {
-			_ = sess.Respond(d.code, d.reason, nil)
+			// The call ends now; sipgo's Respond then waits for the
+			// caller's ACK (up to 32 s over UDP).
 			c.end(failureReason(d.code, d.reason))
+			_ = sess.Respond(d.code, d.reason, nil)
 			return
 		}
 		if err := c.startMedia(neg); err != nil {
