@@ -47,6 +47,7 @@ type Call struct {
 	ended       bool
 	connectedAt time.Time
 	transferTo  string
+	ringback    *ringback
 	// secure mode (secure.go): our a=crypto lines (the offer's, then the
 	// one settled), the suite in use, and the m= profile we answer with.
 	crypto []sdes.Crypto
@@ -334,10 +335,15 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 			switch {
 			case res.StatusCode == 180:
 				c.setState(StateRinging, "")
+				if !earlyStarted {
+					c.startRingback()
+				}
 			case res.StatusCode == 183:
 				c.setState(StateEarly, "")
 				if !earlyStarted && len(res.Body()) > 0 {
 					if neg, err := c.negotiateAnswer(res.Body()); err == nil {
+						// Early media plays instead of our ringback.
+						c.stopRingback()
 						earlyStarted = c.startMedia(neg) == nil
 					}
 				}
@@ -345,6 +351,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 			return nil
 		},
 	})
+	c.stopRingback()
 	if err != nil {
 		var de *sipgo.ErrDialogResponse
 		switch {

@@ -2,11 +2,13 @@ package sip_test
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/internal/siptest"
 	"github.com/openbpclient/bpclient/sip"
 )
@@ -105,6 +107,13 @@ func TestInboundRejectAndOutboundCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	pe.ev.waitCall(t, sip.StateRinging, 5*time.Second)
+	// No early media: we hear our own ringback (US: 440 + 480 Hz).
+	time.Sleep(800 * time.Millisecond)
+	if rb, rate := pe.audio.heard(out.ID()); len(rb) < rate/2 {
+		t.Errorf("ringback: %d samples", len(rb))
+	} else if f := dsp.DominantFrequency(rb, rate); math.Abs(f-440) > 10 && math.Abs(f-480) > 10 {
+		t.Errorf("ringback at %.0f Hz", f)
+	}
 	if err := out.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,9 @@ type Config struct {
 	NoMediaTimeout time.Duration
 	// QualityInterval is the period of quality.report; zero: 5 s.
 	QualityInterval time.Duration
+	// ToneCountry picks the local call-progress tones (ringback): "us"
+	// (default) or "eu".
+	ToneCountry string
 	// Thresholds make quality.warning fire; zero fields take the defaults
 	// (RTT 240 ms, jitter 20 ms, loss 2%).
 	Thresholds Thresholds
