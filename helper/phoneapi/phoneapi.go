@@ -156,6 +156,7 @@ type configureParams struct {
 	RTPPortMin    int             `json:"rtpPortMin"`
 	RTPPortMax    int             `json:"rtpPortMax"`
 	Thresholds    *sip.Thresholds `json:"qualityThresholds"`
+	ToneCountry   string          `json:"toneCountry"`
 	// Secure mode (issue 5): extra CA for the TLS server certificate (a
 	// file or PEM text), the name it must carry, the SRTP suites in order.
 	CAFile        string   `json:"caFile"`
@@ -181,8 +182,9 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		AuthUsername: p.AuthUsername, Password: p.Password, DisplayName: p.DisplayName,
 		Expires: p.Expires, Codecs: p.Codecs, OutboundProxy: p.OutboundProxy,
 		RTPPortMin: p.RTPPortMin, RTPPortMax: p.RTPPortMax,
-		KeepAlive: time.Duration(p.KeepAliveMs) * time.Millisecond,
-		Mode:      p.Mode, CAFile: p.CAFile, CAPEM: p.CAPEM, TLSServerName: p.TLSServerName, SRTPSuites: p.SRTPSuites,
+		KeepAlive:   time.Duration(p.KeepAliveMs) * time.Millisecond,
+		ToneCountry: p.ToneCountry,
+		Mode:        p.Mode, CAFile: p.CAFile, CAPEM: p.CAPEM, TLSServerName: p.TLSServerName, SRTPSuites: p.SRTPSuites,
 	}
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds
