@@ -9,8 +9,10 @@ import (
 )
 
 // ALSA's hardware comes and goes with a kernel uevent, which wakes the
-// watcher at once; the poll only catches configuration changes.
-const defaultWatchInterval = 5 * time.Second
+// watcher at once. The poll catches what no uevent announces (a sound
+// server's own devices, Bluetooth headsets) and must do so within the
+// 2 s that audio.devicesChanged promises.
+const defaultWatchInterval = 1500 * time.Millisecond
 
 // watchOS calls kick when the kernel announces a sound device added or
 // removed (a netlink uevent with SUBSYSTEM=sound). Where netlink is not

@@ -32,12 +32,15 @@ type Selection struct {
 	Output string `json:"output"`
 	// Ringer is nil for "all outputs", else the ids to ring on.
 	Ringer []string `json:"-"`
+	// Ringtone is a WAV file the user chose; "" is the bundled ringtone.
+	Ringtone string `json:"-"`
 }
 
 type selectionJSON struct {
-	Input  string          `json:"input"`
-	Output string          `json:"output"`
-	Ringer json.RawMessage `json:"ringer,omitempty"`
+	Input    string          `json:"input"`
+	Output   string          `json:"output"`
+	Ringer   json.RawMessage `json:"ringer,omitempty"`
+	Ringtone string          `json:"ringtone,omitempty"`
 }
 
 // MarshalJSON writes ringer as "all" or a list of ids.
@@ -50,7 +53,7 @@ func (s Selection) MarshalJSON() ([]byte, error) {
 		}
 		r = b
 	}
-	return json.Marshal(selectionJSON{s.Input, s.Output, r})
+	return json.Marshal(selectionJSON{s.Input, s.Output, r, s.Ringtone})
 }
 
 // UnmarshalJSON reads ringer as "all" or a list of ids.
@@ -59,7 +62,7 @@ func (s *Selection) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	s.Input, s.Output, s.Ringer = j.Input, j.Output, nil
+	s.Input, s.Output, s.Ringer, s.Ringtone = j.Input, j.Output, nil, j.Ringtone
 	ringer, err := parseRinger(j.Ringer)
 	if err != nil {
 		return err
@@ -258,10 +261,42 @@ func (s *Service) Ring(clip []int16, rate int, loop bool) ([]string, error) {
 		return nil, s.unavailable()
 	}
 	if clip == nil {
-		rate = 48000
-		clip = dsp.Ringtone(rate)
+		clip, rate = s.ringtone()
 	}
 	return s.ringer.Start(s.RingerDevices(), clip, rate, loop)
+}
+
+// ringtone is the user's chosen WAV, or the bundled ringtone when none is
+// chosen or the file can no longer be read (a ring must never fail for it).
+func (s *Service) ringtone() ([]int16, int) {
+	s.mu.Lock()
+	path := s.sel.Ringtone
+	s.mu.Unlock()
+	if path != "" {
+		w, err := loadRingtone(path)
+		if err == nil {
+			return w.Mono(), w.Rate
+		}
+		s.o.Logger.Warn().Err(err).Msg("chosen ringtone unusable; ringing with the bundled one")
+	}
+	return dsp.Ringtone(48000), 48000
+}
+
+// loadRingtone reads and checks a WAV the user chose as ringtone.
+func loadRingtone(path string) (*dsp.WAV, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ringtone: %w", err)
+	}
+	defer f.Close()
+	w, err := dsp.ReadWAV(f)
+	if err != nil {
+		return nil, fmt.Errorf("ringtone %s: %w", filepath.Base(path), err)
+	}
+	if len(w.Samples) == 0 || w.Rate < 8000 || w.Rate > 192000 {
+		return nil, fmt.Errorf("ringtone %s: empty, or a sample rate of %d Hz", filepath.Base(path), w.Rate)
+	}
+	return w, nil
 }
 
 // Alert plays the bundled notification chime once on every ringer
@@ -350,6 +385,8 @@ func (s *Service) selectDevices(ctx context.Context, c *agent.Call) (any, *jsonr
 		Input  *string         `json:"input"`
 		Output *string         `json:"output"`
 		Ringer json.RawMessage `json:"ringer"`
+		// Ringtone is a WAV file's path; "" goes back to the bundled one.
+		Ringtone *string `json:"ringtone"`
 	}
 	if err := c.Decode(&p); err != nil {
 		return nil, err
@@ -390,6 +427,17 @@ func (s *Service) selectDevices(ctx context.Context, c *agent.Call) (any, *jsonr
 			}
 		}
 		sel.Ringer = r
+	}
+	if p.Ringtone != nil {
+		if *p.Ringtone != "" {
+			if !filepath.IsAbs(*p.Ringtone) {
+				return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "ringtone: want an absolute path to a WAV file")
+			}
+			if _, err := loadRingtone(*p.Ringtone); err != nil {
+				return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "%v", err)
+			}
+		}
+		sel.Ringtone = *p.Ringtone
 	}
 	if err := saveSelection(s.o.ConfigDir, sel); err != nil {
 		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "save selection: %v", err)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/openbpclient/bpclient/audio"
+	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 )
@@ -83,4 +85,53 @@ func TestSelectPersistsWithoutAudio(t *testing.T) {
 	}
 	st, _ := json.Marshal(svc.Status())
 	t.Logf("status %s", st)
+}
+
+func TestChosenRingtone(t *testing.T) {
+	dir := t.TempDir()
+	svc := New(Options{OpenErr: audio.ErrUnavailable, ConfigDir: dir})
+	m := svc.Methods()
+	call := func(params string) *jsonrpc.Error {
+		_, err := m["audio.select"](context.Background(), &agent.Call{Params: json.RawMessage(params), Kind: "local"})
+		return err
+	}
+	// A 440 Hz second at 16 kHz, written as the user's own ringtone.
+	tone := make([]int16, 16000)
+	for i := range tone {
+		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/16000))
+	}
+	wav := filepath.Join(dir, "mine.wav")
+	f, _ := os.Create(wav)
+	if err := dsp.WriteWAV(f, 16000, 1, tone); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	notWAV := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notWAV, []byte("hello"), 0o600)
+	for _, bad := range []string{`{"ringtone":"relative.wav"}`, `{"ringtone":"` + notWAV + `"}`, `{"ringtone":"` + filepath.Join(dir, "missing.wav") + `"}`} {
+		if err := call(bad); err == nil || err.Code != jsonrpc.CodeInvalidParams {
+			t.Errorf("%s: %v, want invalid params", bad, err)
+		}
+	}
+	if err := call(`{"ringtone":"` + wav + `"}`); err != nil {
+		t.Fatal(err)
+	}
+	clip, rate := svc.ringtone()
+	if rate != 16000 || len(clip) != len(tone) || dsp.Goertzel(clip, 440, rate) < 100*dsp.Goertzel(clip, 1000, rate) {
+		t.Fatalf("ringtone: %d samples at %d Hz", len(clip), rate)
+	}
+	if sel, _ := LoadSelection(dir); sel.Ringtone != wav {
+		t.Fatalf("not persisted: %+v", sel)
+	}
+	// The file goes away: ringing falls back to the bundled tone.
+	os.Remove(wav)
+	if _, rate := svc.ringtone(); rate != 48000 {
+		t.Fatalf("fallback rate %d", rate)
+	}
+	if err := call(`{"ringtone":""}`); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Selected().Ringtone != "" {
+		t.Fatal("ringtone not reset")
+	}
 }
