@@ -70,13 +70,28 @@ func ChildEnumerator(exe string, args ...string) func(ctx context.Context) (Devi
 	return func(ctx context.Context) (DeviceList, error) {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, exe, args...)
+		cmd := exec.Command(exe, args...)
 		// PortAudio's JACK host API would start a JACK server to list it.
 		cmd.Env = append(os.Environ(), "JACK_NO_START_SERVER=1")
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			return DeviceList{}, fmt.Errorf("enumerate devices: %w: %s", err, lastLine(errb.Bytes()))
+		if err := cmd.Start(); err != nil {
+			return DeviceList{}, fmt.Errorf("enumerate devices: %w", err)
+		}
+		// The child is never killed. PortAudio's JACK client opens JACK's
+		// metadata database (a Berkeley DB in /dev/shm/jack_db-<uid>); a
+		// process killed inside it leaves a lock behind that hangs every
+		// later PortAudio start of this user, the agent's included. The
+		// child ends by itself within milliseconds, and its waiter with it.
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				return DeviceList{}, fmt.Errorf("enumerate devices: %w: %s", err, lastLine(errb.Bytes()))
+			}
+		case <-ctx.Done():
+			return DeviceList{}, fmt.Errorf("enumerate devices: child %d still running: %w", cmd.Process.Pid, ctx.Err())
 		}
 		var l DeviceList
 		if err := json.Unmarshal(out.Bytes(), &l); err != nil {
