@@ -15,8 +15,9 @@ import (
 )
 
 type event struct {
-	Action  string
-	Package string
+	Action     string
+	Package    string
+	ImportPath string // build-output events name the package here
 	Test    string
 	Output  string
 	Elapsed float64
@@ -42,6 +43,9 @@ func run() int {
 		}
 		key := e.Package + "/" + e.Test
 		switch e.Action {
+		case "build-output":
+			// Since Go 1.24 compiler errors arrive as events, not text.
+			fmt.Printf("build %s: %s", e.ImportPath, e.Output)
 		case "output":
 			b := outputs[key]
 			if b == nil {
