@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/helper/client"
+	"github.com/openbpclient/bpclient/helper/launch"
 )
 
 func stopCommand() *command {
@@ -48,13 +49,24 @@ func stopAgent(ctx context.Context) (bool, error) {
 	if err := c.Call(ctx, "helper.hello", map[string]string{"client": "bpclient-cli"}, nil); err != nil {
 		return false, fmt.Errorf("hello: %w", err)
 	}
+	var st struct {
+		PID int `json:"pid"`
+	}
+	if err := c.Call(ctx, "helper.status", nil, &st); err != nil {
+		return false, fmt.Errorf("status: %w", err)
+	}
 	if err := c.Call(ctx, "helper.shutdown", nil, nil); err != nil && !errors.Is(err, client.ErrClosed) {
 		return false, err
 	}
 	select {
 	case <-c.Done():
-		return true, nil
 	case <-ctx.Done():
 		return false, fmt.Errorf("the agent did not stop: %w", ctx.Err())
 	}
+	// Stopped means gone: an installer may delete the executable next,
+	// which Windows refuses while the process still runs.
+	if err := launch.WaitExit(ctx, st.PID); err != nil {
+		return false, fmt.Errorf("the agent (pid %d) closed its connections but did not exit: %w", st.PID, err)
+	}
+	return true, nil
 }
