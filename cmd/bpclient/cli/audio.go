@@ -20,12 +20,52 @@ import (
 	"github.com/openbpclient/bpclient/helper/paths"
 )
 
+// audioOpenTimeout bounds how long the agent waits for the sound system
+// before it serves without audio: pages must get their answers even when
+// a sound driver hangs.
+const audioOpenTimeout = 10 * time.Second
+
+// openAudioWithin opens the sound system, giving up after timeout. A
+// PortAudio start can hang for good inside a sound library (JACK's
+// metadata database in /dev/shm/jack_db-<uid> keeps the lock of a client
+// that was killed inside it); the agent then runs without audio and says
+// why, and the stuck start, should it ever return, is closed.
+func openAudioWithin(open func(...audio.Option) (*audio.System, error), timeout time.Duration, log zerolog.Logger) (*audio.System, error) {
+	type opened struct {
+		sys *audio.System
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		sys, err := open()
+		ch <- opened{sys, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.sys, o.err
+	case <-time.After(timeout):
+	}
+	go func() {
+		if o := <-ch; o.sys != nil {
+			o.sys.Close()
+			log.Info().Msg("the late sound-system start finished; restart the agent to use audio")
+		}
+	}()
+	hint := "a sound library is stuck"
+	if _, err := os.Stat(fmt.Sprintf("/dev/shm/jack_db-%d", os.Getuid())); err == nil {
+		hint = fmt.Sprintf("JACK's metadata database /dev/shm/jack_db-%d may hold the lock of a crashed program: with no JACK server running, remove that folder and restart the agent", os.Getuid())
+	}
+	err := fmt.Errorf("starting the sound system did not finish within %v (%s)", timeout, hint)
+	log.Error().Err(err).Msg("serving without audio")
+	return nil, err
+}
+
 // startAudio registers the audio service with the agent and runs its
 // device watcher; the returned function stops it and releases the
 // devices. Without audio (no cgo, no devices) the service still answers,
 // with an error that says why.
 func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (stop func(), svc *audioapi.Service, sys *audio.System, err error) {
-	sys, openErr := audio.Open()
+	sys, openErr := openAudioWithin(audio.Open, audioOpenTimeout, log)
 	if openErr != nil {
 		log.Warn().Err(openErr).Msg("audio unavailable")
 	}
