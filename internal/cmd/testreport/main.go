@@ -18,9 +18,9 @@ type event struct {
 	Action     string
 	Package    string
 	ImportPath string // build-output events name the package here
-	Test    string
-	Output  string
-	Elapsed float64
+	Test       string
+	Output     string
+	Elapsed    float64
 }
 
 func main() {
