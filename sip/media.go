@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -82,7 +83,7 @@ type media struct {
 
 	ssrc      uint32
 	seq       uint16
-	ts        uint32
+	ts        atomic.Uint32 // written by the send loop, read by the RTCP sender
 	sentPkts  uint32
 	sentBytes uint32
 
@@ -165,9 +166,9 @@ func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
 		thr: p.cfg.Thresholds.withDefaults(), qEvery: p.cfg.QualityInterval, noRTP: p.cfg.NoMediaTimeout,
 		rtpConn: rtpConn, rtcpConn: rtcpConn,
 		ssrc: binary.BigEndian.Uint32(b[:4]), seq: binary.BigEndian.Uint16(b[4:6]),
-		ts: binary.BigEndian.Uint32(b[:4]) ^ 0x5a5a5a5a,
 		jb: newJitterBuffer(1, 10),
 	}
+	m.ts.Store(binary.BigEndian.Uint32(b[:4]) ^ 0x5a5a5a5a)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
 }
@@ -353,7 +354,7 @@ func (m *media) newSender() func() {
 		}
 		if !evActive && gap == 0 && len(m.dtmfQ) > 0 {
 			evCode, m.dtmfQ = m.dtmfQ[0], m.dtmfQ[1:]
-			evActive, evStart, evFrames, evEnds = true, m.ts, 0, 0
+			evActive, evStart, evFrames, evEnds = true, m.ts.Load(), 0, 0
 		}
 		m.mu.Unlock()
 
@@ -370,7 +371,7 @@ func (m *media) newSender() func() {
 			clear(pcm[:frame])
 		}
 		if !sending {
-			m.ts += step
+			m.ts.Add(step)
 			return
 		}
 		if evActive {
@@ -390,7 +391,7 @@ func (m *media) newSender() func() {
 					gap = 2 // 40 ms between digits
 				}
 			}
-			m.ts += step
+			m.ts.Add(step)
 			return
 		}
 		if gap > 0 {
@@ -401,16 +402,16 @@ func (m *media) newSender() func() {
 		}
 		k, err := enc.Encode(payload, pcm[:n])
 		if err != nil {
-			m.ts += step
+			m.ts.Add(step)
 			return
 		}
 		m.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
-			SequenceNumber: m.nextSeq(), Timestamp: m.ts, SSRC: m.ssrc}, Payload: payload[:k]})
+			SequenceNumber: m.nextSeq(), Timestamp: m.ts.Load(), SSRC: m.ssrc}, Payload: payload[:k]})
 		m.mu.Lock()
 		m.sendDelay += time.Since(t0)
 		m.sendCount++
 		m.mu.Unlock()
-		m.ts += step
+		m.ts.Add(step)
 	}
 }
 
@@ -637,7 +638,7 @@ func (m *media) receptionReportLocked(now time.Time) []rtcp.ReceptionReport {
 func (m *media) sendReport(now time.Time) {
 	m.mu.Lock()
 	rr := m.receptionReportLocked(now)
-	sr := &rtcp.SenderReport{SSRC: m.ssrc, NTPTime: ntp(now), RTPTime: m.ts, PacketCount: m.sentPkts, OctetCount: m.sentBytes, Reports: rr}
+	sr := &rtcp.SenderReport{SSRC: m.ssrc, NTPTime: ntp(now), RTPTime: m.ts.Load(), PacketCount: m.sentPkts, OctetCount: m.sentBytes, Reports: rr}
 	dst := m.neg.remoteRTC
 	sec := m.sec
 	m.mu.Unlock()
