@@ -121,7 +121,7 @@ func TestInboundRejectAndOutboundCancel(t *testing.T) {
 	if end.Reason != "cancelled" {
 		t.Errorf("cancel reason %q", end.Reason)
 	}
-	if n := pe.k.Count("REQ CANCEL"); n < 1 {
+	if n := pe.k.WaitCount(1, 5*time.Second, "REQ CANCEL"); n < 1 {
 		t.Errorf("kamailio saw no CANCEL")
 	}
 }

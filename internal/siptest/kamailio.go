@@ -211,6 +211,20 @@ func (k *Kamailio) Count(subs ...string) int {
 	return n
 }
 
+// WaitCount waits up to timeout for at least n log lines containing every
+// one of subs, and returns how many there are. Kamailio logs a request
+// when it handles it, which can be after the phone has moved on.
+func (k *Kamailio) WaitCount(n int, timeout time.Duration, subs ...string) int {
+	deadline := time.Now().Add(timeout)
+	for {
+		got := k.Count(subs...)
+		if got >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  *bytes.Buffer
