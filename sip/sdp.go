@@ -298,16 +298,7 @@ func answerTo(offer mediaOffer, ours []payload) (negotiated, error) {
 	}
 	return n, errNoCommonCodec
 found:
-	for i := range offer.dtmf {
-		if offer.dtmf[i].rate == n.send.rate {
-			d := offer.dtmf[i]
-			n.dtmf = &d
-			break
-		}
-	}
-	n.direction = offer.direction
-	n.remote = &net.UDPAddr{IP: net.ParseIP(offer.addr), Port: offer.port}
-	n.remoteRTC = &net.UDPAddr{IP: net.ParseIP(offer.addr), Port: offer.rtcpPort}
+	n.takeRemote(offer)
 	return n, nil
 }
 
@@ -328,17 +319,24 @@ func fromAnswer(answer mediaOffer, offered []payload) (negotiated, error) {
 	}
 	return n, errNoCommonCodec
 found:
-	for i := range answer.dtmf {
-		if answer.dtmf[i].rate == n.send.rate {
-			d := answer.dtmf[i]
+	n.takeRemote(answer)
+	return n, nil
+}
+
+// takeRemote completes a negotiation once the send codec is chosen: the
+// remote's telephone-event at that codec's rate, its direction and its
+// RTP and RTCP addresses.
+func (n *negotiated) takeRemote(remote mediaOffer) {
+	for i := range remote.dtmf {
+		if remote.dtmf[i].rate == n.send.rate {
+			d := remote.dtmf[i]
 			n.dtmf = &d
 			break
 		}
 	}
-	n.direction = answer.direction
-	n.remote = &net.UDPAddr{IP: net.ParseIP(answer.addr), Port: answer.port}
-	n.remoteRTC = &net.UDPAddr{IP: net.ParseIP(answer.addr), Port: answer.rtcpPort}
-	return n, nil
+	n.direction = remote.direction
+	n.remote = &net.UDPAddr{IP: net.ParseIP(remote.addr), Port: remote.port}
+	n.remoteRTC = &net.UDPAddr{IP: net.ParseIP(remote.addr), Port: remote.rtcpPort}
 }
 
 // answerDirection is our direction in an answer to a remote direction
