@@ -22,11 +22,7 @@ func TestFileCaptureReturnsTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
 	var ph float64
 	writeRaw(t, filepath.Join(dir, "in.s16"), sine(1000, 8000, 8000*120, 0.5, &ph))
-	sys, err := Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
+	sys := openSystem(t)
 	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -52,11 +48,7 @@ func TestFileCaptureReturnsTone(t *testing.T) {
 
 func TestFilePlaybackWritesTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
-	sys, err := Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
+	sys := openSystem(t)
 	p, err := sys.OpenPlayback("ALSA:sipplay2#0", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -115,11 +107,7 @@ func TestPulseCaptureTone(t *testing.T) {
 	p := startPulse(t)
 	var ph float64
 	p.feed(t, "mic", sine(1000, 8000, 8000*20, 0.5, &ph), 8000)
-	sys, err := Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
+	sys := openSystem(t)
 	c, err := sys.OpenCapture("", Format{Rate: 16000, Frame: 20 * time.Millisecond}, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -146,11 +134,7 @@ func TestPulseCaptureTone(t *testing.T) {
 
 func TestPulseRingTwoOutputsAndStop(t *testing.T) {
 	p := startPulse(t)
-	sys, err := Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
+	sys := openSystem(t)
 	stop1 := p.record(t, "ring1", 8000)
 	stop2 := p.record(t, "ring2", 8000)
 	stopHS := p.record(t, "headset", 8000)
@@ -218,11 +202,7 @@ func TestEnumerateChild(t *testing.T) {
 
 func TestPulseDeviceRemovedMidStream(t *testing.T) {
 	p := startPulse(t)
-	sys, err := Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
+	sys := openSystem(t)
 	moved := make(chan Move, 4)
 	// A capture stream from the headset's monitor: PulseAudio starts
 	// capture streams promptly (playback streams through ALSA's pulse
@@ -370,11 +350,7 @@ func TestPulseStreamCPU(t *testing.T) {
 	p := startPulse(t)
 	var ph float64
 	p.feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
-	sys, err := Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
+	sys := openSystem(t)
 	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -248,3 +248,15 @@ func (p *pulse) unloadSink(t testing.TB, name string) {
 func execCmd(ctx context.Context, name string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, name, args...)
 }
+
+// openSystem opens PortAudio in the test's environment and closes it when
+// the test ends.
+func openSystem(t testing.TB) *System {
+	t.Helper()
+	sys, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Close() })
+	return sys
+}
