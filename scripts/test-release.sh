@@ -189,8 +189,9 @@ check_agent "$instdir" $new "NSIS upgrade over the running agent"
 s=$(secs)
 win "$instdir\\uninstall.exe" /S
 # The uninstaller re-runs itself from %TEMP% and returns at once: wait for
-# it (the agent it stops is the only other process).
-for _ in $(seq 300); do [[ -e $(unixpath "$instdir\\uninstall.exe") ]] || break; sleep 0.1; done
+# it (the agent it stops is the only other process); its last step
+# removes the folder.
+for _ in $(seq 300); do [[ -e $(unixpath "$instdir") ]] || break; sleep 0.1; done
 t_nsis_uninstall=$(( $(secs) - s ))
 check_gone HKCU "$instdir" "NSIS /S uninstall"
 [[ -e $(unixpath "$localappdata\\BPClient") ]] && fail "NSIS uninstall: %LOCALAPPDATA%\\BPClient left behind"

@@ -90,6 +90,26 @@ VIAddVersionKey "LegalCopyright"  "${PUBLISHER}"
     Rename "$INSTDIR\${NAME}" "$INSTDIR\${NAME}.old"
 !macroend
 
+; Deletes a file that a process which has just exited may still hold for
+; a moment (seen under wine right after `bpclient.exe uninstall` returned):
+; up to 5 s of retries, then removal at the next reboot.
+!macro DeleteSoon NAME
+  Push $1
+  StrCpy $1 0
+  retry_${NAME}:
+    ClearErrors
+    Delete "$INSTDIR\${NAME}"
+    IfErrors 0 done_${NAME}
+    IntOp $1 $1 + 1
+    IntCmp $1 50 later_${NAME}
+    Sleep 100
+    Goto retry_${NAME}
+  later_${NAME}:
+    Delete /REBOOTOK "$INSTDIR\${NAME}"
+  done_${NAME}:
+  Pop $1
+!macroend
+
 Section "Install"
   SetOutPath "$INSTDIR"
 
@@ -144,9 +164,9 @@ Section "Uninstall"
   RMDir "$LOCALAPPDATA\Temp\logs"            ; only if nothing else logs there
   RMDir /r "$APPDATA\${APPNAME}"            ; the user's own allow-list (policy.json)
   DeleteRegKey HKCU "${UNINSTKEY}"
-  Delete /REBOOTOK "$INSTDIR\bpclient.exe"
-  Delete /REBOOTOK "$INSTDIR\bpclient-agent.exe"
-  Delete /REBOOTOK "$INSTDIR\bpclient-host.exe"
+  !insertmacro DeleteSoon "bpclient.exe"
+  !insertmacro DeleteSoon "bpclient-agent.exe"
+  !insertmacro DeleteSoon "bpclient-host.exe"
   Delete /REBOOTOK "$INSTDIR\bpclient.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-agent.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-host.exe.old"
