@@ -168,28 +168,31 @@ func (p *pulse) env() []string {
 	return append(os.Environ(), "PULSE_SERVER="+p.server)
 }
 
-func (p *pulse) run(t testing.TB, name string, args ...string) error {
+// command runs a PulseAudio tool against this server, with its output.
+func (p *pulse) command(name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = p.env()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s %v: %v: %s", name, args, err, out)
+		return "", fmt.Errorf("%s %v: %v: %s", name, args, err, out)
 	}
-	return nil
+	return string(out), nil
+}
+
+func (p *pulse) run(t testing.TB, name string, args ...string) error {
+	_, err := p.command(name, args...)
+	return err
 }
 
 func (p *pulse) output(t testing.TB, name string, args ...string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = p.env()
-	out, err := cmd.CombinedOutput()
+	t.Helper()
+	out, err := p.command(name, args...)
 	if err != nil {
-		t.Fatalf("%s %v: %v: %s", name, args, err, out)
+		t.Fatal(err)
 	}
-	return string(out)
+	return out
 }
 
 // record records a sink's monitor as raw S16 mono at rate until stop is

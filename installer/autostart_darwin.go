@@ -129,12 +129,8 @@ func (l *launchAgent) status(ctx context.Context) AutostartStatus {
 		st.Problem = err.Error()
 		return st
 	}
-	st.Where = plist
-	data, err := os.ReadFile(plist)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			st.Problem = err.Error()
-		}
+	data, ok := st.read(plist)
+	if !ok {
 		return st
 	}
 	st.Installed, st.Enabled = true, true

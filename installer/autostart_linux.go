@@ -172,12 +172,8 @@ func (s *systemdUser) status(ctx context.Context) AutostartStatus {
 		st.Problem = err.Error()
 		return st
 	}
-	st.Where = unitPath
-	data, err := os.ReadFile(unitPath)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			st.Problem = err.Error()
-		}
+	data, ok := st.read(unitPath)
+	if !ok {
 		return st
 	}
 	st.Installed = true

@@ -3,7 +3,6 @@ package installer
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -139,33 +138,6 @@ func (r *rig) status() *Status {
 	return st
 }
 
-// tree lists every path under root with its type and permissions.
-func tree(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		desc := info.Mode().String()
-		if d.Type()&fs.ModeSymlink != 0 {
-			target, _ := os.Readlink(p)
-			desc += " -> " + target
-		}
-		out[rel] = desc
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func manifestPaths(home, config string) map[nativemsg.Browser]string {
 	const name = "/NativeMessagingHosts/org.openbpclient.bpclient.json"
 	return map[nativemsg.Browser]string{
@@ -252,14 +224,14 @@ func TestInstallWritesEveryBrowser(t *testing.T) {
 func TestInstallIsIdempotent(t *testing.T) {
 	r := newRig(t)
 	r.install(InstallOptions{})
-	before := tree(t, r.home)
+	before := Snapshot(t, r.home)
 	rep := r.install(InstallOptions{})
 	for _, s := range rep.Steps {
 		if s.Action != ActionUnchanged && s.Action != ActionSkipped {
 			t.Errorf("second install: step %+v", s)
 		}
 	}
-	if after := tree(t, r.home); !reflect.DeepEqual(before, after) {
+	if after := Snapshot(t, r.home); !reflect.DeepEqual(before, after) {
 		t.Errorf("second install changed the tree:\n%v\n%v", before, after)
 	}
 	// A moved host is picked up by installing again.
@@ -288,7 +260,7 @@ func TestInstallFollowsXDGConfigHome(t *testing.T) {
 		t.Errorf("wrote under ~/.config despite XDG_CONFIG_HOME: %v", err)
 	}
 	r.uninstall(UninstallOptions{})
-	if got := tree(t, cfg); len(got) != 1 { // cfg itself stays
+	if got := Snapshot(t, cfg); len(got) != 1 { // cfg itself stays
 		t.Errorf("left behind in XDG_CONFIG_HOME: %v", got)
 	}
 }
@@ -316,7 +288,7 @@ func TestInstallSomeBrowsers(t *testing.T) {
 
 func TestInstallRefuses(t *testing.T) {
 	r := newRig(t)
-	before := tree(t, r.home)
+	before := Snapshot(t, r.home)
 	for name, o := range map[string]InstallOptions{
 		"missing host":   {HostPath: filepath.Join(r.home, "nope", HostBinary)},
 		"host not exec":  {HostPath: writeNonExe(t, filepath.Join(t.TempDir(), HostBinary))},
@@ -334,7 +306,7 @@ func TestInstallRefuses(t *testing.T) {
 			t.Errorf("%s: Install succeeded", name)
 		}
 	}
-	if after := tree(t, r.home); !reflect.DeepEqual(before, after) {
+	if after := Snapshot(t, r.home); !reflect.DeepEqual(before, after) {
 		t.Errorf("a refused install wrote files: %v", after)
 	}
 }
@@ -407,7 +379,7 @@ func TestUninstallLeavesNothing(t *testing.T) {
 	if err := os.WriteFile(prefs, []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	before := tree(t, r.home)
+	before := Snapshot(t, r.home)
 	r.install(InstallOptions{ExtensionIDs: []string{otherID}})
 	rep := r.uninstall(UninstallOptions{})
 	for _, s := range rep.Steps {
@@ -415,7 +387,7 @@ func TestUninstallLeavesNothing(t *testing.T) {
 			t.Errorf("first uninstall: %+v", s)
 		}
 	}
-	if after := tree(t, r.home); !reflect.DeepEqual(before, after) {
+	if after := Snapshot(t, r.home); !reflect.DeepEqual(before, after) {
 		t.Errorf("uninstall left:\n%v\nwant:\n%v", after, before)
 	}
 	rep = r.uninstall(UninstallOptions{})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -83,14 +82,14 @@ func TestRoundTripWithRealBinaries(t *testing.T) {
 		return st
 	}
 
-	empty := snapshot(t, home)
+	empty := installer.Snapshot(t, home)
 
 	// Install, twice: the second changes nothing.
 	out := run(0, "install", "--extension-id", "globmenbfjbjogcaljnhjmdhogoajckd")
 	if !strings.Contains(out, "user manager not reachable") {
 		t.Errorf("install does not say why the agent was not started:\n%s", out)
 	}
-	installed := snapshot(t, home)
+	installed := installer.Snapshot(t, home)
 	out = run(0, "install", "--extension-id", "globmenbfjbjogcaljnhjmdhogoajckd", "--json")
 	var rep installer.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -101,7 +100,7 @@ func TestRoundTripWithRealBinaries(t *testing.T) {
 			t.Errorf("second install: %+v", s)
 		}
 	}
-	if again := snapshot(t, home); !reflect.DeepEqual(installed, again) {
+	if again := installer.Snapshot(t, home); !reflect.DeepEqual(installed, again) {
 		t.Errorf("second install changed files:\n%v\n%v", installed, again)
 	}
 
@@ -199,7 +198,7 @@ func TestRoundTripWithRealBinaries(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the agent still runs after uninstall")
 	}
-	if left := snapshot(t, home); !reflect.DeepEqual(left, empty) {
+	if left := installer.Snapshot(t, home); !reflect.DeepEqual(left, empty) {
 		t.Errorf("uninstall left behind:\n%v", left)
 	}
 	out = run(0, "uninstall")
@@ -219,41 +218,9 @@ func TestRoundTripWithRealBinaries(t *testing.T) {
 	// Usage mistakes exit 2 and write nothing.
 	run(2, "install", "--browsers", "opera")
 	run(2, "install", "extra-arg")
-	if left := snapshot(t, home); !reflect.DeepEqual(left, empty) {
+	if left := installer.Snapshot(t, home); !reflect.DeepEqual(left, empty) {
 		t.Errorf("a refused install wrote:\n%v", left)
 	}
-}
-
-// snapshot lists every path under root with its mode, symlink target and
-// content.
-func snapshot(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		desc := info.Mode().String()
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			desc += " -> " + target
-		case d.Type().IsRegular():
-			data, _ := os.ReadFile(p)
-			desc += " " + string(data)
-		}
-		out[rel] = desc
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func waitForSocket(t *testing.T, path string) {

@@ -243,3 +243,18 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	return tw.Flush()
 }
+
+// read reads the unit or plist at path into the status: Where is set, and
+// a file that cannot be read (other than a missing one, which just means
+// not installed) becomes the Problem.
+func (st *AutostartStatus) read(path string) ([]byte, bool) {
+	st.Where = path
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			st.Problem = err.Error()
+		}
+		return nil, false
+	}
+	return data, true
+}

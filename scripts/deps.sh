@@ -21,16 +21,7 @@ packages+=(pkg-config libopus-dev libbcg729-dev sox libsox-fmt-all ffmpeg opus-t
 # audio end-to-end tests devices on a machine without a sound card.
 packages+=(portaudio19-dev pulseaudio pulseaudio-utils alsa-utils libasound2-plugins)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo=sudo; fi
-  echo "deps: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/apt-ensure.sh
+apt_ensure deps "${packages[@]}"
 
 go mod download
