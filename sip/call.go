@@ -48,6 +48,15 @@ type Call struct {
 	connectedAt time.Time
 	transferTo  string
 	ringback    *ringback
+	// transfers (transfer.go): the API id of the call a transfer we
+	// accepted came from, the call this one replaced (Replaces), the
+	// consultation call of an attended transfer we started, and the
+	// final status of an outbound call (for the NOTIFY that reports it).
+	transferredFrom string
+	replaces        string
+	consult         *Call
+	finalCode       int
+	connected       chan struct{} // closed once the call is first connected
 	// secure mode (secure.go): our a=crypto lines (the offer's, then the
 	// one settled), the suite in use, and the m= profile we answer with.
 	crypto []sdes.Crypto
@@ -106,7 +115,7 @@ func (p *Phone) newCall(dir, sipCallID, remote string) *Call {
 	c := &Call{
 		p: p, id: id, sipCallID: sipCallID, dir: dir, remote: remote,
 		log: p.log.With().Str("call", id).Logger(), started: time.Now(),
-		done: make(chan struct{}), sessionID: uint64(time.Now().UnixNano() & 0x7fffffffffff),
+		done: make(chan struct{}), connected: make(chan struct{}), sessionID: uint64(time.Now().UnixNano() & 0x7fffffffffff),
 	}
 	c.sdpVersion = c.sessionID
 	p.mu.Lock()
@@ -167,7 +176,7 @@ func (c *Call) State() CallState {
 
 func (c *Call) stateLocked() CallState {
 	return CallState{CallID: c.id, Direction: c.dir, State: c.state, Reason: c.reason, Remote: c.remote, Codec: c.codecName, Muted: c.muted,
-		Secure: c.suite != "", Suite: c.suite}
+		Secure: c.suite != "", Suite: c.suite, TransferredFrom: c.transferredFrom, Replaces: c.replaces}
 }
 
 func (c *Call) setState(state, reason string) {
@@ -177,6 +186,13 @@ func (c *Call) setState(state, reason string) {
 		return
 	}
 	c.state, c.reason = state, reason
+	if state == StateConnected {
+		select {
+		case <-c.connected:
+		default:
+			close(c.connected)
+		}
+	}
 	s := c.stateLocked()
 	c.mu.Unlock()
 	c.log.Info().Str("state", state).Str("reason", reason).Str("direction", c.dir).Msg("call state")
@@ -274,6 +290,16 @@ func (p *Phone) Dial(ctx context.Context, to string) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
+	return p.dial(ctx, uri, dialOptions{})
+}
+
+// dialOptions are the extras of a call placed for a transfer.
+type dialOptions struct {
+	headers         []sipmsg.Header // Replaces, Referred-By
+	transferredFrom string          // API id of the call the REFER came on
+}
+
+func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Call, error) {
 	cs, err := p.offerCodecs()
 	if err != nil {
 		return nil, err
@@ -292,8 +318,12 @@ func (p *Phone) Dial(ctx context.Context, to string) (*Call, error) {
 	req.AppendHeader(sipmsg.NewHeader("Allow", allowMethods))
 	req.AppendHeader(sipmsg.NewHeader("User-Agent", "bpclient"))
 	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range opts.headers {
+		req.AppendHeader(h)
+	}
 
 	c := p.newCall(outbound, string(cid), uri.String())
+	c.transferredFrom = opts.transferredFrom
 	c.offered = localPayloads(cs)
 	c.media = newMedia(p, c.id, rtpC, rtcpC)
 	if err := c.offerCrypto(); err != nil {
@@ -356,14 +386,18 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		var de *sipgo.ErrDialogResponse
 		switch {
 		case ctx.Err() != nil:
+			c.setFinalCode(487)
 			c.end("cancelled")
 		case errors.As(err, &de):
+			c.setFinalCode(de.Res.StatusCode)
 			c.end(failureReason(de.Res.StatusCode, de.Res.Reason))
 		default:
+			c.setFinalCode(503)
 			c.end("call failed: " + sanitizeErr(err))
 		}
 		return
 	}
+	c.setFinalCode(sess.InviteResponse.StatusCode)
 	neg, err := c.negotiateAnswer(sess.InviteResponse.Body())
 	if err != nil {
 		_ = sess.Ack(p.ctx)
@@ -401,6 +435,12 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.send.name).Msg("call connected")
 	c.setState(StateConnected, "")
 	go c.watchDialog(sess.Context())
+}
+
+func (c *Call) setFinalCode(code int) {
+	c.mu.Lock()
+	c.finalCode = code
+	c.mu.Unlock()
 }
 
 // watchDialog ends the call when sipgo ends its dialog (BYE handled
@@ -477,6 +517,23 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		p.onReinvite(req, tx)
 		return
 	}
+	// An INVITE with Replaces (RFC 3891) takes over one of our calls: it
+	// is answered without ringing and the old call ends.
+	var replaced *Call
+	if h := req.GetHeader("Replaces"); h != nil {
+		rep, err := parseReplaces(h.Value())
+		if err != nil {
+			p.log.Info().Err(err).Msg("incoming call refused: bad Replaces")
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Replaces", nil))
+			return
+		}
+		var code int
+		if replaced, code = p.matchReplaces(rep); replaced == nil {
+			p.log.Info().Int("status", code).Msg("incoming call refused: Replaces names no call of ours")
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, code, statusText(code), nil))
+			return
+		}
+	}
 	offer, err := parseSDP(req.Body())
 	if err != nil {
 		p.log.Info().Err(err).Msg("incoming call refused: unusable SDP")
@@ -532,14 +589,23 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	decided := make(chan decision, 1)
 	c.decision = decided
 	c.proto = offer.proto
+	if replaced != nil {
+		c.replaces = replaced.id
+		c.decision = nil
+		decided <- decision{answer: true}
+	}
 	c.mu.Unlock()
 	c.settleKeys(neg)
-	if err := sess.Respond(180, "Ringing", nil); err != nil {
-		c.end("could not ring: " + sanitizeErr(err))
-		return
+	if replaced != nil {
+		c.log.Info().Str("replaces", replaced.id).Msg("incoming call replaces a call")
+	} else {
+		if err := sess.Respond(180, "Ringing", nil); err != nil {
+			c.end("could not ring: " + sanitizeErr(err))
+			return
+		}
+		p.emit(EventCallIncoming, IncomingCall{CallID: c.id, From: "sip:" + remote, DisplayName: display})
+		c.setState(StateRinging, "")
 	}
-	p.emit(EventCallIncoming, IncomingCall{CallID: c.id, From: "sip:" + remote, DisplayName: display})
-	c.setState(StateRinging, "")
 
 	select {
 	case d := <-decided:
@@ -570,6 +636,9 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			c.setState(StateRemoteHeld, "")
 		}
 		go c.watchDialog(sess.Context())
+		if replaced != nil {
+			replaced.byeAndEnd("replaced")
+		}
 	case <-sess.Context().Done():
 		c.end("cancelled by the caller")
 	case <-p.ctx.Done():
@@ -921,61 +990,12 @@ func (c *Call) Transfer(ctx context.Context, to string) error {
 	return nil
 }
 
-// onNotify follows a transfer (message/sipfrag): once the new call is up
-// we hang up ours.
-func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	c := p.callBySIP(req.CallID().Value())
-	if c == nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
-		return
-	}
-	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
-	frag := string(req.Body())
-	var code int
-	if _, err := fmt.Sscanf(frag, "SIP/2.0 %d", &code); err != nil {
-		return
-	}
-	c.mu.Lock()
-	to := c.transferTo
-	c.mu.Unlock()
-	if to == "" || code < 200 {
-		return
-	}
-	if code >= 300 {
-		c.log.Info().Int("status", code).Msg("transfer failed")
-		c.mu.Lock()
-		c.transferTo = ""
-		c.mu.Unlock()
-		return
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		defer cancel()
-		c.mu.Lock()
-		cli, srv := c.cli, c.srv
-		c.mu.Unlock()
-		if cli != nil {
-			_ = cli.Bye(ctx)
-		} else if srv != nil {
-			_ = srv.Bye(ctx)
-		}
-		c.end("transferred to " + to)
-	}()
-}
-
 func (p *Phone) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if p.callBySIP(req.CallID().Value()) == nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
 	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
-}
-
-func (p *Phone) onRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	// Being transferred by the remote side is not supported yet.
-	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 603, "Decline", nil))
 }
 
 // Quality returns the call's current quality figures.
@@ -1010,6 +1030,14 @@ func statusText(code int) string {
 		return "Decline"
 	case 488:
 		return "Not Acceptable Here"
+	case 481:
+		return "Call/Transaction Does Not Exist"
+	case 487:
+		return "Request Terminated"
+	case 404:
+		return "Not Found"
+	case 503:
+		return "Service Unavailable"
 	}
 	return "Rejected"
 }

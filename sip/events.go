@@ -59,6 +59,11 @@ type CallState struct {
 	// names the SRTP crypto suite in use.
 	Secure bool   `json:"secure,omitempty"`
 	Suite  string `json:"suite,omitempty"`
+	// TransferredFrom is the callId of the call whose remote transferred
+	// us here (a REFER we accepted); Replaces the callId of the call this
+	// one replaced (an INVITE with Replaces, RFC 3891).
+	TransferredFrom string `json:"transferredFrom,omitempty"`
+	Replaces        string `json:"replaces,omitempty"`
 }
 
 // QualityReport is the payload of quality.report (and quality.warning,

@@ -13,19 +13,27 @@ import (
 )
 
 // FuzzIncomingRequest sends hostile requests to a running phone over UDP:
-// any method, To tag or not, any Content-Type and body (SDP offers,
+// any method, To tag or not, any Content-Type, one extra header (Replaces,
+// Refer-To, …) and body (SDP offers,
 // re-INVITEs, BYE, INFO, REFER, NOTIFY for unknown dialogs). The phone
 // must answer with a well-formed SIP response or stay silent, never end
 // up with a call it did not refuse, and keep answering OPTIONS.
 func FuzzIncomingRequest(f *testing.F) {
-	f.Add("INVITE", false, "application/sdp", []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
-	f.Add("INVITE", false, "application/sdp", []byte("v=0\r\nm=audio 0 RTP/AVP\r\n"))
-	f.Add("INVITE", true, "application/sdp", []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n"))
-	f.Add("BYE", true, "", []byte(nil))
-	f.Add("NOTIFY", true, "message/sipfrag", []byte("SIP/2.0 200 OK"))
-	f.Add("REFER", true, "", []byte(nil))
-	f.Add("INFO", true, "application/dtmf-relay", []byte("Signal=5\r\nDuration=160\r\n"))
-	f.Add("OPTIONS", false, "", []byte(nil))
+	f.Add("INVITE", false, "application/sdp", "", []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
+	f.Add("INVITE", false, "application/sdp", "", []byte("v=0\r\nm=audio 0 RTP/AVP\r\n"))
+	f.Add("INVITE", true, "application/sdp", "", []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n"))
+	f.Add("BYE", true, "", "", []byte(nil))
+	f.Add("NOTIFY", true, "message/sipfrag", "", []byte("SIP/2.0 200 OK"))
+	f.Add("REFER", true, "", "", []byte(nil))
+	f.Add("INFO", true, "application/dtmf-relay", "", []byte("Signal=5\r\nDuration=160\r\n"))
+	f.Add("OPTIONS", false, "", "", []byte(nil))
+	// Transfers (transfer.go): Replaces naming no call, REFER with and
+	// without a Replaces in its Refer-To, sipfrag NOTIFYs.
+	f.Add("INVITE", false, "application/sdp", "Replaces: abc@h;to-tag=1;from-tag=2", []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"))
+	f.Add("INVITE", false, "application/sdp", "Replaces: abc;early-only", []byte(nil))
+	f.Add("REFER", true, "", "Refer-To: <sip:1003@127.0.0.1?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>", []byte(nil))
+	f.Add("REFER", true, "", "Refer-To: sip:1003@127.0.0.1", []byte(nil))
+	f.Add("NOTIFY", true, "message/sipfrag;version=2.0", "Event: refer", []byte("SIP/2.0 486 Busy Here\r\n"))
 
 	var p *sip.Phone
 	p, err := sip.New(sip.Config{Server: "127.0.0.1:9", Domain: "127.0.0.1", Username: "1001", Password: "x", LocalIP: "127.0.0.1"},
@@ -57,8 +65,11 @@ func FuzzIncomingRequest(f *testing.F) {
 	}
 	defer conn.Close()
 	n := 0
-	f.Fuzz(func(t *testing.T, method string, toTag bool, ctype string, body []byte) {
+	f.Fuzz(func(t *testing.T, method string, toTag bool, ctype string, hdr string, body []byte) {
 		if method == "" || strings.ContainsAny(method, " \r\n:") || len(method) > 16 || strings.ContainsAny(ctype, "\r\n") || len(body) > 4000 {
+			return
+		}
+		if strings.ContainsAny(hdr, "\r\n") || len(hdr) > 1000 || (hdr != "" && !strings.Contains(hdr, ":")) {
 			return
 		}
 		n++
@@ -74,6 +85,9 @@ func FuzzIncomingRequest(f *testing.F) {
 		fmt.Fprintf(&b, "Call-ID: fuzz-%d\r\nCSeq: 1 %s\r\nContact: <sip:fuzz@127.0.0.1:%d>\r\n", n, method, lp)
 		if ctype != "" {
 			fmt.Fprintf(&b, "Content-Type: %s\r\n", ctype)
+		}
+		if hdr != "" {
+			fmt.Fprintf(&b, "%s\r\n", hdr)
 		}
 		fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(body))
 		b.Write(body)

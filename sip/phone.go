@@ -240,6 +240,7 @@ func (p *Phone) Start(ctx context.Context) error {
 		res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
 		res.AppendHeader(sipmsg.NewHeader("Allow", allowMethods))
 		res.AppendHeader(sipmsg.NewHeader("Accept", "application/sdp"))
+		res.AppendHeader(sipmsg.NewHeader("Supported", "replaces"))
 		_ = tx.Respond(res)
 	})
 	srv.OnInfo(p.onInfo)

@@ -135,9 +135,7 @@ func (s *Service) Methods() map[string]agent.Method {
 		"call.dtmf": s.withCall(func(ctx context.Context, c *sip.Call, p callParams) error {
 			return c.DTMF(ctx, p.Digits)
 		}),
-		"call.transfer": s.withCall(func(ctx context.Context, c *sip.Call, p callParams) error {
-			return c.Transfer(ctx, p.To)
-		}),
+		"call.transfer": s.withCall(s.transfer),
 	}
 }
 
@@ -264,8 +262,11 @@ func (s *Service) unregister(ctx context.Context, call *agent.Call) (any, *jsonr
 type callParams struct {
 	CallID string `json:"callId"`
 	To     string `json:"to"`
-	Digits string `json:"digits"`
-	Code   int    `json:"code"`
+	// TargetCallID makes call.transfer attended: the call's remote is
+	// connected with this other call's remote.
+	TargetCallID string `json:"targetCallId"`
+	Digits       string `json:"digits"`
+	Code         int    `json:"code"`
 }
 
 func (s *Service) dial(ctx context.Context, call *agent.Call) (any, *jsonrpc.Error) {
@@ -304,7 +305,12 @@ func (s *Service) withCall(f func(ctx context.Context, c *sip.Call, p callParams
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		if err := f(cctx, c, cp); err != nil {
-			if errors.Is(err, sip.ErrWrongState) {
+			switch {
+			case errors.Is(err, errBadTransfer):
+				return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: %v", err)
+			case errors.Is(err, sip.ErrNoCall):
+				return nil, phoneErr(ReasonNoSuchCall, "%v", err)
+			case errors.Is(err, sip.ErrWrongState):
 				return nil, phoneErr(ReasonWrongState, "%v", err)
 			}
 			return nil, phoneErr(ReasonSIP, "%v", err)
@@ -312,6 +318,29 @@ func (s *Service) withCall(f func(ctx context.Context, c *sip.Call, p callParams
 		return c.State(), nil
 	}
 }
+
+// transfer is blind with "to", attended with "targetCallId".
+func (s *Service) transfer(ctx context.Context, c *sip.Call, p callParams) error {
+	switch {
+	case p.TargetCallID != "" && p.To != "":
+		return errBadTransfer
+	case p.TargetCallID != "":
+		ph, jerr := s.current()
+		if jerr != nil {
+			return errors.New(jerr.Message)
+		}
+		target, err := ph.Call(p.TargetCallID)
+		if err != nil {
+			return err
+		}
+		return c.AttendedTransfer(ctx, target)
+	case p.To != "":
+		return c.Transfer(ctx, p.To)
+	}
+	return errBadTransfer
+}
+
+var errBadTransfer = errors.New(`call.transfer takes either "to" (blind) or "targetCallId" (attended)`)
 
 func (s *Service) broadcast(name string, params any) {
 	s.ring(name, params)

@@ -142,6 +142,21 @@ func TestRegistrationAndCallKeepSecrets(t *testing.T) {
 	if _, jerr := invoke(t, svc, "call.hold", map[string]string{"callId": "nope"}); jerr == nil || !strings.Contains(string(mustJSON(jerr)), "no-such-call") {
 		t.Errorf("unknown call: %v", jerr)
 	}
+	// call.transfer: "to" or "targetCallId", never both or neither; an
+	// attended transfer needs a second call.
+	for _, tc := range []struct {
+		params map[string]string
+		want   string
+	}{
+		{map[string]string{"callId": dial.CallID, "to": "1003", "targetCallId": "x"}, `"code":-32602`},
+		{map[string]string{"callId": dial.CallID}, `"code":-32602`},
+		{map[string]string{"callId": dial.CallID, "targetCallId": "nope"}, "no-such-call"},
+		{map[string]string{"callId": dial.CallID, "targetCallId": dial.CallID}, "wrong-state"},
+	} {
+		if _, jerr := invoke(t, svc, "call.transfer", tc.params); jerr == nil || !strings.Contains(string(mustJSON(jerr)), tc.want) {
+			t.Errorf("call.transfer %v: %s, want %s", tc.params, mustJSON(jerr), tc.want)
+		}
+	}
 	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
 	ev.wait(t, `"state":"ended"`, 5*time.Second)
 	mustInvoke(t, svc, "phone.unregister", nil)

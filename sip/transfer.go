@@ -1,0 +1,491 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// Transfers: attended transfer as the transferor (REFER with Replaces,
+// RFC 5589 §7), being transferred (a REFER we accept, RFC 3515), and
+// being the target of an attended transfer (INVITE with Replaces, RFC
+// 3891).
+
+// replacesID names a dialog as the Replaces header does (RFC 3891 §6.1):
+// to-tag is the local tag of the UA that receives it, from-tag its
+// remote tag.
+type replacesID struct {
+	callID    string
+	toTag     string
+	fromTag   string
+	earlyOnly bool
+}
+
+// maxReplaces bounds a Replaces value: a Call-ID and two tags.
+const maxReplaces = 512
+
+// parseReplaces reads "callid;to-tag=a;from-tag=b[;early-only]".
+func parseReplaces(v string) (replacesID, error) {
+	var r replacesID
+	v = strings.TrimSpace(v)
+	if len(v) > maxReplaces {
+		return r, fmt.Errorf("replaces of %d bytes is too long", len(v))
+	}
+	parts := strings.Split(v, ";")
+	r.callID = strings.TrimSpace(parts[0])
+	if !sipToken(r.callID, "@") {
+		return r, fmt.Errorf("replaces: bad call-id %q", r.callID)
+	}
+	for _, p := range parts[1:] {
+		name, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+		name, val = strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(val)
+		switch name {
+		case "to-tag":
+			r.toTag = val
+		case "from-tag":
+			r.fromTag = val
+		case "early-only":
+			r.earlyOnly = true
+		}
+	}
+	if !sipToken(r.toTag, "") || !sipToken(r.fromTag, "") {
+		return r, errors.New("replaces: to-tag and from-tag are required")
+	}
+	return r, nil
+}
+
+// String writes the value the way parseReplaces reads it.
+func (r replacesID) String() string {
+	s := r.callID + ";to-tag=" + r.toTag + ";from-tag=" + r.fromTag
+	if r.earlyOnly {
+		s += ";early-only"
+	}
+	return s
+}
+
+// sipToken reports whether s is a non-empty RFC 3261 token (plus the
+// characters in extra, such as the '@' of a Call-ID). Whatever passes
+// can go back on the wire in a header of ours.
+func sipToken(s, extra string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9':
+		case strings.IndexByte("-.!%*_+`'~", ch) >= 0, strings.IndexByte(extra, ch) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// parseReferTo reads a Refer-To value: "<sip:u@h?Replaces=...>" (with an
+// optional display name and parameters) or a bare URI. It returns the
+// target and, when the URI carries one, the Replaces header to send.
+func parseReferTo(v string) (sipmsg.Uri, *replacesID, error) {
+	var u sipmsg.Uri
+	v = strings.TrimSpace(v)
+	if len(v) > 1024 {
+		return u, nil, fmt.Errorf("refer-to of %d bytes is too long", len(v))
+	}
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		j := strings.IndexByte(v[i:], '>')
+		if j < 0 {
+			return u, nil, errors.New("refer-to: no closing '>'")
+		}
+		v = v[i+1 : i+j]
+	} else if i := strings.IndexByte(v, ';'); i >= 0 {
+		// A bare URI cannot carry headers; what follows ';' are the
+		// header's own parameters.
+		v = v[:i]
+	}
+	uriPart, hdrs, _ := strings.Cut(v, "?")
+	if err := sipmsg.ParseUri(uriPart, &u); err != nil {
+		return u, nil, fmt.Errorf("refer-to: %w", err)
+	}
+	if (u.Scheme != "sip" && u.Scheme != "sips") || u.Host == "" {
+		return u, nil, fmt.Errorf("refer-to: not a SIP URI: %q", uriPart)
+	}
+	u.Headers = nil
+	var rep *replacesID
+	for _, h := range strings.Split(hdrs, "&") {
+		name, val, ok := strings.Cut(h, "=")
+		if !ok || !strings.EqualFold(name, "Replaces") {
+			continue
+		}
+		raw, err := url.PathUnescape(val)
+		if err != nil {
+			return u, nil, fmt.Errorf("refer-to: replaces: %w", err)
+		}
+		r, err := parseReplaces(raw)
+		if err != nil {
+			return u, nil, fmt.Errorf("refer-to: %w", err)
+		}
+		rep = &r
+	}
+	return u, rep, nil
+}
+
+// parseSipfrag reads the status line of a message/sipfrag body (RFC
+// 3420): "SIP/2.0 200 OK".
+func parseSipfrag(body []byte) (code int, reason string, ok bool) {
+	line, _, _ := strings.Cut(string(body[:min(len(body), 256)]), "\n")
+	line = strings.TrimSpace(line)
+	rest, found := strings.CutPrefix(line, "SIP/2.0 ")
+	if !found || len(rest) < 3 {
+		return 0, "", false
+	}
+	for i := 0; i < 3; i++ {
+		if rest[i] < '0' || rest[i] > '9' {
+			return 0, "", false
+		}
+		code = code*10 + int(rest[i]-'0')
+	}
+	if code < 100 || (len(rest) > 3 && rest[3] != ' ') {
+		return 0, "", false
+	}
+	reason = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(rest[3:]))
+	if len(reason) > 64 {
+		reason = reason[:64]
+	}
+	return code, reason, true
+}
+
+// dialogTagsLocked returns the tags of the call's confirmed dialog: ours
+// and the remote's.
+func (c *Call) dialogTagsLocked() (local, remote string, ok bool) {
+	switch {
+	case c.cli != nil && c.cli.InviteResponse != nil && c.cli.InviteResponse.IsSuccess():
+		if f := c.cli.InviteRequest.From(); f != nil {
+			local, _ = f.Params.Get("tag")
+		}
+		if t := c.cli.InviteResponse.To(); t != nil {
+			remote, _ = t.Params.Get("tag")
+		}
+	case c.srv != nil && c.srv.InviteResponse != nil && c.srv.InviteResponse.IsSuccess():
+		if f := c.srv.InviteRequest.From(); f != nil {
+			remote, _ = f.Params.Get("tag")
+		}
+		if t := c.srv.InviteResponse.To(); t != nil {
+			local, _ = t.Params.Get("tag")
+		}
+	}
+	return local, remote, local != "" && remote != ""
+}
+
+// remoteAORLocked is the remote party's address of record (not its
+// Contact): a new call to it goes through the proxy like any other.
+func (c *Call) remoteAORLocked() (sipmsg.Uri, bool) {
+	var a sipmsg.Uri
+	switch {
+	case c.cli != nil:
+		a = c.cli.InviteRequest.Recipient
+	case c.srv != nil && c.srv.InviteRequest.From() != nil:
+		a = c.srv.InviteRequest.From().Address
+	default:
+		return a, false
+	}
+	return sipmsg.Uri{Scheme: "sip", User: a.User, Host: a.Host, Port: a.Port}, a.Host != ""
+}
+
+func inCall(state string) bool {
+	return state == StateConnected || state == StateHeld || state == StateRemoteHeld
+}
+
+// AttendedTransfer connects this call's remote with target's remote and
+// leaves both calls (RFC 5589 §7): a REFER on this call whose Refer-To
+// names target's remote with the Replaces of target's dialog. Both calls
+// end with reason "transferred to …" once the transferee reports the new
+// call up; a failure the transferee reports comes as a call.state of this
+// call with reason "transfer failed: …", both calls staying up.
+func (c *Call) AttendedTransfer(ctx context.Context, target *Call) error {
+	if target == nil || target == c {
+		return fmt.Errorf("%w: an attended transfer needs two calls", ErrWrongState)
+	}
+	c.mu.Lock()
+	st, remote := c.state, c.remote
+	c.mu.Unlock()
+	if !inCall(st) {
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
+	}
+	target.mu.Lock()
+	tst := target.state
+	local, tremote, ok := target.dialogTagsLocked()
+	aor, aok := target.remoteAORLocked()
+	callID := target.sipCallID
+	target.mu.Unlock()
+	if !inCall(tst) || !ok || !aok {
+		return fmt.Errorf("%w: the target call is %s", ErrWrongState, tst)
+	}
+	rep := replacesID{callID: callID, toTag: tremote, fromTag: local}
+	referTo := "<" + aor.String() + "?Replaces=" + url.QueryEscape(rep.String()) + ">"
+	referredBy := c.p.aor()
+	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
+		sipmsg.NewHeader("Refer-To", referTo),
+		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
+	if err != nil {
+		return fmt.Errorf("REFER: %w", err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
+	}
+	c.log.Info().Str("target", target.id).Msg("attended transfer accepted by the transferee")
+	c.mu.Lock()
+	c.transferTo, c.consult = aor.String(), target
+	c.mu.Unlock()
+	target.mu.Lock()
+	target.transferTo = remote
+	target.mu.Unlock()
+	return nil
+}
+
+// onNotify follows a transfer we asked for (message/sipfrag): once the
+// new call is up we hang up ours (and the consultation call of an
+// attended transfer, unless its remote hangs it up first as RFC 3891
+// asks); a failure is reported on the call.
+func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	c := p.callBySIP(req.CallID().Value())
+	if c == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+	code, reason, ok := parseSipfrag(req.Body())
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	to, consult, st := c.transferTo, c.consult, c.state
+	c.mu.Unlock()
+	if to == "" || code < 200 {
+		return
+	}
+	if code >= 300 {
+		c.log.Info().Int("status", code).Msg("transfer failed")
+		c.mu.Lock()
+		c.transferTo, c.consult = "", nil
+		c.mu.Unlock()
+		if consult != nil {
+			consult.mu.Lock()
+			consult.transferTo = ""
+			consult.mu.Unlock()
+		}
+		c.setState(st, fmt.Sprintf("transfer failed: %d %s", code, reason))
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		c.byeAndEnd("transferred to " + to)
+		if consult == nil {
+			return
+		}
+		select {
+		case <-consult.done:
+		case <-time.After(3 * time.Second):
+			consult.mu.Lock()
+			r := consult.transferTo
+			consult.mu.Unlock()
+			consult.byeAndEnd("transferred to " + r)
+		case <-p.ctx.Done():
+		}
+	}()
+}
+
+// byeAndEnd hangs up a connected call with the given reason.
+func (c *Call) byeAndEnd(reason string) {
+	ctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
+	defer cancel()
+	c.mu.Lock()
+	cli, srv, ended := c.cli, c.srv, c.ended
+	c.mu.Unlock()
+	if ended {
+		return
+	}
+	if cli != nil {
+		_ = cli.Bye(ctx)
+	} else if srv != nil {
+		_ = srv.Bye(ctx)
+	}
+	c.end(reason)
+}
+
+// onRefer accepts being transferred (RFC 3515): 202, then NOTIFYs with
+// the progress of a new call to the Refer-To target. A REFER outside a
+// call we have is 481; one without a usable Refer-To is 400.
+func (p *Phone) onRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	var c *Call
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		c = p.callBySIP(req.CallID().Value())
+	}
+	if c == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	if st := c.State().State; !inCall(st) {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 603, "Decline", nil))
+		return
+	}
+	h := req.GetHeader("Refer-To")
+	if h == nil {
+		h = req.GetHeader("r")
+	}
+	if h == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Missing Refer-To", nil))
+		return
+	}
+	target, rep, err := parseReferTo(h.Value())
+	if err != nil {
+		c.log.Info().Err(err).Msg("REFER refused")
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Refer-To", nil))
+		return
+	}
+	var hdrs []sipmsg.Header
+	if rep != nil {
+		hdrs = append(hdrs, sipmsg.NewHeader("Replaces", rep.String()))
+	}
+	if rb := req.GetHeader("Referred-By"); rb != nil && len(rb.Value()) < 512 && !strings.ContainsAny(rb.Value(), "\r\n") {
+		hdrs = append(hdrs, sipmsg.NewHeader("Referred-By", rb.Value()))
+	}
+	if err := tx.Respond(sipmsg.NewResponseFromRequest(req, 202, "Accepted", nil)); err != nil {
+		return
+	}
+	c.log.Info().Str("target", target.String()).Bool("replaces", rep != nil).Msg("transfer requested by the remote")
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		c.followRefer(target, hdrs)
+	}()
+}
+
+// followRefer places the call a REFER asked for and reports it back.
+func (c *Call) followRefer(target sipmsg.Uri, hdrs []sipmsg.Header) {
+	p := c.p
+	c.notifyRefer(100, "Trying", false)
+	// The original call waits on hold while the new one sets up, as desk
+	// phones do (it is usually held by the transferor already).
+	held := false
+	if c.State().State == StateConnected {
+		hctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		if err := c.Hold(hctx); err != nil {
+			c.log.Info().Err(err).Msg("could not hold the call being transferred")
+		} else {
+			held = true
+		}
+		cancel()
+	}
+	nc, err := p.dial(p.ctx, target, dialOptions{headers: hdrs, transferredFrom: c.id})
+	if err != nil {
+		c.log.Warn().Err(err).Msg("transfer: the new call could not be placed")
+		c.notifyRefer(503, "Service Unavailable", true)
+		c.transferFailed(held, target, "the new call could not be placed")
+		return
+	}
+	select {
+	case <-nc.connected:
+	case <-nc.done:
+	case <-p.ctx.Done():
+		return
+	}
+	select {
+	case <-nc.connected:
+	default:
+		nc.mu.Lock()
+		code, reason := nc.finalCode, nc.reason
+		nc.mu.Unlock()
+		if code < 300 {
+			code = 503
+		}
+		c.notifyRefer(code, statusText(code), true)
+		c.transferFailed(held, target, reason)
+		return
+	}
+	c.mu.Lock()
+	c.transferTo = target.String()
+	c.mu.Unlock()
+	c.notifyRefer(200, "OK", true)
+	// The transferor hangs up once it reads the 200; if it does not, we
+	// do.
+	select {
+	case <-c.done:
+	case <-time.After(2 * time.Second):
+		c.byeAndEnd("transferred to " + target.String())
+	case <-p.ctx.Done():
+	}
+}
+
+// transferFailed takes the original call off hold and tells the page.
+func (c *Call) transferFailed(held bool, target sipmsg.Uri, reason string) {
+	if held {
+		ctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
+		if err := c.Resume(ctx); err != nil {
+			c.log.Info().Err(err).Msg("could not resume after a failed transfer")
+		}
+		cancel()
+	}
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	c.setState(st, "transfer to "+target.String()+" failed: "+reason)
+}
+
+// notifyRefer reports the progress of a transfer to the transferor
+// (RFC 3515 §2.4.5); final ends the implicit subscription.
+func (c *Call) notifyRefer(code int, reason string, final bool) {
+	state := "active;expires=60"
+	if final {
+		state = "terminated;reason=noresource"
+	}
+	ctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
+	defer cancel()
+	body := fmt.Sprintf("SIP/2.0 %d %s\r\n", code, reason)
+	res, err := c.inDialog(ctx, sipmsg.NOTIFY, []byte(body), "message/sipfrag;version=2.0",
+		sipmsg.NewHeader("Event", "refer"), sipmsg.NewHeader("Subscription-State", state))
+	switch {
+	case err != nil:
+		c.log.Info().Err(err).Int("status", code).Msg("transfer NOTIFY not delivered")
+	case !res.IsSuccess():
+		c.log.Info().Int("answer", res.StatusCode).Int("status", code).Msg("transfer NOTIFY refused")
+	}
+}
+
+// matchReplaces finds the call an INVITE with Replaces names (RFC 3891
+// §3): it returns the call, or the status to refuse the INVITE with.
+// Only confirmed dialogs are replaced here.
+func (p *Phone) matchReplaces(r replacesID) (*Call, int) {
+	p.mu.Lock()
+	cs := make([]*Call, 0, len(p.calls))
+	for _, c := range p.calls {
+		if c.sipCallID == r.callID {
+			cs = append(cs, c)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range cs {
+		c.mu.Lock()
+		local, remote, ok := c.dialogTagsLocked()
+		st, ended := c.state, c.ended
+		c.mu.Unlock()
+		if !ok || ended || local != r.toTag || remote != r.fromTag || !inCall(st) {
+			continue
+		}
+		if r.earlyOnly {
+			return nil, 486
+		}
+		return c, 0
+	}
+	return nil, 481
+}
