@@ -240,6 +240,9 @@ func TestPulseDeviceRemovedMidStream(t *testing.T) {
 			return l, err
 		},
 		Interval: 500 * time.Millisecond,
+		// As in the agent: enumerate only when the signature changes, so
+		// this also checks that it sees the edited ALSA configuration.
+		Probe:    DeviceSignature,
 		OnChange: func(l DeviceList) { sys.DevicesChanged(l); lists <- l },
 	}
 	t.Setenv("BPCLIENT_AUDIO_ENUM_CHILD", "1")

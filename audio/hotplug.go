@@ -17,7 +17,15 @@ import (
 // Interval and whenever the OS says the sound hardware changed.
 type Watcher struct {
 	Enumerate func(ctx context.Context) (DeviceList, error)
-	Interval  time.Duration // default: 5 s on Linux (uevents announce hardware), 1.5 s elsewhere
+	Interval  time.Duration // default 1.5 s: a change must show within 2 s
+	// Probe, when set, sums up cheaply what the device list depends on
+	// (DeviceSignature). A child costs 20-50 ms of CPU, a probe some
+	// microseconds, so a periodic enumeration is skipped while the sum
+	// stays the same, except once every Refresh as a safety net. ok false
+	// means the sum cannot see every change (a JACK server lists its
+	// clients as devices): then every Interval enumerates.
+	Probe   func() (sig string, ok bool)
+	Refresh time.Duration // default 60 s
 	// OnChange receives each list that differs from the previous one.
 	OnChange func(DeviceList)
 	// OnError receives enumeration failures (optional).
@@ -39,30 +47,60 @@ func (w *Watcher) Run(ctx context.Context) error {
 		watchOS(osCtx, func() { signal(kick) })
 	}()
 	defer func() { stopOS(); <-done }()
+	refresh := w.Refresh
+	if refresh <= 0 {
+		refresh = time.Minute
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	var last *DeviceList
+	var (
+		last     *DeviceList
+		lastSig  string
+		sigOK    bool
+		lastEnum time.Time
+		kicked   = true // the first round enumerates
+	)
 	for {
-		list, err := w.Enumerate(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		due := true
+		if w.Probe != nil {
+			// Sum up before enumerating, so a change that happens during
+			// the enumeration still differs next time.
+			sig, ok := w.Probe()
+			due = kicked || !ok || !sigOK || sig != lastSig || time.Since(lastEnum) >= refresh
+			lastSig, sigOK = sig, ok
+		}
+		if due {
+			lastEnum = time.Now()
+			list, err := w.Enumerate(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if w.OnError != nil {
+					w.OnError(err)
+				}
+				sigOK = false // try again at the next tick
+			} else if last == nil || !last.Equal(list) {
+				last = &list
+				w.OnChange(list)
 			}
-			if w.OnError != nil {
-				w.OnError(err)
-			}
-		} else if last == nil || !last.Equal(list) {
-			last = &list
-			w.OnChange(list)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+			kicked = false
 		case <-kick:
+			kicked = true
 		}
 	}
 }
+
+// DeviceSignature sums up what this OS's device list depends on, without
+// PortAudio: on Linux the sound cards, the ALSA configuration files and
+// the sound servers' sockets. ok is false where no such sum exists (other
+// OSes) or where it would miss changes (a JACK server runs).
+func DeviceSignature() (sig string, ok bool) { return deviceSignature() }
 
 // ChildEnumerator runs exe with args (for example the bpclient binary
 // with "devices", "--json") and decodes the DeviceList it prints.

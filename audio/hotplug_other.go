@@ -15,3 +15,6 @@ const defaultWatchInterval = 1500 * time.Millisecond
 // IMMNotificationClient, macOS a CoreAudio property listener, both behind
 // cgo or COM); the Watcher's polling finds the changes.
 func watchOS(ctx context.Context, kick func()) {}
+
+// deviceSignature: no cheap sum of the devices here; the poll enumerates.
+func deviceSignature() (string, bool) { return "", false }

@@ -16,6 +16,12 @@ type jitterBuffer struct {
 	max     int
 	over    int // consecutive pops with more than target+2 frames
 
+	// Payload buffers are recycled: push copies into one from free, and
+	// the one pop handed out returns to free at the next pop, so a call
+	// allocates only while the buffer grows to its largest depth.
+	free [][]byte
+	out  []byte
+
 	// counters
 	late, dropped, concealed, played int
 }
@@ -33,7 +39,7 @@ func newJitterBuffer(minFrames, maxFrames int) *jitterBuffer {
 // seqBefore reports whether a comes before b in RTP sequence space.
 func seqBefore(a, b uint16) bool { return a != b && b-a < 0x8000 }
 
-// push stores one payload (copied by the caller) that arrived at at.
+// push stores a copy of one payload that arrived at at.
 func (j *jitterBuffer) push(seq uint16, payload []byte, at time.Time) {
 	if !j.started {
 		j.started = true
@@ -52,10 +58,26 @@ func (j *jitterBuffer) push(seq uint16, payload []byte, at time.Time) {
 		j.dropped++
 		return
 	}
-	j.slots[seq] = slot{payload, at}
+	if old, dup := j.slots[seq]; dup {
+		j.recycle(old.payload)
+	}
+	var b []byte
+	if n := len(j.free); n > 0 {
+		b, j.free = j.free[n-1], j.free[:n-1]
+	}
+	j.slots[seq] = slot{append(b[:0], payload...), at}
+}
+
+func (j *jitterBuffer) recycle(b []byte) {
+	if b != nil {
+		j.free = append(j.free, b)
+	}
 }
 
 func (j *jitterBuffer) reset(seq uint16) {
+	for _, s := range j.slots {
+		j.recycle(s.payload)
+	}
 	clear(j.slots)
 	j.next = seq
 	j.primed = false
@@ -66,10 +88,13 @@ func (j *jitterBuffer) setTarget(frames int) {
 	j.target = max(j.min, min(j.max, frames))
 }
 
-// pop returns the next payload. ok is false when nothing should play yet
-// (not primed, or the buffer ran dry); lost is true when the packet for
-// this slot is missing and the decoder should conceal it.
+// pop returns the next payload, valid until the next pop. ok is false
+// when nothing should play yet (not primed, or the buffer ran dry); lost
+// is true when the packet for this slot is missing and the decoder should
+// conceal it.
 func (j *jitterBuffer) pop() (payload []byte, at time.Time, ok, lost bool) {
+	j.recycle(j.out)
+	j.out = nil
 	if !j.started {
 		return nil, time.Time{}, false, false
 	}
@@ -90,7 +115,8 @@ func (j *jitterBuffer) pop() (payload []byte, at time.Time, ok, lost bool) {
 		j.over++
 		if j.over >= 25 {
 			j.over = 0
-			if _, has := j.slots[j.next]; has {
+			if s, has := j.slots[j.next]; has {
+				j.recycle(s.payload)
 				delete(j.slots, j.next)
 				j.dropped++
 			}
@@ -107,6 +133,7 @@ func (j *jitterBuffer) pop() (payload []byte, at time.Time, ok, lost bool) {
 		return nil, time.Time{}, true, true
 	}
 	j.played++
+	j.out = p.payload
 	return p.payload, p.at, true, false
 }
 

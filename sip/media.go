@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,6 +87,9 @@ type media struct {
 	ts        atomic.Uint32 // written by the send loop, read by the RTCP sender
 	sentPkts  uint32
 	sentBytes uint32
+	// txBuf and txSec are the send loop's packet buffers, reused for
+	// every packet so that sending allocates nothing.
+	txBuf, txSec []byte
 
 	// receive statistics (RFC 3550 A.3, A.8)
 	rx         rxStats
@@ -281,11 +285,17 @@ func (m *media) stop() {
 	}
 }
 
+// writeRTP sends one packet; only the clock goroutine calls it (it owns
+// txBuf and txSec).
 func (m *media) writeRTP(pkt *rtp.Packet) {
-	buf, err := pkt.Marshal()
+	if m.txBuf == nil {
+		m.txBuf = make([]byte, 1500)
+	}
+	n, err := pkt.MarshalTo(m.txBuf)
 	if err != nil {
 		return
 	}
+	buf := m.txBuf[:n]
 	m.mu.Lock()
 	dst := m.neg.remote
 	m.sentPkts++
@@ -293,12 +303,13 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 	sec := m.sec
 	m.mu.Unlock()
 	if sec != nil {
-		if buf, err = sec.ProtectRTP(nil, buf); err != nil {
+		if buf, err = sec.ProtectRTP(m.txSec[:0], buf); err != nil {
 			return
 		}
+		m.txSec = buf[:0]
 	}
 	if dst != nil {
-		_, _ = m.rtpConn.WriteToUDP(buf, dst)
+		_, _ = m.rtpConn.WriteToUDPAddrPort(buf, dst.AddrPort())
 	}
 }
 
@@ -343,6 +354,7 @@ func (m *media) newSender() func() {
 		evEnds   int
 		gap      int
 	)
+	var pkt rtp.Packet // reused: a packet per frame would be garbage 50 times a second
 	return func() {
 		m.mu.Lock()
 		sending, muted, frame, step := m.sending, m.muted, m.frame, m.tsStep
@@ -382,8 +394,10 @@ func (m *media) newSender() func() {
 			dur := uint16(min(evFrames, 5)) * uint16(step)
 			ev := codec.Event{Code: evCode, End: end, Volume: 10, Duration: dur}
 			k, _ := codec.EncodeEvent(payload, ev)
-			m.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, Marker: evFrames == 1, PayloadType: dtmfPT,
-				SequenceNumber: m.nextSeq(), Timestamp: evStart, SSRC: m.ssrc}, Payload: payload[:k]})
+			pkt.Header = rtp.Header{Version: 2, Marker: evFrames == 1, PayloadType: dtmfPT,
+				SequenceNumber: m.nextSeq(), Timestamp: evStart, SSRC: m.ssrc}
+			pkt.Payload = payload[:k]
+			m.writeRTP(&pkt)
 			if end {
 				evEnds++
 				if evEnds == 3 {
@@ -405,8 +419,10 @@ func (m *media) newSender() func() {
 			m.ts.Add(step)
 			return
 		}
-		m.writeRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
-			SequenceNumber: m.nextSeq(), Timestamp: m.ts.Load(), SSRC: m.ssrc}, Payload: payload[:k]})
+		pkt.Header = rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
+			SequenceNumber: m.nextSeq(), Timestamp: m.ts.Load(), SSRC: m.ssrc}
+		pkt.Payload = payload[:k]
+		m.writeRTP(&pkt)
 		m.mu.Lock()
 		m.sendDelay += time.Since(t0)
 		m.sendCount++
@@ -422,11 +438,15 @@ func (m *media) nextSeq() uint16 {
 }
 
 // recvLoop reads RTP, updates statistics and fills the jitter buffer.
+// It allocates nothing per packet: the buffers and the parsed packet are
+// reused, the source address is a value, and the jitter buffer copies the
+// payload into a slot it recycles.
 func (m *media) recvLoop() {
 	buf := make([]byte, 1600)
 	plain := make([]byte, 1600)
+	var pkt rtp.Packet
 	for {
-		n, from, err := m.rtpConn.ReadFromUDP(buf)
+		n, from, err := m.rtpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if m.ctx.Err() != nil {
 				return
@@ -445,16 +465,15 @@ func (m *media) recvLoop() {
 				continue
 			}
 		}
-		var pkt rtp.Packet
 		if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 			continue
 		}
 		now := time.Now()
 		m.mu.Lock()
 		// Symmetric RTP (RFC 4961): answer to where the media comes from.
-		if !m.latched && m.neg.remote != nil && (from.Port != m.neg.remote.Port || !from.IP.Equal(m.neg.remote.IP)) {
+		if !m.latched && m.neg.remote != nil && !sameAddr(from, m.neg.remote.AddrPort()) {
 			m.log.Debug().Str("from", from.String()).Msg("rtp latched to its source")
-			m.neg.remote = from
+			m.neg.remote = net.UDPAddrFromAddrPort(from)
 		}
 		m.latched = true
 		m.lastRecv = now
@@ -476,10 +495,16 @@ func (m *media) recvLoop() {
 		}
 		m.updateRxLocked(&pkt, now)
 		if m.receiving {
-			m.jb.push(pkt.SequenceNumber, append([]byte(nil), pkt.Payload...), now)
+			m.jb.push(pkt.SequenceNumber, pkt.Payload, now)
 		}
 		m.mu.Unlock()
 	}
+}
+
+// sameAddr compares addresses whatever their form (SDP gives IPv4 as
+// 16 bytes, an IPv4 socket as 4).
+func sameAddr(a, b netip.AddrPort) bool {
+	return a.Port() == b.Port() && a.Addr().Unmap() == b.Addr().Unmap()
 }
 
 func (m *media) updateRxLocked(pkt *rtp.Packet, now time.Time) {

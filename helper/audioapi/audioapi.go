@@ -106,7 +106,10 @@ type Options struct {
 	Enumerate func(ctx context.Context) (audio.DeviceList, error)
 	// WatchInterval is the polling period (default: audio.Watcher's).
 	WatchInterval time.Duration
-	Logger        zerolog.Logger
+	// WatchProbe lets the watcher skip enumerations while nothing changed
+	// (audio.DeviceSignature); nil enumerates at every poll.
+	WatchProbe func() (sig string, ok bool)
+	Logger     zerolog.Logger
 }
 
 // Service implements agent.Service for audio.
@@ -191,6 +194,7 @@ func (s *Service) Run(ctx context.Context) error {
 	w := &audio.Watcher{
 		Enumerate: s.o.Enumerate,
 		Interval:  s.o.WatchInterval,
+		Probe:     s.o.WatchProbe,
 		OnChange: func(l audio.DeviceList) {
 			s.mu.Lock()
 			s.list, s.haveLst = l, true

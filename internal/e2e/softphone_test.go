@@ -130,14 +130,21 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	w := newSoftphoneWorld(t, callFor+time.Minute)
 	agentPid, barePid := w.agent.Cmd.Process.Pid, w.b.Pid()
 	a0, b0 := procCPU(t, agentPid), procCPU(t, barePid)
+	ac0, bc0 := procChildCPU(t, agentPid), procChildCPU(t, barePid)
 	t0 := time.Now()
 	out := w.call(t, callFor)
 	wall := time.Since(t0)
 	a1, b1 := procCPU(t, agentPid), procCPU(t, barePid)
+	ac1, bc1 := procChildCPU(t, agentPid), procChildCPU(t, barePid)
+	aSmaps, bSmaps := smapsRollup(agentPid), smapsRollup(barePid)
 	perMin := func(d time.Duration) float64 { return d.Seconds() * 60 / callFor.Seconds() }
 	t.Logf("call of %v (whole command %v), PCMU, real agent (no sound card: silence) vs baresip (aufile + paced null speaker)", callFor, wall.Round(time.Millisecond))
-	t.Logf("CPU per call-minute: agent %.3f s, baresip %.3f s", perMin(a1-a0), perMin(b1-b0))
+	// The agent's own CPU and that of the children it waited for (the
+	// device poll's `bpclient devices --json`): both are the agent's cost.
+	t.Logf("CPU per call-minute: agent %.3f s (itself %.3f s + children %.3f s), baresip %.3f s (children %.3f s)",
+		perMin(a1-a0+ac1-ac0), perMin(a1-a0), perMin(ac1-ac0), perMin(b1-b0+bc1-bc0), perMin(bc1-bc0))
 	t.Logf("peak RSS: agent %s, baresip %s", procStatus(agentPid, "VmHWM"), procStatus(barePid, "VmHWM"))
+	t.Logf("RSS now: agent %s, baresip %s", aSmaps, bSmaps)
 	if i := strings.Index(out, "connected"); i >= 0 {
 		t.Logf("bpclient call output (setup includes registration):\n%s", out)
 	}
@@ -153,6 +160,39 @@ func procCPU(t *testing.T, pid int) time.Duration {
 	ut, _ := strconv.Atoi(f[11])
 	st, _ := strconv.Atoi(f[12])
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// procChildCPU reads cutime+cstime: the CPU of the children a process has
+// waited for.
+func procChildCPU(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.Atoi(f[13])
+	st, _ := strconv.Atoi(f[14])
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// smapsRollup summarises where a process's resident memory is: anonymous
+// (heap, stacks, the Go runtime's arenas) and file-backed pages (the
+// executable and shared libraries), from /proc/PID/smaps_rollup.
+func smapsRollup(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return "?"
+	}
+	kb := map[string]int{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 {
+			kb[strings.TrimSuffix(f[0], ":")], _ = strconv.Atoi(f[1])
+		}
+	}
+	return fmt.Sprintf("Rss %d kB = anonymous %d kB + file-backed %d kB (of which shared with other processes %d kB)",
+		kb["Rss"], kb["Anonymous"], kb["Rss"]-kb["Anonymous"], kb["Shared_Clean"]+kb["Shared_Dirty"])
 }
 
 func procStatus(pid int, key string) string {

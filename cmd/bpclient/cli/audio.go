@@ -81,6 +81,9 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (sto
 		// A child process enumerates: re-initialising PortAudio here
 		// would close the streams of a call in progress.
 		o.Enumerate = audio.ChildEnumerator(exe, "devices", "--json")
+		// A child costs tens of milliseconds of CPU: enumerate only when
+		// the cheap signature of the sound setup changed.
+		o.WatchProbe = audio.DeviceSignature
 	}
 	svc = audioapi.New(o)
 	if err := srv.Register(svc); err != nil {

@@ -1,0 +1,82 @@
+package audio
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestWatcherProbe: with a probe, the poll enumerates only when the
+// signature changes or cannot be trusted, and again after Refresh.
+func TestWatcherProbe(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		sig   = "a"
+		ok    = true
+		enums int
+	)
+	probes := make(chan struct{}, 100)
+	listed := make(chan int, 100)
+	w := &Watcher{
+		Interval: time.Millisecond,
+		Refresh:  time.Hour,
+		Probe: func() (string, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			select {
+			case probes <- struct{}{}:
+			default:
+			}
+			return sig, ok
+		},
+		Enumerate: func(ctx context.Context) (DeviceList, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			enums++
+			listed <- enums
+			return DeviceList{}, nil
+		},
+		OnChange: func(DeviceList) {},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-listed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no enumeration %s", what)
+		}
+	}
+	waitProbes := func(n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			select {
+			case <-probes:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the watcher stopped probing")
+			}
+		}
+	}
+	wait("at start")
+	waitProbes(20)
+	mu.Lock()
+	if enums != 1 {
+		t.Errorf("%d enumerations while the signature stayed the same, want 1", enums)
+	}
+	sig = "b"
+	mu.Unlock()
+	wait("after the signature changed")
+	waitProbes(20)
+	mu.Lock()
+	if enums != 2 {
+		t.Errorf("%d enumerations, want 2", enums)
+	}
+	ok = false // the probe cannot see every change: poll as without it
+	mu.Unlock()
+	wait("with an untrustworthy signature")
+	wait("at the next poll")
+}
