@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test -tags g729 -run '^$$' -fuzz FuzzG729Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzParseWAV -fuzztime $(FUZZTIME) ./audio/dsp
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/sdes
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/dtlssrtp
 
 clean:
 	rm -rf $(BIN)

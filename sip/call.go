@@ -62,6 +62,9 @@ type Call struct {
 	crypto []sdes.Crypto
 	suite  string
 	proto  string
+	// keying is "sdes" or "dtls" (dtls.go); setup our DTLS a=setup.
+	keying string
+	setup  string
 }
 
 type decision struct {
@@ -176,7 +179,15 @@ func (c *Call) State() CallState {
 
 func (c *Call) stateLocked() CallState {
 	return CallState{CallID: c.id, Direction: c.dir, State: c.state, Reason: c.reason, Remote: c.remote, Codec: c.codecName, Muted: c.muted,
-		Secure: c.suite != "", Suite: c.suite, TransferredFrom: c.transferredFrom, Replaces: c.replaces}
+		Secure: c.suite != "", Suite: c.suite, Keying: c.keyingIfSecureLocked(), TransferredFrom: c.transferredFrom, Replaces: c.replaces}
+}
+
+// keyingIfSecureLocked is call.state's keying: set once the keys are.
+func (c *Call) keyingIfSecureLocked() string {
+	if c.suite == "" {
+		return ""
+	}
+	return c.keying
 }
 
 func (c *Call) setState(state, reason string) {
@@ -260,6 +271,7 @@ func (c *Call) buildSDP(direction string) []byte {
 	c.sdpVersion++
 	params := sdpParams{sessionID: c.sessionID, version: c.sdpVersion, addr: c.p.localIP, direction: direction}
 	params.proto, params.crypto = c.sdpSecurityLocked()
+	params.fingerprint, params.setup = c.dtlsSDPLocked()
 	offered, m := c.offered, c.media
 	c.mu.Unlock()
 	params.port = m.localPort()
@@ -371,7 +383,8 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 			case res.StatusCode == 183:
 				c.setState(StateEarly, "")
 				if !earlyStarted && len(res.Body()) > 0 {
-					if neg, err := c.negotiateAnswer(res.Body()); err == nil {
+					// A DTLS call keys once answered: no early media.
+					if neg, err := c.negotiateAnswer(res.Body()); err == nil && neg.dtls == nil {
 						// Early media plays instead of our ringback.
 						c.stopRingback()
 						earlyStarted = c.startMedia(neg) == nil
@@ -426,6 +439,16 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 			m.update(neg, false)
 		}
 	} else if err := c.startMedia(neg); err != nil {
+		if errors.Is(err, errNotSecure) {
+			// The DTLS handshake failed after the ACK: hang up. The reason
+			// is set first: the peer may hang up too, and its BYE must not
+			// turn it into "remote hangup".
+			c.end(err.Error())
+			bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+			_ = sess.Bye(bctx)
+			cancel()
+			return
+		}
 		c.end("media failed: " + err.Error())
 		return
 	}
@@ -448,7 +471,7 @@ func (c *Call) setFinalCode(code int) {
 func (c *Call) watchDialog(ctx context.Context) {
 	select {
 	case <-ctx.Done():
-		c.end("remote hangup")
+		c.end(c.remoteHangupReason())
 	case <-c.done:
 	}
 }
@@ -480,7 +503,15 @@ func (c *Call) startMedia(neg negotiated) error {
 	if m == nil {
 		return errors.New("call ended")
 	}
-	if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
+	if neg.dtls != nil {
+		res, err := m.handshakeDTLS(c.p.dtlsCert, c.p.cfg.SRTPSuites, neg)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.suite, c.keying = res.suite, KeyingDTLS
+		c.mu.Unlock()
+	} else if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
 		return err
 	}
 	a := c.p.openAudio(c.id, neg.send.codec.Info().SampleRate)
@@ -616,14 +647,30 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			_ = sess.Respond(d.code, d.reason, nil)
 			return
 		}
-		if err := c.startMedia(neg); err != nil {
-			_ = sess.Respond(500, "Server Internal Error", nil)
-			c.end("media failed: " + err.Error())
-			return
-		}
-		if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
-			c.end("could not answer: " + sanitizeErr(err))
-			return
+		if neg.dtls != nil {
+			// DTLS-SRTP: the peer needs our answer (our fingerprint)
+			// before the handshake, and media waits for its keys.
+			if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
+				c.end("could not answer: " + sanitizeErr(err))
+				return
+			}
+			if err := c.startMedia(neg); err != nil {
+				c.end(err.Error()) // before the BYE, as in runOutbound
+				bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+				_ = sess.Bye(bctx)
+				cancel()
+				return
+			}
+		} else {
+			if err := c.startMedia(neg); err != nil {
+				_ = sess.Respond(500, "Server Internal Error", nil)
+				c.end("media failed: " + err.Error())
+				return
+			}
+			if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
+				c.end("could not answer: " + sanitizeErr(err))
+				return
+			}
 		}
 		c.mu.Lock()
 		c.connectedAt = time.Now()
@@ -922,7 +969,7 @@ func (p *Phone) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		c.end("transferred to " + transferTo)
 		return
 	}
-	c.end("remote hangup")
+	c.end(c.remoteHangupReason())
 }
 
 // DTMF sends digits: RFC 4733 events when telephone-event was agreed,

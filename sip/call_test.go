@@ -57,10 +57,18 @@ type testAudio struct {
 	mu    sync.Mutex
 	sinks map[string]*recSink
 	rates map[string]int
+	opens map[string]int // times the factory opened a call's audio
 }
 
 func newTestAudio(freq float64) *testAudio {
-	return &testAudio{freq: freq, sinks: map[string]*recSink{}, rates: map[string]int{}}
+	return &testAudio{freq: freq, sinks: map[string]*recSink{}, rates: map[string]int{}, opens: map[string]int{}}
+}
+
+// openCount is how often a call's audio was opened (ringback, media).
+func (a *testAudio) openCount(callID string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.opens[callID]
 }
 
 func (a *testAudio) factory(callID string, rate int) (sip.Audio, error) {
@@ -68,6 +76,7 @@ func (a *testAudio) factory(callID string, rate int) (sip.Audio, error) {
 	a.mu.Lock()
 	a.sinks[callID] = s
 	a.rates[callID] = rate
+	a.opens[callID]++
 	a.mu.Unlock()
 	return sip.Audio{Source: &toneSource{freq: a.freq, rate: rate}, Sink: s}, nil
 }

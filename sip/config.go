@@ -44,9 +44,15 @@ type Config struct {
 	CAFile, CAPEM, TLSServerName string
 	// TLSNoSystemRoots trusts only CAFile/CAPEM (a policy may want it).
 	TLSNoSystemRoots bool
-	// SRTPSuites are the SDES crypto suites offered and accepted in secure
-	// mode, in order of preference; empty: sdes.DefaultSuites().
+	// SRTPSuites are the SRTP suites offered and accepted in secure mode,
+	// in order of preference, for SDES and DTLS-SRTP keying alike; empty:
+	// sdes.DefaultSuites().
 	SRTPSuites []string
+	// Keying is how secure mode keys SRTP in the calls it places, and
+	// which method it prefers when an incoming offer allows both: "sdes"
+	// (default, a=crypto, RFC 4568) or "dtls" (DTLS-SRTP, RFC 5763/5764).
+	// An incoming offer with only one of them is answered with that one.
+	Keying string
 
 	// LocalIP is the address to bind and advertise; default: the one the
 	// OS routes to the first server from.
@@ -113,6 +119,16 @@ func (c Config) withDefaults() (Config, error) {
 				return c, fmt.Errorf("%w: srtp suite %q (want %s)", ErrConfig, s, strings.Join(sdes.DefaultSuites(), ", "))
 			}
 		}
+		c.Keying = strings.ToLower(c.Keying)
+		switch c.Keying {
+		case "":
+			c.Keying = KeyingSDES
+		case KeyingSDES, KeyingDTLS:
+		default:
+			return c, fmt.Errorf("%w: keying %q (want sdes or dtls)", ErrConfig, c.Keying)
+		}
+	} else if c.Keying != "" {
+		return c, fmt.Errorf("%w: keying %q applies to secure mode only", ErrConfig, c.Keying)
 	}
 	if c.Transport == "tls" {
 		if _, err := c.tlsConfig(); err != nil {
@@ -190,6 +206,12 @@ func (c Config) withDefaults() (Config, error) {
 const (
 	ModeSoftphone = "softphone"
 	ModeSecure    = "secure"
+)
+
+// SRTP keying methods of Config.Keying and CallState.Keying.
+const (
+	KeyingSDES = "sdes"
+	KeyingDTLS = "dtls"
 )
 
 // Secure reports whether the configuration is secure mode.

@@ -56,9 +56,11 @@ type CallState struct {
 	Codec     string `json:"codec,omitempty"`
 	Muted     bool   `json:"muted,omitempty"`
 	// Secure is true when the call's media is SRTP (secure mode); Suite
-	// names the SRTP crypto suite in use.
+	// names the SRTP crypto suite in use and Keying how its keys were
+	// agreed: "sdes" (a=crypto) or "dtls" (DTLS-SRTP).
 	Secure bool   `json:"secure,omitempty"`
 	Suite  string `json:"suite,omitempty"`
+	Keying string `json:"keying,omitempty"`
 	// TransferredFrom is the callId of the call whose remote transferred
 	// us here (a REFER we accepted); Replaces the callId of the call this
 	// one replaced (an INVITE with Replaces, RFC 3891).

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -64,6 +65,12 @@ type media struct {
 	sec       *srtpmedia.Transformer
 	secSuite  string
 	secRemote []byte
+	// DTLS-SRTP (dtls.go): the associations on the RTP and RTCP sockets,
+	// which the read loops hand DTLS datagrams to, and RTCP's own keys
+	// (nil with DTLS: RTCP's association failed, no RTCP at all). Set
+	// before start, never replaced after.
+	dtlsRTP, dtlsRTCP *dtlssrtp.Session
+	secRTCP           *srtpmedia.Transformer
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -273,6 +280,15 @@ func dtmfCode(r rune) (byte, bool) {
 
 func (m *media) stop() {
 	m.cancel()
+	m.mu.Lock()
+	dr, dc := m.dtlsRTP, m.dtlsRTCP
+	m.mu.Unlock()
+	// DTLS first: its close_notify goes out on the sockets.
+	for _, d := range []*dtlssrtp.Session{dr, dc} {
+		if d != nil {
+			_ = d.Close()
+		}
+	}
 	m.rtpConn.Close()
 	m.rtcpConn.Close()
 	m.wg.Wait()
@@ -457,6 +473,11 @@ func (m *media) recvLoop() {
 			continue
 		}
 		data := buf[:n]
+		if m.dtlsRTP != nil && dtlssrtp.IsDTLS(data) {
+			// A retransmitted flight or an alert (RFC 7983 demux).
+			m.dtlsRTP.Deliver(data)
+			continue
+		}
 		if m.sec != nil {
 			// Packets that fail authentication or replay are dropped
 			// and counted; the stream goes on.
@@ -665,9 +686,9 @@ func (m *media) sendReport(now time.Time) {
 	rr := m.receptionReportLocked(now)
 	sr := &rtcp.SenderReport{SSRC: m.ssrc, NTPTime: ntp(now), RTPTime: m.ts.Load(), PacketCount: m.sentPkts, OctetCount: m.sentBytes, Reports: rr}
 	dst := m.neg.remoteRTC
-	sec := m.sec
+	sec, ok := m.rtcpTransformer()
 	m.mu.Unlock()
-	if dst == nil {
+	if dst == nil || !ok {
 		return
 	}
 	buf, err := rtcp.Marshal([]rtcp.Packet{sr, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
@@ -691,8 +712,14 @@ func (m *media) rtcpRead() {
 			continue
 		}
 		data := buf[:n]
-		if m.sec != nil {
-			if data, err = m.sec.UnprotectRTCP(nil, data); err != nil {
+		if m.dtlsRTCP != nil && dtlssrtp.IsDTLS(data) {
+			m.dtlsRTCP.Deliver(data)
+			continue
+		}
+		if sec, ok := m.rtcpTransformer(); !ok {
+			continue
+		} else if sec != nil {
+			if data, err = sec.UnprotectRTCP(nil, data); err != nil {
 				m.logDrop(err)
 				continue
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 )
 
 // Phone is one configured SIP account: its transport, its registration
@@ -27,6 +28,9 @@ type Phone struct {
 	codecs []codec.Codec
 	audio  AudioFactory
 	lookup srvLookup
+	// dtlsCert is the DTLS-SRTP identity of this phone (secure mode): made
+	// once per configuration, its fingerprint in every DTLS call's SDP.
+	dtlsCert *dtlssrtp.Certificate
 
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
@@ -114,6 +118,11 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 	}
 	if _, err := p.offerCodecs(); err != nil {
 		return nil, err
+	}
+	if cfg.Secure() {
+		if p.dtlsCert, err = dtlssrtp.NewCertificate(); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

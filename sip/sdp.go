@@ -41,7 +41,11 @@ type mediaOffer struct {
 	ptime     int
 	hasCrypto bool
 	crypto    []string // a=crypto values (secure mode, RFC 4568)
-	proto     string   // the m= line's profile: RTP/AVP, RTP/SAVP
+	proto     string   // the m= line's profile: RTP/AVP, RTP/SAVP, UDP/TLS/RTP/SAVP
+	// DTLS-SRTP (RFC 5763): a=fingerprint values (the media's, else the
+	// session's) and a=setup (likewise).
+	fingerprints []string
+	setup        string
 }
 
 var (
@@ -68,10 +72,16 @@ func parseSDP(body []byte) (mediaOffer, error) {
 		sessionAddr = sd.ConnectionInformation.Address.Address
 	}
 	sessionDir := dirSendRecv
+	var sessionFP []string
+	sessionSetup := ""
 	for _, a := range sd.Attributes {
 		switch a.Key {
 		case dirSendRecv, dirSendOnly, dirRecvOnly, dirInactive:
 			sessionDir = a.Key
+		case "fingerprint":
+			sessionFP = append(sessionFP, a.Value)
+		case "setup":
+			sessionSetup = a.Value
 		}
 	}
 	var md *sdp.MediaDescription
@@ -129,7 +139,17 @@ func parseSDP(body []byte) (mediaOffer, error) {
 		case "crypto":
 			m.hasCrypto = true
 			m.crypto = append(m.crypto, a.Value)
+		case "fingerprint":
+			m.fingerprints = append(m.fingerprints, a.Value)
+		case "setup":
+			m.setup = a.Value
 		}
+	}
+	if len(m.fingerprints) == 0 {
+		m.fingerprints = sessionFP
+	}
+	if m.setup == "" {
+		m.setup = sessionSetup
 	}
 	if m.rtcpPort == 0 && m.port != 0 {
 		m.rtcpPort = m.port + 1
@@ -229,6 +249,8 @@ type sdpParams struct {
 	dtmf      []payload
 	proto     string   // default RTP/AVP
 	crypto    []string // a=crypto values (secure mode)
+	// DTLS-SRTP: our certificate's a=fingerprint and our a=setup.
+	fingerprint, setup string
 }
 
 // buildSDP writes an SDP with one audio stream (RFC 4566).
@@ -265,6 +287,9 @@ func buildSDP(p sdpParams) []byte {
 	for _, c := range p.crypto {
 		fmt.Fprintf(&b, "a=crypto:%s\r\n", c)
 	}
+	if p.fingerprint != "" {
+		fmt.Fprintf(&b, "a=setup:%s\r\na=fingerprint:%s\r\n", p.setup, p.fingerprint)
+	}
 	fmt.Fprintf(&b, "a=rtcp:%d\r\na=ptime:20\r\na=%s\r\n", p.port+1, p.direction)
 	return []byte(b.String())
 }
@@ -276,7 +301,8 @@ type negotiated struct {
 	send      payload     // the codec we send (and expect)
 	dtmf      *payload    // telephone-event at send's clock rate, if agreed
 	direction string      // the remote side's direction
-	keys      *secureKeys // SRTP keys settled in secure mode
+	keys      *secureKeys // SRTP keys settled in secure mode (SDES)
+	dtls      *dtlsParams // what a DTLS-SRTP handshake needs (secure mode)
 }
 
 // answerTo chooses, for a remote offer, the first of our codecs (in our

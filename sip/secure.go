@@ -10,6 +10,7 @@ import (
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/sdes"
 	"github.com/openbpclient/bpclient/sip/siptls"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
@@ -68,6 +69,17 @@ func (c *Call) offerCrypto() error {
 	if !c.p.cfg.Secure() {
 		return nil
 	}
+	if c.p.cfg.Keying == KeyingDTLS {
+		// DTLS-SRTP: the keys come from the handshake; the offer carries
+		// our fingerprint and lets the answerer pick its role.
+		if c.p.dtlsCert == nil {
+			return errors.New("no DTLS certificate")
+		}
+		c.mu.Lock()
+		c.keying, c.setup = KeyingDTLS, string(dtlssrtp.SetupActPass)
+		c.mu.Unlock()
+		return nil
+	}
 	cs, err := sdes.Offer(c.p.cfg.SRTPSuites, nil)
 	if err != nil {
 		return fmt.Errorf("srtp keys: %w", err)
@@ -84,6 +96,12 @@ func (c *Call) sdpSecurityLocked() (string, []string) {
 	if !c.p.cfg.Secure() {
 		return c.proto, nil
 	}
+	if c.keying == KeyingDTLS {
+		if c.proto == "" {
+			return protoDTLS, nil
+		}
+		return c.proto, nil
+	}
 	lines := make([]string, 0, len(c.crypto))
 	for _, k := range c.crypto {
 		lines = append(lines, k.Marshal())
@@ -95,10 +113,35 @@ func (c *Call) sdpSecurityLocked() (string, []string) {
 	return proto, lines
 }
 
+// dtlsSDPLocked is our a=fingerprint and a=setup on a DTLS call: actpass
+// in the first offer, then the role settled (re-offers keep the
+// association, RFC 5763 §5).
+func (c *Call) dtlsSDPLocked() (fingerprint, setup string) {
+	if c.keying != KeyingDTLS || c.p.dtlsCert == nil {
+		return "", ""
+	}
+	return c.p.dtlsCert.Fingerprint().String(), c.setup
+}
+
 // secureAnswer checks the remote answer to our offer in secure mode and
-// settles the keys: exactly one a=crypto matching one we offered.
+// settles the keys: exactly one a=crypto matching one we offered, or, on
+// a DTLS call, a fingerprint and a role for the handshake.
 func (c *Call) secureAnswer(ans mediaOffer, neg negotiated) (negotiated, error) {
 	if !c.p.cfg.Secure() {
+		return neg, nil
+	}
+	c.mu.Lock()
+	keying, keyed := c.keying, c.suite != ""
+	c.mu.Unlock()
+	if keying == KeyingDTLS {
+		d, err := dtlsAnswer(ans)
+		if err != nil {
+			return neg, err
+		}
+		if !keyed {
+			// Answers to re-offers keep the association.
+			neg.dtls = d
+		}
 		return neg, nil
 	}
 	answered, perr := sdes.ParseAll(ans.crypto)
@@ -125,8 +168,18 @@ func (p *Phone) secureOffer(offer mediaOffer, neg negotiated) (negotiated, error
 	if !p.cfg.Secure() {
 		return neg, nil
 	}
-	if len(offer.crypto) == 0 {
-		return neg, fmt.Errorf("%w: the offer has no SRTP key (a=crypto)", errNotSecure)
+	hasDTLS := len(offer.fingerprints) > 0 && p.dtlsCert != nil
+	if len(offer.crypto) == 0 && !hasDTLS {
+		return neg, fmt.Errorf("%w: the offer has no SRTP key (a=crypto) and no DTLS fingerprint", errNotSecure)
+	}
+	// With both on offer, Config.Keying picks; with one, that one.
+	if hasDTLS && (len(offer.crypto) == 0 || p.cfg.Keying == KeyingDTLS) {
+		d, err := dtlsOffer(offer)
+		if err != nil {
+			return neg, err
+		}
+		neg.dtls = d
+		return neg, nil
 	}
 	offered, perr := sdes.ParseAll(offer.crypto)
 	remote, local, err := sdes.Answer(offered, p.cfg.SRTPSuites, nil)
@@ -148,8 +201,15 @@ func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, erro
 		return neg, nil
 	}
 	c.mu.Lock()
-	ours := c.crypto
+	ours, keying := c.crypto, c.keying
 	c.mu.Unlock()
+	if keying == KeyingDTLS {
+		// The association stays; the re-offer must still be DTLS-SRTP.
+		if len(offer.fingerprints) == 0 {
+			return neg, fmt.Errorf("%w: the re-offer has no DTLS fingerprint", errNotSecure)
+		}
+		return neg, nil
+	}
 	if len(ours) != 1 {
 		return neg, fmt.Errorf("%w: no keys settled yet", errNotSecure)
 	}
@@ -168,12 +228,20 @@ func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, erro
 // settleKeys records the keys of a negotiation on the call: our single
 // a=crypto line from now on, and the suite in call.state.
 func (c *Call) settleKeys(neg negotiated) {
+	if neg.dtls != nil {
+		// The suite is known once the handshake has finished (settleDTLS).
+		c.mu.Lock()
+		c.keying, c.setup = KeyingDTLS, string(neg.dtls.setup)
+		c.mu.Unlock()
+		return
+	}
 	if neg.keys == nil {
 		return
 	}
 	c.mu.Lock()
 	c.crypto = []sdes.Crypto{neg.keys.local}
 	c.suite = neg.keys.local.Suite
+	c.keying = KeyingSDES
 	c.mu.Unlock()
 }
 
@@ -182,6 +250,12 @@ func (c *Call) settleKeys(neg negotiated) {
 func (m *media) secure(secureMode bool, neg negotiated) error {
 	if !secureMode {
 		return nil
+	}
+	m.mu.Lock()
+	dtlsKeyed := m.dtlsRTP != nil && m.sec != nil
+	m.mu.Unlock()
+	if dtlsKeyed && neg.keys == nil && neg.dtls == nil {
+		return nil // a DTLS call's re-negotiation keeps its keys
 	}
 	if neg.keys == nil {
 		return fmt.Errorf("%w: no SRTP keys", errNotSecure)
@@ -215,7 +289,24 @@ func (m *media) srtpStatsLocked() *SRTPStats {
 		return nil
 	}
 	st := m.sec.Stats()
+	if m.secRTCP != nil {
+		// DTLS keys RTCP apart: its drops count too.
+		rt := m.secRTCP.Stats()
+		st.AuthFailures += rt.AuthFailures
+		st.Replays += rt.Replays
+		st.Malformed += rt.Malformed
+	}
 	return &SRTPStats{Suite: m.secSuite, AuthFailures: st.AuthFailures, Replays: st.Replays, Malformed: st.Malformed}
+}
+
+// rtcpTransformer is what protects RTCP: the RTP transformer with SDES
+// (one key for both), RTCP's own with DTLS. ok is false when RTCP must
+// not flow: a DTLS call whose RTCP association failed.
+func (m *media) rtcpTransformer() (t *srtpmedia.Transformer, ok bool) {
+	if m.dtlsRTP != nil {
+		return m.secRTCP, m.secRTCP != nil
+	}
+	return m.sec, true
 }
 
 // SRTPStats returns the call's SRTP counters; false when the call has no
@@ -281,7 +372,11 @@ func tlsFailure(srv hostPort, err error) (reason string, fatal bool) {
 // few of a call only (a flood must not flood the log). The error names
 // the reason and the SSRC, never a key.
 func (m *media) logDrop(err error) {
-	if m.sec.Stats().Dropped() <= 5 {
+	n := m.sec.Stats().Dropped()
+	if m.secRTCP != nil {
+		n += m.secRTCP.Stats().Dropped()
+	}
+	if n <= 5 {
 		m.log.Debug().Err(err).Msg("srtp packet dropped")
 	}
 }

@@ -1,5 +1,12 @@
 package sip
 
+import (
+	"bytes"
+	"encoding/gob"
+
+	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+)
+
 // Test hooks for secure mode (compiled only into tests).
 
 // RTPPortForTest is the call's local RTP port.
@@ -27,6 +34,45 @@ func (c *Call) KeyMaterialForTest() [][]byte {
 			out = append(out, append([]byte(nil), c.media.secRemote...))
 		}
 		c.media.mu.Unlock()
+	}
+	return out
+}
+
+// DTLSSecretsForTest returns the secrets of the call's DTLS associations
+// (RTP's and RTCP's): each master secret and the SRTP keying material
+// exported from it (both directions' keys and salts).
+func (c *Call) DTLSSecretsForTest() [][]byte {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	sessions := []*dtlssrtp.Session{m.dtlsRTP, m.dtlsRTCP}
+	m.mu.Unlock()
+	var out [][]byte
+	for _, s := range sessions {
+		if s == nil {
+			continue
+		}
+		st, ok := s.ConnectionState()
+		if !ok {
+			continue
+		}
+		if b, err := st.MarshalBinary(); err == nil {
+			var snap struct{ MasterSecret []byte }
+			if gob.NewDecoder(bytes.NewReader(b)).Decode(&snap) == nil && len(snap.MasterSecret) > 0 {
+				out = append(out, snap.MasterSecret)
+			}
+		}
+		// 2 × (key + salt) of the largest profile: every shorter export
+		// is a prefix of it (RFC 5705's PRF output).
+		if km, err := st.ExportKeyingMaterial("EXTRACTOR-dtls_srtp", nil, 2*(32+12)); err == nil {
+			for i := 0; i+16 <= len(km); i += 16 {
+				out = append(out, km[i:i+16])
+			}
+		}
 	}
 	return out
 }

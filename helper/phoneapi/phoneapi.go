@@ -161,6 +161,7 @@ type configureParams struct {
 	CAPEM         string   `json:"caPem"`
 	TLSServerName string   `json:"tlsServerName"`
 	SRTPSuites    []string `json:"srtpSuites"`
+	Keying        string   `json:"keying"`
 	// Test knobs (documented as such): faster keep-alive and retries.
 	KeepAliveMs int `json:"keepAliveMs"`
 }
@@ -183,6 +184,7 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		KeepAlive:   time.Duration(p.KeepAliveMs) * time.Millisecond,
 		ToneCountry: p.ToneCountry,
 		Mode:        p.Mode, CAFile: p.CAFile, CAPEM: p.CAPEM, TLSServerName: p.TLSServerName, SRTPSuites: p.SRTPSuites,
+		Keying: p.Keying,
 	}
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds

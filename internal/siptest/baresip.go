@@ -32,8 +32,9 @@ type BaresipOptions struct {
 	Rate int
 	// Answer is "auto" (default) or "manual".
 	Answer string
-	// MediaEnc is the account's media encryption ("srtp-mand", "srtp");
-	// empty: none. It loads baresip's srtp module.
+	// MediaEnc is the account's media encryption ("srtp-mand", "srtp",
+	// or "dtls_srtp" for DTLS-SRTP keying); empty: none. It loads
+	// baresip's srtp or dtls_srtp module.
 	MediaEnc string
 	// Transport is the account's SIP transport: "udp" (default) or "tls"
 	// (then Registrar is Kamailio's TLS address and CAFile the CA that
@@ -107,7 +108,10 @@ ctrl_tcp_listen		127.0.0.1:%d
 snd_path		%s
 opus_bitrate		32000
 `, sipPort, opts.Source, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
-	if opts.MediaEnc != "" {
+	switch {
+	case strings.HasPrefix(opts.MediaEnc, "dtls"):
+		cfg += "module\t\t\tdtls_srtp.so\n"
+	case opts.MediaEnc != "":
 		cfg += "module\t\t\tsrtp.so\n"
 	}
 	if opts.CAFile != "" {

@@ -33,6 +33,11 @@ type KamailioOptions struct {
 	// TLS, when set, adds a TLS listener (Kamailio.TLSPort) serving this
 	// certificate.
 	TLS *ServerCert
+	// MangleFingerprint rewrites the first byte of every sha-256
+	// a=fingerprint in the SDP of replies (always to another value), as
+	// an attacker on the signalling path would: the callee's DTLS
+	// certificate then does not match what the caller was told.
+	MangleFingerprint bool
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1:Port (UDP and TCP).
@@ -92,6 +97,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		k.TLSPort = FreePort(t)
 		k.defines = append(k.defines, "-A", "WITH_TLS")
 		tlsCert, tlsKey = opts.TLS.CertFile, opts.TLS.KeyFile
+	}
+	if opts.MangleFingerprint {
+		k.defines = append(k.defines, "-A", "WITH_MANGLE_FP")
 	}
 	cfg := strings.NewReplacer(
 		"@@TLSPORT@@", strconv.Itoa(k.TLSPort),

@@ -1,0 +1,234 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/srtpmedia"
+)
+
+// Secure mode's second keying method (issue 5): DTLS-SRTP (RFC 5763,
+// RFC 5764). Our SDP carries UDP/TLS/RTP/SAVP, a=setup and the sha-256
+// fingerprint of the phone's self-signed certificate; the peer's
+// certificate must match the fingerprint its SDP carried (which came over
+// TLS). The handshake runs on the media sockets, RTP's and RTCP's each
+// (RFC 5764 §4.1: without rtcp-mux each component has its association),
+// and the SRTP keys are exported from it. Until it has finished no audio
+// is opened and nothing is sent; a failed handshake ends the call.
+//
+// Choice for an incoming offer that allows both methods: Config.Keying
+// (SDES by default) decides. Early media is not played on a DTLS call:
+// the handshake runs once the call is answered.
+
+const protoDTLS = "UDP/TLS/RTP/SAVP"
+
+// dtlsHandshakeTimeout bounds a call's handshake: DTLS retransmits at 1,
+// 2, 4 s, so 10 s covers three losses of a flight.
+const dtlsHandshakeTimeout = 10 * time.Second
+
+// dtlsParams are what the handshake of a call needs from the SDP.
+type dtlsParams struct {
+	client bool                   // we are a=setup:active
+	setup  dtlssrtp.Setup         // our a=setup in the answer
+	remote []dtlssrtp.Fingerprint // the peer's certificate must match one
+}
+
+// parseDTLS reads a peer's a=fingerprint lines: one usable is enough,
+// ones we cannot read are skipped (another may name a hash we know).
+func parseDTLS(values []string) ([]dtlssrtp.Fingerprint, error) {
+	var out []dtlssrtp.Fingerprint
+	var first error
+	for _, v := range values {
+		fp, err := dtlssrtp.ParseFingerprint(v)
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		out = append(out, fp)
+	}
+	if len(out) == 0 {
+		if first == nil {
+			first = errors.New("no a=fingerprint")
+		}
+		return nil, first
+	}
+	return out, nil
+}
+
+// dtlsAnswer checks the answer to our DTLS offer: a fingerprint and a
+// role for each side.
+func dtlsAnswer(ans mediaOffer) (*dtlsParams, error) {
+	if len(ans.fingerprints) == 0 {
+		return nil, fmt.Errorf("%w: the answer has no DTLS fingerprint (a=fingerprint); secure mode does not fall back to plain RTP", errNotSecure)
+	}
+	fps, err := parseDTLS(ans.fingerprints)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	setup, err := dtlssrtp.ParseSetup(ans.setup)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	client, err := dtlssrtp.OffererRole(setup)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	own := dtlssrtp.SetupPassive
+	if client {
+		own = dtlssrtp.SetupActive
+	}
+	return &dtlsParams{client: client, setup: own, remote: fps}, nil
+}
+
+// dtlsOffer answers an offer that keys with DTLS: our role and the
+// peer's fingerprints.
+func dtlsOffer(offer mediaOffer) (*dtlsParams, error) {
+	fps, err := parseDTLS(offer.fingerprints)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	setup, err := dtlssrtp.ParseSetup(offer.setup)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	own, err := dtlssrtp.AnswerSetup(setup)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	return &dtlsParams{client: own == dtlssrtp.SetupActive, setup: own, remote: fps}, nil
+}
+
+// dtlsResult is what a call's handshakes settled.
+type dtlsResult struct {
+	suite      string
+	rtp, rtcp  dtlssrtp.Result
+	rtcpFailed error // RTCP's association failed: the call goes on without RTCP
+}
+
+// handshakeDTLS runs the DTLS handshakes of the call's RTP and RTCP
+// sockets (reading them itself until they finish) and installs the SRTP
+// transformers. It returns an error wrapping errNotSecure when the RTP
+// association fails; nothing has been sent or played then.
+func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg negotiated) (dtlsResult, error) {
+	var res dtlsResult
+	if cert == nil {
+		return res, fmt.Errorf("%w: no DTLS certificate", errNotSecure)
+	}
+	o := dtlssrtp.Options{Cert: cert, Remote: neg.dtls.remote, Client: neg.dtls.client, Profiles: dtlssrtp.Profiles(suites)}
+	rtpS, err := dtlssrtp.New(m.rtpConn, neg.remote, o)
+	if err != nil {
+		return res, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	rtcpS, err := dtlssrtp.New(m.rtcpConn, neg.remoteRTC, o)
+	if err != nil {
+		rtpS.Close()
+		return res, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	m.mu.Lock()
+	m.dtlsRTP, m.dtlsRTCP = rtpS, rtcpS // closed by stop
+	m.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(m.ctx, dtlsHandshakeTimeout)
+	defer cancel()
+	// Until media starts, these pumps are the sockets' only readers:
+	// DTLS goes to the sessions, early SRTP (no keys yet) is dropped.
+	var pumps sync.WaitGroup
+	for _, x := range []struct {
+		c *net.UDPConn
+		s *dtlssrtp.Session
+	}{{m.rtpConn, rtpS}, {m.rtcpConn, rtcpS}} {
+		pumps.Add(1)
+		go func() { defer pumps.Done(); pumpDTLS(ctx, x.c, x.s) }()
+	}
+	var rtcpErr error
+	var hs sync.WaitGroup
+	hs.Add(1)
+	go func() {
+		defer hs.Done()
+		res.rtcp, rtcpErr = rtcpS.Handshake(ctx)
+	}()
+	t0 := time.Now()
+	res.rtp, err = rtpS.Handshake(ctx)
+	if err != nil {
+		cancel()
+	}
+	hs.Wait()
+	cancel()
+	pumps.Wait()
+	// The pumps ended on a read deadline: clear it for the media loops.
+	_ = m.rtpConn.SetReadDeadline(time.Time{})
+	_ = m.rtcpConn.SetReadDeadline(time.Time{})
+	if err != nil {
+		return res, fmt.Errorf("%w: DTLS handshake failed: %v", errNotSecure, err)
+	}
+	res.suite = res.rtp.Suite
+	m.log.Info().Str("suite", res.suite).Bool("client", neg.dtls.client).Dur("handshake", time.Since(t0)).
+		Str("peerFingerprint", res.rtp.PeerFingerprint.String()).Msg("dtls-srtp keyed")
+	rtpT, err := srtpmedia.New(res.rtp.Local, res.rtp.Remote)
+	if err != nil {
+		return res, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	var rtcpT *srtpmedia.Transformer
+	if rtcpErr == nil {
+		if rtcpT, err = srtpmedia.New(res.rtcp.Local, res.rtcp.Remote); err != nil {
+			rtcpErr = err
+		}
+	}
+	if rtcpErr != nil {
+		// RTCP only carries reports: without its keys none are sent or
+		// read (never plain), and the call goes on.
+		res.rtcpFailed = rtcpErr
+		m.log.Warn().Err(rtcpErr).Msg("dtls-srtp for RTCP failed; the call goes on without RTCP")
+	}
+	m.mu.Lock()
+	m.sec, m.secRTCP, m.secSuite = rtpT, rtcpT, res.suite
+	m.secRemote = append(append([]byte(nil), res.rtp.Remote.MasterKey...), res.rtp.Remote.MasterSalt...)
+	m.mu.Unlock()
+	return res, nil
+}
+
+// pumpDTLS reads conn until ctx ends, handing DTLS datagrams to s.
+func pumpDTLS(ctx context.Context, conn *net.UDPConn, s *dtlssrtp.Session) {
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	buf := make([]byte, 1600)
+	for {
+		n, _, err := conn.ReadFromUDP(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if dtlssrtp.IsDTLS(buf[:n]) {
+			s.Deliver(buf[:n])
+		}
+	}
+}
+
+// remoteHangupReason is why a call the peer hung up ended: a peer whose
+// DTLS certificate we refused hangs up while our handshake is still
+// returning, and the page should read the refusal, not "remote hangup".
+func (c *Call) remoteHangupReason() string {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m != nil {
+		m.mu.Lock()
+		s := m.dtlsRTP
+		m.mu.Unlock()
+		if s != nil {
+			if err := s.Refused(); err != nil {
+				return fmt.Errorf("%w: DTLS handshake failed: %v", errNotSecure, err).Error()
+			}
+		}
+	}
+	return "remote hangup"
+}
