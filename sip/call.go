@@ -57,6 +57,10 @@ type Call struct {
 	consult         *Call
 	finalCode       int
 	connected       chan struct{} // closed once the call is first connected
+	// ending is the reason for an end we have set in motion (our BYE, or
+	// the remote's we are answering): ending the dialog also wakes
+	// watchDialog, which must not report it as a remote hangup.
+	ending string
 	// secure mode (secure.go): our a=crypto lines (the offer's, then the
 	// one settled), the suite in use, and the m= profile we answer with.
 	crypto []sdes.Crypto
@@ -471,9 +475,25 @@ func (c *Call) setFinalCode(code int) {
 func (c *Call) watchDialog(ctx context.Context) {
 	select {
 	case <-ctx.Done():
-		c.end(c.remoteHangupReason())
+		c.mu.Lock()
+		reason := c.ending
+		c.mu.Unlock()
+		if reason == "" {
+			reason = c.remoteHangupReason()
+		}
+		c.end(reason)
 	case <-c.done:
 	}
+}
+
+// endingAs records why the dialog is about to end, before the BYE that
+// ends it goes out or is answered.
+func (c *Call) endingAs(reason string) {
+	c.mu.Lock()
+	if c.ending == "" {
+		c.ending = reason
+	}
+	c.mu.Unlock()
 }
 
 func (c *Call) negotiateAnswer(body []byte) (negotiated, error) {
@@ -750,6 +770,7 @@ func (c *Call) Hangup(ctx context.Context) error {
 		return nil
 	}
 	var err error
+	c.endingAs("local hangup")
 	if cli != nil {
 		err = cli.Bye(ctx)
 	} else if srv != nil {
@@ -958,6 +979,9 @@ func (p *Phone) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.mu.Lock()
 	srv, cli, transferTo := c.srv, c.cli, c.transferTo
 	c.mu.Unlock()
+	if transferTo != "" {
+		c.endingAs("transferred to " + transferTo)
+	}
 	if cli != nil {
 		_ = cli.ReadBye(req, tx)
 	} else if srv != nil {

@@ -55,20 +55,7 @@ func StartEchoServer(ip string) (*EchoServer, error) {
 		return nil, err
 	}
 	e := &EchoServer{ip: ip, pc: pc, ua: ua, srv: srv, calls: map[string]*echoCall{}}
-	e.wg.Add(1)
-	go func() { defer e.wg.Done(); _ = srv.ServeUDP(pc) }()
 	addr := pc.LocalAddr().String()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		if c, _ := ua.TransportLayer().GetConnection("udp", addr); c != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			e.Close()
-			return nil, errors.New("echo server socket did not become ready")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	e.cli, err = sipgo.NewClient(ua, sipgo.WithClientLogger(quiet), sipgo.WithClientHostname(ip),
 		sipgo.WithClientConnectionAddr(addr), sipgo.WithClientPort(port))
@@ -76,6 +63,8 @@ func StartEchoServer(ip string) (*EchoServer, error) {
 		e.Close()
 		return nil, err
 	}
+	// The handlers are in place before serving starts: sipgo reads its
+	// handler table without a lock.
 	srv.OnRegister(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
 		if c := req.Contact(); c != nil {
@@ -117,6 +106,21 @@ func StartEchoServer(ip string) (*EchoServer, error) {
 		c.rtp.Close()
 		c.rtcp.Close()
 	})
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); _ = srv.ServeUDP(pc) }()
+	// sipgo adds the socket to its pool asynchronously: wait for it, or
+	// the client would bind the same port again.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if c, _ := ua.TransportLayer().GetConnection("udp", addr); c != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.Close()
+			return nil, errors.New("echo server socket did not become ready")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	return e, nil
 }
 

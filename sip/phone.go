@@ -188,8 +188,11 @@ func (p *Phone) Start(ctx context.Context) error {
 	p.ua, p.srv = ua, srv
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 
-	var clientOpts []sipgo.ClientOption
-	clientOpts = append(clientOpts, sipgo.WithClientLogger(quiet), sipgo.WithClientHostname(localIP), sipgo.WithClientNAT())
+	// Everything the request handlers read (client, contact, handler
+	// table) is set before the first Serve starts: sipgo reads its
+	// handler map without a lock, from the goroutines Serve starts.
+	var serve func()
+	clientOpts := []sipgo.ClientOption{sipgo.WithClientLogger(quiet), sipgo.WithClientHostname(localIP), sipgo.WithClientNAT()}
 	switch p.cfg.Transport {
 	case "udp":
 		pc, err := net.ListenPacket("udp", net.JoinHostPort(localIP, "0"))
@@ -199,23 +202,8 @@ func (p *Phone) Start(ctx context.Context) error {
 		}
 		p.localPort = pc.LocalAddr().(*net.UDPAddr).Port
 		p.listener = pc
-		p.wg.Add(1)
-		go func() { defer p.wg.Done(); _ = srv.ServeUDP(pc) }()
-		// sipgo adds the socket to its pool asynchronously: wait for it,
-		// or the client would bind the same port again.
-		addr := pc.LocalAddr().String()
-		deadline := time.Now().Add(2 * time.Second)
-		for {
-			if c, _ := ua.TransportLayer().GetConnection("udp", addr); c != nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				p.closeUA()
-				return errors.New("udp socket did not become ready")
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		clientOpts = append(clientOpts, sipgo.WithClientConnectionAddr(addr), sipgo.WithClientPort(p.localPort))
+		serve = func() { _ = srv.ServeUDP(pc) }
+		clientOpts = append(clientOpts, sipgo.WithClientConnectionAddr(pc.LocalAddr().String()), sipgo.WithClientPort(p.localPort))
 	case "tcp":
 		ln, err := net.Listen("tcp", net.JoinHostPort(localIP, "0"))
 		if err != nil {
@@ -224,8 +212,7 @@ func (p *Phone) Start(ctx context.Context) error {
 		}
 		p.localPort = ln.Addr().(*net.TCPAddr).Port
 		p.listener = ln
-		p.wg.Add(1)
-		go func() { defer p.wg.Done(); _ = srv.ServeTCP(ln) }()
+		serve = func() { _ = srv.ServeTCP(ln) }
 	}
 	cli, err := sipgo.NewClient(ua, clientOpts...)
 	if err != nil {
@@ -258,6 +245,27 @@ func (p *Phone) Start(ctx context.Context) error {
 	srv.OnUpdate(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 501, "Not Implemented", nil))
 	})
+
+	if serve != nil {
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); serve() }()
+	}
+	if p.cfg.Transport == "udp" {
+		// sipgo adds the socket to its pool asynchronously: wait for it,
+		// or the client would bind the same port again.
+		addr := p.listener.(net.PacketConn).LocalAddr().String()
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			if c, _ := ua.TransportLayer().GetConnection("udp", addr); c != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				p.closeUA()
+				return errors.New("udp socket did not become ready")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 	p.log.Info().Str("transport", p.cfg.Transport).Str("local", net.JoinHostPort(localIP, strconv.Itoa(p.localPort))).
 		Str("servers", fmt.Sprint(servers)).Str("aor", p.cfg.Username+"@"+p.cfg.Domain).Msg("phone started")
 	return nil

@@ -315,6 +315,7 @@ func (c *Call) byeAndEnd(reason string) {
 	if ended {
 		return
 	}
+	c.endingAs(reason)
 	if cli != nil {
 		_ = cli.Bye(ctx)
 	} else if srv != nil {
