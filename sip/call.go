@@ -259,7 +259,7 @@ func (p *Phone) targetURI(to string) (sipmsg.Uri, error) {
 		if !strings.Contains(to, "@") {
 			to += "@" + p.cfg.Domain
 		}
-		to = "sip:" + to
+		to = p.cfg.scheme() + ":" + to
 	}
 	if err := sipmsg.ParseUri(to, &u); err != nil {
 		return u, fmt.Errorf("bad destination %q: %w", to, err)

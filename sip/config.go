@@ -23,6 +23,7 @@ type Config struct {
 	// Server is "host[:port]", or several separated by commas (tried in
 	// order, the next one when one stops answering). A host without a port
 	// is looked up with DNS SRV first (_sip._udp, _sip._tcp), then A/AAAA.
+	// A "sips:" before a server ("sips:pbx.example.com") turns SIPS on.
 	Server        string
 	Transport     string // "udp" (default), "tcp", "tls" (the only one in secure mode)
 	Domain        string // the AOR's domain; default: the first server's host
@@ -44,6 +45,11 @@ type Config struct {
 	CAFile, CAPEM, TLSServerName string
 	// TLSNoSystemRoots trusts only CAFile/CAPEM (a policy may want it).
 	TLSNoSystemRoots bool
+	// SIPS makes our URIs sips: (RFC 3261 §19.1, RFC 5630): the
+	// Request-URIs, To, From and Contact of what we send, for servers that
+	// require them. It needs transport tls (and implies it when none is
+	// given); true when Server names a server as "sips:host".
+	SIPS bool
 	// SRTPSuites are the SRTP suites offered and accepted in secure mode,
 	// in order of preference, for SDES and DTLS-SRTP keying alike; empty:
 	// sdes.DefaultSuites().
@@ -95,7 +101,13 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("%w: mode %q (want softphone or secure)", ErrConfig, c.Mode)
 	}
+	if servers, sips := stripSIPS(c.Server); sips {
+		c.Server, c.SIPS = servers, true
+	}
 	c.Transport = strings.ToLower(c.Transport)
+	if c.Transport == "" && c.SIPS {
+		c.Transport = "tls"
+	}
 	if c.Transport == "" {
 		c.Transport = "udp"
 		if c.Mode == ModeSecure {
@@ -129,6 +141,9 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	} else if c.Keying != "" {
 		return c, fmt.Errorf("%w: keying %q applies to secure mode only", ErrConfig, c.Keying)
+	}
+	if c.SIPS && c.Transport != "tls" {
+		return c, fmt.Errorf("%w: sips: URIs need transport tls, not %s", ErrConfig, c.Transport)
 	}
 	if c.Transport == "tls" {
 		if _, err := c.tlsConfig(); err != nil {
@@ -228,6 +243,32 @@ func (c Config) defaultPort() int {
 		return 5061
 	}
 	return 5060
+}
+
+// stripSIPS removes a "sips:" scheme from each server of a Server list
+// and reports whether any had one.
+func stripSIPS(server string) (string, bool) {
+	parts := strings.Split(server, ",")
+	found := false
+	for i, s := range parts {
+		s = strings.TrimSpace(s)
+		if len(s) > 5 && strings.EqualFold(s[:5], "sips:") {
+			s, found = s[5:], true
+		}
+		parts[i] = s
+	}
+	if !found {
+		return server, false
+	}
+	return strings.Join(parts, ","), true
+}
+
+// scheme is our URIs' scheme: sips with SIPS, else sip.
+func (c Config) scheme() string {
+	if c.SIPS {
+		return "sips"
+	}
+	return "sip"
 }
 
 // servers splits Server on commas.

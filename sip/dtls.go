@@ -166,6 +166,9 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	_ = m.rtpConn.SetReadDeadline(time.Time{})
 	_ = m.rtcpConn.SetReadDeadline(time.Time{})
 	if err != nil {
+		if r := rtcpS.Refused(); r != nil && rtpS.Refused() == nil {
+			err = r // RTCP's refusal made the peer give up on both
+		}
 		return res, fmt.Errorf("%w: DTLS handshake failed: %v", errNotSecure, err)
 	}
 	res.suite = res.rtp.Suite
@@ -222,9 +225,12 @@ func (c *Call) remoteHangupReason() string {
 	c.mu.Unlock()
 	if m != nil {
 		m.mu.Lock()
-		s := m.dtlsRTP
+		ss := []*dtlssrtp.Session{m.dtlsRTP, m.dtlsRTCP} // either may refuse first
 		m.mu.Unlock()
-		if s != nil {
+		for _, s := range ss {
+			if s == nil {
+				continue
+			}
 			if err := s.Refused(); err != nil {
 				return fmt.Errorf("%w: DTLS handshake failed: %v", errNotSecure, err).Error()
 			}

@@ -327,15 +327,17 @@ func (p *Phone) LocalAddr() string {
 }
 
 func (p *Phone) aor() sipmsg.Uri {
-	return sipmsg.Uri{Scheme: "sip", User: p.cfg.Username, Host: p.cfg.Domain}
+	return sipmsg.Uri{Scheme: p.cfg.scheme(), User: p.cfg.Username, Host: p.cfg.Domain}
 }
 
 func (p *Phone) contactHeader() sipmsg.ContactHeader {
 	p.mu.Lock()
 	c := p.contact
 	p.mu.Unlock()
-	u := sipmsg.Uri{Scheme: "sip", User: p.cfg.Username, Host: c.host, Port: c.port}
-	if p.cfg.Transport != "udp" {
+	u := sipmsg.Uri{Scheme: p.cfg.scheme(), User: p.cfg.Username, Host: c.host, Port: c.port}
+	// A sips: URI says TLS by itself (RFC 5630 §3.2 deprecates
+	// transport=tls).
+	if p.cfg.Transport != "udp" && !p.cfg.SIPS {
 		u.UriParams = sipmsg.NewParams()
 		u.UriParams.Add("transport", p.cfg.Transport)
 	}

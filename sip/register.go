@@ -188,11 +188,11 @@ func refreshAfter(expires int) time.Duration {
 // ping sends OPTIONS to the server; any answer proves the path works.
 func (p *Phone) ping(ctx context.Context) error {
 	srv := p.currentServer()
-	req := sipmsg.NewRequest(sipmsg.OPTIONS, sipmsg.Uri{Scheme: "sip", Host: p.cfg.Domain})
+	req := sipmsg.NewRequest(sipmsg.OPTIONS, sipmsg.Uri{Scheme: p.cfg.scheme(), Host: p.cfg.Domain})
 	req.SetDestination(srv.String())
 	req.SetTransport(strings.ToUpper(p.cfg.Transport))
 	req.AppendHeader(p.fromHeader())
-	to := &sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", Host: p.cfg.Domain}}
+	to := &sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: p.cfg.scheme(), Host: p.cfg.Domain}}
 	req.AppendHeader(to)
 	ct := p.contactHeader()
 	req.AppendHeader(&ct)
@@ -313,7 +313,7 @@ func (r *registration) once(ctx context.Context, expires int) (regResult, error)
 
 func (r *registration) build(srv hostPort, expires int, auth sipmsg.Header) *sipmsg.Request {
 	p := r.p
-	req := sipmsg.NewRequest(sipmsg.REGISTER, sipmsg.Uri{Scheme: "sip", Host: p.cfg.Domain})
+	req := sipmsg.NewRequest(sipmsg.REGISTER, sipmsg.Uri{Scheme: p.cfg.scheme(), Host: p.cfg.Domain})
 	req.SetDestination(srv.String())
 	req.SetTransport(strings.ToUpper(p.cfg.Transport))
 	from := p.fromHeader()

@@ -335,7 +335,7 @@ func (p *Phone) prepareTLS(ctx context.Context, srv hostPort) error {
 	if p.cfg.Transport != "tls" {
 		return nil
 	}
-	req := sipmsg.NewRequest(sipmsg.OPTIONS, sipmsg.Uri{Scheme: "sip", Host: p.cfg.Domain})
+	req := sipmsg.NewRequest(sipmsg.OPTIONS, sipmsg.Uri{Scheme: p.cfg.scheme(), Host: p.cfg.Domain})
 	req.SetDestination(srv.String())
 	req.SetTransport("TLS")
 	req.AppendHeader(&sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "TLS", Params: sipmsg.NewParams()})

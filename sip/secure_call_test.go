@@ -358,3 +358,80 @@ func rang(e *events) bool {
 	}
 	return false
 }
+
+// TestSecureSIPS: with the server given as "sips:host:port" the phone
+// registers, calls and is called with sips: URIs (Request-URI, To, From,
+// Contact) over TLS, and Kamailio takes them; audio flows both ways.
+func TestSecureSIPS(t *testing.T) {
+	t.Parallel()
+	ca := siptest.NewCA(t, "bpclient test CA")
+	cert := ca.Loopback(t)
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert})
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.TLSAddr(),
+		Transport: "tls", CAFile: caFile, Source: writeToneFor(t, 440, 8000, 10*time.Second), Codecs: []string{"pcmu"}, MediaEnc: "srtp-mand"})
+	audio := newTestAudio(1000)
+	logs := &syncBuffer{}
+	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: "sips:" + k.TLSAddr(), Domain: "127.0.0.1", Username: "1001",
+		Password: "secret1", CAPEM: ca.PEM, Codecs: []string{"PCMU"}, RTPPortMin: 30000, RTPPortMax: 39999, KeepAlive: time.Second},
+		sip.WithAudio(audio.factory), sip.WithLogger(zerolog.New(logs).Level(zerolog.DebugLevel)))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kamailio:\n%s\nbaresip:\n%s\nphone:\n%s", k.Log(), b.Log(), logs.String())
+		}
+	})
+	if c := p.Config(); !c.SIPS || c.Transport != "tls" || c.Server != k.TLSAddr() {
+		t.Fatalf("config %+v", c)
+	}
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered, 10*time.Second)
+	if n := k.Count("REQ REGISTER sips:127.0.0.1 ", "/tls (sips:1001@127.0.0.1 -> sips:1001@127.0.0.1)"); n == 0 {
+		t.Errorf("kamailio saw no sips: REGISTER")
+	}
+	// The keep-alive (every second here) is sips: too and answered.
+	if k.WaitCount(1, 3*time.Second, "REQ OPTIONS sips:127.0.0.1 ") == 0 {
+		t.Errorf("no sips: keep-alive")
+	}
+
+	// Inbound: Kamailio reaches us at the sips: Contact we registered.
+	if _, err := b.Command("dial", "sip:1001@"+k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	in := ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	ic, err := p.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ic.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitCall(t, sip.StateConnected, 5*time.Second)
+	if err := ic.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	// The caller's ACK goes to the Contact we answered with: sips:.
+	if k.Count("REQ ACK sips:1001@127.0.0.1:") == 0 {
+		t.Errorf("no in-dialog request to our sips: Contact")
+	}
+
+	// Outbound, with audio both ways.
+	c, err := p.Dial(ctx, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitCall(t, sip.StateConnected, 10*time.Second)
+	if k.Count("REQ INVITE sips:1002@127.0.0.1 ", "(sips:1001@127.0.0.1 -> sips:1002@127.0.0.1)") == 0 {
+		t.Errorf("kamailio saw no sips: INVITE")
+	}
+	time.Sleep(2500 * time.Millisecond)
+	pe := &securePeers{peers: &peers{k: k, b: b, phone: p, ev: ev, audio: audio}, log: logs, ca: ca}
+	pe.hangupAndCheckAudio(t, c)
+}

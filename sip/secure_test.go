@@ -71,6 +71,9 @@ func TestSecureConfig(t *testing.T) {
 		{sip.Config{Mode: "secure", SRTPSuites: []string{"NULL"}}, "srtp suite"},
 		{sip.Config{Mode: "paranoid"}, "mode"},
 		{sip.Config{Mode: "secure", CAPEM: "junk"}, "no PEM certificate"},
+		{sip.Config{SIPS: true, Transport: "tcp"}, "sips: URIs need transport tls"},
+		{sip.Config{Mode: "secure", Keying: "zrtp"}, "keying"},
+		{sip.Config{Keying: "dtls"}, "secure mode only"},
 	} {
 		tc.cfg.Server, tc.cfg.Username = "127.0.0.1:5061", "1001"
 		if _, err := sip.New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -81,7 +84,15 @@ func TestSecureConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := p.Config(); c.Transport != "tls" || len(c.SRTPSuites) != 4 {
+	if c := p.Config(); c.Transport != "tls" || len(c.SRTPSuites) != 4 || c.Keying != sip.KeyingSDES || c.SIPS {
 		t.Errorf("secure defaults: %+v", c)
+	}
+	// A sips: server turns SIPS on and implies TLS, in either mode.
+	p, err = sip.New(sip.Config{Server: "SIPS:pbx.example.com, sips:10.0.0.2:5081", Username: "1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := p.Config(); !c.SIPS || c.Transport != "tls" || c.Server != "pbx.example.com,10.0.0.2:5081" || c.Domain != "pbx.example.com" {
+		t.Errorf("sips: server: %+v", c)
 	}
 }

@@ -198,7 +198,7 @@ func (c *Call) remoteAORLocked() (sipmsg.Uri, bool) {
 	default:
 		return a, false
 	}
-	return sipmsg.Uri{Scheme: "sip", User: a.User, Host: a.Host, Port: a.Port}, a.Host != ""
+	return sipmsg.Uri{Scheme: c.p.cfg.scheme(), User: a.User, Host: a.Host, Port: a.Port}, a.Host != ""
 }
 
 func inCall(state string) bool {

@@ -162,6 +162,7 @@ type configureParams struct {
 	TLSServerName string   `json:"tlsServerName"`
 	SRTPSuites    []string `json:"srtpSuites"`
 	Keying        string   `json:"keying"`
+	SIPS          bool     `json:"sips"`
 	// Test knobs (documented as such): faster keep-alive and retries.
 	KeepAliveMs int `json:"keepAliveMs"`
 }
@@ -184,7 +185,7 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		KeepAlive:   time.Duration(p.KeepAliveMs) * time.Millisecond,
 		ToneCountry: p.ToneCountry,
 		Mode:        p.Mode, CAFile: p.CAFile, CAPEM: p.CAPEM, TLSServerName: p.TLSServerName, SRTPSuites: p.SRTPSuites,
-		Keying: p.Keying,
+		Keying: p.Keying, SIPS: p.SIPS,
 	}
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds
