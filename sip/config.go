@@ -43,6 +43,10 @@ type Config struct {
 	// server (policy or configuration); TLSServerName, when set, is the
 	// name the certificate must carry (default: each server's host).
 	CAFile, CAPEM, TLSServerName string
+	// PolicyCAFile and PolicyCAPEM are the CA of the administrator's
+	// policy (helper/policy), trusted beside the system roots and CAFile/
+	// CAPEM; the agent fills them in, the page cannot.
+	PolicyCAFile, PolicyCAPEM string
 	// TLSNoSystemRoots trusts only CAFile/CAPEM (a policy may want it).
 	TLSNoSystemRoots bool
 	// SIPS makes our URIs sips: (RFC 3261 §19.1, RFC 5630): the
@@ -234,7 +238,8 @@ func (c Config) Secure() bool { return c.Mode == ModeSecure }
 
 // tlsConfig is the TLS client configuration of transport tls.
 func (c Config) tlsConfig() (*tls.Config, error) {
-	return siptls.ClientConfig(siptls.Options{CAFile: c.CAFile, CAPEM: c.CAPEM, ServerName: c.TLSServerName, NoSystemRoots: c.TLSNoSystemRoots})
+	return siptls.ClientConfig(siptls.Options{CAFile: c.CAFile, CAPEM: c.CAPEM, PolicyCAFile: c.PolicyCAFile, PolicyCAPEM: c.PolicyCAPEM,
+		ServerName: c.TLSServerName, NoSystemRoots: c.TLSNoSystemRoots})
 }
 
 // defaultPort is the SIP port of the transport (5061 for TLS).

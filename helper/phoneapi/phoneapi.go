@@ -15,6 +15,7 @@ import (
 
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/sip"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	Ringer Ringer
 	// PhoneOptions are added to every sip.Phone (tests).
 	PhoneOptions []sip.Option
+	// Policy is where the administrator's policy is read from, fresh at
+	// every phone.configure: its caFile/caPem is trusted for SIP over TLS
+	// beside the system roots and the page's own caFile/caPem. Nil: none.
+	Policy *policy.Store
 }
 
 // Service implements agent.Service.
@@ -189,6 +194,16 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	}
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds
+	}
+	if s.opts.Policy != nil {
+		// An unreadable policy adds no trust: TLS then refuses a server
+		// only it would have vouched for, with the reason; nothing is
+		// trusted that should not be.
+		if pol, _, err := s.opts.Policy.Load(); err != nil {
+			s.log.Error().Err(err).Msg("admin policy unreadable; its CA is not trusted")
+		} else {
+			cfg.PolicyCAFile, cfg.PolicyCAPEM = pol.CAFile, pol.CAPEM
+		}
 	}
 	opts := append([]sip.Option{
 		sip.WithLogger(s.log),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
+	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/internal/siptest"
 )
 
@@ -90,5 +91,52 @@ func TestSecureModeThroughTheAPI(t *testing.T) {
 	}
 	if !strings.Contains(logText, "call connected") {
 		t.Errorf("the log does not cover the call:\n%s", logText)
+	}
+}
+
+// TestSecurePolicyCA: the server's certificate comes from a private CA
+// that the page does not name. Registration succeeds when the CA is in
+// the administrator's policy (as a file or as PEM text), and fails with
+// "unknown authority" when it is not, or only in the user's policy file
+// (a user cannot widen trust).
+func TestSecurePolicyCA(t *testing.T) {
+	ca := siptest.NewCA(t, "private CA")
+	cert := ca.Loopback(t)
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert})
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "private-ca.pem")
+	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		admin, user policy.File
+		want        string
+	}{
+		{"admin-caFile", policy.File{CAFile: caFile}, policy.File{}, `"state":"registered"`},
+		{"admin-caPem", policy.File{CAPEM: ca.PEM}, policy.File{}, `"state":"registered"`},
+		{"none", policy.File{}, policy.File{}, "unknown authority"},
+		{"user-only", policy.File{}, policy.File{CAFile: caFile, CAPEM: ca.PEM}, "unknown authority"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pdir := t.TempDir()
+			store := &policy.Store{AdminFile: filepath.Join(pdir, "admin.json"), UserFile: filepath.Join(pdir, "user.json")}
+			if err := policy.WriteFile(store.AdminFile, &tc.admin); err != nil {
+				t.Fatal(err)
+			}
+			if err := policy.WriteFile(store.UserFile, &tc.user); err != nil {
+				t.Fatal(err)
+			}
+			ev := &recorder{ch: make(chan string, 1024)}
+			svc := phoneapi.New(phoneapi.Options{Logger: zerolog.Nop(), Events: ev, Policy: store})
+			t.Cleanup(svc.Close)
+			mustInvoke(t, svc, "phone.configure", map[string]any{"mode": "secure", "server": k.TLSAddr(), "domain": "127.0.0.1",
+				"username": "1001", "password": "secret1", "codecs": []string{"PCMU"}})
+			mustInvoke(t, svc, "phone.register", nil)
+			got := ev.wait(t, `"registration.state"`, 10*time.Second)
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("registration %s, want %q", got, tc.want)
+			}
+		})
 	}
 }

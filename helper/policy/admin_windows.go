@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sys/windows/registry"
 )
@@ -25,6 +26,15 @@ func readAdminPolicy() (*File, error) {
 	}
 	if v, _, err := k.GetStringsValue("Extensions"); err == nil {
 		f.Extensions = v
+	}
+	if v, _, err := k.GetStringValue("CAFile"); err == nil {
+		f.CAFile = v
+	}
+	// PEM text: a multi-string (one line each) or a string.
+	if v, _, err := k.GetStringsValue("CAPem"); err == nil {
+		f.CAPEM = strings.Join(v, "\n")
+	} else if v, _, err := k.GetStringValue("CAPem"); err == nil {
+		f.CAPEM = v
 	}
 	if v, _, err := k.GetIntegerValue("UsersCanManageDomains"); err == nil {
 		b := v != 0

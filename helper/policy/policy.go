@@ -39,6 +39,12 @@ type File struct {
 	Domains               []string `json:"domains"`
 	UsersCanManageDomains *bool    `json:"usersCanManageDomains,omitempty"`
 	Extensions            []string `json:"extensions,omitempty"`
+	// CAFile (a PEM file's path) and CAPEM (PEM text) name a CA that the
+	// secure softphone trusts for the SIP server's TLS certificate beside
+	// the system roots. Read from the admin policy only: a user cannot
+	// widen what is trusted.
+	CAFile string `json:"caFile,omitempty"`
+	CAPEM  string `json:"caPem,omitempty"`
 }
 
 // Policy is the merged view the agent decides with.
@@ -47,6 +53,8 @@ type Policy struct {
 	UserDomains           []string
 	UsersCanManageDomains bool
 	Extensions            []string
+	// CAFile and CAPEM: the admin policy's extra TLS trust (File).
+	CAFile, CAPEM string
 }
 
 // Refusal says why a caller is refused, and whether the user may be asked.
@@ -212,6 +220,7 @@ func Merge(admin, user *File) (*Policy, []error) {
 	if len(admin.Extensions) > 0 {
 		p.Extensions = admin.Extensions
 	}
+	p.CAFile, p.CAPEM = admin.CAFile, admin.CAPEM
 	clean := func(list []string, who string) []string {
 		var out []string
 		for _, d := range list {

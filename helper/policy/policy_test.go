@@ -117,3 +117,23 @@ func TestStore(t *testing.T) {
 		t.Fatal("a broken admin file was accepted")
 	}
 }
+
+// TestMergeCA: the admin policy's CA is the policy's; the user's file
+// cannot add one.
+func TestMergeCA(t *testing.T) {
+	p, _ := Merge(&File{CAFile: "/etc/bpclient/ca.pem", CAPEM: "pem"}, &File{CAFile: "/tmp/mine.pem", CAPEM: "mine"})
+	if p.CAFile != "/etc/bpclient/ca.pem" || p.CAPEM != "pem" {
+		t.Fatalf("admin CA: %q %q", p.CAFile, p.CAPEM)
+	}
+	p, _ = Merge(&File{}, &File{CAFile: "/tmp/mine.pem", CAPEM: "mine"})
+	if p.CAFile != "" || p.CAPEM != "" {
+		t.Fatalf("a user's CA was taken: %q %q", p.CAFile, p.CAPEM)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "policy.json")
+	os.WriteFile(path, []byte(`{"domains":[],"caFile":"/etc/bpclient/ca.pem","caPem":"-----BEGIN CERTIFICATE-----"}`), 0o644)
+	f, err := ReadFile(path)
+	if err != nil || f.CAFile != "/etc/bpclient/ca.pem" || f.CAPEM != "-----BEGIN CERTIFICATE-----" {
+		t.Fatalf("read: %+v %v", f, err)
+	}
+}

@@ -25,6 +25,9 @@ type Options struct {
 	// ServerName, when set, is the name the certificate must carry for
 	// every server; empty means each server's own host name (or IP).
 	ServerName string
+	// PolicyCAFile and PolicyCAPEM are the CA the administrator's policy
+	// names: trusted like CAFile and CAPEM, and named apart in errors.
+	PolicyCAFile, PolicyCAPEM string
 	// NoSystemRoots leaves the system roots out, so only the configured CA
 	// is trusted (a policy may want this; tests use it too).
 	NoSystemRoots bool
@@ -45,21 +48,27 @@ func ClientConfig(o Options) (*tls.Config, error) {
 		pool = x509.NewCertPool()
 	}
 	extra := 0
-	if o.CAFile != "" {
-		b, err := os.ReadFile(o.CAFile)
+	for _, f := range []struct{ what, path string }{{"caFile", o.CAFile}, {"policy caFile", o.PolicyCAFile}} {
+		if f.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.path)
 		if err != nil {
-			return nil, fmt.Errorf("%w: read caFile: %w", ErrConfig, err)
+			return nil, fmt.Errorf("%w: read %s: %w", ErrConfig, f.what, err)
 		}
 		n, err := addPEM(pool, b)
 		if err != nil {
-			return nil, fmt.Errorf("%w: caFile %s: %w", ErrConfig, o.CAFile, err)
+			return nil, fmt.Errorf("%w: %s %s: %w", ErrConfig, f.what, f.path, err)
 		}
 		extra += n
 	}
-	if strings.TrimSpace(o.CAPEM) != "" {
-		n, err := addPEM(pool, []byte(o.CAPEM))
+	for _, p := range []struct{ what, text string }{{"ca PEM", o.CAPEM}, {"policy caPem", o.PolicyCAPEM}} {
+		if strings.TrimSpace(p.text) == "" {
+			continue
+		}
+		n, err := addPEM(pool, []byte(p.text))
 		if err != nil {
-			return nil, fmt.Errorf("%w: ca PEM: %w", ErrConfig, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrConfig, p.what, err)
 		}
 		extra += n
 	}

@@ -130,6 +130,15 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%+v: %v", o, err)
 		}
 	}
+	// The policy's CA material is named as the policy's in errors.
+	for o, want := range map[siptls.Options]string{
+		{PolicyCAFile: filepath.Join(t.TempDir(), "missing.pem")}: "read policy caFile",
+		{PolicyCAPEM: "not pem"}:                                  "policy caPem",
+	} {
+		if _, err := siptls.ClientConfig(o); !errors.Is(err, siptls.ErrConfig) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: %v, want %q", o, err, want)
+		}
+	}
 	if _, ok := siptls.Classify(errors.New("connection refused")); ok {
 		t.Error("a network error classified as a certificate failure")
 	}

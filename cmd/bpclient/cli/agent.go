@@ -88,7 +88,7 @@ func runAgent(ctx context.Context, env Env, adminPolicy string, verbose bool) er
 		return err
 	}
 	defer stopAudio()
-	phone := phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc,
+	phone := phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output
