@@ -46,6 +46,9 @@ func Run(ctx context.Context, o Options) int {
 	}
 	log := o.Log.With().Stringer("browser", caller.Family).Str("extension", caller.Extension).Logger()
 	out := &lockedWriter{w: o.Stdout}
+	// Relay returns on the first side to end while the other direction's
+	// copy may still be writing: nothing reaches Stdout once Run returns.
+	defer out.close()
 
 	conn, err := connect(ctx, o, log)
 	if err != nil {
@@ -156,14 +159,25 @@ func answerUnavailable(in io.Reader, out io.Writer, cause error, log zerolog.Log
 	}
 }
 
-// lockedWriter lets the relay and an error answer share stdout safely.
+// lockedWriter lets the relay and an error answer share stdout safely,
+// and refuses writes after close.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return 0, io.ErrClosedPipe
+	}
 	return l.w.Write(p)
+}
+
+func (l *lockedWriter) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 }
