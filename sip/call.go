@@ -212,6 +212,7 @@ func (c *Call) setState(state, reason string) {
 	c.mu.Unlock()
 	c.log.Info().Str("state", state).Str("reason", reason).Str("direction", c.dir).Msg("call state")
 	c.p.emit(EventCallState, s)
+	c.p.updateWaiting()
 }
 
 // end marks the call ended, stops its media and forgets it.
@@ -239,6 +240,7 @@ func (c *Call) end(reason string) {
 	c.log.Info().Str("state", StateEnded).Str("reason", reason).Dur("duration", time.Since(c.started)).Msg("call state")
 	c.p.emit(EventCallState, s)
 	close(c.done)
+	c.p.updateWaiting()
 }
 
 func (c *Call) wait(ctx context.Context) {
@@ -714,8 +716,18 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 }
 
-// Answer accepts a ringing inbound call.
+// Answer accepts a ringing inbound call. Calls that are up are put on
+// hold first (call waiting); when that fails the call keeps ringing.
 func (c *Call) Answer(ctx context.Context) error {
+	c.mu.Lock()
+	ok, st := c.dir == inbound && !c.ended && c.decision != nil, c.state
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
+	}
+	if err := c.holdOthers(ctx); err != nil {
+		return err
+	}
 	return c.decide(decision{answer: true})
 }
 
@@ -1045,20 +1057,26 @@ func (c *Call) Transfer(ctx context.Context, to string) error {
 	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
 		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
 	}
+	// Marked before the REFER leaves: the NOTIFY of a quick transferee
+	// can come before the REFER's 202 is read.
+	c.mu.Lock()
+	c.transferTo, c.consult = uri.String(), nil
+	c.mu.Unlock()
 	referredBy := c.p.aor()
 	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
 		sipmsg.NewHeader("Refer-To", "<"+uri.String()+">"),
 		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
+	if err == nil && !res.IsSuccess() {
+		err = fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
+	} else if err != nil {
+		err = fmt.Errorf("REFER: %w", err)
+	}
 	if err != nil {
-		return fmt.Errorf("REFER: %w", err)
+		c.mu.Lock()
+		c.transferTo = ""
+		c.mu.Unlock()
 	}
-	if !res.IsSuccess() {
-		return fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
-	}
-	c.mu.Lock()
-	c.transferTo = uri.String()
-	c.mu.Unlock()
-	return nil
+	return err
 }
 
 func (p *Phone) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {

@@ -88,6 +88,7 @@ type media struct {
 	muted     bool
 	dtmfQ     []byte // event codes waiting to be sent
 	latched   bool
+	waiting   *waitingTone // call-waiting tone mixed into the speaker (waiting.go)
 
 	ssrc      uint32
 	seq       uint16
@@ -573,8 +574,19 @@ func (m *media) newPlayer() func() {
 		}
 		dec, frame, sink := m.dec, m.frame, m.audio.Sink
 		m.addedDelay = time.Duration(m.jb.depth()+1) * frameDur
+		beep := m.waiting
 		m.mu.Unlock()
-		if !ok || sink == nil || frame == 0 {
+		if sink == nil || frame == 0 {
+			return
+		}
+		if !ok {
+			// Nothing to play (on hold, or a gap): the call-waiting
+			// tone still sounds.
+			if beep != nil {
+				clear(pcm[:frame])
+				beep.mix(pcm[:frame])
+				_, _ = sink.WritePCM(pcm[:frame])
+			}
 			return
 		}
 		n := frame
@@ -600,6 +612,9 @@ func (m *media) newPlayer() func() {
 			}
 			n = k
 			copy(last, pcm[:n])
+		}
+		if beep != nil {
+			beep.mix(pcm[:n])
 		}
 		_, _ = sink.WritePCM(pcm[:n])
 	}

@@ -44,6 +44,9 @@ type Phone struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// waitMu orders updates of the call-waiting tone (waiting.go).
+	waitMu sync.Mutex
+
 	mu        sync.Mutex
 	started   bool
 	closed    bool

@@ -232,23 +232,33 @@ func (c *Call) AttendedTransfer(ctx context.Context, target *Call) error {
 	}
 	rep := replacesID{callID: callID, toTag: tremote, fromTag: local}
 	referTo := "<" + aor.String() + "?Replaces=" + url.QueryEscape(rep.String()) + ">"
-	referredBy := c.p.aor()
-	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
-		sipmsg.NewHeader("Refer-To", referTo),
-		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
-	if err != nil {
-		return fmt.Errorf("REFER: %w", err)
-	}
-	if !res.IsSuccess() {
-		return fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
-	}
-	c.log.Info().Str("target", target.id).Msg("attended transfer accepted by the transferee")
+	// Marked before the REFER leaves: on loopback the target's BYE of the
+	// replaced call can come before the REFER's 202 is read.
 	c.mu.Lock()
 	c.transferTo, c.consult = aor.String(), target
 	c.mu.Unlock()
 	target.mu.Lock()
 	target.transferTo = remote
 	target.mu.Unlock()
+	referredBy := c.p.aor()
+	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
+		sipmsg.NewHeader("Refer-To", referTo),
+		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
+	if err == nil && !res.IsSuccess() {
+		err = fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
+	} else if err != nil {
+		err = fmt.Errorf("REFER: %w", err)
+	}
+	if err != nil {
+		c.mu.Lock()
+		c.transferTo, c.consult = "", nil
+		c.mu.Unlock()
+		target.mu.Lock()
+		target.transferTo = ""
+		target.mu.Unlock()
+		return err
+	}
+	c.log.Info().Str("target", target.id).Msg("attended transfer accepted by the transferee")
 	return nil
 }
 

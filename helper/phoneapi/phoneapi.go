@@ -368,7 +368,8 @@ func (s *Service) broadcast(name string, params any) {
 }
 
 // ring starts the ringer devices when a call comes in while no other call
-// is up, and stops them when no inbound call rings any more.
+// is up (connected or held), and stops them when no inbound call rings any
+// more.
 func (s *Service) ring(name string, params any) {
 	if s.opts.Ringer == nil {
 		return
@@ -381,8 +382,11 @@ func (s *Service) ring(name string, params any) {
 			busy := false
 			if s.phone != nil {
 				for _, c := range s.phone.Calls() {
-					if c.CallID != v.CallID && c.State != sip.StateRinging && c.State != sip.StateEnded {
-						busy = true
+					// A call that is up hears the call-waiting tone
+					// (sip) instead of the ringers.
+					switch c.State {
+					case sip.StateConnected, sip.StateHeld, sip.StateRemoteHeld:
+						busy = c.CallID != v.CallID || busy
 					}
 				}
 			}

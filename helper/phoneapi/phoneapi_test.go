@@ -246,6 +246,26 @@ func TestInboundRingsAndAnswers(t *testing.T) {
 	if !b.WaitLog("Call established", 3*time.Second) {
 		t.Error("baresip: no call established")
 	}
+	// Call waiting: a second call while the first is up is announced but
+	// does not ring the ringers; answering it holds the first.
+	b3 := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[2], Registrar: k.Addr(), Source: wav})
+	if _, err := b3.Command("dial", "sip:1001@"+k.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	in2 := ev.wait(t, `"method":"call.incoming"`, 10*time.Second)
+	var msg2 struct {
+		Params struct {
+			CallID string `json:"callId"`
+		} `json:"params"`
+	}
+	_ = json.Unmarshal([]byte(in2), &msg2)
+	if r, s := ring.counts(); r != 1 || s != 1 {
+		t.Errorf("a waiting call rang the ringers: %d rings, %d stops", r, s)
+	}
+	mustInvoke(t, svc, "call.answer", map[string]string{"callId": msg2.Params.CallID})
+	ev.wait(t, `"state":"held"`, 5*time.Second)
+	ev.wait(t, `"state":"connected"`, 5*time.Second)
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": msg2.Params.CallID})
 	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": msg.Params.CallID})
 	ev.wait(t, `"state":"ended"`, 5*time.Second)
 }
