@@ -2,6 +2,9 @@ package sip_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -33,10 +36,31 @@ func TestSecureDTLSOutbound(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond)
 	st, ok := c.SRTPStats()
 	t.Logf("call.state %+v, srtp %+v", cs, st)
-	if !ok || st.Suite != cs.Suite || st.Replays != 0 || st.AuthFailures != 0 || st.Malformed > 2 {
+	if !ok || st.Suite != cs.Suite || st.Replays != 0 || st.AuthFailures+st.Malformed > 3 {
 		t.Errorf("srtp stats %+v (%v)", st, ok)
 	}
+	checkRTPClean(t, pe.log.String())
+	logHandshake(t, pe.log.String())
 	pe.hangupAndCheckAudio(t, c)
+}
+
+// checkRTPClean fails when an SRTP (RTP) packet was dropped. baresip
+// 1.0 sends an RTCP packet or two around its key setup that do not
+// authenticate with the RTCP association's keys (and a short plain one):
+// counted and dropped, tolerated above; RTP must be clean.
+func checkRTPClean(t *testing.T, log string) {
+	t.Helper()
+	if strings.Contains(log, `"unprotect rtp:`) {
+		t.Errorf("SRTP packets were dropped on a DTLS-keyed call")
+	}
+}
+
+// logHandshake reports the handshake time the phone logged (BENCHMARKS.md
+// quotes it): from our first DTLS flight (or the peer's) to exported keys.
+func logHandshake(t *testing.T, log string) {
+	if m := regexp.MustCompile(`"client":(true|false),"handshake":([0-9.]+)`).FindStringSubmatch(log); m != nil {
+		t.Logf("DTLS handshake with baresip (we are the client: %s): %s ms", m[1], m[2])
+	}
 }
 
 // TestSecureDTLSInboundSecretsNotLogged: baresip offers DTLS-SRTP only
@@ -68,9 +92,11 @@ func TestSecureDTLSInboundSecretsNotLogged(t *testing.T) {
 		t.Errorf("baresip did not complete DTLS-SRTP")
 	}
 	time.Sleep(2500 * time.Millisecond)
-	if st, ok := c.SRTPStats(); !ok || st.Replays != 0 || st.AuthFailures != 0 {
+	if st, ok := c.SRTPStats(); !ok || st.Replays != 0 || st.AuthFailures+st.Malformed > 3 {
 		t.Errorf("srtp stats %+v (%v)", st, ok)
 	}
+	checkRTPClean(t, pe.log.String())
+	logHandshake(t, pe.log.String())
 	secrets := c.DTLSSecretsForTest()
 	if len(secrets) < 6 {
 		t.Fatalf("%d DTLS secrets, want the master secret and the exported keys", len(secrets))
@@ -81,6 +107,18 @@ func TestSecureDTLSInboundSecretsNotLogged(t *testing.T) {
 		t.Errorf("the log does not say how the call was keyed")
 	}
 	checkNoSecrets(t, log, secrets, "CLIENT_RANDOM", "EXTRACTOR")
+	// Nor do the events the page receives (call.state, quality.report).
+	pe.ev.mu.Lock()
+	evs, err := json.Marshal(fmt.Sprint(pe.ev.all))
+	for _, e := range pe.ev.all {
+		b, _ := json.Marshal(e.params)
+		evs = append(evs, b...)
+	}
+	pe.ev.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoSecrets(t, "call state"+string(evs), secrets)
 }
 
 // TestSecureDTLSFingerprintMismatch: the answer's fingerprint was
