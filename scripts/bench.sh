@@ -12,6 +12,8 @@ go test -tags opus,g729 -run '^$' -bench . "${args[@]}" ./audio/codec ./audio/ds
 go test -run '^$' -bench . "${args[@]}" ./audio
 # SRTP protect/unprotect per packet and suite beside plain RTP (issue 5).
 go test -run '^$' -bench . "${args[@]}" ./sip/srtpmedia
+# DTLS-SRTP handshake and certificate (issue 5).
+go test -run '^$' -bench . "${args[@]}" ./sip/dtlssrtp
 # Softphone (issue 4): SIP/SDP micro-benchmarks, then one call against
 # baresip through Kamailio, in-process and with the real agent
 # (BPCLIENT_SOFTPHONE_CALL sets its length; default 60s).
