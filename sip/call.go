@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,9 @@ type Call struct {
 	consult         *Call
 	finalCode       int
 	connected       chan struct{} // closed once the call is first connected
+	// ackBody receives the SDP answer of an inbound late-offer call (an
+	// INVITE without SDP) from its ACK; nil otherwise.
+	ackBody chan []byte
 	// ending is the reason for an end we have set in motion (our BYE, or
 	// the remote's we are answering): ending the dialog also wakes
 	// watchDialog, which must not report it as a remote hangup.
@@ -587,29 +591,34 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			return
 		}
 	}
-	offer, err := parseSDP(req.Body())
-	if err != nil {
-		p.log.Info().Err(err).Msg("incoming call refused: unusable SDP")
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
 	cs, err := p.offerCodecs()
 	if err != nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 		return
 	}
 	ours := localPayloads(cs)
-	neg, err := answerTo(offer, ours)
-	if err != nil {
-		p.log.Info().Err(err).Msg("incoming call refused")
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
-	if neg, err = p.secureOffer(offer, neg); err != nil {
-		// Secure mode never answers with plain RTP.
-		p.log.Info().Err(err).Msg("incoming call refused")
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
+	// An INVITE without SDP (late offer, RFC 3261 §13.2.1): our 200
+	// carries the offer and the caller's ACK the answer.
+	late := len(bytes.TrimSpace(req.Body())) == 0
+	var offer mediaOffer
+	var neg negotiated
+	if !late {
+		if offer, err = parseSDP(req.Body()); err != nil {
+			p.log.Info().Err(err).Msg("incoming call refused: unusable SDP")
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		if neg, err = answerTo(offer, ours); err != nil {
+			p.log.Info().Err(err).Msg("incoming call refused")
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
+		if neg, err = p.secureOffer(offer, neg); err != nil {
+			// Secure mode never answers with plain RTP.
+			p.log.Info().Err(err).Msg("incoming call refused")
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
+			return
+		}
 	}
 	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
 	sess, err := dua.ReadInvite(req, tx)
@@ -636,6 +645,10 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.srv = sess
 	c.displayName = display
 	c.offered = []payload{neg.send}
+	if late {
+		c.offered = ours
+		c.ackBody = make(chan []byte, 1)
+	}
 	c.media = newMedia(p, c.id, rtpC, rtcpC)
 	// decide sets c.decision to nil once it has sent: select on our own
 	// copy, or an answer that comes before the select would be lost.
@@ -648,7 +661,15 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		decided <- decision{answer: true}
 	}
 	c.mu.Unlock()
-	c.settleKeys(neg)
+	if late {
+		if err := c.offerCrypto(); err != nil {
+			c.end("could not secure the call: " + err.Error())
+			_ = sess.Respond(500, "Server Internal Error", nil)
+			return
+		}
+	} else {
+		c.settleKeys(neg)
+	}
 	if replaced != nil {
 		c.log.Info().Str("replaces", replaced.id).Msg("incoming call replaces a call")
 	} else {
@@ -667,6 +688,10 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			// caller's ACK (up to 32 s over UDP).
 			c.end(failureReason(d.code, d.reason))
 			_ = sess.Respond(d.code, d.reason, nil)
+			return
+		}
+		if late {
+			c.answerLateOffer(sess, replaced)
 			return
 		}
 		if neg.dtls != nil {
@@ -694,26 +719,81 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 				return
 			}
 		}
-		c.mu.Lock()
-		c.connectedAt = time.Now()
-		c.mu.Unlock()
-		c.setState(StateConnected, "")
-		if offer.direction == dirSendOnly || offer.direction == dirInactive {
-			c.mu.Lock()
-			c.remoteHeld = true
-			c.mu.Unlock()
-			c.setState(StateRemoteHeld, "")
-		}
-		go c.watchDialog(sess.Context())
-		if replaced != nil {
-			replaced.byeAndEnd("replaced")
-		}
+		c.connectedIn(sess, offer.direction, replaced)
 	case <-sess.Context().Done():
 		c.end("cancelled by the caller")
 	case <-p.ctx.Done():
 		_ = sess.Respond(480, "Temporarily Unavailable", nil)
 		c.end("phone stopped")
 	}
+}
+
+// connectedIn marks an answered inbound call connected (remotely held
+// when the remote's direction says so) and ends the call it replaces.
+func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, replaced *Call) {
+	c.mu.Lock()
+	c.connectedAt = time.Now()
+	c.mu.Unlock()
+	c.setState(StateConnected, "")
+	if remoteDir == dirSendOnly || remoteDir == dirInactive {
+		c.mu.Lock()
+		c.remoteHeld = true
+		c.mu.Unlock()
+		c.setState(StateRemoteHeld, "")
+	}
+	go c.watchDialog(sess.Context())
+	if replaced != nil {
+		replaced.byeAndEnd("replaced")
+	}
+}
+
+// answerLateOffer answers an INVITE that had no SDP: the 200 carries our
+// offer, the ACK the answer (RFC 3264 §5; sipgo returns from RespondSDP
+// once the ACK has come, and onAck keeps its body first).
+func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) {
+	p := c.p
+	if err := sess.RespondSDP(c.buildSDP(dirSendRecv)); err != nil {
+		c.end("could not answer: " + sanitizeErr(err))
+		return
+	}
+	c.mu.Lock()
+	ch := c.ackBody
+	c.ackBody = nil
+	c.mu.Unlock()
+	var body []byte
+	select {
+	case body = <-ch:
+	default:
+	}
+	fail := func(reason string) {
+		c.end(reason) // before the BYE, as in runOutbound
+		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		_ = sess.Bye(bctx)
+		cancel()
+	}
+	if len(body) == 0 {
+		fail("the caller's ACK carried no SDP answer to our offer")
+		return
+	}
+	neg, err := c.negotiateAnswer(body)
+	if err != nil {
+		if errors.Is(err, errNotSecure) {
+			fail(err.Error())
+			return
+		}
+		fail("the remote answer has no usable audio: " + err.Error())
+		return
+	}
+	if err := c.startMedia(neg); err != nil {
+		if errors.Is(err, errNotSecure) {
+			fail(err.Error())
+			return
+		}
+		fail("media failed: " + err.Error())
+		return
+	}
+	c.log.Info().Str("codec", neg.send.name).Msg("late-offer call connected (answer in the ACK)")
+	c.connectedIn(sess, neg.direction, replaced)
 }
 
 // Answer accepts a ringing inbound call. Calls that are up are put on
@@ -975,8 +1055,16 @@ func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	c.mu.Lock()
-	srv := c.srv
+	srv, ackBody := c.srv, c.ackBody
 	c.mu.Unlock()
+	if ackBody != nil && len(req.Body()) > 0 {
+		// The answer to our late offer: kept before ReadAck wakes
+		// answerLateOffer. Retransmissions find the slot taken.
+		select {
+		case ackBody <- append([]byte(nil), req.Body()...):
+		default:
+		}
+	}
 	if srv != nil {
 		_ = srv.ReadAck(req, tx)
 	}
