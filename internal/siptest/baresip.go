@@ -73,7 +73,8 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	}
 	dir := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(dir, "rec"), 0o755))
-	sipPort := FreePort(t)
+	// baresip listens for TLS on the port after sip_listen's.
+	sipPort := FreePortRange(t, 2)
 	ctrl := FreePort(t)
 	rtp := FreePortRange(t, 40)
 	cfg := fmt.Sprintf(`poll_method		epoll
