@@ -22,6 +22,9 @@ type paBackend struct {
 	closed bool
 }
 
+// available says whether this build has a backend.
+const available = true
+
 func newBackend() (backend, error) {
 	b := &paBackend{}
 	if err := b.init(); err != nil {

@@ -16,6 +16,7 @@ type System struct {
 	stallCheck   time.Duration
 	stallLimit   time.Duration
 	firstIOLimit time.Duration
+	lazy         *lazyBackend   // set by Lazy before the backend starts
 	wg           sync.WaitGroup // supervisors and pumps
 
 	mu      sync.Mutex
@@ -48,20 +49,27 @@ type extResampler struct {
 func (e extResampler) process(dst, src []int16) int { return e.r.Process(dst, src) }
 func (e extResampler) maxOut(n int) int             { return e.r.MaxOut(n) }
 
-// Open initialises the audio backend. It returns ErrUnavailable in builds
-// without PortAudio.
+// Open initialises the audio backend (with Lazy: at the first stream).
+// It returns ErrUnavailable in builds without PortAudio.
 func Open(opts ...Option) (*System, error) {
+	s := newSystem(nil)
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	if s.lazy != nil {
+		if !available {
+			return nil, ErrUnavailable
+		}
+		s.be = s.lazy
+		return s, nil
+	}
 	be, err := newBackend()
 	if err != nil {
 		return nil, err
 	}
-	s := newSystem(be)
-	for _, o := range opts {
-		if err := o(s); err != nil {
-			be.close()
-			return nil, err
-		}
-	}
+	s.be = be
 	return s, nil
 }
 
@@ -123,6 +131,9 @@ func (s *System) Close() error {
 // Watcher): a stream whose device is no longer listed moves to the
 // default device.
 func (s *System) DevicesChanged(list DeviceList) {
+	if s.lazy != nil {
+		s.lazy.setHint(list)
+	}
 	s.mu.Lock()
 	all := make([]*stream, 0, len(s.streams))
 	for st := range s.streams {

@@ -96,8 +96,9 @@ type media struct {
 	sentPkts  uint32
 	sentBytes uint32
 	// txBuf and txSec are the send loop's packet buffers, reused for
-	// every packet so that sending allocates nothing.
+	// every packet so that sending allocates nothing; tx sends them.
 	txBuf, txSec []byte
+	tx           rtpSender
 
 	// receive statistics (RFC 3550 A.3, A.8)
 	rx         rxStats
@@ -307,6 +308,7 @@ func (m *media) stop() {
 func (m *media) writeRTP(pkt *rtp.Packet) {
 	if m.txBuf == nil {
 		m.txBuf = make([]byte, 1500)
+		m.tx = newRTPSender(m.rtpConn)
 	}
 	n, err := pkt.MarshalTo(m.txBuf)
 	if err != nil {
@@ -326,7 +328,7 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 		m.txSec = buf[:0]
 	}
 	if dst != nil {
-		_, _ = m.rtpConn.WriteToUDPAddrPort(buf, dst.AddrPort())
+		_ = m.tx.writeTo(buf, dst.AddrPort())
 	}
 }
 
@@ -334,18 +336,21 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 // speaker and sends one frame to the wire (one timer, one wake-up).
 func (m *media) clockLoop() {
 	send, play := m.newSender(), m.newPlayer()
-	tick := time.NewTicker(frameDur)
-	defer tick.Stop()
+	clock := newFrameClock(frameDur)
+	defer clock.close()
+	stop := context.AfterFunc(m.ctx, clock.close)
+	defer stop()
 	// Frames are due by the wall clock since the start, so a late wake-up
 	// catches up instead of losing a frame (a ticker drops ticks nobody
 	// was there to take, and the jitter buffer would then fill up).
 	start := time.Now()
 	done := 0
 	for {
-		select {
-		case <-m.ctx.Done():
+		if err := clock.wait(); err != nil {
+			if m.ctx.Err() == nil {
+				m.log.Error().Err(err).Msg("media clock failed; the call's audio stops")
+			}
 			return
-		case <-tick.C:
 		}
 		due := int(time.Since(start) / frameDur)
 		if due-done > 10 {
@@ -462,8 +467,9 @@ func (m *media) recvLoop() {
 	buf := make([]byte, 1600)
 	plain := make([]byte, 1600)
 	var pkt rtp.Packet
+	rx := newRTPReceiver(m.rtpConn)
 	for {
-		n, from, err := m.rtpConn.ReadFromUDPAddrPort(buf)
+		n, from, err := rx.readFrom(buf)
 		if err != nil {
 			if m.ctx.Err() != nil {
 				return

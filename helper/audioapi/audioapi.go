@@ -120,6 +120,7 @@ type Service struct {
 	mu      sync.Mutex
 	list    audio.DeviceList
 	haveLst bool
+	gotList chan struct{} // closed when haveLst becomes true
 	sel     Selection
 	testing bool
 	moves   uint64
@@ -130,11 +131,16 @@ type Service struct {
 // New loads the saved selection and returns the service. Run starts its
 // watcher.
 func New(o Options) *Service {
-	s := &Service{o: o, ctx: context.Background()}
+	s := &Service{o: o, ctx: context.Background(), gotList: make(chan struct{})}
 	if o.System != nil {
 		s.ringer = audio.NewRinger(o.System)
-		if l, err := o.System.Devices(); err == nil {
-			s.list, s.haveLst = l, true
+		// With a watcher its first list arrives at once; asking the
+		// system here would start a lazily opened backend for nothing.
+		if o.Enumerate == nil {
+			if l, err := o.System.Devices(); err == nil {
+				s.list, s.haveLst = l, true
+				close(s.gotList)
+			}
 		}
 	}
 	if sel, err := LoadSelection(o.ConfigDir); err == nil {
@@ -197,6 +203,9 @@ func (s *Service) Run(ctx context.Context) error {
 		Probe:     s.o.WatchProbe,
 		OnChange: func(l audio.DeviceList) {
 			s.mu.Lock()
+			if !s.haveLst {
+				close(s.gotList)
+			}
 			s.list, s.haveLst = l, true
 			s.mu.Unlock()
 			s.o.System.DevicesChanged(l)
@@ -375,6 +384,17 @@ func (s *Service) rpcUnavailable() *jsonrpc.Error {
 func (s *Service) devices(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
 	if s.o.System == nil {
 		return nil, s.rpcUnavailable()
+	}
+	// Right after the agent starts, the watcher's first list may still
+	// be on its way (an enumeration takes about 50 ms).
+	if s.o.Enumerate != nil {
+		t := time.NewTimer(5 * time.Second)
+		select {
+		case <-s.gotList:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -131,11 +131,13 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	agentPid, barePid := w.agent.Cmd.Process.Pid, w.b.Pid()
 	a0, b0 := procCPU(t, agentPid), procCPU(t, barePid)
 	ac0, bc0 := procChildCPU(t, agentPid), procChildCPU(t, barePid)
+	aw0, bw0 := procSwitches(agentPid), procSwitches(barePid)
 	t0 := time.Now()
 	out := w.call(t, callFor)
 	wall := time.Since(t0)
 	a1, b1 := procCPU(t, agentPid), procCPU(t, barePid)
 	ac1, bc1 := procChildCPU(t, agentPid), procChildCPU(t, barePid)
+	aw1, bw1 := procSwitches(agentPid), procSwitches(barePid)
 	aSmaps, bSmaps := smapsRollup(agentPid), smapsRollup(barePid)
 	perMin := func(d time.Duration) float64 { return d.Seconds() * 60 / callFor.Seconds() }
 	t.Logf("call of %v (whole command %v), PCMU, real agent (no sound card: silence) vs baresip (aufile + paced null speaker)", callFor, wall.Round(time.Millisecond))
@@ -143,6 +145,7 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	// device poll's `bpclient devices --json`): both are the agent's cost.
 	t.Logf("CPU per call-minute: agent %.3f s (itself %.3f s + children %.3f s), baresip %.3f s (children %.3f s)",
 		perMin(a1-a0+ac1-ac0), perMin(a1-a0), perMin(ac1-ac0), perMin(b1-b0+bc1-bc0), perMin(bc1-bc0))
+	t.Logf("context switches (wake-ups) per second: agent %.0f, baresip %.0f", float64(aw1-aw0)/wall.Seconds(), float64(bw1-bw0)/wall.Seconds())
 	t.Logf("peak RSS: agent %s, baresip %s", procStatus(agentPid, "VmHWM"), procStatus(barePid, "VmHWM"))
 	t.Logf("RSS now: agent %s, baresip %s", aSmaps, bSmaps)
 	if i := strings.Index(out, "connected"); i >= 0 {
@@ -174,6 +177,26 @@ func procChildCPU(t *testing.T, pid int) time.Duration {
 	ut, _ := strconv.Atoi(f[13])
 	st, _ := strconv.Atoi(f[14])
 	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// procSwitches sums the context switches of a process's threads (those
+// alive now): each is a wake-up or a preemption.
+func procSwitches(pid int) int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	n := 0
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.HasSuffix(k, "ctxt_switches") {
+				c, _ := strconv.Atoi(strings.TrimSpace(v))
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 // smapsRollup summarises where a process's resident memory is: anonymous

@@ -65,7 +65,13 @@ func openAudioWithin(open func(...audio.Option) (*audio.System, error), timeout 
 // devices. Without audio (no cgo, no devices) the service still answers,
 // with an error that says why.
 func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (stop func(), svc *audioapi.Service, sys *audio.System, err error) {
-	sys, openErr := openAudioWithin(audio.Open, audioOpenTimeout, log)
+	// Lazily: PortAudio (and the ALSA plugins, JACK and PulseAudio
+	// clients it loads) starts with the first stream, a call's or the
+	// ringer's; until then the device list comes from the watcher's child.
+	lazyOpen := func(o ...audio.Option) (*audio.System, error) {
+		return audio.Open(append(o, audio.Lazy(audioOpenTimeout))...)
+	}
+	sys, openErr := openAudioWithin(lazyOpen, audioOpenTimeout, log)
 	if openErr != nil {
 		log.Warn().Err(openErr).Msg("audio unavailable")
 	}

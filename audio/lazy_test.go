@@ -1,0 +1,95 @@
+package audio
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// lazySystem is a System whose backend starts on first use, with a fake
+// backend behind it and a count of the starts.
+func lazySystem(t *testing.T, load func() (backend, error)) (*System, *lazyBackend) {
+	t.Helper()
+	l := &lazyBackend{load: load, timeout: 200 * time.Millisecond}
+	s := newSystem(l)
+	s.lazy = l
+	s.stallCheck, s.stallLimit, s.firstIOLimit = 5*time.Millisecond, 60*time.Millisecond, 60*time.Millisecond
+	t.Cleanup(func() { s.Close() })
+	return s, l
+}
+
+func TestLazyStartsOnFirstStream(t *testing.T) {
+	var starts atomic.Int32
+	fb := newFake()
+	s, _ := lazySystem(t, func() (backend, error) { starts.Add(1); return fb, nil })
+	// A watcher's list: devices and moves need no backend.
+	s.DevicesChanged(fb.list)
+	if l, err := s.Devices(); err != nil || len(l.Inputs) != 2 {
+		t.Fatalf("devices %+v %v", l, err)
+	}
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n := starts.Load(); n != 0 {
+		t.Fatalf("started %d times before any stream", n)
+	}
+	c, err := s.OpenCapture("", f8k20, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	p, err := s.OpenPlayback("headset", f8k20, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if n := starts.Load(); n != 1 {
+		t.Fatalf("started %d times, want 1", n)
+	}
+}
+
+// A machine the watcher found no devices on: opening fails at once and
+// the sound libraries stay unloaded.
+func TestLazyNothingListed(t *testing.T) {
+	var starts atomic.Int32
+	s, _ := lazySystem(t, func() (backend, error) { starts.Add(1); return newFake(), nil })
+	s.DevicesChanged(DeviceList{Inputs: []Device{}, Outputs: []Device{}})
+	if _, err := s.OpenCapture("", f8k20, StreamOptions{}); !errors.Is(err, ErrNoDevice) {
+		t.Fatalf("capture: %v, want ErrNoDevice", err)
+	}
+	if _, err := s.OpenPlayback("", f8k20, StreamOptions{}); !errors.Is(err, ErrNoDevice) {
+		t.Fatalf("playback: %v, want ErrNoDevice", err)
+	}
+	if n := starts.Load(); n != 0 {
+		t.Fatalf("started %d times", n)
+	}
+}
+
+// A start that hangs fails the open after the timeout, and later opens
+// fail at once instead of waiting again.
+func TestLazyStartHangs(t *testing.T) {
+	release := make(chan struct{})
+	s, _ := lazySystem(t, func() (backend, error) { <-release; return newFake(), nil })
+	defer close(release)
+	t0 := time.Now()
+	if _, err := s.OpenCapture("", f8k20, StreamOptions{}); err == nil {
+		t.Fatal("opened on a hung start")
+	}
+	if time.Since(t0) > 10*time.Second {
+		t.Fatalf("took %v", time.Since(t0))
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.OpenPlayback("", f8k20, StreamOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("opened after a hung start")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second open waited for the hung start again")
+	}
+}
