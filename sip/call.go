@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/sdes"
 )
 
@@ -70,9 +71,12 @@ type Call struct {
 	crypto []sdes.Crypto
 	suite  string
 	proto  string
-	// keying is "sdes" or "dtls" (dtls.go); setup our DTLS a=setup.
-	keying string
-	setup  string
+	// keying is "sdes" or "dtls" (dtls.go); setup our DTLS a=setup and
+	// dtlsRemote the fingerprints the peer's certificate was checked
+	// against (a re-offer must keep one of them).
+	keying     string
+	setup      string
+	dtlsRemote []dtlssrtp.Fingerprint
 }
 
 type decision struct {

@@ -135,8 +135,14 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	m.dtlsRTP, m.dtlsRTCP = rtpS, rtcpS // closed by stop
 	m.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(m.ctx, dtlsHandshakeTimeout)
-	defer cancel()
+	// RTP's and RTCP's handshakes run together, each bounded by the
+	// timeout and by the call; the pumps read the sockets until media
+	// starts.
+	rtpCtx, cancelRTP := context.WithTimeout(m.ctx, dtlsHandshakeTimeout)
+	defer cancelRTP()
+	rtcpCtx, cancelRTCP := context.WithTimeout(m.ctx, dtlsHandshakeTimeout)
+	pumpCtx, stopPumps := context.WithCancel(m.ctx)
+	defer stopPumps()
 	// Until media starts, these pumps are the sockets' only readers:
 	// DTLS goes to the sessions, early SRTP (no keys yet) is dropped.
 	var pumps sync.WaitGroup
@@ -145,27 +151,37 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 		s *dtlssrtp.Session
 	}{{m.rtpConn, rtpS}, {m.rtcpConn, rtcpS}} {
 		pumps.Add(1)
-		go func() { defer pumps.Done(); pumpDTLS(ctx, x.c, x.s) }()
+		go func() { defer pumps.Done(); pumpDTLS(pumpCtx, x.c, x.s) }()
 	}
+	var rtcpRes dtlssrtp.Result
 	var rtcpErr error
-	var hs sync.WaitGroup
-	hs.Add(1)
+	rtcpDone := make(chan struct{})
 	go func() {
-		defer hs.Done()
-		res.rtcp, rtcpErr = rtcpS.Handshake(ctx)
+		defer close(rtcpDone)
+		rtcpRes, rtcpErr = rtcpS.Handshake(rtcpCtx)
 	}()
 	t0 := time.Now()
-	res.rtp, err = rtpS.Handshake(ctx)
+	res.rtp, err = rtpS.Handshake(rtpCtx)
+	rtcpReady := false
 	if err != nil {
-		cancel()
+		cancelRTCP()
+		<-rtcpDone
+	} else {
+		// RTCP gets a little longer than RTP; a peer that never keys it
+		// must not hold the call's audio back for the whole timeout.
+		select {
+		case <-rtcpDone:
+			rtcpReady = true
+		case <-time.After(dtlsRTCPGrace):
+		}
 	}
-	hs.Wait()
-	cancel()
+	stopPumps()
 	pumps.Wait()
 	// The pumps ended on a read deadline: clear it for the media loops.
 	_ = m.rtpConn.SetReadDeadline(time.Time{})
 	_ = m.rtcpConn.SetReadDeadline(time.Time{})
 	if err != nil {
+		cancelRTCP()
 		if r := rtcpS.Refused(); r != nil && rtpS.Refused() == nil {
 			err = r // RTCP's refusal made the peer give up on both
 		}
@@ -176,31 +192,67 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 		Str("peerFingerprint", res.rtp.PeerFingerprint.String()).Msg("dtls-srtp keyed")
 	rtpT, err := srtpmedia.New(res.rtp.Local, res.rtp.Remote)
 	if err != nil {
+		cancelRTCP()
 		return res, fmt.Errorf("%w: %v", errNotSecure, err)
 	}
-	var rtcpT *srtpmedia.Transformer
-	if rtcpErr == nil {
-		if rtcpT, err = srtpmedia.New(res.rtcp.Local, res.rtcp.Remote); err != nil {
-			rtcpErr = err
-		}
-	}
-	if rtcpErr != nil {
-		// RTCP only carries reports: without its keys none are sent or
-		// read (never plain), and the call goes on.
-		res.rtcpFailed = rtcpErr
-		m.log.Warn().Err(rtcpErr).Msg("dtls-srtp for RTCP failed; the call goes on without RTCP")
-	}
 	m.mu.Lock()
-	m.sec, m.secRTCP, m.secSuite = rtpT, rtcpT, res.suite
+	m.sec, m.secSuite = rtpT, res.suite
 	m.secRemote = append(append([]byte(nil), res.rtp.Remote.MasterKey...), res.rtp.Remote.MasterSalt...)
 	m.mu.Unlock()
+	if rtcpReady {
+		res.rtcp = rtcpRes
+		res.rtcpFailed = m.installRTCP(rtcpRes, rtcpErr)
+		cancelRTCP()
+		return res, nil
+	}
+	// RTCP is still keying: it finishes behind the call's back (the
+	// RTCP reader hands it DTLS from now on); until then no RTCP flows.
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer cancelRTCP()
+		<-rtcpDone
+		_ = m.installRTCP(rtcpRes, rtcpErr)
+	}()
 	return res, nil
+}
+
+// dtlsRTCPGrace is how much longer than RTP's handshake RTCP's may take
+// before media starts without it.
+const dtlsRTCPGrace = 2 * time.Second
+
+// installRTCP makes RTCP flow with the keys of its association, or
+// leaves it off when that failed: RTCP only carries reports, so the call
+// goes on without them (never plain).
+func (m *media) installRTCP(r dtlssrtp.Result, err error) error {
+	var t *srtpmedia.Transformer
+	if err == nil {
+		t, err = srtpmedia.New(r.Local, r.Remote)
+	}
+	if err != nil {
+		if m.ctx.Err() == nil {
+			m.log.Warn().Err(err).Msg("dtls-srtp for RTCP failed; the call goes on without RTCP")
+		}
+		return err
+	}
+	m.secRTCP.Store(t)
+	return nil
 }
 
 // pumpDTLS reads conn until ctx ends, handing DTLS datagrams to s.
 func pumpDTLS(ctx context.Context, conn *net.UDPConn, s *dtlssrtp.Session) {
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// The deadline that ends the read is set before pumpDTLS returns, so
+	// the caller's clearing it afterwards cannot be undone by a late set.
+	done, set := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(set)
+		select {
+		case <-ctx.Done():
+			_ = conn.SetReadDeadline(time.Unix(1, 0))
+		case <-done:
+		}
+	}()
+	defer func() { close(done); <-set }()
 	buf := make([]byte, 1600)
 	for {
 		n, _, err := conn.ReadFromUDP(buf)
@@ -237,4 +289,22 @@ func (c *Call) remoteHangupReason() string {
 		}
 	}
 	return "remote hangup"
+}
+
+// sameDTLSPeer checks that a re-negotiation names the certificate the
+// call's association was made with: a new one would need a new
+// association (RFC 5763 §6.7.1), which we do not start mid-call; such a
+// re-offer is refused (488) and the call stays as it is.
+func (c *Call) sameDTLSPeer(fps []dtlssrtp.Fingerprint) error {
+	c.mu.Lock()
+	settled := c.dtlsRemote
+	c.mu.Unlock()
+	for _, f := range fps {
+		for _, g := range settled {
+			if f.String() == g.String() {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: the peer's DTLS fingerprint changed; a new DTLS association mid-call is not supported", errNotSecure)
 }

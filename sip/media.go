@@ -66,11 +66,11 @@ type media struct {
 	secSuite  string
 	secRemote []byte
 	// DTLS-SRTP (dtls.go): the associations on the RTP and RTCP sockets,
-	// which the read loops hand DTLS datagrams to, and RTCP's own keys
-	// (nil with DTLS: RTCP's association failed, no RTCP at all). Set
-	// before start, never replaced after.
+	// which the read loops hand DTLS datagrams to (set before start,
+	// never replaced after), and RTCP's own keys, stored once its
+	// association has finished, which may be after start (nil: no RTCP).
 	dtlsRTP, dtlsRTCP *dtlssrtp.Session
-	secRTCP           *srtpmedia.Transformer
+	secRTCP           atomic.Pointer[srtpmedia.Transformer]
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -139,8 +139,12 @@ func (c *Call) secureAnswer(ans mediaOffer, neg negotiated) (negotiated, error) 
 			return neg, err
 		}
 		if !keyed {
-			// Answers to re-offers keep the association.
 			neg.dtls = d
+			return neg, nil
+		}
+		// Answers to re-offers keep the association, and so its peer.
+		if err := c.sameDTLSPeer(d.remote); err != nil {
+			return neg, err
 		}
 		return neg, nil
 	}
@@ -204,9 +208,17 @@ func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, erro
 	ours, keying := c.crypto, c.keying
 	c.mu.Unlock()
 	if keying == KeyingDTLS {
-		// The association stays; the re-offer must still be DTLS-SRTP.
+		// The association stays; the re-offer must still be DTLS-SRTP,
+		// from the same certificate.
 		if len(offer.fingerprints) == 0 {
 			return neg, fmt.Errorf("%w: the re-offer has no DTLS fingerprint", errNotSecure)
+		}
+		fps, err := parseDTLS(offer.fingerprints)
+		if err != nil {
+			return neg, fmt.Errorf("%w: %v", errNotSecure, err)
+		}
+		if err := c.sameDTLSPeer(fps); err != nil {
+			return neg, err
 		}
 		return neg, nil
 	}
@@ -231,7 +243,7 @@ func (c *Call) settleKeys(neg negotiated) {
 	if neg.dtls != nil {
 		// The suite is known once the handshake has finished (settleDTLS).
 		c.mu.Lock()
-		c.keying, c.setup = KeyingDTLS, string(neg.dtls.setup)
+		c.keying, c.setup, c.dtlsRemote = KeyingDTLS, string(neg.dtls.setup), neg.dtls.remote
 		c.mu.Unlock()
 		return
 	}
@@ -289,9 +301,9 @@ func (m *media) srtpStatsLocked() *SRTPStats {
 		return nil
 	}
 	st := m.sec.Stats()
-	if m.secRTCP != nil {
+	if rtcp := m.secRTCP.Load(); rtcp != nil {
 		// DTLS keys RTCP apart: its drops count too.
-		rt := m.secRTCP.Stats()
+		rt := rtcp.Stats()
 		st.AuthFailures += rt.AuthFailures
 		st.Replays += rt.Replays
 		st.Malformed += rt.Malformed
@@ -304,7 +316,8 @@ func (m *media) srtpStatsLocked() *SRTPStats {
 // not flow: a DTLS call whose RTCP association failed.
 func (m *media) rtcpTransformer() (t *srtpmedia.Transformer, ok bool) {
 	if m.dtlsRTP != nil {
-		return m.secRTCP, m.secRTCP != nil
+		t := m.secRTCP.Load()
+		return t, t != nil
 	}
 	return m.sec, true
 }
@@ -373,8 +386,8 @@ func tlsFailure(srv hostPort, err error) (reason string, fatal bool) {
 // the reason and the SSRC, never a key.
 func (m *media) logDrop(err error) {
 	n := m.sec.Stats().Dropped()
-	if m.secRTCP != nil {
-		n += m.secRTCP.Stats().Dropped()
+	if rtcp := m.secRTCP.Load(); rtcp != nil {
+		n += rtcp.Stats().Dropped()
 	}
 	if n <= 5 {
 		m.log.Debug().Err(err).Msg("srtp packet dropped")
