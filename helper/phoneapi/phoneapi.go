@@ -71,7 +71,11 @@ func New(opts Options) *Service {
 func (s *Service) Name() string { return "phone" }
 
 // Capabilities implements agent.Service.
-func (s *Service) Capabilities() []string { return []string{"softphone", "secure-softphone"} }
+// "dtls-srtp" says phone.configure takes keying "dtls" (a helper without
+// it would ignore the member and key with SDES).
+func (s *Service) Capabilities() []string {
+	return []string{"softphone", "secure-softphone", "dtls-srtp"}
+}
 
 // Close hangs up, unregisters and stops the phone.
 func (s *Service) Close() {
@@ -96,6 +100,8 @@ type statusResult struct {
 	Mode         string                 `json:"mode,omitempty"`
 	Server       string                 `json:"server,omitempty"`
 	Transport    string                 `json:"transport,omitempty"`
+	Keying       string                 `json:"keying,omitempty"`
+	SIPS         bool                   `json:"sips,omitempty"`
 	Username     string                 `json:"username,omitempty"`
 	Domain       string                 `json:"domain,omitempty"`
 	Codecs       []string               `json:"codecs,omitempty"`
@@ -112,7 +118,7 @@ func (s *Service) status() statusResult {
 	}
 	c := p.Config()
 	reg := p.Registration()
-	return statusResult{Configured: true, Mode: c.Mode, Server: c.Server, Transport: c.Transport, Username: c.Username,
+	return statusResult{Configured: true, Mode: c.Mode, Server: c.Server, Transport: c.Transport, Keying: c.Keying, SIPS: c.SIPS, Username: c.Username,
 		Domain: c.Domain, Codecs: c.Codecs, Registration: &reg, Calls: p.Calls()}
 }
 

@@ -140,3 +140,73 @@ func TestSecurePolicyCA(t *testing.T) {
 		})
 	}
 }
+
+// TestSecureDTLSThroughTheAPI: phone.configure {"keying": "dtls"} places a
+// DTLS-SRTP call to baresip (mediaenc=dtls_srtp); call.state says so, and
+// the log, the events and the status hold no password, no key and no
+// "EXTRACTOR"/"CLIENT_RANDOM" trace of the DTLS secrets.
+func TestSecureDTLSThroughTheAPI(t *testing.T) {
+	const password = "pw-Dtls-5e1f07"
+	ca := siptest.NewCA(t, "bpclient test CA")
+	cert := ca.Loopback(t)
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert,
+		Users: []siptest.User{{Name: "1001", Password: password}, {Name: "1002", Password: "secret2"}}})
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "tone.wav")
+	f, _ := os.Create(wav)
+	_ = dsp.WriteWAV(f, 8000, 1, dsp.Sine(80000, 440, 8000, 0.3))
+	f.Close()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.User{Name: "1002", Password: "secret2"}, Registrar: k.TLSAddr(),
+		Transport: "tls", CAFile: caFile, Source: wav, MediaEnc: "dtls_srtp"})
+
+	logBuf := &syncBuf{}
+	ev := &recorder{ch: make(chan string, 1024)}
+	svc := phoneapi.New(phoneapi.Options{Logger: zerolog.New(logBuf).Level(zerolog.DebugLevel), Events: ev})
+	t.Cleanup(svc.Close)
+	if !slices.Contains(svc.Capabilities(), "dtls-srtp") {
+		t.Errorf("capabilities %v", svc.Capabilities())
+	}
+	mustInvoke(t, svc, "phone.configure", map[string]any{"mode": "secure", "keying": "dtls", "server": k.TLSAddr(), "domain": "127.0.0.1",
+		"username": "1001", "password": password, "caPem": ca.PEM, "codecs": []string{"PCMU"}})
+	mustInvoke(t, svc, "phone.register", nil)
+	ev.wait(t, `"state":"registered"`, 10*time.Second)
+	var dial struct {
+		CallID string `json:"callId"`
+	}
+	if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": "1002"}), &dial); err != nil || dial.CallID == "" {
+		t.Fatalf("dial: %v %+v", err, dial)
+	}
+	connected := ev.wait(t, `"state":"connected"`, 15*time.Second)
+	if !strings.Contains(connected, `"secure":true`) || !strings.Contains(connected, `"keying":"dtls"`) {
+		t.Errorf("call.state %s", connected)
+	}
+	if !b.WaitLog("DTLS-SRTP complete", 3*time.Second) {
+		t.Errorf("baresip did not complete DTLS-SRTP")
+	}
+	ev.wait(t, `"quality.report"`, 8*time.Second)
+	st := mustInvoke(t, svc, "phone.status", nil)
+	if !strings.Contains(string(st), `"keying":"dtls"`) {
+		t.Errorf("status: %s", st)
+	}
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
+	ev.wait(t, `"state":"ended"`, 5*time.Second)
+
+	ev.mu.Lock()
+	all := strings.Join(ev.events, "\n")
+	ev.mu.Unlock()
+	logText := logBuf.String()
+	if !strings.Contains(logText, "dtls-srtp keyed") {
+		t.Errorf("the log does not cover the handshake:\n%s", logText)
+	}
+	for name, text := range map[string]string{"log": logText, "events": all, "status": string(st)} {
+		for _, secret := range []string{password, "EXTRACTOR", "CLIENT_RANDOM", "PRIVATE KEY", "response=", "master"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contains %q", name, secret)
+			}
+		}
+	}
+}
