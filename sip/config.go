@@ -70,8 +70,9 @@ type Config struct {
 	// RTPPortMin and RTPPortMax bound the local RTP ports (even ports,
 	// RTCP on the next odd one). Zero means 10000-20000.
 	RTPPortMin, RTPPortMax int
-	// KeepAlive is how often the server is pinged (OPTIONS) while
-	// registered; a missed answer means the connection is lost. Zero: 30 s.
+	// KeepAlive is how often the server is pinged while registered: a
+	// CRLF ping (RFC 5626) on TCP and TLS, OPTIONS on UDP; a missed answer
+	// means the connection is lost. Zero: 30 s.
 	KeepAlive time.Duration
 	// RequestTimeout bounds one REGISTER or OPTIONS round; zero: 5 s.
 	RequestTimeout time.Duration

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -46,6 +47,10 @@ type Phone struct {
 
 	// waitMu orders updates of the call-waiting tone (waiting.go).
 	waitMu sync.Mutex
+	// keep-alive state (keepalive.go)
+	pongs       atomic.Uint64 // CRLF pongs read on TCP and TLS connections
+	pongWake    chan struct{}
+	optionsOnly atomic.Bool // the server does not answer CRLF pings
 
 	mu        sync.Mutex
 	started   bool
@@ -107,12 +112,13 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		return nil, err
 	}
 	p := &Phone{
-		cfg:    cfg,
-		log:    zerolog.Nop(),
-		emit:   func(string, any) {},
-		calls:  make(map[string]*Call),
-		reg:    RegistrationState{State: Unregistered},
-		lookup: net.DefaultResolver.LookupSRV,
+		cfg:      cfg,
+		log:      zerolog.Nop(),
+		emit:     func(string, any) {},
+		calls:    make(map[string]*Call),
+		reg:      RegistrationState{State: Unregistered},
+		pongWake: make(chan struct{}, 1),
+		lookup:   net.DefaultResolver.LookupSRV,
 	}
 	for _, o := range opts {
 		if err := o(p); err != nil {
@@ -167,7 +173,8 @@ func (p *Phone) Start(ctx context.Context) error {
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(p.cfg.Username),
 		sipgo.WithUserAgentHostname(p.cfg.Domain),
-		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet),
+			sipmsg.WithTransportLayerReadFilter(p.keepAliveFilter)),
 		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(quiet)),
 	}
 	if p.cfg.Transport == "tls" {

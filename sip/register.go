@@ -185,8 +185,9 @@ func refreshAfter(expires int) time.Duration {
 	return d / 2
 }
 
-// ping sends OPTIONS to the server; any answer proves the path works.
-func (p *Phone) ping(ctx context.Context) error {
+// optionsPing sends OPTIONS to the server; any answer proves the path
+// works.
+func (p *Phone) optionsPing(ctx context.Context) error {
 	srv := p.currentServer()
 	req := sipmsg.NewRequest(sipmsg.OPTIONS, sipmsg.Uri{Scheme: p.cfg.scheme(), Host: p.cfg.Domain})
 	req.SetDestination(srv.String())

@@ -38,6 +38,9 @@ type KamailioOptions struct {
 	// an attacker on the signalling path would: the callee's DTLS
 	// certificate then does not match what the caller was told.
 	MangleFingerprint bool
+	// NoCRLFPong makes Kamailio ignore RFC 5626 CRLF pings on TCP and TLS
+	// (tcp_crlf_ping=no), as a server without keep-alive support would.
+	NoCRLFPong bool
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1:Port (UDP and TCP).
@@ -100,6 +103,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	}
 	if opts.MangleFingerprint {
 		k.defines = append(k.defines, "-A", "WITH_MANGLE_FP")
+	}
+	if opts.NoCRLFPong {
+		k.defines = append(k.defines, "-A", "NO_CRLF_PONG")
 	}
 	cfg := strings.NewReplacer(
 		"@@TLSPORT@@", strconv.Itoa(k.TLSPort),
@@ -177,6 +183,7 @@ func (k *Kamailio) Stop() {
 	if cmd == nil {
 		return
 	}
+	continueGroup(cmd) // a paused Kamailio does not act on SIGTERM
 	termProcess(cmd)
 	select {
 	case <-done:
@@ -188,6 +195,25 @@ func (k *Kamailio) Stop() {
 	k.old += k.log.String()
 	k.cmd, k.log = nil, nil
 	k.mu.Unlock()
+}
+
+// Pause freezes every Kamailio process (SIGSTOP to its group): its
+// sockets stay open but nothing answers, as behind a dead network path.
+func (k *Kamailio) Pause() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cmd != nil {
+		pauseGroup(k.cmd)
+	}
+}
+
+// Continue undoes Pause.
+func (k *Kamailio) Continue() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cmd != nil {
+		continueGroup(k.cmd)
+	}
 }
 
 // Log returns everything Kamailio wrote, across restarts.

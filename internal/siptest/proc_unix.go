@@ -34,3 +34,15 @@ func continueProcess(cmd *exec.Cmd) {
 		_ = cmd.Process.Signal(syscall.SIGCONT)
 	}
 }
+
+func pauseGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGSTOP)
+	}
+}
+
+func continueGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT)
+	}
+}

@@ -14,3 +14,5 @@ func termProcess(cmd *exec.Cmd) { killGroup(cmd) }
 
 func pauseProcess(cmd *exec.Cmd)    {}
 func continueProcess(cmd *exec.Cmd) {}
+func pauseGroup(cmd *exec.Cmd)      {}
+func continueGroup(cmd *exec.Cmd)   {}
