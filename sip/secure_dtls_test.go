@@ -128,7 +128,7 @@ func TestSecureDTLSInboundSecretsNotLogged(t *testing.T) {
 func TestSecureDTLSFingerprintMismatch(t *testing.T) {
 	t.Parallel()
 	pe := setupSecureWith(t, secureSetup{mediaEnc: "dtls_srtp", keying: sip.KeyingDTLS,
-		kam: siptest.KamailioOptions{MangleFingerprint: true}})
+		kam: siptest.KamailioOptions{MangleFingerprint: "replies"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := pe.phone.Dial(ctx, "1002")
@@ -203,4 +203,41 @@ func TestSecureDTLSHold(t *testing.T) {
 	// baresip's recording keeps what it heard before the hold (its
 	// sndfile stops after re-negotiations, with SDES as with DTLS).
 	pe.hangupAndCheckAudio(t, c)
+}
+
+// TestSecureDTLSInboundFingerprintMismatch: baresip's offer reaches us
+// with a tampered fingerprint. We answer (active), our handshake finds
+// its certificate does not match, and the call ends with that reason and
+// a BYE: no audio was opened, baresip's call ends too.
+func TestSecureDTLSInboundFingerprintMismatch(t *testing.T) {
+	t.Parallel()
+	pe := setupSecureWith(t, secureSetup{mediaEnc: "dtls_srtp", kam: siptest.KamailioOptions{MangleFingerprint: "requests"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	c, err := pe.phone.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	end := pe.ev.waitCall(t, sip.StateEnded, 15*time.Second)
+	if end.Secure || !strings.Contains(end.Reason, "does not match the fingerprint") {
+		t.Errorf("ended %+v", end)
+	}
+	if pe.k.Count("fingerprint mangled in INVITE") == 0 {
+		t.Errorf("kamailio did not tamper with the fingerprint")
+	}
+	if n := pe.audio.openCount(c.ID()); n != 0 {
+		t.Errorf("audio opened %d times for a call that could not be secured", n)
+	}
+	// We hang up (BYE towards baresip); baresip, told of the refusal by
+	// the DTLS alert, may hang up too.
+	if pe.k.WaitCount(1, 5*time.Second, "REQ BYE sip:1002-", "(sip:1001@") == 0 {
+		t.Errorf("no BYE from us")
+	}
 }

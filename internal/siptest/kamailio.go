@@ -34,10 +34,11 @@ type KamailioOptions struct {
 	// certificate.
 	TLS *ServerCert
 	// MangleFingerprint rewrites the first byte of every sha-256
-	// a=fingerprint in the SDP of replies (always to another value), as
-	// an attacker on the signalling path would: the callee's DTLS
-	// certificate then does not match what the caller was told.
-	MangleFingerprint bool
+	// a=fingerprint (always to another value), as an attacker on the
+	// signalling path would, in the SDP of "replies" (the callee's DTLS
+	// certificate then does not match what the caller was told) or of
+	// "requests" (the caller's does not match what the callee was told).
+	MangleFingerprint string
 	// NoCRLFPong makes Kamailio ignore RFC 5626 CRLF pings on TCP and TLS
 	// (tcp_crlf_ping=no), as a server without keep-alive support would.
 	NoCRLFPong bool
@@ -101,8 +102,14 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		k.defines = append(k.defines, "-A", "WITH_TLS")
 		tlsCert, tlsKey = opts.TLS.CertFile, opts.TLS.KeyFile
 	}
-	if opts.MangleFingerprint {
+	switch opts.MangleFingerprint {
+	case "":
+	case "replies":
 		k.defines = append(k.defines, "-A", "WITH_MANGLE_FP")
+	case "requests":
+		k.defines = append(k.defines, "-A", "WITH_MANGLE_FP_REQ")
+	default:
+		t.Fatalf("MangleFingerprint %q: want replies or requests", opts.MangleFingerprint)
 	}
 	if opts.NoCRLFPong {
 		k.defines = append(k.defines, "-A", "NO_CRLF_PONG")
