@@ -384,10 +384,21 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession, t0 time.Time) {
 	p := c.p
 	earlyStarted := false
+	var provisional *sipmsg.Response // the last one from the far end (with a To tag)
 	err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{
 		Username: p.cfg.AuthUsername,
 		Password: p.cfg.Password,
 		OnResponse: func(res *sipmsg.Response) error {
+			// sipgo keeps the latest response in InviteResponse and routes
+			// its CANCEL by that response's Record-Route. A proxy's 100
+			// Trying has none; one that arrives after the 180 (the proxy
+			// answering a retransmitted INVITE late) would send the
+			// CANCEL to the Request-URI instead of the proxy.
+			if res.StatusCode == 100 && provisional != nil {
+				sess.InviteResponse = provisional
+			} else if res.IsProvisional() && res.To() != nil && res.To().Params.Has("tag") {
+				provisional = res
+			}
 			switch {
 			case res.StatusCode == 180:
 				c.setState(StateRinging, "")
