@@ -131,7 +131,7 @@ func TestLateOffer(t *testing.T) {
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
 	audio := newTestAudio(1000)
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
-		Codecs: []string{"PCMA", "PCMU"}, RTPPortMin: 30000, RTPPortMax: 39999}, sip.WithAudio(audio.factory))
+		Codecs: []string{"PCMA", "PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999}, sip.WithAudio(audio.factory))
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func startPeer(t *testing.T, k *siptest.Kamailio, user int, freq float64) *peer 
 	u := siptest.DefaultUsers[user]
 	audio := newTestAudio(freq)
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: u.Name, Password: u.Password,
-		Codecs: []string{"PCMU"}, RTPPortMin: 30000, RTPPortMax: 39999}, sip.WithAudio(audio.factory))
+		Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999}, sip.WithAudio(audio.factory))
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
