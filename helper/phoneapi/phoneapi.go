@@ -60,11 +60,13 @@ type Service struct {
 	phone   *sip.Phone
 	ringing map[string]bool // inbound calls ringing now
 	ringErr string
+	noAudio map[string]bool // calls told (call.audio) that they have no sound device
 }
 
 // New returns the service; nothing runs until phone.configure.
 func New(opts Options) *Service {
-	return &Service{opts: opts, log: opts.Logger.With().Str("svc", "phone").Logger(), ringing: map[string]bool{}}
+	return &Service{opts: opts, log: opts.Logger.With().Str("svc", "phone").Logger(), ringing: map[string]bool{},
+		noAudio: map[string]bool{}}
 }
 
 // Name implements agent.Service.
@@ -174,6 +176,9 @@ type configureParams struct {
 	SRTPSuites    []string `json:"srtpSuites"`
 	Keying        string   `json:"keying"`
 	SIPS          bool     `json:"sips"`
+	// WithoutAudio is what calls send when the sound devices cannot be
+	// opened: "silence" (default) or "tone".
+	WithoutAudio string `json:"withoutAudio"`
 	// Test knobs (documented as such): faster keep-alive and retries.
 	KeepAliveMs int `json:"keepAliveMs"`
 }
@@ -187,6 +192,11 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	case "", sip.ModeSoftphone, sip.ModeSecure:
 	default:
 		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: mode %q (want softphone or secure)", p.Mode)
+	}
+	switch p.WithoutAudio {
+	case "", WithoutAudioSilence, WithoutAudioTone:
+	default:
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: withoutAudio %q (want silence or tone)", p.WithoutAudio)
 	}
 	cfg := sip.Config{
 		Server: p.Server, Transport: p.Transport, Domain: p.Domain, Username: p.Username,
@@ -214,7 +224,7 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	opts := append([]sip.Option{
 		sip.WithLogger(s.log),
 		sip.WithEvents(s.broadcast),
-		sip.WithAudio(s.opts.Audio),
+		sip.WithAudio(s.callAudio(s.opts.Audio, p.WithoutAudio)),
 	}, s.opts.PhoneOptions...)
 	phone, err := sip.New(cfg, opts...)
 	if err != nil {
@@ -368,6 +378,7 @@ var errBadTransfer = errors.New(`call.transfer takes either "to" (blind) or "tar
 
 func (s *Service) broadcast(name string, params any) {
 	s.ring(name, params)
+	s.forgetCall(params)
 	if s.opts.Events != nil {
 		s.opts.Events.Broadcast(name, params)
 	}

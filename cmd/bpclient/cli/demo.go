@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -66,7 +65,7 @@ func runDemo(ctx context.Context, env Env, duration time.Duration) error {
 		meter = &levelSink{}
 		factory = func(callID string, rate int) (sip.Audio, error) {
 			meter.setRate(rate)
-			return sip.Audio{Source: &sineSource{freq: 440, rate: rate}, Sink: meter}, nil
+			return sip.Audio{Source: phoneapi.NewTone(440, rate), Sink: meter}, nil
 		}
 	}
 
@@ -161,22 +160,6 @@ func runDemo(ctx context.Context, env Env, duration time.Duration) error {
 			}
 		}
 	}
-}
-
-// sineSource is a microphone playing a sine.
-type sineSource struct {
-	freq  float64
-	rate  int
-	phase float64
-}
-
-func (s *sineSource) ReadPCM(buf []int16) (int, error) {
-	for i := range buf {
-		buf[i] = int16(0.3 * 32767 * math.Sin(s.phase))
-		s.phase += 2 * math.Pi * s.freq / float64(s.rate)
-	}
-	s.phase = math.Mod(s.phase, 2*math.Pi)
-	return len(buf), nil
 }
 
 // levelSink is a speaker that measures what it is given.
