@@ -1,4 +1,5 @@
-# bpclient: `make demo` runs the main job, `make test` runs every test.
+# bpclient: `make demo` runs the main job (a call from the Agent Desktop
+# page), `make test` runs every test.
 # Both install what they need first (scripts/deps.sh), and are fast when
 # it is already there.
 
@@ -18,8 +19,14 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/bpclient
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host
 
+# The softphone end to end: the demo Agent Desktop page in headless
+# Chromium (through the real extension, host and agent) registers with an
+# embedded loopback SIP service, calls its echo extension for DEMO_FOR
+# seconds (0: until Ctrl-C), hangs up and unregisters, and every event the
+# page receives is printed as it arrives.
+DEMO_FOR ?= 15
 demo: deps build
-	$(GO) run ./internal/cmd/demo -bin $(BIN)
+	$(GO) run ./internal/cmd/demo -bin $(BIN) -for $(DEMO_FOR)s
 
 # A real call with no PBX: embedded registrar and echo extension, the
 # microphone played back (a generated tone without a sound card), live

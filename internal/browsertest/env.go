@@ -17,6 +17,10 @@ type Env struct {
 	StateHome  string // XDG_STATE_HOME (HOME/.local/state): BPClient.log
 	CacheHome  string // XDG_CACHE_HOME
 	RuntimeDir string // XDG_RUNTIME_DIR: the agent's socket
+	// Extra are more NAME=value variables for every process of the
+	// environment (e.g. PULSE_SERVER, whose default socket is under the
+	// XDG_RUNTIME_DIR the isolation replaces).
+	Extra []string
 }
 
 // NewEnv makes the directories of an isolated environment under root.
@@ -48,14 +52,14 @@ func NewEnv(root string) (*Env, error) {
 
 // Vars are the variables that isolate a process.
 func (e *Env) Vars() []string {
-	return []string{
+	return append([]string{
 		"HOME=" + e.Home,
 		"XDG_CONFIG_HOME=" + e.ConfigHome,
 		"XDG_STATE_HOME=" + e.StateHome,
 		"XDG_CACHE_HOME=" + e.CacheHome,
 		"XDG_RUNTIME_DIR=" + e.RuntimeDir,
 		"XDG_DATA_HOME=" + filepath.Join(e.Home, ".local", "share"),
-	}
+	}, e.Extra...)
 }
 
 // Environ is this process's environment with Vars and extra (NAME=value)

@@ -34,7 +34,7 @@ type Page interface {
 // LogEntry is one thing the demo page received (window.bpDemo.log).
 type LogEntry struct {
 	T     int64           `json:"t"`
-	Kind  string          `json:"kind"` // state, hello, status, event, error
+	Kind  string          `json:"kind"` // state, hello, status, event, error, request
 	Name  string          `json:"name"` // the state's or event's name
 	Data  json.RawMessage `json:"data"`
 	Index int             `json:"-"`
@@ -95,6 +95,19 @@ func DemoLog(ctx context.Context, p Page) ([]LogEntry, error) {
 	}
 	for i := range log {
 		log[i].Index = i
+	}
+	return log, nil
+}
+
+// DemoLogSince returns the entries the demo page in p received at or
+// after index from.
+func DemoLogSince(ctx context.Context, p Page, from int) ([]LogEntry, error) {
+	var log []LogEntry
+	if err := p.Eval(ctx, fmt.Sprintf(`window.bpDemo ? window.bpDemo.log.slice(%d) : []`, from), &log); err != nil {
+		return nil, err
+	}
+	for i := range log {
+		log[i].Index = from + i
 	}
 	return log, nil
 }

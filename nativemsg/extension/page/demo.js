@@ -1,6 +1,7 @@
 // Demo Agent Desktop: connects through bpclient.js, shows the connection
-// state, the hello result, helper.status and every event, and records all
-// it received in window.bpDemo.log for tests and the demo runner.
+// state, the hello result, helper.status and every event, runs the
+// softphone (configure, register, call, hang up, unregister), and records
+// all it received in window.bpDemo.log for tests and the demo runner.
 //
 // Query parameters: client, clientVersion, minHelperVersion, timeoutMs.
 "use strict";
@@ -44,6 +45,15 @@
       return client.call(method, params).then(
         (result) => ({result}),
         (e) => ({error: {code: e.code, message: e.message, data: e.data}}));
+    },
+    // softphone.start(config, to) configures and registers the phone
+    // (phone.configure's params), then dials `to`; softphone.stop() hangs
+    // up and unregisters. Each request and its answer is logged as kind
+    // "request". Both resolve with {ok: true, ...} or {error}.
+    softphone: {
+      callId: null,
+      start(config, to) { return settle(startPhone(config, to)); },
+      stop() { return settle(stopPhone()); },
     },
   };
   window.bpDemo = demo;
@@ -105,4 +115,83 @@
   });
 
   document.getElementById("refresh").addEventListener("click", refreshStatus);
+
+  // The softphone.
+
+  function settle(p) {
+    return p.then((r) => Object.assign({ok: true}, r), (e) => ({error: {code: e.code, message: e.message, data: e.data}}));
+  }
+
+  // request calls the helper and logs the request (never the password)
+  // with its answer.
+  async function request(method, params) {
+    const shown = params && params.password ? Object.assign({}, params, {password: "(hidden)"}) : params;
+    try {
+      const result = await client.call(method, params);
+      record("request", method, {params: shown, result});
+      return result;
+    } catch (e) {
+      record("request", method, {params: shown, error: {code: e.code, message: e.message, data: e.data}});
+      throw e;
+    }
+  }
+
+  // nextEvent resolves with the params of the first `name` event that
+  // pred accepts, from now on.
+  function nextEvent(name, pred, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new Error("no " + name + " within " + timeoutMs + " ms")); }, timeoutMs);
+      const off = client.on(name, (params) => {
+        if (!pred(params)) return;
+        clearTimeout(timer);
+        off();
+        resolve(params);
+      });
+    });
+  }
+
+  async function startPhone(config, to) {
+    const form = document.getElementById("phone-form");
+    for (const k of ["server", "domain", "username", "password"]) form.elements[k].value = config[k] || "";
+    form.elements.to.value = to;
+    await request("phone.configure", config);
+    const registered = nextEvent("registration.state", (p) => p.state === "registered" || p.state === "failed", 15000);
+    await request("phone.register");
+    const reg = await registered;
+    if (reg.state !== "registered") throw new Error("registration " + reg.state + ": " + reg.reason);
+    const r = await request("call.dial", {to});
+    demo.softphone.callId = r.callId;
+    return {callId: r.callId};
+  }
+
+  async function stopPhone() {
+    const callId = demo.softphone.callId;
+    if (callId) {
+      const ended = nextEvent("call.state", (p) => p.callId === callId && p.state === "ended", 10000);
+      try {
+        await request("call.hangup", {callId});
+        await ended;
+      } catch (e) {
+        // The call had already ended (no-such-call): nothing to hang up.
+        ended.catch(() => {});
+      }
+      demo.softphone.callId = null;
+    }
+    return {registration: await request("phone.unregister")};
+  }
+
+  const text = (id, v) => { document.getElementById(id).textContent = v; };
+  client.on("registration.state", (p) => text("phone-reg", p.state + (p.reason ? " (" + p.reason + ")" : "")));
+  client.on("call.state", (p) => text("phone-call", p.state + (p.codec ? " " + p.codec : "") + (p.reason ? " (" + p.reason + ")" : "")));
+  client.on("quality.report", (p) => text("phone-quality",
+    "MOS " + p.mos.toFixed(2) + ", RTT " + Math.round(p.rttMs) + " ms, jitter " + p.jitterMs.toFixed(1) + " ms, loss " + p.lossPct.toFixed(1) + "%"));
+  client.on("call.audio", (p) => text("phone-audio", "no sound device: sending " + p.source));
+
+  document.getElementById("phone-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    demo.softphone.start({server: f.server.value, domain: f.domain.value, username: f.username.value,
+      password: f.password.value}, f.to.value);
+  });
+  document.getElementById("phone-stop").addEventListener("click", () => demo.softphone.stop());
 })();
