@@ -212,7 +212,7 @@ func setupCallFor(t *testing.T, codecs []string, baresipCodecs []string, answer 
 		Source: writeToneFor(t, 440, 8000, d), Codecs: baresipCodecs, Answer: answer})
 	audio := newTestAudio(1000)
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
-		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 30000, RTPPortMax: 39999},
+		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999},
 		sip.WithAudio(audio.factory))
 	if err := p.Register(); err != nil {
 		t.Fatal(err)

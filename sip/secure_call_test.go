@@ -92,7 +92,7 @@ func setupSecureWith(t *testing.T, o secureSetup) *securePeers {
 	logs := &syncBuffer{}
 	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: k.TLSAddr(), Domain: "127.0.0.1", Username: "1001",
 		Password: "secret1", CAPEM: ca.PEM, SRTPSuites: o.suites, Keying: o.keying, Codecs: []string{"PCMU"},
-		QualityInterval: time.Second, RTPPortMin: 30000, RTPPortMax: 39999},
+		QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999},
 		sip.WithAudio(audio.factory), sip.WithLogger(zerolog.New(logs).Level(zerolog.DebugLevel)))
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
@@ -376,7 +376,7 @@ func TestSecureSIPS(t *testing.T) {
 	audio := newTestAudio(1000)
 	logs := &syncBuffer{}
 	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: "sips:" + k.TLSAddr(), Domain: "127.0.0.1", Username: "1001",
-		Password: "secret1", CAPEM: ca.PEM, Codecs: []string{"PCMU"}, RTPPortMin: 30000, RTPPortMax: 39999, KeepAlive: time.Second},
+		Password: "secret1", CAPEM: ca.PEM, Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999, KeepAlive: time.Second},
 		sip.WithAudio(audio.factory), sip.WithLogger(zerolog.New(logs).Level(zerolog.DebugLevel)))
 	t.Cleanup(func() {
 		if t.Failed() {
