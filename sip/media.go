@@ -336,14 +336,17 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 // speaker and sends one frame to the wire (one timer, one wake-up).
 func (m *media) clockLoop() {
 	send, play := m.newSender(), m.newPlayer()
+	// Frames are due by the wall clock since the start, so a late wake-up
+	// catches up instead of losing a frame (a ticker drops ticks nobody
+	// was there to take, and the jitter buffer would then fill up). The
+	// count is rounded to the nearest frame: the clock wakes about on the
+	// frame boundaries, a little early or late, and truncating would then
+	// play none in one wake-up and two in the next.
+	start := time.Now()
 	clock := newFrameClock(frameDur)
 	defer clock.close()
 	stop := context.AfterFunc(m.ctx, clock.close)
 	defer stop()
-	// Frames are due by the wall clock since the start, so a late wake-up
-	// catches up instead of losing a frame (a ticker drops ticks nobody
-	// was there to take, and the jitter buffer would then fill up).
-	start := time.Now()
 	done := 0
 	for {
 		if err := clock.wait(); err != nil {
@@ -352,7 +355,7 @@ func (m *media) clockLoop() {
 			}
 			return
 		}
-		due := int(time.Since(start) / frameDur)
+		due := int((time.Since(start) + frameDur/2) / frameDur)
 		if due-done > 10 {
 			done = due - 1 // stalled for long (suspend): do not burst
 		}
