@@ -50,8 +50,11 @@ func TestSecureDTLSOutbound(t *testing.T) {
 // counted and dropped, tolerated above; RTP must be clean.
 func checkRTPClean(t *testing.T, log string) {
 	t.Helper()
-	if strings.Contains(log, `"unprotect rtp:`) {
-		t.Errorf("SRTP packets were dropped on a DTLS-keyed call")
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `"unprotect rtp:`) {
+			t.Errorf("SRTP packets were dropped on a DTLS-keyed call: %s", line)
+			return
+		}
 	}
 }
 
