@@ -91,7 +91,8 @@ type media struct {
 	waiting   *waitingTone // call-waiting tone mixed into the speaker (waiting.go)
 
 	ssrc      uint32
-	seq       uint16
+	seq       uint16        // the send loop's own
+	firstSeq  uint16        // seq's first value, never changed
 	ts        atomic.Uint32 // written by the send loop, read by the RTCP sender
 	sentPkts  uint32
 	sentBytes uint32
@@ -118,6 +119,10 @@ type media struct {
 	// leaving (encode and send)
 	sendDelay time.Duration
 	sendCount int
+
+	// peerRR is the remote's latest report on what it received of ours
+	// (RFC 3550 §6.4.1): the highest sequence number and the losses.
+	peerRR rtcp.ReceptionReport
 }
 
 type rxStats struct {
@@ -181,6 +186,7 @@ func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
 		ssrc: binary.BigEndian.Uint32(b[:4]), seq: binary.BigEndian.Uint16(b[4:6]),
 		jb: newJitterBuffer(1, 10),
 	}
+	m.firstSeq = m.seq
 	m.ts.Store(binary.BigEndian.Uint32(b[:4]) ^ 0x5a5a5a5a)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m
@@ -765,7 +771,11 @@ func (m *media) rtcpRead() {
 				reports = v.Reports
 			}
 			for _, rr := range reports {
-				if rr.SSRC != m.ssrc || rr.LastSenderReport == 0 {
+				if rr.SSRC != m.ssrc {
+					continue
+				}
+				m.peerRR = rr
+				if rr.LastSenderReport == 0 {
 					continue
 				}
 				nowMid := uint32(ntp(now) >> 16)

@@ -287,8 +287,8 @@ func TestSecureRefusesPlain(t *testing.T) {
 // side re-offer the keys; audio flows both ways afterwards.
 func TestSecureInboundHold(t *testing.T) {
 	t.Parallel()
-	pe := setupSecure(t, "srtp-mand", nil, "auto")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	pe := setupSecureFor(t, "srtp-mand", nil, "auto", 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
 		t.Fatal(err)
@@ -305,23 +305,10 @@ func TestSecureInboundHold(t *testing.T) {
 		t.Errorf("call.state %+v", cs)
 	}
 	time.Sleep(time.Second)
-	if err := c.Hold(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Resume(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pe.b.Command("hold", ""); err != nil {
-		t.Fatal(err)
-	}
-	pe.ev.waitCall(t, sip.StateRemoteHeld, 5*time.Second)
-	if _, err := pe.b.Command("resume", ""); err != nil {
-		t.Fatal(err)
-	}
-	if cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second); !cs.Secure {
+	holdAndResumeBothSides(ctx, t, pe.peers, c)
+	if cs := c.State(); !cs.Secure {
 		t.Errorf("after resume: %+v", cs)
 	}
-	time.Sleep(2 * time.Second)
 	if st, _ := c.SRTPStats(); st.Replays != 0 || st.AuthFailures != 0 {
 		t.Errorf("srtp stats %+v", st)
 	}

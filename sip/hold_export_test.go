@@ -1,0 +1,34 @@
+package sip
+
+// Test hooks for hold and resume (compiled only into tests).
+
+// SentForTest is our RTP stream's SSRC and the sequence number its next
+// packet will carry.
+func (c *Call) SentForTest() (ssrc uint32, nextSeq uint16) {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return 0, 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Every packet sent took the next number (writeRTP counts them).
+	return m.ssrc, m.firstSeq + uint16(m.sentPkts)
+}
+
+// PeerReportForTest is the remote's latest RTCP reception report on our
+// stream: the extended highest sequence number it received and its
+// cumulative loss; ok is false before the first.
+func (c *Call) PeerReportForTest() (highestSeq uint32, lost uint32, ok bool) {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return 0, 0, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.peerRR
+	return r.LastSequenceNumber, r.TotalLost, r.SSRC == m.ssrc && r.SSRC != 0
+}
