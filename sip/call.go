@@ -458,23 +458,18 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		c.mu.Unlock()
 		if m != nil {
 			if err := m.secure(p.cfg.Secure(), neg); err != nil {
-				c.end(err.Error())
+				c.endWithBye(err.Error(), sess.Bye)
 				return
 			}
 			m.update(neg, false)
 		}
 	} else if err := c.startMedia(neg); err != nil {
+		// The call is established (ACK sent): whatever failed, hang up.
+		reason := "media failed: " + err.Error()
 		if errors.Is(err, errNotSecure) {
-			// The DTLS handshake failed after the ACK: hang up. The reason
-			// is set first: the peer may hang up too, and its BYE must not
-			// turn it into "remote hangup".
-			c.end(err.Error())
-			bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-			_ = sess.Bye(bctx)
-			cancel()
-			return
+			reason = err.Error() // e.g. the DTLS handshake failed
 		}
-		c.end("media failed: " + err.Error())
+		c.endWithBye(reason, sess.Bye)
 		return
 	}
 	c.mu.Lock()
@@ -483,6 +478,16 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.send.name).Msg("call connected")
 	c.setState(StateConnected, "")
 	go c.watchDialog(sess.Context())
+}
+
+// endWithBye ends an established call that cannot go on: the reason is
+// set first (the peer may hang up too, and its BYE must not turn it into
+// "remote hangup"), then our BYE goes out.
+func (c *Call) endWithBye(reason string, bye func(context.Context) error) {
+	c.end(reason)
+	bctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
+	_ = bye(bctx)
+	cancel()
 }
 
 func (c *Call) setFinalCode(code int) {

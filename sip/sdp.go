@@ -317,7 +317,7 @@ func answerTo(offer mediaOffer, ours []payload) (negotiated, error) {
 		for _, p := range offer.payloads {
 			if p.codec != nil && strings.EqualFold(p.name, o.name) && p.rate == o.rate {
 				n.send = p
-				n.send.fmtp = o.fmtp
+				n.send.codec, n.send.fmtp = o.codec, o.fmtp
 				goto found
 			}
 		}
@@ -339,6 +339,7 @@ func fromAnswer(answer mediaOffer, offered []payload) (negotiated, error) {
 		for _, o := range offered {
 			if strings.EqualFold(p.name, o.name) && p.rate == o.rate && p.codec != nil {
 				n.send = p
+				n.send.codec = o.codec // ours (WithCodecs), not the registry's
 				goto found
 			}
 		}
