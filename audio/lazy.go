@@ -14,20 +14,27 @@ import (
 // in a child process (Watcher) need not pay for it until it plays or
 // records. Once started, the backend stays until Close.
 //
-// The lazy start is bounded by timeout: a sound library that hangs in it
-// (see cmd/bpclient's openAudioWithin) makes that open, and every later
+// A Watcher is expected to report the devices (DevicesChanged): an open
+// before its first list waits for it up to timeout, because a list with
+// nothing to open saves the start, and an enumeration that is slow now
+// would make the start here as slow.
+//
+// The lazy start is bounded by timeout too: a sound library that hangs in
+// it (see cmd/bpclient's openAudioWithin) makes that open, and every later
 // one, fail with an error that says so, instead of hanging the caller.
 func Lazy(timeout time.Duration) Option {
 	return func(s *System) error {
-		s.lazy = &lazyBackend{load: newBackend, timeout: timeout}
+		s.lazy = &lazyBackend{load: newBackend, timeout: timeout, awaitHint: timeout, hinted: make(chan struct{})}
 		return nil
 	}
 }
 
 // lazyBackend starts the real backend on first use.
 type lazyBackend struct {
-	load    func() (backend, error)
-	timeout time.Duration
+	load      func() (backend, error)
+	timeout   time.Duration
+	awaitHint time.Duration // how long an open waits for the first list
+	hinted    chan struct{} // closed by the first setHint
 
 	mu     sync.Mutex
 	be     backend // nil until started
@@ -86,6 +93,9 @@ func (l *lazyBackend) started() (backend, error) {
 // with nothing to open fails without starting the backend.
 func (l *lazyBackend) setHint(list DeviceList) {
 	l.mu.Lock()
+	if l.hint == nil && l.hinted != nil {
+		close(l.hinted)
+	}
 	l.hint = &list
 	l.mu.Unlock()
 }
@@ -115,6 +125,17 @@ func (l *lazyBackend) open(id string, input bool, rate, frameSamples int, cb cal
 	l.mu.Lock()
 	be, hint := l.be, l.hint
 	l.mu.Unlock()
+	if be == nil && hint == nil && l.hinted != nil && l.awaitHint > 0 {
+		t := time.NewTimer(l.awaitHint)
+		select {
+		case <-l.hinted:
+		case <-t.C:
+		}
+		t.Stop()
+		l.mu.Lock()
+		be, hint = l.be, l.hint
+		l.mu.Unlock()
+	}
 	if be == nil && hint != nil {
 		// Nothing listed in that direction (a machine without a sound
 		// card): say so without loading the sound libraries.

@@ -66,6 +66,24 @@ func TestLazyNothingListed(t *testing.T) {
 	}
 }
 
+// An open before the watcher's first list waits for it, and then needs
+// no start when the list has nothing to open.
+func TestLazyWaitsForFirstList(t *testing.T) {
+	var starts atomic.Int32
+	s, l := lazySystem(t, func() (backend, error) { starts.Add(1); return newFake(), nil })
+	l.awaitHint, l.hinted = 5*time.Second, make(chan struct{})
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		s.DevicesChanged(DeviceList{Inputs: []Device{}, Outputs: []Device{}})
+	}()
+	if _, err := s.OpenCapture("", f8k20, StreamOptions{}); !errors.Is(err, ErrNoDevice) {
+		t.Fatalf("capture: %v, want ErrNoDevice", err)
+	}
+	if n := starts.Load(); n != 0 {
+		t.Fatalf("started %d times", n)
+	}
+}
+
 // A start that hangs fails the open after the timeout, and later opens
 // fail at once instead of waiting again.
 func TestLazyStartHangs(t *testing.T) {

@@ -148,6 +148,15 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	t.Logf("context switches (wake-ups) per second: agent %.0f, baresip %.0f", float64(aw1-aw0)/wall.Seconds(), float64(bw1-bw0)/wall.Seconds())
 	t.Logf("peak RSS: agent %s, baresip %s", procStatus(agentPid, "VmHWM"), procStatus(barePid, "VmHWM"))
 	t.Logf("RSS now: agent %s, baresip %s", aSmaps, bSmaps)
+	// Whether the agent started PortAudio (the call found devices, or the
+	// watcher had no list yet) shows in its RSS; its log says why.
+	if log, err := os.ReadFile(w.env.LogFile()); err == nil {
+		for _, l := range strings.Split(string(log), "\n") {
+			if strings.Contains(l, "audio") {
+				t.Logf("agent log: %s", l)
+			}
+		}
+	}
 	if i := strings.Index(out, "connected"); i >= 0 {
 		t.Logf("bpclient call output (setup includes registration):\n%s", out)
 	}

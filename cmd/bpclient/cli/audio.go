@@ -65,13 +65,18 @@ func openAudioWithin(open func(...audio.Option) (*audio.System, error), timeout 
 // devices. Without audio (no cgo, no devices) the service still answers,
 // with an error that says why.
 func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (stop func(), svc *audioapi.Service, sys *audio.System, err error) {
-	// Lazily: PortAudio (and the ALSA plugins, JACK and PulseAudio
-	// clients it loads) starts with the first stream, a call's or the
-	// ringer's; until then the device list comes from the watcher's child.
-	lazyOpen := func(o ...audio.Option) (*audio.System, error) {
-		return audio.Open(append(o, audio.Lazy(audioOpenTimeout))...)
+	// With a watcher (a child enumerates), PortAudio (and the ALSA
+	// plugins, JACK and PulseAudio clients it loads) starts with the
+	// first stream, a call's or the ringer's; until then the device list
+	// comes from the child. Without one, it starts now.
+	exe, exeErr := os.Executable()
+	open := audio.Open
+	if exeErr == nil {
+		open = func(o ...audio.Option) (*audio.System, error) {
+			return audio.Open(append(o, audio.Lazy(audioOpenTimeout))...)
+		}
 	}
-	sys, openErr := openAudioWithin(lazyOpen, audioOpenTimeout, log)
+	sys, openErr := openAudioWithin(open, audioOpenTimeout, log)
 	if openErr != nil {
 		log.Warn().Err(openErr).Msg("audio unavailable")
 	}
@@ -83,7 +88,7 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (sto
 		return nil, nil, nil, err
 	}
 	o := audioapi.Options{System: sys, OpenErr: openErr, ConfigDir: cfg, Events: srv, Logger: log}
-	if exe, err := os.Executable(); err == nil && sys != nil {
+	if exeErr == nil && sys != nil {
 		// A child process enumerates: re-initialising PortAudio here
 		// would close the streams of a call in progress.
 		o.Enumerate = audio.ChildEnumerator(exe, "devices", "--json")
