@@ -15,7 +15,8 @@ import (
 
 func TestInboundAnswerHoldBothSidesRemoteHangup(t *testing.T) {
 	t.Parallel()
-	pe := setupCallFor(t, nil, []string{"pcmu"}, "auto", 60*time.Second)
+	relay := siptest.StartRTPRelay(t)
+	pe := setupCallKam(t, siptest.KamailioOptions{RTPRelay: relay}, nil, []string{"pcmu"}, "auto", 60*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.Addr()); err != nil {
@@ -34,7 +35,7 @@ func TestInboundAnswerHoldBothSidesRemoteHangup(t *testing.T) {
 	}
 	pe.ev.waitCall(t, sip.StateConnected, 5*time.Second)
 	time.Sleep(2 * time.Second)
-	holdAndResumeBothSides(ctx, t, pe, c)
+	holdAndResumeBothSides(ctx, t, pe, c, relay)
 
 	// They hang up.
 	if _, err := pe.b.Command("hangup", ""); err != nil {

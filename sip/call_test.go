@@ -207,7 +207,13 @@ func setupCall(t *testing.T, codecs []string, baresipCodecs []string, answer str
 // setupCallFor is setupCall with baresip's microphone file lasting d.
 func setupCallFor(t *testing.T, codecs []string, baresipCodecs []string, answer string, d time.Duration) *peers {
 	t.Helper()
-	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	return setupCallKam(t, siptest.KamailioOptions{}, codecs, baresipCodecs, answer, d)
+}
+
+// setupCallKam is setupCallFor with Kamailio's options.
+func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, baresipCodecs []string, answer string, d time.Duration) *peers {
+	t.Helper()
+	k := siptest.StartKamailio(t, kam)
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
 		Source: writeToneFor(t, 440, 8000, d), Codecs: baresipCodecs, Answer: answer})
 	audio := newTestAudio(1000)

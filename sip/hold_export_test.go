@@ -1,5 +1,7 @@
 package sip
 
+import "github.com/openbpclient/bpclient/sip/srtpmedia"
+
 // Test hooks for hold and resume (compiled only into tests).
 
 // SentForTest is our RTP stream's SSRC and the sequence number its next
@@ -31,4 +33,16 @@ func (c *Call) PeerReportForTest() (highestSeq uint32, lost uint32, ok bool) {
 	defer m.mu.Unlock()
 	r := m.peerRR
 	return r.LastSequenceNumber, r.TotalLost, r.SSRC == m.ssrc && r.SSRC != 0
+}
+
+// SentKeysForTest are the SDES keys our SRTP is sent with; false when the
+// call has none.
+func (c *Call) SentKeysForTest() (srtpmedia.Keys, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keying != KeyingSDES || len(c.crypto) != 1 {
+		return srtpmedia.Keys{}, false
+	}
+	k, err := srtpKeys(c.crypto[0])
+	return k, err == nil
 }

@@ -5,7 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+
+	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/internal/siptest"
 	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
 // Audio after a hold, both ways.
@@ -20,10 +25,14 @@ import (
 // calling each other show the same, and strace shows baresip's RTP socket
 // reading our packets at 50 a second after the resume while the WAV's
 // file is closed. So audio that reaches baresip after a resume is
-// checked by baresip's own RTCP receiver reports on our stream: its
-// highest sequence number must reach past a second of packets sent since
-// the resume, with nothing lost (a gap or jump in our numbering, a packet
-// that failed SRTP authentication, or packets sent elsewhere would show).
+// checked on the way in: an RTP relay (siptest.RTPRelay) sits in front
+// of baresip's port, and what it handed to baresip since the resume is
+// decoded (decrypted first with SDES) and checked by frequency. And
+// baresip's own RTCP receiver reports on our stream must reach past a
+// second of packets sent since the resume with nothing lost (a gap or
+// jump in our numbering, or a packet that failed SRTP authentication,
+// would show); on a DTLS call, whose keys the relay has not, they are
+// the check.
 
 // resumeMark is where both directions stood at a resume.
 type resumeMark struct {
@@ -40,9 +49,10 @@ func markResume(c *sip.Call, a *testAudio) resumeMark {
 }
 
 // checkAfterResume checks that audio flows both ways after the resume
-// marked by m: baresip's tone (440 Hz) on our speaker, and our packets in
-// baresip's receiver reports (it reports about every 5 s).
-func checkAfterResume(t *testing.T, what string, c *sip.Call, a *testAudio, m resumeMark) {
+// marked by m: baresip's tone (440 Hz) on our speaker, our packets in
+// baresip's receiver reports (it reports about every 5 s), and our tone
+// (1000 Hz) in what the relay, if any, handed to baresip.
+func checkAfterResume(t *testing.T, what string, c *sip.Call, a *testAudio, relay *siptest.RTPRelay, m resumeMark) {
 	t.Helper()
 	const packets = 50 // a second of audio
 	deadline := time.Now().Add(15 * time.Second)
@@ -65,6 +75,14 @@ func checkAfterResume(t *testing.T, what string, c *sip.Call, a *testAudio, m re
 	case lost > m.peerLost+2:
 		t.Errorf("%s: baresip lost %d of our packets since the resume", what, lost-m.peerLost)
 	}
+	if relay != nil {
+		// At least the second of packets baresip reported, at 8 kHz.
+		if pcm := relayedPCM(t, c, relay, m.nextSeq); len(pcm) < packets*160 {
+			t.Errorf("%s: %d samples of ours reached baresip's RTP port since the resume", what, len(pcm))
+		} else {
+			checkTone(t, what+": what reached baresip's RTP port", pcm, 8000, 1000)
+		}
+	}
 	heard, rate := a.heard(c.ID())
 	if len(heard) < m.heard+rate {
 		t.Errorf("%s: our speaker got %d samples since the resume", what, len(heard)-m.heard)
@@ -75,7 +93,7 @@ func checkAfterResume(t *testing.T, what string, c *sip.Call, a *testAudio, m re
 
 // holdAndResumeBothSides holds and resumes c from our side, then from
 // baresip's, checking the states and the audio after each resume.
-func holdAndResumeBothSides(ctx context.Context, t *testing.T, pe *peers, c *sip.Call) {
+func holdAndResumeBothSides(ctx context.Context, t *testing.T, pe *peers, c *sip.Call, relay *siptest.RTPRelay) {
 	t.Helper()
 	if err := c.Hold(ctx); err != nil {
 		t.Fatal(err)
@@ -90,7 +108,7 @@ func holdAndResumeBothSides(ctx context.Context, t *testing.T, pe *peers, c *sip
 	if st := c.State().State; st != sip.StateConnected {
 		t.Errorf("after resume: %s", st)
 	}
-	checkAfterResume(t, "after our resume", c, pe.audio, markResume(c, pe.audio))
+	checkAfterResume(t, "after our resume", c, pe.audio, relay, markResume(c, pe.audio))
 
 	if _, err := pe.b.Command("hold", ""); err != nil {
 		t.Fatal(err)
@@ -101,5 +119,55 @@ func holdAndResumeBothSides(ctx context.Context, t *testing.T, pe *peers, c *sip
 		t.Fatal(err)
 	}
 	pe.ev.waitCall(t, sip.StateConnected, 5*time.Second)
-	checkAfterResume(t, "after baresip's resume", c, pe.audio, markResume(c, pe.audio))
+	checkAfterResume(t, "after baresip's resume", c, pe.audio, relay, markResume(c, pe.audio))
+}
+
+// relayedPCM decodes our PCMU packets that the relay handed to baresip,
+// from sequence number since on; SRTP is decrypted with our keys (every
+// packet from the first, so that the rollover counter follows).
+func relayedPCM(t *testing.T, c *sip.Call, relay *siptest.RTPRelay, since uint16) []int16 {
+	t.Helper()
+	ssrc, _ := c.SentForTest()
+	var sec *srtpmedia.Transformer
+	if k, ok := c.SentKeysForTest(); ok {
+		var err error
+		if sec, err = srtpmedia.New(k, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pcmu, err := codec.Lookup("PCMU", 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := pcmu.NewDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		out    []int16
+		pkt    rtp.Packet
+		failed int
+	)
+	frame := make([]int16, 960)
+	for _, rp := range relay.ToBaresip() {
+		data := rp.Data
+		if sec != nil {
+			if data, err = sec.UnprotectRTP(nil, data); err != nil {
+				failed++
+				continue
+			}
+		}
+		if pkt.Unmarshal(data) != nil || pkt.SSRC != ssrc || pkt.PayloadType != 0 || int16(pkt.SequenceNumber-since) < 0 {
+			continue
+		}
+		n, err := dec.Decode(frame, pkt.Payload)
+		if err != nil {
+			t.Fatalf("decode a relayed packet: %v", err)
+		}
+		out = append(out, frame[:n]...)
+	}
+	if failed > 0 {
+		t.Errorf("%d relayed packets did not decrypt with our keys", failed)
+	}
+	return out
 }

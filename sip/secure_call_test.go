@@ -287,7 +287,9 @@ func TestSecureRefusesPlain(t *testing.T) {
 // side re-offer the keys; audio flows both ways afterwards.
 func TestSecureInboundHold(t *testing.T) {
 	t.Parallel()
-	pe := setupSecureFor(t, "srtp-mand", nil, "auto", 60*time.Second)
+	relay := siptest.StartRTPRelay(t)
+	pe := setupSecureWith(t, secureSetup{mediaEnc: "srtp-mand", answer: "auto", tone: 60 * time.Second,
+		kam: siptest.KamailioOptions{RTPRelay: relay}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
@@ -305,7 +307,7 @@ func TestSecureInboundHold(t *testing.T) {
 		t.Errorf("call.state %+v", cs)
 	}
 	time.Sleep(time.Second)
-	holdAndResumeBothSides(ctx, t, pe.peers, c)
+	holdAndResumeBothSides(ctx, t, pe.peers, c, relay)
 	if cs := c.State(); !cs.Secure {
 		t.Errorf("after resume: %+v", cs)
 	}

@@ -42,6 +42,9 @@ type KamailioOptions struct {
 	// NoCRLFPong makes Kamailio ignore RFC 5626 CRLF pings on TCP and TLS
 	// (tcp_crlf_ping=no), as a server without keep-alive support would.
 	NoCRLFPong bool
+	// RTPRelay, when set, puts the relay on the RTP path of calls
+	// between the phone and baresip (see RTPRelay).
+	RTPRelay *RTPRelay
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1:Port (UDP and TCP).
@@ -114,6 +117,11 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	if opts.NoCRLFPong {
 		k.defines = append(k.defines, "-A", "NO_CRLF_PONG")
 	}
+	relayPhone, relayBaresip := 0, 0
+	if opts.RTPRelay != nil {
+		k.defines = append(k.defines, "-A", "WITH_RTP_RELAY")
+		relayPhone, relayBaresip = opts.RTPRelay.PhoneSidePort(), opts.RTPRelay.BaresipSidePort()
+	}
 	cfg := strings.NewReplacer(
 		"@@TLSPORT@@", strconv.Itoa(k.TLSPort),
 		"@@TLSCERT@@", tlsCert,
@@ -122,6 +130,8 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		"@@MPATH@@", filepath.Dir(mods[0])+"/",
 		"@@DBDIR@@", dbdir,
 		"@@ALGO@@", opts.Algorithm,
+		"@@RELAY_PHONE_SIDE@@", strconv.Itoa(relayPhone),
+		"@@RELAY_BARESIP_SIDE@@", strconv.Itoa(relayBaresip),
 	).Replace(kamailioCfg)
 	must(t, os.WriteFile(filepath.Join(dir, "kamailio.cfg"), []byte(cfg), 0o644))
 	t.Cleanup(k.Stop)
