@@ -3,9 +3,9 @@ package audio
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,25 +58,43 @@ func watchOS(ctx context.Context, kick func()) {
 // changing, so while one runs (JACK itself, or PipeWire where its JACK
 // library is installed) the sum reports ok=false and the poll enumerates.
 func deviceSignature() (string, bool) {
-	var b bytes.Buffer
+	// Every 1.5 s: stat(2) into one Stat_t and appends, no os.FileInfo
+	// or fmt, so a probe leaves little garbage.
+	b := make([]byte, 0, 4096)
 	if cards, err := os.ReadFile("/proc/asound/cards"); err == nil {
-		b.Write(cards)
+		b = append(b, cards...)
 	}
-	names := func(dir, prefix string) {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), prefix) {
-				b.WriteString(e.Name())
-				b.WriteByte('\n')
-			}
-		}
-	}
-	names("/dev/snd", "")
-	names("/dev", "dsp")
+	var st syscall.Stat_t
 	stat := func(path string) {
-		if fi, err := os.Stat(path); err == nil {
-			fmt.Fprintf(&b, "%s %d %d %v\n", path, fi.Size(), fi.ModTime().UnixNano(), fi.Mode())
+		if syscall.Stat(path, &st) == nil {
+			b = append(b, path...)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, st.Size, 10)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, st.Mtim.Nano(), 10)
+			b = append(b, ' ')
+			b = strconv.AppendUint(b, uint64(st.Mode), 8)
+			b = append(b, '\n')
 		}
+	}
+	names := func(dir string) {
+		f, err := os.Open(dir)
+		if err != nil {
+			return
+		}
+		names, _ := f.Readdirnames(-1)
+		f.Close()
+		slices.Sort(names)
+		for _, n := range names {
+			b = append(b, n...)
+			b = append(b, '\n')
+		}
+	}
+	names("/dev/snd")
+	// OSS nodes (PortAudio's OSS host API probes /dev/dsp, /dev/dsp1, …).
+	stat("/dev/dsp")
+	for i := 1; i < 4; i++ {
+		stat("/dev/dsp" + strconv.Itoa(i))
 	}
 	confs := []string{"/usr/share/alsa/alsa.conf"}
 	if p := os.Getenv("ALSA_CONFIG_PATH"); p != "" {
@@ -88,24 +106,33 @@ func deviceSignature() (string, bool) {
 		cfg = filepath.Join(home, ".config")
 	}
 	confs = append(confs, "/etc/asound.conf", filepath.Join(home, ".asoundrc"), filepath.Join(cfg, "alsa", "asoundrc"))
-	for _, dir := range []string{"/etc/alsa/conf.d", "/usr/share/alsa/alsa.conf.d"} {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			confs = append(confs, filepath.Join(dir, e.Name()))
-		}
-	}
 	for _, c := range confs {
 		stat(c)
 	}
+	// conf.d snippets: their names, and each one's size and time.
+	for _, dir := range []string{"/etc/alsa/conf.d", "/usr/share/alsa/alsa.conf.d"} {
+		f, err := os.Open(dir)
+		if err != nil {
+			continue
+		}
+		names, _ := f.Readdirnames(-1)
+		f.Close()
+		slices.Sort(names)
+		for _, n := range names {
+			stat(dir + "/" + n)
+		}
+	}
 	run := os.Getenv("XDG_RUNTIME_DIR")
-	fmt.Fprintf(&b, "PULSE_SERVER=%s\n", os.Getenv("PULSE_SERVER"))
+	b = append(b, "PULSE_SERVER="...)
+	b = append(b, os.Getenv("PULSE_SERVER")...)
+	b = append(b, '\n')
 	stat(filepath.Join(run, "pulse", "native"))
 	pipewire := filepath.Join(run, "pipewire-0")
 	stat(pipewire)
 	if jackRuns(pipewire) {
-		return b.String(), false
+		return string(b), false
 	}
-	return b.String(), true
+	return string(b), true
 }
 
 // jackRuns reports whether a JACK server may be listing its clients as
