@@ -102,12 +102,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 // OSes) or where it would miss changes (a JACK server runs).
 func DeviceSignature() (sig string, ok bool) { return deviceSignature() }
 
+// childTimeout bounds one enumeration in a child process.
+const childTimeout = 5 * time.Second
+
 // ChildEnumerator runs exe with args (for example the bpclient binary
 // with "devices", "--json") and decodes the DeviceList it prints.
 func ChildEnumerator(exe string, args ...string) func(ctx context.Context) (DeviceList, error) {
 	return func(ctx context.Context) (DeviceList, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
+		timeout := time.NewTimer(childTimeout)
+		defer timeout.Stop()
 		cmd := exec.Command(exe, args...)
 		// PortAudio's JACK host API would start a JACK server to list it.
 		cmd.Env = append(os.Environ(), "JACK_NO_START_SERVER=1")
@@ -121,6 +124,12 @@ func ChildEnumerator(exe string, args ...string) func(ctx context.Context) (Devi
 		// process killed inside it leaves a lock behind that hangs every
 		// later PortAudio start of this user, the agent's included. The
 		// child ends by itself within milliseconds, and its waiter with it.
+		//
+		// Nor is it left behind when the caller gives up (the agent stops):
+		// the wait runs to the timeout whatever ctx says, so an agent that
+		// has exited leaves no child of its executable running. An
+		// uninstaller deletes that executable next, and Windows refuses
+		// to delete an image that is still running.
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -128,8 +137,11 @@ func ChildEnumerator(exe string, args ...string) func(ctx context.Context) (Devi
 			if err != nil {
 				return DeviceList{}, fmt.Errorf("enumerate devices: %w: %s", err, lastLine(errb.Bytes()))
 			}
-		case <-ctx.Done():
-			return DeviceList{}, fmt.Errorf("enumerate devices: child %d still running: %w", cmd.Process.Pid, ctx.Err())
+			if err := ctx.Err(); err != nil {
+				return DeviceList{}, fmt.Errorf("enumerate devices: %w", err)
+			}
+		case <-timeout.C:
+			return DeviceList{}, fmt.Errorf("enumerate devices: child %d still running after %v", cmd.Process.Pid, childTimeout)
 		}
 		var l DeviceList
 		if err := json.Unmarshal(out.Bytes(), &l); err != nil {
