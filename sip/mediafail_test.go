@@ -35,7 +35,7 @@ func TestMediaFailureAfterAckHangsUp(t *testing.T) {
 		Source: writeTone(t, 440, 8000), Codecs: []string{"pcmu"}})
 	audio := newTestAudio(1000)
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
-		Codecs: []string{"PCMU"}, RTPPortMin: 30000, RTPPortMax: 39999},
+		Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999},
 		sip.WithAudio(audio.factory), sip.WithCodecs(noEncoderCodec{pcmu}))
 	t.Cleanup(func() {
 		if t.Failed() {
