@@ -71,6 +71,11 @@ type media struct {
 	// association has finished, which may be after start (nil: no RTCP).
 	dtlsRTP, dtlsRTCP *dtlssrtp.Session
 	secRTCP           atomic.Pointer[srtpmedia.Transformer]
+	// rtpEarly and rtcpEarly tell the packets the peer sent before it
+	// had keys from failures (beforekeys.go); each is its reader's, its
+	// counts are guarded by mu.
+	rtpEarly, rtcpEarly beforeKeys
+	dropsLogged         int // SRTP drops logged so far (logDrops)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -497,9 +502,20 @@ func (m *media) recvLoop() {
 		if m.sec != nil {
 			// Packets that fail authentication or replay are dropped
 			// and counted; the stream goes on.
-			if data, err = m.sec.UnprotectRTP(plain[:0], data); err != nil {
-				m.logDrop(err)
+			wire := data
+			if data, err = m.sec.UnprotectRTP(plain[:0], wire); err != nil {
+				m.mu.Lock()
+				drops := m.rtpEarly.failedRTP(wire, err)
+				m.mu.Unlock()
+				m.logDrops(drops)
 				continue
+			}
+			if !m.rtpEarly.settled {
+				m.mu.Lock()
+				drops := m.rtpEarly.authedRTP(wire)
+				m.mu.Unlock()
+				m.logDrops(drops)
+				m.logBeforeKeys("rtp", &m.rtpEarly)
 			}
 		}
 		if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
@@ -749,9 +765,20 @@ func (m *media) rtcpRead() {
 		if sec, ok := m.rtcpTransformer(); !ok {
 			continue
 		} else if sec != nil {
-			if data, err = sec.UnprotectRTCP(nil, data); err != nil {
-				m.logDrop(err)
+			wire := data
+			if data, err = sec.UnprotectRTCP(nil, wire); err != nil {
+				m.mu.Lock()
+				drops := m.rtcpEarly.failedRTCP(wire, err)
+				m.mu.Unlock()
+				m.logDrops(drops)
 				continue
+			}
+			if !m.rtcpEarly.settled {
+				m.mu.Lock()
+				drops := m.rtcpEarly.authedRTCP(wire)
+				m.mu.Unlock()
+				m.logDrops(drops)
+				m.logBeforeKeys("rtcp", &m.rtcpEarly)
 			}
 		}
 		pkts, err := rtcp.Unmarshal(data)

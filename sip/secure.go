@@ -61,6 +61,10 @@ type SRTPStats struct {
 	AuthFailures uint64 `json:"authFailures"`
 	Replays      uint64 `json:"replays"`
 	Malformed    uint64 `json:"malformed"`
+	// BeforeKeys are packets the peer sent before it had keyed them
+	// (plain, as the call's SRTP started), dropped; they are not in
+	// AuthFailures or Malformed (beforekeys.go).
+	BeforeKeys uint64 `json:"beforeKeys"`
 }
 
 // offerCrypto makes the a=crypto lines of an outbound offer: one per
@@ -308,7 +312,9 @@ func (m *media) srtpStatsLocked() *SRTPStats {
 		st.Replays += rt.Replays
 		st.Malformed += rt.Malformed
 	}
-	return &SRTPStats{Suite: m.secSuite, AuthFailures: st.AuthFailures, Replays: st.Replays, Malformed: st.Malformed}
+	early := beforeKeys{auth: m.rtpEarly.auth + m.rtcpEarly.auth, malformed: m.rtpEarly.malformed + m.rtcpEarly.malformed}
+	return &SRTPStats{Suite: m.secSuite, AuthFailures: st.AuthFailures - early.auth, Replays: st.Replays,
+		Malformed: st.Malformed - early.malformed, BeforeKeys: early.total()}
 }
 
 // rtcpTransformer is what protects RTCP: the RTP transformer with SDES
@@ -381,15 +387,30 @@ func tlsFailure(srv hostPort, err error) (reason string, fatal bool) {
 	return "no TLS connection to " + srv.String() + " (" + sanitizeErr(err) + ")", false
 }
 
-// logDrop notes a dropped SRTP or SRTCP packet at debug level, the first
+// logDrops notes dropped SRTP or SRTCP packets at debug level, the first
 // few of a call only (a flood must not flood the log). The error names
 // the reason and the SSRC, never a key.
-func (m *media) logDrop(err error) {
-	n := m.sec.Stats().Dropped()
-	if rtcp := m.secRTCP.Load(); rtcp != nil {
-		n += rtcp.Stats().Dropped()
+func (m *media) logDrops(errs []error) {
+	if len(errs) == 0 {
+		return
 	}
-	if n <= 5 {
+	m.mu.Lock()
+	n := min(len(errs), max(0, 5-m.dropsLogged))
+	m.dropsLogged += n
+	m.mu.Unlock()
+	for _, err := range errs[:n] {
 		m.log.Debug().Err(err).Msg("srtp packet dropped")
+	}
+}
+
+// logBeforeKeys notes, once, the packets of a stream that the peer sent
+// before it had keyed it: dropped, and no failure.
+func (m *media) logBeforeKeys(kind string, b *beforeKeys) {
+	m.mu.Lock()
+	n := b.total()
+	m.mu.Unlock()
+	if n > 0 {
+		m.log.Debug().Str("stream", kind).Uint64("packets", n).
+			Msg("dropped what the peer sent before it had keys (plain, as its SRTP started)")
 	}
 }

@@ -33,7 +33,7 @@ type KamailioOptions struct {
 	// TLS, when set, adds a TLS listener (Kamailio.TLSPort) serving this
 	// certificate.
 	TLS *ServerCert
-	// MangleFingerprint rewrites the first byte of every sha-256
+	// MangleFingerprint rewrites the first hex digit of every sha-256
 	// a=fingerprint (always to another value), as an attacker on the
 	// signalling path would, in the SDP of "replies" (the callee's DTLS
 	// certificate then does not match what the caller was told) or of
