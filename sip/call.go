@@ -44,7 +44,7 @@ type Call struct {
 	sessionID   uint64
 	sdpVersion  uint64
 	decision    chan decision // inbound, while ringing
-	cancelDial  context.CancelFunc
+	cancelDial  func()        // ends the wait for the answer, sending nothing (cancel.go)
 	done        chan struct{}
 	ended       bool
 	connectedAt time.Time
@@ -62,6 +62,12 @@ type Call struct {
 	// ackBody receives the SDP answer of an inbound late-offer call (an
 	// INVITE without SDP) from its ACK; nil otherwise.
 	ackBody chan []byte
+	// answering: an outbound call still waits for its answer; the
+	// INVITE's CANCEL (cancel.go) is built on the first provisional
+	// response, asked for by a hang-up, and sent once.
+	answering              bool
+	cancelReq              *sipmsg.Request
+	cancelling, cancelSent bool
 	// ending is the reason for an end we have set in motion (our BYE, or
 	// the remote's we are answering): ending the dialog also wakes
 	// watchDialog, which must not report it as a remote hangup.
@@ -235,10 +241,13 @@ func (c *Call) end(reason string) {
 	c.ended = true
 	m := c.media
 	c.media = nil
-	if c.cancelDial != nil {
-		c.cancelDial()
-	}
+	answering := c.answering
 	c.mu.Unlock()
+	if answering {
+		// Still ringing out: the CANCEL ends the INVITE (sipgo's
+		// transaction takes the 487).
+		c.cancelInvite()
+	}
 	if m != nil {
 		m.stop()
 	}
@@ -358,14 +367,21 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 	}
 	req.SetBody(c.buildSDP(dirSendRecv))
 
-	dctx, cancel := context.WithCancel(p.ctx)
+	// The wait for the answer ends with our CANCEL's 487 or, forced, on
+	// sipgo's WaitAnswerForceCancelErr (then sipgo sends no CANCEL of its
+	// own, which it would route by the Request-URI: cancel.go).
+	dctx, cancel := context.WithCancelCause(context.WithoutCancel(p.ctx))
+	forceEnd := func() { cancel(sipgo.WaitAnswerForceCancelErr) }
 	c.mu.Lock()
-	c.cancelDial = cancel
+	c.cancelDial, c.answering = forceEnd, true
 	c.mu.Unlock()
 	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
 	t0 := time.Now()
 	sess, err := dua.WriteInvite(p.ctx, req)
 	if err != nil {
+		c.mu.Lock()
+		c.answering = false
+		c.mu.Unlock()
 		c.end("could not send the call: " + sanitizeErr(err))
 		return nil, fmt.Errorf("send INVITE: %w", err)
 	}
@@ -376,6 +392,7 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		defer context.AfterFunc(p.ctx, forceEnd)() // the phone stops
 		c.runOutbound(dctx, sess, t0)
 	}()
 	return c, nil
@@ -384,20 +401,19 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession, t0 time.Time) {
 	p := c.p
 	earlyStarted := false
-	var provisional *sipmsg.Response // the last one from the far end (with a To tag)
 	err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{
 		Username: p.cfg.AuthUsername,
 		Password: p.cfg.Password,
 		OnResponse: func(res *sipmsg.Response) error {
-			// sipgo keeps the latest response in InviteResponse and routes
-			// its CANCEL by that response's Record-Route. A proxy's 100
-			// Trying has none; one that arrives after the 180 (the proxy
-			// answering a retransmitted INVITE late) would send the
-			// CANCEL to the Request-URI instead of the proxy.
-			if res.StatusCode == 100 && provisional != nil {
-				sess.InviteResponse = provisional
-			} else if res.IsProvisional() && res.To() != nil && res.To().Params.Has("tag") {
-				provisional = res
+			// Our CANCEL goes once a provisional response has come; it
+			// is built from the INVITE as sent (cancel.go).
+			if res.IsProvisional() {
+				c.provisionalTo(sess.InviteRequest)
+			} else {
+				c.finalTo()
+				if !res.IsSuccess() && c.isCancelling() {
+					return errCancelled // no retry after a challenge
+				}
 			}
 			switch {
 			case res.StatusCode == 180:
@@ -420,10 +436,13 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		},
 	})
 	c.stopRingback()
+	c.mu.Lock()
+	c.answering = false
+	c.mu.Unlock()
 	if err != nil {
 		var de *sipgo.ErrDialogResponse
 		switch {
-		case ctx.Err() != nil:
+		case ctx.Err() != nil, c.isCancelling():
 			c.setFinalCode(487)
 			c.end("cancelled")
 		case errors.As(err, &de):
@@ -436,6 +455,17 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		return
 	}
 	c.setFinalCode(sess.InviteResponse.StatusCode)
+	if c.isCancelling() {
+		// Answered before our CANCEL reached the callee: the call is
+		// up there, so it ends with an ACK and a BYE (RFC 3261 §9.1).
+		c.setFinalCode(487)
+		_ = sess.Ack(p.ctx)
+		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		_ = sess.Bye(bctx)
+		cancel()
+		c.end("cancelled")
+		return
+	}
 	neg, err := c.negotiateAnswer(sess.InviteResponse.Body())
 	if err != nil {
 		_ = sess.Ack(p.ctx)
@@ -872,11 +902,12 @@ func (c *Call) Hangup(ctx context.Context) error {
 	case dir == inbound && state == StateRinging:
 		return c.decide(decision{code: 603, reason: "Decline"})
 	case dir == outbound && (state == StateDialing || state == StateRinging || state == StateEarly):
-		// WaitAnswer sends CANCEL when its context ends (sipgo's Do does not).
-		cancelDial()
+		// Our CANCEL (cancel.go); the INVITE's 487 ends the call.
+		c.cancelInvite()
 		select {
 		case <-c.done:
 		case <-ctx.Done():
+			cancelDial()
 			c.end("cancelled")
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"github.com/openbpclient/bpclient/internal/siptest"
 	"github.com/openbpclient/bpclient/sip"
 )
 
@@ -93,5 +94,54 @@ func TestCancelAfterLateTrying(t *testing.T) {
 	}
 	if end := ev.waitCall(t, sip.StateEnded, 5*time.Second); end.Reason != "cancelled" {
 		t.Errorf("end reason %q", end.Reason)
+	}
+}
+
+// TestCancelThroughServer: the server (Kamailio as an outbound proxy that
+// does not record-route) is not the Request-URI's host:port, and no
+// response names it in a Record-Route. Hanging up while baresip rings
+// must send the CANCEL where the INVITE went (RFC 3261 §9.1): Kamailio
+// relays it, baresip stops ringing, and the call ends as cancelled.
+func TestCancelThroughServer(t *testing.T) {
+	t.Parallel()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{NoRecordRoute: true})
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
+		Source: writeToneFor(t, 440, 8000, 10*time.Second), Answer: "manual"})
+	// The Request-URI is sip:1002@127.0.0.1, port 5060 implied: Kamailio
+	// takes it as its own, but listens on another port.
+	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		RTPPortMin: 32000, RTPPortMax: 39999})
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered, 10*time.Second)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kamailio:\n%s\nbaresip:\n%s", k.Log(), b.Log())
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := p.Dial(ctx, "1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitCall(t, sip.StateRinging, 5*time.Second)
+	if !b.WaitLog("Incoming call from", 5*time.Second) {
+		t.Fatal("baresip does not ring")
+	}
+	hctx, hcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer hcancel()
+	if err := c.Hangup(hctx); err != nil {
+		t.Fatal(err)
+	}
+	if end := ev.waitCall(t, sip.StateEnded, 10*time.Second); end.Reason != "cancelled" {
+		t.Errorf("end reason %q", end.Reason)
+	}
+	if n := k.WaitCount(1, 5*time.Second, "REQ CANCEL sip:1002@127.0.0.1", "from 127.0.0.1"); n < 1 {
+		t.Errorf("kamailio saw no CANCEL")
+	}
+	if !b.WaitLog("session closed", 5*time.Second) {
+		t.Errorf("baresip did not stop ringing")
 	}
 }

@@ -39,6 +39,10 @@ type KamailioOptions struct {
 	// certificate then does not match what the caller was told) or of
 	// "requests" (the caller's does not match what the callee was told).
 	MangleFingerprint string
+	// NoRecordRoute keeps Kamailio out of the dialogs it sets up (no
+	// Record-Route), as an outbound proxy that does not record-route:
+	// only the first request's transaction and its CANCEL go through it.
+	NoRecordRoute bool
 	// NoCRLFPong makes Kamailio ignore RFC 5626 CRLF pings on TCP and TLS
 	// (tcp_crlf_ping=no), as a server without keep-alive support would.
 	NoCRLFPong bool
@@ -113,6 +117,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		k.defines = append(k.defines, "-A", "WITH_MANGLE_FP_REQ")
 	default:
 		t.Fatalf("MangleFingerprint %q: want replies or requests", opts.MangleFingerprint)
+	}
+	if opts.NoRecordRoute {
+		k.defines = append(k.defines, "-A", "NO_RECORD_ROUTE")
 	}
 	if opts.NoCRLFPong {
 		k.defines = append(k.defines, "-A", "NO_CRLF_PONG")
