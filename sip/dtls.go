@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -144,15 +145,14 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	pumpCtx, stopPumps := context.WithCancel(m.ctx)
 	defer stopPumps()
 	// Until media starts, these pumps are the sockets' only readers:
-	// DTLS goes to the sessions, early SRTP (no keys yet) is dropped.
+	// DTLS goes to the sessions; of the RTP, the newest few datagrams
+	// are kept for the media loop (SRTP the peer sent once keyed, read
+	// before our keys were there or just before the pump stopped).
 	var pumps sync.WaitGroup
-	for _, x := range []struct {
-		c *net.UDPConn
-		s *dtlssrtp.Session
-	}{{m.rtpConn, rtpS}, {m.rtcpConn, rtcpS}} {
-		pumps.Add(1)
-		go func() { defer pumps.Done(); pumpDTLS(pumpCtx, x.c, x.s) }()
-	}
+	var rtpKept []datagram
+	pumps.Add(2)
+	go func() { defer pumps.Done(); rtpKept = pumpDTLS(pumpCtx, m.rtpConn, rtpS.Deliver) }()
+	go func() { defer pumps.Done(); _ = pumpDTLS(pumpCtx, m.rtcpConn, rtcpS.Deliver) }()
 	var rtcpRes dtlssrtp.Result
 	var rtcpErr error
 	rtcpDone := make(chan struct{})
@@ -197,6 +197,7 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	}
 	m.mu.Lock()
 	m.sec, m.secSuite = rtpT, res.suite
+	m.rtpBacklog = rtpKept
 	m.secRemote = append(append([]byte(nil), res.rtp.Remote.MasterKey...), res.rtp.Remote.MasterSalt...)
 	m.mu.Unlock()
 	if rtcpReady {
@@ -239,8 +240,19 @@ func (m *media) installRTCP(r dtlssrtp.Result, err error) error {
 	return nil
 }
 
-// pumpDTLS reads conn until ctx ends, handing DTLS datagrams to s.
-func pumpDTLS(ctx context.Context, conn *net.UDPConn, s *dtlssrtp.Session) {
+// datagram is one packet a pump read, and where from.
+type datagram struct {
+	b    []byte
+	from netip.AddrPort
+}
+
+// pumpKeep is how many of the newest other datagrams a pump keeps: a
+// tenth of a second of 20 ms packets; older audio would be played late.
+const pumpKeep = 5
+
+// pumpDTLS reads conn until ctx ends, handing DTLS datagrams to deliver,
+// and returns the newest pumpKeep others in the order they came.
+func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte)) []datagram {
 	// The deadline that ends the read is set before pumpDTLS returns, so
 	// the caller's clearing it afterwards cannot be undone by a late set.
 	done, set := make(chan struct{}), make(chan struct{})
@@ -254,17 +266,23 @@ func pumpDTLS(ctx context.Context, conn *net.UDPConn, s *dtlssrtp.Session) {
 	}()
 	defer func() { close(done); <-set }()
 	buf := make([]byte, 1600)
+	var kept []datagram
 	for {
-		n, _, err := conn.ReadFromUDP(buf)
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
+				return kept
 			}
 			continue
 		}
 		if dtlssrtp.IsDTLS(buf[:n]) {
-			s.Deliver(buf[:n])
+			deliver(buf[:n])
+			continue
 		}
+		if len(kept) == pumpKeep {
+			kept = append(kept[:0], kept[1:]...)
+		}
+		kept = append(kept, datagram{b: append([]byte(nil), buf[:n]...), from: from})
 	}
 }
 

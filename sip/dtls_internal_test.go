@@ -83,3 +83,64 @@ func TestDTLSPeerWithoutRTCPAssociation(t *testing.T) {
 		t.Errorf("peer: %v", peerErr)
 	}
 }
+
+// TestPumpKeepsTheNewestRTP: the DTLS pump hands DTLS to the session and
+// keeps the newest RTP datagrams it read, in order, with their source,
+// for the media loop: the ones read just before it stopped included.
+func TestPumpKeepsTheNewestRTP(t *testing.T) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	peer, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	const sent = pumpKeep + 3
+	for i := 0; i < sent; i++ {
+		if _, err := peer.WriteTo([]byte{0x80, 0, 0, byte(i)}, conn.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A DTLS record last: once the pump has handed it over, it has read
+	// every RTP datagram before it.
+	if _, err := peer.WriteTo([]byte{22, 0xfe, 0xfd}, conn.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	delivered := make(chan []byte, 1)
+	got := make(chan []datagram)
+	go func() {
+		got <- pumpDTLS(ctx, conn, func(b []byte) { delivered <- append([]byte(nil), b...) })
+	}()
+	select {
+	case b := <-delivered:
+		if b[0] != 22 {
+			t.Errorf("delivered %v", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pump delivered no DTLS")
+	}
+	cancel()
+	var kept []datagram
+	select {
+	case kept = <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pump did not stop")
+	}
+	if len(kept) != pumpKeep {
+		t.Fatalf("kept %d datagrams, want %d", len(kept), pumpKeep)
+	}
+	for i, d := range kept {
+		if want := byte(sent - pumpKeep + i); len(d.b) != 4 || d.b[3] != want {
+			t.Errorf("kept[%d] = %v, want the one numbered %d", i, d.b, want)
+		}
+		if d.from.Port() != uint16(peer.LocalAddr().(*net.UDPAddr).Port) {
+			t.Errorf("kept[%d] from %v", i, d.from)
+		}
+	}
+	// The socket is usable again once its reader clears the deadline.
+	_ = conn.SetReadDeadline(time.Time{})
+}

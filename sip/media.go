@@ -76,6 +76,9 @@ type media struct {
 	// counts are guarded by mu.
 	rtpEarly, rtcpEarly beforeKeys
 	dropsLogged         int // SRTP drops logged so far (logDrops)
+	// rtpBacklog is RTP the DTLS pump read last (dtls.go), which the
+	// receive loop takes first; set before start.
+	rtpBacklog []datagram
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -482,8 +485,20 @@ func (m *media) recvLoop() {
 	plain := make([]byte, 1600)
 	var pkt rtp.Packet
 	rx := newRTPReceiver(m.rtpConn)
+	m.mu.Lock()
+	backlog := m.rtpBacklog
+	m.rtpBacklog = nil
+	m.mu.Unlock()
 	for {
-		n, from, err := rx.readFrom(buf)
+		var n int
+		var from netip.AddrPort
+		var err error
+		if len(backlog) > 0 {
+			n, from = copy(buf, backlog[0].b), backlog[0].from
+			backlog = backlog[1:]
+		} else {
+			n, from, err = rx.readFrom(buf)
+		}
 		if err != nil {
 			if m.ctx.Err() != nil {
 				return
