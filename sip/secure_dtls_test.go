@@ -36,7 +36,7 @@ func TestSecureDTLSOutbound(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond)
 	st, ok := c.SRTPStats()
 	t.Logf("call.state %+v, srtp %+v", cs, st)
-	if !ok || st.Suite != cs.Suite || st.Replays != 0 || st.AuthFailures+st.Malformed > 3 {
+	if !ok || st.Suite != cs.Suite || st.Replays != 0 || st.AuthFailures+st.Malformed != 0 {
 		t.Errorf("srtp stats %+v (%v)", st, ok)
 	}
 	checkRTPClean(t, pe.log.String(), pe.b.Log())
@@ -44,10 +44,10 @@ func TestSecureDTLSOutbound(t *testing.T) {
 	pe.hangupAndCheckAudio(t, c)
 }
 
-// checkRTPClean fails when an SRTP (RTP) packet was dropped. baresip
-// 1.0 sends an RTCP packet or two around its key setup that do not
-// authenticate with the RTCP association's keys (and a short plain one):
-// counted and dropped, tolerated above; RTP must be clean.
+// checkRTPClean fails when an SRTP (RTP) packet was dropped. No SRTP or
+// SRTCP packet may fail (the stats above): what baresip 1.0 sends plain
+// around its key setup, RTCP before its RTCP association is keyed or RTP
+// before its RTP one, the phone counts apart (beforeKeys).
 //
 // The exception: baresip starts sending when the first of its two
 // associations has finished, so when RTCP's finishes first, its RTP goes
@@ -112,7 +112,7 @@ func TestSecureDTLSInboundSecretsNotLogged(t *testing.T) {
 		t.Errorf("baresip did not complete DTLS-SRTP")
 	}
 	time.Sleep(2500 * time.Millisecond)
-	if st, ok := c.SRTPStats(); !ok || st.Replays != 0 || st.AuthFailures+st.Malformed > 3 {
+	if st, ok := c.SRTPStats(); !ok || st.Replays != 0 || st.AuthFailures+st.Malformed != 0 {
 		t.Errorf("srtp stats %+v (%v)", st, ok)
 	}
 	checkRTPClean(t, pe.log.String(), pe.b.Log())
@@ -193,7 +193,7 @@ func TestSecureDTLSHold(t *testing.T) {
 	if cs := c.State(); !cs.Secure || cs.Keying != sip.KeyingDTLS {
 		t.Errorf("after resume: %+v", cs)
 	}
-	if st, _ := c.SRTPStats(); st.Replays != 0 || st.AuthFailures+st.Malformed > 3 {
+	if st, _ := c.SRTPStats(); st.Replays != 0 || st.AuthFailures+st.Malformed != 0 {
 		t.Errorf("srtp stats %+v", st)
 	}
 	checkRTPClean(t, pe.log.String(), pe.b.Log())
