@@ -1029,22 +1029,36 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 		}
 		m.update(neg, hold)
 	}
+	c.setHoldState(hold, remoteHeld)
+	return nil
+}
+
+// callFor is the call an in-dialog request belongs to; for none, the
+// request is answered 481 here and callFor returns nil.
+func (p *Phone) callFor(req *sipmsg.Request, tx sipmsg.ServerTransaction) *Call {
+	c := p.callBySIP(req.CallID().Value())
+	if c == nil {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	}
+	return c
+}
+
+// setHoldState says which side holds the call, ours first.
+func (c *Call) setHoldState(held, remoteHeld bool) {
 	switch {
-	case hold:
+	case held:
 		c.setState(StateHeld, "")
 	case remoteHeld:
 		c.setState(StateRemoteHeld, "")
 	default:
 		c.setState(StateConnected, "")
 	}
-	return nil
 }
 
 // onReinvite answers a re-INVITE: the remote holds or resumes.
 func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	c := p.callBySIP(req.CallID().Value())
+	c := p.callFor(req, tx)
 	if c == nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
 	c.mu.Lock()
@@ -1090,14 +1104,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.mu.Lock()
 	c.remoteHeld = remoteHeld
 	c.mu.Unlock()
-	switch {
-	case held:
-		c.setState(StateHeld, "")
-	case remoteHeld:
-		c.setState(StateRemoteHeld, "")
-	default:
-		c.setState(StateConnected, "")
-	}
+	c.setHoldState(held, remoteHeld)
 }
 
 func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -1122,9 +1129,8 @@ func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 }
 
 func (p *Phone) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	c := p.callBySIP(req.CallID().Value())
+	c := p.callFor(req, tx)
 	if c == nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
 	c.mu.Lock()
@@ -1219,8 +1225,7 @@ func (c *Call) Transfer(ctx context.Context, to string) error {
 }
 
 func (p *Phone) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if p.callBySIP(req.CallID().Value()) == nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	if p.callFor(req, tx) == nil {
 		return
 	}
 	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))

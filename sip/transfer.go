@@ -267,9 +267,8 @@ func (c *Call) AttendedTransfer(ctx context.Context, target *Call) error {
 // attended transfer, unless its remote hangs it up first as RFC 3891
 // asks); a failure is reported on the call.
 func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	c := p.callBySIP(req.CallID().Value())
+	c := p.callFor(req, tx)
 	if c == nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
 	}
 	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
