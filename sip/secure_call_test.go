@@ -71,6 +71,24 @@ type secureSetup struct {
 
 // setupSecureWith starts Kamailio with TLS, baresip (1002) and a
 // secure-mode phone (1001) registered over TLS, logging at debug level.
+// answerBaresip has baresip call our phone over TLS and answers the call
+// once it rings.
+func (pe *securePeers) answerBaresip(ctx context.Context, t *testing.T) *sip.Call {
+	t.Helper()
+	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	c, err := pe.phone.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func setupSecureWith(t *testing.T, o secureSetup) *securePeers {
 	t.Helper()
 	if o.tone == 0 {
@@ -172,17 +190,7 @@ func TestSecureInboundFlippedBitsAndSecretsNotLogged(t *testing.T) {
 	pe := setupSecure(t, "srtp-mand", nil, "auto")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
-		t.Fatal(err)
-	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
-	c, err := pe.phone.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := pe.answerBaresip(ctx, t)
 	cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second)
 	if !cs.Secure || cs.Suite == "" {
 		t.Errorf("call.state %+v", cs)
@@ -292,17 +300,7 @@ func TestSecureInboundHold(t *testing.T) {
 		kam: siptest.KamailioOptions{RTPRelay: relay}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
-		t.Fatal(err)
-	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
-	c, err := pe.phone.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := pe.answerBaresip(ctx, t)
 	if cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second); !cs.Secure || cs.Suite != sdes.AESCM128HMACSHA180 {
 		t.Errorf("call.state %+v", cs)
 	}

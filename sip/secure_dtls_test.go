@@ -93,17 +93,7 @@ func TestSecureDTLSInboundSecretsNotLogged(t *testing.T) {
 	pe := setupSecureWith(t, secureSetup{mediaEnc: "dtls_srtp"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
-		t.Fatal(err)
-	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
-	c, err := pe.phone.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := pe.answerBaresip(ctx, t)
 	cs := pe.ev.waitCall(t, sip.StateConnected, 15*time.Second)
 	if !cs.Secure || cs.Keying != sip.KeyingDTLS || cs.Suite == "" {
 		t.Errorf("call.state %+v, want secure with dtls keying", cs)
@@ -214,17 +204,7 @@ func TestSecureDTLSInboundFingerprintMismatch(t *testing.T) {
 	pe := setupSecureWith(t, secureSetup{mediaEnc: "dtls_srtp", kam: siptest.KamailioOptions{MangleFingerprint: "requests"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
-		t.Fatal(err)
-	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
-	c, err := pe.phone.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := pe.answerBaresip(ctx, t)
 	end := pe.ev.waitCall(t, sip.StateEnded, 15*time.Second)
 	if end.Secure || !strings.Contains(end.Reason, "does not match the fingerprint") {
 		t.Errorf("ended %+v", end)

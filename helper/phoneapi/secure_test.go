@@ -23,21 +23,7 @@ import (
 // the status hold neither the password nor any a=crypto key.
 func TestSecureModeThroughTheAPI(t *testing.T) {
 	const password = "pw-Secure-91b2c4"
-	ca := siptest.NewCA(t, "bpclient test CA")
-	cert := ca.Loopback(t)
-	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert,
-		Users: []siptest.User{{Name: "1001", Password: password}, {Name: "1002", Password: "secret2"}}})
-	dir := t.TempDir()
-	wav := filepath.Join(dir, "tone.wav")
-	f, _ := os.Create(wav)
-	_ = dsp.WriteWAV(f, 8000, 1, dsp.Sine(80000, 440, 8000, 0.3))
-	f.Close()
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.User{Name: "1002", Password: "secret2"}, Registrar: k.TLSAddr(),
-		Transport: "tls", CAFile: caFile, Source: wav, MediaEnc: "srtp-mand"})
+	ca, k, _ := startSecurePBX(t, password, "srtp-mand")
 
 	logBuf := &syncBuf{}
 	ev := &recorder{ch: make(chan string, 1024)}
@@ -147,21 +133,7 @@ func TestSecurePolicyCA(t *testing.T) {
 // "EXTRACTOR"/"CLIENT_RANDOM" trace of the DTLS secrets.
 func TestSecureDTLSThroughTheAPI(t *testing.T) {
 	const password = "pw-Dtls-5e1f07"
-	ca := siptest.NewCA(t, "bpclient test CA")
-	cert := ca.Loopback(t)
-	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert,
-		Users: []siptest.User{{Name: "1001", Password: password}, {Name: "1002", Password: "secret2"}}})
-	dir := t.TempDir()
-	wav := filepath.Join(dir, "tone.wav")
-	f, _ := os.Create(wav)
-	_ = dsp.WriteWAV(f, 8000, 1, dsp.Sine(80000, 440, 8000, 0.3))
-	f.Close()
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.User{Name: "1002", Password: "secret2"}, Registrar: k.TLSAddr(),
-		Transport: "tls", CAFile: caFile, Source: wav, MediaEnc: "dtls_srtp"})
+	ca, k, b := startSecurePBX(t, password, "dtls_srtp")
 
 	logBuf := &syncBuf{}
 	ev := &recorder{ch: make(chan string, 1024)}
@@ -209,4 +181,32 @@ func TestSecureDTLSThroughTheAPI(t *testing.T) {
 			}
 		}
 	}
+}
+
+// startSecurePBX is Kamailio on TLS with a certificate of a private CA,
+// where 1001 has password, and baresip as 1002 registered over TLS,
+// playing a 440 Hz tone with media encryption mediaEnc.
+func startSecurePBX(t *testing.T, password, mediaEnc string) (*siptest.CA, *siptest.Kamailio, *siptest.Baresip) {
+	t.Helper()
+	ca := siptest.NewCA(t, "bpclient test CA")
+	cert := ca.Loopback(t)
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert,
+		Users: []siptest.User{{Name: "1001", Password: password}, {Name: "1002", Password: "secret2"}}})
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "tone.wav")
+	f, err := os.Create(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dsp.WriteWAV(f, 8000, 1, dsp.Sine(80000, 440, 8000, 0.3)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, []byte(ca.PEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.User{Name: "1002", Password: "secret2"}, Registrar: k.TLSAddr(),
+		Transport: "tls", CAFile: caFile, Source: wav, MediaEnc: mediaEnc})
+	return ca, k, b
 }
