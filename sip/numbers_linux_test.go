@@ -2,15 +2,13 @@ package sip_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/openbpclient/bpclient/internal/procstat"
 	"github.com/openbpclient/bpclient/sip"
 )
 
@@ -72,7 +70,7 @@ func TestSoftphoneNumbers(t *testing.T) {
 	t.Logf("setup dial→connected: median %v, min %v, max %v (10 calls)", setups[5].Round(100*time.Microsecond),
 		setups[0].Round(100*time.Microsecond), setups[9].Round(100*time.Microsecond))
 	t.Logf("CPU per call-minute: bpclient %.3f s, baresip %.3f s", perMin(ourCPU), perMin(theirCPU))
-	t.Logf("peak RSS: bpclient (whole test process) %s, baresip %s", status(t, "self", "VmHWM"), status(t, strconv.Itoa(pe.b.Pid()), "VmHWM"))
+	t.Logf("peak RSS: bpclient (whole test process) %s, baresip %s", procstat.Status(os.Getpid(), "VmHWM"), procstat.Status(pe.b.Pid(), "VmHWM"))
 	t.Logf("added delay mic→wire: %v + 20 ms framing; wire→speaker (jitter buffer + playout clock): %v", ms.SendDelay.Round(time.Microsecond), ms.PlayoutDelay.Round(100*time.Microsecond))
 	t.Logf("played %d, concealed %d, late %d, dropped %d; jitter buffer target %d frames; quality %+v", ms.Played, ms.Concealed, ms.Late, ms.Dropped, ms.JitterBufferFrames, q)
 }
@@ -83,28 +81,12 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// procCPU reads utime+stime of a process (clock ticks of 10 ms).
+// procCPU is the CPU a process used itself.
 func procCPU(t *testing.T, pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	t.Helper()
+	own, _, err := procstat.CPU(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.Atoi(f[11])
-	st, _ := strconv.Atoi(f[12])
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-func status(t *testing.T, pid, key string) string {
-	b, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return "?"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, key+":") {
-			return strings.TrimSpace(strings.TrimPrefix(line, key+":"))
-		}
-	}
-	return "?"
+	return own
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/internal/browsertest"
+	"github.com/openbpclient/bpclient/internal/procstat"
 	"github.com/openbpclient/bpclient/internal/siptest"
 )
 
@@ -129,14 +130,14 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	}
 	w := newSoftphoneWorld(t, callFor+time.Minute)
 	agentPid, barePid := w.agent.Cmd.Process.Pid, w.b.Pid()
-	a0, b0 := procCPU(t, agentPid), procCPU(t, barePid)
-	ac0, bc0 := procChildCPU(t, agentPid), procChildCPU(t, barePid)
+	a0, ac0 := cpu(t, agentPid)
+	b0, bc0 := cpu(t, barePid)
 	aw0, bw0 := procSwitches(agentPid), procSwitches(barePid)
 	t0 := time.Now()
 	out := w.call(t, callFor)
 	wall := time.Since(t0)
-	a1, b1 := procCPU(t, agentPid), procCPU(t, barePid)
-	ac1, bc1 := procChildCPU(t, agentPid), procChildCPU(t, barePid)
+	a1, ac1 := cpu(t, agentPid)
+	b1, bc1 := cpu(t, barePid)
 	aw1, bw1 := procSwitches(agentPid), procSwitches(barePid)
 	aSmaps, bSmaps := smapsRollup(agentPid), smapsRollup(barePid)
 	perMin := func(d time.Duration) float64 { return d.Seconds() * 60 / callFor.Seconds() }
@@ -146,7 +147,7 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	t.Logf("CPU per call-minute: agent %.3f s (itself %.3f s + children %.3f s), baresip %.3f s (children %.3f s)",
 		perMin(a1-a0+ac1-ac0), perMin(a1-a0), perMin(ac1-ac0), perMin(b1-b0+bc1-bc0), perMin(bc1-bc0))
 	t.Logf("context switches (wake-ups) per second: agent %.0f, baresip %.0f", float64(aw1-aw0)/wall.Seconds(), float64(bw1-bw0)/wall.Seconds())
-	t.Logf("peak RSS: agent %s, baresip %s", procStatus(agentPid, "VmHWM"), procStatus(barePid, "VmHWM"))
+	t.Logf("peak RSS: agent %s, baresip %s", procstat.Status(agentPid, "VmHWM"), procstat.Status(barePid, "VmHWM"))
 	t.Logf("RSS now: agent %s, baresip %s", aSmaps, bSmaps)
 	// Whether the agent started PortAudio (the call found devices, or the
 	// watcher had no list yet) shows in its RSS; its log says why.
@@ -160,32 +161,6 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	if i := strings.Index(out, "connected"); i >= 0 {
 		t.Logf("bpclient call output (setup includes registration):\n%s", out)
 	}
-}
-
-func procCPU(t *testing.T, pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.Atoi(f[11])
-	st, _ := strconv.Atoi(f[12])
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-// procChildCPU reads cutime+cstime: the CPU of the children a process has
-// waited for.
-func procChildCPU(t *testing.T, pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.Atoi(f[13])
-	st, _ := strconv.Atoi(f[14])
-	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // procSwitches sums the context switches of a process's threads (those
@@ -227,15 +202,12 @@ func smapsRollup(pid int) string {
 		kb["Rss"], kb["Anonymous"], kb["Rss"]-kb["Anonymous"], kb["Shared_Clean"]+kb["Shared_Dirty"])
 }
 
-func procStatus(pid int, key string) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+// cpu is the CPU of process pid and of the children it waited for.
+func cpu(t *testing.T, pid int) (own, children time.Duration) {
+	t.Helper()
+	own, children, err := procstat.CPU(pid)
 	if err != nil {
-		return "?"
+		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, key+":") {
-			return strings.TrimSpace(strings.TrimPrefix(line, key+":"))
-		}
-	}
-	return "?"
+	return own, children
 }
