@@ -105,8 +105,30 @@ ok "wine prefix in ${t_boot}ms"
 (cd "$work" && wine ipc.test.exe -test.v >"$work/ipc.log" 2>&1) || { cat "$work/ipc.log"; fail "helper/ipc tests under wine"; }
 ok "helper/ipc tests under wine: $(grep -c '^--- PASS' "$work/ipc.log") passed"
 
-win() { wine "$@" 2>/dev/null | tr -d '\r'; }
-unixpath() { winepath -u "$1" 2>/dev/null; }
+# When wine's loader cannot start a program it hands it to start.exe, which
+# prints "ShellExecuteEx failed" on stdout. In CI that happened once to a
+# plain winepath call under load, so win retries such a start (saying so),
+# and paths are mapped without starting wine at all.
+win() { # win ARGS...: wine ARGS, its stdout without CRs, its exit status
+  local out rc i
+  for i in 1 2 3; do
+    rc=0; out=$(wine "$@" 2>/dev/null) || rc=$?
+    [[ $out == *"ShellExecuteEx failed"* ]] || { [[ -z $out ]] || printf '%s\n' "${out//$'\r'/}"; return $rc; }
+    echo "note: wine could not start $1 (attempt $i of 3)" >&2
+    sleep 1
+  done
+  return 1
+}
+unixpath() { # unixpath 'C:\x\y': the file under the prefix's drive, as winepath -u
+  [[ $1 =~ ^([A-Za-z]):(.*)$ ]] || { echo "$1"; return; }
+  local p="$WINEPREFIX/dosdevices/${BASH_REMATCH[1],,}:${BASH_REMATCH[2]//\\//}"
+  # Windows names are case-blind; winepath finds the real spelling.
+  local q; [[ -e $p ]] || { q=$(win winepath -u "$1") && [[ -n $q ]] && p=$q; } || true
+  echo "$p"
+}
+winpath() { # winpath /abs/file: its name on wine's Z: drive, as winepath -w
+  local p; p=$(realpath -m "$1"); echo "Z:${p//\//\\}"
+}
 localappdata=$(win cmd /c echo %LOCALAPPDATA%)
 appdata=$(win cmd /c echo %APPDATA%)
 instdir="$localappdata\\Programs\\BPClient"
@@ -121,9 +143,9 @@ run_key='Software\Microsoft\Windows\CurrentVersion\Run'
 
 regval() { # regval HIVE\KEY [NAME]: the value's data, or fails
   local out
-  if [[ -n ${2:-} ]]; then out=$(wine reg query "$1" /v "$2" 2>/dev/null) || return 1
-  else out=$(wine reg query "$1" /ve 2>/dev/null) || return 1; fi
-  echo "$out" | tr -d '\r' | awk -F'    ' 'NF>=4 {print $4; exit}'
+  if [[ -n ${2:-} ]]; then out=$(win reg query "$1" /v "$2") || return 1
+  else out=$(win reg query "$1" /ve) || return 1; fi
+  echo "$out" | awk -F'    ' 'NF>=4 {print $4; exit}'
 }
 agents() { # the bpclient.exe agent processes in this prefix, one "pid" per line
   local p
@@ -166,7 +188,7 @@ check_agent() { # check_agent DIR VERSION WHAT: one agent, answering as VERSION
 check_gone() { # check_gone HIVE DIR WHAT
   local hive=$1 dir=$2 what=$3 k
   for k in "${browser_keys[@]}" "Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient" "Software\\BPClient"; do
-    wine reg query "$hive\\$k" >/dev/null 2>&1 && fail "$what: $hive\\$k left behind"
+    win reg query "$hive\\$k" >/dev/null && fail "$what: $hive\\$k left behind"
   done
   regval "$hive\\$run_key" BPClient >/dev/null && fail "$what: Run value left behind"
   [[ -e $(unixpath "$dir") ]] && fail "$what: $dir left behind: $(ls "$(unixpath "$dir")")"
@@ -200,23 +222,23 @@ ok "NSIS uninstall: manifests' and settings' folders removed"
 
 # ---- MSI, per user ------------------------------------------------------------
 msi() { win msiexec "$@" /qn >/dev/null; }
-timed t_msi_install msi /i "$(winepath -w "$work/old/BPClient-$old-user.msi")"
+timed t_msi_install msi /i "$(winpath "$work/old/BPClient-$old-user.msi")"
 check_installed HKCU "$instdir" $old "MSI (per-user) install $old"
 check_agent "$instdir" $old "MSI (per-user) install $old"
-timed t_msi_upgrade msi /i "$(winepath -w "$work/new/BPClient-$new-user.msi")"
+timed t_msi_upgrade msi /i "$(winpath "$work/new/BPClient-$new-user.msi")"
 check_installed HKCU "$instdir" $new "MSI (per-user) major upgrade to $new"
 check_agent "$instdir" $new "MSI (per-user) upgrade over the running agent"
-timed t_msi_uninstall msi /x "$(winepath -w "$work/new/BPClient-$new-user.msi")"
+timed t_msi_uninstall msi /x "$(winpath "$work/new/BPClient-$new-user.msi")"
 check_gone HKCU "$instdir" "MSI (per-user) msiexec /x"
 
 # ---- MSI, per machine ---------------------------------------------------------
 pf=$(win cmd /c echo %ProgramW6432%)
 machdir="$pf\\BPClient"
-msi /i "$(winepath -w "$work/old/BPClient-$old-machine.msi")"
+msi /i "$(winpath "$work/old/BPClient-$old-machine.msi")"
 check_installed HKLM "$machdir" $old "MSI (per-machine) install $old"
-msi /i "$(winepath -w "$work/new/BPClient-$new-machine.msi")"
+msi /i "$(winpath "$work/new/BPClient-$new-machine.msi")"
 check_installed HKLM "$machdir" $new "MSI (per-machine) major upgrade to $new"
-msi /x "$(winepath -w "$work/new/BPClient-$new-machine.msi")"
+msi /x "$(winpath "$work/new/BPClient-$new-machine.msi")"
 check_gone HKLM "$machdir" "MSI (per-machine) msiexec /x"
 
 # ---- .deb ---------------------------------------------------------------------
