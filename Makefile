@@ -54,6 +54,8 @@ release: deps
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadFrame -fuzztime $(FUZZTIME) ./nativemsg
+	$(GO) test -run '^$$' -fuzz FuzzParseManifest -fuzztime $(FUZZTIME) ./nativemsg
+	$(GO) test -run '^$$' -fuzz FuzzIDRules -fuzztime $(FUZZTIME) ./nativemsg
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./helper/jsonrpc
 	$(GO) test -run '^$$' -fuzz FuzzSessionFrames -fuzztime $(FUZZTIME) ./helper/agent
 	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip

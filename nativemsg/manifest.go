@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -127,21 +126,74 @@ type Manifest struct {
 	AllowedExtensions []string `json:"allowed_extensions,omitempty"`
 }
 
-var (
-	chromiumIDRE = regexp.MustCompile(`^[a-p]{32}$`)
-	// Firefox add-on ids: an email-like string or a GUID in braces.
-	geckoIDRE = regexp.MustCompile(`^([A-Za-z0-9._+-]*@[A-Za-z0-9._-]+|\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\})$`)
-	// Host names: lowercase letters, digits, underscores and single dots,
-	// no dot at either end (Chromium's rule, stricter than Firefox's).
-	hostNameRE = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
-)
-
 // IsChromiumID reports whether id has the form of a Chromium extension id
 // (32 letters a-p).
-func IsChromiumID(id string) bool { return chromiumIDRE.MatchString(id) }
+func IsChromiumID(id string) bool {
+	return len(id) == 32 && allBytes(id, func(c byte) bool { return 'a' <= c && c <= 'p' })
+}
 
-// IsAddonID reports whether id has the form of a Firefox add-on id.
-func IsAddonID(id string) bool { return len(id) <= 255 && geckoIDRE.MatchString(id) }
+// IsAddonID reports whether id has the form of a Firefox add-on id: an
+// email-like name@domain or a GUID in braces.
+func IsAddonID(id string) bool {
+	if len(id) > 255 {
+		return false
+	}
+	if strings.HasPrefix(id, "{") {
+		return isBracedGUID(id)
+	}
+	name, domain, ok := strings.Cut(id, "@")
+	return ok && domain != "" &&
+		allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("._+-", c) >= 0 }) &&
+		allBytes(domain, func(c byte) bool { return isAlnum(c) || strings.IndexByte("._-", c) >= 0 })
+}
+
+// isBracedGUID reports whether s is {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}
+// in hex digits of either case.
+func isBracedGUID(s string) bool {
+	if len(s) != 38 || s[0] != '{' || s[37] != '}' {
+		return false
+	}
+	for i := 1; i < 37; i++ {
+		switch i {
+		case 9, 14, 19, 24:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if !isHex(s[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isHostName reports whether name is a valid native-messaging host name:
+// lowercase letters, digits, underscores and single dots, no dot at either
+// end (Chromium's rule, stricter than Firefox's).
+func isHostName(name string) bool {
+	for _, part := range strings.Split(name, ".") {
+		if part == "" || !allBytes(part, func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }) {
+			return false
+		}
+	}
+	return true
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // ChromiumOrigin is the origin Chromium passes for an extension id.
 func ChromiumOrigin(id string) string { return "chrome-extension://" + id + "/" }
@@ -235,7 +287,7 @@ func ParseManifest(data []byte) (Manifest, error) {
 // accepts one relative to the manifest), and a non-empty list of
 // well-formed allowed callers without wildcards.
 func (m Manifest) Validate(f Family) error {
-	if !hostNameRE.MatchString(m.Name) {
+	if !isHostName(m.Name) {
 		return fmt.Errorf("manifest: invalid host name %q", m.Name)
 	}
 	if m.Type != "stdio" {

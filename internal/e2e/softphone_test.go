@@ -149,6 +149,8 @@ func TestSoftphoneAgentNumbers(t *testing.T) {
 	t.Logf("context switches (wake-ups) per second: agent %.0f, baresip %.0f", float64(aw1-aw0)/wall.Seconds(), float64(bw1-bw0)/wall.Seconds())
 	t.Logf("peak RSS: agent %s, baresip %s", procstat.Status(agentPid, "VmHWM"), procstat.Status(barePid, "VmHWM"))
 	t.Logf("RSS now: agent %s, baresip %s", aSmaps, bSmaps)
+	t.Logf("RSS by file: agent %s", rssByFile(agentPid))
+	t.Logf("RSS by file: baresip %s", rssByFile(barePid))
 	// Whether the agent started PortAudio (the call found devices, or the
 	// watcher had no list yet) shows in its RSS; its log says why.
 	if log, err := os.ReadFile(w.env.LogFile()); err == nil {
@@ -200,6 +202,25 @@ func smapsRollup(pid int) string {
 	}
 	return fmt.Sprintf("Rss %d kB = anonymous %d kB + file-backed %d kB (of which shared with other processes %d kB)",
 		kb["Rss"], kb["Anonymous"], kb["Rss"]-kb["Anonymous"], kb["Shared_Clean"]+kb["Shared_Dirty"])
+}
+
+// rssByFile lists where a process's resident memory is, by mapped file,
+// largest first (the smaller ones summed as "others").
+func rssByFile(pid int) string {
+	rss, err := procstat.RSSByFile(pid)
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	others := 0
+	for i, r := range rss {
+		if i < 10 {
+			parts = append(parts, fmt.Sprintf("%s %d", r.Name, r.KB))
+		} else {
+			others += r.KB
+		}
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(", others %d (kB)", others)
 }
 
 // cpu is the CPU of process pid and of the children it waited for.

@@ -3,6 +3,8 @@ package procstat
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,4 +49,48 @@ func Status(pid int, key string) string {
 		}
 	}
 	return "?"
+}
+
+// Resident is the resident memory of one kind of mapping of a process.
+type Resident struct {
+	Name string // the mapped file's base name, or "[anon]", "[heap]", "[stack]"
+	KB   int
+}
+
+// RSSByFile sums /proc/PID/smaps' Rss per mapped file (anonymous mappings
+// together as "[anon]"), largest first.
+func RSSByFile(pid int) ([]Resident, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return nil, err
+	}
+	kb := map[string]int{}
+	name := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
+			// A mapping's header: range perms offset dev inode [path].
+			name = "[anon]"
+			if len(f) >= 6 {
+				name = filepath.Base(f[5])
+				if strings.HasPrefix(f[5], "[") {
+					name = f[5]
+				}
+			}
+		case len(f) >= 2 && f[0] == "Rss:":
+			n, _ := strconv.Atoi(f[1])
+			kb[name] += n
+		}
+	}
+	out := make([]Resident, 0, len(kb))
+	for n, k := range kb {
+		if k > 0 {
+			out = append(out, Resident{n, k})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].KB > out[j].KB || out[i].KB == out[j].KB && out[i].Name < out[j].Name
+	})
+	return out, nil
 }

@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,4 +34,33 @@ func TestCPUAndStatusOfSelf(t *testing.T) {
 	if _, _, err := CPU(-1); err == nil {
 		t.Error("no error for pid -1")
 	}
+}
+
+func TestRSSByFileOfSelf(t *testing.T) {
+	// Touch 8 MB of fresh anonymous memory: "[anon]" must count it.
+	buf := make([]byte, 8<<20)
+	for i := range buf {
+		buf[i] = 1
+	}
+	rss, err := RSSByFile(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	kb := map[string]int{}
+	for _, r := range rss {
+		kb[r.Name] = r.KB
+	}
+	if kb["[anon]"] < 8<<10 {
+		t.Errorf("anonymous %d kB after touching 8 MB: %v", kb["[anon]"], rss)
+	}
+	if kb[filepath.Base(exe)] == 0 {
+		t.Errorf("no resident pages of the test binary %s: %v", filepath.Base(exe), rss)
+	}
+	for i := 1; i < len(rss); i++ {
+		if rss[i].KB > rss[i-1].KB {
+			t.Errorf("not largest first: %v", rss)
+		}
+	}
+	_ = buf[len(buf)-1]
 }
