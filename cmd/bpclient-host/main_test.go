@@ -135,15 +135,26 @@ func (h *host) answer(id string) *jsonrpc.Message {
 		}
 		return m
 	case <-time.After(10 * time.Second):
-		h.t.Fatalf("no answer to %s within 10 s", id)
+		h.t.Fatalf("hang guard (10 s): no answer to %s", id)
 	}
 	return nil
 }
 
+// closeAndWait closes the host's stdin and waits for it to exit: how long
+// that takes is BenchmarkHostColdStartToHello's to measure; the 30 s here
+// only catch a host that never exits.
 func (h *host) closeAndWait() (time.Duration, int) {
 	start := time.Now()
 	h.stdin.Close()
-	h.cmd.Wait()
+	exited := make(chan struct{})
+	go func() { h.cmd.Wait(); close(exited) }()
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		h.cmd.Process.Kill()
+		<-exited
+		h.t.Fatal("hang guard (30 s): the host did not exit after stdin EOF")
+	}
 	return time.Since(start), h.cmd.ProcessState.ExitCode()
 }
 
@@ -165,8 +176,8 @@ func TestHostStartsAgentWhichOutlivesIt(t *testing.T) {
 	}
 	took, code := h.closeAndWait()
 	t.Logf("host exited %v after stdin EOF", took)
-	if code != 0 || took > 2*time.Second {
-		t.Fatalf("host exit code %d after %v", code, took)
+	if code != 0 {
+		t.Fatalf("host exit code %d after stdin EOF, want 0", code)
 	}
 	// The agent the host started is still there for the next port.
 	if err := syscall.Kill(st.PID, 0); err != nil {
@@ -190,10 +201,10 @@ func TestHostStartsAgentWhichOutlivesIt(t *testing.T) {
 	}
 	// SIGTERM stops the agent cleanly and removes its socket.
 	syscall.Kill(st.PID, syscall.SIGTERM)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for syscall.Kill(st.PID, 0) == nil {
 		if time.Now().After(deadline) {
-			t.Fatal("agent still running 5 s after SIGTERM")
+			t.Fatal("hang guard (30 s): the agent did not stop after SIGTERM")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
