@@ -113,3 +113,42 @@ func (b *beforeKeys) settle(early func(heldDrop) bool) []error {
 	b.settled, b.held = true, nil
 	return out
 }
+
+const (
+	streamRTP  = "rtp"
+	streamRTCP = "rtcp"
+)
+
+// sortEarly tells, for the stream's reader, what one unprotected packet
+// of the stream (wire, with the error unprotecting it) means while the
+// stream's first packet has not authenticated: a failure is held or
+// reported (sortEarly returns false: drop the packet), the first packet
+// that authenticates settles what was held.
+func (m *media) sortEarly(stream string, wire []byte, err error) bool {
+	b := &m.rtpEarly
+	if stream == streamRTCP {
+		b = &m.rtcpEarly
+	}
+	if err == nil && b.settled {
+		return true
+	}
+	var drops []error
+	m.mu.Lock()
+	switch {
+	case err != nil && stream == streamRTP:
+		drops = b.failedRTP(wire, err)
+	case err != nil:
+		drops = b.failedRTCP(wire, err)
+	case stream == streamRTP:
+		drops = b.authedRTP(wire)
+	default:
+		drops = b.authedRTCP(wire)
+	}
+	m.mu.Unlock()
+	m.logDrops(drops)
+	if err != nil {
+		return false
+	}
+	m.logBeforeKeys(stream, b)
+	return true
+}

@@ -1015,18 +1015,27 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 		return fmt.Errorf("re-INVITE answered %d %s", res.StatusCode, res.Reason)
 	}
 	neg, err := c.negotiateAnswer(res.Body())
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if err == nil && m != nil {
+		err = m.secure(c.p.cfg.Secure(), neg)
+	}
+	if errors.Is(err, errNotSecure) {
+		// The peer's 200 (ACKed) took its new keys into use and we
+		// cannot follow: what it sends could not be decrypted, so the
+		// call ends rather than go on without audio.
+		c.byeAndEnd(secureMediaFailed(err))
+		return fmt.Errorf("re-INVITE answer: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("re-INVITE answer: %w", err)
 	}
 	c.mu.Lock()
 	c.held = hold
-	m := c.media
 	remoteHeld := c.remoteHeld
 	c.mu.Unlock()
 	if m != nil {
-		if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
-			return fmt.Errorf("re-INVITE answer: %w", err)
-		}
 		m.update(neg, hold)
 	}
 	c.setHoldState(hold, remoteHeld)
@@ -1081,7 +1090,15 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if err == nil {
 		neg, err = c.secureReoffer(offer, neg)
 	}
+	// The new keys are checked before we answer for them: an offer we
+	// cannot follow is refused and leaves the call, its media and its
+	// keys as they were (RFC 3264 §8, RFC 4568 §7.1.4).
+	var installKeys func()
+	if err == nil {
+		installKeys, err = m.prepareSecure(p.cfg.Secure(), neg)
+	}
 	if err != nil {
+		c.log.Info().Err(err).Msg("re-INVITE refused (488); the call goes on as it was")
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
 	}
@@ -1090,15 +1107,18 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		want = dirSendOnly
 	}
 	body := c.buildSDP(answerDirection(offer.direction, want))
+	p.mu.Lock()
+	if edit := p.editReanswer; edit != nil {
+		body = []byte(edit(string(body)))
+	}
+	p.mu.Unlock()
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	ct := p.contactHeader()
 	res.AppendHeader(&ct)
 	if err := tx.Respond(res); err != nil {
 		return
 	}
-	if err := m.secure(p.cfg.Secure(), neg); err != nil {
-		c.log.Warn().Err(err).Msg("re-INVITE keys not applied")
-	}
+	installKeys()
 	m.update(neg, held)
 	remoteHeld := offer.direction == dirSendOnly || offer.direction == dirInactive
 	c.mu.Lock()

@@ -145,14 +145,16 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	pumpCtx, stopPumps := context.WithCancel(m.ctx)
 	defer stopPumps()
 	// Until media starts, these pumps are the sockets' only readers:
-	// DTLS goes to the sessions; of the RTP, the newest few datagrams
-	// are kept for the media loop (SRTP the peer sent once keyed, read
-	// before our keys were there or just before the pump stopped).
+	// DTLS goes to the sessions; of the RTP and the RTCP, the newest few
+	// datagrams are kept for the media loops (SRTP the peer sent once
+	// keyed, read before our keys were there or just before the pump
+	// stopped). RTCP waits for its keys in the gate.
+	m.rtcpGate.wait()
 	var pumps sync.WaitGroup
-	var rtpKept []datagram
+	var rtpKept, rtcpKept []datagram
 	pumps.Add(2)
 	go func() { defer pumps.Done(); rtpKept = pumpDTLS(pumpCtx, m.rtpConn, rtpS.Deliver) }()
-	go func() { defer pumps.Done(); _ = pumpDTLS(pumpCtx, m.rtcpConn, rtcpS.Deliver) }()
+	go func() { defer pumps.Done(); rtcpKept = pumpDTLS(pumpCtx, m.rtcpConn, rtcpS.Deliver) }()
 	var rtcpRes dtlssrtp.Result
 	var rtcpErr error
 	rtcpDone := make(chan struct{})
@@ -180,6 +182,9 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	// The pumps ended on a read deadline: clear it for the media loops.
 	_ = m.rtpConn.SetReadDeadline(time.Time{})
 	_ = m.rtcpConn.SetReadDeadline(time.Time{})
+	for _, d := range rtcpKept {
+		m.rtcpGate.hold(d.b)
+	}
 	if err != nil {
 		cancelRTCP()
 		if r := rtcpS.Refused(); r != nil && rtpS.Refused() == nil {
@@ -222,21 +227,23 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 // before media starts without it.
 const dtlsRTCPGrace = 2 * time.Second
 
-// installRTCP makes RTCP flow with the keys of its association, or
-// leaves it off when that failed: RTCP only carries reports, so the call
-// goes on without them (never plain).
+// installRTCP makes RTCP flow with the keys of its association, the
+// RTCP held until then first, or leaves it off when that failed: RTCP
+// only carries reports, so the call goes on without them (never plain).
 func (m *media) installRTCP(r dtlssrtp.Result, err error) error {
 	var t *srtpmedia.Transformer
 	if err == nil {
 		t, err = srtpmedia.New(r.Local, r.Remote)
 	}
 	if err != nil {
+		m.rtcpGate.shut()
 		if m.ctx.Err() == nil {
 			m.log.Warn().Err(err).Msg("dtls-srtp for RTCP failed; the call goes on without RTCP")
 		}
 		return err
 	}
 	m.secRTCP.Store(t)
+	m.rtcpGate.open(m.handleRTCP)
 	return nil
 }
 

@@ -15,12 +15,7 @@ import (
 // only, not the whole handshake timeout; RTCP stays off (never plain)
 // and stopping the media ends the RTCP handshake still waiting.
 func TestDTLSPeerWithoutRTCPAssociation(t *testing.T) {
-	p := securePhone(t)
-	rtpC, rtcpC, err := p.allocRTP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := newMedia(p, "c1", rtpC, rtcpC)
+	p, m := securePhoneMedia(t)
 
 	peerCert, err := dtlssrtp.NewCertificate()
 	if err != nil {
@@ -29,7 +24,7 @@ func TestDTLSPeerWithoutRTCPAssociation(t *testing.T) {
 	peerRTP, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	peerRTCP, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}) // silent
 	defer peerRTCP.Close()
-	ps, err := dtlssrtp.New(peerRTP, rtpC.LocalAddr(), dtlssrtp.Options{Cert: peerCert,
+	ps, err := dtlssrtp.New(peerRTP, m.rtpConn.LocalAddr(), dtlssrtp.Options{Cert: peerCert,
 		Remote: []dtlssrtp.Fingerprint{p.dtlsCert.Fingerprint()}, Profiles: dtlssrtp.Profiles(p.cfg.SRTPSuites)})
 	if err != nil {
 		t.Fatal(err)

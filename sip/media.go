@@ -71,9 +71,13 @@ type media struct {
 	// association has finished, which may be after start (nil: no RTCP).
 	dtlsRTP, dtlsRTCP *dtlssrtp.Session
 	secRTCP           atomic.Pointer[srtpmedia.Transformer]
+	// rtcpGate holds RTCP that comes before a DTLS call's RTCP keys and
+	// serializes RTCP processing (rtcpgate.go).
+	rtcpGate rtcpGate
 	// rtpEarly and rtcpEarly tell the packets the peer sent before it
-	// had keys from failures (beforekeys.go); each is its reader's, its
-	// counts are guarded by mu.
+	// had keys from failures (beforekeys.go); each is its reader's (for
+	// RTCP: whoever processes under rtcpGate), its counts are guarded by
+	// mu.
 	rtpEarly, rtcpEarly beforeKeys
 	dropsLogged         int // SRTP drops logged so far (logDrops)
 	// rtpBacklog is RTP the DTLS pump read last (dtls.go), which the
@@ -518,19 +522,9 @@ func (m *media) recvLoop() {
 			// Packets that fail authentication or replay are dropped
 			// and counted; the stream goes on.
 			wire := data
-			if data, err = m.sec.UnprotectRTP(plain[:0], wire); err != nil {
-				m.mu.Lock()
-				drops := m.rtpEarly.failedRTP(wire, err)
-				m.mu.Unlock()
-				m.logDrops(drops)
+			data, err = m.sec.UnprotectRTP(plain[:0], wire)
+			if !m.sortEarly(streamRTP, wire, err) {
 				continue
-			}
-			if !m.rtpEarly.settled {
-				m.mu.Lock()
-				drops := m.rtpEarly.authedRTP(wire)
-				m.mu.Unlock()
-				m.logDrops(drops)
-				m.logBeforeKeys("rtp", &m.rtpEarly)
 			}
 		}
 		if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
@@ -762,6 +756,8 @@ func (m *media) sendReport(now time.Time) {
 	}
 }
 
+// rtcpRead reads RTCP until the media stops; the gate holds what comes
+// before a DTLS call's RTCP keys (rtcpgate.go).
 func (m *media) rtcpRead() {
 	buf := make([]byte, 1500)
 	for {
@@ -777,57 +773,56 @@ func (m *media) rtcpRead() {
 			m.dtlsRTCP.Deliver(data)
 			continue
 		}
-		if sec, ok := m.rtcpTransformer(); !ok {
-			continue
-		} else if sec != nil {
-			wire := data
-			if data, err = sec.UnprotectRTCP(nil, wire); err != nil {
-				m.mu.Lock()
-				drops := m.rtcpEarly.failedRTCP(wire, err)
-				m.mu.Unlock()
-				m.logDrops(drops)
+		m.rtcpGate.pass(data, m.handleRTCP)
+	}
+}
+
+// handleRTCP unprotects and reads one RTCP packet: the peer's reports
+// (RTT, what it received of ours). The gate calls it, one at a time.
+func (m *media) handleRTCP(data []byte) {
+	sec, ok := m.rtcpTransformer()
+	if !ok {
+		return
+	}
+	if sec != nil {
+		wire := data
+		var err error
+		data, err = sec.UnprotectRTCP(nil, wire)
+		if !m.sortEarly(streamRTCP, wire, err) {
+			return
+		}
+	}
+	pkts, err := rtcp.Unmarshal(data)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range pkts {
+		var reports []rtcp.ReceptionReport
+		switch v := p.(type) {
+		case *rtcp.SenderReport:
+			m.lastSR = uint32(v.NTPTime >> 16)
+			m.lastSRAt = now
+			reports = v.Reports
+		case *rtcp.ReceiverReport:
+			reports = v.Reports
+		}
+		for _, rr := range reports {
+			if rr.SSRC != m.ssrc {
 				continue
 			}
-			if !m.rtcpEarly.settled {
-				m.mu.Lock()
-				drops := m.rtcpEarly.authedRTCP(wire)
-				m.mu.Unlock()
-				m.logDrops(drops)
-				m.logBeforeKeys("rtcp", &m.rtcpEarly)
+			m.peerRR = rr
+			if rr.LastSenderReport == 0 {
+				continue
+			}
+			nowMid := uint32(ntp(now) >> 16)
+			rtt := nowMid - rr.LastSenderReport - rr.Delay
+			if rtt < 1<<30 {
+				m.rttMs = float64(rtt) * 1000 / 65536
 			}
 		}
-		pkts, err := rtcp.Unmarshal(data)
-		if err != nil {
-			continue
-		}
-		now := time.Now()
-		m.mu.Lock()
-		for _, p := range pkts {
-			var reports []rtcp.ReceptionReport
-			switch v := p.(type) {
-			case *rtcp.SenderReport:
-				m.lastSR = uint32(v.NTPTime >> 16)
-				m.lastSRAt = now
-				reports = v.Reports
-			case *rtcp.ReceiverReport:
-				reports = v.Reports
-			}
-			for _, rr := range reports {
-				if rr.SSRC != m.ssrc {
-					continue
-				}
-				m.peerRR = rr
-				if rr.LastSenderReport == 0 {
-					continue
-				}
-				nowMid := uint32(ntp(now) >> 16)
-				rtt := nowMid - rr.LastSenderReport - rr.Delay
-				if rtt < 1<<30 {
-					m.rttMs = float64(rtt) * 1000 / 65536
-				}
-			}
-		}
-		m.mu.Unlock()
 	}
 }
 

@@ -264,39 +264,63 @@ func (c *Call) settleKeys(neg negotiated) {
 // secure installs the SRTP transformer before media starts, or swaps the
 // receive key when the peer re-keyed. Secure mode without keys refuses.
 func (m *media) secure(secureMode bool, neg negotiated) error {
+	install, err := m.prepareSecure(secureMode, neg)
+	if err != nil {
+		return err
+	}
+	install()
+	return nil
+}
+
+// prepareSecure checks the keys of a negotiation and makes what secure
+// would install, without installing it: a re-offer's keys are checked
+// before its 200 commits us to them, and the returned install, called
+// once the answer is sent, cannot fail.
+func (m *media) prepareSecure(secureMode bool, neg negotiated) (install func(), err error) {
+	nothing := func() {}
 	if !secureMode {
-		return nil
+		return nothing, nil
 	}
 	m.mu.Lock()
-	dtlsKeyed := m.dtlsRTP != nil && m.sec != nil
+	dtlsCall, sec, secRemote := m.dtlsRTP != nil, m.sec, m.secRemote
 	m.mu.Unlock()
-	if dtlsKeyed && neg.keys == nil && neg.dtls == nil {
-		return nil // a DTLS call's re-negotiation keeps its keys
+	if dtlsCall && neg.keys == nil && neg.dtls == nil {
+		// A DTLS call's re-negotiation keeps its association, and its
+		// keys (or the handshake still running installs them).
+		return nothing, nil
 	}
 	if neg.keys == nil {
-		return fmt.Errorf("%w: no SRTP keys", errNotSecure)
+		return nil, fmt.Errorf("%w: no SRTP keys", errNotSecure)
 	}
 	local, remote, err := neg.keys.srtp()
 	if err != nil {
-		return fmt.Errorf("%w: %v", errNotSecure, err)
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.sec == nil {
+	material := neg.keys.remote.KeyMaterial()
+	if sec == nil {
 		t, err := srtpmedia.New(local, remote)
 		if err != nil {
-			return fmt.Errorf("%w: %v", errNotSecure, err)
+			return nil, fmt.Errorf("%w: %v", errNotSecure, err)
 		}
-		m.sec, m.secSuite, m.secRemote = t, neg.keys.local.Suite, neg.keys.remote.KeyMaterial()
-		return nil
+		return func() {
+			m.mu.Lock()
+			m.sec, m.secSuite, m.secRemote = t, neg.keys.local.Suite, material
+			m.mu.Unlock()
+		}, nil
 	}
-	if !bytes.Equal(m.secRemote, neg.keys.remote.KeyMaterial()) {
-		if err := m.sec.SetRemote(remote); err != nil {
-			return fmt.Errorf("%w: %v", errNotSecure, err)
-		}
-		m.secRemote = neg.keys.remote.KeyMaterial()
+	if bytes.Equal(secRemote, material) {
+		return nothing, nil
 	}
-	return nil
+	k, err := srtpmedia.NewRemoteKey(remote)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+	}
+	return func() {
+		m.mu.Lock()
+		m.sec.UseRemote(k)
+		m.secRemote = material
+		m.mu.Unlock()
+	}, nil
 }
 
 // srtpStatsLocked is the SRTP part of a quality report.
@@ -414,3 +438,7 @@ func (m *media) logBeforeKeys(kind string, b *beforeKeys) {
 			Msg("dropped what the peer sent before it had keys (plain, as its SRTP started)")
 	}
 }
+
+// secureMediaFailed is the end reason of a call that was up and whose
+// secure media could not go on (a re-negotiation's keys we cannot use).
+func secureMediaFailed(err error) string { return "secure media failed: " + err.Error() }

@@ -107,21 +107,30 @@ func setupSecureWith(t *testing.T, o secureSetup) *securePeers {
 		Transport: "tls", CAFile: caFile,
 		Source: writeToneFor(t, 440, 8000, o.tone), Codecs: []string{"pcmu"}, Answer: o.answer, MediaEnc: o.mediaEnc})
 	audio := newTestAudio(1000)
-	logs := &syncBuffer{}
-	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: k.TLSAddr(), Domain: "127.0.0.1", Username: "1001",
-		Password: "secret1", CAPEM: ca.PEM, SRTPSuites: o.suites, Keying: o.keying, Codecs: []string{"PCMU"},
-		QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999},
-		sip.WithAudio(audio.factory), sip.WithLogger(zerolog.New(logs).Level(zerolog.DebugLevel)))
-	if err := p.Register(); err != nil {
-		t.Fatal(err)
-	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	p, ev, logs := startSecurePhone(t, k, ca, siptest.DefaultUsers[0], audio, o.suites, o.keying)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kamailio:\n%s\nbaresip:\n%s\nphone:\n%s", k.Log(), b.Log(), logs.String())
 		}
 	})
 	return &securePeers{peers: &peers{k: k, b: b, phone: p, ev: ev, audio: audio}, log: logs, ca: ca}
+}
+
+// startSecurePhone starts a secure-mode phone for user, registered over
+// TLS to k (whose certificate ca issued), logging at debug level.
+func startSecurePhone(t *testing.T, k *siptest.Kamailio, ca *siptest.CA, user siptest.User, audio *testAudio,
+	suites []string, keying string) (*sip.Phone, *events, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: k.TLSAddr(), Domain: "127.0.0.1", Username: user.Name,
+		Password: user.Password, CAPEM: ca.PEM, SRTPSuites: suites, Keying: keying, Codecs: []string{"PCMU"},
+		QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999},
+		sip.WithAudio(audio.factory), sip.WithLogger(zerolog.New(logs).Level(zerolog.DebugLevel)))
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered, 10*time.Second)
+	return p, ev, logs
 }
 
 // checkAudio hangs up c and checks each side heard the other's tone.

@@ -2,7 +2,10 @@ package sip
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
+
+	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 )
@@ -75,4 +78,23 @@ func (c *Call) DTLSSecretsForTest() [][]byte {
 		}
 	}
 	return out
+}
+
+// ReofferForTest sends a re-INVITE whose SDP is our current one edited
+// by edit (a peer re-keying with a line we may refuse) and returns the
+// final status; a 2xx is ACKed, and its answer is not applied.
+func (c *Call) ReofferForTest(ctx context.Context, edit func(sdp string) string) (int, error) {
+	res, err := c.inDialog(ctx, sipmsg.INVITE, []byte(edit(string(c.buildSDP(dirSendRecv)))), "application/sdp")
+	if err != nil {
+		return 0, err
+	}
+	return res.StatusCode, nil
+}
+
+// EditReanswersForTest makes the phone's answers to re-INVITEs pass
+// through edit (nil: sent as made).
+func (p *Phone) EditReanswersForTest(edit func(sdp string) string) {
+	p.mu.Lock()
+	p.editReanswer = edit
+	p.mu.Unlock()
 }

@@ -19,6 +19,18 @@ func securePhone(t *testing.T, suites ...string) *Phone {
 	return p
 }
 
+// securePhoneMedia is a secure phone and the media of a call of its, on
+// a fresh RTP and RTCP socket pair; nothing runs yet.
+func securePhoneMedia(t *testing.T) (*Phone, *media) {
+	t.Helper()
+	p := securePhone(t)
+	rtpC, rtcpC, err := p.allocRTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, newMedia(p, "c1", rtpC, rtcpC)
+}
+
 func pcmu(t *testing.T) []payload {
 	c, err := codec.Lookup("PCMU", 8000)
 	if err != nil {
@@ -120,5 +132,56 @@ func TestSecureSDP(t *testing.T) {
 	back, err := parseSDP([]byte(body))
 	if err != nil || len(back.crypto) != 1 || back.crypto[0] != k.Marshal() {
 		t.Fatalf("parse back: %v %v", err, back.crypto)
+	}
+}
+
+// TestPrepareSecureTouchesNothing: a re-negotiation's keys are checked
+// before anything changes: unusable ones leave the receive key as it
+// was, usable ones are installed only by the install step (after the
+// 200), and a re-offer that keeps the key installs nothing.
+func TestPrepareSecureTouchesNothing(t *testing.T) {
+	_, m := securePhoneMedia(t)
+	defer m.stop()
+	ours, _ := sdes.New(1, sdes.AESCM128HMACSHA180, nil)
+	theirs, _ := sdes.New(1, sdes.AESCM128HMACSHA180, nil)
+	if err := m.secure(true, negotiated{keys: &secureKeys{local: ours, remote: theirs}}); err != nil {
+		t.Fatal(err)
+	}
+	remoteNow := func() string {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return string(m.secRemote)
+	}
+	before := remoteNow()
+
+	keyless := sdes.Crypto{Tag: 1, Suite: sdes.AESCM128HMACSHA180} // no key: no SRTP context
+	for _, neg := range []negotiated{{}, {keys: &secureKeys{local: ours, remote: keyless}}} {
+		if _, err := m.prepareSecure(true, neg); !errors.Is(err, errNotSecure) {
+			t.Errorf("prepare %+v: %v, want errNotSecure", neg.keys, err)
+		}
+		if remoteNow() != before {
+			t.Fatal("a refused re-negotiation changed the receive key")
+		}
+	}
+
+	same, err := m.prepareSecure(true, negotiated{keys: &secureKeys{local: ours, remote: theirs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same()
+	if remoteNow() != before {
+		t.Error("the same key was re-installed as another")
+	}
+	rekeyed, _ := sdes.New(1, sdes.AESCM128HMACSHA180, nil)
+	install, err := m.prepareSecure(true, negotiated{keys: &secureKeys{local: ours, remote: rekeyed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if remoteNow() != before {
+		t.Fatal("the new key was installed before the install step")
+	}
+	install()
+	if remoteNow() != string(rekeyed.KeyMaterial()) {
+		t.Error("the new key was not installed")
 	}
 }

@@ -107,14 +107,33 @@ func newContext(k Keys) (*srtp.Context, error) {
 // SetRemote replaces the receive key (the peer re-keyed in a re-offer).
 // The send side keeps its key and packet index.
 func (t *Transformer) SetRemote(remote Keys) error {
+	k, err := NewRemoteKey(remote)
+	if err != nil {
+		return err
+	}
+	t.UseRemote(k)
+	return nil
+}
+
+// RemoteKey is a receive key checked and ready to replace a
+// Transformer's (UseRemote): a re-offer's key is checked before the offer
+// is accepted, and installing it cannot fail.
+type RemoteKey struct{ rx *srtp.Context }
+
+// NewRemoteKey checks remote and prepares its receive context.
+func NewRemoteKey(remote Keys) (*RemoteKey, error) {
 	rx, err := newContext(remote)
 	if err != nil {
-		return fmt.Errorf("srtp receive context: %w", err)
+		return nil, fmt.Errorf("srtp receive context: %w", err)
 	}
+	return &RemoteKey{rx: rx}, nil
+}
+
+// UseRemote makes k the receive key; k is used once.
+func (t *Transformer) UseRemote(k *RemoteKey) {
 	t.rxMu.Lock()
-	t.rx = rx
+	t.rx = k.rx
 	t.rxMu.Unlock()
-	return nil
 }
 
 // ProtectRTP encrypts one plaintext RTP packet into dst (grown when too
