@@ -278,7 +278,7 @@ func removeDeviceMidStream(t *testing.T, interval time.Duration) (moveTook, list
 		Interval: interval,
 		// As in the agent: enumerate only when the signature changes, so
 		// this also checks that it sees the edited ALSA configuration.
-		Probe:    DeviceSignature,
+		Probe:    NewDeviceProbe(),
 		OnChange: func(l DeviceList) { sys.DevicesChanged(l); lists <- l },
 	}
 	t.Setenv("BPCLIENT_AUDIO_ENUM_CHILD", "1")

@@ -19,12 +19,13 @@ type Watcher struct {
 	Enumerate func(ctx context.Context) (DeviceList, error)
 	Interval  time.Duration // default 1.5 s: a change must show within 2 s
 	// Probe, when set, sums up cheaply what the device list depends on
-	// (DeviceSignature). A child costs 20-50 ms of CPU, a probe some
+	// (NewDeviceProbe). A child costs 20-50 ms of CPU, a probe some
 	// microseconds, so a periodic enumeration is skipped while the sum
 	// stays the same, except once every Refresh as a safety net. ok false
 	// means the sum cannot see every change (a JACK server lists its
-	// clients as devices): then every Interval enumerates.
-	Probe   func() (sig string, ok bool)
+	// clients as devices): then every Interval enumerates. sig may be
+	// reused by the next call.
+	Probe   func() (sig []byte, ok bool)
 	Refresh time.Duration // default 60 s
 	// OnChange receives each list that differs from the previous one.
 	OnChange func(DeviceList)
@@ -55,7 +56,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	defer t.Stop()
 	var (
 		last     *DeviceList
-		lastSig  string
+		lastSig  []byte
 		sigOK    bool
 		lastEnum time.Time
 		kicked   = true // the first round enumerates
@@ -66,8 +67,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 			// Sum up before enumerating, so a change that happens during
 			// the enumeration still differs next time.
 			sig, ok := w.Probe()
-			due = kicked || !ok || !sigOK || sig != lastSig || time.Since(lastEnum) >= refresh
-			lastSig, sigOK = sig, ok
+			due = kicked || !ok || !sigOK || !bytes.Equal(sig, lastSig) || time.Since(lastEnum) >= refresh
+			lastSig, sigOK = append(lastSig[:0], sig...), ok
 		}
 		if due {
 			lastEnum = time.Now()
@@ -95,12 +96,6 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 	}
 }
-
-// DeviceSignature sums up what this OS's device list depends on, without
-// PortAudio: on Linux the sound cards, the ALSA configuration files and
-// the sound servers' sockets. ok is false where no such sum exists (other
-// OSes) or where it would miss changes (a JACK server runs).
-func DeviceSignature() (sig string, ok bool) { return deviceSignature() }
 
 // childTimeout bounds one enumeration in a child process.
 const childTimeout = 5 * time.Second

@@ -16,5 +16,6 @@ const defaultWatchInterval = 1500 * time.Millisecond
 // cgo or COM); the Watcher's polling finds the changes.
 func watchOS(ctx context.Context, kick func()) {}
 
-// deviceSignature: no cheap sum of the devices here; the poll enumerates.
-func deviceSignature() (string, bool) { return "", false }
+// NewDeviceProbe returns nil here: no cheap sum of the devices exists, so
+// the Watcher enumerates at every poll.
+func NewDeviceProbe() func() (sig []byte, ok bool) { return nil }

@@ -107,8 +107,8 @@ type Options struct {
 	// WatchInterval is the polling period (default: audio.Watcher's).
 	WatchInterval time.Duration
 	// WatchProbe lets the watcher skip enumerations while nothing changed
-	// (audio.DeviceSignature); nil enumerates at every poll.
-	WatchProbe func() (sig string, ok bool)
+	// (audio.NewDeviceProbe); nil enumerates at every poll.
+	WatchProbe func() (sig []byte, ok bool)
 	Logger     zerolog.Logger
 }
 

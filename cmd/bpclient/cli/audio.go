@@ -94,7 +94,7 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (sto
 		o.Enumerate = audio.ChildEnumerator(exe, "devices", "--json")
 		// A child costs tens of milliseconds of CPU: enumerate only when
 		// the cheap signature of the sound setup changed.
-		o.WatchProbe = audio.DeviceSignature
+		o.WatchProbe = audio.NewDeviceProbe()
 	}
 	svc = audioapi.New(o)
 	if err := srv.Register(svc); err != nil {
