@@ -15,8 +15,10 @@ deps:
 
 # The host relay is pure Go (no cgo), so it starts fast and links nothing
 # it does not need.
+# bpclient links the static, ALSA-only PortAudio and libopus the release
+# ships (scripts/audio-libs-env.sh; built once, then cached).
 build:
-	$(GO) build -o $(BIN)/ ./cmd/bpclient
+	. scripts/audio-libs-env.sh && $(GO) build -tags opus -o $(BIN)/ ./cmd/bpclient
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host
 
 # The softphone end to end: the demo Agent Desktop page in headless

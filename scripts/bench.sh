@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 args=("$@")
 ((${#args[@]})) || args=(-benchtime 300x)
+# Measure what ships: the static, ALSA-only PortAudio and libopus.
+. scripts/audio-libs-env.sh
 go test -run '^$' -bench . "${args[@]}" ./cmd/bpclient-host ./nativemsg ./helper/jsonrpc
 # Audio codecs (with the cgo ones), pipeline and resampler (issue 3).
 go test -tags opus,g729 -run '^$' -bench . "${args[@]}" ./audio/codec ./audio/dsp

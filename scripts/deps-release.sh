@@ -2,8 +2,11 @@
 # What scripts/release.sh and scripts/test-release.sh need, installed only
 # when missing: the mingw cross-compiler (version resources, PortAudio,
 # the wine test shim), NSIS, wixl and msitools, osslsigncode, wine, and
-# bsdtar (libarchive-tools) for the macOS pkg's xar archive.
+# bsdtar (libarchive-tools) for the macOS pkg's xar archive; gcc, make and
+# libasound2-dev build the static PortAudio and libopus the agent links
+# (scripts/build-audio-libs.sh).
 set -euo pipefail
-packages=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis wixl msitools osslsigncode wine wine64 libarchive-tools openssl)
+packages=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis wixl msitools osslsigncode wine wine64 libarchive-tools openssl
+          gcc make libasound2-dev)
 . "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh"
 apt_ensure deps-release "${packages[@]}"

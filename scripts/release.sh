@@ -17,12 +17,21 @@
 # are Authenticode-signed; without them the build is unsigned and says so.
 # BPCLIENT_REQUIRE_SIGNING=1 makes a missing certificate an error.
 #
-# PortAudio: bpclient.exe is built with cgo against a static PortAudio for
-# Windows (scripts/build-portaudio-windows.sh) as soon as the agent links
-# audio through cgo; until then it is pure Go.
+# Audio: the agent (bpclient, bpclient.exe, bpclient-agent.exe) is built
+# with cgo and -tags opus against static PortAudio and libopus built from
+# Debian's sources (scripts/build-audio-libs.sh, cached in
+# ${XDG_CACHE_HOME:-~/.cache}/bpclient/audio-libs/TARGET): on Linux it then
+# needs only libasound and libc (no libportaudio, JACK or libstdc++), on
+# Windows no DLL at all. G.729 (-tags g729) is left out on purpose: bcg729
+# is GPL-3.0 and bpclient's releases are MIT-licensed, so it must not be
+# linked into them (test builds use it to test the codec). bpclient-host
+# stays pure Go. THIRD_PARTY_NOTICES.txt (scripts/notices.sh) goes with
+# every package: the licenses of the statically linked C libraries and of
+# the Go modules the binaries contain.
 #
-# DIST=dir overrides dist/. Tools: go, x86_64-w64-mingw32-windres (and -gcc
-# for cgo), makensis, wixl, osslsigncode, dpkg-deb, bsdtar (scripts/deps-release.sh).
+# DIST=dir overrides dist/. Tools: go, gcc, libasound2-dev,
+# x86_64-w64-mingw32-windres and -gcc, makensis, wixl, osslsigncode,
+# dpkg-deb, bsdtar (scripts/deps-release.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -93,37 +102,50 @@ for cmd in bpclient bpclient-host; do
   sysos+=("$syso")
   x86_64-w64-mingw32-windres -O coff -o "$syso" "$work/$cmd.rc"
 done
-# BPCLIENT_WINDOWS_CGO=1 forces the cgo build (e.g. to try the toolchain
-# before audio lands), 0 forbids it; by default it follows the imports.
-cgo_agent=${BPCLIENT_WINDOWS_CGO:-auto}
-if [[ $cgo_agent == auto ]]; then
-  cgo_agent=0
-  if CGO_ENABLED=1 GOOS=windows GOARCH=amd64 go list -deps ./cmd/bpclient | grep -q '/portaudio$'; then cgo_agent=1; fi
-fi
-if ((cgo_agent)); then
-  pa=${PORTAUDIO_WIN64:-${XDG_CACHE_HOME:-$HOME/.cache}/bpclient/portaudio-win64}
-  [[ -f $pa/lib/libportaudio.a ]] || scripts/build-portaudio-windows.sh "$pa"
-  echo "   bpclient.exe with cgo and the static PortAudio in $pa"
-  CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-    PKG_CONFIG_LIBDIR=$pa/lib/pkgconfig PKG_CONFIG_PATH= \
-    go build -trimpath -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
-else
-  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient.exe" ./cmd/bpclient
-fi
+# The agent with audio: cgo, static PortAudio and libopus, -tags opus (and
+# not g729: GPL-3.0, see the top). PREFIX/id in CGO_CPPFLAGS is a key for
+# Go's build cache, which does not see what pkg-config answers
+# (scripts/build-audio-libs.sh).
+winlibs=$(scripts/build-audio-libs.sh windows-amd64)
+echo "   bpclient.exe with cgo, static PortAudio and libopus from $winlibs"
+win_agent_env=(CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR="$winlibs/lib/pkgconfig" PKG_CONFIG_PATH=
+               CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$winlibs/id")")
+env "${win_agent_env[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -tags opus \
+  -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host
 # bpclient-agent.exe: the same program for the Windows GUI subsystem, so the
 # agent started at login (HKCU Run) opens no console window. bpclient.exe
 # stays a console program for the command line.
-go_agent_env=(CGO_ENABLED=0)
-if ((cgo_agent)); then go_agent_env=(CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR="$pa/lib/pkgconfig" PKG_CONFIG_PATH=); fi
-agent_ldflags="$ldflags -H windowsgui"
-if ((cgo_agent)); then agent_ldflags="$agent_ldflags -extldflags -static"; fi
-env "${go_agent_env[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$agent_ldflags" -o "$win/bpclient-agent.exe" ./cmd/bpclient
+env "${win_agent_env[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -tags opus \
+  -ldflags "$ldflags -H windowsgui -extldflags -static" -o "$win/bpclient-agent.exe" ./cmd/bpclient
 rm -f "${sysos[@]}"; sysos=()
 sign "$win/bpclient.exe" "BPClient"
 sign "$win/bpclient-agent.exe" "BPClient agent"
 sign "$win/bpclient-host.exe" "BPClient native-messaging host"
 cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$dist/"
+
+# ---- Linux and darwin binaries -------------------------------------------------
+echo "== linux and darwin binaries"
+linux=$work/linux && mkdir -p "$linux"
+linuxlibs=$(scripts/build-audio-libs.sh linux-amd64)
+echo "   bpclient with cgo, static PortAudio (ALSA only) and libopus from $linuxlibs"
+CGO_ENABLED=1 PKG_CONFIG_LIBDIR="$linuxlibs/lib/pkgconfig" PKG_CONFIG_PATH= CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$linuxlibs/id")" \
+  GOOS=linux GOARCH=amd64 go build -trimpath -tags opus -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$linux/bpclient-host" ./cmd/bpclient-host
+# What ships must not pull in the libraries the static PortAudio avoids.
+if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+)'; then
+  echo "release: the Linux bpclient needs a library it must not" >&2; exit 1
+fi
+for arch in amd64 arm64; do
+  d=$work/darwin-$arch && mkdir -p "$d"
+  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host
+done
+# One THIRD_PARTY_NOTICES.txt for every package: the C libraries' licenses
+# and the Go modules of all the binaries.
+notices=$work/THIRD_PARTY_NOTICES.txt
+scripts/notices.sh "$notices" "$linuxlibs" \
+  "$win/bpclient.exe" "$win/bpclient-host.exe" "$linux/bpclient" "$linux/bpclient-host" "$work"/darwin-*/bpclient*
+cp "$notices" "$win/"
 
 # ---- BPClientSetup.exe (NSIS) -----------------------------------------------
 echo "== BPClientSetup.exe"
@@ -149,8 +171,9 @@ done
 # ---- .deb -------------------------------------------------------------------
 echo "== deb"
 deb=$work/deb
-mkdir -p "$deb/DEBIAN" "$deb/usr/lib/bpclient" "$deb/usr/bin" "$deb/usr/lib/systemd/user"
-CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$deb/usr/lib/bpclient/" ./cmd/bpclient ./cmd/bpclient-host
+mkdir -p "$deb/DEBIAN" "$deb/usr/lib/bpclient" "$deb/usr/bin" "$deb/usr/lib/systemd/user" "$deb/usr/share/doc/bpclient"
+cp "$linux/bpclient" "$linux/bpclient-host" "$deb/usr/lib/bpclient/"
+install -m 644 "$notices" "$deb/usr/share/doc/bpclient/"
 ln -s ../lib/bpclient/bpclient "$deb/usr/bin/bpclient"
 install -m 644 packaging/linux/bpclient.service "$deb/usr/lib/systemd/user/bpclient.service"
 # The system-wide places each browser reads on Linux.
@@ -175,9 +198,8 @@ dpkg-deb --root-owner-group -Zxz --build "$deb" "$dist/bpclient_${version}_amd64
 # and universal binaries, and bsdtar the cpio payload and the xar archive.
 echo "== darwin"
 for arch in amd64 arm64; do
-  d=$work/darwin-$arch && mkdir -p "$d"
-  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host
-  tar -C "$d" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host
+  cp "$notices" "$work/darwin-$arch/"
+  tar -C "$work/darwin-$arch" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host THIRD_PARTY_NOTICES.txt
 done
 mac=$work/mac && macroot=$mac/root
 appdir=$macroot/Applications/BPClient.app/Contents
@@ -192,6 +214,7 @@ for b in bpclient bpclient-host; do
 done
 sed -e "s/@VERSION@/$version/g" -e "s/@PUBLISHER@/$publisher/g" packaging/macos/Info.plist.in >"$appdir/Info.plist"
 install -m 755 packaging/macos/uninstall.sh "$appdir/Resources/uninstall.sh"
+install -m 644 "$notices" "$appdir/Resources/THIRD_PARTY_NOTICES.txt"
 install -m 644 packaging/macos/org.openbpclient.bpclient.agent.plist "$macroot/Library/LaunchAgents/"
 machost=/Applications/BPClient.app/Contents/MacOS/bpclient-host
 for d in "Google/Chrome" "Application Support/Chromium" "Microsoft/Edge"; do

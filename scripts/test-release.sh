@@ -9,6 +9,10 @@
 #     agent leaves one agent of the new version, /S uninstall leaves no key
 #     and no file; the same for the per-user MSI (msiexec /qn) and, more
 #     briefly, the per-machine MSI
+#   - the agent has audio: under wine, the installed bpclient.exe finds
+#     devices and offers Opus (`bpclient version --verbose`); so does the
+#     .deb's bpclient, which needs no libportaudio, libjack or libstdc++
+#   - every package carries THIRD_PARTY_NOTICES.txt
 #   - the .deb installs and removes cleanly (as root, when bpclient is not
 #     already installed from elsewhere)
 # Prints one line per check; exits non-zero on the first failure.
@@ -24,8 +28,11 @@ unset DISPLAY WAYLAND_DISPLAY
 cleanup() {
   # Only this test's own prefix: its wineserver ends every process in it.
   if [[ -d $WINEPREFIX ]]; then wineserver -k 2>/dev/null || true; fi
+  # A .deb this test installed and could not remove itself (a failed check).
+  if ((deb_installed)); then dpkg -r bpclient >/dev/null 2>&1 || true; fi
   rm -rf "$work"
 }
+deb_installed=0
 trap cleanup EXIT
 
 fail() { echo "FAIL $*" >&2; exit 1; }
@@ -89,7 +96,12 @@ for d in "Google/Chrome" "Application Support/Chromium" "Microsoft/Edge" "Applic
   grep -q '"path": "/Applications/BPClient.app/Contents/MacOS/bpclient-host"' \
     "$pkgdir/payload/Library/$d/NativeMessagingHosts/org.openbpclient.bpclient.json" || fail "bpclient_mac.pkg: $d manifest"
 done
-ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries; plists"
+notices_ok() { # notices_ok FILE WHAT: the notices name the static C libraries and the Go modules
+  grep -q "^PortAudio" "$1" && grep -q "^Opus" "$1" && grep -q "^github.com/emiago/sipgo .*BSD" "$1" \
+    || fail "$2: THIRD_PARTY_NOTICES.txt missing or incomplete ($1)"
+}
+notices_ok "$pkgdir/payload/$app/Resources/THIRD_PARTY_NOTICES.txt" bpclient_mac.pkg
+ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries; plists; THIRD_PARTY_NOTICES.txt"
 
 # ---- wine prefix --------------------------------------------------------------
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/bcryptprimitives.dll" packaging/test/processprng.c -ladvapi32
@@ -172,9 +184,10 @@ check_installed() { # check_installed HIVE DIR VERSION WHAT
     [[ -f $(unixpath "$host") || -f $host ]] || fail "$what: host $host missing"
   done
   regval "$hive\\$run_key" BPClient | grep -qi 'bpclient-agent.exe" agent' || fail "$what: Run value"
+  notices_ok "$(unixpath "$dir\\THIRD_PARTY_NOTICES.txt")" "$what"
   local v; v=$(win "$dir\\bpclient.exe" version)
   [[ $v == "bpclient $ver "* ]] || fail "$what: bpclient.exe version says: $v"
-  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; '$v'"
+  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; THIRD_PARTY_NOTICES.txt; '$v'"
 }
 check_agent() { # check_agent DIR VERSION WHAT: one agent, answering as VERSION
   local dir=$1 ver=$2 what=$3 got
@@ -206,6 +219,13 @@ ok "NSIS: Uninstall entry; uninstall.exe signed"
 check_agent "$instdir" $old "NSIS install $old"
 timed t_nsis_upgrade win "$work/new/BPClientSetup.exe" /S
 check_installed HKCU "$instdir" $new "NSIS upgrade to $new"
+# audio_ok WHAT OUTPUT: `bpclient version --verbose` found devices and offers Opus.
+audio_ok() {
+  grep -q '^audio: available: PortAudio' <<<"$2" && grep -q '^codecs:.* opus/48000' <<<" $2" \
+    || fail "$1: no audio or no Opus in 'bpclient version --verbose': $2"
+  ok "$1: $(grep -E '^(audio|codecs):' <<<"$2" | sed 's/, revision [0-9a-f]*//' | paste -sd'|' | sed 's/|/; /')"
+}
+audio_ok "bpclient.exe under wine (MME, WASAPI)" "$(win "$instdir\\bpclient.exe" version --verbose)"
 check_agent "$instdir" $new "NSIS upgrade over the running agent"
 [[ $(regval "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient" DisplayVersion) == "$new" ]] || fail "NSIS: DisplayVersion"
 s=$(secs)
@@ -255,6 +275,7 @@ elif dpkg-query -W -f='${Status}' bpclient 2>/dev/null | grep -q "install ok ins
   echo "skip .deb install: a bpclient package is already installed on this machine"
 else
   timed t_deb_install dpkg -i "$deb" >/dev/null
+  deb_installed=1
   for f in /usr/lib/bpclient/bpclient /usr/lib/bpclient/bpclient-host /usr/bin/bpclient \
            /usr/lib/systemd/user/bpclient.service /etc/systemd/user/default.target.wants/bpclient.service \
            /etc/opt/chrome/native-messaging-hosts/$hostname.json /etc/chromium/native-messaging-hosts/$hostname.json \
@@ -262,15 +283,26 @@ else
     [[ -e $f ]] || { dpkg -r bpclient >/dev/null; fail ".deb: $f missing"; }
   done
   [[ $(bpclient version) == "bpclient $new "* ]] || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient version"; }
+  # The agent links PortAudio (ALSA only) and libopus statically: no
+  # libportaudio, and none of what it would bring (JACK, libstdc++).
+  needed=$(readelf -d /usr/lib/bpclient/bpclient | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd' ')
+  [[ $needed != *portaudio* && $needed != *jack* && $needed != *stdc++* && $needed == *libasound* ]] \
+    || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient needs $needed"; }
+  ok ".deb: bpclient needs only $needed"
+  # $HOME/.asoundrc (above) gives ALSA a null device, as a sound card would.
+  out=$(/usr/lib/bpclient/bpclient version --verbose 2>/dev/null) || true
+  audio_ok ".deb: /usr/lib/bpclient/bpclient" "$out"
+  notices_ok /usr/share/doc/bpclient/THIRD_PARTY_NOTICES.txt .deb
   # The packaged manifests say what `bpclient install` writes for a user.
   h=$work/home && mkdir -p "$h"
   HOME=$h XDG_CONFIG_HOME= /usr/lib/bpclient/bpclient install --no-autostart --browsers chrome,firefox >/dev/null
   "$work/releasetest" jsoneq "$h/.config/google-chrome/NativeMessagingHosts/$hostname.json" /etc/opt/chrome/native-messaging-hosts/$hostname.json \
     && "$work/releasetest" jsoneq "$h/.mozilla/native-messaging-hosts/$hostname.json" /usr/lib/mozilla/native-messaging-hosts/$hostname.json \
     || { dpkg -r bpclient >/dev/null; fail ".deb: manifests differ from what bpclient install writes"; }
-  ok ".deb install: binaries, unit enabled for all users, manifests for Chrome, Chromium, Edge, Firefox"
+  ok ".deb install: binaries, unit enabled for all users, manifests for Chrome, Chromium, Edge, Firefox, THIRD_PARTY_NOTICES.txt"
   timed t_deb_remove dpkg -r bpclient >/dev/null
-  for f in /usr/lib/bpclient /usr/bin/bpclient /usr/lib/systemd/user/bpclient.service \
+  deb_installed=0
+  for f in /usr/lib/bpclient /usr/bin/bpclient /usr/lib/systemd/user/bpclient.service /usr/share/doc/bpclient \
            /etc/systemd/user/default.target.wants/bpclient.service \
            /etc/opt/chrome/native-messaging-hosts/$hostname.json /etc/chromium/native-messaging-hosts/$hostname.json \
            /etc/opt/edge/native-messaging-hosts/$hostname.json /usr/lib/mozilla/native-messaging-hosts/$hostname.json; do

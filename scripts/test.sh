@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 # Build tags of the optional cgo parts, so vet and the tests cover them:
 # the Opus and G.729 codecs (audio/codec). Comma-separated; add more here.
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=opus,g729"
+# The agent links the static, ALSA-only PortAudio and libopus the release
+# ships (bcg729 stays the system's: it is in test builds only).
+. scripts/audio-libs-env.sh
+echo "== audio libraries: ${bpclient_audio_libs:-the system's}"
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

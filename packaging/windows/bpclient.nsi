@@ -4,7 +4,8 @@
 ;   makensis -V2 -DVERSION=1.2.3 -DSTAGE=dir-with-exes -DOUTFILE=out.exe [-DSIGN_CMD=signer] bpclient.nsi
 ;
 ; What it does (and the uninstaller undoes):
-;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host}.exe
+;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host}.exe,
+;                THIRD_PARTY_NOTICES.txt
 ;                (bpclient-agent.exe is bpclient.exe built for the GUI subsystem:
 ;                the agent started at login opens no console window)
 ;   registration `bpclient.exe install`: the host manifests and HKCU keys for
@@ -124,6 +125,7 @@ Section "Install"
   File "/oname=bpclient.exe" "${STAGE}\bpclient.exe"
   File "/oname=bpclient-agent.exe" "${STAGE}\bpclient-agent.exe"
   File "/oname=bpclient-host.exe" "${STAGE}\bpclient-host.exe"
+  File "/oname=THIRD_PARTY_NOTICES.txt" "${STAGE}\THIRD_PARTY_NOTICES.txt"
   Delete "$INSTDIR\bpclient.exe.old"        ; fails quietly while still running;
   Delete "$INSTDIR\bpclient-agent.exe.old"  ; the next install or the uninstaller
   Delete "$INSTDIR\bpclient-host.exe.old"   ; removes it
@@ -170,6 +172,7 @@ Section "Uninstall"
   Delete /REBOOTOK "$INSTDIR\bpclient.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-agent.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-host.exe.old"
+  Delete "$INSTDIR\THIRD_PARTY_NOTICES.txt"
   Delete "$INSTDIR\uninstall.exe"
   RMDir /REBOOTOK "$INSTDIR"                 ; only when empty
 SectionEnd

@@ -1,0 +1,5 @@
+//go:build !cgo || noportaudio
+
+package audio
+
+func backendName() string { return "" }

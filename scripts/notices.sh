@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# THIRD_PARTY_NOTICES.txt for the release packages:
+#   scripts/notices.sh OUT LIBS_PREFIX BINARY...
+# The license texts of the C libraries the binaries contain statically
+# (PortAudio, libopus: from their Debian source packages, installed in
+# LIBS_PREFIX/share/licenses by scripts/build-audio-libs.sh), the Go
+# standard library's, and every Go module the BINARYs link (go version -m)
+# with its license's name, then each distinct license text once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: notices.sh OUT LIBS_PREFIX BINARY...} libs=${2:?} && shift 2
+
+# license_name FILE: the SPDX name of a license text, by its wording.
+license_name() {
+  local t; t=$(tr -s '[:space:]' ' ' <"$1")
+  case $t in
+    *"Apache License"*"Version 2.0"*) echo Apache-2.0 ;;
+    *"Mozilla Public License"*"2.0"*) echo MPL-2.0 ;;
+    *"Permission is hereby granted, free of charge"*) echo MIT ;;
+    *"Permission to use, copy, modify, and/or distribute"*) echo ISC ;;
+    *"Redistribution and use in source and binary forms"*"Neither the name"*) echo BSD-3-Clause ;;
+    *"Redistribution and use in source and binary forms"*) echo BSD-2-Clause ;;
+    *) echo "unrecognised (see its license file)"; echo "notices: cannot name the license in $1" >&2 ;;
+  esac
+}
+# license_file DIR: a module's license file.
+license_file() {
+  local f
+  for f in LICENSE LICENSE.md LICENSE.txt LICENCE COPYING License license; do
+    [[ -f $1/$f ]] && { echo "$1/$f"; return; }
+  done
+  echo "notices: no license file in $1" >&2; return 1
+}
+section() { printf '\n%s\n%s\n\n' "$1" "$(printf '%*s' ${#1} '' | tr ' ' '=')"; }
+
+mods=$(for b in "$@"; do go version -m "$b"; done | awk '$1 == "dep" {print $2 "@" $3}' | sort -u)
+texts=$(mktemp -d)
+trap 'rm -rf "$texts"' EXIT
+{
+  echo "BPClient: third-party notices"
+  echo
+  echo "BPClient's programs contain the following third-party software. Their"
+  echo "licenses ask that these notices go with every copy."
+  section "PortAudio (statically linked into the agent for Linux and Windows)"
+  echo "PortAudio Portable Real-Time Audio Library, http://www.portaudio.com/"
+  echo "License: MIT-style (the PortAudio license)"
+  echo
+  cat "$libs/share/licenses/portaudio/LICENSE"
+  section "Opus (libopus, statically linked into the agent for Linux and Windows)"
+  echo "Opus audio codec, https://opus-codec.org/"
+  echo "License: BSD-3-Clause"
+  echo
+  cat "$libs/share/licenses/opus/LICENSE"
+  section "Go standard library and runtime ($(go env GOVERSION))"
+  echo "License: BSD-3-Clause"
+  echo
+  cat "$(go env GOROOT)/LICENSE"
+  section "Go modules"
+  printf '%-44s %-38s %s\n' module version license
+  for m in $mods; do
+    dir=$(go mod download -json "$m" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+    f=$(license_file "$dir")
+    sum=$(tr -s '[:space:]' ' ' <"$f" | sha256sum | cut -c1-16)
+    [[ -f $texts/$sum ]] || cp "$f" "$texts/$sum"
+    echo "${m%@*}" >>"$texts/$sum.mods"
+    printf '%-44s %-38s %s\n' "${m%@*}" "${m#*@}" "$(license_name "$f")"
+  done
+  section "License texts of the Go modules"
+  for t in "$texts"/*.mods; do
+    echo "--- $(paste -sd, "$t" | sed 's/,/, /g')"
+    echo
+    cat "${t%.mods}"
+    echo
+  done
+} >"$out"
