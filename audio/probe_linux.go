@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
-	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,12 +59,42 @@ func newDeviceProbe() *deviceProbe {
 		jackSuffix: "_" + uid + "_0",
 		jack1Dir:   "/dev/shm/jack-" + uid,
 	}
-	for _, pat := range []string{"/usr/lib*/pipewire-0.3/jack/libjack.so*", "/usr/lib/*/pipewire-0.3/jack/libjack.so*"} {
-		if m, _ := filepath.Glob(pat); len(m) > 0 {
-			p.pipewireJACK = true
+	// Where distributions put PipeWire's JACK library: Debian's multiarch
+	// folder, Fedora's lib64, Arch's lib. (A glob over /usr/lib/* would
+	// read hundreds of entries and leave 200 KB of garbage at start.)
+	for _, lib := range []string{"/usr/lib/" + multiarch(), "/usr/lib64", "/usr/lib"} {
+		for _, e := range readDirNames(lib + "/pipewire-0.3/jack") {
+			if strings.HasPrefix(e, "libjack.so") {
+				p.pipewireJACK = true
+			}
 		}
 	}
 	return p
+}
+
+// multiarch is Debian's library folder name for this GOARCH.
+func multiarch() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64-linux-gnu"
+	case "arm64":
+		return "aarch64-linux-gnu"
+	case "386":
+		return "i386-linux-gnu"
+	case "arm":
+		return "arm-linux-gnueabihf"
+	}
+	return runtime.GOARCH + "-linux-gnu"
+}
+
+func readDirNames(dir string) []string {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(-1)
+	return names
 }
 
 func (p *deviceProbe) sum() ([]byte, bool) {
