@@ -25,4 +25,5 @@ go test -run '^$' -bench . "${args[@]}" ./sip/dtlssrtp
 # (BPCLIENT_SOFTPHONE_CALL sets its length; default 60s).
 go test -run '^$' -bench . "${args[@]}" ./sip
 BPCLIENT_SOFTPHONE_BENCH=1 go test -count=1 -v -timeout 10m -run 'TestSoftphoneNumbers|TestSecureNumbers' ./sip | grep -E 'numbers_linux_test|^(ok|FAIL|---)'
-BPCLIENT_SOFTPHONE_BENCH=1 go test -count=1 -v -timeout 10m -run 'TestSoftphoneAgentNumbers' ./internal/e2e | grep -E 'softphone_test|^(ok|FAIL|---)'
+# The agent built as release.sh builds it (Opus in, paths trimmed).
+BPCLIENT_SOFTPHONE_BENCH=1 GOFLAGS="-tags=opus -trimpath" go test -count=1 -v -timeout 10m -run 'TestSoftphoneAgentNumbers' ./internal/e2e | grep -E 'softphone_test|^(ok|FAIL|---)'

@@ -3,8 +3,8 @@
 # (1.3.1), built from Debian's source packages (bookworm) for one target:
 #   scripts/build-audio-libs.sh TARGET [PREFIX]
 #     TARGET  linux-amd64    PortAudio with the ALSA host API only (no JACK,
-#                            no OSS), so the agent needs libasound and libc
-#                            and nothing else
+#                            no OSS), loading libasound when audio starts,
+#                            so the agent needs libc and libm (Opus) only
 #             windows-amd64  PortAudio with MME and WASAPI (PORTAUDIO_WINAPIS),
 #                            cross-built with mingw-w64, so bpclient.exe
 #                            ships no DLL
@@ -93,8 +93,12 @@ build_portaudio() {
     opts=(--with-winapi="$winapis")
   else
     # ALSA only: JACK's client library (and with it libstdc++, libdb) and
-    # OSS stay out of the agent.
-    opts=(--with-alsa --without-jack --without-oss --without-asihpi)
+    # OSS stay out of the agent. PA_ALSA_DYNAMIC: PortAudio opens
+    # libasound.so.2 with dlopen when it starts (the agent starts it with
+    # the first stream), so an agent that plays nothing maps no ALSA, and
+    # one on a machine without libasound still runs and says so.
+    opts=(--with-alsa --without-jack --without-oss --without-asihpi
+          CFLAGS="-O2 -DPA_ALSA_DYNAMIC -DPA_ALSA_PATHNAME=\\\"libasound.so.2\\\"")
   fi
   ./configure -q --host=$host --prefix="$prefix" --enable-static --disable-shared "${opts[@]}" >/dev/null
   make_lib lib/libportaudio.la
@@ -103,7 +107,8 @@ build_portaudio() {
     grep -q 'define PA_USE_JACK 1\|PA_USE_JACK=1' Makefile && { say "JACK was configured in"; exit 1; }
     # cgo asks `pkg-config portaudio-2.0` without --static: the libraries
     # the static PortAudio needs go on Libs itself.
-    sed -i 's/^Libs: .*/Libs: -L${libdir} -lportaudio -lasound -lm -lpthread/; /^Libs.private:/d' \
+    grep -q ' U snd_pcm_open' <(nm "$prefix/lib/libportaudio.a") && { say "libasound is linked, not loaded"; exit 1; }
+    sed -i 's/^Libs: .*/Libs: -L${libdir} -lportaudio -lm -lpthread -ldl/; /^Libs.private:/d' \
       "$prefix/lib/pkgconfig/portaudio-2.0.pc"
   fi
   install_license portaudio LICENSE.txt
@@ -135,7 +140,11 @@ build_opus() {
 # build; the Linux build finds ALSA by its default paths.
 export PKG_CONFIG_LIBDIR= PKG_CONFIG_PATH=
 if [[ $target == linux-amd64 ]]; then unset PKG_CONFIG_LIBDIR; fi
-[[ -f $prefix/lib/libportaudio.a && -f $prefix/share/licenses/portaudio/LICENSE ]] || build_portaudio
+# What each library was built with: a cached build made otherwise is built
+# again.
+portaudio_build="19.6 ${PORTAUDIO_WINAPIS:-} alsa-dynamic"
+[[ -f $prefix/lib/libportaudio.a && -f $prefix/share/licenses/portaudio/LICENSE &&
+   $(cat "$prefix/portaudio.build" 2>/dev/null) == "$portaudio_build" ]] || { build_portaudio; echo "$portaudio_build" >"$prefix/portaudio.build"; }
 [[ -f $prefix/lib/libopus.a && -f $prefix/share/licenses/opus/LICENSE ]] || build_opus
 # No shared library may sit beside the static ones: -L PREFIX/lib must
 # find the .a files.

@@ -21,7 +21,8 @@
 # with cgo and -tags opus against static PortAudio and libopus built from
 # Debian's sources (scripts/build-audio-libs.sh, cached in
 # ${XDG_CACHE_HOME:-~/.cache}/bpclient/audio-libs/TARGET): on Linux it then
-# needs only libasound and libc (no libportaudio, JACK or libstdc++), on
+# needs only libc and libm, loading libasound when audio starts (no
+# libportaudio, JACK or libstdc++), on
 # Windows no DLL at all. G.729 (-tags g729) is left out on purpose: bcg729
 # is GPL-3.0 and bpclient's releases are MIT-licensed, so it must not be
 # linked into them (test builds use it to test the codec). bpclient-host
@@ -133,7 +134,7 @@ CGO_ENABLED=1 PKG_CONFIG_LIBDIR="$linuxlibs/lib/pkgconfig" PKG_CONFIG_PATH= CGO_
   GOOS=linux GOARCH=amd64 go build -trimpath -tags opus -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$linux/bpclient-host" ./cmd/bpclient-host
 # What ships must not pull in the libraries the static PortAudio avoids.
-if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+)'; then
+if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound)'; then
   echo "release: the Linux bpclient needs a library it must not" >&2; exit 1
 fi
 for arch in amd64 arm64; do
