@@ -5,6 +5,7 @@ package audio
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/gordonklaus/portaudio"
@@ -35,6 +36,11 @@ func newBackend() (backend, error) {
 
 func (b *paBackend) init() error {
 	if err := portaudio.Initialize(); err != nil {
+		if errors.Is(err, portaudio.HostApiNotFound) && runtime.GOOS == "linux" {
+			// The release build opens ALSA's library at this point; its
+			// only host API is missing when the library is.
+			return fmt.Errorf("audio: initialise PortAudio: %w (is ALSA's libasound.so.2 installed? Debian/Ubuntu: libasound2)", err)
+		}
 		return fmt.Errorf("audio: initialise PortAudio: %w", err)
 	}
 	b.open_ = true

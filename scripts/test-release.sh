@@ -293,6 +293,17 @@ else
   # $HOME/.asoundrc (above) gives ALSA a null device, as a sound card would.
   out=$(/usr/lib/bpclient/bpclient version --verbose 2>/dev/null) || true
   audio_ok ".deb: /usr/lib/bpclient/bpclient" "$out"
+  # Without libasound (hidden in a mount namespace of its own) the agent
+  # still runs, and says what is missing.
+  asound=$(ldconfig -p | sed -n 's/.*libasound\.so\.2 .*=> //p' | head -1)
+  if [[ -n $asound ]] && unshare -m true 2>/dev/null; then
+    out=$(unshare -m sh -c 'mount --bind /dev/null "$1" && /usr/lib/bpclient/bpclient version --verbose' - "$(realpath "$asound")" 2>&1) \
+      || fail ".deb: without libasound, bpclient version --verbose failed: $out"
+    grep -q '^audio: unavailable: .*libasound' <<<"$out" || fail ".deb: without libasound: $out"
+    ok ".deb: without libasound the agent runs and says: $(grep '^audio:' <<<"$out" | sed 's/.*: \(Host API not found.*\)/\1/')"
+  else
+    echo "skip .deb without libasound: no libasound.so.2 or no mount namespaces here"
+  fi
   notices_ok /usr/share/doc/bpclient/THIRD_PARTY_NOTICES.txt .deb
   # The packaged manifests say what `bpclient install` writes for a user.
   h=$work/home && mkdir -p "$h"
