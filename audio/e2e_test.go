@@ -43,13 +43,13 @@ func TestFileCaptureReturnsTone(t *testing.T) {
 	// How soon depends on when its thread runs (the race detector and a
 	// loaded machine slow it), hence the wait.
 	st := c.Stats()
-	for deadline := time.Now().Add(30 * time.Second); st.Overruns == 0 && time.Now().Before(deadline); st = c.Stats() {
+	for deadline := time.Now().Add(hangGuard); st.Overruns == 0 && time.Now().Before(deadline); st = c.Stats() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	c.Close()
 	checkTone(t, "captured", got, 8000, 1000)
 	if st.Overruns == 0 {
-		t.Errorf("hang guard (30 s): an unpaced input not read counted no overruns: %+v", st)
+		t.Errorf("hang guard (%v): an unpaced input not read counted no overruns: %+v", hangGuard, st)
 	}
 }
 
@@ -132,7 +132,7 @@ func TestPulseCaptureTone(t *testing.T) {
 			got = append(got, buf[:n]...)
 		}
 		if time.Since(start) > 30*time.Second {
-			t.Fatal("hang guard (30 s): no tone captured")
+			t.Fatalf("hang guard (%v): no tone captured", hangGuard)
 		}
 	}
 	t.Logf("stats %+v", c.Stats())
@@ -190,8 +190,8 @@ func ringTwoOutputsAndStop(t *testing.T) time.Duration {
 	var stopTook time.Duration
 	select {
 	case stopTook = <-stopped:
-	case <-time.After(30 * time.Second):
-		t.Fatal("hang guard (30 s): the ringer's Stop hangs on the devices")
+	case <-time.After(hangGuard):
+		t.Fatalf("hang guard (%v): the ringer's Stop hangs on the devices", hangGuard)
 	}
 	cancel()
 	call.Close()
@@ -291,14 +291,14 @@ func removeDeviceMidStream(t *testing.T, interval time.Duration) (moveTook, list
 		if _, ok := l.Find("ALSA:hsin#0", true); !ok {
 			t.Fatalf("the child does not list the headset: %+v", l)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("hang guard (30 s): no device list from the child")
+	case <-time.After(hangGuard):
+		t.Fatalf("hang guard (%v): no device list from the child", hangGuard)
 	}
 	// Wait until the stream runs steadily.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for pb.Stats().Frames < 40 {
 		if time.Now().After(deadline) {
-			t.Fatalf("hang guard (30 s): the stream never ran: %+v", pb.Stats())
+			t.Fatalf("hang guard (%v): the stream never ran: %+v", hangGuard, pb.Stats())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -323,8 +323,8 @@ func removeDeviceMidStream(t *testing.T, interval time.Duration) (moveTook, list
 		unplugged = time.Now()
 		select {
 		case m = <-moved:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("hang guard (30 s): the stream never moved: %+v", pb.Stats())
+		case <-time.After(hangGuard):
+			t.Fatalf("hang guard (%v): the stream never moved: %+v", hangGuard, pb.Stats())
 		}
 	}
 	moveTook = time.Since(unplugged)
@@ -355,16 +355,16 @@ func removeDeviceMidStream(t *testing.T, interval time.Duration) (moveTook, list
 				continue // a list from before the change
 			}
 			listTook = time.Since(removed)
-		case <-time.After(30 * time.Second):
-			t.Fatal("hang guard (30 s): the watcher did not report the removal")
+		case <-time.After(hangGuard):
+			t.Fatalf("hang guard (%v): the watcher did not report the removal", hangGuard)
 		}
 		break
 	}
 	// The stream goes on, on the default device.
-	deadline = time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(hangGuard)
 	for pb.Stats().Frames < before+50 {
 		if time.Now().After(deadline) {
-			t.Fatalf("hang guard (30 s): the stream stopped after the move: %+v", pb.Stats())
+			t.Fatalf("hang guard (%v): the stream stopped after the move: %+v", hangGuard, pb.Stats())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -145,13 +145,13 @@ func startPulse(t testing.TB) *pulse {
 			<-done
 		}
 	})
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for {
 		if err := p.run(t, "pactl", "info"); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("pulseaudio did not start: %s", logBuf.String())
+			t.Fatalf("hang guard (%v): pulseaudio did not start: %s", hangGuard, logBuf.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

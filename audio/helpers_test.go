@@ -10,6 +10,26 @@ import (
 
 var f8k20 = Format{Rate: 8000, Frame: 20 * time.Millisecond}
 
+// hangGuard bounds the tests' waits for an event from a fake or a real
+// device: it only catches a hang, so it is generous enough for a loaded
+// machine and costs nothing unless something hangs. Speed is measured
+// with benchmarks (BENCHMARKS.md), never asserted by a wait.
+const hangGuard = 30 * time.Second
+
+// recv waits for a value from ch, up to the hang guard; what says what
+// did not come.
+func recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(hangGuard):
+		t.Fatalf("hang guard (%v): %s", hangGuard, what)
+	}
+	var zero T
+	return zero
+}
+
 func sine(freq float64, rate, n int, amp float64, phase *float64) []int16 {
 	out := make([]int16, n)
 	for i := range out {

@@ -45,20 +45,12 @@ func TestWatcherProbe(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	wait := func(what string) {
 		t.Helper()
-		select {
-		case <-listed:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no enumeration %s", what)
-		}
+		recv(t, listed, "no enumeration "+what)
 	}
 	waitProbes := func(n int) {
 		t.Helper()
 		for i := 0; i < n; i++ {
-			select {
-			case <-probes:
-			case <-time.After(5 * time.Second):
-				t.Fatal("the watcher stopped probing")
-			}
+			recv(t, probes, "the watcher stopped probing")
 		}
 	}
 	wait("at start")

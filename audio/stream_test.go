@@ -226,20 +226,11 @@ func TestStallMovesToDefault(t *testing.T) {
 		hs.cb(out)
 	}
 	t0 := time.Now()
-	select {
-	case m := <-moved:
-		if m.From != "headset" || m.To != "spk" || m.Reason != ReasonStalled || m.Stream != "call" {
-			t.Fatalf("move %+v", m)
-		}
-		t.Logf("moved after %v", time.Since(t0))
-	case <-time.After(2 * time.Second):
-		t.Fatal("no move")
+	if m := recv(t, moved, "no move"); m.From != "headset" || m.To != "spk" || m.Reason != ReasonStalled || m.Stream != "call" {
+		t.Fatalf("move %+v", m)
 	}
-	select {
-	case <-hs.aborted:
-	case <-time.After(time.Second):
-		t.Fatal("the old device was not released")
-	}
+	t.Logf("moved after %v", time.Since(t0))
+	recv(t, hs.aborted, "the old device was not released")
 	if st := p.Stats(); st.Device != "spk" || st.Moves != 1 {
 		t.Fatalf("%+v", st)
 	}
@@ -260,13 +251,8 @@ func TestRemovedDeviceMoves(t *testing.T) {
 	sys.DevicesChanged(l) // still there: nothing happens
 	l.Inputs = l.Inputs[:1]
 	sys.DevicesChanged(l)
-	select {
-	case m := <-moved:
-		if m.Reason != ReasonRemoved || m.To != "mic" {
-			t.Fatalf("%+v", m)
-		}
-	case <-time.After(time.Second):
-		t.Fatal("no move")
+	if m := recv(t, moved, "no move"); m.Reason != ReasonRemoved || m.To != "mic" {
+		t.Fatalf("%+v", m)
 	}
 	fb.last().cb(make([]int16, 160))
 	if _, err := c.ReadPCM(make([]int16, 160)); err != nil {
@@ -286,11 +272,7 @@ func TestMoveRetriesUntilDefaultOpens(t *testing.T) {
 	fb.mu.Lock()
 	fb.fail["spk"] = false
 	fb.mu.Unlock()
-	select {
-	case <-moved:
-	case <-time.After(time.Second):
-		t.Fatal("no move once the default opened")
-	}
+	recv(t, moved, "no move once the default opened")
 }
 
 func TestCloseUnblocksAndLeavesNoGoroutines(t *testing.T) {
@@ -304,21 +286,16 @@ func TestCloseUnblocksAndLeavesNoGoroutines(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	sys.Close()
 	for range 2 {
-		select {
-		case err := <-errs:
-			if err != ErrClosed {
-				t.Fatalf("err %v, want ErrClosed", err)
-			}
-		case <-time.After(time.Second):
-			t.Fatal("Close left a reader or writer blocked")
+		if err := recv(t, errs, "Close left a reader or writer blocked"); err != ErrClosed {
+			t.Fatalf("err %v, want ErrClosed", err)
 		}
 	}
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines left, %d before", n, before)
+		t.Fatalf("hang guard (%v): %d goroutines left, %d before", hangGuard, n, before)
 	}
 }
 
@@ -357,7 +334,7 @@ func TestRingerStopsAllAtOnce(t *testing.T) {
 			select {
 			case <-all:
 				overlapped <- true
-			case <-time.After(30 * time.Second): // hang guard
+			case <-time.After(hangGuard):
 				overlapped <- false
 			}
 		}
@@ -365,7 +342,7 @@ func TestRingerStopsAllAtOnce(t *testing.T) {
 	r.Stop()
 	for range streams {
 		if !<-overlapped {
-			t.Fatal("hang guard (30 s): Stop aborted the ringer's devices one after the other, not all at once")
+			t.Fatalf("hang guard (%v): Stop aborted the ringer's devices one after the other, not all at once", hangGuard)
 		}
 	}
 	for _, s := range streams {
@@ -410,13 +387,8 @@ func TestSlowStartRestartsThenMoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case m := <-moved:
-		if m.From != "headset" || m.To != "spk" {
-			t.Fatalf("%+v", m)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("no move")
+	if m := recv(t, moved, "no move"); m.From != "headset" || m.To != "spk" {
+		t.Fatalf("%+v", m)
 	}
 	fb.mu.Lock()
 	n := len(fb.streams)
@@ -447,10 +419,6 @@ func TestAlertReleasesDevicesAfterItsEnd(t *testing.T) {
 		s.cb(out)
 		time.Sleep(time.Millisecond)
 	}
-	select {
-	case <-s.aborted:
-	case <-time.After(time.Second):
-		t.Fatal("not released")
-	}
+	recv(t, s.aborted, "not released")
 	r.Stop()
 }

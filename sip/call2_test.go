@@ -22,7 +22,7 @@ func TestInboundAnswerHoldBothSidesRemoteHangup(t *testing.T) {
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.Addr()); err != nil {
 		t.Fatal(err)
 	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
 	if !strings.Contains(in.From, "1002") {
 		t.Errorf("incoming from %q", in.From)
 	}
@@ -33,7 +33,7 @@ func TestInboundAnswerHoldBothSidesRemoteHangup(t *testing.T) {
 	if err := c.Answer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateConnected, 5*time.Second)
+	pe.ev.waitCall(t, sip.StateConnected)
 	time.Sleep(2 * time.Second)
 	holdAndResumeBothSides(ctx, t, pe, c, relay)
 
@@ -41,7 +41,7 @@ func TestInboundAnswerHoldBothSidesRemoteHangup(t *testing.T) {
 	if _, err := pe.b.Command("hangup", ""); err != nil {
 		t.Fatal(err)
 	}
-	end := pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	end := pe.ev.waitCall(t, sip.StateEnded)
 	if end.Reason != "remote hangup" {
 		t.Errorf("end reason %q", end.Reason)
 	}
@@ -65,7 +65,7 @@ func TestInboundRejectAndOutboundCancel(t *testing.T) {
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.Addr()); err != nil {
 		t.Fatal(err)
 	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
 	c, err := pe.phone.Call(in.CallID)
 	if err != nil {
 		t.Fatal(err)
@@ -73,12 +73,12 @@ func TestInboundRejectAndOutboundCancel(t *testing.T) {
 	if err := c.Reject(ctx, 486); err != nil {
 		t.Fatal(err)
 	}
-	end := pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	end := pe.ev.waitCall(t, sip.StateEnded)
 	if !strings.Contains(end.Reason, "486") {
 		t.Errorf("reject reason %q", end.Reason)
 	}
-	if !pe.b.WaitLog("486 Busy Here", 5*time.Second) {
-		t.Errorf("baresip did not see 486")
+	if !pe.b.WaitLog("486 Busy Here", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip did not see 486", sip.HangGuard)
 	}
 
 	// We call; baresip (manual answer) rings; we hang up: CANCEL.
@@ -86,7 +86,7 @@ func TestInboundRejectAndOutboundCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateRinging, 5*time.Second)
+	pe.ev.waitCall(t, sip.StateRinging)
 	// No early media: we hear our own ringback (US: 440 + 480 Hz).
 	time.Sleep(800 * time.Millisecond)
 	if rb, rate := pe.audio.heard(out.ID()); len(rb) < rate/2 {
@@ -97,7 +97,7 @@ func TestInboundRejectAndOutboundCancel(t *testing.T) {
 	if err := out.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	end = pe.ev.waitCall(t, sip.StateEnded, 10*time.Second)
+	end = pe.ev.waitCall(t, sip.StateEnded)
 	if end.Reason != "cancelled" {
 		t.Errorf("cancel reason %q", end.Reason)
 	}
@@ -126,14 +126,14 @@ func TestCodecs(t *testing.T) {
 			if err := p.Register(); err != nil {
 				t.Fatal(err)
 			}
-			ev.waitReg(t, sip.Registered, 10*time.Second)
+			ev.waitReg(t, sip.Registered)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			c, err := p.Dial(ctx, "1002")
 			if err != nil {
 				t.Fatal(err)
 			}
-			cs := ev.waitCall(t, sip.StateConnected, 10*time.Second)
+			cs := ev.waitCall(t, sip.StateConnected)
 			if !strings.EqualFold(cs.Codec, name) {
 				t.Errorf("codec %q, want %s", cs.Codec, name)
 			}
@@ -169,16 +169,16 @@ func TestBlindTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+	pe.ev.waitCall(t, sip.StateConnected)
 	time.Sleep(500 * time.Millisecond)
 	if err := c.Transfer(ctx, "1003"); err != nil {
 		t.Fatal(err)
 	}
-	end := pe.ev.waitCall(t, sip.StateEnded, 10*time.Second)
+	end := pe.ev.waitCall(t, sip.StateEnded)
 	if !strings.Contains(end.Reason, "transferred") {
 		t.Errorf("end reason %q", end.Reason)
 	}
-	if !b3.WaitLog("Call established", 5*time.Second) {
-		t.Errorf("1003 did not get the transferred call:\n%s\n1002:\n%s", b3.Log(), pe.b.Log())
+	if !b3.WaitLog("Call established", sip.HangGuard) {
+		t.Errorf("hang guard (%v): 1003 did not get the transferred call:\n%s\n1002:\n%s", sip.HangGuard, b3.Log(), pe.b.Log())
 	}
 }

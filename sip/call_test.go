@@ -112,9 +112,11 @@ func writeToneFor(t *testing.T, freq float64, rate int, d time.Duration) string 
 	return path
 }
 
-func (e *events) waitCall(t *testing.T, state string, within time.Duration) sip.CallState {
+// waitCall waits for a call.state with the given state, up to the hang
+// guard.
+func (e *events) waitCall(t *testing.T, state string) sip.CallState {
 	t.Helper()
-	deadline := time.After(within)
+	deadline := time.After(sip.HangGuard)
 	for {
 		select {
 		case ev := <-e.ch:
@@ -122,14 +124,16 @@ func (e *events) waitCall(t *testing.T, state string, within time.Duration) sip.
 				return cs
 			}
 		case <-deadline:
-			t.Fatalf("no call.state %q within %v; saw %v", state, within, e.callStates())
+			t.Fatalf("hang guard (%v): no call.state %q; saw %v", sip.HangGuard, state, e.callStates())
 		}
 	}
 }
 
-func (e *events) waitEvent(t *testing.T, name string, within time.Duration) any {
+// waitEvent waits for an event with the given name, up to the hang
+// guard.
+func (e *events) waitEvent(t *testing.T, name string) any {
 	t.Helper()
-	deadline := time.After(within)
+	deadline := time.After(sip.HangGuard)
 	for {
 		select {
 		case ev := <-e.ch:
@@ -137,7 +141,7 @@ func (e *events) waitEvent(t *testing.T, name string, within time.Duration) any 
 				return ev.params
 			}
 		case <-deadline:
-			t.Fatalf("no %s within %v", name, within)
+			t.Fatalf("hang guard (%v): no %s", sip.HangGuard, name)
 		}
 	}
 }
@@ -223,7 +227,7 @@ func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, ba
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kamailio:\n%s\nbaresip:\n%s", k.Log(), b.Log())
@@ -241,11 +245,11 @@ func TestOutboundCallAudioBothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+	cs := pe.ev.waitCall(t, sip.StateConnected)
 	if cs.Codec != "PCMU" {
 		t.Errorf("codec %q, want PCMU (our first choice)", cs.Codec)
 	}
-	q := pe.ev.waitEvent(t, sip.EventQualityReport, 5*time.Second).(sip.QualityReport)
+	q := pe.ev.waitEvent(t, sip.EventQualityReport).(sip.QualityReport)
 	t.Logf("quality: %+v", q)
 	minMOS := 4.0
 	if raceDetector {
@@ -262,7 +266,7 @@ func TestOutboundCallAudioBothWays(t *testing.T) {
 	if err := c.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	pe.ev.waitCall(t, sip.StateEnded)
 	heard, rate := pe.audio.heard(c.ID())
 	checkTone(t, "what bpclient heard", heard, rate, 440)
 	pe.b.Stop()
@@ -272,8 +276,8 @@ func TestOutboundCallAudioBothWays(t *testing.T) {
 	}
 	checkWAVTone(t, "what baresip heard", dec[0], 1000)
 	for _, want := range []string{"received event: '1' (end=1)", "received event: '#' (end=1)"} {
-		if !pe.b.WaitLog(want, time.Second) {
-			t.Errorf("baresip did not log %q", want)
+		if !pe.b.WaitLog(want, sip.HangGuard) {
+			t.Errorf("hang guard (%v): baresip did not log %q", sip.HangGuard, want)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func TestCancelAfterLateTrying(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.waitCall(t, sip.StateRinging, 5*time.Second)
+	ev.waitCall(t, sip.StateRinging)
 	time.Sleep(300 * time.Millisecond) // the late 100 has arrived
 	hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer hcancel()
@@ -89,10 +89,10 @@ func TestCancelAfterLateTrying(t *testing.T) {
 	}
 	select {
 	case <-cancelled:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the proxy got no CANCEL")
+	case <-time.After(sip.HangGuard):
+		t.Fatalf("hang guard (%v): the proxy got no CANCEL", sip.HangGuard)
 	}
-	if end := ev.waitCall(t, sip.StateEnded, 5*time.Second); end.Reason != "cancelled" {
+	if end := ev.waitCall(t, sip.StateEnded); end.Reason != "cancelled" {
 		t.Errorf("end reason %q", end.Reason)
 	}
 }
@@ -114,7 +114,7 @@ func TestCancelThroughServer(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kamailio:\n%s\nbaresip:\n%s", k.Log(), b.Log())
@@ -126,22 +126,22 @@ func TestCancelThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.waitCall(t, sip.StateRinging, 5*time.Second)
-	if !b.WaitLog("Incoming call from", 5*time.Second) {
-		t.Fatal("baresip does not ring")
+	ev.waitCall(t, sip.StateRinging)
+	if !b.WaitLog("Incoming call from", sip.HangGuard) {
+		t.Fatalf("hang guard (%v): baresip does not ring", sip.HangGuard)
 	}
 	hctx, hcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer hcancel()
 	if err := c.Hangup(hctx); err != nil {
 		t.Fatal(err)
 	}
-	if end := ev.waitCall(t, sip.StateEnded, 10*time.Second); end.Reason != "cancelled" {
+	if end := ev.waitCall(t, sip.StateEnded); end.Reason != "cancelled" {
 		t.Errorf("end reason %q", end.Reason)
 	}
 	if n := k.WaitCount(1, 5*time.Second, "REQ CANCEL sip:1002@127.0.0.1", "from 127.0.0.1"); n < 1 {
 		t.Errorf("kamailio saw no CANCEL")
 	}
-	if !b.WaitLog("session closed", 5*time.Second) {
-		t.Errorf("baresip did not stop ringing")
+	if !b.WaitLog("session closed", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip did not stop ringing", sip.HangGuard)
 	}
 }

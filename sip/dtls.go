@@ -111,6 +111,10 @@ type dtlsResult struct {
 	suite      string
 	rtp, rtcp  dtlssrtp.Result
 	rtcpFailed error // RTCP's association failed: the call goes on without RTCP
+	// rtcpPending: RTCP's handshake had not finished when the grace
+	// after RTP's ended, so media started without it (it goes on
+	// keying behind the call's back).
+	rtcpPending bool
 }
 
 // handshakeDTLS runs the DTLS handshakes of the call's RTP and RTCP
@@ -139,9 +143,9 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	// RTP's and RTCP's handshakes run together, each bounded by the
 	// timeout and by the call; the pumps read the sockets until media
 	// starts.
-	rtpCtx, cancelRTP := context.WithTimeout(m.ctx, dtlsHandshakeTimeout)
+	rtpCtx, cancelRTP := context.WithTimeout(m.ctx, m.dtlsTimeout)
 	defer cancelRTP()
-	rtcpCtx, cancelRTCP := context.WithTimeout(m.ctx, dtlsHandshakeTimeout)
+	rtcpCtx, cancelRTCP := context.WithTimeout(m.ctx, m.dtlsTimeout)
 	pumpCtx, stopPumps := context.WithCancel(m.ctx)
 	defer stopPumps()
 	// Until media starts, these pumps are the sockets' only readers:
@@ -174,7 +178,7 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 		select {
 		case <-rtcpDone:
 			rtcpReady = true
-		case <-time.After(dtlsRTCPGrace):
+		case <-time.After(m.dtlsGrace):
 		}
 	}
 	stopPumps()
@@ -193,7 +197,9 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 		return res, fmt.Errorf("%w: DTLS handshake failed: %v", errNotSecure, err)
 	}
 	res.suite = res.rtp.Suite
+	res.rtcpPending = !rtcpReady
 	m.log.Info().Str("suite", res.suite).Bool("client", neg.dtls.client).Dur("handshake", time.Since(t0)).
+		Bool("rtcpPending", res.rtcpPending).
 		Str("peerFingerprint", res.rtp.PeerFingerprint.String()).Msg("dtls-srtp keyed")
 	rtpT, err := srtpmedia.New(res.rtp.Local, res.rtp.Remote)
 	if err != nil {

@@ -13,9 +13,13 @@ import (
 // TestDTLSPeerWithoutRTCPAssociation: a peer that keys RTP with DTLS but
 // never answers on RTCP holds the call's media back for the RTCP grace
 // only, not the whole handshake timeout; RTCP stays off (never plain)
-// and stopping the media ends the RTCP handshake still waiting.
+// and stopping the media ends the RTCP handshake still waiting. The
+// grace is short and the timeout an hour here, so that the grace ended
+// the wait is unambiguous without timing it: the handshake reports it
+// (rtcpPending), and a wait for the timeout would trip the hang guard.
 func TestDTLSPeerWithoutRTCPAssociation(t *testing.T) {
 	p, m := securePhoneMedia(t)
+	m.dtlsGrace, m.dtlsTimeout = 50*time.Millisecond, time.Hour
 
 	peerCert, err := dtlssrtp.NewCertificate()
 	if err != nil {
@@ -42,21 +46,35 @@ func TestDTLSPeerWithoutRTCPAssociation(t *testing.T) {
 			ps.Deliver(buf[:n])
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), HangGuard)
 	defer cancel()
 	var peerErr error
 	go func() { defer wg.Done(); _, peerErr = ps.Handshake(ctx) }()
 
 	neg := negotiated{remote: peerRTP.LocalAddr().(*net.UDPAddr), remoteRTC: peerRTCP.LocalAddr().(*net.UDPAddr),
 		dtls: &dtlsParams{client: true, setup: dtlssrtp.SetupActive, remote: []dtlssrtp.Fingerprint{peerCert.Fingerprint()}}}
-	t0 := time.Now()
-	res, err := m.handshakeDTLS(p.dtlsCert, p.cfg.SRTPSuites, neg)
-	took := time.Since(t0)
-	if err != nil {
-		t.Fatal(err)
+	type outcome struct {
+		res dtlsResult
+		err error
 	}
-	if took < dtlsRTCPGrace || took > dtlsHandshakeTimeout-2*time.Second {
-		t.Errorf("keyed after %v: want the RTCP grace (%v), not the whole timeout", took, dtlsRTCPGrace)
+	keyed := make(chan outcome, 1)
+	go func() {
+		res, err := m.handshakeDTLS(p.dtlsCert, p.cfg.SRTPSuites, neg)
+		keyed <- outcome{res, err}
+	}()
+	var res dtlsResult
+	select {
+	case o := <-keyed:
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		res = o.res
+	case <-time.After(HangGuard):
+		m.stop() // ends the handshake, so that the goroutines end
+		t.Fatalf("hang guard (%v): the handshake waited for RTCP's timeout (%v), not the grace (%v)", HangGuard, m.dtlsTimeout, m.dtlsGrace)
+	}
+	if !res.rtcpPending {
+		t.Error("media started with RTCP keyed: the silent peer's RTCP association cannot have finished")
 	}
 	if res.suite != "AES_CM_128_HMAC_SHA1_80" || m.sec == nil {
 		t.Errorf("suite %q, sec %v", res.suite, m.sec != nil)
@@ -68,8 +86,8 @@ func TestDTLSPeerWithoutRTCPAssociation(t *testing.T) {
 	go func() { m.stop(); close(stopped) }()
 	select {
 	case <-stopped:
-	case <-time.After(3 * time.Second):
-		t.Fatal("stop waited for the RTCP handshake")
+	case <-time.After(HangGuard):
+		t.Fatalf("hang guard (%v): stop waited for the RTCP handshake (timeout %v)", HangGuard, m.dtlsTimeout)
 	}
 	ps.Close()
 	peerRTP.Close()
@@ -115,15 +133,15 @@ func TestPumpKeepsTheNewestRTP(t *testing.T) {
 		if b[0] != 22 {
 			t.Errorf("delivered %v", b)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the pump delivered no DTLS")
+	case <-time.After(HangGuard):
+		t.Fatalf("hang guard (%v): the pump delivered no DTLS", HangGuard)
 	}
 	cancel()
 	var kept []datagram
 	select {
 	case kept = <-got:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the pump did not stop")
+	case <-time.After(HangGuard):
+		t.Fatalf("hang guard (%v): the pump did not stop", HangGuard)
 	}
 	if len(kept) != pumpKeep {
 		t.Fatalf("kept %d datagrams, want %d", len(kept), pumpKeep)

@@ -25,14 +25,14 @@ func TestEchoServer(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 5*time.Second)
+	ev.waitReg(t, sip.Registered)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := p.Dial(ctx, echo.EchoTarget())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs := ev.waitCall(t, sip.StateConnected, 5*time.Second); cs.Codec != "PCMA" {
+	if cs := ev.waitCall(t, sip.StateConnected); cs.Codec != "PCMA" {
 		t.Errorf("codec %s", cs.Codec)
 	}
 	time.Sleep(1500 * time.Millisecond)

@@ -109,12 +109,12 @@ func FuzzIncomingRequest(f *testing.F) {
 		if _, err := conn.Write([]byte(opt)); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(2 * time.Second)
+		deadline := time.Now().Add(sip.HangGuard)
 		for {
 			_ = conn.SetReadDeadline(deadline)
 			k, err := conn.Read(buf)
 			if err != nil {
-				t.Fatalf("the phone stopped answering OPTIONS after %s", method)
+				t.Fatalf("hang guard (%v): the phone stopped answering OPTIONS after %s", sip.HangGuard, method)
 			}
 			if bytes.Contains(buf[:k], []byte(fmt.Sprintf("Call-ID: opt-%d", n))) {
 				break

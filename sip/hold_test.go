@@ -55,7 +55,7 @@ func markResume(c *sip.Call, a *testAudio) resumeMark {
 func checkAfterResume(t *testing.T, what string, c *sip.Call, a *testAudio, relay *siptest.RTPRelay, m resumeMark) {
 	t.Helper()
 	const packets = 50 // a second of audio
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(sip.HangGuard)
 	var (
 		high, lost uint32
 		ok         bool
@@ -69,9 +69,9 @@ func checkAfterResume(t *testing.T, what string, c *sip.Call, a *testAudio, rela
 	}
 	switch {
 	case !ok:
-		t.Errorf("%s: baresip sent no receiver report on our stream", what)
+		t.Errorf("hang guard (%v): %s: baresip sent no receiver report on our stream", sip.HangGuard, what)
 	case int16(uint16(high)-m.nextSeq) < packets:
-		t.Errorf("%s: baresip's last report has our packets up to seq %d; we resumed at %d", what, uint16(high), m.nextSeq)
+		t.Errorf("hang guard (%v): %s: baresip's last report has our packets up to seq %d; we resumed at %d", sip.HangGuard, what, uint16(high), m.nextSeq)
 	case lost > m.peerLost+2:
 		t.Errorf("%s: baresip lost %d of our packets since the resume", what, lost-m.peerLost)
 	}
@@ -113,12 +113,12 @@ func holdAndResumeBothSides(ctx context.Context, t *testing.T, pe *peers, c *sip
 	if _, err := pe.b.Command("hold", ""); err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateRemoteHeld, 5*time.Second)
+	pe.ev.waitCall(t, sip.StateRemoteHeld)
 	time.Sleep(500 * time.Millisecond)
 	if _, err := pe.b.Command("resume", ""); err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateConnected, 5*time.Second)
+	pe.ev.waitCall(t, sip.StateConnected)
 	checkAfterResume(t, "after baresip's resume", c, pe.audio, relay, markResume(c, pe.audio))
 }
 

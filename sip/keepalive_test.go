@@ -36,7 +36,7 @@ func TestKeepAliveCRLF(t *testing.T) {
 			if err := p.Register(); err != nil {
 				t.Fatal(err)
 			}
-			ev.waitReg(t, sip.Registered, 10*time.Second)
+			ev.waitReg(t, sip.Registered)
 			time.Sleep(1500 * time.Millisecond)
 			if n := p.PongsForTest(); n < 3 {
 				t.Errorf("%d pongs in 1.5 s of 200 ms keep-alives", n)
@@ -49,12 +49,12 @@ func TestKeepAliveCRLF(t *testing.T) {
 			}
 
 			k.Pause()
-			lost := ev.waitReg(t, sip.Lost, 10*time.Second)
+			lost := ev.waitReg(t, sip.Lost)
 			if !strings.Contains(lost.Reason, "no CRLF pong") {
 				t.Errorf("lost reason %q", lost.Reason)
 			}
 			k.Continue()
-			ev.waitReg(t, sip.Registered, 15*time.Second)
+			ev.waitReg(t, sip.Registered)
 			if n := optionsFrom1001(k, transport); n != 0 {
 				t.Errorf("%d OPTIONS keep-alives over %s after the outage", n, transport)
 			}
@@ -73,7 +73,7 @@ func TestKeepAliveNoPong(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	time.Sleep(2500 * time.Millisecond)
 	if n := p.PongsForTest(); n != 0 {
 		t.Errorf("%d pongs from a server that does not pong", n)

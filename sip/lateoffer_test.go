@@ -78,15 +78,16 @@ func (lc *lateCaller) request(method string, cseq int, body string) {
 	lc.send(b.String())
 }
 
-// response waits for a response whose status starts with prefix.
-func (lc *lateCaller) response(prefix string, within time.Duration) (head []string, body string) {
+// response waits for a response whose status starts with prefix, up to
+// the hang guard.
+func (lc *lateCaller) response(prefix string) (head []string, body string) {
 	buf := make([]byte, 65535)
-	deadline := time.Now().Add(within)
+	deadline := time.Now().Add(sip.HangGuard)
 	for {
 		_ = lc.sip.SetReadDeadline(deadline)
 		n, _, err := lc.sip.ReadFromUDP(buf)
 		if err != nil {
-			lc.t.Fatalf("no %q response: %v", prefix, err)
+			lc.t.Fatalf("hang guard (%v): no %q response: %v", sip.HangGuard, prefix, err)
 		}
 		msg := string(buf[:n])
 		h, b, _ := strings.Cut(msg, "\r\n\r\n")
@@ -135,7 +136,7 @@ func TestLateOffer(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kamailio:\n%s", k.Log())
@@ -146,7 +147,7 @@ func TestLateOffer(t *testing.T) {
 
 	lc := newLateCaller(t, k.Addr())
 	lc.request("INVITE", 1, "")
-	in := ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	in := ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
 	c, err := p.Call(in.CallID)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestLateOffer(t *testing.T) {
 	if err := c.Answer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	head, body := lc.response("200", 10*time.Second)
+	head, body := lc.response("200")
 	if !strings.Contains(body, "m=audio ") || !strings.Contains(body, "a=rtpmap:8 PCMA/8000") || !strings.Contains(body, "a=rtpmap:0 PCMU/8000") {
 		t.Fatalf("the 200 carries no offer of PCMA and PCMU:\n%s", body)
 	}
@@ -171,7 +172,7 @@ func TestLateOffer(t *testing.T) {
 	answer := fmt.Sprintf("v=0\r\no=late 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
 		"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", rport)
 	lc.request("ACK", 1, answer)
-	cs := ev.waitCall(t, sip.StateConnected, 5*time.Second)
+	cs := ev.waitCall(t, sip.StateConnected)
 	if cs.CallID != in.CallID || cs.Codec != "PCMU" {
 		t.Errorf("connected: %+v (want PCMU, the ACK's answer)", cs)
 	}
@@ -223,8 +224,8 @@ func TestLateOffer(t *testing.T) {
 	checkTone(t, "what the phone sent", sent, 8000, 1000)
 
 	lc.request("BYE", 2, "")
-	lc.response("200", 5*time.Second)
-	end := ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	lc.response("200")
+	end := ev.waitCall(t, sip.StateEnded)
 	if end.Reason != "remote hangup" {
 		t.Errorf("end reason %q", end.Reason)
 	}
@@ -232,7 +233,7 @@ func TestLateOffer(t *testing.T) {
 	// An ACK without the answer: the call cannot carry audio.
 	lc2 := newLateCaller(t, k.Addr())
 	lc2.request("INVITE", 1, "")
-	in2 := ev.waitFor(t, "the second late call", 10*time.Second, func(_ string, params any) bool {
+	in2 := ev.waitFor(t, "the second late call", func(_ string, params any) bool {
 		ic, ok := params.(sip.IncomingCall)
 		return ok && ic.CallID != in.CallID
 	}).(sip.IncomingCall)
@@ -243,10 +244,10 @@ func TestLateOffer(t *testing.T) {
 	if err := c2.Answer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	head, _ = lc2.response("200", 10*time.Second)
+	head, _ = lc2.response("200")
 	lc2.dialog(head)
 	lc2.request("ACK", 1, "")
-	end2 := ev.waitState(t, "the answerless call ended", 5*time.Second, stateIs(in2.CallID, sip.StateEnded))
+	end2 := ev.waitState(t, "the answerless call ended", stateIs(in2.CallID, sip.StateEnded))
 	if !strings.Contains(end2.Reason, "no SDP answer") {
 		t.Errorf("end reason %q", end2.Reason)
 	}

@@ -83,6 +83,10 @@ type media struct {
 	// rtpBacklog is RTP the DTLS pump read last (dtls.go), which the
 	// receive loop takes first; set before start.
 	rtpBacklog []datagram
+	// dtlsTimeout and dtlsGrace bound the DTLS handshakes (dtls.go):
+	// dtlsHandshakeTimeout and dtlsRTCPGrace, which tests may shorten
+	// or lengthen before the handshake.
+	dtlsTimeout, dtlsGrace time.Duration
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -196,7 +200,8 @@ func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
 		thr: p.cfg.Thresholds.withDefaults(), qEvery: p.cfg.QualityInterval, noRTP: p.cfg.NoMediaTimeout,
 		rtpConn: rtpConn, rtcpConn: rtcpConn,
 		ssrc: binary.BigEndian.Uint32(b[:4]), seq: binary.BigEndian.Uint16(b[4:6]),
-		jb: newJitterBuffer(1, 10),
+		jb:          newJitterBuffer(1, 10),
+		dtlsTimeout: dtlsHandshakeTimeout, dtlsGrace: dtlsRTCPGrace,
 	}
 	m.firstSeq = m.seq
 	m.ts.Store(binary.BigEndian.Uint32(b[:4]) ^ 0x5a5a5a5a)

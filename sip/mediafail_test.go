@@ -45,13 +45,13 @@ func TestMediaFailureAfterAckHangsUp(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := p.Dial(ctx, "1002"); err != nil {
 		t.Fatal(err)
 	}
-	end := ev.waitCall(t, sip.StateEnded, 10*time.Second)
+	end := ev.waitCall(t, sip.StateEnded)
 	if !strings.HasPrefix(end.Reason, "media failed: ") || !strings.Contains(end.Reason, "no encoder in this test") {
 		t.Errorf("end reason %q", end.Reason)
 	}
@@ -67,7 +67,7 @@ func TestMediaFailureAfterAckHangsUp(t *testing.T) {
 		t.Errorf("no BYE from us")
 	}
 	// baresip's call ends on our BYE.
-	if !b.WaitLog("session closed", 5*time.Second) {
-		t.Errorf("baresip's call did not end")
+	if !b.WaitLog("session closed", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip's call did not end", sip.HangGuard)
 	}
 }

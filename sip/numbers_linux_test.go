@@ -38,12 +38,12 @@ func TestSoftphoneNumbers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+		pe.ev.waitCall(t, sip.StateConnected)
 		setups = append(setups, time.Since(t0))
 		if err := c.Hangup(ctx); err != nil {
 			t.Fatal(err)
 		}
-		pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+		pe.ev.waitCall(t, sip.StateEnded)
 	}
 	slices.Sort(setups)
 
@@ -52,7 +52,7 @@ func TestSoftphoneNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+	pe.ev.waitCall(t, sip.StateConnected)
 	time.Sleep(time.Second)
 	ourCPU0, theirCPU0 := selfCPU(), procCPU(t, pe.b.Pid())
 	time.Sleep(callFor)

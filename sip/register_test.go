@@ -35,10 +35,11 @@ func (e *events) fn(name string, params any) {
 	}
 }
 
-// waitReg waits for a registration.state with the given state.
-func (e *events) waitReg(t *testing.T, state string, within time.Duration) sip.RegistrationState {
+// waitReg waits for a registration.state with the given state, up to
+// the hang guard.
+func (e *events) waitReg(t *testing.T, state string) sip.RegistrationState {
 	t.Helper()
-	deadline := time.After(within)
+	deadline := time.After(sip.HangGuard)
 	for {
 		select {
 		case ev := <-e.ch:
@@ -46,7 +47,7 @@ func (e *events) waitReg(t *testing.T, state string, within time.Duration) sip.R
 				return rs
 			}
 		case <-deadline:
-			t.Fatalf("no registration.state %q within %v; saw %v", state, within, e.regStates())
+			t.Fatalf("hang guard (%v): no registration.state %q; saw %v", sip.HangGuard, state, e.regStates())
 		}
 	}
 }
@@ -95,7 +96,7 @@ func TestRegisterMD5AndSHA256(t *testing.T) {
 				if err := p.Register(); err != nil {
 					t.Fatal(err)
 				}
-				rs := ev.waitReg(t, sip.Registered, 10*time.Second)
+				rs := ev.waitReg(t, sip.Registered)
 				if rs.Expires != 60 {
 					t.Errorf("expires %d, want 60", rs.Expires)
 				}
@@ -107,7 +108,7 @@ func TestRegisterMD5AndSHA256(t *testing.T) {
 				if err := p.Unregister(ctx); err != nil {
 					t.Fatal(err)
 				}
-				ev.waitReg(t, sip.Unregistered, 5*time.Second)
+				ev.waitReg(t, sip.Unregistered)
 			})
 		}
 	}
@@ -121,7 +122,7 @@ func TestRegisterWrongPassword(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	rs := ev.waitReg(t, sip.Failed, 10*time.Second)
+	rs := ev.waitReg(t, sip.Failed)
 	if !strings.Contains(rs.Reason, "wrong username or password") {
 		t.Errorf("reason %q does not say the password is wrong", rs.Reason)
 	}
@@ -145,15 +146,15 @@ func TestRegisterLostAndBack(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	k.Stop()
-	rs := ev.waitReg(t, sip.Lost, 5*time.Second)
+	rs := ev.waitReg(t, sip.Lost)
 	if !strings.Contains(rs.Reason, "lost its connection") {
 		t.Errorf("lost reason %q", rs.Reason)
 	}
 	time.Sleep(time.Second)
 	k.Start()
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	// Kamailio keeps no state across the restart: only a fresh REGISTER
 	// could have put us back.
 	if n := k.Count("REQ REGISTER", "1002"); n < 3 {

@@ -148,14 +148,13 @@ func TestEarlyRTCPProcessedAfterKeys(t *testing.T) {
 	}
 }
 
-// waitFor waits, up to a bound that only guards against a hang, until
-// cond holds.
+// waitFor waits until cond holds, up to the hang guard.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(HangGuard)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10 s", what)
+			t.Fatalf("hang guard (%v): %s: not seen", HangGuard, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -30,7 +30,7 @@ func TestRTPIO(t *testing.T) {
 			defer b.Close()
 			tx, rx := newRTPSender(a), newRTPReceiver(b)
 			to := netip.AddrPortFrom(netip.MustParseAddr(tc.to), uint16(b.LocalAddr().(*net.UDPAddr).Port))
-			b.SetReadDeadline(time.Now().Add(5 * time.Second))
+			b.SetReadDeadline(time.Now().Add(HangGuard))
 			msg := []byte("rtp packet")
 			buf := make([]byte, 100)
 			var n int
@@ -61,8 +61,8 @@ func TestRTPIO(t *testing.T) {
 				if err == nil {
 					t.Error("read on a closed socket succeeded")
 				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("close did not end the read")
+			case <-time.After(HangGuard):
+				t.Fatalf("hang guard (%v): close did not end the read", HangGuard)
 			}
 		})
 	}
@@ -89,8 +89,8 @@ func TestFrameClock(t *testing.T) {
 	c.close()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("close did not end the wait")
+	case <-time.After(HangGuard):
+		t.Fatalf("hang guard (%v): close did not end the wait", HangGuard)
 	}
 	c.close()
 }

@@ -78,7 +78,7 @@ func (pe *securePeers) answerBaresip(ctx context.Context, t *testing.T) *sip.Cal
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
 		t.Fatal(err)
 	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
 	c, err := pe.phone.Call(in.CallID)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func startSecurePhone(t *testing.T, k *siptest.Kamailio, ca *siptest.CA, user si
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	return p, ev, logs
 }
 
@@ -141,7 +141,7 @@ func (pe *securePeers) hangupAndCheckAudio(t *testing.T, c *sip.Call) {
 	if err := c.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	pe.ev.waitCall(t, sip.StateEnded)
 	heard, rate := pe.audio.heard(c.ID())
 	checkTone(t, "what bpclient heard", heard, rate, 440)
 	pe.b.Stop()
@@ -167,12 +167,12 @@ func TestSecureOutboundEverySuite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cs := pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+			cs := pe.ev.waitCall(t, sip.StateConnected)
 			if !cs.Secure || cs.Suite != suite {
 				t.Errorf("call.state secure=%v suite=%q, want %s", cs.Secure, cs.Suite, suite)
 			}
-			if !pe.b.WaitLog("SRTP is Enabled (cryptosuite="+suite+")", 3*time.Second) {
-				t.Errorf("baresip did not enable SRTP with %s", suite)
+			if !pe.b.WaitLog("SRTP is Enabled (cryptosuite="+suite+")", sip.HangGuard) {
+				t.Errorf("hang guard (%v): baresip did not enable SRTP with %s", sip.HangGuard, suite)
 			}
 			time.Sleep(2500 * time.Millisecond)
 			// baresip sends one short plain RTCP packet before its keys are
@@ -200,7 +200,7 @@ func TestSecureInboundFlippedBitsAndSecretsNotLogged(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := pe.answerBaresip(ctx, t)
-	cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second)
+	cs := pe.ev.waitCall(t, sip.StateConnected)
 	if !cs.Secure || cs.Suite == "" {
 		t.Errorf("call.state %+v", cs)
 	}
@@ -230,13 +230,13 @@ func TestSecureInboundFlippedBitsAndSecretsNotLogged(t *testing.T) {
 	if got := c.State().State; got != sip.StateConnected {
 		t.Errorf("call state %s after forged packets", got)
 	}
-	for deadline := time.Now().Add(3 * time.Second); ; {
-		q := pe.ev.waitEvent(t, sip.EventQualityReport, 3*time.Second).(sip.QualityReport)
+	for deadline := time.Now().Add(sip.HangGuard); ; {
+		q := pe.ev.waitEvent(t, sip.EventQualityReport).(sip.QualityReport)
 		if q.SRTP != nil && q.SRTP.AuthFailures >= 40 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("quality report srtp %+v", q.SRTP)
+			t.Errorf("hang guard (%v): no quality report counted the forged packets; the last one's srtp %+v", sip.HangGuard, q.SRTP)
 			break
 		}
 	}
@@ -278,15 +278,15 @@ func TestSecureRefusesPlain(t *testing.T) {
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
 		t.Fatal(err)
 	}
-	if !pe.b.WaitLog("488", 10*time.Second) {
-		t.Errorf("baresip did not see 488 for its plain offer")
+	if !pe.b.WaitLog("488", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip did not see 488 for its plain offer", sip.HangGuard)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := pe.phone.Dial(ctx, "1002"); err != nil {
 		t.Fatal(err)
 	}
-	end := pe.ev.waitCall(t, sip.StateEnded, 10*time.Second)
+	end := pe.ev.waitCall(t, sip.StateEnded)
 	if end.Secure {
 		t.Errorf("ended call says secure")
 	}
@@ -310,7 +310,7 @@ func TestSecureInboundHold(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := pe.answerBaresip(ctx, t)
-	if cs := pe.ev.waitCall(t, sip.StateConnected, 5*time.Second); !cs.Secure || cs.Suite != sdes.AESCM128HMACSHA180 {
+	if cs := pe.ev.waitCall(t, sip.StateConnected); !cs.Secure || cs.Suite != sdes.AESCM128HMACSHA180 {
 		t.Errorf("call.state %+v", cs)
 	}
 	time.Sleep(time.Second)
@@ -332,8 +332,8 @@ func TestSecureInboundNoCommonSuite(t *testing.T) {
 	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
 		t.Fatal(err)
 	}
-	if !pe.b.WaitLog("488 Not Acceptable Here", 10*time.Second) {
-		t.Errorf("baresip did not get 488")
+	if !pe.b.WaitLog("488 Not Acceptable Here", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip did not get 488", sip.HangGuard)
 	}
 	if !strings.Contains(pe.log.String(), "no common SRTP crypto suite") {
 		t.Errorf("the log does not say why")
@@ -385,17 +385,17 @@ func TestSecureSIPS(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	if n := k.Count("REQ REGISTER sips:127.0.0.1 ", "/tls (sips:1001@127.0.0.1 -> sips:1001@127.0.0.1)"); n == 0 {
 		t.Errorf("kamailio saw no sips: REGISTER")
 	}
 	// The keep-alive (every second here) is the CRLF ping on the TLS
 	// connection (keepalive.go), and answered; no OPTIONS.
-	for deadline := time.Now().Add(3 * time.Second); p.PongsForTest() == 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(sip.HangGuard); p.PongsForTest() == 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if p.PongsForTest() == 0 {
-		t.Errorf("no keep-alive pong over TLS")
+		t.Errorf("hang guard (%v): no keep-alive pong over TLS", sip.HangGuard)
 	}
 	if n := k.Count("REQ OPTIONS", "(sips:1001@"); n != 0 {
 		t.Errorf("%d OPTIONS keep-alives over TLS", n)
@@ -405,7 +405,7 @@ func TestSecureSIPS(t *testing.T) {
 	if _, err := b.Command("dial", "sip:1001@"+k.TLSAddr()); err != nil {
 		t.Fatal(err)
 	}
-	in := ev.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	in := ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
 	ic, err := p.Call(in.CallID)
 	if err != nil {
 		t.Fatal(err)
@@ -415,11 +415,11 @@ func TestSecureSIPS(t *testing.T) {
 	if err := ic.Answer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitCall(t, sip.StateConnected, 5*time.Second)
+	ev.waitCall(t, sip.StateConnected)
 	if err := ic.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitCall(t, sip.StateEnded, 5*time.Second)
+	ev.waitCall(t, sip.StateEnded)
 	// The caller's ACK goes to the Contact we answered with: sips:.
 	if k.Count("REQ ACK sips:1001@127.0.0.1:") == 0 {
 		t.Errorf("no in-dialog request to our sips: Contact")
@@ -430,7 +430,7 @@ func TestSecureSIPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.waitCall(t, sip.StateConnected, 10*time.Second)
+	ev.waitCall(t, sip.StateConnected)
 	if k.Count("REQ INVITE sips:1002@127.0.0.1 ", "(sips:1001@127.0.0.1 -> sips:1002@127.0.0.1)") == 0 {
 		t.Errorf("kamailio saw no sips: INVITE")
 	}

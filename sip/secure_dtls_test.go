@@ -26,12 +26,12 @@ func TestSecureDTLSOutbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := pe.ev.waitCall(t, sip.StateConnected, 15*time.Second)
+	cs := pe.ev.waitCall(t, sip.StateConnected)
 	if !cs.Secure || cs.Keying != sip.KeyingDTLS || cs.Suite == "" {
 		t.Errorf("call.state %+v, want secure with dtls keying", cs)
 	}
-	if !pe.b.WaitLog("DTLS-SRTP complete", 3*time.Second) {
-		t.Errorf("baresip did not complete DTLS-SRTP")
+	if !pe.b.WaitLog("DTLS-SRTP complete", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip did not complete DTLS-SRTP", sip.HangGuard)
 	}
 	time.Sleep(2500 * time.Millisecond)
 	st, ok := c.SRTPStats()
@@ -94,12 +94,12 @@ func TestSecureDTLSInboundSecretsNotLogged(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := pe.answerBaresip(ctx, t)
-	cs := pe.ev.waitCall(t, sip.StateConnected, 15*time.Second)
+	cs := pe.ev.waitCall(t, sip.StateConnected)
 	if !cs.Secure || cs.Keying != sip.KeyingDTLS || cs.Suite == "" {
 		t.Errorf("call.state %+v, want secure with dtls keying", cs)
 	}
-	if !pe.b.WaitLog("DTLS-SRTP complete", 3*time.Second) {
-		t.Errorf("baresip did not complete DTLS-SRTP")
+	if !pe.b.WaitLog("DTLS-SRTP complete", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip did not complete DTLS-SRTP", sip.HangGuard)
 	}
 	time.Sleep(2500 * time.Millisecond)
 	if st, ok := c.SRTPStats(); !ok || st.Replays != 0 || st.AuthFailures+st.Malformed != 0 {
@@ -145,7 +145,7 @@ func TestSecureDTLSFingerprintMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	end := pe.ev.waitCall(t, sip.StateEnded, 15*time.Second)
+	end := pe.ev.waitCall(t, sip.StateEnded)
 	if end.Secure || !strings.Contains(end.Reason, "could not be secured") || !strings.Contains(end.Reason, "does not match the fingerprint") {
 		t.Errorf("ended %+v", end)
 	}
@@ -177,7 +177,7 @@ func TestSecureDTLSHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitCall(t, sip.StateConnected, 15*time.Second)
+	pe.ev.waitCall(t, sip.StateConnected)
 	time.Sleep(2 * time.Second)
 	holdAndResumeBothSides(ctx, t, pe.peers, c, nil) // the relay could not decrypt
 	if cs := c.State(); !cs.Secure || cs.Keying != sip.KeyingDTLS {
@@ -205,7 +205,7 @@ func TestSecureDTLSInboundFingerprintMismatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c := pe.answerBaresip(ctx, t)
-	end := pe.ev.waitCall(t, sip.StateEnded, 15*time.Second)
+	end := pe.ev.waitCall(t, sip.StateEnded)
 	if end.Secure || !strings.Contains(end.Reason, "does not match the fingerprint") {
 		t.Errorf("ended %+v", end)
 	}
@@ -219,7 +219,7 @@ func TestSecureDTLSInboundFingerprintMismatch(t *testing.T) {
 	// the DTLS alert, hangs up too, and its BYE may come first: then the
 	// dialog is over and ours is not due (RFC 3261 §15.1.2). Either way
 	// a BYE ends the dialog.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(sip.HangGuard)
 	for {
 		ours := pe.k.Count("REQ BYE sip:1002-", "(sip:1001@")
 		theirs := pe.k.Count("REQ BYE sip:1001@", "(sip:1002@")
@@ -230,7 +230,7 @@ func TestSecureDTLSInboundFingerprintMismatch(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("no BYE ended the dialog")
+			t.Errorf("hang guard (%v): no BYE ended the dialog", sip.HangGuard)
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

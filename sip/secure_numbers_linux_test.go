@@ -30,7 +30,7 @@ func TestSecureNumbers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pe.ev.waitCall(t, sip.StateConnected, 10*time.Second)
+		pe.ev.waitCall(t, sip.StateConnected)
 		time.Sleep(time.Second)
 		o0, t0 := selfCPU(), procCPU(t, pe.b.Pid())
 		time.Sleep(callFor)
@@ -41,7 +41,7 @@ func TestSecureNumbers(t *testing.T) {
 		if err := c.Hangup(ctx); err != nil {
 			t.Fatal(err)
 		}
-		pe.ev.waitCall(t, sip.StateEnded, 5*time.Second)
+		pe.ev.waitCall(t, sip.StateEnded)
 		return ours, theirs
 	}
 	t.Logf("calls of %v each, PCMU, 20 ms frames, loopback, one after the other", callFor)

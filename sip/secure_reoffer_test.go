@@ -46,17 +46,17 @@ func setupSecurePair(ctx context.Context, t *testing.T) *securePair {
 	if pr.callB, err = pr.b.Dial(ctx, "1001"); err != nil {
 		t.Fatal(err)
 	}
-	in := pr.evA.waitEvent(t, sip.EventCallIncoming, 10*time.Second).(sip.IncomingCall)
+	in := pr.evA.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
 	if pr.callA, err = pr.a.Call(in.CallID); err != nil {
 		t.Fatal(err)
 	}
 	if err := pr.callA.Answer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if cs := pr.evA.waitCall(t, sip.StateConnected, 10*time.Second); !cs.Secure || cs.Keying != sip.KeyingSDES {
+	if cs := pr.evA.waitCall(t, sip.StateConnected); !cs.Secure || cs.Keying != sip.KeyingSDES {
 		t.Fatalf("call.state %+v", cs)
 	}
-	pr.evB.waitCall(t, sip.StateConnected, 10*time.Second)
+	pr.evB.waitCall(t, sip.StateConnected)
 	return pr
 }
 
@@ -64,7 +64,7 @@ func setupSecurePair(ctx context.Context, t *testing.T) *securePair {
 // of audio past since, then checks it carries freq.
 func waitHeard(t *testing.T, what string, a *testAudio, id string, since int, freq float64) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second) // a guard against a hang only
+	deadline := time.Now().Add(sip.HangGuard)
 	for {
 		heard, rate := a.heard(id)
 		if rate > 0 && len(heard) >= since+rate {
@@ -72,7 +72,7 @@ func waitHeard(t *testing.T, what string, a *testAudio, id string, since int, fr
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d samples since the mark", what, len(heard)-since)
+			t.Fatalf("hang guard (%v): %s: %d samples since the mark", sip.HangGuard, what, len(heard)-since)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -168,7 +168,7 @@ func TestSecureReofferBadKeysRefused(t *testing.T) {
 	if err := pr.callA.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if end := pr.evB.waitCall(t, sip.StateEnded, 5*time.Second); end.Reason != "remote hangup" {
+	if end := pr.evB.waitCall(t, sip.StateEnded); end.Reason != "remote hangup" {
 		t.Errorf("1002's end reason %q", end.Reason)
 	}
 	logs := pr.logA.String()
@@ -198,12 +198,12 @@ func TestSecureReanswerBadKeysHangsUp(t *testing.T) {
 	if err == nil {
 		t.Fatal("the hold succeeded")
 	}
-	end := pr.evA.waitCall(t, sip.StateEnded, 5*time.Second)
+	end := pr.evA.waitCall(t, sip.StateEnded)
 	if !strings.HasPrefix(end.Reason, "secure media failed: ") || !strings.Contains(end.Reason, "crypto attribute") {
 		t.Errorf("end reason %q", end.Reason)
 	}
 	// The peer's call ends on our BYE.
-	if peerEnd := pr.evB.waitCall(t, sip.StateEnded, 5*time.Second); peerEnd.Reason != "remote hangup" {
+	if peerEnd := pr.evB.waitCall(t, sip.StateEnded); peerEnd.Reason != "remote hangup" {
 		t.Errorf("1002's end reason %q", peerEnd.Reason)
 	}
 	for _, st := range pr.evA.callStates() {

@@ -37,7 +37,7 @@ func TestSecureRegisterTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.reason == "" {
-				rs := ev.waitReg(t, sip.Registered, 10*time.Second)
+				rs := ev.waitReg(t, sip.Registered)
 				if rs.Server != k.TLSAddr() {
 					t.Errorf("registered at %s", rs.Server)
 				}
@@ -46,7 +46,7 @@ func TestSecureRegisterTLS(t *testing.T) {
 				}
 				return
 			}
-			rs := ev.waitReg(t, sip.Failed, 10*time.Second)
+			rs := ev.waitReg(t, sip.Failed)
 			if !strings.Contains(rs.Reason, tc.reason) {
 				t.Errorf("reason %q, want %q", rs.Reason, tc.reason)
 			}

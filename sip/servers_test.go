@@ -32,7 +32,7 @@ func TestSRVAndFailover(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	rs := ev.waitReg(t, sip.Registered, 10*time.Second)
+	rs := ev.waitReg(t, sip.Registered)
 	if rs.Server != "127.0.0.1:"+strconv.Itoa(k.Port) {
 		t.Errorf("registered with %s, want the second SRV target", rs.Server)
 	}
@@ -53,7 +53,7 @@ func TestTwoServersListed(t *testing.T) {
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	if rs := ev.waitReg(t, sip.Registered, 10*time.Second); rs.Server != k.Addr() {
+	if rs := ev.waitReg(t, sip.Registered); rs.Server != k.Addr() {
 		t.Errorf("registered with %s", rs.Server)
 	}
 }

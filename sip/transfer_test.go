@@ -13,10 +13,10 @@ import (
 )
 
 // waitFor polls everything the phone emitted (without consuming it) until
-// pred accepts an event.
-func (e *events) waitFor(t *testing.T, what string, within time.Duration, pred func(name string, params any) bool) any {
+// pred accepts an event, up to the hang guard.
+func (e *events) waitFor(t *testing.T, what string, pred func(name string, params any) bool) any {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.Now().Add(sip.HangGuard)
 	for {
 		e.mu.Lock()
 		for _, ev := range e.all {
@@ -27,16 +27,16 @@ func (e *events) waitFor(t *testing.T, what string, within time.Duration, pred f
 		}
 		e.mu.Unlock()
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v; call states %v", what, within, e.callStates())
+			t.Fatalf("hang guard (%v): %s: not seen; call states %v", sip.HangGuard, what, e.callStates())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // waitState waits for a call.state that pred accepts.
-func (e *events) waitState(t *testing.T, what string, within time.Duration, pred func(cs sip.CallState) bool) sip.CallState {
+func (e *events) waitState(t *testing.T, what string, pred func(cs sip.CallState) bool) sip.CallState {
 	t.Helper()
-	return e.waitFor(t, what, within, func(_ string, params any) bool {
+	return e.waitFor(t, what, func(_ string, params any) bool {
 		cs, ok := params.(sip.CallState)
 		return ok && pred(cs)
 	}).(sip.CallState)
@@ -76,7 +76,7 @@ func startPeer(t *testing.T, k *siptest.Kamailio, user int, freq float64) *peer 
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
-	ev.waitReg(t, sip.Registered, 10*time.Second)
+	ev.waitReg(t, sip.Registered)
 	return &peer{phone: p, ev: ev, audio: audio}
 }
 
@@ -84,7 +84,7 @@ func startPeer(t *testing.T, k *siptest.Kamailio, user int, freq float64) *peer 
 func (pe *peer) answerNext(t *testing.T, ctx context.Context, skip int) string {
 	t.Helper()
 	n := 0
-	in := pe.ev.waitFor(t, "incoming call", 10*time.Second, func(name string, _ any) bool {
+	in := pe.ev.waitFor(t, "incoming call", func(name string, _ any) bool {
 		if name != sip.EventCallIncoming {
 			return false
 		}
@@ -98,7 +98,7 @@ func (pe *peer) answerNext(t *testing.T, ctx context.Context, skip int) string {
 	if err := c.Answer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitState(t, "answered call connected", 5*time.Second, stateIs(in.CallID, sip.StateConnected))
+	pe.ev.waitState(t, "answered call connected", stateIs(in.CallID, sip.StateConnected))
 	return in.CallID
 }
 
@@ -126,7 +126,7 @@ func TestAttendedTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	bOld := b.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-B connected", 5*time.Second, stateIs(ab.ID(), sip.StateConnected))
+	a.ev.waitState(t, "A-B connected", stateIs(ab.ID(), sip.StateConnected))
 	if err := ab.Hold(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestAttendedTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cOld := c.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-C connected", 5*time.Second, stateIs(ac.ID(), sip.StateConnected))
+	a.ev.waitState(t, "A-C connected", stateIs(ac.ID(), sip.StateConnected))
 
 	if err := ab.AttendedTransfer(ctx, ab); err == nil {
 		t.Error("a call transferred to itself")
@@ -143,23 +143,23 @@ func TestAttendedTransfer(t *testing.T) {
 	if err := ab.AttendedTransfer(ctx, ac); err != nil {
 		t.Fatal(err)
 	}
-	nb := b.ev.waitState(t, "B's new call connected", 10*time.Second, func(cs sip.CallState) bool {
+	nb := b.ev.waitState(t, "B's new call connected", func(cs sip.CallState) bool {
 		return cs.TransferredFrom == bOld && cs.State == sip.StateConnected
 	})
 	if !strings.Contains(nb.Remote, "1003") || nb.Direction != "outbound" {
 		t.Errorf("B's new call: %+v", nb)
 	}
-	nc := c.ev.waitState(t, "C's replacing call connected", 10*time.Second, func(cs sip.CallState) bool {
+	nc := c.ev.waitState(t, "C's replacing call connected", func(cs sip.CallState) bool {
 		return cs.Replaces == cOld && cs.State == sip.StateConnected
 	})
-	c.ev.waitState(t, "C's old call replaced", 5*time.Second, func(cs sip.CallState) bool {
+	c.ev.waitState(t, "C's old call replaced", func(cs sip.CallState) bool {
 		return cs.CallID == cOld && cs.State == sip.StateEnded && cs.Reason == "replaced"
 	})
-	b.ev.waitState(t, "B's old call ended", 5*time.Second, func(cs sip.CallState) bool {
+	b.ev.waitState(t, "B's old call ended", func(cs sip.CallState) bool {
 		return cs.CallID == bOld && cs.State == sip.StateEnded && strings.HasPrefix(cs.Reason, "transferred to sip:1003@")
 	})
 	for _, id := range []string{ab.ID(), ac.ID()} {
-		a.ev.waitState(t, "A's call "+id+" ended as transferred", 10*time.Second, func(cs sip.CallState) bool {
+		a.ev.waitState(t, "A's call "+id+" ended as transferred", func(cs sip.CallState) bool {
 			return cs.CallID == id && cs.State == sip.StateEnded && strings.HasPrefix(cs.Reason, "transferred to ")
 		})
 	}
@@ -188,7 +188,7 @@ func TestAttendedTransfer(t *testing.T) {
 	if err := nbc.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c.ev.waitState(t, "C's call hung up by B", 5*time.Second, stateIs(nc.CallID, sip.StateEnded))
+	c.ev.waitState(t, "C's call hung up by B", stateIs(nc.CallID, sip.StateEnded))
 }
 
 // TestAttendedTransferFails: the transfer target cannot be reached (C has
@@ -207,29 +207,29 @@ func TestAttendedTransferFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	bOld := b.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-B connected", 5*time.Second, stateIs(ab.ID(), sip.StateConnected))
+	a.ev.waitState(t, "A-B connected", stateIs(ab.ID(), sip.StateConnected))
 	ac, err := a.phone.Dial(ctx, "1003")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cOld := c.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-C connected", 5*time.Second, stateIs(ac.ID(), sip.StateConnected))
+	a.ev.waitState(t, "A-C connected", stateIs(ac.ID(), sip.StateConnected))
 	if err := c.phone.Unregister(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := ab.AttendedTransfer(ctx, ac); err != nil {
 		t.Fatal(err)
 	}
-	fail := a.ev.waitState(t, "A told the transfer failed", 15*time.Second, func(cs sip.CallState) bool {
+	fail := a.ev.waitState(t, "A told the transfer failed", func(cs sip.CallState) bool {
 		return cs.CallID == ab.ID() && strings.HasPrefix(cs.Reason, "transfer failed: 404")
 	})
 	if fail.State == sip.StateEnded {
 		t.Errorf("the call ended: %+v", fail)
 	}
-	b.ev.waitState(t, "B's failed transfer call", 5*time.Second, func(cs sip.CallState) bool {
+	b.ev.waitState(t, "B's failed transfer call", func(cs sip.CallState) bool {
 		return cs.TransferredFrom == bOld && cs.State == sip.StateEnded && strings.Contains(cs.Reason, "404")
 	})
-	b.ev.waitState(t, "B told the transfer failed", 5*time.Second, func(cs sip.CallState) bool {
+	b.ev.waitState(t, "B told the transfer failed", func(cs sip.CallState) bool {
 		return cs.CallID == bOld && strings.Contains(cs.Reason, "failed: not found (404)")
 	})
 	time.Sleep(500 * time.Millisecond)
@@ -261,23 +261,23 @@ func TestRemoteBlindTransfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pe.ev.waitState(t, "call to 1002 connected", 10*time.Second, stateIs(c.ID(), sip.StateConnected))
+	pe.ev.waitState(t, "call to 1002 connected", stateIs(c.ID(), sip.StateConnected))
 	time.Sleep(500 * time.Millisecond)
 	if _, err := pe.b.Command("transfer", "sip:1003@127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	nc := pe.ev.waitState(t, "the transferred call connected", 15*time.Second, func(cs sip.CallState) bool {
+	nc := pe.ev.waitState(t, "the transferred call connected", func(cs sip.CallState) bool {
 		return cs.TransferredFrom == c.ID() && cs.State == sip.StateConnected
 	})
 	if !strings.Contains(nc.Remote, "1003") {
 		t.Errorf("new call to %q", nc.Remote)
 	}
-	end := pe.ev.waitState(t, "the old call ended", 10*time.Second, stateIs(c.ID(), sip.StateEnded))
+	end := pe.ev.waitState(t, "the old call ended", stateIs(c.ID(), sip.StateEnded))
 	if end.Reason != "transferred to sip:1003@127.0.0.1" {
 		t.Errorf("old call's end reason %q", end.Reason)
 	}
-	if !b3.WaitLog("Call established", 5*time.Second) {
-		t.Errorf("1003 did not get the call:\n%s", b3.Log())
+	if !b3.WaitLog("Call established", sip.HangGuard) {
+		t.Errorf("hang guard (%v): 1003 did not get the call:\n%s", sip.HangGuard, b3.Log())
 	}
 	if n := pe.k.WaitCount(2, 5*time.Second, "REQ NOTIFY"); n < 2 {
 		t.Errorf("kamailio saw %d NOTIFYs (want 100 Trying and 200 OK)", n)
@@ -352,12 +352,12 @@ func sendRaw(t *testing.T, addr, method, toTag, hdr string) string {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 8192)
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(sip.HangGuard)
 	for {
 		_ = conn.SetReadDeadline(deadline)
 		n, err := conn.Read(buf)
 		if err != nil {
-			return ""
+			t.Fatalf("hang guard (%v): no final answer to %s: %v", sip.HangGuard, method, err)
 		}
 		s := string(buf[:n])
 		if !strings.HasPrefix(s, "SIP/2.0 1") {

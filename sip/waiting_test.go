@@ -54,7 +54,7 @@ func TestCallWaiting(t *testing.T) {
 	if _, err := b3.Command("dial", "sip:1001@"+k.Addr()); err != nil {
 		t.Fatal(err)
 	}
-	in := me.ev.waitFor(t, "the waiting call", 10*time.Second, func(name string, params any) bool {
+	in := me.ev.waitFor(t, "the waiting call", func(name string, params any) bool {
 		in, ok := params.(sip.IncomingCall)
 		return ok && in.CallID != first
 	}).(sip.IncomingCall)
@@ -74,8 +74,8 @@ func TestCallWaiting(t *testing.T) {
 	if err := second.Answer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	me.ev.waitState(t, "the first call held", 5*time.Second, stateIs(first, sip.StateHeld))
-	me.ev.waitState(t, "the second call connected", 5*time.Second, stateIs(in.CallID, sip.StateConnected))
+	me.ev.waitState(t, "the first call held", stateIs(first, sip.StateHeld))
+	me.ev.waitState(t, "the second call connected", stateIs(in.CallID, sip.StateConnected))
 	time.Sleep(300 * time.Millisecond)
 	mark, _ := me.audio.heard(first)
 	time.Sleep(1500 * time.Millisecond)
