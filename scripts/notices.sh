@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # THIRD_PARTY_NOTICES.txt for the release packages:
-#   scripts/notices.sh OUT LIBS_PREFIX BINARY...
+#   scripts/notices.sh [--windows] OUT LIBS_PREFIX BINARY...
 # The license texts of the C libraries the binaries contain statically
 # (PortAudio, libopus: from their Debian source packages, installed in
 # LIBS_PREFIX/share/licenses by scripts/build-audio-libs.sh), the Go
 # standard library's, and every Go module the BINARYs link (go version -m)
 # with its license's name, then each distinct license text once.
+# --windows (the notices of the Windows packages): also the mingw-w64
+# runtime that x86_64-w64-mingw32-gcc -static links into the cgo exes (CRT
+# startup, parts of libmingw32, libmingwex and libmsvcrt; winpthreads with
+# the posix thread model), its notices the copyright file of the installed
+# package that holds crt2.o, and a word on libgcc (no notice required).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:?usage: notices.sh OUT LIBS_PREFIX BINARY...} libs=${2:?} && shift 2
+windows=0
+if [[ ${1:-} == --windows ]]; then windows=1 && shift; fi
+out=${1:?usage: notices.sh [--windows] OUT LIBS_PREFIX BINARY...} libs=${2:?} && shift 2
 
 # license_name FILE: the SPDX name of a license text, by its wording.
 license_name() {
@@ -32,6 +39,38 @@ license_file() {
   echo "notices: no license file in $1" >&2; return 1
 }
 section() { printf '\n%s\n%s\n\n' "$1" "$(printf '%*s' ${#1} '' | tr ' ' '=')"; }
+# mingw_pkg FILE: "PACKAGE VERSION" of the installed package holding the
+# mingw-w64 compiler's FILE (crt2.o, libgcc.a).
+mingw_pkg() {
+  local f p
+  f=$(realpath "$(x86_64-w64-mingw32-gcc -print-file-name="$1")")
+  p=$(dpkg -S "$f" | cut -d: -f1) && echo "$p $(dpkg-query -W -f='${Version}' "$p")"
+}
+# mingw_notices: the mingw-w64 runtime's and libgcc's section.
+mingw_notices() {
+  local crt crtver gcc gccver threads copyright pkg
+  pkg=$(mingw_pkg crt2.o) && read -r crt crtver <<<"$pkg"
+  pkg=$(mingw_pkg libgcc.a) && read -r gcc gccver <<<"$pkg"
+  copyright=/usr/share/doc/$crt/copyright
+  [[ -f $copyright ]] || { echo "notices: no $copyright" >&2; return 1; }
+  threads=$(x86_64-w64-mingw32-gcc -v 2>&1 | sed -n 's/^Thread model: //p')
+  section "mingw-w64 runtime (statically linked into bpclient.exe and bpclient-agent.exe)"
+  echo "mingw-w64, https://www.mingw-w64.org/ (Debian package $crt $crtver)"
+  echo "The exes built with cgo contain the C runtime's startup code (crt2.o,"
+  echo "libmingw32) and parts of libmingwex and libmsvcrt; the compiler's thread"
+  echo "model is $threads, so winpthreads is $([[ $threads == posix ]] || echo "not ")linked."
+  echo "License: ZPL-2.1 for most of it. The copyright file of the package,"
+  echo "which follows unchanged, names every part's copyright holders and"
+  echo "license (gdtoa: Lucent; printf: Keith Marshall; winpthreads: MIT; ...)."
+  echo
+  cat "$copyright"
+  section "libgcc (statically linked into bpclient.exe and bpclient-agent.exe)"
+  echo "GCC's runtime support library (libgcc.a, crtbegin.o, crtend.o), from"
+  echo "Debian package $gcc $gccver."
+  echo "License: GPL-3.0-or-later with the GCC Runtime Library Exception 3.1,"
+  echo "which lets programs compiled with GCC carry libgcc under terms of their"
+  echo "own choice: no notice is required. Named here for completeness."
+}
 
 mods=$(for b in "$@"; do go version -m "$b"; done | awk '$1 == "dep" {print $2 "@" $3}' | sort -u)
 texts=$(mktemp -d)
@@ -51,6 +90,7 @@ trap 'rm -rf "$texts"' EXIT
   echo "License: BSD-3-Clause"
   echo
   cat "$libs/share/licenses/opus/LICENSE"
+  if ((windows)); then mingw_notices; fi
   section "Go standard library and runtime ($(go env GOVERSION))"
   echo "License: BSD-3-Clause"
   echo

@@ -28,7 +28,8 @@
 # linked into them (test builds use it to test the codec). bpclient-host
 # stays pure Go. THIRD_PARTY_NOTICES.txt (scripts/notices.sh) goes with
 # every package: the licenses of the statically linked C libraries and of
-# the Go modules the binaries contain.
+# the Go modules the binaries contain; the Windows packages' also those of
+# the mingw-w64 runtime linked into the cgo exes.
 #
 # DIST=dir overrides dist/. Tools: go, gcc, libasound2-dev,
 # x86_64-w64-mingw32-windres and -gcc, makensis, wixl, osslsigncode,
@@ -141,12 +142,13 @@ for arch in amd64 arm64; do
   d=$work/darwin-$arch && mkdir -p "$d"
   CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host
 done
-# One THIRD_PARTY_NOTICES.txt for every package: the C libraries' licenses
-# and the Go modules of all the binaries.
+# THIRD_PARTY_NOTICES.txt: the C libraries' licenses and the Go modules of
+# all the binaries; the Windows packages' also the mingw-w64 runtime's
+# (--windows), which only the Windows exes contain.
 notices=$work/THIRD_PARTY_NOTICES.txt
-scripts/notices.sh "$notices" "$linuxlibs" \
-  "$win/bpclient.exe" "$win/bpclient-host.exe" "$linux/bpclient" "$linux/bpclient-host" "$work"/darwin-*/bpclient*
-cp "$notices" "$win/"
+allbins=("$win/bpclient.exe" "$win/bpclient-host.exe" "$linux/bpclient" "$linux/bpclient-host" "$work"/darwin-*/bpclient*)
+scripts/notices.sh "$notices" "$linuxlibs" "${allbins[@]}"
+scripts/notices.sh --windows "$win/THIRD_PARTY_NOTICES.txt" "$winlibs" "${allbins[@]}"
 
 # ---- BPClientSetup.exe (NSIS) -----------------------------------------------
 echo "== BPClientSetup.exe"

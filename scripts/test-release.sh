@@ -12,7 +12,8 @@
 #   - the agent has audio: under wine, the installed bpclient.exe finds
 #     devices and offers Opus (`bpclient version --verbose`); so does the
 #     .deb's bpclient, which needs no libportaudio, libjack or libstdc++
-#   - every package carries THIRD_PARTY_NOTICES.txt
+#   - every package carries THIRD_PARTY_NOTICES.txt; the Windows installs'
+#     names the mingw-w64 runtime, the .deb's and the mac pkg's do not
 #   - the .deb installs and removes cleanly (as root, when bpclient is not
 #     already installed from elsewhere)
 # Prints one line per check; exits non-zero on the first failure.
@@ -96,12 +97,19 @@ for d in "Google/Chrome" "Application Support/Chromium" "Microsoft/Edge" "Applic
   grep -q '"path": "/Applications/BPClient.app/Contents/MacOS/bpclient-host"' \
     "$pkgdir/payload/Library/$d/NativeMessagingHosts/org.openbpclient.bpclient.json" || fail "bpclient_mac.pkg: $d manifest"
 done
-notices_ok() { # notices_ok FILE WHAT: the notices name the static C libraries and the Go modules
+notices_ok() { # notices_ok FILE WHAT WINDOWS: the notices name the static C libraries and the Go
+  # modules, and the mingw-w64 runtime (in the Windows exes only) if and only if WINDOWS is 1
   grep -q "^PortAudio" "$1" && grep -q "^Opus" "$1" && grep -q "^github.com/emiago/sipgo .*BSD" "$1" \
     || fail "$2: THIRD_PARTY_NOTICES.txt missing or incomplete ($1)"
+  if (($3)); then
+    grep -q "^mingw-w64 runtime" "$1" && grep -q "^License: ZPL-2.1" "$1" \
+      || fail "$2: THIRD_PARTY_NOTICES.txt does not give the mingw-w64 runtime's notices ($1)"
+  elif grep -qi mingw "$1"; then
+    fail "$2: THIRD_PARTY_NOTICES.txt names mingw-w64, which is only in the Windows exes ($1)"
+  fi
 }
-notices_ok "$pkgdir/payload/$app/Resources/THIRD_PARTY_NOTICES.txt" bpclient_mac.pkg
-ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries; plists; THIRD_PARTY_NOTICES.txt"
+notices_ok "$pkgdir/payload/$app/Resources/THIRD_PARTY_NOTICES.txt" bpclient_mac.pkg 0
+ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries; plists; THIRD_PARTY_NOTICES.txt (no mingw-w64)"
 
 # ---- wine prefix --------------------------------------------------------------
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/bcryptprimitives.dll" packaging/test/processprng.c -ladvapi32
@@ -184,10 +192,10 @@ check_installed() { # check_installed HIVE DIR VERSION WHAT
     [[ -f $(unixpath "$host") || -f $host ]] || fail "$what: host $host missing"
   done
   regval "$hive\\$run_key" BPClient | grep -qi 'bpclient-agent.exe" agent' || fail "$what: Run value"
-  notices_ok "$(unixpath "$dir\\THIRD_PARTY_NOTICES.txt")" "$what"
+  notices_ok "$(unixpath "$dir\\THIRD_PARTY_NOTICES.txt")" "$what" 1
   local v; v=$(win "$dir\\bpclient.exe" version)
   [[ $v == "bpclient $ver "* ]] || fail "$what: bpclient.exe version says: $v"
-  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; THIRD_PARTY_NOTICES.txt; '$v'"
+  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; THIRD_PARTY_NOTICES.txt with mingw-w64; '$v'"
 }
 check_agent() { # check_agent DIR VERSION WHAT: one agent, answering as VERSION
   local dir=$1 ver=$2 what=$3 got
@@ -304,14 +312,14 @@ else
   else
     echo "skip .deb without libasound: no libasound.so.2 or no mount namespaces here"
   fi
-  notices_ok /usr/share/doc/bpclient/THIRD_PARTY_NOTICES.txt .deb
+  notices_ok /usr/share/doc/bpclient/THIRD_PARTY_NOTICES.txt .deb 0
   # The packaged manifests say what `bpclient install` writes for a user.
   h=$work/home && mkdir -p "$h"
   HOME=$h XDG_CONFIG_HOME= /usr/lib/bpclient/bpclient install --no-autostart --browsers chrome,firefox >/dev/null
   "$work/releasetest" jsoneq "$h/.config/google-chrome/NativeMessagingHosts/$hostname.json" /etc/opt/chrome/native-messaging-hosts/$hostname.json \
     && "$work/releasetest" jsoneq "$h/.mozilla/native-messaging-hosts/$hostname.json" /usr/lib/mozilla/native-messaging-hosts/$hostname.json \
     || { dpkg -r bpclient >/dev/null; fail ".deb: manifests differ from what bpclient install writes"; }
-  ok ".deb install: binaries, unit enabled for all users, manifests for Chrome, Chromium, Edge, Firefox, THIRD_PARTY_NOTICES.txt"
+  ok ".deb install: binaries, unit enabled for all users, manifests for Chrome, Chromium, Edge, Firefox, THIRD_PARTY_NOTICES.txt (no mingw-w64)"
   timed t_deb_remove dpkg -r bpclient >/dev/null
   deb_installed=0
   for f in /usr/lib/bpclient /usr/bin/bpclient /usr/lib/systemd/user/bpclient.service /usr/share/doc/bpclient \
