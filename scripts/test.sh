@@ -10,7 +10,7 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=opus,g729"
 # The agent links the static, ALSA-only PortAudio and libopus the release
 # ships (bcg729 stays the system's: it is in test builds only).
 . scripts/audio-libs-env.sh
-echo "== audio libraries: ${bpclient_audio_libs:-the system's}"
+echo "== audio libraries: ${bpclient_audio_libs:-those of the system}"
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
