@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -80,8 +81,16 @@ func (a audioInfo) String() string {
 		}
 		return fmt.Sprintf("unavailable: %s: %s", a.Backend, a.Error)
 	}
-	return fmt.Sprintf("available: %s; host APIs: %s; %d inputs, %d outputs",
-		a.Backend, strings.Join(a.HostAPIs, ", "), a.Inputs, a.Outputs)
+	return fmt.Sprintf("available: %s; host APIs: %s; %s, %s",
+		a.Backend, strings.Join(a.HostAPIs, ", "), count(a.Inputs, "input"), count(a.Outputs, "output"))
+}
+
+// count says "1 input", "3 inputs".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // probeBuild opens the audio system once to list the devices and names the
