@@ -1227,21 +1227,13 @@ func (c *Call) Transfer(ctx context.Context, to string) error {
 	c.mu.Lock()
 	c.transferTo, c.consult = uri.String(), nil
 	c.mu.Unlock()
-	referredBy := c.p.aor()
-	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
-		sipmsg.NewHeader("Refer-To", "<"+uri.String()+">"),
-		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
-	if err == nil && !res.IsSuccess() {
-		err = fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
-	} else if err != nil {
-		err = fmt.Errorf("REFER: %w", err)
-	}
-	if err != nil {
+	if err := c.sendRefer(ctx, "<"+uri.String()+">"); err != nil {
 		c.mu.Lock()
 		c.transferTo = ""
 		c.mu.Unlock()
+		return err
 	}
-	return err
+	return nil
 }
 
 func (p *Phone) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {

@@ -26,13 +26,7 @@ func TestSecureDTLSOutbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := pe.ev.waitCall(t, sip.StateConnected)
-	if !cs.Secure || cs.Keying != sip.KeyingDTLS || cs.Suite == "" {
-		t.Errorf("call.state %+v, want secure with dtls keying", cs)
-	}
-	if !pe.b.WaitLog("DTLS-SRTP complete", sip.HangGuard) {
-		t.Errorf("hang guard (%v): baresip did not complete DTLS-SRTP", sip.HangGuard)
-	}
+	cs := pe.waitDTLSConnected(t)
 	time.Sleep(2500 * time.Millisecond)
 	st, ok := c.SRTPStats()
 	t.Logf("call.state %+v, srtp %+v", cs, st)
@@ -94,13 +88,7 @@ func TestSecureDTLSInboundSecretsNotLogged(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := pe.answerBaresip(ctx, t)
-	cs := pe.ev.waitCall(t, sip.StateConnected)
-	if !cs.Secure || cs.Keying != sip.KeyingDTLS || cs.Suite == "" {
-		t.Errorf("call.state %+v, want secure with dtls keying", cs)
-	}
-	if !pe.b.WaitLog("DTLS-SRTP complete", sip.HangGuard) {
-		t.Errorf("hang guard (%v): baresip did not complete DTLS-SRTP", sip.HangGuard)
-	}
+	pe.waitDTLSConnected(t)
 	time.Sleep(2500 * time.Millisecond)
 	if st, ok := c.SRTPStats(); !ok || st.Replays != 0 || st.AuthFailures+st.Malformed != 0 {
 		t.Errorf("srtp stats %+v (%v)", st, ok)
@@ -235,4 +223,18 @@ func TestSecureDTLSInboundFingerprintMismatch(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitDTLSConnected waits for the call to connect secured by DTLS-SRTP,
+// and for baresip to say its handshake completed.
+func (pe *securePeers) waitDTLSConnected(t *testing.T) sip.CallState {
+	t.Helper()
+	cs := pe.ev.waitCall(t, sip.StateConnected)
+	if !cs.Secure || cs.Keying != sip.KeyingDTLS || cs.Suite == "" {
+		t.Errorf("call.state %+v, want secure with dtls keying", cs)
+	}
+	if !pe.b.WaitLog("DTLS-SRTP complete", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip did not complete DTLS-SRTP", sip.HangGuard)
+	}
+	return cs
 }

@@ -240,15 +240,7 @@ func (c *Call) AttendedTransfer(ctx context.Context, target *Call) error {
 	target.mu.Lock()
 	target.transferTo = remote
 	target.mu.Unlock()
-	referredBy := c.p.aor()
-	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
-		sipmsg.NewHeader("Refer-To", referTo),
-		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
-	if err == nil && !res.IsSuccess() {
-		err = fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
-	} else if err != nil {
-		err = fmt.Errorf("REFER: %w", err)
-	}
+	err := c.sendRefer(ctx, referTo)
 	if err != nil {
 		c.mu.Lock()
 		c.transferTo, c.consult = "", nil
@@ -498,4 +490,20 @@ func (p *Phone) matchReplaces(r replacesID) (*Call, int) {
 		return c, 0
 	}
 	return nil, 481
+}
+
+// sendRefer sends a REFER in the call's dialog, Referred-By us, and
+// turns an answer other than 2xx into an error.
+func (c *Call) sendRefer(ctx context.Context, referTo string) error {
+	referredBy := c.p.aor()
+	res, err := c.inDialog(ctx, sipmsg.REFER, nil, "",
+		sipmsg.NewHeader("Refer-To", referTo),
+		sipmsg.NewHeader("Referred-By", "<"+referredBy.String()+">"))
+	if err != nil {
+		return fmt.Errorf("REFER: %w", err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
+	}
+	return nil
 }

@@ -80,6 +80,19 @@ func startPeer(t *testing.T, k *siptest.Kamailio, user int, freq float64) *peer 
 	return &peer{phone: p, ev: ev, audio: audio}
 }
 
+// connect dials ext (to's number) from pe; to answers. It returns both
+// ends once pe's call is connected: pe's call, and to's call id.
+func (pe *peer) connect(t *testing.T, ctx context.Context, to *peer, ext, what string) (*sip.Call, string) {
+	t.Helper()
+	c, err := pe.phone.Dial(ctx, ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := to.answerNext(t, ctx, 0)
+	pe.ev.waitState(t, what+" connected", stateIs(c.ID(), sip.StateConnected))
+	return c, theirs
+}
+
 // answerNext answers the next call that rings in at pe and returns its id.
 func (pe *peer) answerNext(t *testing.T, ctx context.Context, skip int) string {
 	t.Helper()
@@ -121,21 +134,11 @@ func TestAttendedTransfer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	ab, err := a.phone.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bOld := b.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-B connected", stateIs(ab.ID(), sip.StateConnected))
+	ab, bOld := a.connect(t, ctx, b, "1002", "A-B")
 	if err := ab.Hold(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ac, err := a.phone.Dial(ctx, "1003")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cOld := c.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-C connected", stateIs(ac.ID(), sip.StateConnected))
+	ac, cOld := a.connect(t, ctx, c, "1003", "A-C")
 
 	if err := ab.AttendedTransfer(ctx, ab); err == nil {
 		t.Error("a call transferred to itself")
@@ -202,18 +205,8 @@ func TestAttendedTransferFails(t *testing.T) {
 	c := startPeer(t, k, 2, 1300)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	ab, err := a.phone.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bOld := b.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-B connected", stateIs(ab.ID(), sip.StateConnected))
-	ac, err := a.phone.Dial(ctx, "1003")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cOld := c.answerNext(t, ctx, 0)
-	a.ev.waitState(t, "A-C connected", stateIs(ac.ID(), sip.StateConnected))
+	ab, bOld := a.connect(t, ctx, b, "1002", "A-B")
+	ac, cOld := a.connect(t, ctx, c, "1003", "A-C")
 	if err := c.phone.Unregister(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package phoneapi_test
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -35,10 +34,7 @@ func TestWithoutSoundCard(t *testing.T) {
 				"username": cfg.Username, "password": cfg.Password, "withoutAudio": without})
 			mustInvoke(t, svc, "phone.register", nil)
 			ev.wait(t, `"state":"registered"`, 10*time.Second)
-			var dial struct {
-				CallID string `json:"callId"`
-			}
-			_ = json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": echo.EchoTarget()}), &dial)
+			callID := dial(t, svc, echo.EchoTarget())
 			ev.wait(t, `"state":"connected"`, 10*time.Second)
 			want := "silence"
 			if without == "tone" {
@@ -54,10 +50,10 @@ func TestWithoutSoundCard(t *testing.T) {
 			}
 			ev.mu.Unlock()
 			if !strings.Contains(got, `"source":"`+want+`"`) || !strings.Contains(got, "no default input device") ||
-				!strings.Contains(got, dial.CallID) {
+				!strings.Contains(got, callID) {
 				t.Errorf("call.audio %s", got)
 			}
-			mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
+			mustInvoke(t, svc, "call.hangup", map[string]string{"callId": callID})
 			ev.wait(t, `"state":"ended"`, 10*time.Second)
 			ev.mu.Lock()
 			n := strings.Count(strings.Join(ev.events, "\n"), `"method":"call.audio"`)

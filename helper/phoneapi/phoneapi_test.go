@@ -84,6 +84,18 @@ func invoke(t *testing.T, svc *phoneapi.Service, method string, params any) (jso
 	return b, nil
 }
 
+// dial places a call through the API and returns its callId.
+func dial(t *testing.T, svc *phoneapi.Service, to string) string {
+	t.Helper()
+	var r struct {
+		CallID string `json:"callId"`
+	}
+	if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": to}), &r); err != nil || r.CallID == "" {
+		t.Fatalf("call.dial %s: %v %+v", to, err, r)
+	}
+	return r.CallID
+}
+
 func mustInvoke(t *testing.T, svc *phoneapi.Service, method string, params any) json.RawMessage {
 	t.Helper()
 	b, jerr := invoke(t, svc, method, params)
@@ -121,22 +133,17 @@ func TestRegistrationAndCallKeepSecrets(t *testing.T) {
 	mustInvoke(t, svc, "phone.register", nil)
 	ev.wait(t, `"state":"registered"`, 10*time.Second)
 
-	var dial struct {
-		CallID string `json:"callId"`
-	}
-	if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": "1002"}), &dial); err != nil || dial.CallID == "" {
-		t.Fatalf("dial: %v %+v", err, dial)
-	}
+	callID := dial(t, svc, "1002")
 	ev.wait(t, `"state":"connected"`, 10*time.Second)
-	mustInvoke(t, svc, "call.mute", map[string]string{"callId": dial.CallID})
-	mustInvoke(t, svc, "call.unmute", map[string]string{"callId": dial.CallID})
-	mustInvoke(t, svc, "call.dtmf", map[string]string{"callId": dial.CallID, "digits": "42"})
-	mustInvoke(t, svc, "call.hold", map[string]string{"callId": dial.CallID})
+	mustInvoke(t, svc, "call.mute", map[string]string{"callId": callID})
+	mustInvoke(t, svc, "call.unmute", map[string]string{"callId": callID})
+	mustInvoke(t, svc, "call.dtmf", map[string]string{"callId": callID, "digits": "42"})
+	mustInvoke(t, svc, "call.hold", map[string]string{"callId": callID})
 	ev.wait(t, `"state":"held"`, 5*time.Second)
-	mustInvoke(t, svc, "call.resume", map[string]string{"callId": dial.CallID})
+	mustInvoke(t, svc, "call.resume", map[string]string{"callId": callID})
 	ev.wait(t, `"quality.report"`, 8*time.Second)
 	st := mustInvoke(t, svc, "phone.status", nil)
-	if !strings.Contains(string(st), dial.CallID) || !strings.Contains(string(st), `"registered"`) {
+	if !strings.Contains(string(st), callID) || !strings.Contains(string(st), `"registered"`) {
 		t.Errorf("status: %s", st)
 	}
 	if _, jerr := invoke(t, svc, "call.hold", map[string]string{"callId": "nope"}); jerr == nil || !strings.Contains(string(mustJSON(jerr)), "no-such-call") {
@@ -148,16 +155,16 @@ func TestRegistrationAndCallKeepSecrets(t *testing.T) {
 		params map[string]string
 		want   string
 	}{
-		{map[string]string{"callId": dial.CallID, "to": "1003", "targetCallId": "x"}, `"code":-32602`},
-		{map[string]string{"callId": dial.CallID}, `"code":-32602`},
-		{map[string]string{"callId": dial.CallID, "targetCallId": "nope"}, "no-such-call"},
-		{map[string]string{"callId": dial.CallID, "targetCallId": dial.CallID}, "wrong-state"},
+		{map[string]string{"callId": callID, "to": "1003", "targetCallId": "x"}, `"code":-32602`},
+		{map[string]string{"callId": callID}, `"code":-32602`},
+		{map[string]string{"callId": callID, "targetCallId": "nope"}, "no-such-call"},
+		{map[string]string{"callId": callID, "targetCallId": callID}, "wrong-state"},
 	} {
 		if _, jerr := invoke(t, svc, "call.transfer", tc.params); jerr == nil || !strings.Contains(string(mustJSON(jerr)), tc.want) {
 			t.Errorf("call.transfer %v: %s, want %s", tc.params, mustJSON(jerr), tc.want)
 		}
 	}
-	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": callID})
 	ev.wait(t, `"state":"ended"`, 5*time.Second)
 	mustInvoke(t, svc, "phone.unregister", nil)
 	if !b.WaitLog("received event: '4' (end=1)", 2*time.Second) {

@@ -1,7 +1,6 @@
 package phoneapi_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,12 +41,7 @@ func TestSecureModeThroughTheAPI(t *testing.T) {
 	mustInvoke(t, svc, "phone.register", nil)
 	ev.wait(t, `"state":"registered"`, 10*time.Second)
 
-	var dial struct {
-		CallID string `json:"callId"`
-	}
-	if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": "1002"}), &dial); err != nil || dial.CallID == "" {
-		t.Fatalf("dial: %v %+v", err, dial)
-	}
+	callID := dial(t, svc, "1002")
 	connected := ev.wait(t, `"state":"connected"`, 10*time.Second)
 	if !strings.Contains(connected, `"secure":true`) || !strings.Contains(connected, `"suite":"AES_CM_128_HMAC_SHA1_80"`) {
 		t.Errorf("call.state %s", connected)
@@ -60,7 +54,7 @@ func TestSecureModeThroughTheAPI(t *testing.T) {
 	if !strings.Contains(string(st), `"mode":"secure"`) || !strings.Contains(string(st), `"transport":"tls"`) || !strings.Contains(string(st), `"secure":true`) {
 		t.Errorf("status: %s", st)
 	}
-	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": callID})
 	ev.wait(t, `"state":"ended"`, 5*time.Second)
 	mustInvoke(t, svc, "phone.unregister", nil)
 
@@ -146,12 +140,7 @@ func TestSecureDTLSThroughTheAPI(t *testing.T) {
 		"username": "1001", "password": password, "caPem": ca.PEM, "codecs": []string{"PCMU"}})
 	mustInvoke(t, svc, "phone.register", nil)
 	ev.wait(t, `"state":"registered"`, 10*time.Second)
-	var dial struct {
-		CallID string `json:"callId"`
-	}
-	if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": "1002"}), &dial); err != nil || dial.CallID == "" {
-		t.Fatalf("dial: %v %+v", err, dial)
-	}
+	callID := dial(t, svc, "1002")
 	connected := ev.wait(t, `"state":"connected"`, 15*time.Second)
 	if !strings.Contains(connected, `"secure":true`) || !strings.Contains(connected, `"keying":"dtls"`) {
 		t.Errorf("call.state %s", connected)
@@ -164,7 +153,7 @@ func TestSecureDTLSThroughTheAPI(t *testing.T) {
 	if !strings.Contains(string(st), `"keying":"dtls"`) {
 		t.Errorf("status: %s", st)
 	}
-	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": dial.CallID})
+	mustInvoke(t, svc, "call.hangup", map[string]string{"callId": callID})
 	ev.wait(t, `"state":"ended"`, 5*time.Second)
 
 	ev.mu.Lock()

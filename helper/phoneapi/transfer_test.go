@@ -2,7 +2,6 @@ package phoneapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -70,19 +69,14 @@ func TestAttendedTransferThroughTheAPI(t *testing.T) {
 	mustInvoke(t, svc, "phone.register", nil)
 	ev.wait(t, `"state":"registered"`, 10*time.Second)
 
-	dial := func(to string) string {
-		var r struct {
-			CallID string `json:"callId"`
-		}
-		if err := json.Unmarshal(mustInvoke(t, svc, "call.dial", map[string]string{"to": to}), &r); err != nil {
-			t.Fatal(err)
-		}
-		ev.wait(t, `"callId":"`+r.CallID+`","direction":"outbound","state":"connected"`, 10*time.Second)
-		return r.CallID
+	dialConnected := func(to string) string {
+		id := dial(t, svc, to)
+		ev.wait(t, `"callId":"`+id+`","direction":"outbound","state":"connected"`, 10*time.Second)
+		return id
 	}
-	first := dial("1002")
+	first := dialConnected("1002")
 	mustInvoke(t, svc, "call.hold", map[string]string{"callId": first})
-	second := dial("1003")
+	second := dialConnected("1003")
 	mustInvoke(t, svc, "call.transfer", map[string]string{"callId": first, "targetCallId": second})
 	// The two calls end in either order.
 	for _, want := range []string{
