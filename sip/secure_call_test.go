@@ -146,10 +146,13 @@ func (pe *securePeers) hangupAndCheckAudio(t *testing.T, c *sip.Call) {
 	checkTone(t, "what bpclient heard", heard, rate, 440)
 	pe.b.Stop()
 	_, dec := pe.b.Recordings()
-	if len(dec) != 1 {
-		t.Fatalf("baresip recordings: %v", dec)
+	if len(dec) == 0 {
+		t.Fatalf("baresip recorded nothing")
 	}
-	checkWAVTone(t, "what baresip heard", dec[0], 1000)
+	// baresip names each call's recording by the second the call started,
+	// so a test's earlier calls may have files of their own (or share
+	// one, overwritten): the newest is the call just ended.
+	checkWAVTone(t, "what baresip heard", dec[len(dec)-1], 1000)
 }
 
 // TestSecureOutboundEverySuite: over TLS, an outbound call to baresip with
