@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // MaxFrame is the largest payload accepted or sent: the limit Chromium and
@@ -69,7 +70,7 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 // concurrent writers serialised by the caller never interleave headers.
 func WriteFrame(w io.Writer, payload []byte) error {
 	if len(payload) > MaxFrame {
-		return &FrameTooLargeError{Size: uint32(min(len(payload), 1<<32-1))}
+		return &FrameTooLargeError{Size: uint32(min(uint64(len(payload)), math.MaxUint32))}
 	}
 	buf := make([]byte, 4+len(payload))
 	binary.NativeEndian.PutUint32(buf, uint32(len(payload)))

@@ -148,7 +148,7 @@ func WriteWAV(wr io.Writer, rate, channels int, samples []int16) error {
 		return fmt.Errorf("write wav: %d channels at %d Hz", channels, rate)
 	}
 	dataLen := 2 * len(samples)
-	if dataLen > math.MaxUint32-36 {
+	if uint64(dataLen) > math.MaxUint32-36 {
 		return fmt.Errorf("write wav: %d samples is too many for one file", len(samples))
 	}
 	h := make([]byte, 44, 44+dataLen)
