@@ -1,7 +1,8 @@
 // Package agent is the per-user bpclient agent: it accepts sessions on the
 // local endpoint (from bpclient-host relays and from the CLI), speaks
 // JSON-RPC 2.0 in native-messaging frames, decides who may talk to it, and
-// broadcasts events to every session that said hello.
+// sends events to the sessions that said hello and are in each event's
+// audience.
 package agent
 
 import (

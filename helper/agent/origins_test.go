@@ -180,3 +180,28 @@ func TestEventAudience(t *testing.T) {
 		}
 	}
 }
+
+func TestAudienceAdmits(t *testing.T) {
+	page := func(origin string) *Call { return &Call{Kind: kindPage, PageOrigin: origin} }
+	local, ext := &Call{Kind: kindLocal}, &Call{Kind: kindExtension}
+	for _, tt := range []struct {
+		name string
+		aud  Audience
+		c    *Call
+		want bool
+	}{
+		{"everyone: a page", Everyone(), page(originB), true},
+		{"origin A: its page", ToOrigin(originA), page(originA), true},
+		{"origin A: another origin's page", ToOrigin(originA), page(originB), false},
+		{"origin A: the same host on another port", ToOrigin(originA), page(originA + ":8443"), false},
+		{"origin A: the CLI", ToOrigin(originA), local, true},
+		{"origin A: the popup", ToOrigin(originA), ext, true},
+		{"the user only: a page", ToOrigin(""), page(originA), false},
+		{"the user only: a page without origin", ToOrigin(""), page(""), false},
+		{"the zero audience: the CLI", Audience{}, local, true},
+	} {
+		if got := tt.aud.Admits(tt.c); got != tt.want {
+			t.Errorf("%s: Admits = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
