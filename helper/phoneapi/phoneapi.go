@@ -292,6 +292,14 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	if err := call.Decode(&p); err != nil {
 		return nil, err
 	}
+	// Before anything of the params is used: a page that may not replace
+	// the phone learns nothing from how its configuration would fare.
+	s.ownerMu.Lock()
+	defer s.ownerMu.Unlock()
+	if !s.mayReplace(call) {
+		s.log.Warn().Str("session", call.SessionID).Msg("phone.configure refused: the phone belongs to another origin")
+		return nil, otherOriginErr()
+	}
 	switch p.Mode {
 	case "", sip.ModeSoftphone, sip.ModeSecure:
 	default:
@@ -324,12 +332,6 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		} else {
 			cfg.PolicyCAFile, cfg.PolicyCAPEM = pol.CAFile, pol.CAPEM
 		}
-	}
-	s.ownerMu.Lock()
-	defer s.ownerMu.Unlock()
-	if !s.mayReplace(call) {
-		s.log.Warn().Str("session", call.SessionID).Msg("phone.configure refused: the phone belongs to another origin")
-		return nil, otherOriginErr()
 	}
 	// The phone's events are for its owner's sessions; a phone never
 	// changes owner (a new owner configures a new phone).
