@@ -1,7 +1,8 @@
 // Package agent is the per-user bpclient agent: it accepts sessions on the
 // local endpoint (from bpclient-host relays and from the CLI), speaks
 // JSON-RPC 2.0 in native-messaging frames, decides who may talk to it, and
-// broadcasts events to every session that said hello.
+// sends events to the sessions that said hello and are in each event's
+// audience.
 package agent
 
 import (
@@ -131,7 +132,10 @@ func (s *Server) closeAll() {
 }
 
 // Broadcast sends an event to every session that said hello.
-func (s *Server) Broadcast(event string, params any) {
+func (s *Server) Broadcast(event string, params any) { s.BroadcastTo(Everyone(), event, params) }
+
+// BroadcastTo sends an event to the sessions of aud that said hello.
+func (s *Server) BroadcastTo(aud Audience, event string, params any) {
 	frame, err := encodeEvent(event, params)
 	if err != nil {
 		s.log.Error().Err(err).Str("event", event).Msg("encode event")
@@ -140,7 +144,7 @@ func (s *Server) Broadcast(event string, params any) {
 	s.mu.Lock()
 	targets := make([]*session, 0, len(s.sessions))
 	for ss := range s.sessions {
-		if ss.helloDone() {
+		if c, ok := ss.caller(); ok && aud.Admits(c) {
 			targets = append(targets, ss)
 		}
 	}
@@ -151,18 +155,38 @@ func (s *Server) Broadcast(event string, params any) {
 }
 
 func (s *Server) broadcastClients() {
-	s.Broadcast("helper.clientsChanged", map[string]int{"clients": len(s.clientList())})
+	s.Broadcast("helper.clientsChanged", map[string]int{"clients": s.helloCount()})
 }
 
-// clientList describes the sessions that said hello, oldest first.
-func (s *Server) clientList() []clientInfo {
+func (s *Server) helloCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for ss := range s.sessions {
+		if ss.helloDone() {
+			n++
+		}
+	}
+	return n
+}
+
+// clientList describes the sessions that said hello, oldest first, as
+// viewer may see them: a page sees the details of its own origin's
+// sessions only, and of every other session just that it exists and its
+// kind, so that it cannot learn which other sites use the agent.
+func (s *Server) clientList(viewer *Call) []clientInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]clientInfo, 0, len(s.sessions))
 	for ss := range s.sessions {
-		if info, ok := ss.info(); ok {
-			out = append(out, info)
+		info, ok := ss.info()
+		if !ok {
+			continue
 		}
+		if viewer.Kind == kindPage && (info.Kind != kindPage || info.PageOrigin != viewer.PageOrigin) {
+			info = clientInfo{SessionID: info.SessionID, Kind: info.Kind, order: info.order}
+		}
+		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b clientInfo) int { return a.order - b.order })
 	return out

@@ -26,6 +26,7 @@ import (
 type env struct {
 	addr  string
 	store *policy.Store
+	srv   *Server
 	stop  func()
 }
 
@@ -39,7 +40,7 @@ func startAgentWith(t *testing.T, services ...Service) *env {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	store := &policy.Store{AdminFile: filepath.Join(dir, "admin.json"), UserFile: filepath.Join(dir, "user.json")}
-	os.WriteFile(store.AdminFile, []byte(`{"domains":["agent.example.test","*.cc.example.test"]}`), 0o600)
+	os.WriteFile(store.AdminFile, []byte(`{"domains":["agent.example.test","*.cc.example.test"],"usersCanManageDomains":true}`), 0o600)
 	addr := filepath.Join(dir, "run", "agent.sock")
 	if runtime.GOOS == "windows" {
 		addr = `\\.\pipe\bpclient-agent-test-` + filepath.Base(dir)
@@ -74,7 +75,7 @@ func startAgentWith(t *testing.T, services ...Service) *env {
 		}
 	}
 	t.Cleanup(stop)
-	return &env{addr: addr, store: store, stop: stop}
+	return &env{addr: addr, store: store, srv: srv, stop: stop}
 }
 
 func (e *env) dial(t *testing.T) *client.Client {

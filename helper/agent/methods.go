@@ -21,7 +21,7 @@ const (
 
 func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	ss.mu.Lock()
-	refused, hello := ss.refused, ss.hello
+	refused := ss.refused
 	ss.mu.Unlock()
 	if refused != nil {
 		return nil, notAllowed(refused, "this extension is not allowed to use BPClient")
@@ -29,12 +29,13 @@ func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	if msg.Method == "helper.hello" {
 		return ss.doHello(msg)
 	}
+	caller, hello := ss.caller()
 	if !hello {
 		return nil, jsonrpc.Errorf(jsonrpc.CodeHelloRequired, "hello required: call helper.hello first")
 	}
 	switch msg.Method {
 	case "helper.status":
-		return ss.srv.status(), nil
+		return ss.srv.status(caller), nil
 	case "helper.ping":
 		return map[string]bool{"pong": true}, nil
 	case "policy.list":
@@ -45,10 +46,8 @@ func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		return ss.doShutdown()
 	}
 	if m := ss.srv.method(msg.Method); m != nil {
-		ss.mu.Lock()
-		call := &Call{Params: msg.Params, Kind: ss.kind, PageOrigin: ss.pageOrigin, SessionID: ss.id}
-		ss.mu.Unlock()
-		return m(ss.ctx, call)
+		caller.Params = msg.Params
+		return m(ss.ctx, caller)
 	}
 	return nil, jsonrpc.Errorf(jsonrpc.CodeMethodNotFound, "method not found: %q", msg.Method)
 }
@@ -178,7 +177,7 @@ func (r *statusResult) MarshalJSON() ([]byte, error) {
 	return append(append(base[:len(base)-1], ','), extra[1:]...), nil
 }
 
-func (s *Server) status() *statusResult {
+func (s *Server) status(viewer *Call) *statusResult {
 	return &statusResult{
 		HelperVersion:   version.Version,
 		ProtocolVersion: version.Protocol,
@@ -187,8 +186,8 @@ func (s *Server) status() *statusResult {
 		PID:             os.Getpid(),
 		StartedAt:       s.started.UTC().Format(time.RFC3339),
 		UptimeSeconds:   s.now().Sub(s.started).Seconds(),
-		Clients:         s.clientList(),
-		Services:        s.serviceStatus(),
+		Clients:         s.clientList(viewer),
+		Services:        s.serviceStatus(viewer),
 	}
 }
 

@@ -25,6 +25,13 @@ type Service interface {
 	Status() any
 }
 
+// CallerStatus is a Service whose helper.status entry depends on who asks
+// (the phone tells pages of other origins only that it exists). The agent
+// asks StatusFor instead of Status when a service has it.
+type CallerStatus interface {
+	StatusFor(caller *Call) any
+}
+
 // Method handles one request. The context ends when the session closes.
 type Method func(ctx context.Context, call *Call) (any, *jsonrpc.Error)
 
@@ -84,7 +91,7 @@ func (s *Server) method(name string) Method {
 	return s.methods[name]
 }
 
-func (s *Server) serviceStatus() map[string]any {
+func (s *Server) serviceStatus(viewer *Call) map[string]any {
 	s.mu.Lock()
 	svcs := make([]Service, 0, len(s.services))
 	for _, svc := range s.services {
@@ -93,6 +100,10 @@ func (s *Server) serviceStatus() map[string]any {
 	s.mu.Unlock()
 	out := make(map[string]any, len(svcs))
 	for _, svc := range svcs {
+		if cs, ok := svc.(CallerStatus); ok {
+			out[svc.Name()] = cs.StatusFor(viewer)
+			continue
+		}
 		out[svc.Name()] = svc.Status()
 	}
 	return out

@@ -234,6 +234,16 @@ func (ss *session) helloDone() bool {
 	return ss.hello
 }
 
+// caller is who the session speaks for, once it said hello.
+func (ss *session) caller() (*Call, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if !ss.hello {
+		return nil, false
+	}
+	return &Call{Kind: ss.kind, PageOrigin: ss.pageOrigin, SessionID: ss.id}, true
+}
+
 type clientInfo struct {
 	SessionID     string `json:"sessionId"`
 	Kind          string `json:"kind"`

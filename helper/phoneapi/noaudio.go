@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/sip"
 )
 
@@ -35,7 +36,7 @@ var errNoAudio = errors.New("no audio for calls in this agent")
 // (open), and when they cannot be opened, silence or the tone as the
 // page chose. Either way BPClient.log and a call.audio event say so, once
 // per call (the local ringback and the call's media each open audio).
-func (s *Service) callAudio(open sip.AudioFactory, without string) sip.AudioFactory {
+func (s *Service) callAudio(aud agent.Audience, open sip.AudioFactory, without string) sip.AudioFactory {
 	if open == nil && without != WithoutAudioTone {
 		return nil // tests: calls carry silence, nothing to tell
 	}
@@ -58,7 +59,7 @@ func (s *Service) callAudio(open sip.AudioFactory, without string) sip.AudioFact
 		if !told {
 			s.log.Warn().Err(err).Str("call", callID).Str("sending", without).Msg("no sound device for the call")
 			if s.opts.Events != nil {
-				s.opts.Events.Broadcast(EventCallAudio, CallAudio{CallID: callID, Source: without,
+				s.opts.Events.BroadcastTo(aud, EventCallAudio, CallAudio{CallID: callID, Source: without,
 					Reason: "no sound device: " + err.Error()})
 			}
 		}

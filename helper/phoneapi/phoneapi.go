@@ -1,5 +1,6 @@
 // Package phoneapi is the agent's "phone" service: phone.* and call.*
-// methods over the sip package, and its events broadcast to every session.
+// methods over the sip package, and its events sent to the sessions of the
+// origin that owns the phone.
 // Credentials live in memory only, inside the configured sip.Phone; they
 // never reach the log, an event or a status answer.
 package phoneapi
@@ -31,13 +32,17 @@ const (
 	ReasonWrongState    = "wrong-state"
 	ReasonBusy          = "calls-in-progress"
 	ReasonSIP           = "sip-error"
+	// ReasonOtherOrigin: the phone belongs to another page origin (or to
+	// the user's own clients), and this page may not use or replace it.
+	ReasonOtherOrigin = "other-origin"
 )
 
 // Options configure the service.
 type Options struct {
 	Logger zerolog.Logger
-	// Events receives the phone's events; the agent's *Server is one.
-	Events agent.Broadcaster
+	// Events receives the phone's events, each for the owner's audience;
+	// the agent's *Server is one.
+	Events agent.AudienceBroadcaster
 	// Audio opens a call's microphone and speaker; nil sends silence.
 	Audio sip.AudioFactory
 	// Ringer rings while a call comes in (and no other call is up); nil:
@@ -61,6 +66,17 @@ type Service struct {
 	ringing map[string]bool // inbound calls ringing now
 	ringErr string
 	noAudio map[string]bool // calls told (call.audio) that they have no sound device
+
+	// ownerMu is held for writing while phone.configure replaces the
+	// phone and its owner, and for reading by every request checked
+	// against the owner, so that the owner cannot change under it.
+	ownerMu sync.RWMutex
+	// owner (guarded by mu) is who controls the phone: the page origin
+	// that configured it, or "" when the user's own clients did.
+	owner string
+	// released (guarded by mu): the owner unregistered the phone, so a
+	// page of another origin may replace it.
+	released bool
 }
 
 // New returns the service; nothing runs until phone.configure.
@@ -92,9 +108,76 @@ func (s *Service) Close() {
 	}
 }
 
-// Status implements agent.Service.
+// Status implements agent.Service: the whole status, as the user's own
+// clients see it.
 func (s *Service) Status() any {
 	return s.status()
+}
+
+// StatusFor implements agent.CallerStatus: helper.status's "phone" entry is
+// what phone.status answers the caller. It reads the phone and its owner
+// at once, so that it never shows one owner's phone to another, and does
+// not wait for a phone.configure in progress.
+func (s *Service) StatusFor(caller *agent.Call) any {
+	s.mu.Lock()
+	p, owner := s.phone, s.owner
+	s.mu.Unlock()
+	if p != nil && !audience(owner).Admits(caller) {
+		return otherOriginStatus{Configured: true, OwnerOrigin: owner}
+	}
+	return statusOf(p, owner)
+}
+
+// otherOriginStatus is phone.status for a page that does not control the
+// phone: that a phone exists and whose it is, nothing of its account,
+// registration or calls.
+type otherOriginStatus struct {
+	Configured  bool   `json:"configured"`
+	OwnerOrigin string `json:"ownerOrigin,omitempty"`
+	Control     bool   `json:"control"`
+}
+
+// audience is who hears the events of a phone owned by owner.
+func audience(owner string) agent.Audience { return agent.ToOrigin(owner) }
+
+// controls reports whether caller may use the phone: the user's own clients
+// always, a page when its origin configured the phone (a reload of the
+// page, a new session of the same origin, included), or when there is no
+// phone. Call with ownerMu held.
+func (s *Service) controls(caller *agent.Call) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.phone == nil || audience(s.owner).Admits(caller)
+}
+
+// mayReplace reports whether caller's phone.configure may replace the
+// phone: besides those who control it, a page may take over a phone that
+// its owner released (unregistered) or that the user's own clients
+// configured (a test call from the CLI). Calls in progress are refused
+// later, whoever asks. Call with ownerMu held for writing.
+func (s *Service) mayReplace(caller *agent.Call) bool {
+	if s.controls(caller) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.released || s.owner == ""
+}
+
+func otherOriginErr() *jsonrpc.Error {
+	return phoneErr(ReasonOtherOrigin, "the phone is controlled by another site; it may not be used from this page")
+}
+
+// ownerOnly refuses m to callers that do not control the phone.
+func (s *Service) ownerOnly(m agent.Method) agent.Method {
+	return func(ctx context.Context, call *agent.Call) (any, *jsonrpc.Error) {
+		s.ownerMu.RLock()
+		defer s.ownerMu.RUnlock()
+		if !s.controls(call) {
+			return nil, otherOriginErr()
+		}
+		return m(ctx, call)
+	}
 }
 
 type statusResult struct {
@@ -109,32 +192,53 @@ type statusResult struct {
 	Codecs       []string               `json:"codecs,omitempty"`
 	Registration *sip.RegistrationState `json:"registration,omitempty"`
 	Calls        []sip.CallState        `json:"calls"`
+	OwnerOrigin  string                 `json:"ownerOrigin,omitempty"`
+	// Control: the asking session may use the phone. A session that may
+	// not gets an otherOriginStatus instead.
+	Control bool `json:"control"`
 }
 
 func (s *Service) status() statusResult {
 	s.mu.Lock()
-	p := s.phone
+	p, owner := s.phone, s.owner
 	s.mu.Unlock()
+	return statusOf(p, owner)
+}
+
+// statusOf is the whole status of phone p (nil: none) owned by owner.
+func statusOf(p *sip.Phone, owner string) statusResult {
 	if p == nil {
-		return statusResult{Calls: []sip.CallState{}}
+		return statusResult{Calls: []sip.CallState{}, Control: true}
 	}
 	c := p.Config()
 	reg := p.Registration()
 	return statusResult{Configured: true, Mode: c.Mode, Server: c.Server, Transport: c.Transport, Keying: c.Keying, SIPS: c.SIPS, Username: c.Username,
-		Domain: c.Domain, Codecs: c.Codecs, Registration: &reg, Calls: p.Calls()}
+		Domain: c.Domain, Codecs: c.Codecs, Registration: &reg, Calls: p.Calls(), OwnerOrigin: owner, Control: true}
 }
 
 func phoneErr(reason, format string, args ...any) *jsonrpc.Error {
 	return jsonrpc.Errorf(CodePhone, format, args...).WithData(map[string]string{"reason": reason})
 }
 
-// Methods implements agent.Service.
+// Methods implements agent.Service. Every method but phone.configure and
+// phone.status, which decide for themselves, is for those who control the
+// phone only.
 func (s *Service) Methods() map[string]agent.Method {
+	methods := s.methods()
+	for name, m := range methods {
+		if name != "phone.configure" && name != "phone.status" {
+			methods[name] = s.ownerOnly(m)
+		}
+	}
+	return methods
+}
+
+func (s *Service) methods() map[string]agent.Method {
 	return map[string]agent.Method{
 		"phone.configure":  s.configure,
 		"phone.register":   s.register,
 		"phone.unregister": s.unregister,
-		"phone.status":     func(context.Context, *agent.Call) (any, *jsonrpc.Error) { return s.status(), nil },
+		"phone.status":     func(_ context.Context, call *agent.Call) (any, *jsonrpc.Error) { return s.StatusFor(call), nil },
 		"call.dial":        s.dial,
 		"call.answer":      s.withCall(func(ctx context.Context, c *sip.Call, _ callParams) error { return c.Answer(ctx) }),
 		"call.reject": s.withCall(func(ctx context.Context, c *sip.Call, p callParams) error {
@@ -188,6 +292,14 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	if err := call.Decode(&p); err != nil {
 		return nil, err
 	}
+	// Before anything of the params is used: a page that may not replace
+	// the phone learns nothing from how its configuration would fare.
+	s.ownerMu.Lock()
+	defer s.ownerMu.Unlock()
+	if !s.mayReplace(call) {
+		s.log.Warn().Str("session", call.SessionID).Msg("phone.configure refused: the phone belongs to another origin")
+		return nil, otherOriginErr()
+	}
 	switch p.Mode {
 	case "", sip.ModeSoftphone, sip.ModeSecure:
 	default:
@@ -221,10 +333,14 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 			cfg.PolicyCAFile, cfg.PolicyCAPEM = pol.CAFile, pol.CAPEM
 		}
 	}
+	// The phone's events are for its owner's sessions; a phone never
+	// changes owner (a new owner configures a new phone).
+	owner := ownerOf(call)
+	aud := audience(owner)
 	opts := append([]sip.Option{
 		sip.WithLogger(s.log),
-		sip.WithEvents(s.broadcast),
-		sip.WithAudio(s.callAudio(s.opts.Audio, p.WithoutAudio)),
+		sip.WithEvents(func(name string, params any) { s.broadcast(aud, name, params) }),
+		sip.WithAudio(s.callAudio(aud, s.opts.Audio, p.WithoutAudio)),
 	}, s.opts.PhoneOptions...)
 	phone, err := sip.New(cfg, opts...)
 	if err != nil {
@@ -252,12 +368,21 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		return nil, phoneErr(ReasonSIP, "start the phone: %v", err)
 	}
 	s.mu.Lock()
-	s.phone = phone
+	s.phone, s.owner, s.released = phone, owner, false
 	s.mu.Unlock()
 	c := phone.Config()
 	s.log.Info().Str("server", c.Server).Str("transport", c.Transport).Str("user", c.Username).
-		Str("session", call.SessionID).Msg("phone configured")
+		Str("session", call.SessionID).Str("owner", owner).Msg("phone configured")
 	return map[string]any{"configured": true, "local": phone.LocalAddr()}, nil
+}
+
+// ownerOf is who owns a phone that caller configures: its page origin, or
+// "" (the user) for the user's own clients.
+func ownerOf(caller *agent.Call) string {
+	if agent.ToOrigin("").Admits(caller) {
+		return ""
+	}
+	return caller.PageOrigin
 }
 
 func (s *Service) current() (*sip.Phone, *jsonrpc.Error) {
@@ -277,6 +402,7 @@ func (s *Service) register(ctx context.Context, call *agent.Call) (any, *jsonrpc
 	if err := p.Register(); err != nil {
 		return nil, phoneErr(ReasonSIP, "%v", err)
 	}
+	s.setReleased(p, false)
 	return map[string]any{"registering": true}, nil
 }
 
@@ -290,7 +416,18 @@ func (s *Service) unregister(ctx context.Context, call *agent.Call) (any, *jsonr
 	if err := p.Unregister(uctx); err != nil {
 		return nil, phoneErr(ReasonSIP, "unregister: %v", err)
 	}
+	s.setReleased(p, true)
 	return p.Registration(), nil
+}
+
+// setReleased records whether the owner let go of phone p (unregistered
+// it): a page of another origin may then configure its own.
+func (s *Service) setReleased(p *sip.Phone, released bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phone == p {
+		s.released = released
+	}
 }
 
 type callParams struct {
@@ -376,11 +513,11 @@ func (s *Service) transfer(ctx context.Context, c *sip.Call, p callParams) error
 
 var errBadTransfer = errors.New(`call.transfer takes either "to" (blind) or "targetCallId" (attended)`)
 
-func (s *Service) broadcast(name string, params any) {
+func (s *Service) broadcast(aud agent.Audience, name string, params any) {
 	s.ring(name, params)
 	s.forgetCall(params)
 	if s.opts.Events != nil {
-		s.opts.Events.Broadcast(name, params)
+		s.opts.Events.BroadcastTo(aud, name, params)
 	}
 }
 

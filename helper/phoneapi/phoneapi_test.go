@@ -35,6 +35,12 @@ func (r *recorder) Broadcast(event string, params any) {
 	r.ch <- string(b)
 }
 
+// BroadcastTo records events for any audience: who gets them is the
+// agent's fan-out, tested with real sessions (origins_test.go).
+func (r *recorder) BroadcastTo(_ agent.Audience, event string, params any) {
+	r.Broadcast(event, params)
+}
+
 func (r *recorder) wait(t *testing.T, substr string, within time.Duration) string {
 	t.Helper()
 	deadline := time.After(within)

@@ -208,12 +208,20 @@ func WriteFile(path string, f *File) error {
 	return nil
 }
 
+// usersCanManageByDefault is what usersCanManageDomains is when the admin
+// policy does not say. An admin who lists domains has said which sites are
+// the Agent Desktop: a user's click in the popup must not add a lookalike
+// to them. A policy that lists none (a home install, no admin at all)
+// leaves the list to the user, or nothing could ever connect. Any entry
+// counts, even one that does not parse: the admin meant to lock the list.
+func usersCanManageByDefault(admin *File) bool { return len(admin.Domains) == 0 }
+
 // Merge builds the effective policy from the admin's and the user's files.
 // Invalid entries are dropped and returned as warnings, so that one typo
 // does not lock everyone out.
 func Merge(admin, user *File) (*Policy, []error) {
 	var warns []error
-	p := &Policy{UsersCanManageDomains: true, Extensions: DefaultExtensions}
+	p := &Policy{UsersCanManageDomains: usersCanManageByDefault(admin), Extensions: DefaultExtensions}
 	if admin.UsersCanManageDomains != nil {
 		p.UsersCanManageDomains = *admin.UsersCanManageDomains
 	}

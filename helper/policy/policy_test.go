@@ -9,8 +9,9 @@ import (
 )
 
 func TestCheckOrigin(t *testing.T) {
-	f := false
-	p, warns := Merge(&File{Domains: []string{"agent.example.com", "*.cc.example", "bad domain"}}, &File{Domains: []string{"mine.test"}})
+	f, yes := false, true
+	p, warns := Merge(&File{Domains: []string{"agent.example.com", "*.cc.example", "bad domain"}, UsersCanManageDomains: &yes},
+		&File{Domains: []string{"mine.test"}})
 	if len(warns) != 1 {
 		t.Fatalf("warnings = %v, want one for the bad entry", warns)
 	}
@@ -48,6 +49,39 @@ func TestCheckOrigin(t *testing.T) {
 	locked, _ := Merge(&File{Domains: []string{"agent.example.com"}, UsersCanManageDomains: &f}, &File{Domains: []string{"mine.test"}})
 	if r := locked.CheckOrigin("https://mine.test"); r == nil || r.CanAsk {
 		t.Errorf("locked policy: %+v, want refusal without canAsk", r)
+	}
+}
+
+// TestUsersCanManageDomainsDefault: an admin policy that lists domains
+// locks the list unless it says otherwise, so that one click in the popup
+// cannot add a lookalike of the Agent Desktop; one that lists none (a home
+// install) leaves the list to the user.
+func TestUsersCanManageDomainsDefault(t *testing.T) {
+	yes, no := true, false
+	user := &File{Domains: []string{"agent.examp1e.com"}}
+	for _, tt := range []struct {
+		name  string
+		admin *File
+		want  bool
+	}{
+		{"no admin policy", &File{}, true},
+		{"admin lists no domains", &File{Domains: []string{}, Extensions: []string{ChromiumExtensionID}}, true},
+		{"admin lists domains", &File{Domains: []string{"agent.example.com"}}, false},
+		{"admin lists only a bad entry", &File{Domains: []string{"bad domain"}}, false},
+		{"admin lists domains and lets users add", &File{Domains: []string{"agent.example.com"}, UsersCanManageDomains: &yes}, true},
+		{"admin lists none and locks", &File{UsersCanManageDomains: &no}, false},
+	} {
+		p, _ := Merge(tt.admin, user)
+		if p.UsersCanManageDomains != tt.want {
+			t.Errorf("%s: usersCanManageDomains = %v, want %v", tt.name, p.UsersCanManageDomains, tt.want)
+		}
+		r := p.CheckOrigin("https://agent.examp1e.com")
+		switch {
+		case tt.want && r != nil:
+			t.Errorf("%s: the user's domain is refused: %+v", tt.name, r)
+		case !tt.want && (r == nil || r.Reason != ReasonOriginNotAllowed || r.CanAsk):
+			t.Errorf("%s: the user's lookalike: %+v, want origin-not-allowed without canAsk", tt.name, r)
+		}
 	}
 }
 
@@ -111,6 +145,15 @@ func TestStore(t *testing.T) {
 	os.WriteFile(s.AdminFile, []byte(`{"domains":["x.example"],"usersCanManageDomains":false}`), 0o644)
 	if _, err := s.Allow("y.example"); !errors.Is(err, ErrAdminLocked) {
 		t.Fatalf("allow under a locked admin policy: %v", err)
+	}
+	// Listing domains locks the list by itself.
+	os.WriteFile(s.AdminFile, []byte(`{"domains":["x.example"]}`), 0o644)
+	if _, err := s.Allow("x.examp1e"); !errors.Is(err, ErrAdminLocked) {
+		t.Fatalf("allow under an admin policy that lists domains: %v", err)
+	}
+	os.WriteFile(s.AdminFile, []byte(`{"extensions":["`+ChromiumExtensionID+`"]}`), 0o644)
+	if _, err := s.Allow("y.example"); err != nil {
+		t.Fatalf("allow under an admin policy without domains: %v", err)
 	}
 	os.WriteFile(s.AdminFile, []byte(`{not json`), 0o644)
 	if _, _, err := s.Load(); err == nil {

@@ -4,15 +4,11 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/internal/browsertest"
-	"github.com/openbpclient/bpclient/internal/siptest"
 	"github.com/openbpclient/bpclient/nativemsg/extension"
 )
 
@@ -27,52 +23,19 @@ func TestPageAnswersIncomingCall(t *testing.T) {
 	}
 	f := newFixture(t, extension.Chromium)
 	ctx := f.ctx
-	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
-	wav := filepath.Join(t.TempDir(), "tone.wav")
-	wf, err := os.Create(wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = dsp.WriteWAV(wf, 8000, 1, dsp.Sine(160000, 440, 8000, 0.3))
-	wf.Close()
-	bs := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(), Source: wav})
-
-	b, err := browsertest.StartChromium(ctx, browsertest.ChromiumOptions{Env: f.env, Extensions: []string{f.ext}, ExtensionID: extension.ChromiumID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	k, bs := callPeers(t)
+	b := f.chromium()
 	page := f.page(b, f.srv.URL(browsertest.AllowedDomain, "/demo.html"))
 	waitState(t, ctx, page, "connected", 0, stateTimeout)
 
 	call := func(method string, params any) json.RawMessage {
 		t.Helper()
-		res, rpcErr, err := browsertest.DemoCall(ctx, page, method, params)
-		if err != nil {
-			t.Fatalf("%s: %v", method, err)
-		}
-		if rpcErr != nil {
-			t.Fatalf("%s: %v", method, rpcErr)
-		}
-		return res
+		return mustDemoCall(t, ctx, page, method, params)
 	}
 	// waitEvent waits for an event whose params contain want.
 	waitEvent := func(name, want string) browsertest.LogEntry {
 		t.Helper()
-		from := 0
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) {
-			e, err := browsertest.WaitLog(ctx, page, "event", name, from, time.Until(deadline))
-			if err != nil {
-				t.Fatalf("page: %v", err)
-			}
-			if strings.Contains(string(e.Data), want) {
-				return e
-			}
-			from = e.Index + 1
-		}
-		t.Fatalf("page saw no %s with %s", name, want)
-		return browsertest.LogEntry{}
+		return waitPageEvent(t, ctx, page, name, want, 0)
 	}
 
 	call("phone.configure", map[string]any{"mode": "softphone", "server": k.Addr(), "domain": "127.0.0.1",

@@ -32,7 +32,8 @@ func policyCommand() *command {
 		usage:    "bpclient policy list [--json] | allow DOMAIN | remove DOMAIN",
 		help: `Pages may use BPClient only when they are served over https from a domain
 on the allow-list: the administrator's list plus your own, unless the
-administrator set usersCanManageDomains to false. DOMAIN is a host name
+administrator set usersCanManageDomains to false (an administrator's
+policy that lists domains does so unless it says otherwise). DOMAIN is a host name
 (agent.example.com) or a wildcard for the names below a domain
 (*.example.com). 'allow' and 'remove' change your own list; a running
 agent uses the change at the next connection.`,
