@@ -149,6 +149,9 @@ func (s *Service) Methods() map[string]agent.Method {
 			return c.DTMF(ctx, p.Digits)
 		}),
 		"call.transfer": s.withCall(s.transfer),
+		// A transfer the far end asked for (call.transferRequested).
+		"call.acceptTransfer": s.withCall(func(_ context.Context, c *sip.Call, _ callParams) error { return c.AcceptTransfer() }),
+		"call.rejectTransfer": s.withCall(func(_ context.Context, c *sip.Call, _ callParams) error { return c.RejectTransfer() }),
 	}
 }
 
@@ -211,21 +214,25 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds
 	}
+	opts := []sip.Option{
+		sip.WithLogger(s.log),
+		sip.WithEvents(s.broadcast),
+		sip.WithAudio(s.callAudio(s.opts.Audio, p.WithoutAudio)),
+	}
 	if s.opts.Policy != nil {
 		// An unreadable policy adds no trust: TLS then refuses a server
 		// only it would have vouched for, with the reason; nothing is
-		// trusted that should not be.
+		// trusted that should not be. Nor are transfers followed unasked.
 		if pol, _, err := s.opts.Policy.Load(); err != nil {
 			s.log.Error().Err(err).Msg("admin policy unreadable; its CA is not trusted")
 		} else {
 			cfg.PolicyCAFile, cfg.PolicyCAPEM = pol.CAFile, pol.CAPEM
+			if pol.AllowRemoteTransfer {
+				opts = append(opts, sip.WithFollowRemoteTransfers())
+			}
 		}
 	}
-	opts := append([]sip.Option{
-		sip.WithLogger(s.log),
-		sip.WithEvents(s.broadcast),
-		sip.WithAudio(s.callAudio(s.opts.Audio, p.WithoutAudio)),
-	}, s.opts.PhoneOptions...)
+	opts = append(opts, s.opts.PhoneOptions...)
 	phone, err := sip.New(cfg, opts...)
 	if err != nil {
 		if errors.Is(err, sip.ErrConfig) {
