@@ -74,9 +74,10 @@ func (s *Service) Name() string { return "phone" }
 
 // Capabilities implements agent.Service.
 // "dtls-srtp" says phone.configure takes keying "dtls" (a helper without
-// it would ignore the member and key with SDES).
+// it would ignore the member and key with SDES); "transfer-consent" that
+// a far end's REFER waits for call.acceptTransfer (call.transferRequested).
 func (s *Service) Capabilities() []string {
-	return []string{"softphone", "secure-softphone", "dtls-srtp"}
+	return []string{"softphone", "secure-softphone", "dtls-srtp", "transfer-consent"}
 }
 
 // Close hangs up, unregisters and stops the phone.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,6 +240,9 @@ func wantPhoneErr(t *testing.T, svc *phoneapi.Service, method string, params any
 // again and accepted, the call goes to 1003.
 func TestRemoteTransferAskedThroughTheAPI(t *testing.T) {
 	tp := startTransferringPeer(t, "", `{"domains":[],"allowRemoteTransfer":true}`, map[string]any{"allowRemoteTransfer": true})
+	if !slices.Contains(tp.svc.Capabilities(), "transfer-consent") {
+		t.Errorf("capabilities %v lack transfer-consent", tp.svc.Capabilities())
+	}
 	id := map[string]string{"callId": tp.callID}
 	wantPhoneErr(t, tp.svc, "call.acceptTransfer", id, phoneapi.ReasonWrongState)
 	theirs := tp.transfer(t)
