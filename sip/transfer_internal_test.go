@@ -1,9 +1,11 @@
 package sip
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -204,4 +206,20 @@ func FuzzDisplaySafe(f *testing.F) {
 			t.Fatalf("printable %q became %q", in, out)
 		}
 	})
+}
+
+func TestTransferConsentTimeoutOption(t *testing.T) {
+	cfg := Config{Server: "127.0.0.1:9", Domain: "127.0.0.1", Username: "1001", Password: "x", Codecs: []string{"PCMU"}}
+	for _, d := range []time.Duration{0, -time.Second} {
+		if _, err := New(cfg, WithTransferConsentTimeout(d)); !errors.Is(err, ErrConfig) {
+			t.Errorf("timeout %v: %v, want ErrConfig", d, err)
+		}
+	}
+	p, err := New(cfg, WithTransferConsentTimeout(time.Second), WithFollowRemoteTransfers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.refers != (referPolicy{follow: true, consentTimeout: time.Second}) {
+		t.Errorf("refer policy %+v", p.refers)
+	}
 }
