@@ -498,7 +498,8 @@ func TestRemoteTransferConsentTimeout(t *testing.T) {
 }
 
 // TestRemoteTransferRefusedToBaresip: baresip, as the transferor, reads
-// our 603 (and then hangs up, its own choice); 1003 gets no call.
+// our 603 (baresip 1.0.0 then hangs up, its own choice); 1003 gets no
+// call.
 func TestRemoteTransferRefusedToBaresip(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -511,7 +512,6 @@ func TestRemoteTransferRefusedToBaresip(t *testing.T) {
 	if !rt.b.WaitLog("transfer failed: 603 Decline", sip.HangGuard) {
 		t.Errorf("hang guard (%v): baresip was not told 603:\n%s", sip.HangGuard, rt.b.Log())
 	}
-	rt.ev.waitState(t, "the call ended", stateIs(rt.call.ID(), sip.StateEnded))
 	if n := rt.k.Count("REQ INVITE sip:1003@"); n != 0 {
 		t.Errorf("kamailio saw %d INVITEs to 1003", n)
 	}
