@@ -63,6 +63,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzParseChallenge -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzIncomingRequest -fuzztime $(FUZZTIME) ./sip
+	$(GO) test -run '^$$' -fuzz FuzzReferTo -fuzztime $(FUZZTIME) ./sip
+	$(GO) test -run '^$$' -fuzz FuzzReplaces -fuzztime $(FUZZTIME) ./sip
+	$(GO) test -run '^$$' -fuzz FuzzSipfrag -fuzztime $(FUZZTIME) ./sip
+	$(GO) test -run '^$$' -fuzz FuzzDisplaySafe -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzG722Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -tags opus -run '^$$' -fuzz FuzzOpusDecode -fuzztime $(FUZZTIME) ./audio/codec

@@ -47,6 +47,7 @@ old=9.0.1 new=9.0.2
 go build -o "$work/releasetest" ./internal/cmd/releasetest
 go build -o "$work/pkgtool" ./packaging/macos/pkgtool
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/ipc.test.exe" ./helper/ipc
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/policy.test.exe" ./helper/policy
 eval "$(scripts/make-test-cert.sh "$work/cert" | sed 's/^/export /')"
 export BPCLIENT_REQUIRE_SIGNING=1
 timed build_old env DIST="$work/old" scripts/release.sh $old >"$work/release-old.log"
@@ -124,6 +125,11 @@ ok "wine prefix in ${t_boot}ms"
 # The agent's Windows pipe (helper/ipc) under wine: listener, ACL, one owner.
 (cd "$work" && wine ipc.test.exe -test.v >"$work/ipc.log" 2>&1) || { cat "$work/ipc.log"; fail "helper/ipc tests under wine"; }
 ok "helper/ipc tests under wine: $(grep -c '^--- PASS' "$work/ipc.log") passed"
+# The admin policy as Group Policy writes it (HKLM\Software\BPClient), in
+# this prefix's own registry.
+(cd "$work" && BPCLIENT_TEST_HKLM=1 wine policy.test.exe -test.v -test.run TestRegistryAdminPolicy >"$work/policy.log" 2>&1) \
+  && grep -q '^--- PASS: TestRegistryAdminPolicy' "$work/policy.log" || { cat "$work/policy.log"; fail "the registry's admin policy under wine"; }
+ok "the registry's admin policy under wine (allowRemoteTransfer, usersCanManageDomains, domains)"
 
 # When wine's loader cannot start a program it hands it to start.exe, which
 # prints "ShellExecuteEx failed" on stdout. In CI that happened once to a

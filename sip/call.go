@@ -57,6 +57,7 @@ type Call struct {
 	transferredFrom string
 	replaces        string
 	consult         *Call
+	remoteRefer     *remoteRefer // the remote's REFER, pending or being followed
 	finalCode       int
 	connected       chan struct{} // closed once the call is first connected
 	// ackBody receives the SDP answer of an inbound late-offer call (an

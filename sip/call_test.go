@@ -214,8 +214,10 @@ func setupCallFor(t *testing.T, codecs []string, baresipCodecs []string, answer 
 	return setupCallKam(t, siptest.KamailioOptions{}, codecs, baresipCodecs, answer, d)
 }
 
-// setupCallKam is setupCallFor with Kamailio's options.
-func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, baresipCodecs []string, answer string, d time.Duration) *peers {
+// setupCallKam is setupCallFor with Kamailio's options, and extra options
+// for the phone.
+func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, baresipCodecs []string, answer string, d time.Duration,
+	opts ...sip.Option) *peers {
 	t.Helper()
 	k := siptest.StartKamailio(t, kam)
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
@@ -223,7 +225,7 @@ func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, ba
 	audio := newTestAudio(1000)
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
 		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999},
-		sip.WithAudio(audio.factory))
+		append([]sip.Option{sip.WithAudio(audio.factory)}, opts...)...)
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,11 @@ func (lc *lateCaller) send(msg string) {
 // request writes a request of this call; an in-dialog one follows the
 // route set to the callee's Contact.
 func (lc *lateCaller) request(method string, cseq int, body string) {
+	lc.requestWith(method, cseq, body)
+}
+
+// requestWith is request with extra header lines ("Name: value").
+func (lc *lateCaller) requestWith(method string, cseq int, body string, extra ...string) {
 	uri, to := "sip:1001@127.0.0.1", "<sip:1001@127.0.0.1>"
 	var b strings.Builder
 	if lc.toHdr != "" {
@@ -71,6 +76,9 @@ func (lc *lateCaller) request(method string, cseq int, body string) {
 	}
 	fmt.Fprintf(&b, "From: <sip:late@example.org>;tag=late1\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nContact: <sip:late@127.0.0.1:%d>\r\n",
 		to, lc.callID, cseq, method, lc.port())
+	for _, h := range extra {
+		b.WriteString(h + "\r\n")
+	}
 	if body != "" {
 		b.WriteString("Content-Type: application/sdp\r\n")
 	}
@@ -95,6 +103,39 @@ func (lc *lateCaller) response(prefix string) (head []string, body string) {
 			return strings.Split(h, "\r\n"), b
 		}
 	}
+}
+
+// final waits for the next final response (any status of 200 and up),
+// up to the hang guard, and returns its status line.
+func (lc *lateCaller) final() string {
+	head, _ := lc.response("")
+	for strings.HasPrefix(head[0], "SIP/2.0 1") {
+		head, _ = lc.response("")
+	}
+	return head[0]
+}
+
+// callAnswered calls p (1001) with an INVITE without SDP, answers it at
+// p and returns the call and the 200 that carries p's offer.
+func (lc *lateCaller) callAnswered(ctx context.Context, p *sip.Phone, ev *events) (sip.IncomingCall, []string, string) {
+	lc.t.Helper()
+	lc.request("INVITE", 1, "")
+	in := ev.waitEvent(lc.t, sip.EventCallIncoming).(sip.IncomingCall)
+	c, err := p.Call(in.CallID)
+	if err != nil {
+		lc.t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		lc.t.Fatal(err)
+	}
+	head, body := lc.response("200")
+	return in, head, body
+}
+
+// answerPCMU is an SDP answer for the ACK: PCMU to our RTP socket.
+func (lc *lateCaller) answerPCMU() string {
+	return fmt.Sprintf("v=0\r\no=late 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", lc.rtp.LocalAddr().(*net.UDPAddr).Port)
 }
 
 // dialog takes the dialog's remote target, To tag and route set (the
@@ -146,16 +187,7 @@ func TestLateOffer(t *testing.T) {
 	defer cancel()
 
 	lc := newLateCaller(t, k.Addr())
-	lc.request("INVITE", 1, "")
-	in := ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
-	c, err := p.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	head, body := lc.response("200")
+	in, head, body := lc.callAnswered(ctx, p, ev)
 	if !strings.Contains(body, "m=audio ") || !strings.Contains(body, "a=rtpmap:8 PCMA/8000") || !strings.Contains(body, "a=rtpmap:0 PCMU/8000") {
 		t.Fatalf("the 200 carries no offer of PCMA and PCMU:\n%s", body)
 	}
@@ -168,10 +200,7 @@ func TestLateOffer(t *testing.T) {
 		}
 	}
 	lc.dialog(head)
-	rport := lc.rtp.LocalAddr().(*net.UDPAddr).Port
-	answer := fmt.Sprintf("v=0\r\no=late 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
-		"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", rport)
-	lc.request("ACK", 1, answer)
+	lc.request("ACK", 1, lc.answerPCMU())
 	cs := ev.waitCall(t, sip.StateConnected)
 	if cs.CallID != in.CallID || cs.Codec != "PCMU" {
 		t.Errorf("connected: %+v (want PCMU, the ACK's answer)", cs)

@@ -29,6 +29,7 @@ type Phone struct {
 	codecs []codec.Codec
 	audio  AudioFactory
 	lookup srvLookup
+	refers referPolicy // REFERs from the remote (transfer.go)
 	// dtlsCert is the DTLS-SRTP identity of this phone (secure mode): made
 	// once per configuration, its fingerprint in every DTLS call's SDP.
 	dtlsCert *dtlssrtp.Certificate

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	sipmsg "github.com/emiago/sipgo/sip"
 )
@@ -87,13 +88,16 @@ func sipToken(s, extra string) bool {
 	return true
 }
 
+// maxReferTo bounds a Refer-To value, in bytes.
+const maxReferTo = 1024
+
 // parseReferTo reads a Refer-To value: "<sip:u@h?Replaces=...>" (with an
 // optional display name and parameters) or a bare URI. It returns the
 // target and, when the URI carries one, the Replaces header to send.
 func parseReferTo(v string) (sipmsg.Uri, *replacesID, error) {
 	var u sipmsg.Uri
 	v = strings.TrimSpace(v)
-	if len(v) > 1024 {
+	if len(v) > maxReferTo {
 		return u, nil, fmt.Errorf("refer-to of %d bytes is too long", len(v))
 	}
 	if i := strings.IndexByte(v, '<'); i >= 0 {
@@ -325,9 +329,14 @@ func (c *Call) byeAndEnd(reason string) {
 	c.end(reason)
 }
 
-// onRefer accepts being transferred (RFC 3515): 202, then NOTIFYs with
-// the progress of a new call to the Refer-To target. A REFER outside a
-// call we have is 481; one without a usable Refer-To is 400.
+// onRefer takes a REFER from the remote (RFC 3515): 202, then NOTIFYs of
+// how it goes. The new call is placed only once the page accepts
+// (AcceptTransfer) or when the phone follows transfers at once
+// (WithFollowRemoteTransfers, the admin policy's allowRemoteTransfer):
+// otherwise anyone who can send a REFER through the PBX could make the
+// agent's account dial anywhere. A REFER outside a call we have is 481;
+// one without a usable Refer-To is 400; one while another is pending or
+// being followed on the same call is 491.
 func (p *Phone) onRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	var c *Call
 	if to := req.To(); to != nil && to.Params.Has("tag") {
@@ -355,28 +364,47 @@ func (p *Phone) onRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Refer-To", nil))
 		return
 	}
-	var hdrs []sipmsg.Header
+	rr := &remoteRefer{target: target, attended: rep != nil, decided: make(chan struct{})}
 	if rep != nil {
-		hdrs = append(hdrs, sipmsg.NewHeader("Replaces", rep.String()))
+		rr.hdrs = append(rr.hdrs, sipmsg.NewHeader("Replaces", rep.String()))
 	}
 	if rb := req.GetHeader("Referred-By"); rb != nil && len(rb.Value()) < 512 && !strings.ContainsAny(rb.Value(), "\r\n") {
-		hdrs = append(hdrs, sipmsg.NewHeader("Referred-By", rb.Value()))
+		rr.hdrs = append(rr.hdrs, sipmsg.NewHeader("Referred-By", rb.Value()))
+		rr.referredBy = displaySafe(rb.Value(), maxReferredBy)
 	}
-	if err := tx.Respond(sipmsg.NewResponseFromRequest(req, 202, "Accepted", nil)); err != nil {
+	c.mu.Lock()
+	busy := c.remoteRefer != nil
+	if !busy {
+		c.remoteRefer = rr
+	}
+	c.mu.Unlock()
+	if busy {
+		c.log.Info().Msg("REFER refused: another transfer request of this call is pending")
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 491, "Request Pending", nil))
 		return
 	}
-	c.log.Info().Str("target", target.String()).Bool("replaces", rep != nil).Msg("transfer requested by the remote")
+	if err := tx.Respond(sipmsg.NewResponseFromRequest(req, 202, "Accepted", nil)); err != nil {
+		c.clearRemoteRefer(rr)
+		return
+	}
+	c.log.Info().Str("target", target.String()).Bool("replaces", rep != nil).Bool("follow", p.refers.follow).
+		Msg("transfer requested by the remote")
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		c.followRefer(target, hdrs)
+		defer c.clearRemoteRefer(rr)
+		// The transferor hears at once that the REFER is being
+		// considered (RFC 6665 §4.2.1.2), whatever it waits for next.
+		c.notifyRefer(100, "Trying", false)
+		if p.refers.follow || c.awaitTransferConsent(rr) {
+			c.followRefer(rr.target, rr.hdrs)
+		}
 	}()
 }
 
 // followRefer places the call a REFER asked for and reports it back.
 func (c *Call) followRefer(target sipmsg.Uri, hdrs []sipmsg.Header) {
 	p := c.p
-	c.notifyRefer(100, "Trying", false)
 	// The original call waits on hold while the new one sets up, as desk
 	// phones do (it is usually held by the transferor already).
 	held := false
@@ -506,4 +534,173 @@ func (c *Call) sendRefer(ctx context.Context, referTo string) error {
 		return fmt.Errorf("REFER answered %d %s", res.StatusCode, res.Reason)
 	}
 	return nil
+}
+
+// EventCallTransferRequested: the remote asked to transfer a call
+// (REFER) and the page decides (Call.AcceptTransfer, RejectTransfer).
+const EventCallTransferRequested = "call.transferRequested"
+
+// TransferRequest is the payload of call.transferRequested.
+type TransferRequest struct {
+	CallID string `json:"callId"`
+	// Target is the Refer-To URI without its headers.
+	Target string `json:"target"`
+	// Attended: the REFER carries Replaces (the target's dialog with the
+	// transferor, RFC 3891).
+	Attended bool `json:"attended"`
+	// ReferredBy is the REFER's Referred-By value (RFC 3892), as the
+	// remote wrote it (unverified), capped.
+	ReferredBy string `json:"referredBy,omitempty"`
+}
+
+// DefaultTransferConsentTimeout is how long the page has to decide on a
+// transfer request before it is declined: under a REFER's own
+// transaction lifetime (Timer F, 32 s on UDP), so that a transferor
+// never waits longer for our NOTIFY than for any answer.
+const DefaultTransferConsentTimeout = 30 * time.Second
+
+// maxReferredBy caps TransferRequest.ReferredBy, in bytes.
+const maxReferredBy = 256
+
+// referPolicy is how a phone treats REFERs from the remote.
+type referPolicy struct {
+	follow         bool          // follow at once, without asking
+	consentTimeout time.Duration // zero: DefaultTransferConsentTimeout
+}
+
+// WithFollowRemoteTransfers makes the phone follow a REFER from the
+// remote at once, without asking the page: for an administrator who
+// allows it (the policy's allowRemoteTransfer), never the page's choice.
+func WithFollowRemoteTransfers() Option {
+	return func(p *Phone) error { p.refers.follow = true; return nil }
+}
+
+// WithTransferConsentTimeout sets how long the page has to accept a
+// transfer request before it is declined (default
+// DefaultTransferConsentTimeout; tests shorten it).
+func WithTransferConsentTimeout(d time.Duration) Option {
+	return func(p *Phone) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: transfer consent timeout %v", ErrConfig, d)
+		}
+		p.refers.consentTimeout = d
+		return nil
+	}
+}
+
+// remoteRefer is a REFER from the remote: waiting for the page's
+// decision, then being followed. A call has at most one.
+type remoteRefer struct {
+	target     sipmsg.Uri
+	hdrs       []sipmsg.Header // Replaces, Referred-By for the new INVITE
+	attended   bool
+	referredBy string
+	// decided is closed once accept holds the decision (the page's, or
+	// the timeout's refusal); set under the call's mu, once.
+	decided chan struct{}
+	accept  bool
+	why     string // why it was declined, when not by the page
+}
+
+// decideLocked records the first decision; later ones are refused.
+func (rr *remoteRefer) decideLocked(accept bool, why string) bool {
+	select {
+	case <-rr.decided:
+		return false
+	default:
+	}
+	rr.accept, rr.why = accept, why
+	close(rr.decided)
+	return true
+}
+
+// awaitTransferConsent offers the request to the page and waits for its
+// decision, declining on its timeout: 603 in the final NOTIFY, and a
+// call.state saying so. It reports whether to follow.
+func (c *Call) awaitTransferConsent(rr *remoteRefer) bool {
+	p := c.p
+	timeout := p.refers.consentTimeout
+	if timeout == 0 {
+		timeout = DefaultTransferConsentTimeout
+	}
+	p.emit(EventCallTransferRequested, TransferRequest{CallID: c.id, Target: displaySafe(rr.target.String(), maxReferTo),
+		Attended: rr.attended, ReferredBy: rr.referredBy})
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-rr.decided:
+	case <-timer.C:
+		c.mu.Lock()
+		rr.decideLocked(false, "not answered within "+timeout.String())
+		c.mu.Unlock()
+	case <-c.done:
+		return false
+	case <-p.ctx.Done():
+		return false
+	}
+	c.mu.Lock()
+	accept, why, st := rr.accept, rr.why, c.state
+	c.mu.Unlock()
+	if accept {
+		c.log.Info().Msg("transfer request accepted")
+		return true
+	}
+	c.log.Info().Str("why", why).Msg("transfer request declined")
+	c.notifyRefer(603, statusText(603), true)
+	reason := "transfer to " + displaySafe(rr.target.String(), maxReferTo) + " declined"
+	if why != "" {
+		reason += ": " + why
+	}
+	c.setState(st, reason)
+	return false
+}
+
+// AcceptTransfer follows the transfer the remote asked for
+// (call.transferRequested): the new call is placed as RFC 3515 says.
+// Without a pending request it is ErrWrongState.
+func (c *Call) AcceptTransfer() error { return c.decideTransfer(true, "") }
+
+// RejectTransfer declines the transfer the remote asked for: the
+// transferor is told 603 and the call stays as it is.
+func (c *Call) RejectTransfer() error { return c.decideTransfer(false, "") }
+
+func (c *Call) decideTransfer(accept bool, why string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.remoteRefer == nil || !c.remoteRefer.decideLocked(accept, why) {
+		return fmt.Errorf("%w: no transfer request is pending", ErrWrongState)
+	}
+	return nil
+}
+
+// clearRemoteRefer forgets rr once it is done with, so that the remote
+// may ask again.
+func (c *Call) clearRemoteRefer(rr *remoteRefer) {
+	c.mu.Lock()
+	if c.remoteRefer == rr {
+		c.remoteRefer = nil
+	}
+	c.mu.Unlock()
+}
+
+// displaySafe makes a value from the wire fit for a page to show: valid
+// UTF-8 without control or bidirectional-override characters (which
+// could make one number look like another), at most max bytes.
+func displaySafe(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20, r >= 0x7f && r < 0xa0, r == utf8.RuneError,
+			r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff:
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

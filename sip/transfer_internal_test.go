@@ -1,9 +1,12 @@
 package sip
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 func TestParseReplaces(t *testing.T) {
@@ -154,4 +157,69 @@ func FuzzSipfrag(f *testing.F) {
 			t.Fatalf("%q: %d %q", in, code, reason)
 		}
 	})
+}
+
+func TestDisplaySafe(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"sip:1003@127.0.0.1", 256, "sip:1003@127.0.0.1"},
+		{"\"Bank\" <sip:1003@x>\r\nX: y", 256, "\"Bank\" <sip:1003@x>X: y"},
+		{"sip:\u202e1008@x", 256, "sip:1008@x"},               // right-to-left override
+		{"sip:10\u200b03@x\x00\x7f\u0085", 256, "sip:1003@x"}, // zero width, NUL, DEL, C1
+		{"sip:\xff\xfe1003@x", 256, "sip:1003@x"},             // not UTF-8
+		{"sip:dé@x", 6, "sip:d"},                              // a cut never splits a rune
+		{"sip:dé@x", 7, "sip:dé"},
+	} {
+		if got := displaySafe(tc.in, tc.max); got != tc.want {
+			t.Errorf("displaySafe(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
+
+// FuzzDisplaySafe: what a page is given to show is valid UTF-8 within
+// the cap, without control or direction-changing characters, and printable
+// input under the cap comes through unchanged.
+func FuzzDisplaySafe(f *testing.F) {
+	f.Add("sip:1003@127.0.0.1", 256)
+	f.Add("\"x\" <sip:\u202e1@h>\r\n", 8)
+	f.Add("\xff\xfe", 1)
+	f.Fuzz(func(t *testing.T, in string, max int) {
+		if max < 0 || max > 4096 {
+			return
+		}
+		out := displaySafe(in, max)
+		if len(out) > max || !utf8.ValidString(out) {
+			t.Fatalf("%q, %d: %q", in, max, out)
+		}
+		for _, r := range out {
+			if r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f {
+				t.Fatalf("%q, %d: %q keeps %U", in, max, out, r)
+			}
+		}
+		printable := utf8.ValidString(in) && len(in) <= max && !strings.ContainsFunc(in, func(r rune) bool {
+			return r < 0x20 || r >= 0x7f
+		})
+		if printable && out != in {
+			t.Fatalf("printable %q became %q", in, out)
+		}
+	})
+}
+
+func TestTransferConsentTimeoutOption(t *testing.T) {
+	cfg := Config{Server: "127.0.0.1:9", Domain: "127.0.0.1", Username: "1001", Password: "x", Codecs: []string{"PCMU"}}
+	for _, d := range []time.Duration{0, -time.Second} {
+		if _, err := New(cfg, WithTransferConsentTimeout(d)); !errors.Is(err, ErrConfig) {
+			t.Errorf("timeout %v: %v, want ErrConfig", d, err)
+		}
+	}
+	p, err := New(cfg, WithTransferConsentTimeout(time.Second), WithFollowRemoteTransfers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.refers != (referPolicy{follow: true, consentTimeout: time.Second}) {
+		t.Errorf("refer policy %+v", p.refers)
+	}
 }

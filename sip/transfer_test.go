@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -55,6 +56,14 @@ func (e *events) count(pred func(name string, params any) bool) int {
 	return n
 }
 
+// transferRequest waits for a call.transferRequested.
+func (e *events) transferRequest(t *testing.T) sip.TransferRequest {
+	t.Helper()
+	return e.waitFor(t, "call.transferRequested", func(name string, _ any) bool {
+		return name == sip.EventCallTransferRequested
+	}).(sip.TransferRequest)
+}
+
 func stateIs(id, state string) func(sip.CallState) bool {
 	return func(cs sip.CallState) bool { return cs.CallID == id && cs.State == state }
 }
@@ -69,10 +78,16 @@ type peer struct {
 
 func startPeer(t *testing.T, k *siptest.Kamailio, user int, freq float64) *peer {
 	t.Helper()
+	return startPeerWith(t, k, user, freq)
+}
+
+// startPeerWith is startPeer with extra options for the phone.
+func startPeerWith(t *testing.T, k *siptest.Kamailio, user int, freq float64, opts ...sip.Option) *peer {
+	t.Helper()
 	u := siptest.DefaultUsers[user]
 	audio := newTestAudio(freq)
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: u.Name, Password: u.Password,
-		Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999}, sip.WithAudio(audio.factory))
+		Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999}, append([]sip.Option{sip.WithAudio(audio.factory)}, opts...)...)
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +130,26 @@ func (pe *peer) answerNext(t *testing.T, ctx context.Context, skip int) string {
 	return in.CallID
 }
 
+// acceptTransfer waits for the transfer request of call id and accepts
+// it, as a page would.
+func (pe *peer) acceptTransfer(t *testing.T, id, target string, attended bool) {
+	t.Helper()
+	req := pe.ev.transferRequest(t)
+	if req.CallID != id || req.Target != target || req.Attended != attended {
+		t.Errorf("transfer request %+v, want call %s to %s, attended %v", req, id, target, attended)
+	}
+	c, err := pe.phone.Call(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AcceptTransfer(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestAttendedTransfer: A (1001) calls B (1002), holds it, consults C
-// (1003) and transfers B to C with REFER/Replaces. B places the new call
+// (1003) and transfers B to C with REFER/Replaces. B's page accepts the
+// request (call.transferRequested, attended). B places the new call
 // with Replaces, C takes it in place of its call with A, A's calls end,
 // and B and C hear each other. All three are bpclient phones through
 // Kamailio: baresip 1.0.0 neither sends nor honours Replaces.
@@ -146,6 +179,7 @@ func TestAttendedTransfer(t *testing.T) {
 	if err := ab.AttendedTransfer(ctx, ac); err != nil {
 		t.Fatal(err)
 	}
+	b.acceptTransfer(t, bOld, "sip:1003@127.0.0.1", true)
 	nb := b.ev.waitState(t, "B's new call connected", func(cs sip.CallState) bool {
 		return cs.TransferredFrom == bOld && cs.State == sip.StateConnected
 	})
@@ -213,6 +247,7 @@ func TestAttendedTransferFails(t *testing.T) {
 	if err := ab.AttendedTransfer(ctx, ac); err != nil {
 		t.Fatal(err)
 	}
+	b.acceptTransfer(t, bOld, "sip:1003@127.0.0.1", true)
 	fail := a.ev.waitState(t, "A told the transfer failed", func(cs sip.CallState) bool {
 		return cs.CallID == ab.ID() && strings.HasPrefix(cs.Reason, "transfer failed: 404")
 	})
@@ -239,17 +274,20 @@ func TestAttendedTransferFails(t *testing.T) {
 	}
 }
 
-// TestRemoteBlindTransfer: baresip (1002) transfers its call with us to
-// 1003 (REFER). We accept, place the new call, report it in NOTIFYs, and
-// the old call ends once the new one is up; both directions of the new
-// call carry audio.
-func TestRemoteBlindTransfer(t *testing.T) {
-	t.Parallel()
-	pe := setupCall(t, []string{"PCMU"}, nil, "auto")
+// remoteTransfer is a call from us (1001) to baresip 1002, which then
+// transfers it to 1003 (another baresip, its microphone 600 Hz) with its
+// /transfer command: a REFER to us.
+type remoteTransfer struct {
+	*peers
+	target *siptest.Baresip
+	call   *sip.Call
+}
+
+func startRemoteTransfer(t *testing.T, ctx context.Context, opts ...sip.Option) *remoteTransfer {
+	t.Helper()
+	pe := setupCallKam(t, siptest.KamailioOptions{}, []string{"PCMU"}, nil, "auto", 20*time.Second, opts...)
 	b3 := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[2], Registrar: pe.k.Addr(),
 		Source: writeTone(t, 600, 8000)})
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
 	c, err := pe.phone.Dial(ctx, "1002")
 	if err != nil {
 		t.Fatal(err)
@@ -259,38 +297,227 @@ func TestRemoteBlindTransfer(t *testing.T) {
 	if _, err := pe.b.Command("transfer", "sip:1003@127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	nc := pe.ev.waitState(t, "the transferred call connected", func(cs sip.CallState) bool {
+	return &remoteTransfer{peers: pe, target: b3, call: c}
+}
+
+// requested waits for the call.transferRequested of the REFER and checks
+// what it says.
+func (rt *remoteTransfer) requested(t *testing.T) sip.TransferRequest {
+	t.Helper()
+	req := rt.ev.transferRequest(t)
+	if req.CallID != rt.call.ID() || req.Target != "sip:1003@127.0.0.1" || req.Attended {
+		t.Errorf("transfer request %+v, want call %s to sip:1003@127.0.0.1, not attended", req, rt.call.ID())
+	}
+	return req
+}
+
+// followed checks that the transfer took place: the new call to 1003 is
+// up with audio both ways and the old call ended as transferred.
+func (rt *remoteTransfer) followed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	c := rt.call
+	nc := rt.ev.waitState(t, "the transferred call connected", func(cs sip.CallState) bool {
 		return cs.TransferredFrom == c.ID() && cs.State == sip.StateConnected
 	})
 	if !strings.Contains(nc.Remote, "1003") {
 		t.Errorf("new call to %q", nc.Remote)
 	}
-	end := pe.ev.waitState(t, "the old call ended", stateIs(c.ID(), sip.StateEnded))
+	end := rt.ev.waitState(t, "the old call ended", stateIs(c.ID(), sip.StateEnded))
 	if end.Reason != "transferred to sip:1003@127.0.0.1" {
 		t.Errorf("old call's end reason %q", end.Reason)
 	}
-	if !b3.WaitLog("Call established", sip.HangGuard) {
-		t.Errorf("hang guard (%v): 1003 did not get the call:\n%s", sip.HangGuard, b3.Log())
+	if !rt.target.WaitLog("Call established", sip.HangGuard) {
+		t.Errorf("hang guard (%v): 1003 did not get the call:\n%s", sip.HangGuard, rt.target.Log())
 	}
-	if n := pe.k.WaitCount(2, 5*time.Second, "REQ NOTIFY"); n < 2 {
+	if n := rt.k.WaitCount(2, 5*time.Second, "REQ NOTIFY"); n < 2 {
 		t.Errorf("kamailio saw %d NOTIFYs (want 100 Trying and 200 OK)", n)
 	}
 	time.Sleep(2 * time.Second)
-	nCall, err := pe.phone.Call(nc.CallID)
+	nCall, err := rt.phone.Call(nc.CallID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := nCall.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	heard, rate := pe.audio.heard(nc.CallID)
+	heard, rate := rt.audio.heard(nc.CallID)
 	checkTone(t, "what we heard from 1003", heard, rate, 600)
-	b3.Stop()
-	_, dec := b3.Recordings()
+	rt.target.Stop()
+	_, dec := rt.target.Recordings()
 	if len(dec) != 1 {
 		t.Fatalf("1003's recordings: %v", dec)
 	}
 	checkWAVTone(t, "what 1003 heard", dec[0], 1000)
+}
+
+// referredCall is a call between two bpclient phones through Kamailio:
+// us (1001, 1000 Hz) and a transferor (1002, 700 Hz) that will ask us to
+// call 1003 (a third phone, 1300 Hz). Unlike baresip, which hangs up
+// when its transfer fails, a bpclient transferor keeps the call, so the
+// call can be checked after a refusal.
+type referredCall struct {
+	k                *siptest.Kamailio
+	us, from, target *peer
+	ours, theirs     *sip.Call
+}
+
+func startReferredCall(t *testing.T, ctx context.Context, opts ...sip.Option) *referredCall {
+	t.Helper()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kamailio:\n%s", k.Log())
+		}
+	})
+	rc := &referredCall{k: k, us: startPeerWith(t, k, 0, 1000, opts...), from: startPeer(t, k, 1, 700), target: startPeer(t, k, 2, 1300)}
+	var theirs string
+	rc.ours, theirs = rc.us.connect(t, ctx, rc.from, "1002", "1001-1002")
+	var err error
+	if rc.theirs, err = rc.from.phone.Call(theirs); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.theirs.Transfer(ctx, "1003"); err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
+// requested waits for the call.transferRequested of the REFER and checks
+// what it says.
+func (rc *referredCall) requested(t *testing.T) sip.TransferRequest {
+	t.Helper()
+	req := rc.us.ev.transferRequest(t)
+	if req.CallID != rc.ours.ID() || req.Target != "sip:1003@127.0.0.1" || req.Attended || req.ReferredBy != "<sip:1002@127.0.0.1>" {
+		t.Errorf("transfer request %+v, want call %s to sip:1003@127.0.0.1, not attended, referred by <sip:1002@127.0.0.1>",
+			req, rc.ours.ID())
+	}
+	return req
+}
+
+// declined checks that a transfer request was declined with reason: the
+// transferor was told 603, no INVITE went to the target, and the call is
+// still up with audio both ways.
+func (rc *referredCall) declined(t *testing.T, ctx context.Context, reason string, marks [2]int) {
+	t.Helper()
+	c := rc.ours
+	rc.us.ev.waitState(t, "our call told the request was declined", func(cs sip.CallState) bool {
+		return cs.CallID == c.ID() && cs.Reason == reason
+	})
+	rc.from.ev.waitState(t, "the transferor told 603", func(cs sip.CallState) bool {
+		return cs.CallID == rc.theirs.ID() && cs.Reason == "transfer failed: 603 Decline" && cs.State != sip.StateEnded
+	})
+	waitHeard(t, "what we hear from 1002 after the refusal", rc.us.audio, c.ID(), marks[0], 700)
+	waitHeard(t, "what 1002 hears from us after the refusal", rc.from.audio, rc.theirs.ID(), marks[1], 1000)
+	if n := rc.k.Count("REQ INVITE sip:1003@"); n != 0 {
+		t.Errorf("kamailio saw %d INVITEs to 1003", n)
+	}
+	if n := rc.target.ev.count(func(name string, _ any) bool { return name == sip.EventCallIncoming }); n != 0 {
+		t.Errorf("1003 rang %d times", n)
+	}
+	if n := rc.us.ev.count(func(_ string, params any) bool {
+		cs, ok := params.(sip.CallState)
+		return ok && cs.TransferredFrom != ""
+	}); n != 0 {
+		t.Errorf("%d call.state events of a transferred call", n)
+	}
+	if calls := rc.us.phone.Calls(); len(calls) != 1 || calls[0].State != sip.StateConnected {
+		t.Errorf("our calls after the refusal: %+v", calls)
+	}
+	if err := c.AcceptTransfer(); !errors.Is(err, sip.ErrWrongState) {
+		t.Errorf("accepting a declined request: %v, want ErrWrongState", err)
+	}
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rc.from.ev.waitState(t, "the transferor's call hung up", stateIs(rc.theirs.ID(), sip.StateEnded))
+}
+
+func (rc *referredCall) marks() [2]int {
+	return [2]int{heardSoFar(rc.us.audio, rc.ours.ID()), heardSoFar(rc.from.audio, rc.theirs.ID())}
+}
+
+// TestRemoteBlindTransfer: baresip (1002) transfers its call with us to
+// 1003 (REFER). The request comes as call.transferRequested; once
+// accepted we place the new call, report it in NOTIFYs, and the old call
+// ends once the new one is up; both directions of the new call carry
+// audio.
+func TestRemoteBlindTransfer(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rt := startRemoteTransfer(t, ctx)
+	rt.requested(t)
+	if err := rt.call.AcceptTransfer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.call.RejectTransfer(); !errors.Is(err, sip.ErrWrongState) {
+		t.Errorf("declining an accepted request: %v, want ErrWrongState", err)
+	}
+	rt.followed(t, ctx)
+}
+
+// TestRemoteTransferFollowedByPolicy: with WithFollowRemoteTransfers (an
+// administrator's allowRemoteTransfer) the REFER is followed at once, as
+// before consent existed, and nothing is asked.
+func TestRemoteTransferFollowedByPolicy(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rt := startRemoteTransfer(t, ctx, sip.WithFollowRemoteTransfers())
+	rt.followed(t, ctx)
+	if n := rt.ev.count(func(name string, _ any) bool { return name == sip.EventCallTransferRequested }); n != 0 {
+		t.Errorf("%d transfer requests asked for, want none", n)
+	}
+}
+
+// TestRemoteTransferRefused: without the page's consent a REFER from the
+// far end makes no call: the page declines, the transferor hears 603 and
+// the call goes on with audio both ways.
+func TestRemoteTransferRefused(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rc := startReferredCall(t, ctx)
+	rc.requested(t)
+	marks := rc.marks()
+	if err := rc.ours.RejectTransfer(); err != nil {
+		t.Fatal(err)
+	}
+	rc.declined(t, ctx, "transfer to sip:1003@127.0.0.1 declined", marks)
+}
+
+// TestRemoteTransferConsentTimeout: a request the page leaves unanswered
+// is declined when the consent timeout runs out.
+func TestRemoteTransferConsentTimeout(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rc := startReferredCall(t, ctx, sip.WithTransferConsentTimeout(300*time.Millisecond))
+	rc.requested(t)
+	rc.declined(t, ctx, "transfer to sip:1003@127.0.0.1 declined: not answered within 300ms", rc.marks())
+}
+
+// TestRemoteTransferRefusedToBaresip: baresip, as the transferor, reads
+// our 603 (baresip 1.0.0 then hangs up, its own choice); 1003 gets no
+// call.
+func TestRemoteTransferRefusedToBaresip(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rt := startRemoteTransfer(t, ctx)
+	rt.requested(t)
+	if err := rt.call.RejectTransfer(); err != nil {
+		t.Fatal(err)
+	}
+	if !rt.b.WaitLog("transfer failed: 603 Decline", sip.HangGuard) {
+		t.Errorf("hang guard (%v): baresip was not told 603:\n%s", sip.HangGuard, rt.b.Log())
+	}
+	if n := rt.k.Count("REQ INVITE sip:1003@"); n != 0 {
+		t.Errorf("kamailio saw %d INVITEs to 1003", n)
+	}
+	if strings.Contains(rt.target.Log(), "Incoming call") || strings.Contains(rt.target.Log(), "Call established") {
+		t.Errorf("1003 got a call:\n%s", rt.target.Log())
+	}
 }
 
 // TestReferRefused: a REFER for no call of ours is 481, one without
@@ -373,3 +600,72 @@ func dialUDP(t *testing.T, addr string) *net.UDPConn {
 }
 
 func localPort(c *net.UDPConn) int { return c.LocalAddr().(*net.UDPAddr).Port }
+
+// TestReferWhilePendingAndReplacesTags: a caller of our own making,
+// through Kamailio, sets up a call with us. A REFER while another of
+// the same call waits for the page is 491, a REFER to a tel: URI is 400;
+// an INVITE whose Replaces names the call by its Call-ID but with a
+// wrong or swapped tag is 481. No new call is placed or rings, and the
+// call stays up.
+func TestReferWhilePendingAndReplacesTags(t *testing.T) {
+	t.Parallel()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	us := startPeer(t, k, 0, 1000)
+	p, ev := us.phone, us.ev
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	lc := newLateCaller(t, k.Addr())
+	in, head, _ := lc.callAnswered(ctx, p, ev)
+	lc.dialog(head)
+	lc.request("ACK", 1, lc.answerPCMU())
+	c, err := p.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitState(t, "the call connected", stateIs(c.ID(), sip.StateConnected))
+	ourTag := ""
+	if _, params, ok := strings.Cut(lc.toHdr, ";tag="); ok {
+		ourTag, _, _ = strings.Cut(params, ";")
+	}
+	if ourTag == "" {
+		t.Fatalf("no tag in the 200's To %q", lc.toHdr)
+	}
+
+	cseq := 2
+	refer := func(referTo, want string) {
+		t.Helper()
+		lc.requestWith("REFER", cseq, "", "Refer-To: "+referTo)
+		cseq++
+		if got := lc.final(); !strings.HasPrefix(got, "SIP/2.0 "+want) {
+			t.Errorf("REFER to %s answered %q, want %s", referTo, got, want)
+		}
+	}
+	refer("<sip:1003@127.0.0.1>", "202")
+	refer("<sip:1004@127.0.0.1>", "491")
+	refer("<tel:+15551234>", "400")
+	if n := ev.count(func(name string, _ any) bool { return name == sip.EventCallTransferRequested }); n > 1 {
+		t.Errorf("%d transfer requests for one pending REFER", n)
+	}
+
+	for _, tags := range []string{
+		"to-tag=" + ourTag + ";from-tag=wrong", // their tag wrong
+		"to-tag=wrong;from-tag=late1",          // ours wrong
+		"to-tag=late1;from-tag=" + ourTag,      // swapped
+	} {
+		intruder := newLateCaller(t, k.Addr())
+		intruder.requestWith("INVITE", 1, "", "Replaces: "+lc.callID+";"+tags)
+		if got := intruder.final(); !strings.HasPrefix(got, "SIP/2.0 481") {
+			t.Errorf("INVITE with Replaces %s answered %q, want 481", tags, got)
+		}
+	}
+	if n := ev.count(func(name string, _ any) bool { return name == sip.EventCallIncoming }); n != 1 {
+		t.Errorf("%d incoming calls, want the first only", n)
+	}
+	if calls := p.Calls(); len(calls) != 1 || calls[0].CallID != c.ID() || calls[0].State != sip.StateConnected {
+		t.Errorf("calls: %+v, want the first call, connected", calls)
+	}
+	if err := c.RejectTransfer(); err != nil {
+		t.Errorf("the pending request: %v", err)
+	}
+}

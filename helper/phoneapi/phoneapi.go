@@ -90,9 +90,10 @@ func (s *Service) Name() string { return "phone" }
 
 // Capabilities implements agent.Service.
 // "dtls-srtp" says phone.configure takes keying "dtls" (a helper without
-// it would ignore the member and key with SDES).
+// it would ignore the member and key with SDES); "transfer-consent" that
+// a far end's REFER waits for call.acceptTransfer (call.transferRequested).
 func (s *Service) Capabilities() []string {
-	return []string{"softphone", "secure-softphone", "dtls-srtp"}
+	return []string{"softphone", "secure-softphone", "dtls-srtp", "transfer-consent"}
 }
 
 // Close hangs up, unregisters and stops the phone.
@@ -253,6 +254,9 @@ func (s *Service) methods() map[string]agent.Method {
 			return c.DTMF(ctx, p.Digits)
 		}),
 		"call.transfer": s.withCall(s.transfer),
+		// A transfer the far end asked for (call.transferRequested).
+		"call.acceptTransfer": s.withCall(func(_ context.Context, c *sip.Call, _ callParams) error { return c.AcceptTransfer() }),
+		"call.rejectTransfer": s.withCall(func(_ context.Context, c *sip.Call, _ callParams) error { return c.RejectTransfer() }),
 	}
 }
 
@@ -323,25 +327,29 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds
 	}
-	if s.opts.Policy != nil {
-		// An unreadable policy adds no trust: TLS then refuses a server
-		// only it would have vouched for, with the reason; nothing is
-		// trusted that should not be.
-		if pol, _, err := s.opts.Policy.Load(); err != nil {
-			s.log.Error().Err(err).Msg("admin policy unreadable; its CA is not trusted")
-		} else {
-			cfg.PolicyCAFile, cfg.PolicyCAPEM = pol.CAFile, pol.CAPEM
-		}
-	}
 	// The phone's events are for its owner's sessions; a phone never
 	// changes owner (a new owner configures a new phone).
 	owner := ownerOf(call)
 	aud := audience(owner)
-	opts := append([]sip.Option{
+	opts := []sip.Option{
 		sip.WithLogger(s.log),
 		sip.WithEvents(func(name string, params any) { s.broadcast(aud, name, params) }),
 		sip.WithAudio(s.callAudio(aud, s.opts.Audio, p.WithoutAudio)),
-	}, s.opts.PhoneOptions...)
+	}
+	if s.opts.Policy != nil {
+		// An unreadable policy adds no trust: TLS then refuses a server
+		// only it would have vouched for, with the reason; nothing is
+		// trusted that should not be. Nor are transfers followed unasked.
+		if pol, _, err := s.opts.Policy.Load(); err != nil {
+			s.log.Error().Err(err).Msg("admin policy unreadable; its CA is not trusted")
+		} else {
+			cfg.PolicyCAFile, cfg.PolicyCAPEM = pol.CAFile, pol.CAPEM
+			if pol.AllowRemoteTransfer {
+				opts = append(opts, sip.WithFollowRemoteTransfers())
+			}
+		}
+	}
+	opts = append(opts, s.opts.PhoneOptions...)
 	phone, err := sip.New(cfg, opts...)
 	if err != nil {
 		if errors.Is(err, sip.ErrConfig) {

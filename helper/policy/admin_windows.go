@@ -40,5 +40,8 @@ func readAdminPolicy() (*File, error) {
 		b := v != 0
 		f.UsersCanManageDomains = &b
 	}
+	if v, _, err := k.GetIntegerValue("AllowRemoteTransfer"); err == nil {
+		f.AllowRemoteTransfer = v != 0
+	}
 	return &f, nil
 }

@@ -45,6 +45,11 @@ type File struct {
 	// widen what is trusted.
 	CAFile string `json:"caFile,omitempty"`
 	CAPEM  string `json:"caPem,omitempty"`
+	// AllowRemoteTransfer lets the softphone follow a transfer the far
+	// end asks for (REFER) at once, without asking the page: where the
+	// PBX passes REFER through, whoever is on a call could otherwise make
+	// the agent's account dial anywhere. Admin policy only.
+	AllowRemoteTransfer bool `json:"allowRemoteTransfer,omitempty"`
 }
 
 // Policy is the merged view the agent decides with.
@@ -55,6 +60,8 @@ type Policy struct {
 	Extensions            []string
 	// CAFile and CAPEM: the admin policy's extra TLS trust (File).
 	CAFile, CAPEM string
+	// AllowRemoteTransfer: the admin policy's (File).
+	AllowRemoteTransfer bool
 }
 
 // Refusal says why a caller is refused, and whether the user may be asked.
@@ -229,6 +236,7 @@ func Merge(admin, user *File) (*Policy, []error) {
 		p.Extensions = admin.Extensions
 	}
 	p.CAFile, p.CAPEM = admin.CAFile, admin.CAPEM
+	p.AllowRemoteTransfer = admin.AllowRemoteTransfer
 	clean := func(list []string, who string) []string {
 		var out []string
 		for _, d := range list {

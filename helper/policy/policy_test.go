@@ -180,3 +180,25 @@ func TestMergeCA(t *testing.T) {
 		t.Fatalf("read: %+v %v", f, err)
 	}
 }
+
+// TestAllowRemoteTransfer: only the admin policy lets the softphone follow
+// a far end's transfer at once; the user's file cannot, and the user's
+// own edits never write it.
+func TestAllowRemoteTransfer(t *testing.T) {
+	dir := t.TempDir()
+	s := &Store{AdminFile: filepath.Join(dir, "admin.json"), UserFile: filepath.Join(dir, "user.json")}
+	os.WriteFile(s.UserFile, []byte(`{"domains":[],"allowRemoteTransfer":true}`), 0o600)
+	if p, _, err := s.Load(); err != nil || p.AllowRemoteTransfer {
+		t.Fatalf("the user's file turned it on: %+v %v", p, err)
+	}
+	if _, err := s.Allow("agent.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := ReadFile(s.UserFile); err != nil || f.AllowRemoteTransfer {
+		t.Errorf("the user's file kept it after an edit: %+v %v", f, err)
+	}
+	os.WriteFile(s.AdminFile, []byte(`{"domains":[],"allowRemoteTransfer":true}`), 0o644)
+	if p, _, err := s.Load(); err != nil || !p.AllowRemoteTransfer {
+		t.Fatalf("the admin's file did not turn it on: %+v %v", p, err)
+	}
+}
