@@ -42,15 +42,23 @@ func Dial(ctx context.Context, addr string) (net.Conn, error) { return dial(ctx,
 // servedByOther is the error for an endpoint at addr served by server
 // (a uid or a SID) when we are self.
 func servedByOther(addr, server, self string) error {
-	return fmt.Errorf("%s is served by %s, not by you (%s): another user may be posing as the agent; not connecting: %w",
-		addr, server, self, ErrNotOurs)
+	return notOurs("%s is served by %s, not by you (%s): another user may be posing as the agent; not connecting",
+		addr, server, self)
 }
+
+// notOursError is a refusal whose message says it all; it is ErrNotOurs.
+type notOursError string
+
+func (e notOursError) Error() string        { return string(e) }
+func (e notOursError) Is(target error) bool { return target == ErrNotOurs }
+
+func notOurs(format string, a ...any) error { return notOursError(fmt.Sprintf(format, a...)) }
 
 // checkServer is the decision both OSes make once connected: the server
 // must be self. An unknown server (the OS would not say) is refused too.
 func checkServer(addr, server string, lookupErr error, self string) error {
 	if lookupErr != nil {
-		return fmt.Errorf("%s: cannot learn who serves it (%v); not connecting: %w", addr, lookupErr, ErrNotOurs)
+		return notOurs("%s: cannot learn who serves it (%v); not connecting", addr, lookupErr)
 	}
 	if server != self {
 		return servedByOther(addr, server, self)

@@ -31,7 +31,7 @@ func privateDir(dir string) error {
 		return err
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a folder; not listening: %w", dir, ErrNotOurs)
+		return notOurs("%s is not a folder; not listening", dir)
 	}
 	if fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(dir, 0o700); err != nil {
@@ -49,15 +49,15 @@ func ownedByUs(path, refusal string) (os.FileInfo, error) {
 		return nil, err
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		return nil, fmt.Errorf("%s is a symbolic link, which the agent never makes; %s: %w", path, refusal, ErrNotOurs)
+		return nil, notOurs("%s is a symbolic link, which the agent never makes; %s", path, refusal)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return nil, fmt.Errorf("%s: no owner known; %s: %w", path, refusal, ErrNotOurs)
+		return nil, notOurs("%s: no owner known; %s", path, refusal)
 	}
 	if uid := os.Getuid(); int(st.Uid) != uid {
-		return nil, fmt.Errorf("%s belongs to uid %d, not to you (uid %d): another user may be posing as the agent; %s: %w",
-			path, st.Uid, uid, refusal, ErrNotOurs)
+		return nil, notOurs("%s belongs to uid %d, not to you (uid %d): another user may be posing as the agent; %s",
+			path, st.Uid, uid, refusal)
 	}
 	return fi, nil
 }
@@ -72,17 +72,17 @@ func checkEndpoint(addr string) error {
 		return err
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a folder; %s: %w", dir, refusal, ErrNotOurs)
+		return notOurs("%s is not a folder; %s", dir, refusal)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%s is open to other users (mode %v, the agent makes it 0700); %s: %w", dir, perm, refusal, ErrNotOurs)
+		return notOurs("%s is open to other users (mode %v, the agent makes it 0700); %s", dir, perm, refusal)
 	}
 	fi, err = ownedByUs(addr, refusal)
 	if err != nil {
 		return err
 	}
 	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("%s is not a socket; %s: %w", addr, refusal, ErrNotOurs)
+		return notOurs("%s is not a socket; %s", addr, refusal)
 	}
 	return nil
 }
