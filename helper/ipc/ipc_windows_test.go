@@ -39,6 +39,19 @@ func TestPipeACLAdmitsOnlyTheUser(t *testing.T) {
 	}
 }
 
+// listening is a listener of ours on a fresh pipe name, closed with the
+// test.
+func listening(t *testing.T) (string, net.Listener) {
+	t.Helper()
+	addr := testAddr(t)
+	ln, err := Listen(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return addr, ln
+}
+
 // serveOnce accepts one client on ln and reports how many bytes it sent
 // before it went away.
 func serveOnce(t *testing.T, ln net.Listener) <-chan int {
@@ -61,12 +74,7 @@ func serveOnce(t *testing.T, ln net.Listener) <-chan int {
 // that says so, as wine has one user only) is hung up on before the
 // client writes a byte, with an error naming both SIDs.
 func TestDialRefusesPipeOfAnotherUser(t *testing.T) {
-	addr := testAddr(t)
-	ln, err := Listen(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	addr, ln := listening(t)
 	got := serveOnce(t, ln)
 	self, err := userSID()
 	if err != nil {
@@ -106,12 +114,7 @@ func TestDialRefusesPipeOfAnotherUser(t *testing.T) {
 
 // The real lookup finds our own agent: its process and its user.
 func TestPipeServerIsOurOwnProcess(t *testing.T) {
-	addr := testAddr(t)
-	ln, err := Listen(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	addr, ln := listening(t)
 	got := serveOnce(t, ln)
 	h, err := openPipe(addr)
 	if err != nil {
@@ -146,12 +149,7 @@ func TestPipeServerIsOurOwnProcess(t *testing.T) {
 // A pipe name we cannot create is our own agent's (ErrAgentRunning) only
 // when its server runs as us; otherwise Listen says who holds it.
 func TestWhoHoldsThePipeName(t *testing.T) {
-	addr := testAddr(t)
-	ln, err := Listen(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	addr, ln := listening(t)
 	go func() { // the probes connect and hang up
 		for {
 			c, err := ln.Accept()
@@ -166,7 +164,7 @@ func TestWhoHoldsThePipeName(t *testing.T) {
 		t.Errorf("held by us: %v, want ErrAgentRunning", err)
 	}
 	const other = "S-1-5-21-1004336348-1177238915-682003330-1002"
-	err = whoHolds(addr, other)
+	err := whoHolds(addr, other)
 	want := addr + " is held by " + self + ", not by you (" + other + "): another user may be posing as the agent; not listening"
 	if !errors.Is(err, ErrNotOurs) || err.Error() != want {
 		t.Errorf("held by another: %v\nwant %q", err, want)
