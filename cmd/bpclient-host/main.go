@@ -16,6 +16,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/launch"
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
+	_ "github.com/openbpclient/bpclient/helper/safedll" // Windows: system DLLs from System32 only
 )
 
 func main() {
