@@ -62,32 +62,39 @@ func LogFile() (string, error) {
 // (/var/folders/…) when it is that, else ~/Library/Caches. A shared /tmp
 // is never used.
 func RuntimeDir() (string, error) {
-	switch runtime.GOOS {
+	return runtimeDir(runtime.GOOS, os.Getenv, os.UserHomeDir, onlyUserWrites)
+}
+
+// runtimeDir is RuntimeDir for goos, with the environment, the home
+// folder and the private-folder test passed in so that every OS's choice
+// is tested on any.
+func runtimeDir(goos string, getenv func(string) string, home func() (string, error), private func(string) bool) (string, error) {
+	switch goos {
 	case "windows":
 		return "", errors.New("runtime dir: Windows uses a named pipe")
 	case "darwin":
-		if tmp := os.Getenv("TMPDIR"); tmp != "" && onlyUserWrites(tmp) {
+		if tmp := getenv("TMPDIR"); tmp != "" && private(tmp) {
 			return filepath.Join(tmp, "bpclient"), nil
 		}
-		home, err := os.UserHomeDir()
+		h, err := home()
 		if err != nil {
 			return "", fmt.Errorf("runtime dir: %w", err)
 		}
-		return filepath.Join(home, "Library", "Caches", "BPClient", "run"), nil
+		return filepath.Join(h, "Library", "Caches", "BPClient", "run"), nil
 	default:
-		if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		if dir := getenv("XDG_RUNTIME_DIR"); dir != "" {
 			return filepath.Join(dir, "bpclient"), nil
 		}
 		// No session runtime dir (a cron job, a container, su): the
 		// user's cache folder, as XDG says for per-user non-essential
 		// files; ipc checks the folder's owner and mode either way.
-		cache := os.Getenv("XDG_CACHE_HOME")
+		cache := getenv("XDG_CACHE_HOME")
 		if cache == "" {
-			home, err := os.UserHomeDir()
+			h, err := home()
 			if err != nil {
 				return "", fmt.Errorf("runtime dir: %w", err)
 			}
-			cache = filepath.Join(home, ".cache")
+			cache = filepath.Join(h, ".cache")
 		}
 		return filepath.Join(cache, "bpclient", "run"), nil
 	}

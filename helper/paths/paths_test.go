@@ -1,6 +1,7 @@
 package paths
 
 import (
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -72,5 +73,33 @@ func TestAgentSocketTooLong(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1000")
 	if s, err := AgentSocket(); runtime.GOOS == "linux" && (err != nil || s != "/run/user/1000/bpclient/agent.sock") {
 		t.Errorf("AgentSocket = %q, %v", s, err)
+	}
+}
+
+// Each OS's socket folder, whatever OS the test runs on: never a folder
+// that others can write to.
+func TestRuntimeDirPerOS(t *testing.T) {
+	home := func() (string, error) { return "/home/u", nil }
+	private := func(dir string) bool { return dir == "/var/folders/xy/T" }
+	for _, tc := range []struct {
+		goos string
+		env  map[string]string
+		want string
+	}{
+		{"linux", map[string]string{"XDG_RUNTIME_DIR": "/run/user/1000"}, "/run/user/1000/bpclient"},
+		{"linux", map[string]string{"TMPDIR": "/tmp"}, "/home/u/.cache/bpclient/run"},
+		{"linux", map[string]string{"XDG_CACHE_HOME": "/home/u/c"}, "/home/u/c/bpclient/run"},
+		{"freebsd", nil, "/home/u/.cache/bpclient/run"},
+		{"darwin", map[string]string{"TMPDIR": "/var/folders/xy/T"}, "/var/folders/xy/T/bpclient"},
+		{"darwin", map[string]string{"TMPDIR": "/tmp"}, "/home/u/Library/Caches/BPClient/run"},
+		{"darwin", nil, "/home/u/Library/Caches/BPClient/run"},
+	} {
+		got, err := runtimeDir(tc.goos, func(k string) string { return tc.env[k] }, home, private)
+		if err != nil || got != tc.want {
+			t.Errorf("%s %v: %q, %v; want %q", tc.goos, tc.env, got, err, tc.want)
+		}
+	}
+	if _, err := runtimeDir("windows", os.Getenv, home, private); err == nil {
+		t.Error("windows: a runtime dir, want the named-pipe error")
 	}
 }
