@@ -110,8 +110,13 @@ done
 # (scripts/build-audio-libs.sh).
 winlibs=$(scripts/build-audio-libs.sh windows-amd64)
 echo "   bpclient.exe with cgo, static PortAudio and libopus from $winlibs"
+# WINMM (PortAudio's MME) is not a KnownDLL: imported statically, it would be
+# looked for first in the user-writable install folder. Its delay-import
+# library makes it load at PortAudio's first call, from System32 only
+# (helper/safedll has set that by then).
+scripts/delayimp-libs.sh "$work/delayimp"
 win_agent_env=(CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR="$winlibs/lib/pkgconfig" PKG_CONFIG_PATH=
-               CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$winlibs/id")")
+               CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$winlibs/id")" CGO_LDFLAGS="-L$work/delayimp")
 env "${win_agent_env[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -tags opus \
   -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host

@@ -55,6 +55,12 @@ timed build_new env DIST="$work/new" scripts/release.sh $new >"$work/release-new
 ok "release.sh built $old in ${build_old}ms and $new in ${build_new}ms"
 (cd "$work/new" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS"
 ok "SHA256SUMS"
+# Only KnownDLLs may be imported statically: the loader looks for any other
+# in the program's (user-writable) folder first, before our code can say
+# otherwise. WINMM is delay-loaded instead (scripts/delayimp-libs.sh).
+imports=$("$work/releasetest" knowndlls "$work/new/bpclient.exe" "$work/new/bpclient-agent.exe" "$work/new/bpclient-host.exe") \
+  || fail "static DLL imports: $imports"
+ok "Windows exes import only KnownDLLs statically: $(paste -sd';' <<<"${imports//$work\/new\//}")"
 
 verify() {
   osslsigncode verify -CAfile "$work/cert/test-codesign.crt" -in "$1" >"$work/verify.log" 2>&1 \
@@ -113,7 +119,9 @@ notices_ok "$pkgdir/payload/$app/Resources/THIRD_PARTY_NOTICES.txt" bpclient_mac
 ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries; plists; THIRD_PARTY_NOTICES.txt (no mingw-w64)"
 
 # ---- wine prefix --------------------------------------------------------------
+mkdir -p "$work/planted"
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/bcryptprimitives.dll" packaging/test/processprng.c -ladvapi32
+x86_64-w64-mingw32-gcc -shared -O2 -s -o "$work/planted/WINMM.dll" packaging/test/plantedwinmm.c
 # Wine's own HOME, whose .asoundrc gives its ALSA driver a null device: with
 # no sound card PortAudio (MME, WASAPI) then finds devices at once. No go
 # command runs after this point (their caches live under the real HOME).
@@ -240,6 +248,17 @@ audio_ok() {
   ok "$1: $(grep -E '^(audio|codecs):' <<<"$2" | sed 's/, revision [0-9a-f]*//' | paste -sd'|' | sed 's/|/; /')"
 }
 audio_ok "bpclient.exe under wine (MME, WASAPI)" "$(win "$instdir\\bpclient.exe" version --verbose)"
+# A WINMM.dll planted in the per-user install folder is not loaded: winmm=n,b
+# makes wine prefer a DLL it finds on the search path over its own, as
+# Windows does for every DLL that is not a KnownDLL. The planted one exits
+# the process with 86 and leaves a marker file when it is loaded.
+planted=$(unixpath "$instdir")
+cp "$work/planted/WINMM.dll" "$planted/"
+rc=0; out=$(WINEDLLOVERRIDES="$WINEDLLOVERRIDES;winmm=n,b" win "$instdir\\bpclient.exe" version --verbose) || rc=$?
+[[ $rc == 0 && ! -e $planted/planted-dll-loaded ]] \
+  || fail "a WINMM.dll planted beside bpclient.exe was loaded (exit $rc, marker $(ls "$planted" | grep -c planted-dll-loaded)): $out"
+audio_ok "bpclient.exe beside a planted WINMM.dll (System32's is used)" "$out"
+rm -f "$planted/WINMM.dll" "$planted/planted-dll-loaded"
 check_agent "$instdir" $new "NSIS upgrade over the running agent"
 [[ $(regval "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient" DisplayVersion) == "$new" ]] || fail "NSIS: DisplayVersion"
 s=$(secs)

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/launch"
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
+	_ "github.com/openbpclient/bpclient/helper/safedll" // Windows: system DLLs from System32 only
 )
 
 func main() {
@@ -27,6 +29,9 @@ func main() {
 		}
 	}
 	addr, addrErr := ipc.DefaultAddr()
+	// Set when another user holds the endpoint (the relay dials and starts
+	// on one goroutine): an agent started then could not listen there.
+	var taken error
 	os.Exit(hostrelay.Run(context.Background(), hostrelay.Options{
 		Args:   os.Args[1:],
 		Stdin:  os.Stdin,
@@ -36,9 +41,16 @@ func main() {
 			if addrErr != nil {
 				return nil, addrErr
 			}
-			return ipc.Dial(ctx, addr)
+			c, err := ipc.Dial(ctx, addr)
+			if errors.Is(err, ipc.ErrNotOurs) {
+				taken = err
+			}
+			return c, err
 		},
 		StartAgent: func() error {
+			if taken != nil {
+				return errors.New("an agent started now could not listen there either")
+			}
 			bin, err := launch.AgentBinary()
 			if err != nil {
 				return err

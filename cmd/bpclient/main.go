@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/openbpclient/bpclient/cmd/bpclient/cli"
+	_ "github.com/openbpclient/bpclient/helper/safedll" // Windows: system DLLs from System32 only
 )
 
 func main() {

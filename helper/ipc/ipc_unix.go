@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 
@@ -25,21 +26,63 @@ func privateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	fi, err := os.Lstat(dir)
+	fi, err := ownedByUs(dir, "not listening")
 	if err != nil {
 		return err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || !ok {
-		return fmt.Errorf("%s is not a directory", dir)
-	}
-	if int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("%s belongs to uid %d, not to us", dir, st.Uid)
+	if !fi.IsDir() {
+		return notOurs("%s is not a folder; not listening", dir)
 	}
 	if fi.Mode().Perm() != 0o700 {
 		if err := os.Chmod(dir, 0o700); err != nil {
 			return fmt.Errorf("make %s private: %w", dir, err)
 		}
+	}
+	return nil
+}
+
+// ownedByUs looks at path itself (a link is not followed) and fails with
+// ErrNotOurs unless this user owns it; refusal ends the message.
+func ownedByUs(path, refusal string) (os.FileInfo, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return nil, notOurs("%s is a symbolic link, which the agent never makes; %s", path, refusal)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil, notOurs("%s: no owner known; %s", path, refusal)
+	}
+	if uid := os.Getuid(); int(st.Uid) != uid {
+		return nil, notOurs("%s belongs to uid %d, not to you (uid %d): another user may be posing as the agent; %s",
+			path, st.Uid, uid, refusal)
+	}
+	return fi, nil
+}
+
+// checkEndpoint is what a client verifies before it dials: the socket's
+// folder is ours and private, and the socket is ours.
+func checkEndpoint(addr string) error {
+	const refusal = "not connecting"
+	dir := filepath.Dir(addr)
+	fi, err := ownedByUs(dir, refusal)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return notOurs("%s is not a folder; %s", dir, refusal)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return notOurs("%s is open to other users (mode %v, the agent makes it 0700); %s", dir, perm, refusal)
+	}
+	fi, err = ownedByUs(addr, refusal)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return notOurs("%s is not a socket; %s", addr, refusal)
 	}
 	return nil
 }
@@ -120,9 +163,19 @@ func (l *unixListener) Close() error {
 }
 
 func dial(ctx context.Context, addr string) (net.Conn, error) {
+	if err := checkEndpoint(addr); err != nil {
+		return nil, fmt.Errorf("dial agent: %w", err)
+	}
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", addr)
 	if err != nil {
+		return nil, fmt.Errorf("dial agent: %w", err)
+	}
+	// The folder may have changed hands since it was checked; the kernel's
+	// word on who accepted is what counts, asked before the first write.
+	uid, err := peerUID(c.(*net.UnixConn))
+	if err := checkServer(addr, "uid "+strconv.Itoa(uid), err, "uid "+strconv.Itoa(os.Getuid())); err != nil {
+		c.Close()
 		return nil, fmt.Errorf("dial agent: %w", err)
 	}
 	return c, nil

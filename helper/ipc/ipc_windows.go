@@ -86,11 +86,61 @@ func listen(addr string) (net.Listener, error) {
 		windows.CloseHandle(l.closeEv)
 		windows.CloseHandle(mutex)
 		if errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_PIPE_BUSY) {
-			return nil, ErrAgentRunning
+			// The name is taken. We hold this session's lock, so it is our
+			// agent in another session or someone else who created the
+			// name first (another user of a shared host): ask who.
+			return nil, whoHolds(addr, sid)
 		}
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	return l, nil
+}
+
+// whoHolds tells apart, for a pipe name we could not create, our own
+// agent (ErrAgentRunning) from another user holding it (ErrNotOurs).
+func whoHolds(addr, self string) error {
+	h, err := openPipe(addr)
+	switch {
+	case errors.Is(err, windows.ERROR_PIPE_BUSY):
+		return ErrAgentRunning // every instance is serving: only ours would admit us
+	case errors.Is(err, windows.ERROR_ACCESS_DENIED):
+		return notOurs("%s is held by a process whose pipe does not admit you: another user may be posing as the agent; not listening", addr)
+	case err != nil:
+		return fmt.Errorf("listen %s: the name is taken and its server cannot be reached: %w", addr, err)
+	}
+	defer windows.CloseHandle(h)
+	sid, err := pipeServerSID(h)
+	if err != nil {
+		return notOurs("%s is held by a process whose user cannot be learned (%v): another user may be posing as the agent; not listening", addr, err)
+	}
+	if sid != self {
+		return notOurs("%s is held by %s, not by you (%s): another user may be posing as the agent; not listening", addr, sid, self)
+	}
+	return ErrAgentRunning
+}
+
+// pipeServerSID is the user of the process that serves the pipe at h.
+func pipeServerSID(h windows.Handle) (string, error) {
+	var pid uint32
+	if err := windows.GetNamedPipeServerProcessId(h, &pid); err != nil {
+		return "", fmt.Errorf("pipe server process: %w", err)
+	}
+	proc, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return "", fmt.Errorf("open pipe server process %d: %w", pid, err)
+	}
+	defer windows.CloseHandle(proc)
+	var tok windows.Token
+	// Another user's token does not admit us: that is a refusal too.
+	if err := windows.OpenProcessToken(proc, windows.TOKEN_QUERY, &tok); err != nil {
+		return "", fmt.Errorf("token of pipe server process %d: %w", pid, err)
+	}
+	defer tok.Close()
+	u, err := tok.GetTokenUser()
+	if err != nil {
+		return "", fmt.Errorf("user of pipe server process %d: %w", pid, err)
+	}
+	return u.User.Sid.String(), nil
 }
 
 // pipeListener keeps one pipe instance waiting for the next client.
@@ -228,16 +278,36 @@ func (c *pipeConn) LocalAddr() net.Addr  { return c.addr }
 func (c *pipeConn) RemoteAddr() net.Addr { return c.addr }
 
 func dial(ctx context.Context, addr string) (net.Conn, error) {
+	return dialChecked(ctx, addr, pipeServerSID)
+}
+
+// openPipe opens a client end of the pipe at addr.
+func openPipe(addr string) (windows.Handle, error) {
 	name, err := windows.UTF16PtrFromString(addr)
+	if err != nil {
+		return windows.InvalidHandle, err
+	}
+	// SECURITY_IDENTIFICATION: the server may learn who we are but not
+	// act as us.
+	return windows.CreateFile(name, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil, windows.OPEN_EXISTING,
+		windows.FILE_FLAG_OVERLAPPED|windows.SECURITY_SQOS_PRESENT|windows.SECURITY_IDENTIFICATION, 0)
+}
+
+// dialChecked connects and, before anything is written, has serverSID
+// say who serves the pipe: only our own user is talked to.
+func dialChecked(ctx context.Context, addr string, serverSID func(windows.Handle) (string, error)) (net.Conn, error) {
+	self, err := userSID()
 	if err != nil {
 		return nil, fmt.Errorf("dial agent: %w", err)
 	}
 	for {
-		// SECURITY_IDENTIFICATION: the server may learn who we are but
-		// not act as us.
-		h, err := windows.CreateFile(name, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil, windows.OPEN_EXISTING,
-			windows.FILE_FLAG_OVERLAPPED|windows.SECURITY_SQOS_PRESENT|windows.SECURITY_IDENTIFICATION, 0)
+		h, err := openPipe(addr)
 		if err == nil {
+			sid, lookupErr := serverSID(h)
+			if err := checkServer(addr, sid, lookupErr, self); err != nil {
+				windows.CloseHandle(h)
+				return nil, fmt.Errorf("dial agent: %w", err)
+			}
 			return newPipeConn(h, addr), nil
 		}
 		if !errors.Is(err, windows.ERROR_PIPE_BUSY) {

@@ -1,8 +1,14 @@
 package ipc
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/windows"
 )
@@ -30,5 +36,137 @@ func TestPipeACLAdmitsOnlyTheUser(t *testing.T) {
 	}
 	if strings.Count(sddl, "(A;") != 1 || !strings.Contains(sddl, sid) {
 		t.Errorf("DACL %s: want a single allow entry for %s", sddl, sid)
+	}
+}
+
+// listening is a listener of ours on a fresh pipe name, closed with the
+// test.
+func listening(t *testing.T) (string, net.Listener) {
+	t.Helper()
+	addr := testAddr(t)
+	ln, err := Listen(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return addr, ln
+}
+
+// serveOnce accepts one client on ln and reports how many bytes it sent
+// before it went away.
+func serveOnce(t *testing.T, ln net.Listener) <-chan int {
+	got := make(chan int, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- -1
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(30 * time.Second)) // hang guard
+		n, _ := io.Copy(io.Discard, c)
+		got <- int(n)
+	}()
+	return got
+}
+
+// A pipe whose server runs as another user (here: a server-SID lookup
+// that says so, as wine has one user only) is hung up on before the
+// client writes a byte, with an error naming both SIDs.
+func TestDialRefusesPipeOfAnotherUser(t *testing.T) {
+	addr, ln := listening(t)
+	got := serveOnce(t, ln)
+	self, err := userSID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const other = "S-1-5-21-1004336348-1177238915-682003330-1002"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := dialChecked(ctx, addr, func(windows.Handle) (string, error) { return other, nil })
+	if err == nil {
+		c.Write([]byte(`{"method":"phone.configure"}`))
+		c.Close()
+		t.Fatal("dialled a pipe served by another user")
+	}
+	want := addr + " is served by " + other + ", not by you (" + self + "): another user may be posing as the agent; not connecting"
+	if !errors.Is(err, ErrNotOurs) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("dial: %v\nwant ErrNotOurs saying %q", err, want)
+	}
+	select {
+	case n := <-got:
+		if n != 0 {
+			t.Fatalf("the server received %d bytes, want 0", n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("hang guard (30 s): the refused client did not hang up")
+	}
+	// A server whose user cannot be learned is refused too.
+	got = serveOnce(t, ln)
+	_, err = dialChecked(ctx, addr, func(windows.Handle) (string, error) { return "", windows.ERROR_ACCESS_DENIED })
+	if !errors.Is(err, ErrNotOurs) || !strings.Contains(err.Error(), "cannot learn who serves it") {
+		t.Fatalf("dial with an unknown server: %v, want ErrNotOurs", err)
+	}
+	if n := <-got; n != 0 {
+		t.Fatalf("the server received %d bytes, want 0", n)
+	}
+}
+
+// The real lookup finds our own agent: its process and its user.
+func TestPipeServerIsOurOwnProcess(t *testing.T) {
+	addr, ln := listening(t)
+	got := serveOnce(t, ln)
+	h, err := openPipe(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid uint32
+	if err := windows.GetNamedPipeServerProcessId(h, &pid); err != nil || int(pid) != os.Getpid() {
+		t.Errorf("pipe server process %d, %v; want %d", pid, err, os.Getpid())
+	}
+	sid, err := pipeServerSID(h)
+	self, _ := userSID()
+	if err != nil || sid != self {
+		t.Errorf("pipe server user %q, %v; want %q", sid, err, self)
+	}
+	windows.CloseHandle(h)
+	<-got
+	// And Dial, with that lookup, talks to it.
+	got = serveOnce(t, ln)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		t.Fatalf("Dial of our own agent: %v", err)
+	}
+	c.Write([]byte("hello"))
+	c.Close()
+	if n := <-got; n != 5 {
+		t.Errorf("our agent received %d bytes, want 5", n)
+	}
+}
+
+// A pipe name we cannot create is our own agent's (ErrAgentRunning) only
+// when its server runs as us; otherwise Listen says who holds it.
+func TestWhoHoldsThePipeName(t *testing.T) {
+	addr, ln := listening(t)
+	go func() { // the probes connect and hang up
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	self, _ := userSID()
+	if err := whoHolds(addr, self); !errors.Is(err, ErrAgentRunning) {
+		t.Errorf("held by us: %v, want ErrAgentRunning", err)
+	}
+	const other = "S-1-5-21-1004336348-1177238915-682003330-1002"
+	err := whoHolds(addr, other)
+	want := addr + " is held by " + self + ", not by you (" + other + "): another user may be posing as the agent; not listening"
+	if !errors.Is(err, ErrNotOurs) || err.Error() != want {
+		t.Errorf("held by another: %v\nwant %q", err, want)
 	}
 }

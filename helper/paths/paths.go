@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 )
 
 // LogFileName is the log support staff ask for.
@@ -55,21 +54,60 @@ func LogFile() (string, error) {
 
 // RuntimeDir holds the agent's socket and lock on Unix: private to the
 // user, and gone at logout where the OS provides such a directory.
+//
+// Every candidate lies inside a folder only this user can write, so no
+// other user can create it first and pose as the agent there: Linux's
+// $XDG_RUNTIME_DIR (0700, the user's own by the XDG spec), else the XDG
+// cache folder in the user's home; macOS's per-user $TMPDIR
+// (/var/folders/…) when it is that, else ~/Library/Caches. A shared /tmp
+// is never used.
 func RuntimeDir() (string, error) {
-	switch runtime.GOOS {
+	return runtimeDir(runtime.GOOS, os.Getenv, os.UserHomeDir, onlyUserWrites)
+}
+
+// runtimeDir is RuntimeDir for goos, with the environment, the home
+// folder and the private-folder test passed in so that every OS's choice
+// is tested on any.
+func runtimeDir(goos string, getenv func(string) string, home func() (string, error), private func(string) bool) (string, error) {
+	switch goos {
 	case "windows":
 		return "", errors.New("runtime dir: Windows uses a named pipe")
 	case "darwin":
-		// $TMPDIR on macOS is already per-user (/var/folders/...).
-		return filepath.Join(os.TempDir(), "bpclient"), nil
+		if tmp := getenv("TMPDIR"); tmp != "" && private(tmp) {
+			return filepath.Join(tmp, "bpclient"), nil
+		}
+		h, err := home()
+		if err != nil {
+			return "", fmt.Errorf("runtime dir: %w", err)
+		}
+		return filepath.Join(h, "Library", "Caches", "BPClient", "run"), nil
 	default:
-		if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		if dir := getenv("XDG_RUNTIME_DIR"); dir != "" {
 			return filepath.Join(dir, "bpclient"), nil
 		}
-		// No session runtime dir (a cron job, a container): a per-uid
-		// directory under the temp dir, checked for ownership by ipc.
-		return filepath.Join(os.TempDir(), "bpclient-"+strconv.Itoa(os.Getuid())), nil
+		// No session runtime dir (a cron job, a container, su): the
+		// user's cache folder, as XDG says for per-user non-essential
+		// files; ipc checks the folder's owner and mode either way.
+		cache := getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			h, err := home()
+			if err != nil {
+				return "", fmt.Errorf("runtime dir: %w", err)
+			}
+			cache = filepath.Join(h, ".cache")
+		}
+		return filepath.Join(cache, "bpclient", "run"), nil
 	}
+}
+
+// maxSocketPath is the longest path a unix socket address holds here,
+// its terminating NUL left out: sun_path is 108 bytes on Linux and 104 on
+// macOS and the BSDs.
+func maxSocketPath() int {
+	if runtime.GOOS == "linux" {
+		return 107
+	}
+	return 103
 }
 
 // AgentSocket is the agent's unix socket path.
@@ -78,7 +116,12 @@ func AgentSocket() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "agent.sock"), nil
+	sock := filepath.Join(dir, "agent.sock")
+	if n, limit := len(sock), maxSocketPath(); n > limit {
+		return "", fmt.Errorf("agent socket %s is %d bytes, more than the %d a socket address holds on this OS: "+
+			"set XDG_RUNTIME_DIR (TMPDIR on macOS) to a shorter folder that only you can write", sock, n, limit)
+	}
+	return sock, nil
 }
 
 // ConfigDir is the user's own bpclient settings directory.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/helper/client"
+	"github.com/openbpclient/bpclient/helper/ipc"
 )
 
 func callCommand() *command {
@@ -60,6 +61,9 @@ func runCall(ctx context.Context, env Env, to string, setup callSetup, duration 
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	c, err := client.Dial(dctx, "")
 	cancel()
+	if errors.Is(err, ipc.ErrNotOurs) {
+		return err // not "not running": someone else serves its endpoint
+	}
 	if err != nil {
 		return fmt.Errorf("the agent is not running (start it with 'bpclient agent'): %w", err)
 	}

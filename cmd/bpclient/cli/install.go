@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"strings"
 	"time"
@@ -198,6 +199,10 @@ func (cliAgent) Status(ctx context.Context) installer.AgentStatus {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	c, err := client.Dial(ctx, addr)
+	if errors.Is(err, ipc.ErrNotOurs) {
+		st.Error = err.Error()
+		return st
+	}
 	if err != nil {
 		st.Error = "nothing answers at " + addr
 		return st

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/helper/client"
+	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/launch"
 )
 
@@ -24,7 +25,11 @@ runs is not an error.`,
 			if len(args) > 0 {
 				return usagef("start takes no arguments")
 			}
-			if agentAnswers(ctx) {
+			answers, err := agentAnswers(ctx)
+			if errors.Is(err, ipc.ErrNotOurs) {
+				return err // an agent started now could not listen there either
+			}
+			if answers {
 				fmt.Fprintln(env.Stdout, "agent already running")
 				return nil
 			}
@@ -37,7 +42,7 @@ runs is not an error.`,
 			}
 			deadline := time.Now().Add(10 * time.Second)
 			for time.Now().Before(deadline) {
-				if agentAnswers(ctx) {
+				if answers, _ := agentAnswers(ctx); answers {
 					fmt.Fprintln(env.Stdout, "agent started")
 					return nil
 				}
@@ -52,14 +57,15 @@ runs is not an error.`,
 	}
 }
 
-// agentAnswers reports whether this user's agent answers helper.hello.
-func agentAnswers(ctx context.Context) bool {
+// agentAnswers reports whether this user's agent answers helper.hello,
+// and why not when it could not even be dialled.
+func agentAnswers(ctx context.Context) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	c, err := client.Dial(ctx, "")
 	if err != nil {
-		return false
+		return false, err
 	}
 	defer c.Close()
-	return c.Call(ctx, "helper.hello", map[string]string{"client": "bpclient-cli"}, nil) == nil
+	return c.Call(ctx, "helper.hello", map[string]string{"client": "bpclient-cli"}, nil) == nil, nil
 }

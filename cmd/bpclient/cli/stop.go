@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/helper/client"
+	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/launch"
 )
 
@@ -42,6 +43,9 @@ func stopAgent(ctx context.Context) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c, err := client.Dial(ctx, "")
+	if errors.Is(err, ipc.ErrNotOurs) {
+		return false, err
+	}
 	if err != nil {
 		return false, nil
 	}

@@ -9,10 +9,16 @@
 //	    exits 0 when the two files hold equal JSON values
 //	releasetest xmlok FILE...
 //	    exits 0 when every file is well-formed XML
+//	releasetest knowndlls EXE...
+//	    prints each Windows exe's statically imported DLLs and exits 0
+//	    when all are KnownDLLs (or API sets), which Windows loads from
+//	    System32 only; any other would be looked for first in the exe's
+//	    own folder, which a per-user install lets the user write to
 package main
 
 import (
 	"bytes"
+	"debug/pe"
 	"encoding/binary"
 	"encoding/json"
 	"encoding/xml"
@@ -23,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -44,6 +51,8 @@ func run(args []string) error {
 		return jsonEq(args[1:])
 	case "xmlok":
 		return xmlOK(args[1:])
+	case "knowndlls":
+		return knownDLLs(args[1:], os.Stdout)
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
@@ -175,6 +184,60 @@ func xmlOK(files []string) error {
 		if err != io.EOF {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// knownDLLList is HKLM\SYSTEM\CurrentControlSet\Control\Session
+// Manager\KnownDLLs of Windows 10 and 11, in lower case: the loader maps
+// these from System32 whatever the search path says.
+var knownDLLList = map[string]bool{
+	"advapi32.dll": true, "clbcatq.dll": true, "combase.dll": true, "comdlg32.dll": true,
+	"coml2.dll": true, "gdi32.dll": true, "gdiplus.dll": true, "imagehlp.dll": true,
+	"imm32.dll": true, "kernel32.dll": true, "msctf.dll": true, "msvcrt.dll": true,
+	"normaliz.dll": true, "nsi.dll": true, "ole32.dll": true, "oleaut32.dll": true,
+	"psapi.dll": true, "rpcrt4.dll": true, "sechost.dll": true, "setupapi.dll": true,
+	"shcore.dll": true, "shell32.dll": true, "shlwapi.dll": true, "user32.dll": true,
+	"wldap32.dll": true, "ws2_32.dll": true,
+}
+
+func knownDLLs(exes []string, out io.Writer) error {
+	if len(exes) == 0 {
+		return errors.New("knowndlls: no exe")
+	}
+	var bad []string
+	for _, exe := range exes {
+		f, err := pe.Open(exe)
+		if err != nil {
+			return fmt.Errorf("knowndlls: %w", err)
+		}
+		// debug/pe's ImportedLibraries is a stub; the symbols say "name:DLL".
+		syms, err := f.ImportedSymbols()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("knowndlls: %s: %w", exe, err)
+		}
+		var libs []string
+		seen := map[string]bool{}
+		for _, sym := range syms {
+			if i := strings.LastIndexByte(sym, ':'); i >= 0 && !seen[strings.ToLower(sym[i+1:])] {
+				seen[strings.ToLower(sym[i+1:])] = true
+				libs = append(libs, sym[i+1:])
+			}
+		}
+		if len(libs) == 0 {
+			return fmt.Errorf("knowndlls: %s imports no DLL at all: the check would be empty", exe)
+		}
+		fmt.Fprintf(out, "%s: %s\n", exe, strings.Join(libs, " "))
+		for _, lib := range libs {
+			name := strings.ToLower(lib)
+			if !knownDLLList[name] && !strings.HasPrefix(name, "api-ms-win-") {
+				bad = append(bad, exe+": "+lib)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("knowndlls: imported statically but not KnownDLLs (plantable beside the exe): %s", strings.Join(bad, ", "))
 	}
 	return nil
 }
