@@ -32,6 +32,11 @@ for target in windows/amd64 darwin/amd64 linux/amd64 darwin/arm64 windows/386 li
   fi
   echo "ok   $target"
 done
+# vet compiles the tests as well: the Windows and macOS ones must too.
+for target in windows/amd64 darwin/arm64; do
+  CGO_ENABLED=0 GOOS=${target%/*} GOARCH=${target#*/} go vet ./...
+  echo "ok   vet $target"
+done
 
 echo "== go test"
 set +e

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -180,8 +179,8 @@ func TestHostStartsAgentWhichOutlivesIt(t *testing.T) {
 		t.Fatalf("host exit code %d after stdin EOF, want 0", code)
 	}
 	// The agent the host started is still there for the next port.
-	if err := syscall.Kill(st.PID, 0); err != nil {
-		t.Fatalf("agent %d gone with the host: %v", st.PID, err)
+	if !processAlive(st.PID) {
+		t.Fatalf("agent %d gone with the host", st.PID)
 	}
 	h2 := w.startHost(t, w.bins.Host, origin)
 	h2.send(`{"jsonrpc":"2.0","id":3,"method":"helper.hello"}`)
@@ -200,9 +199,9 @@ func TestHostStartsAgentWhichOutlivesIt(t *testing.T) {
 		t.Fatalf("second agent: exit %d, %s", cmd.ProcessState.ExitCode(), out)
 	}
 	// SIGTERM stops the agent cleanly and removes its socket.
-	syscall.Kill(st.PID, syscall.SIGTERM)
+	terminate(st.PID)
 	deadline := time.Now().Add(30 * time.Second)
-	for syscall.Kill(st.PID, 0) == nil {
+	for processAlive(st.PID) {
 		if time.Now().After(deadline) {
 			t.Fatal("hang guard (30 s): the agent did not stop after SIGTERM")
 		}
