@@ -236,6 +236,24 @@ func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, ba
 	return &peers{k: k, b: b, phone: p, ev: ev, audio: audio}
 }
 
+// answerBaresip has baresip call our phone through the proxy at addr
+// and answers the call once it rings.
+func (pe *peers) answerBaresip(ctx context.Context, t *testing.T, addr string) (*sip.Call, sip.IncomingCall) {
+	t.Helper()
+	if _, err := pe.b.Command("dial", "sip:1001@"+addr); err != nil {
+		t.Fatal(err)
+	}
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
+	c, err := pe.phone.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c, in
+}
+
 func TestOutboundCallAudioBothWays(t *testing.T) {
 	t.Parallel()
 	pe := setupCall(t, []string{"PCMU", "PCMA"}, nil, "auto")

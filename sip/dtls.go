@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -138,6 +139,7 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	}
 	m.mu.Lock()
 	m.dtlsRTP, m.dtlsRTCP = rtpS, rtcpS // closed by stop
+	m.signalLocked(neg)
 	m.mu.Unlock()
 
 	// RTP's and RTCP's handshakes run together, each bounded by the
@@ -157,8 +159,14 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	var pumps sync.WaitGroup
 	var rtpKept, rtcpKept []datagram
 	pumps.Add(2)
-	go func() { defer pumps.Done(); rtpKept = pumpDTLS(pumpCtx, m.rtpConn, rtpS.Deliver) }()
-	go func() { defer pumps.Done(); rtcpKept = pumpDTLS(pumpCtx, m.rtcpConn, rtcpS.Deliver) }()
+	go func() {
+		defer pumps.Done()
+		rtpKept = pumpDTLS(pumpCtx, m.rtpConn, m.deliverDTLS(streamRTP, &m.rtpPeer, rtpS))
+	}()
+	go func() {
+		defer pumps.Done()
+		rtcpKept = pumpDTLS(pumpCtx, m.rtcpConn, m.deliverDTLS(streamRTCP, &m.rtcpPeer, rtcpS))
+	}()
 	var rtcpRes dtlssrtp.Result
 	var rtcpErr error
 	rtcpDone := make(chan struct{})
@@ -186,9 +194,12 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	// The pumps ended on a read deadline: clear it for the media loops.
 	_ = m.rtpConn.SetReadDeadline(time.Time{})
 	_ = m.rtcpConn.SetReadDeadline(time.Time{})
-	for _, d := range rtcpKept {
-		m.rtcpGate.hold(d.b)
-	}
+	m.mu.Lock()
+	rtcpKept = slices.DeleteFunc(rtcpKept, func(d datagram) bool {
+		return m.admitLocked(streamRTCP, &m.rtcpPeer, d.from) == fromStranger
+	})
+	m.mu.Unlock()
+	m.rtcpGate.hold(rtcpKept...)
 	if err != nil {
 		cancelRTCP()
 		if r := rtcpS.Refused(); r != nil && rtpS.Refused() == nil {
@@ -263,9 +274,24 @@ type datagram struct {
 // tenth of a second of 20 ms packets; older audio would be played late.
 const pumpKeep = 5
 
+// deliverDTLS hands the handshake's datagrams to s when they come from
+// the signalled address (the association answers only there), and
+// counts the strangers'.
+func (m *media) deliverDTLS(stream string, peer *peerSource, s *dtlssrtp.Session) func([]byte, netip.AddrPort) {
+	return func(b []byte, from netip.AddrPort) {
+		m.mu.Lock()
+		src := m.admitLocked(stream, peer, from)
+		m.mu.Unlock()
+		if src == fromPeer {
+			s.Deliver(b)
+		}
+	}
+}
+
 // pumpDTLS reads conn until ctx ends, handing DTLS datagrams to deliver,
-// and returns the newest pumpKeep others in the order they came.
-func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte)) []datagram {
+// and returns the newest pumpKeep others in the order they came (the
+// media loops check their sources).
+func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte, netip.AddrPort)) []datagram {
 	// The deadline that ends the read is set before pumpDTLS returns, so
 	// the caller's clearing it afterwards cannot be undone by a late set.
 	done, set := make(chan struct{}), make(chan struct{})
@@ -289,7 +315,7 @@ func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte)) []da
 			continue
 		}
 		if dtlssrtp.IsDTLS(buf[:n]) {
-			deliver(buf[:n])
+			deliver(buf[:n], from)
 			continue
 		}
 		if len(kept) == pumpKeep {

@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -126,7 +127,7 @@ func TestPumpKeepsTheNewestRTP(t *testing.T) {
 	delivered := make(chan []byte, 1)
 	got := make(chan []datagram)
 	go func() {
-		got <- pumpDTLS(ctx, conn, func(b []byte) { delivered <- append([]byte(nil), b...) })
+		got <- pumpDTLS(ctx, conn, func(b []byte, _ netip.AddrPort) { delivered <- append([]byte(nil), b...) })
 	}()
 	select {
 	case b := <-delivered:
