@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/openbpclient/bpclient/audio/codec"
@@ -83,9 +84,9 @@ func TestPeerSource(t *testing.T) {
 // mediaPeer is the far end of an internal media test: the address its
 // SDP named, and sockets that send from elsewhere.
 type mediaPeer struct {
-	t   *testing.T
-	m   *media
-	sig *net.UDPConn
+	t            *testing.T
+	m            *media
+	sig, sigRTCP *net.UDPConn
 }
 
 func listenLoopback(t *testing.T, ip string) *net.UDPConn {
@@ -102,7 +103,9 @@ func listenLoopback(t *testing.T, ip string) *net.UDPConn {
 // SDP named sig as the peer's RTP address.
 func startPlainMedia(t *testing.T, latching string, sec *srtpmedia.Transformer) *mediaPeer {
 	t.Helper()
-	p, err := New(Config{Server: "127.0.0.1:5060", Username: "1001", Codecs: []string{"PCMU"}, RTPLatching: latching})
+	// Reports every 100 ms, so that RTCP's destination shows soon.
+	p, err := New(Config{Server: "127.0.0.1:5060", Username: "1001", Codecs: []string{"PCMU"}, RTPLatching: latching,
+		QualityInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +124,7 @@ func startPlainMedia(t *testing.T, latching string, sec *srtpmedia.Transformer) 
 		t.Fatal(err)
 	}
 	t.Cleanup(m.stop)
-	return &mediaPeer{t: t, m: m, sig: sig}
+	return &mediaPeer{t: t, m: m, sig: sig, sigRTCP: sigRTCP}
 }
 
 // send sends n PCMU packets of SSRC ssrc from c to our RTP port, from
@@ -350,4 +353,66 @@ func TestReceivedDigitsBounded(t *testing.T) {
 	if got != want {
 		t.Errorf("digits kept %q, want the newest %q", got, want)
 	}
+}
+
+// TestRTCPFromStrangers: RTCP is taken only from the peer's RTCP
+// address: a receiver report from another IP, or from another port of
+// the peer's IP once the peer's own RTCP was heard, is dropped and
+// counted, and our reports keep going to the peer.
+func TestRTCPFromStrangers(t *testing.T) {
+	mp := startPlainMedia(t, "", nil)
+	sendRR := func(from *net.UDPConn, highest uint32) {
+		t.Helper()
+		b, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 99,
+			Reports: []rtcp.ReceptionReport{{SSRC: mp.m.ssrc, LastSequenceNumber: highest}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := from.WriteTo(b, mp.m.rtcpConn.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peerHighest := func() uint32 {
+		mp.m.mu.Lock()
+		defer mp.m.mu.Unlock()
+		return mp.m.peerRR.LastSequenceNumber
+	}
+	strangers := func(n uint64) {
+		t.Helper()
+		waitFor(t, "rtcp strangers counted", func() bool { return mp.m.stats().RTCPFromStrangers >= n })
+	}
+	// ourReport waits until dest gets a sender report of ours made
+	// after after.
+	ourReport := func(dest *net.UDPConn, after time.Time) {
+		t.Helper()
+		buf := make([]byte, 1500)
+		_ = dest.SetReadDeadline(time.Now().Add(HangGuard))
+		defer func() { _ = dest.SetReadDeadline(time.Time{}) }()
+		for {
+			n, err := dest.Read(buf)
+			if err != nil {
+				t.Fatalf("hang guard (%v): no report of ours at %s: %v", HangGuard, dest.LocalAddr(), err)
+			}
+			if pkts, err := rtcp.Unmarshal(buf[:n]); err == nil {
+				if sr, ok := pkts[0].(*rtcp.SenderReport); ok && sr.SSRC == mp.m.ssrc && sr.NTPTime >= ntp(after) {
+					return
+				}
+			}
+		}
+	}
+
+	intruder := listenLoopback(t, "127.0.0.2")
+	sendRR(intruder, 777)
+	strangers(1)
+	sendRR(mp.sigRTCP, 1000)
+	waitFor(t, "the peer's report read", func() bool { return peerHighest() == 1000 })
+	sameIP := listenLoopback(t, "127.0.0.1")
+	sendRR(sameIP, 2000)
+	strangers(2)
+	ourReport(mp.sigRTCP, time.Now())
+	if h := peerHighest(); h != 1000 {
+		t.Errorf("a stranger's report was read: highest %d", h)
+	}
+	mp.receivesNothing(intruder)
+	mp.receivesNothing(sameIP)
 }
