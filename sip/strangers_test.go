@@ -183,3 +183,45 @@ func TestRTPFromStrangersDuringACall(t *testing.T) {
 	// nothing after it is): our tone, not the intruders'.
 	checkWAVTone(t, "what baresip heard", dec[0], 1000)
 }
+
+// TestSecureUnauthenticatedRTPNeverMovesMedia: in an SDES call with
+// baresip, RTP that does not authenticate (the intruders' plain RTP) is
+// thrown at our RTP port from before we answer, from baresip's own IP
+// and from another: our media never goes to the intruders, none of their
+// tone is played, both sides hear each other, and every packet is
+// counted, as a failed authentication or a stranger's.
+func TestSecureUnauthenticatedRTPNeverMovesMedia(t *testing.T) {
+	t.Parallel()
+	pe := setupSecureFor(t, "srtp-mand", nil, "auto", 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.TLSAddr()); err != nil {
+		t.Fatal(err)
+	}
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
+	c, err := pe.phone.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: c.RTPPortForTest()}
+	sameIP := startIntruder(t, "127.0.0.1", ours, 0x1901)
+	other := startIntruder(t, "127.0.0.2", ours, 0x1900)
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pe.ev.waitCall(t, sip.StateConnected)
+	since := heardSoFar(pe.audio, c.ID())
+	waitHeard(t, "what bpclient heard while the intruders sent", pe.audio, c.ID(), since, 440)
+	sameIP.stopSending()
+	other.stopSending()
+	heard, rate := pe.audio.heard(c.ID())
+	checkNoIntruderTone(t, "what bpclient heard", heard, rate)
+	sameIP.receivedNothing(t, "secure call")
+	other.receivedNothing(t, "secure call")
+	st, _ := c.SRTPStats()
+	counted := st.AuthFailures + st.Malformed + c.MediaStats().RTPFromStrangers
+	if sent := uint64(sameIP.sent + other.sent); sent == 0 || counted+4 < sent {
+		t.Errorf("the intruders sent %d packets; counted: %d (srtp %+v)", sent, counted, st)
+	}
+	pe.hangupAndCheckAudio(t, c)
+}
