@@ -214,16 +214,21 @@ func setupCallFor(t *testing.T, codecs []string, baresipCodecs []string, answer 
 	return setupCallKam(t, siptest.KamailioOptions{}, codecs, baresipCodecs, answer, d)
 }
 
-// setupCallKam is setupCallFor with Kamailio's options.
-func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, baresipCodecs []string, answer string, d time.Duration) *peers {
+// setupCallKam is setupCallFor with Kamailio's options; edits change the
+// phone's configuration.
+func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, baresipCodecs []string, answer string, d time.Duration,
+	edits ...func(*sip.Config)) *peers {
 	t.Helper()
 	k := siptest.StartKamailio(t, kam)
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
 		Source: writeToneFor(t, 440, 8000, d), Codecs: baresipCodecs, Answer: answer})
 	audio := newTestAudio(1000)
-	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
-		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999},
-		sip.WithAudio(audio.factory))
+	cfg := sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999}
+	for _, edit := range edits {
+		edit(&cfg)
+	}
+	p, ev := startPhone(t, cfg, sip.WithAudio(audio.factory))
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}

@@ -225,3 +225,56 @@ func TestSecureUnauthenticatedRTPNeverMovesMedia(t *testing.T) {
 	}
 	pe.hangupAndCheckAudio(t, c)
 }
+
+// TestRTPLatchingBehindNAT: baresip behind a NAT (siptest.StartNATRelay)
+// sends from another port of the IP its SDP names. With rtpLatching
+// signalled-ip (the default) our media follows it there and both sides
+// hear each other; with off, its packets are strangers': we hear nothing
+// of it, they are counted, and our media stays at the signalled port
+// (which still reaches baresip through the relay).
+func TestRTPLatchingBehindNAT(t *testing.T) {
+	t.Parallel()
+	for _, latching := range []string{sip.RTPLatchingSignalledIP, sip.RTPLatchingOff} {
+		t.Run(latching, func(t *testing.T) {
+			t.Parallel()
+			relay := siptest.StartNATRelay(t)
+			pe := setupCallKam(t, siptest.KamailioOptions{RTPRelay: relay}, []string{"PCMU"}, []string{"pcmu"}, "auto", 60*time.Second,
+				func(c *sip.Config) { c.RTPLatching = latching })
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c, _ := pe.answerBaresip(ctx, t, pe.k.Addr())
+			pe.ev.waitCall(t, sip.StateConnected)
+			_, firstSeq := c.SentForTest()
+			if latching == sip.RTPLatchingOff {
+				// A second of baresip's packets dropped and counted.
+				sip.WaitFor(t, "baresip's packets counted as strangers", func() bool { return c.MediaStats().RTPFromStrangers >= 50 })
+				if heard, rate := pe.audio.heard(c.ID()); dsp.RMS(heard) > 0.001 {
+					t.Errorf("with latching off we heard baresip from its NAT port: rms %.4f (%d samples at %d Hz)", dsp.RMS(heard), len(heard), rate)
+				}
+			} else {
+				waitHeard(t, "what bpclient heard", pe.audio, c.ID(), 0, 440)
+			}
+			pcm := relayedPCM(t, c, relay, firstSeq)
+			if len(pcm) < 8000 {
+				sip.WaitFor(t, "a second of ours relayed to baresip", func() bool { return len(relayedPCM(t, c, relay, firstSeq)) >= 8000 })
+				pcm = relayedPCM(t, c, relay, firstSeq)
+			}
+			checkTone(t, "what reached baresip", pcm, 8000, 1000)
+			viaNAT := 0
+			for _, p := range relay.ToBaresip() {
+				if p.ViaNAT {
+					viaNAT++
+				}
+			}
+			switch {
+			case latching == sip.RTPLatchingOff && viaNAT > 0:
+				t.Errorf("with latching off, %d of our packets went to baresip's NAT port", viaNAT)
+			case latching != sip.RTPLatchingOff && viaNAT == 0:
+				t.Error("our media did not follow baresip to its NAT port")
+			}
+			if err := c.Hangup(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
