@@ -16,12 +16,13 @@ import (
 // packets leave from another port than its SDP says, is kept but
 // narrowed: only a packet from the signalled IP may latch, only the
 // first such packet the stream accepts, and only once it has proved
-// itself (authenticated, in SRTP; a well-formed RTP or RTCP packet of
-// the call, in plain calls). The first accepted packet closes the latch
-// whether it moved it or not, so later packets from other ports are
-// strangers; a re-negotiation that names another address opens it
-// again, one that keeps the address leaves it as it is. With
-// RTPLatchingOff nothing latches: only the signalled address is taken.
+// itself (authenticated, in SRTP; in plain calls, where nothing can be
+// proved, a packet that parses as RTP or RTCP). The first accepted
+// packet closes the latch whether it moved it or not, so later packets
+// from other ports are strangers; a re-negotiation that names another
+// address opens it again, one that keeps the address leaves it as it
+// is. With RTPLatchingOff nothing latches: only the signalled address
+// is taken.
 
 // Values of Config.RTPLatching.
 const (
