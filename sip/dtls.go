@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -161,11 +160,11 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	pumps.Add(2)
 	go func() {
 		defer pumps.Done()
-		rtpKept = pumpDTLS(pumpCtx, m.rtpConn, m.deliverDTLS(streamRTP, &m.rtpPeer, rtpS))
+		rtpKept = pumpDTLS(pumpCtx, m.rtpConn, m.admitter(streamRTP, &m.rtpPeer), rtpS.Deliver)
 	}()
 	go func() {
 		defer pumps.Done()
-		rtcpKept = pumpDTLS(pumpCtx, m.rtcpConn, m.deliverDTLS(streamRTCP, &m.rtcpPeer, rtcpS))
+		rtcpKept = pumpDTLS(pumpCtx, m.rtcpConn, m.admitter(streamRTCP, &m.rtcpPeer), rtcpS.Deliver)
 	}()
 	var rtcpRes dtlssrtp.Result
 	var rtcpErr error
@@ -194,11 +193,6 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	// The pumps ended on a read deadline: clear it for the media loops.
 	_ = m.rtpConn.SetReadDeadline(time.Time{})
 	_ = m.rtcpConn.SetReadDeadline(time.Time{})
-	m.mu.Lock()
-	rtcpKept = slices.DeleteFunc(rtcpKept, func(d datagram) bool {
-		return m.admitLocked(streamRTCP, &m.rtcpPeer, d.from) == fromStranger
-	})
-	m.mu.Unlock()
 	m.rtcpGate.hold(rtcpKept...)
 	if err != nil {
 		cancelRTCP()
@@ -274,24 +268,21 @@ type datagram struct {
 // tenth of a second of 20 ms packets; older audio would be played late.
 const pumpKeep = 5
 
-// deliverDTLS hands the handshake's datagrams to s when they come from
-// the signalled address (the association answers only there), and
-// counts the strangers'.
-func (m *media) deliverDTLS(stream string, peer *peerSource, s *dtlssrtp.Session) func([]byte, netip.AddrPort) {
-	return func(b []byte, from netip.AddrPort) {
+// admitter is admitLocked for a pump, which holds no lock.
+func (m *media) admitter(stream string, peer *peerSource) func(netip.AddrPort) sourceKind {
+	return func(from netip.AddrPort) sourceKind {
 		m.mu.Lock()
-		src := m.admitLocked(stream, peer, from)
-		m.mu.Unlock()
-		if src == fromPeer {
-			s.Deliver(b)
-		}
+		defer m.mu.Unlock()
+		return m.admitLocked(stream, peer, from)
 	}
 }
 
-// pumpDTLS reads conn until ctx ends, handing DTLS datagrams to deliver,
-// and returns the newest pumpKeep others in the order they came (the
-// media loops check their sources).
-func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte, netip.AddrPort)) []datagram {
+// pumpDTLS reads conn until ctx ends: what admit calls a stranger's is
+// dropped (a flood of them must not push the peer's out of the kept
+// ones); DTLS datagrams from the peer go to deliver (the association
+// answers only the signalled address); the newest pumpKeep others are
+// returned in the order they came.
+func pumpDTLS(ctx context.Context, conn *net.UDPConn, admit func(netip.AddrPort) sourceKind, deliver func([]byte)) []datagram {
 	// The deadline that ends the read is set before pumpDTLS returns, so
 	// the caller's clearing it afterwards cannot be undone by a late set.
 	done, set := make(chan struct{}), make(chan struct{})
@@ -314,8 +305,14 @@ func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte, netip
 			}
 			continue
 		}
+		src := admit(from)
+		if src == fromStranger {
+			continue
+		}
 		if dtlssrtp.IsDTLS(buf[:n]) {
-			deliver(buf[:n], from)
+			if src == fromPeer {
+				deliver(buf[:n])
+			}
 			continue
 		}
 		if len(kept) == pumpKeep {

@@ -175,7 +175,8 @@ func (pr *dtlsTestPeer) stop(t *testing.T) {
 
 // TestPumpKeepsTheNewestRTP: the DTLS pump hands DTLS to the session and
 // keeps the newest RTP datagrams it read, in order, with their source,
-// for the media loop: the ones read just before it stopped included.
+// for the media loop: the ones read just before it stopped included. A
+// stranger's datagrams sent after them are neither kept nor delivered.
 func TestPumpKeepsTheNewestRTP(t *testing.T) {
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -193,21 +194,40 @@ func TestPumpKeepsTheNewestRTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	for i := 0; i < sent; i++ {
+		for _, b := range [][]byte{{0x80, 0, 0, 0xee}, {22, 0xfe, 0xfd, 0xee}} {
+			if _, err := stranger.WriteTo(b, conn.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	// A DTLS record last: once the pump has handed it over, it has read
 	// every RTP datagram before it.
 	if _, err := peer.WriteTo([]byte{22, 0xfe, 0xfd}, conn.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
+	strangerPort := uint16(stranger.LocalAddr().(*net.UDPAddr).Port)
 	ctx, cancel := context.WithCancel(context.Background())
 	delivered := make(chan []byte, 1)
 	got := make(chan []datagram)
 	go func() {
-		got <- pumpDTLS(ctx, conn, func(b []byte, _ netip.AddrPort) { delivered <- append([]byte(nil), b...) })
+		admit := func(from netip.AddrPort) sourceKind {
+			if from.Port() == strangerPort {
+				return fromStranger
+			}
+			return fromPeer
+		}
+		got <- pumpDTLS(ctx, conn, admit, func(b []byte) { delivered <- append([]byte(nil), b...) })
 	}()
 	select {
 	case b := <-delivered:
-		if b[0] != 22 {
-			t.Errorf("delivered %v", b)
+		if b[0] != 22 || len(b) != 3 {
+			t.Errorf("delivered %v, not the peer's record", b)
 		}
 	case <-time.After(HangGuard):
 		t.Fatalf("hang guard (%v): the pump delivered no DTLS", HangGuard)
