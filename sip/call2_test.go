@@ -16,22 +16,12 @@ import (
 func TestInboundAnswerHoldBothSidesRemoteHangup(t *testing.T) {
 	t.Parallel()
 	relay := siptest.StartRTPRelay(t)
-	pe := setupCallKam(t, siptest.KamailioOptions{RTPRelay: relay}, nil, []string{"pcmu"}, "auto", 60*time.Second)
+	pe := setupCallKam(t, siptest.KamailioOptions{RTPRelay: relay}, nil, []string{"pcmu"}, "auto", 60*time.Second, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := pe.b.Command("dial", "sip:1001@"+pe.k.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	in := pe.ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
+	c, in := pe.answerBaresip(ctx, t, pe.k.Addr())
 	if !strings.Contains(in.From, "1002") {
 		t.Errorf("incoming from %q", in.From)
-	}
-	c, err := pe.phone.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		t.Fatal(err)
 	}
 	pe.ev.waitCall(t, sip.StateConnected)
 	time.Sleep(2 * time.Second)

@@ -211,21 +211,24 @@ func setupCall(t *testing.T, codecs []string, baresipCodecs []string, answer str
 // setupCallFor is setupCall with baresip's microphone file lasting d.
 func setupCallFor(t *testing.T, codecs []string, baresipCodecs []string, answer string, d time.Duration) *peers {
 	t.Helper()
-	return setupCallKam(t, siptest.KamailioOptions{}, codecs, baresipCodecs, answer, d)
+	return setupCallKam(t, siptest.KamailioOptions{}, codecs, baresipCodecs, answer, d, nil)
 }
 
-// setupCallKam is setupCallFor with Kamailio's options, and extra options
-// for the phone.
+// setupCallKam is setupCallFor with Kamailio's options; edit (if not nil)
+// changes the phone's configuration, and opts are extra options for it.
 func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, baresipCodecs []string, answer string, d time.Duration,
-	opts ...sip.Option) *peers {
+	edit func(*sip.Config), opts ...sip.Option) *peers {
 	t.Helper()
 	k := siptest.StartKamailio(t, kam)
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
 		Source: writeToneFor(t, 440, 8000, d), Codecs: baresipCodecs, Answer: answer})
 	audio := newTestAudio(1000)
-	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
-		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999},
-		append([]sip.Option{sip.WithAudio(audio.factory)}, opts...)...)
+	cfg := sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		Codecs: codecs, QualityInterval: time.Second, RTPPortMin: 32000, RTPPortMax: 39999}
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, ev := startPhone(t, cfg, append([]sip.Option{sip.WithAudio(audio.factory)}, opts...)...)
 	if err := p.Register(); err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +239,24 @@ func setupCallKam(t *testing.T, kam siptest.KamailioOptions, codecs []string, ba
 		}
 	})
 	return &peers{k: k, b: b, phone: p, ev: ev, audio: audio}
+}
+
+// answerBaresip has baresip call our phone through the proxy at addr
+// and answers the call once it rings.
+func (pe *peers) answerBaresip(ctx context.Context, t *testing.T, addr string) (*sip.Call, sip.IncomingCall) {
+	t.Helper()
+	if _, err := pe.b.Command("dial", "sip:1001@"+addr); err != nil {
+		t.Fatal(err)
+	}
+	in := pe.ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
+	c, err := pe.phone.Call(in.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c, in
 }
 
 func TestOutboundCallAudioBothWays(t *testing.T) {

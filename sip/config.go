@@ -92,6 +92,10 @@ type Config struct {
 	Thresholds Thresholds
 	// DSCP marks RTP packets (IP TOS >> 2); zero means EF (46); -1 none.
 	DSCP int
+	// RTPLatching says whether a call's media may latch to another port
+	// of the IP its SDP named (a peer behind a NAT; latch.go):
+	// RTPLatchingSignalledIP (default, "") or RTPLatchingOff.
+	RTPLatching string
 }
 
 // ErrConfig wraps every configuration problem.
@@ -192,6 +196,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Expires < 10 || c.Expires > 86400 {
 		return c, fmt.Errorf("%w: expires %d (want 10..86400 seconds)", ErrConfig, c.Expires)
+	}
+	switch c.RTPLatching {
+	case "":
+		c.RTPLatching = RTPLatchingSignalledIP
+	case RTPLatchingSignalledIP, RTPLatchingOff:
+	default:
+		return c, fmt.Errorf("%w: rtpLatching %q (want %s or %s)", ErrConfig, c.RTPLatching, RTPLatchingSignalledIP, RTPLatchingOff)
 	}
 	if c.RTPPortMin == 0 && c.RTPPortMax == 0 {
 		c.RTPPortMin, c.RTPPortMax = 10000, 20000

@@ -138,6 +138,7 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	}
 	m.mu.Lock()
 	m.dtlsRTP, m.dtlsRTCP = rtpS, rtcpS // closed by stop
+	m.signalLocked(neg)
 	m.mu.Unlock()
 
 	// RTP's and RTCP's handshakes run together, each bounded by the
@@ -157,8 +158,14 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	var pumps sync.WaitGroup
 	var rtpKept, rtcpKept []datagram
 	pumps.Add(2)
-	go func() { defer pumps.Done(); rtpKept = pumpDTLS(pumpCtx, m.rtpConn, rtpS.Deliver) }()
-	go func() { defer pumps.Done(); rtcpKept = pumpDTLS(pumpCtx, m.rtcpConn, rtcpS.Deliver) }()
+	go func() {
+		defer pumps.Done()
+		rtpKept = pumpDTLS(pumpCtx, m.rtpConn, m.admitter(streamRTP, &m.rtpPeer), rtpS.Deliver)
+	}()
+	go func() {
+		defer pumps.Done()
+		rtcpKept = pumpDTLS(pumpCtx, m.rtcpConn, m.admitter(streamRTCP, &m.rtcpPeer), rtcpS.Deliver)
+	}()
 	var rtcpRes dtlssrtp.Result
 	var rtcpErr error
 	rtcpDone := make(chan struct{})
@@ -186,9 +193,7 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	// The pumps ended on a read deadline: clear it for the media loops.
 	_ = m.rtpConn.SetReadDeadline(time.Time{})
 	_ = m.rtcpConn.SetReadDeadline(time.Time{})
-	for _, d := range rtcpKept {
-		m.rtcpGate.hold(d.b)
-	}
+	m.rtcpGate.hold(rtcpKept...)
 	if err != nil {
 		cancelRTCP()
 		if r := rtcpS.Refused(); r != nil && rtpS.Refused() == nil {
@@ -263,9 +268,21 @@ type datagram struct {
 // tenth of a second of 20 ms packets; older audio would be played late.
 const pumpKeep = 5
 
-// pumpDTLS reads conn until ctx ends, handing DTLS datagrams to deliver,
-// and returns the newest pumpKeep others in the order they came.
-func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte)) []datagram {
+// admitter is admitLocked for a pump, which holds no lock.
+func (m *media) admitter(stream string, peer *peerSource) func(netip.AddrPort) sourceKind {
+	return func(from netip.AddrPort) sourceKind {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.admitLocked(stream, peer, from)
+	}
+}
+
+// pumpDTLS reads conn until ctx ends: what admit calls a stranger's is
+// dropped (a flood of them must not push the peer's out of the kept
+// ones); DTLS datagrams from the peer go to deliver (the association
+// answers only the signalled address); the newest pumpKeep others are
+// returned in the order they came.
+func pumpDTLS(ctx context.Context, conn *net.UDPConn, admit func(netip.AddrPort) sourceKind, deliver func([]byte)) []datagram {
 	// The deadline that ends the read is set before pumpDTLS returns, so
 	// the caller's clearing it afterwards cannot be undone by a late set.
 	done, set := make(chan struct{}), make(chan struct{})
@@ -288,8 +305,14 @@ func pumpDTLS(ctx context.Context, conn *net.UDPConn, deliver func([]byte)) []da
 			}
 			continue
 		}
+		src := admit(from)
+		if src == fromStranger {
+			continue
+		}
 		if dtlssrtp.IsDTLS(buf[:n]) {
-			deliver(buf[:n])
+			if src == fromPeer {
+				deliver(buf[:n])
+			}
 			continue
 		}
 		if len(kept) == pumpKeep {

@@ -80,6 +80,10 @@ type QualityReport struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// SRTP counts dropped SRTP packets in secure mode.
 	SRTP *SRTPStats `json:"srtp,omitempty"`
+	// FromStrangers counts the RTP, RTCP and DTLS datagrams dropped since
+	// the call began because they came from an address that is not the
+	// peer's (latch.go).
+	FromStrangers uint64 `json:"rtpFromStrangers"`
 }
 
 // NetworkIssue is the payload of network.issue.

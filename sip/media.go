@@ -103,8 +103,10 @@ type media struct {
 	receiving bool
 	muted     bool
 	dtmfQ     []byte // event codes waiting to be sent
-	latched   bool
-	waiting   *waitingTone // call-waiting tone mixed into the speaker (waiting.go)
+	// rtpPeer and rtcpPeer are where each stream is taken from and sent
+	// to (latch.go).
+	rtpPeer, rtcpPeer peerSource
+	waiting           *waitingTone // call-waiting tone mixed into the speaker (waiting.go)
 
 	ssrc      uint32
 	seq       uint16        // the send loop's own
@@ -118,13 +120,16 @@ type media struct {
 	tx           rtpSender
 
 	// receive statistics (RFC 3550 A.3, A.8)
-	rx         rxStats
-	jb         *jitterBuffer
-	lastRecv   time.Time
-	issue      bool
-	lastSR     uint32 // middle 32 bits of the last SR's NTP time
-	lastSRAt   time.Time
-	rttMs      float64
+	rx       rxStats
+	jb       *jitterBuffer
+	lastRecv time.Time
+	issue    bool
+	lastSR   uint32 // middle 32 bits of the last SR's NTP time
+	lastSRAt time.Time
+	rttMs    float64
+	// dtmfRecv holds the newest maxReceivedDigits digits received: a
+	// remote sending events with new timestamps must not grow it for
+	// the whole call.
 	dtmfRecv   []byte
 	lastRxDTMF uint32 // timestamp of the last event we counted
 	addedDelay time.Duration
@@ -203,6 +208,8 @@ func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
 		jb:          newJitterBuffer(1, 10),
 		dtlsTimeout: dtlsHandshakeTimeout, dtlsGrace: dtlsRTCPGrace,
 	}
+	latching := p.cfg.RTPLatching != RTPLatchingOff
+	m.rtpPeer.latching, m.rtcpPeer.latching = latching, latching
 	m.firstSeq = m.seq
 	m.ts.Store(binary.BigEndian.Uint32(b[:4]) ^ 0x5a5a5a5a)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -224,6 +231,7 @@ func (m *media) start(neg negotiated, audio Audio) error {
 	info := neg.send.codec.Info()
 	m.mu.Lock()
 	m.neg, m.enc, m.dec, m.audio = neg, enc, dec, audio
+	m.signalLocked(neg)
 	m.frame = info.SampleRate * int(frameDur/time.Millisecond) / 1000
 	m.tsStep = uint32(neg.send.rate * int(frameDur/time.Millisecond) / 1000)
 	m.rx.clockRate = neg.send.rate
@@ -243,10 +251,56 @@ func (m *media) update(neg negotiated, localHold bool) {
 	defer m.mu.Unlock()
 	if neg.remote != nil && neg.remote.Port != 0 {
 		m.neg.remote, m.neg.remoteRTC = neg.remote, neg.remoteRTC
-		m.latched = false
+		m.signalLocked(neg)
 	}
 	m.neg.direction = neg.direction
 	m.setDirectionLocked(neg.direction, localHold)
+}
+
+// signalLocked takes the remote addresses a negotiation named: a new
+// one moves the stream there, the same one keeps its latch (latch.go).
+func (m *media) signalLocked(neg negotiated) {
+	if m.rtpPeer.signal(addrPortOf(neg.remote)) {
+		m.log.Debug().Str("remote", m.rtpPeer.signalled.String()).Msg("rtp goes to the address the SDP named")
+	}
+	m.rtcpPeer.signal(addrPortOf(neg.remoteRTC))
+}
+
+// strangerLocked counts a datagram dropped for its source, and logs the
+// first of each stream (a flood must not flood the log).
+func (m *media) strangerLocked(stream string, s *peerSource, from netip.AddrPort) {
+	s.strangers++
+	if !s.logged {
+		s.logged = true
+		m.log.Info().Str("stream", stream).Str("from", from.String()).Str("signalled", s.signalled.String()).
+			Msg("media from an address the call's SDP did not name is dropped")
+	}
+}
+
+// admitLocked classifies a datagram's source for a stream, counting the
+// strangers'.
+func (m *media) admitLocked(stream string, s *peerSource, from netip.AddrPort) sourceKind {
+	k := s.classify(from)
+	if k == fromStranger {
+		m.strangerLocked(stream, s, from)
+	}
+	return k
+}
+
+// acceptLocked takes a packet that proved itself (authenticated, or
+// well-formed in a plain call) from a source admitLocked let through;
+// false: drop it (the address changed meanwhile).
+func (m *media) acceptLocked(stream string, s *peerSource, from netip.AddrPort) bool {
+	ok, moved := s.accept(from)
+	if !ok {
+		m.strangerLocked(stream, s, from)
+		return false
+	}
+	if moved {
+		m.log.Info().Str("stream", stream).Str("from", from.String()).Str("signalled", s.signalled.String()).
+			Msg("latched to the peer's source port (symmetric RTP)")
+	}
+	return true
 }
 
 // setDirectionLocked decides what flows from the remote direction and
@@ -339,7 +393,7 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 	}
 	buf := m.txBuf[:n]
 	m.mu.Lock()
-	dst := m.neg.remote
+	dst := m.rtpPeer.dest()
 	m.sentPkts++
 	m.sentBytes += uint32(len(pkt.Payload))
 	sec := m.sec
@@ -350,8 +404,8 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 		}
 		m.txSec = buf[:0]
 	}
-	if dst != nil {
-		_ = m.tx.writeTo(buf, dst.AddrPort())
+	if dst.IsValid() {
+		_ = m.tx.writeTo(buf, dst)
 	}
 }
 
@@ -518,9 +572,18 @@ func (m *media) recvLoop() {
 			continue
 		}
 		data := buf[:n]
+		m.mu.Lock()
+		src := m.admitLocked(streamRTP, &m.rtpPeer, from)
+		m.mu.Unlock()
+		if src == fromStranger {
+			continue
+		}
 		if m.dtlsRTP != nil && dtlssrtp.IsDTLS(data) {
-			// A retransmitted flight or an alert (RFC 7983 demux).
-			m.dtlsRTP.Deliver(data)
+			// A retransmitted flight or an alert (RFC 7983 demux); the
+			// association talks to the signalled address only.
+			if src == fromPeer {
+				m.dtlsRTP.Deliver(data)
+			}
 			continue
 		}
 		if m.sec != nil {
@@ -537,12 +600,12 @@ func (m *media) recvLoop() {
 		}
 		now := time.Now()
 		m.mu.Lock()
-		// Symmetric RTP (RFC 4961): answer to where the media comes from.
-		if !m.latched && m.neg.remote != nil && !sameAddr(from, m.neg.remote.AddrPort()) {
-			m.log.Debug().Str("from", from.String()).Msg("rtp latched to its source")
-			m.neg.remote = net.UDPAddrFromAddrPort(from)
+		// The packet proved itself (it decrypted, or parsed): it may
+		// latch, once (latch.go).
+		if !m.acceptLocked(streamRTP, &m.rtpPeer, from) {
+			m.mu.Unlock()
+			continue
 		}
-		m.latched = true
 		m.lastRecv = now
 		if m.issue {
 			m.issue = false
@@ -551,7 +614,7 @@ func (m *media) recvLoop() {
 		if m.neg.dtmf != nil && pkt.PayloadType == m.neg.dtmf.pt {
 			if ev, err := codec.DecodeEvent(pkt.Payload); err == nil && ev.End && pkt.Timestamp != m.lastRxDTMF {
 				m.lastRxDTMF = pkt.Timestamp
-				m.dtmfRecv = append(m.dtmfRecv, ev.Code)
+				m.receivedDigitLocked(ev.Code)
 			}
 			m.mu.Unlock()
 			continue
@@ -568,10 +631,17 @@ func (m *media) recvLoop() {
 	}
 }
 
-// sameAddr compares addresses whatever their form (SDP gives IPv4 as
-// 16 bytes, an IPv4 socket as 4).
-func sameAddr(a, b netip.AddrPort) bool {
-	return a.Port() == b.Port() && a.Addr().Unmap() == b.Addr().Unmap()
+// maxReceivedDigits bounds the digits a call keeps: call.dtmf sends at
+// most 64 at a time, and what matters to a reader is the newest.
+const maxReceivedDigits = 64
+
+// receivedDigitLocked keeps one received digit, dropping the oldest
+// beyond maxReceivedDigits.
+func (m *media) receivedDigitLocked(code byte) {
+	if len(m.dtmfRecv) == maxReceivedDigits {
+		m.dtmfRecv = append(m.dtmfRecv[:0], m.dtmfRecv[1:]...)
+	}
+	m.dtmfRecv = append(m.dtmfRecv, code)
 }
 
 func (m *media) updateRxLocked(pkt *rtp.Packet, now time.Time) {
@@ -745,10 +815,10 @@ func (m *media) sendReport(now time.Time) {
 	m.mu.Lock()
 	rr := m.receptionReportLocked(now)
 	sr := &rtcp.SenderReport{SSRC: m.ssrc, NTPTime: ntp(now), RTPTime: m.ts.Load(), PacketCount: m.sentPkts, OctetCount: m.sentBytes, Reports: rr}
-	dst := m.neg.remoteRTC
+	dst := m.rtcpPeer.dest()
 	sec, ok := m.rtcpTransformer()
 	m.mu.Unlock()
-	if dst == nil || !ok {
+	if !dst.IsValid() || !ok {
 		return
 	}
 	buf, err := rtcp.Marshal([]rtcp.Packet{sr, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{
@@ -757,7 +827,7 @@ func (m *media) sendReport(now time.Time) {
 		buf, err = sec.ProtectRTCP(nil, buf)
 	}
 	if err == nil {
-		_, _ = m.rtcpConn.WriteToUDP(buf, dst)
+		_, _ = m.rtcpConn.WriteToUDPAddrPort(buf, dst)
 	}
 }
 
@@ -766,7 +836,7 @@ func (m *media) sendReport(now time.Time) {
 func (m *media) rtcpRead() {
 	buf := make([]byte, 1500)
 	for {
-		n, _, err := m.rtcpConn.ReadFromUDP(buf)
+		n, from, err := m.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if m.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
@@ -774,17 +844,26 @@ func (m *media) rtcpRead() {
 			continue
 		}
 		data := buf[:n]
-		if m.dtlsRTCP != nil && dtlssrtp.IsDTLS(data) {
-			m.dtlsRTCP.Deliver(data)
+		m.mu.Lock()
+		src := m.admitLocked(streamRTCP, &m.rtcpPeer, from)
+		m.mu.Unlock()
+		if src == fromStranger {
 			continue
 		}
-		m.rtcpGate.pass(data, m.handleRTCP)
+		if m.dtlsRTCP != nil && dtlssrtp.IsDTLS(data) {
+			if src == fromPeer {
+				m.dtlsRTCP.Deliver(data)
+			}
+			continue
+		}
+		m.rtcpGate.pass(datagram{b: data, from: from}, m.handleRTCP)
 	}
 }
 
 // handleRTCP unprotects and reads one RTCP packet: the peer's reports
 // (RTT, what it received of ours). The gate calls it, one at a time.
-func (m *media) handleRTCP(data []byte) {
+func (m *media) handleRTCP(d datagram) {
+	data := d.b
 	sec, ok := m.rtcpTransformer()
 	if !ok {
 		return
@@ -804,6 +883,9 @@ func (m *media) handleRTCP(data []byte) {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !m.acceptLocked(streamRTCP, &m.rtcpPeer, d.from) {
+		return
+	}
 	for _, p := range pkts {
 		var reports []rtcp.ReceptionReport
 		switch v := p.(type) {
@@ -843,6 +925,7 @@ func (m *media) snapshot() QualityReport {
 	oneWay := m.rttMs/2 + float64(m.addedDelay/time.Millisecond) + 20
 	q.MOS = eModelMOS(m.neg.send.name, oneWay, q.LossPct)
 	q.SRTP = m.srtpStatsLocked()
+	q.FromStrangers = m.rtpPeer.strangers + m.rtcpPeer.strangers
 	return q
 }
 
@@ -887,13 +970,18 @@ type MediaStats struct {
 	SendDelay                           time.Duration
 	Played, Concealed, Late, Dropped    int
 	JitterBufferFrames, JitterBufferMax int
+	// RTPFromStrangers and RTCPFromStrangers count the datagrams dropped
+	// because they came from an address that is not the peer's
+	// (latch.go).
+	RTPFromStrangers, RTCPFromStrangers uint64
 }
 
 func (m *media) stats() MediaStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := MediaStats{Played: m.jb.played, Concealed: m.jb.concealed, Late: m.jb.late, Dropped: m.jb.dropped,
-		JitterBufferFrames: m.jb.target, JitterBufferMax: m.jb.max}
+		JitterBufferFrames: m.jb.target, JitterBufferMax: m.jb.max,
+		RTPFromStrangers: m.rtpPeer.strangers, RTCPFromStrangers: m.rtcpPeer.strangers}
 	if m.bufCount > 0 {
 		s.PlayoutDelay = m.bufDelay / time.Duration(m.bufCount)
 	}

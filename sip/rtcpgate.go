@@ -15,7 +15,7 @@ import "sync"
 type rtcpGate struct {
 	mu    sync.Mutex
 	state gateState
-	held  [][]byte
+	held  []datagram
 	// late counts packets held then processed; over those dropped to
 	// keep the bound, or because the association failed.
 	late, over uint64
@@ -42,20 +42,20 @@ func (g *rtcpGate) wait() {
 
 // pass processes pkt now, or holds a copy of it while the keys are not
 // there yet.
-func (g *rtcpGate) pass(pkt []byte, process func([]byte)) {
+func (g *rtcpGate) pass(pkt datagram, process func(datagram)) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch g.state {
 	case gateOpen:
 		process(pkt)
 	case gateWaiting:
-		g.holdLocked(append([]byte(nil), pkt...))
+		g.holdLocked(datagram{b: append([]byte(nil), pkt.b...), from: pkt.from})
 	default:
 		g.over++
 	}
 }
 
-func (g *rtcpGate) holdLocked(pkt []byte) {
+func (g *rtcpGate) holdLocked(pkt datagram) {
 	if len(g.held) == rtcpKeep {
 		g.held = append(g.held[:0], g.held[1:]...)
 		g.over++
@@ -65,7 +65,7 @@ func (g *rtcpGate) holdLocked(pkt []byte) {
 
 // hold keeps packets read before the reader started (the pump's), which
 // pass on their own copies.
-func (g *rtcpGate) hold(pkts ...[]byte) {
+func (g *rtcpGate) hold(pkts ...datagram) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, p := range pkts {
@@ -75,7 +75,7 @@ func (g *rtcpGate) hold(pkts ...[]byte) {
 
 // open processes what was held, oldest first, and lets packets through
 // from now on.
-func (g *rtcpGate) open(process func([]byte)) {
+func (g *rtcpGate) open(process func(datagram)) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, p := range g.held {

@@ -20,20 +20,20 @@ import (
 // shut, it drops what it held and all that comes later.
 func TestRTCPGate(t *testing.T) {
 	var got []string
-	process := func(b []byte) { got = append(got, string(b)) }
+	process := func(d datagram) { got = append(got, string(d.b)) }
 	var g rtcpGate
-	g.pass([]byte("a"), process)
+	g.pass(datagram{b: []byte("a")}, process)
 	if !slices.Equal(got, []string{"a"}) {
 		t.Fatalf("open gate processed %v", got)
 	}
 
 	got = nil
 	g.wait()
-	g.hold([]byte("p0")) // the pump's, read before the reader started
+	g.hold(datagram{b: []byte("p0")}) // the pump's, read before the reader started
 	buf := make([]byte, 2)
 	for i := 1; i <= rtcpKeep+1; i++ {
 		copy(buf, fmt.Sprintf("p%d", i))
-		g.pass(buf, process) // the reader reuses its buffer
+		g.pass(datagram{b: buf}, process) // the reader reuses its buffer
 	}
 	if len(got) != 0 {
 		t.Fatalf("processed %v before the keys", got)
@@ -43,7 +43,7 @@ func TestRTCPGate(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("processed %v once keyed, want %v", got, want)
 	}
-	g.pass([]byte("q"), process)
+	g.pass(datagram{b: []byte("q")}, process)
 	if got[len(got)-1] != "q" {
 		t.Errorf("after the keys: %v", got)
 	}
@@ -54,9 +54,9 @@ func TestRTCPGate(t *testing.T) {
 	got = nil
 	var s rtcpGate
 	s.wait()
-	s.pass([]byte("x"), process)
+	s.pass(datagram{b: []byte("x")}, process)
 	s.shut()
-	s.pass([]byte("y"), process)
+	s.pass(datagram{b: []byte("y")}, process)
 	if len(got) != 0 {
 		t.Errorf("a failed association's RTCP was processed: %v", got)
 	}
@@ -94,6 +94,7 @@ func TestEarlyRTCPProcessedAfterKeys(t *testing.T) {
 	}
 	m.mu.Lock()
 	m.dtlsRTP = s
+	m.signalLocked(negotiated{remote: peer.LocalAddr().(*net.UDPAddr), remoteRTC: peer.LocalAddr().(*net.UDPAddr)})
 	m.mu.Unlock()
 	m.rtcpGate.wait()
 	m.wg.Add(1)

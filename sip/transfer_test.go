@@ -285,7 +285,7 @@ type remoteTransfer struct {
 
 func startRemoteTransfer(t *testing.T, ctx context.Context, opts ...sip.Option) *remoteTransfer {
 	t.Helper()
-	pe := setupCallKam(t, siptest.KamailioOptions{}, []string{"PCMU"}, nil, "auto", 20*time.Second, opts...)
+	pe := setupCallKam(t, siptest.KamailioOptions{}, []string{"PCMU"}, nil, "auto", 20*time.Second, nil, opts...)
 	b3 := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[2], Registrar: pe.k.Addr(),
 		Source: writeTone(t, 600, 8000)})
 	c, err := pe.phone.Dial(ctx, "1002")

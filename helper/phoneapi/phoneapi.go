@@ -274,6 +274,7 @@ type configureParams struct {
 	OutboundProxy string          `json:"outboundProxy"`
 	RTPPortMin    int             `json:"rtpPortMin"`
 	RTPPortMax    int             `json:"rtpPortMax"`
+	RTPLatching   string          `json:"rtpLatching"`
 	Thresholds    *sip.Thresholds `json:"qualityThresholds"`
 	ToneCountry   string          `json:"toneCountry"`
 	// Secure mode (issue 5): extra CA for the TLS server certificate (a
@@ -318,7 +319,7 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		Server: p.Server, Transport: p.Transport, Domain: p.Domain, Username: p.Username,
 		AuthUsername: p.AuthUsername, Password: p.Password, DisplayName: p.DisplayName,
 		Expires: p.Expires, Codecs: p.Codecs, OutboundProxy: p.OutboundProxy,
-		RTPPortMin: p.RTPPortMin, RTPPortMax: p.RTPPortMax,
+		RTPPortMin: p.RTPPortMin, RTPPortMax: p.RTPPortMax, RTPLatching: p.RTPLatching,
 		KeepAlive:   time.Duration(p.KeepAliveMs) * time.Millisecond,
 		ToneCountry: p.ToneCountry,
 		Mode:        p.Mode, CAFile: p.CAFile, CAPEM: p.CAPEM, TLSServerName: p.TLSServerName, SRTPSuites: p.SRTPSuites,

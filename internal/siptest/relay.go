@@ -17,9 +17,15 @@ import (
 // side's socket, so each end sees its peer's advertised address as the
 // source (symmetric RTP latches stay put). RTCP is not relayed: the
 // phone's a=rtcp line keeps its own port.
+//
+// StartNATRelay makes the relay a NAT in front of baresip instead: what
+// baresip sends reaches the phone from another port of the same IP than
+// the one its SDP names (natSide), and what the phone sends to either
+// port reaches baresip.
 type RTPRelay struct {
 	phoneSide   *net.UDPConn // baresip's address as the phone knows it
 	baresipSide *net.UDPConn // the phone's address as baresip knows it
+	natSide     *net.UDPConn // StartNATRelay: where baresip's packets come from; else phoneSide
 
 	mu      sync.Mutex
 	phone   *net.UDPAddr // learnt from the first packet of each
@@ -32,11 +38,26 @@ type RTPRelay struct {
 type RelayedPacket struct {
 	At   time.Time
 	Data []byte
+	// ViaNAT: the phone sent it to the NAT's port (StartNATRelay), the
+	// one baresip's packets came from, not to the signalled one.
+	ViaNAT bool
 }
 
 // StartRTPRelay opens the relay's two loopback sockets; it stops when
 // the test ends.
 func StartRTPRelay(t testing.TB) *RTPRelay {
+	t.Helper()
+	return startRelay(t, false)
+}
+
+// StartNATRelay opens a relay that is a NAT in front of baresip (see
+// RTPRelay); it stops when the test ends.
+func StartNATRelay(t testing.TB) *RTPRelay {
+	t.Helper()
+	return startRelay(t, true)
+}
+
+func startRelay(t testing.TB, nat bool) *RTPRelay {
 	t.Helper()
 	listen := func() *net.UDPConn {
 		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -46,12 +67,19 @@ func StartRTPRelay(t testing.TB) *RTPRelay {
 		return c
 	}
 	r := &RTPRelay{phoneSide: listen(), baresipSide: listen()}
+	r.natSide = r.phoneSide
+	if nat {
+		r.natSide = listen()
+		r.wg.Add(1)
+		go r.pump(r.natSide, r.baresipSide, true)
+	}
 	r.wg.Add(2)
 	go r.pump(r.phoneSide, r.baresipSide, true)
-	go r.pump(r.baresipSide, r.phoneSide, false)
+	go r.pump(r.baresipSide, r.natSide, false)
 	t.Cleanup(func() {
 		r.phoneSide.Close()
 		r.baresipSide.Close()
+		r.natSide.Close()
 		r.wg.Wait()
 	})
 	return r
@@ -97,7 +125,7 @@ func (r *RTPRelay) pump(in, out *net.UDPConn, fromPhone bool) {
 			continue
 		}
 		r.mu.Lock()
-		r.sent = append(r.sent, RelayedPacket{At: time.Now(), Data: append([]byte(nil), buf[:n]...)})
+		r.sent = append(r.sent, RelayedPacket{At: time.Now(), Data: append([]byte(nil), buf[:n]...), ViaNAT: in != r.phoneSide})
 		r.mu.Unlock()
 	}
 }

@@ -1,0 +1,4 @@
+package sip
+
+// WaitFor is waitFor for the external tests.
+var WaitFor = waitFor
