@@ -22,6 +22,10 @@ import (
 	"github.com/openbpclient/bpclient/version"
 )
 
+// ReasonAgentUnavailable is data.reason of the -32004 the host answers
+// when it cannot reach or start the agent (docs/API.md).
+const ReasonAgentUnavailable = "agent-unavailable"
+
 // Options wire the host to the world; tests replace any of them.
 type Options struct {
 	Args   []string // the host's arguments, without argv[0]
@@ -53,7 +57,7 @@ func Run(ctx context.Context, o Options) int {
 	conn, err := connect(ctx, o, log)
 	if err != nil {
 		log.Error().Err(err).Msg("agent unavailable")
-		return answerUnavailable(o.Stdin, out, err, log)
+		return answerUnavailable(o.Stdin, out, log)
 	}
 	defer conn.Close()
 
@@ -69,7 +73,7 @@ func Run(ctx context.Context, o Options) int {
 	}
 	if err != nil {
 		log.Error().Err(err).Msg("identify to agent")
-		return answerUnavailable(o.Stdin, out, err, log)
+		return answerUnavailable(o.Stdin, out, log)
 	}
 	log.Debug().Msg("relaying")
 
@@ -130,7 +134,7 @@ func connect(ctx context.Context, o Options, log zerolog.Logger) (net.Conn, erro
 
 // answerUnavailable answers every request from the browser with -32004
 // until it closes the port, so the page learns why instead of hanging.
-func answerUnavailable(in io.Reader, out io.Writer, cause error, log zerolog.Logger) int {
+func answerUnavailable(in io.Reader, out io.Writer, log zerolog.Logger) int {
 	r := nativemsg.NewReader(in)
 	for {
 		p, err := r.ReadFrame()
@@ -150,8 +154,10 @@ func answerUnavailable(in io.Reader, out io.Writer, cause error, log zerolog.Log
 		if !msg.IsRequest() {
 			continue
 		}
-		e := jsonrpc.Errorf(jsonrpc.CodeUnavailable, "helper unavailable: the BPClient agent is not running and could not be started").
-			WithData(map[string]string{"reason": cause.Error()})
+		// The cause (socket paths, user names, errors of the OS) is for
+		// BPClient.log only: any page, allowed or not, reads this answer.
+		e := jsonrpc.Errorf(jsonrpc.CodeUnavailable, "helper unavailable: the BPClient agent is not running and could not be started; see BPClient.log").
+			WithData(map[string]string{"reason": ReasonAgentUnavailable})
 		if err := nativemsg.WriteFrame(out, jsonrpc.ErrorResponse(msg.ID, e)); err != nil {
 			log.Debug().Err(err).Msg("write to browser")
 			return 1

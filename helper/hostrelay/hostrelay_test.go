@@ -57,7 +57,7 @@ func TestUnavailableAnswersEveryRequest(t *testing.T) {
 		Stdout: &out,
 		Log:    zerolog.Nop(),
 		Dial: func(ctx context.Context) (net.Conn, error) {
-			return nil, errors.New("connection refused")
+			return nil, errors.New("dial unix /run/user/1000/bpclient/agent.sock: connect: connection refused")
 		},
 		StartAgent:   func() error { starts++; return nil },
 		StartTimeout: 50 * time.Millisecond,
@@ -76,6 +76,16 @@ func TestUnavailableAnswersEveryRequest(t *testing.T) {
 		if string(got[i].ID) != want.id && !(want.id == "" && string(got[i].ID) == "null") || got[i].Error == nil || got[i].Error.Code != want.code {
 			t.Errorf("answer %d: id %s error %+v, want id %s code %d", i, got[i].ID, got[i].Error, want.id, want.code)
 		}
+	}
+	// Any page reads these answers, before the agent checked its origin:
+	// they name no path, user or OS error, only the reason.
+	for _, leak := range []string{"/run/user", "1000", "agent.sock", "connection refused"} {
+		if bytes.Contains(out.Bytes(), []byte(leak)) {
+			t.Errorf("the answer to the browser carries %q: %s", leak, out.Bytes())
+		}
+	}
+	if d, _ := got[0].Error.Data.(map[string]any); d["reason"] != "agent-unavailable" {
+		t.Errorf("data %v, want reason agent-unavailable", got[0].Error.Data)
 	}
 }
 
