@@ -13,9 +13,11 @@ import (
 
 	"github.com/openbpclient/bpclient/helper/hostrelay"
 	"github.com/openbpclient/bpclient/helper/ipc"
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/launch"
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
+	"github.com/openbpclient/bpclient/helper/policy"
 )
 
 func main() {
@@ -27,6 +29,11 @@ func main() {
 		}
 	}
 	addr, addrErr := ipc.DefaultAddr()
+	// A page the policy refuses gets its refusal here and starts no agent.
+	var admit func(extension, pageOrigin string) *jsonrpc.Error
+	if userPolicy, err := paths.UserPolicyFile(); err == nil {
+		admit = hostrelay.PolicyAdmit(&policy.Store{UserFile: userPolicy})
+	}
 	os.Exit(hostrelay.Run(context.Background(), hostrelay.Options{
 		Args:   os.Args[1:],
 		Stdin:  os.Stdin,
@@ -46,5 +53,6 @@ func main() {
 			return launch.Detached(bin, "agent")
 		},
 		StartTimeout: 3 * time.Second,
+		Admit:        admit,
 	}))
 }
