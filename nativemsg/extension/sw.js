@@ -201,7 +201,7 @@ class Gate {
   // waiting sessions go on: each is refused, or connects itself.
   decided(refusal) {
     this.asking = null;
-    if (refusal) {
+    if (refusal && ORIGIN_REASONS.has(refusal.reason)) {
       this.allowed = false;
       this.refusal = refusal;
       this.refusedUntil = Date.now() + REFUSAL_TTL_MS;
@@ -237,10 +237,13 @@ class Gate {
     });
     port.onDisconnect.addListener(() => done(undefined));
   }
-
 }
 
 const gates = new Map(); // origin -> Gate
+
+// The refusals that are about the origin itself, and so hold for every
+// page of it until the policy changes.
+const ORIGIN_REASONS = new Set(["origin-not-allowed", "origin-not-https", "origin-invalid"]);
 
 function gateFor(origin) {
   let g = gates.get(origin);
@@ -493,7 +496,9 @@ class Session {
     clearTimeout(this.helloTimer);
     this.helloTimer = 0;
     this.helloId = 0;
-    if (this.gate.asking === this) this.gate.decided(refusalOf(msg));
+    // An allowed origin asks nobody's leave; its refusal (the policy
+    // changed) is remembered all the same.
+    if (this.gate.asking === this || this.gate.asking === null) this.gate.decided(refusalOf(msg));
     if (msg.result !== undefined && !msg.error) {
       this.connected = true;
       this.retryMs = 0;
