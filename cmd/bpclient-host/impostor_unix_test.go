@@ -71,8 +71,10 @@ func TestHostIgnoresImpostorAtOldFallback(t *testing.T) {
 }
 
 // Another user made the socket's folder itself (here under a shared
-// XDG_RUNTIME_DIR) and serves there: the host sends it nothing and tells
-// the page why, the CLI refuses, and the agent will not listen there.
+// XDG_RUNTIME_DIR) and serves there: the host sends it nothing, tells the
+// page only that the helper is unavailable (the why, with its path and
+// uids, goes to BPClient.log), the CLI refuses, and the agent will not
+// listen there.
 func TestHostRefusesImpostorInFolderOfAnotherUser(t *testing.T) {
 	w := newWorld(t)
 	shared := sharedTemp(t)
@@ -84,10 +86,14 @@ func TestHostRefusesImpostorInFolderOfAnotherUser(t *testing.T) {
 	h := w.startHost(t, w.bins.Host, origin)
 	h.send(`{"jsonrpc":"2.0","id":1,"method":"helper.hello","params":{"client":"t"}}`)
 	m := h.answer("1")
-	if m.Error == nil || m.Error.Code != jsonrpc.CodeUnavailable || !strings.Contains(fmt.Sprint(m.Error.Data), why) {
-		t.Fatalf("hello answered %+v, want -32004 whose reason says %q", m, why)
+	if m.Error == nil || m.Error.Code != jsonrpc.CodeUnavailable || !strings.Contains(fmt.Sprint(m.Error.Data), "agent-unavailable") ||
+		strings.Contains(fmt.Sprint(m.Error.Data), "uid") {
+		t.Fatalf("hello answered %+v, want -32004 agent-unavailable, naming no uid", m)
 	}
 	h.closeAndWait()
+	if log, _ := os.ReadFile(w.env.LogFile()); !strings.Contains(string(log), why) {
+		t.Errorf("BPClient.log does not say %q:\n%s", why, log)
+	}
 	for _, args := range [][]string{{"status"}, {"stop"}, {"agent"}} {
 		out, code := w.bpclient(args...)
 		t.Logf("bpclient %s: exit %d: %s", args[0], code, strings.TrimSpace(out))

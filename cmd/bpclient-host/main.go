@@ -14,9 +14,11 @@ import (
 
 	"github.com/openbpclient/bpclient/helper/hostrelay"
 	"github.com/openbpclient/bpclient/helper/ipc"
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/launch"
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
+	"github.com/openbpclient/bpclient/helper/policy"
 	_ "github.com/openbpclient/bpclient/helper/safedll" // Windows: system DLLs from System32 only
 )
 
@@ -32,6 +34,11 @@ func main() {
 	// Set when another user holds the endpoint (the relay dials and starts
 	// on one goroutine): an agent started then could not listen there.
 	var taken error
+	// A page the policy refuses gets its refusal here and starts no agent.
+	var admit func(extension, pageOrigin string) *jsonrpc.Error
+	if userPolicy, err := paths.UserPolicyFile(); err == nil {
+		admit = hostrelay.PolicyAdmit(&policy.Store{UserFile: userPolicy})
+	}
 	os.Exit(hostrelay.Run(context.Background(), hostrelay.Options{
 		Args:   os.Args[1:],
 		Stdin:  os.Stdin,
@@ -58,5 +65,6 @@ func main() {
 			return launch.Detached(bin, "agent")
 		},
 		StartTimeout: 3 * time.Second,
+		Admit:        admit,
 	}))
 }

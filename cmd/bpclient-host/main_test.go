@@ -240,6 +240,37 @@ func TestHostWithoutAgentAnswersUnavailable(t *testing.T) {
 	}
 }
 
+// A page the policy refuses cannot start the agent: with none running, the
+// host answers the refusal itself (the agent's -32001 and reason) and
+// starts nothing; an allowed page's hello then starts the agent.
+func TestHostRefusedPageStartsNoAgent(t *testing.T) {
+	w := newWorld(t)
+	if err := browsertest.WriteUserPolicy(w.env, "agent.example.test"); err != nil {
+		t.Fatal(err)
+	}
+	h := w.startHost(t, w.bins.Host, origin)
+	h.send(`{"jsonrpc":"2.0","id":1,"method":"helper.hello","params":{"pageOrigin":"https://evil.test","minHelperVersion":"99.0.0"}}`)
+	m := h.answer("1")
+	if d, _ := m.Error.Data.(map[string]any); m.Error == nil || m.Error.Code != jsonrpc.CodeNotAllowed || d["reason"] != "origin-not-allowed" || d["canAsk"] != true {
+		t.Fatalf("refused hello: %+v, want -32001 origin-not-allowed canAsk", m.Error)
+	}
+	if _, err := os.Stat(w.env.AgentSocket()); !os.IsNotExist(err) {
+		t.Errorf("an agent was started for a refused page (socket: %v)", err)
+	}
+	if log, _ := os.ReadFile(w.env.LogFile()); bytes.Contains(log, []byte(`"proc":"agent"`)) {
+		t.Errorf("an agent ran for a refused page: %s", log)
+	}
+	if _, code := h.closeAndWait(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+
+	ok := w.startHost(t, w.bins.Host, origin)
+	ok.send(`{"jsonrpc":"2.0","id":2,"method":"helper.hello","params":{"pageOrigin":"https://agent.example.test"}}`)
+	if m := ok.answer("2"); m.Error != nil || !bytes.Contains(m.Result, []byte(`"helperVersion"`)) {
+		t.Fatalf("allowed hello: %+v %s", m.Error, m.Result)
+	}
+}
+
 func TestHostRefusesOversizedFrame(t *testing.T) {
 	w := newWorld(t)
 	h := w.startHost(t, w.bins.Host, origin)

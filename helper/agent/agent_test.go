@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,6 +192,33 @@ func TestOrigins(t *testing.T) {
 		}
 		// Refused pages stay refused for everything else.
 		wantCode(t, "status after refusal", call(t, c, "helper.status", nil, nil), jsonrpc.CodeHelloRequired)
+	}
+}
+
+// A refused page learns "not allowed" and whether it may ask, nothing
+// more: not the helper's version (not even through minHelperVersion, which
+// an allowed page gets answered with update-required), nor capabilities.
+func TestRefusedPageLearnsNothing(t *testing.T) {
+	e := startAgent(t)
+	for _, p := range []map[string]any{
+		{"pageOrigin": "https://evil.test", "minHelperVersion": "999.0.0"},
+		{"pageOrigin": "https://evil.test", "minHelperVersion": "x"},
+		{"pageOrigin": "http://agent.example.test", "minHelperVersion": "999.0.0"},
+	} {
+		c := e.dial(t)
+		identify(t, c, ourExt)
+		err := call(t, c, "helper.hello", p, nil)
+		if err == nil || err.Code != jsonrpc.CodeNotAllowed {
+			t.Fatalf("hello %v: %v, want -32001", p, err)
+		}
+		for k := range dataOf(err) {
+			if k != "reason" && k != "canAsk" && k != "origin" {
+				t.Errorf("hello %v: a refused page learns %q: %v", p, k, dataOf(err))
+			}
+		}
+		if strings.Contains(err.Message, version.Version) || strings.Contains(err.Message, "softphone") {
+			t.Errorf("hello %v: %q", p, err.Message)
+		}
 	}
 }
 

@@ -46,6 +46,11 @@ type Call struct {
 	SessionID string
 }
 
+// Local reports whether the caller is a local client (the CLI), not a page
+// or the extension: only local clients may name files for the agent to
+// open (helper/pathguard).
+func (c *Call) Local() bool { return c.Kind == kindLocal }
+
 // Decode unmarshals the params into v, or says what is wrong with them.
 func (c *Call) Decode(v any) *jsonrpc.Error { return jsonrpc.UnmarshalParams(c.Params, v) }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/helper/pathguard"
 )
 
 // SelectionFile is the name of the selection file in the config dir.
@@ -454,8 +455,10 @@ func (s *Service) selectDevices(ctx context.Context, c *agent.Call) (any, *jsonr
 	}
 	if p.Ringtone != nil {
 		if *p.Ringtone != "" {
-			if !filepath.IsAbs(*p.Ringtone) {
-				return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "ringtone: want an absolute path to a WAV file")
+			// Refused before anything opens it; pages may only go back to
+			// the bundled ringtone ("").
+			if err := pathguard.Param(c.Local(), "ringtone", *p.Ringtone); err != nil {
+				return nil, err
 			}
 			if _, err := loadRingtone(*p.Ringtone); err != nil {
 				return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "%v", err)

@@ -95,17 +95,7 @@ func TestChosenRingtone(t *testing.T) {
 		_, err := m["audio.select"](context.Background(), &agent.Call{Params: json.RawMessage(params), Kind: "local"})
 		return err
 	}
-	// A 440 Hz second at 16 kHz, written as the user's own ringtone.
-	tone := make([]int16, 16000)
-	for i := range tone {
-		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/16000))
-	}
-	wav := filepath.Join(dir, "mine.wav")
-	f, _ := os.Create(wav)
-	if err := dsp.WriteWAV(f, 16000, 1, tone); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	wav, tone := writeRingtone(t, dir)
 	notWAV := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notWAV, []byte("hello"), 0o600)
 	for _, bad := range []string{`{"ringtone":"relative.wav"}`, `{"ringtone":"` + notWAV + `"}`, `{"ringtone":"` + filepath.Join(dir, "missing.wav") + `"}`} {
@@ -134,4 +124,24 @@ func TestChosenRingtone(t *testing.T) {
 	if svc.Selected().Ringtone != "" {
 		t.Fatal("ringtone not reset")
 	}
+}
+
+// writeRingtone writes a 440 Hz second at 16 kHz as the user's own
+// ringtone and returns its path and samples.
+func writeRingtone(t *testing.T, dir string) (string, []int16) {
+	t.Helper()
+	tone := make([]int16, 16000)
+	for i := range tone {
+		tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/16000))
+	}
+	wav := filepath.Join(dir, "mine.wav")
+	f, err := os.Create(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := dsp.WriteWAV(f, 16000, 1, tone); err != nil {
+		t.Fatal(err)
+	}
+	return wav, tone
 }

@@ -6,7 +6,9 @@
 package hostrelay
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,9 +20,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/nativemsg"
 	"github.com/openbpclient/bpclient/version"
 )
+
+// ReasonAgentUnavailable is data.reason of the -32004 the host answers
+// when it cannot reach or start the agent (docs/API.md).
+const ReasonAgentUnavailable = "agent-unavailable"
 
 // Options wire the host to the world; tests replace any of them.
 type Options struct {
@@ -34,6 +41,13 @@ type Options struct {
 	StartAgent func() error
 	// StartTimeout bounds how long a started agent has to answer.
 	StartTimeout time.Duration
+	// Admit, when set, is asked before an agent is started for this port:
+	// the first request is read, and when it is a helper.hello that Admit
+	// refuses (the calling extension, or the hello's pageOrigin), the host
+	// answers that refusal to it and every later request itself, and
+	// starts nothing. A page that is not allowed cannot start the agent.
+	// A running agent decides for itself; Admit is not asked then.
+	Admit func(extension, pageOrigin string) *jsonrpc.Error
 }
 
 // Run relays until the browser closes stdin or the agent goes away and
@@ -50,10 +64,30 @@ func Run(ctx context.Context, o Options) int {
 	// copy may still be writing: nothing reaches Stdout once Run returns.
 	defer out.close()
 
-	conn, err := connect(ctx, o, log)
+	// first is a frame read from the browser before an agent was started
+	// (to ask Admit); it is relayed first.
+	var first []byte
+	admit := func() (err error) {
+		first, err = admitFirst(o, caller.Extension, out, log)
+		return err
+	}
+	conn, err := connect(ctx, o, log, admit)
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		return answerAll(o.Stdin, out, refused.answer, log)
+	}
+	var ended *inputError
+	if errors.As(err, &ended) {
+		var tooBig *nativemsg.FrameTooLargeError
+		if errors.As(ended.err, &tooBig) {
+			return refuseTooLarge(out, tooBig, log)
+		}
+		log.Debug().Err(ended.err).Msg("browser closed the port before its first request")
+		return 0
+	}
 	if err != nil {
 		log.Error().Err(err).Msg("agent unavailable")
-		return answerUnavailable(o.Stdin, out, err, log)
+		return answerUnavailable(withFirst(first, o.Stdin), out, log)
 	}
 	defer conn.Close()
 
@@ -69,7 +103,13 @@ func Run(ctx context.Context, o Options) int {
 	}
 	if err != nil {
 		log.Error().Err(err).Msg("identify to agent")
-		return answerUnavailable(o.Stdin, out, err, log)
+		return answerUnavailable(withFirst(first, o.Stdin), out, log)
+	}
+	if first != nil {
+		if err := nativemsg.WriteFrame(conn, first); err != nil {
+			log.Error().Err(err).Msg("relay the first request to the agent")
+			return answerUnavailable(withFirst(first, o.Stdin), out, log)
+		}
 	}
 	log.Debug().Msg("relaying")
 
@@ -77,9 +117,7 @@ func Run(ctx context.Context, o Options) int {
 	var tooBig *nativemsg.FrameTooLargeError
 	switch {
 	case rerr.Side == nativemsg.SideBrowser && errors.As(rerr.Err, &tooBig):
-		log.Warn().Uint32("bytes", tooBig.Size).Msg("browser sent a frame over 1 MiB; closing the port")
-		nativemsg.WriteFrame(out, jsonrpc.ErrorResponse(nil, jsonrpc.Errorf(jsonrpc.CodeInvalidRequest, "invalid request: %v", tooBig)))
-		return 1
+		return refuseTooLarge(out, tooBig, log)
 	case rerr.Side == nativemsg.SideBrowser:
 		log.Debug().Err(rerr.Err).Msg("browser closed the port")
 		return 0
@@ -92,9 +130,93 @@ func Run(ctx context.Context, o Options) int {
 	}
 }
 
-// connect dials the agent; if nobody answers it starts one and retries
-// until StartTimeout.
-func connect(ctx context.Context, o Options, log zerolog.Logger) (net.Conn, error) {
+// PolicyAdmit is an Admit that refuses what the agent's policy (store)
+// refuses: an extension it does not admit, a page origin it does not
+// allow, with the agent's -32001 and data (reason, canAsk, origin). A
+// policy it cannot read admits: the agent then decides, and logs why.
+func PolicyAdmit(store *policy.Store) func(extension, pageOrigin string) *jsonrpc.Error {
+	return func(extension, pageOrigin string) *jsonrpc.Error {
+		pol, _, err := store.Load()
+		if err != nil {
+			return nil
+		}
+		r := pol.CheckExtension(extension)
+		if r == nil && pageOrigin != "" {
+			r = pol.CheckOrigin(pageOrigin)
+		}
+		if r == nil {
+			return nil
+		}
+		data := map[string]any{"reason": r.Reason, "canAsk": r.CanAsk}
+		if r.Origin != "" {
+			data["origin"] = r.Origin
+		}
+		return jsonrpc.Errorf(jsonrpc.CodeNotAllowed, "not allowed: %v", r).WithData(data)
+	}
+}
+
+// withFirst puts back a frame read ahead of in (nil: none).
+func withFirst(first []byte, in io.Reader) io.Reader {
+	if first == nil {
+		return in
+	}
+	var b bytes.Buffer
+	nativemsg.WriteFrame(&b, first) // a frame read from in fits again
+	return io.MultiReader(&b, in)
+}
+
+// refuseTooLarge answers a browser frame over 1 MiB and ends the port.
+func refuseTooLarge(out io.Writer, tooBig *nativemsg.FrameTooLargeError, log zerolog.Logger) int {
+	log.Warn().Uint32("bytes", tooBig.Size).Msg("browser sent a frame over 1 MiB; closing the port")
+	nativemsg.WriteFrame(out, jsonrpc.ErrorResponse(nil, jsonrpc.Errorf(jsonrpc.CodeInvalidRequest, "invalid request: %v", tooBig)))
+	return 1
+}
+
+// admitFirst reads the browser's first request, before an agent is
+// started for it, and asks o.Admit about a helper.hello. A refusal is
+// answered here and returned as a *refusedError; otherwise the frame is
+// returned to be relayed first.
+func admitFirst(o Options, extension string, out io.Writer, log zerolog.Logger) ([]byte, error) {
+	if o.Admit == nil {
+		return nil, nil
+	}
+	p, err := nativemsg.NewReader(o.Stdin).ReadFrame()
+	if err != nil {
+		return nil, &inputError{err} // nothing to start an agent for
+	}
+	msg, _, derr := jsonrpc.Decode(p)
+	if derr != nil || !msg.IsRequest() || msg.Method != "helper.hello" {
+		return p, nil // the agent answers it
+	}
+	var hello struct {
+		PageOrigin string `json:"pageOrigin"`
+	}
+	_ = json.Unmarshal(msg.Params, &hello) // malformed: the agent says so
+	refusal := o.Admit(extension, hello.PageOrigin)
+	if refusal == nil {
+		return p, nil
+	}
+	log.Info().Str("pageOrigin", hello.PageOrigin).Msg("hello refused before starting an agent")
+	if err := nativemsg.WriteFrame(out, jsonrpc.ErrorResponse(msg.ID, refusal)); err != nil {
+		log.Debug().Err(err).Msg("write to browser")
+	}
+	return nil, &refusedError{answer: refusal}
+}
+
+// refusedError: Admit refused the first request; nothing was started.
+type refusedError struct{ answer *jsonrpc.Error }
+
+func (e *refusedError) Error() string { return e.answer.Message }
+
+// inputError: the browser's input ended (or broke) before its first
+// request; nothing was started.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return "read the first request: " + e.err.Error() }
+
+// connect dials the agent; if nobody answers it asks admit (which may
+// refuse with an error), starts one and retries until StartTimeout.
+func connect(ctx context.Context, o Options, log zerolog.Logger, admit func() error) (net.Conn, error) {
 	dialOnce := func() (net.Conn, error) {
 		dctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
@@ -105,6 +227,9 @@ func connect(ctx context.Context, o Options, log zerolog.Logger) (net.Conn, erro
 		return c, nil
 	}
 	if o.StartAgent == nil {
+		return nil, err
+	}
+	if err := admit(); err != nil {
 		return nil, err
 	}
 	log.Info().Err(err).Msg("no agent answers; starting one")
@@ -130,7 +255,17 @@ func connect(ctx context.Context, o Options, log zerolog.Logger) (net.Conn, erro
 
 // answerUnavailable answers every request from the browser with -32004
 // until it closes the port, so the page learns why instead of hanging.
-func answerUnavailable(in io.Reader, out io.Writer, cause error, log zerolog.Logger) int {
+func answerUnavailable(in io.Reader, out io.Writer, log zerolog.Logger) int {
+	// The cause (socket paths, user names, errors of the OS) is for
+	// BPClient.log only: any page, allowed or not, reads this answer.
+	e := jsonrpc.Errorf(jsonrpc.CodeUnavailable, "helper unavailable: the BPClient agent is not running and could not be started; see BPClient.log").
+		WithData(map[string]string{"reason": ReasonAgentUnavailable})
+	return answerAll(in, out, e, log)
+}
+
+// answerAll answers every request from the browser with e until it closes
+// the port.
+func answerAll(in io.Reader, out io.Writer, e *jsonrpc.Error, log zerolog.Logger) int {
 	r := nativemsg.NewReader(in)
 	for {
 		p, err := r.ReadFrame()
@@ -150,8 +285,6 @@ func answerUnavailable(in io.Reader, out io.Writer, cause error, log zerolog.Log
 		if !msg.IsRequest() {
 			continue
 		}
-		e := jsonrpc.Errorf(jsonrpc.CodeUnavailable, "helper unavailable: the BPClient agent is not running and could not be started").
-			WithData(map[string]string{"reason": cause.Error()})
 		if err := nativemsg.WriteFrame(out, jsonrpc.ErrorResponse(msg.ID, e)); err != nil {
 			log.Debug().Err(err).Msg("write to browser")
 			return 1

@@ -57,7 +57,7 @@ func TestUnavailableAnswersEveryRequest(t *testing.T) {
 		Stdout: &out,
 		Log:    zerolog.Nop(),
 		Dial: func(ctx context.Context) (net.Conn, error) {
-			return nil, errors.New("connection refused")
+			return nil, errors.New("dial unix /run/user/1000/bpclient/agent.sock: connect: connection refused")
 		},
 		StartAgent:   func() error { starts++; return nil },
 		StartTimeout: 50 * time.Millisecond,
@@ -76,6 +76,16 @@ func TestUnavailableAnswersEveryRequest(t *testing.T) {
 		if string(got[i].ID) != want.id && !(want.id == "" && string(got[i].ID) == "null") || got[i].Error == nil || got[i].Error.Code != want.code {
 			t.Errorf("answer %d: id %s error %+v, want id %s code %d", i, got[i].ID, got[i].Error, want.id, want.code)
 		}
+	}
+	// Any page reads these answers, before the agent checked its origin:
+	// they name no path, user or OS error, only the reason.
+	for _, leak := range []string{"/run/user", "1000", "agent.sock", "connection refused"} {
+		if bytes.Contains(out.Bytes(), []byte(leak)) {
+			t.Errorf("the answer to the browser carries %q: %s", leak, out.Bytes())
+		}
+	}
+	if d, _ := got[0].Error.Data.(map[string]any); d["reason"] != "agent-unavailable" {
+		t.Errorf("data %v, want reason agent-unavailable", got[0].Error.Data)
 	}
 }
 
@@ -186,5 +196,82 @@ func TestAgentGoneEndsHost(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("host did not end when the agent went away")
+	}
+}
+
+// With no agent running, a hello that Admit refuses gets the refusal from
+// the host and no agent is started; any later request gets it too. A hello
+// Admit lets through starts the agent and reaches it, after
+// relay.identify.
+func TestAdmitBeforeStartingAgent(t *testing.T) {
+	admit := func(extension, pageOrigin string) *jsonrpc.Error {
+		if pageOrigin == "https://evil.test" {
+			return jsonrpc.Errorf(jsonrpc.CodeNotAllowed, "not allowed").WithData(map[string]any{"reason": "origin-not-allowed", "canAsk": true})
+		}
+		return nil
+	}
+	var out bytes.Buffer
+	starts := 0
+	code := Run(context.Background(), Options{
+		Args:   []string{ext},
+		Stdin:  bytes.NewReader(frames(t, `{"jsonrpc":"2.0","id":1,"method":"helper.hello","params":{"pageOrigin":"https://evil.test"}}`, `{"jsonrpc":"2.0","id":2,"method":"call.dial"}`)),
+		Stdout: &out,
+		Log:    zerolog.Nop(),
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			return nil, errors.New("connection refused")
+		},
+		StartAgent:   func() error { starts++; return nil },
+		StartTimeout: 50 * time.Millisecond,
+		Admit:        admit,
+	})
+	got := readAll(t, out.Bytes())
+	if code != 0 || starts != 0 || len(got) != 2 {
+		t.Fatalf("exit %d, %d agents started, %d answers; want 0, 0, 2", code, starts, len(got))
+	}
+	for i, m := range got {
+		if d, _ := m.Error.Data.(map[string]any); m.Error == nil || m.Error.Code != jsonrpc.CodeNotAllowed || d["reason"] != "origin-not-allowed" || string(m.ID) != []string{"1", "2"}[i] {
+			t.Errorf("answer %d: %+v, want -32001 origin-not-allowed", i, m)
+		}
+	}
+
+	// Admitted: the agent is started and receives identify, then the hello.
+	dial, agentSide := agentPipe(t)
+	dials := 0
+	stdinR, stdinW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(context.Background(), Options{Args: []string{ext}, Stdin: stdinR, Stdout: io.Discard, Log: zerolog.Nop(),
+			Dial: func(ctx context.Context) (net.Conn, error) {
+				if dials++; dials == 1 {
+					return nil, errors.New("connection refused")
+				}
+				return dial(ctx)
+			},
+			StartAgent: func() error { starts++; return nil }, StartTimeout: 10 * time.Second, Admit: admit})
+	}()
+	hello := `{"jsonrpc":"2.0","id":1,"method":"helper.hello","params":{"pageOrigin":"https://agent.example.test"}}`
+	go stdinW.Write(frames(t, hello))
+	var agent net.Conn
+	select {
+	case agent = <-agentSide:
+	case <-time.After(30 * time.Second):
+		t.Fatal("hang guard (30 s): the admitted hello started no agent")
+	}
+	r := nativemsg.NewReader(agent)
+	for i, want := range []string{"relay.identify", hello} {
+		p, err := r.ReadFrame()
+		if err != nil || !bytes.Contains(p, []byte(want)) {
+			t.Fatalf("agent frame %d: %s %v, want %s", i, p, err, want)
+		}
+	}
+	if starts != 1 {
+		t.Errorf("%d agents started, want 1", starts)
+	}
+	stdinW.Close()
+	agent.Close()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("hang guard (30 s): the host did not exit")
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/helper/pathguard"
 	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/sip"
 )
@@ -314,6 +315,13 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	case "", WithoutAudioSilence, WithoutAudioTone:
 	default:
 		return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: withoutAudio %q (want silence or tone)", p.WithoutAudio)
+	}
+	if p.CAFile != "" {
+		// Refused before anything opens it: a page gives the CA as caPem.
+		if err := pathguard.Param(call.Local(), "caFile", p.CAFile); err != nil {
+			s.log.Warn().Str("session", call.SessionID).Msg("phone.configure: caFile refused")
+			return nil, err
+		}
 	}
 	cfg := sip.Config{
 		Server: p.Server, Transport: p.Transport, Domain: p.Domain, Username: p.Username,

@@ -28,6 +28,11 @@ const (
 	SpareDomain   = "spare.bpclient.test" // not on it, for tests that must not allow it
 )
 
+// SandboxQuery in a URL's query makes the server send the page with
+// "Content-Security-Policy: sandbox allow-scripts": a document whose origin
+// is opaque although its URL is on a test domain.
+const SandboxQuery = "csp-sandbox"
+
 // TestDomains are the names the test certificate covers and the browsers
 // map to 127.0.0.1.
 var TestDomains = []string{AllowedDomain, OtherDomain, SpareDomain}
@@ -51,6 +56,10 @@ func StartServer() (*Server, error) {
 	files := http.FileServerFS(extension.Page())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if r.URL.Query().Has(SandboxQuery) {
+			// A document with an opaque origin at an https URL.
+			w.Header().Set("Content-Security-Policy", "sandbox allow-scripts")
+		}
 		if r.URL.Path == "/" {
 			http.ServeFileFS(w, r, extension.Page(), "demo.html")
 			return

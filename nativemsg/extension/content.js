@@ -15,6 +15,20 @@
   const RETRY_FIRST_MS = 250;
   const RETRY_MAX_MS = 5000;
 
+  // A sandboxed document (CSP sandbox, an iframe's sandbox attribute, a
+  // data: or blob: URL) has an opaque origin even when its URL is https:
+  // it must never be taken for the host in its URL. window.origin is the
+  // document's origin; location.origin is only the URL's.
+  const OPAQUE = (() => {
+    try {
+      return window.origin === "null" || window.location.origin === "null";
+    } catch (e) {
+      return true;
+    }
+  })();
+  const OPAQUE_REFUSAL = {type: "state", state: "origin-not-allowed", reason: "origin-opaque", canAsk: false,
+    message: "not allowed: a sandboxed document has no origin of its own"};
+
   let port = null;
   let helloParams = null; // set once the page asked to connect
   let keepalive = 0;
@@ -22,10 +36,10 @@
   let retryMs = 0;
 
   function toPage(msg) {
-    const origin = window.location.origin;
-    if (!origin || origin === "null") return;
     msg.bpclient = "ext";
-    window.postMessage(msg, origin);
+    // An opaque document matches no target origin but "*"; the message
+    // still goes to this window only.
+    window.postMessage(msg, OPAQUE ? "*" : window.location.origin);
   }
 
   function extensionAlive() {
@@ -112,6 +126,10 @@
         toPage({type: "present", extensionVersion: VERSION});
         break;
       case "connect": {
+        if (OPAQUE) {
+          toPage({...OPAQUE_REFUSAL});
+          return;
+        }
         const p = d.params || {};
         helloParams = {client: str(p.client), clientVersion: str(p.clientVersion), minHelperVersion: str(p.minHelperVersion)};
         if (port) port.postMessage({type: "hello", params: helloParams});

@@ -9,6 +9,14 @@
 // and events back. When the host or the agent goes away it tells the page
 // ("helper-disconnected") and reconnects with backoff.
 //
+// A page the agent refused costs nothing the next times: the refusal is
+// remembered per origin (REFUSAL_TTL_MS, or until the user allows the
+// domain or the policy changes) and this script answers such pages itself,
+// starting no bpclient-host. While the agent has not yet answered for an
+// origin, one native port asks for it and the other pages of that origin
+// wait for the answer. Pages that are not https, and opaque origins
+// (sandboxed documents), are refused here without asking anyone.
+//
 // The toolbar popup asks the user about a refused domain and shows the
 // helper's status; for that this script opens short-lived privileged
 // native ports (hello without pageOrigin), the only ones on which the
@@ -23,6 +31,8 @@ const PAGE_PORT_NAME = "bpclient-page";
 
 const HELLO_TIMEOUT_MS = 10000;
 const HELLO_MIN_INTERVAL_MS = 1000;
+const REFUSAL_TTL_MS = 60000;
+const MAX_REMEMBERED = 256;
 const PRIVILEGED_TIMEOUT_MS = 8000;
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10000;
@@ -76,14 +86,43 @@ function frameBytes(obj) {
   return new TextEncoder().encode(JSON.stringify(obj)).length;
 }
 
+// OPAQUE is the origin of a document without one of its own: a sandboxed
+// page or frame, a data: or blob: URL. It is refused, never mapped to the
+// host in its URL.
+const OPAQUE = "null";
+
 function senderOrigin(sender) {
-  // Chromium gives sender.origin; Firefox gives sender.url.
+  // The document's origin when the browser gives it (Chromium, Firefox
+  // 126+): "null" for a sandboxed document even when its URL is https.
   if (typeof sender.origin === "string" && sender.origin !== "") return sender.origin;
+  // Older Firefox gives only sender.url, whose origin is the URL's, not the
+  // document's; content.js refuses sandboxed documents before they get
+  // here. Only http and https URLs have an origin worth naming.
   try {
-    return new URL(sender.url).origin;
+    const u = new URL(sender.url);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.origin : OPAQUE;
   } catch (e) {
-    return "null";
+    return OPAQUE;
   }
+}
+
+// localRefusal is the refusal of an origin that no policy can allow, given
+// without asking the agent: the agent refuses plain http and non-origins
+// whatever the list says (docs/API.md, "Who may talk to the agent").
+function localRefusal(origin) {
+  if (origin === OPAQUE) {
+    return {reason: "origin-opaque", canAsk: false, message: "not allowed: a sandboxed document has no origin of its own"};
+  }
+  let u;
+  try {
+    u = new URL(origin);
+  } catch (e) {
+    return {reason: "origin-invalid", canAsk: false, message: "not allowed: the page origin is not valid"};
+  }
+  if (u.protocol !== "https:") {
+    return {reason: "origin-not-https", canAsk: false, origin, message: "not allowed: pages must be served over https"};
+  }
+  return null;
 }
 
 function hostOf(origin) {
@@ -137,6 +176,133 @@ function dropPendingSession(session) {
 }
 
 // ---------------------------------------------------------------------
+// What the agent said about each origin.
+
+// Gate is the admission of one origin: the agent's last refusal (kept for
+// REFUSAL_TTL_MS), and the session whose hello is asking while nobody
+// knows yet, with the sessions that wait for its answer.
+class Gate {
+  constructor(origin) {
+    this.origin = origin;
+    this.refusal = null; // {reason, canAsk, origin, message}
+    this.refusedUntil = 0;
+    this.allowed = false;
+    this.asking = null; // the Session or orphaned port whose hello is out
+    this.waiting = new Set();
+  }
+
+  refused() {
+    if (this.refusal && Date.now() < this.refusedUntil) return this.refusal;
+    this.refusal = null;
+    return null;
+  }
+
+  // decided records the agent's answer to the asking hello and lets the
+  // waiting sessions go on: each is refused, or connects itself.
+  decided(refusal) {
+    this.asking = null;
+    if (refusal && ORIGIN_REASONS.has(refusal.reason)) {
+      this.allowed = false;
+      this.refusal = refusal;
+      this.refusedUntil = Date.now() + REFUSAL_TTL_MS;
+    } else if (refusal === null) {
+      this.allowed = true;
+      this.refusal = null;
+    }
+    // undefined: no answer (the host or the agent went away); nothing known.
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const s of waiting) s.connect();
+    forgetIdleGates();
+  }
+
+  // adopt keeps the hello of a closing session out until the agent
+  // answers, so that a page that disconnects at once still gets its origin
+  // decided instead of starting another host at its next connect.
+  adopt(port, helloId) {
+    this.asking = port;
+    const done = (refusal) => {
+      if (this.asking !== port) return;
+      clearTimeout(timer);
+      try {
+        port.disconnect();
+      } catch (e) {
+        // already gone
+      }
+      this.decided(refusal);
+    };
+    const timer = setTimeout(() => done(undefined), HELLO_TIMEOUT_MS);
+    port.onMessage.addListener((msg) => {
+      if (msg && msg.id === helloId) done(refusalOf(msg));
+    });
+    port.onDisconnect.addListener(() => done(undefined));
+  }
+}
+
+const gates = new Map(); // origin -> Gate
+
+// The refusals that are about the origin itself, and so hold for every
+// page of it until the policy changes.
+const ORIGIN_REASONS = new Set(["origin-not-allowed", "origin-not-https", "origin-invalid"]);
+
+function gateFor(origin) {
+  let g = gates.get(origin);
+  if (!g) {
+    forgetIdleGates();
+    g = new Gate(origin);
+    gates.set(origin, g);
+  }
+  return g;
+}
+
+// Bounded: a page cannot grow this map by visiting many origins.
+function forgetIdleGates() {
+  if (gates.size < MAX_REMEMBERED) return;
+  for (const [origin, g] of gates) {
+    if (!g.asking && g.waiting.size === 0) gates.delete(origin);
+    if (gates.size < MAX_REMEMBERED / 2) return;
+  }
+}
+
+// refusalOf reads a hello answer: null when accepted, the refusal when the
+// agent refused the page's origin, undefined for any other answer.
+function refusalOf(msg) {
+  if (msg.result !== undefined && !msg.error) return null;
+  const err = msg.error || {};
+  const data = err.data || {};
+  if (err.code !== E_NOT_ALLOWED || data.reason === "extension-not-allowed") return undefined;
+  return {reason: data.reason || "origin-not-allowed", canAsk: data.canAsk === true, origin: data.origin, message: err.message};
+}
+
+// forgetRefusals drops remembered refusals (all, or those of domain's
+// origins) after the allow-list changed.
+function forgetRefusals(domain) {
+  for (const g of gates.values()) {
+    if (domain === undefined || hostOf(g.origin) === domain) {
+      g.refusal = null;
+      g.allowed = false;
+    }
+  }
+}
+
+// A tab may start a session at most once per HELLO_MIN_INTERVAL_MS: each
+// one may start a host.
+const tabHellos = new Map(); // tabId -> time of the last session start
+
+function tabHelloDelay(tabId) {
+  const now = Date.now();
+  const wait = (tabHellos.get(tabId) || 0) + HELLO_MIN_INTERVAL_MS - now;
+  if (wait > 0) return wait;
+  if (tabHellos.size >= MAX_REMEMBERED) {
+    for (const [id, t] of tabHellos) {
+      if (t + HELLO_MIN_INTERVAL_MS <= now) tabHellos.delete(id);
+    }
+  }
+  tabHellos.set(tabId, now);
+  return 0;
+}
+
+// ---------------------------------------------------------------------
 // Page sessions.
 
 const sessions = new Set();
@@ -157,8 +323,9 @@ class Session {
     this.retryTimer = 0;
     this.helloTimer = 0;
     this.closed = false;
-    this.lastHello = 0;
     this.helloDelay = 0;
+    this.throttle = false;
+    this.gate = gateFor(origin);
   }
 
   toPage(msg) {
@@ -176,8 +343,9 @@ class Session {
   }
 
   // hello from the page: remember its parameters and connect. A second
-  // hello (a page that calls connect again) reconnects, at most once per
-  // HELLO_MIN_INTERVAL_MS: each one starts a host process.
+  // hello (a page that calls connect again, or a new port from the same
+  // tab) reconnects, at most once per HELLO_MIN_INTERVAL_MS per tab: each
+  // one may start a host process.
   hello(params) {
     params = params || {};
     this.helloParams = {
@@ -186,13 +354,23 @@ class Session {
       minHelperVersion: cleanString(params.minHelperVersion, 100),
     };
     clearTimeout(this.helloDelay);
-    const wait = this.lastHello + HELLO_MIN_INTERVAL_MS - Date.now();
-    if (wait > 0) {
-      this.helloDelay = setTimeout(() => this.hello(this.helloParams), wait);
-      return;
-    }
-    this.lastHello = Date.now();
+    this.throttle = true;
     this.reconnect();
+  }
+
+  // refuse answers the page with a refusal without a native port.
+  refuse(r) {
+    const domain = hostOf(this.origin);
+    if (r.canAsk) addPending(this, domain);
+    this.setState({
+      state: "origin-not-allowed",
+      reason: r.reason,
+      canAsk: r.canAsk,
+      origin: r.origin || this.origin,
+      domain,
+      denied: deniedDomains.has(domain),
+      message: r.message,
+    });
   }
 
   reconnect() {
@@ -209,6 +387,25 @@ class Session {
     clearTimeout(this.retryTimer);
     this.retryTimer = 0;
     this.connected = false;
+    const refusal = localRefusal(this.origin) || this.gate.refused();
+    if (refusal) {
+      this.refuse(refusal);
+      return;
+    }
+    if (!this.gate.allowed && this.gate.asking && this.gate.asking !== this) {
+      this.gate.waiting.add(this); // decided() connects or refuses it
+      return;
+    }
+    if (this.throttle) {
+      // The first port of a hello; retries have their own backoff.
+      const wait = tabHelloDelay(this.tabId);
+      if (wait > 0) {
+        this.helloDelay = setTimeout(() => this.connect(), wait);
+        return;
+      }
+      this.throttle = false;
+    }
+    if (!this.gate.allowed) this.gate.asking = this;
     let port;
     try {
       port = api.runtime.connectNative(HOST_NAME);
@@ -246,6 +443,7 @@ class Session {
   dropNative() {
     clearTimeout(this.helloTimer);
     this.helloTimer = 0;
+    if (this.gate.asking === this) this.gate.decided(undefined);
     const port = this.native;
     this.native = null;
     this.connected = false;
@@ -298,6 +496,9 @@ class Session {
     clearTimeout(this.helloTimer);
     this.helloTimer = 0;
     this.helloId = 0;
+    // An allowed origin asks nobody's leave; its refusal (the policy
+    // changed) is remembered all the same.
+    if (this.gate.asking === this || this.gate.asking === null) this.gate.decided(refusalOf(msg));
     if (msg.result !== undefined && !msg.error) {
       this.connected = true;
       this.retryMs = 0;
@@ -314,18 +515,7 @@ class Session {
           this.setState({state: "helper-blocked", reason: data.reason, message: err.message});
           return;
         }
-        const domain = hostOf(this.origin);
-        const canAsk = data.canAsk === true;
-        if (canAsk) addPending(this, domain);
-        this.setState({
-          state: "origin-not-allowed",
-          reason: data.reason || "origin-not-allowed",
-          canAsk,
-          origin: data.origin || this.origin,
-          domain,
-          denied: deniedDomains.has(domain),
-          message: err.message,
-        });
+        this.refuse(refusalOf(msg));
         return;
       }
       case E_UPDATE_REQUIRED:
@@ -415,6 +605,13 @@ class Session {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.helloDelay);
+    this.gate.waiting.delete(this);
+    if (this.gate.asking === this && this.native && this.helloId !== 0) {
+      // The hello is out: let it decide the origin for the next pages.
+      clearTimeout(this.helloTimer);
+      this.gate.adopt(this.native, this.helloId);
+      this.native = null;
+    }
     this.dropNative();
     dropPendingSession(this);
     sessions.delete(this);
@@ -422,6 +619,7 @@ class Session {
 }
 
 function retryRefusedSessions(domain) {
+  forgetRefusals(domain);
   for (const s of sessions) {
     if (s.state.state !== "origin-not-allowed") continue;
     if (domain !== undefined && hostOf(s.origin) !== domain) continue;

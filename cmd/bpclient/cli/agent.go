@@ -16,10 +16,7 @@ import (
 )
 
 func agentCommand() *command {
-	var (
-		adminPolicy string
-		verbose     bool
-	)
+	var verbose bool
 	return &command{
 		name:     "agent",
 		synopsis: "run the per-user agent in the foreground (what autostart runs)",
@@ -33,18 +30,17 @@ Logs go to BPClient.log: $XDG_STATE_HOME/bpclient on Linux,
 ~/Library/Logs/BPClient on macOS, %LOCALAPPDATA%\\Temp\\logs on Windows.`,
 		setFlags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&verbose, "verbose", false, "also write the log to stderr")
-			fs.StringVar(&adminPolicy, "admin-policy", "", "read the administrator's policy from this file instead of the OS location (for testing)")
 		},
 		run: func(ctx context.Context, env Env, args []string) error {
 			if len(args) > 0 {
 				return usagef("agent takes no arguments")
 			}
-			return runAgent(ctx, env, adminPolicy, verbose)
+			return runAgent(ctx, env, verbose)
 		},
 	}
 }
 
-func runAgent(ctx context.Context, env Env, adminPolicy string, verbose bool) error {
+func runAgent(ctx context.Context, env Env, verbose bool) error {
 	logPath, err := paths.LogFile()
 	if err != nil {
 		return err
@@ -73,7 +69,7 @@ func runAgent(ctx context.Context, env Env, adminPolicy string, verbose bool) er
 		log.Error().Err(err).Msg("cannot listen")
 		return err
 	}
-	store, err := policyStore(adminPolicy)
+	store, err := policyStore()
 	if err != nil {
 		ln.Close()
 		return err

@@ -11,21 +11,21 @@ import (
 	"github.com/openbpclient/bpclient/helper/policy"
 )
 
-// policyStore is the policy the CLI and the agent read: the OS admin
-// location (or a file given for testing) plus the user's file.
-func policyStore(adminFile string) (*policy.Store, error) {
+// policyStore is the policy the CLI and the agent read: the admin policy
+// from the administrator's place only (paths.AdminPolicyFile, the registry
+// on Windows) plus the user's file. No flag or variable points it
+// elsewhere, or a user could unlock what the administrator locked; tests
+// inject policy.Store.AdminFile in-process instead.
+func policyStore() (*policy.Store, error) {
 	user, err := paths.UserPolicyFile()
 	if err != nil {
 		return nil, err
 	}
-	return &policy.Store{AdminFile: adminFile, UserFile: user}, nil
+	return &policy.Store{UserFile: user}, nil
 }
 
 func policyCommand() *command {
-	var (
-		asJSON      bool
-		adminPolicy string
-	)
+	var asJSON bool
 	return &command{
 		name:     "policy",
 		synopsis: "list, allow or remove the domains Agent Desktop pages may come from",
@@ -39,13 +39,12 @@ policy that lists domains does so unless it says otherwise). DOMAIN is a host na
 agent uses the change at the next connection.`,
 		setFlags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print as JSON")
-			fs.StringVar(&adminPolicy, "admin-policy", "", "read the administrator's policy from this file instead of the OS location (for testing)")
 		},
 		run: func(ctx context.Context, env Env, args []string) error {
 			if len(args) == 0 {
 				return usagef("policy needs list, allow or remove")
 			}
-			store, err := policyStore(adminPolicy)
+			store, err := policyStore()
 			if err != nil {
 				return err
 			}
