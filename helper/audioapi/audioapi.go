@@ -111,6 +111,11 @@ type Options struct {
 	// (audio.NewDeviceProbe); nil enumerates at every poll.
 	WatchProbe func() (sig []byte, ok bool)
 	Logger     zerolog.Logger
+	// MayChange says whether a caller may change the devices or sound a
+	// test: while a site's phone is configured, only that site's pages
+	// and the user's own clients may (phoneapi.Service.Controls); nil:
+	// everyone. Listing the devices stays open to every session.
+	MayChange func(*agent.Call) bool
 }
 
 // Service implements agent.Service for audio.
@@ -368,8 +373,22 @@ func (s *Service) Status() any {
 func (s *Service) Methods() map[string]agent.Method {
 	return map[string]agent.Method{
 		"audio.devices": s.devices,
-		"audio.select":  s.selectDevices,
-		"audio.test":    s.test,
+		"audio.select":  s.mayChange(s.selectDevices),
+		"audio.test":    s.mayChange(s.test),
+	}
+}
+
+// ReasonOtherOrigin is data.reason of the CodeAudio answer to a site that
+// would change the sound of another site's phone.
+const ReasonOtherOrigin = "other-origin"
+
+func (s *Service) mayChange(m agent.Method) agent.Method {
+	return func(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
+		if s.o.MayChange != nil && !s.o.MayChange(c) {
+			return nil, jsonrpc.Errorf(CodeAudio, "the sound devices belong to the site whose phone is configured").
+				WithData(map[string]string{"reason": ReasonOtherOrigin})
+		}
+		return m(ctx, c)
 	}
 }
 

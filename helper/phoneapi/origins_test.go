@@ -15,6 +15,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/audioapi"
 	"github.com/openbpclient/bpclient/helper/client"
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
@@ -32,8 +33,9 @@ const (
 
 // agentWithPhone runs an agent in-process with a phone service of opts
 // whose events go through it, on a private socket, admitting the origins
-// above; it returns the service and the socket's address.
-func agentWithPhone(t *testing.T, opts phoneapi.Options) (*phoneapi.Service, string) {
+// above; it returns the service and the socket's address. more makes
+// further services beside the phone.
+func agentWithPhone(t *testing.T, opts phoneapi.Options, more ...func(*agent.Server, *phoneapi.Service) agent.Service) (*phoneapi.Service, string) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "pho") // short: a socket path has 108 bytes
 	if err != nil {
@@ -54,6 +56,11 @@ func agentWithPhone(t *testing.T, opts phoneapi.Options) (*phoneapi.Service, str
 	t.Cleanup(svc.Close)
 	if err := srv.Register(svc); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range more {
+		if err := srv.Register(f(srv, svc)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -360,4 +367,37 @@ func TestPhoneOwnership(t *testing.T) {
 	_, jerr = a.call("phone.configure", configure)
 	wantOtherOrigin(t, "page A", "phone.configure over B's registered phone", jerr)
 	local.waitEvent(sip.EventRegistrationState, `"registered"`, 0)
+}
+
+// TestSoundDevicesFollowThePhone: once page A configured the phone, page B
+// may still list the sound devices but not choose them or sound a test
+// (it would move A's call to another microphone); A and the user may.
+func TestSoundDevicesFollowThePhone(t *testing.T) {
+	echo, err := sip.StartEchoServer("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { echo.Close() })
+	cfg := echo.DemoConfig()
+	_, addr := agentWithPhone(t, phoneapi.Options{Logger: zerolog.Nop()},
+		func(srv *agent.Server, phone *phoneapi.Service) agent.Service {
+			return audioapi.New(audioapi.Options{ConfigDir: t.TempDir(), Events: srv, Logger: zerolog.Nop(), MayChange: phone.Controls})
+		})
+	a := open(t, addr, "page-a", originA)
+	b := open(t, addr, "page-b", originB)
+	local := open(t, addr, "bpclient-cli", "")
+	sel := map[string]any{"ringer": []string{}}
+	b.must("audio.select", sel) // no phone yet: anyone
+	a.must("phone.configure", map[string]any{"server": cfg.Server, "domain": cfg.Domain, "username": cfg.Username, "password": cfg.Password})
+	for _, method := range []string{"audio.select", "audio.test"} {
+		_, jerr := b.call(method, sel)
+		if d, _ := jerr.Data.(map[string]any); jerr == nil || jerr.Code != audioapi.CodeAudio || d["reason"] != audioapi.ReasonOtherOrigin {
+			t.Errorf("page B: %s over A's phone: %s, want %d %s", method, mustJSON(jerr), audioapi.CodeAudio, audioapi.ReasonOtherOrigin)
+		}
+	}
+	if _, jerr := b.call("audio.devices", nil); jerr != nil && jerr.Code != audioapi.CodeAudio {
+		t.Errorf("page B: audio.devices: %s, want the list or 'unavailable'", mustJSON(jerr))
+	}
+	a.must("audio.select", sel)
+	local.must("audio.select", sel)
 }

@@ -152,6 +152,14 @@ func (s *Service) controls(caller *agent.Call) bool {
 	return s.phone == nil || audience(s.owner).Admits(caller)
 }
 
+// Controls reports whether caller may use the phone and what goes with it
+// (the sound devices: audioapi.Options.MayChange).
+func (s *Service) Controls(caller *agent.Call) bool {
+	s.ownerMu.RLock()
+	defer s.ownerMu.RUnlock()
+	return s.controls(caller)
+}
+
 // mayReplace reports whether caller's phone.configure may replace the
 // phone: besides those who control it, a page may take over a phone that
 // its owner released (unregistered) or that the user's own clients

@@ -78,13 +78,16 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop})
-	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log)
+	// The sound devices follow the phone's owner; phone is set before the
+	// server serves its first request.
+	var phone *phoneapi.Service
+	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log, func(c *agent.Call) bool { return phone.Controls(c) })
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stopAudio()
-	phone := phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store,
+	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output

@@ -64,7 +64,7 @@ func openAudioWithin(open func(...audio.Option) (*audio.System, error), timeout 
 // device watcher; the returned function stops it and releases the
 // devices. Without audio (no cgo, no devices) the service still answers,
 // with an error that says why.
-func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (stop func(), svc *audioapi.Service, sys *audio.System, err error) {
+func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger, mayChange func(*agent.Call) bool) (stop func(), svc *audioapi.Service, sys *audio.System, err error) {
 	// With a watcher (a child enumerates), PortAudio (and the ALSA
 	// plugins, JACK and PulseAudio clients it loads) starts with the
 	// first stream, a call's or the ringer's; until then the device list
@@ -87,7 +87,7 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger) (sto
 		}
 		return nil, nil, nil, err
 	}
-	o := audioapi.Options{System: sys, OpenErr: openErr, ConfigDir: cfg, Events: srv, Logger: log}
+	o := audioapi.Options{System: sys, OpenErr: openErr, ConfigDir: cfg, Events: srv, Logger: log, MayChange: mayChange}
 	if exeErr == nil && sys != nil {
 		// A child process enumerates: re-initialising PortAudio here
 		// would close the streams of a call in progress.
