@@ -414,6 +414,9 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 				if !res.IsSuccess() && c.isCancelling() {
 					return errCancelled // no retry after a challenge
 				}
+				if err := p.checkChallenge(res); err != nil {
+					return err // before sipgo answers it
+				}
 			}
 			switch {
 			case res.StatusCode == 180:
@@ -445,6 +448,9 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		case ctx.Err() != nil, c.isCancelling():
 			c.setFinalCode(487)
 			c.end("cancelled")
+		case errors.Is(err, errChallengeRefused):
+			c.setFinalCode(403)
+			c.end(err.Error())
 		case errors.As(err, &de):
 			c.setFinalCode(de.Res.StatusCode)
 			c.end(failureReason(de.Res.StatusCode, de.Res.Reason))
