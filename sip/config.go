@@ -71,6 +71,18 @@ type Config struct {
 	// An incoming offer with only one of them is answered with that one.
 	Keying string
 
+	// TrustedPeers are who may send us SIP besides the servers and the
+	// outbound proxy: "host" (any port), "host:port" or a CIDR prefix
+	// ("10.0.0.0/24"). Everything else is dropped unanswered (trust.go).
+	TrustedPeers []string
+	// MaxRingingCalls caps the inbound calls ringing at once; the next
+	// gets 486 Busy Here. Zero: 4.
+	MaxRingingCalls int
+	// RingTimeout ends an inbound call not answered in time (480 to the
+	// caller, call.state ended "not answered in time (ring timeout)").
+	// Zero: 120 s.
+	RingTimeout time.Duration
+
 	// LocalIP is the address to bind and advertise; default: the one the
 	// OS routes to the first server from.
 	LocalIP string
@@ -170,6 +182,17 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%w: outboundProxy %q: %v", ErrConfig, c.OutboundProxy, err)
 		}
 	}
+	for _, t := range c.TrustedPeers {
+		if err := parseTrustedPeer(t); err != nil {
+			return c, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	if c.MaxRingingCalls == 0 {
+		c.MaxRingingCalls = 4
+	}
+	if c.MaxRingingCalls < 1 || c.MaxRingingCalls > 100 {
+		return c, fmt.Errorf("%w: maxRingingCalls %d (want 1..100)", ErrConfig, c.MaxRingingCalls)
+	}
 	if c.Username == "" {
 		return c, fmt.Errorf("%w: username is empty", ErrConfig)
 	}
@@ -220,6 +243,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.RetryMax, 60*time.Second)
 	def(&c.NoMediaTimeout, 3*time.Second)
 	def(&c.QualityInterval, 5*time.Second)
+	def(&c.RingTimeout, 120*time.Second)
 	if c.RetryMax < c.RetryMin {
 		c.RetryMax = c.RetryMin
 	}

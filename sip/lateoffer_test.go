@@ -113,6 +113,23 @@ func (lc *lateCaller) dialog(head []string) {
 	}
 }
 
+// callAnswered sends the INVITE without SDP, answers the call it rings
+// on p and returns it with the 200's header lines and body.
+func (lc *lateCaller) callAnswered(ctx context.Context, p *sip.Phone, ev *events) (*sip.Call, []string, string) {
+	lc.t.Helper()
+	lc.request("INVITE", 1, "")
+	in := ev.waitEvent(lc.t, sip.EventCallIncoming).(sip.IncomingCall)
+	c, err := p.Call(in.CallID)
+	if err != nil {
+		lc.t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		lc.t.Fatal(err)
+	}
+	head, body := lc.response("200")
+	return c, head, body
+}
+
 func header(head []string, name string) []string {
 	var out []string
 	for _, l := range head {
@@ -146,16 +163,7 @@ func TestLateOffer(t *testing.T) {
 	defer cancel()
 
 	lc := newLateCaller(t, k.Addr())
-	lc.request("INVITE", 1, "")
-	in := ev.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
-	c, err := p.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	head, body := lc.response("200")
+	c, head, body := lc.callAnswered(ctx, p, ev)
 	if !strings.Contains(body, "m=audio ") || !strings.Contains(body, "a=rtpmap:8 PCMA/8000") || !strings.Contains(body, "a=rtpmap:0 PCMU/8000") {
 		t.Fatalf("the 200 carries no offer of PCMA and PCMU:\n%s", body)
 	}
@@ -173,7 +181,7 @@ func TestLateOffer(t *testing.T) {
 		"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", rport)
 	lc.request("ACK", 1, answer)
 	cs := ev.waitCall(t, sip.StateConnected)
-	if cs.CallID != in.CallID || cs.Codec != "PCMU" {
+	if cs.CallID != c.ID() || cs.Codec != "PCMU" {
 		t.Errorf("connected: %+v (want PCMU, the ACK's answer)", cs)
 	}
 
@@ -219,7 +227,7 @@ func TestLateOffer(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	sent := <-got
-	heard, rate := audio.heard(in.CallID)
+	heard, rate := audio.heard(c.ID())
 	checkTone(t, "what the phone heard", heard, rate, 600)
 	checkTone(t, "what the phone sent", sent, 8000, 1000)
 
@@ -235,7 +243,7 @@ func TestLateOffer(t *testing.T) {
 	lc2.request("INVITE", 1, "")
 	in2 := ev.waitFor(t, "the second late call", func(_ string, params any) bool {
 		ic, ok := params.(sip.IncomingCall)
-		return ok && ic.CallID != in.CallID
+		return ok && ic.CallID != c.ID()
 	}).(sip.IncomingCall)
 	c2, err := p.Call(in2.CallID)
 	if err != nil {

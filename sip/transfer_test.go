@@ -297,7 +297,8 @@ func TestRemoteBlindTransfer(t *testing.T) {
 // Refer-To 400; an INVITE whose Replaces names nothing is 481.
 func TestReferRefused(t *testing.T) {
 	t.Parallel()
-	p, _ := startPhone(t, sip.Config{Server: "127.0.0.1:9", Domain: "127.0.0.1", Username: "1001", Password: "x", LocalIP: "127.0.0.1"})
+	p, _ := startPhone(t, sip.Config{Server: "127.0.0.1:9", Domain: "127.0.0.1", Username: "1001", Password: "x", LocalIP: "127.0.0.1",
+		TrustedPeers: []string{"127.0.0.1"}})
 	for _, tc := range []struct {
 		method, hdr, want string
 	}{

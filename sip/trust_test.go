@@ -2,7 +2,9 @@ package sip_test
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,4 +109,195 @@ func TestSecureForeignRealm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openFDs counts this process's open file descriptors (the phone runs in
+// it).
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("count file descriptors: %v", err)
+	}
+	return len(ents)
+}
+
+// floodINVITE is an INVITE with an offer and a forged caller id, as the
+// attack of issue 9 sent them.
+func floodINVITE(from *net.UDPConn, i int) []byte {
+	la := from.LocalAddr().(*net.UDPAddr)
+	body := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+	return []byte(fmt.Sprintf("INVITE sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKflood%d;rport\r\n"+
+		"Max-Forwards: 70\r\nFrom: \"Your Bank Fraud Dept\" <sip:bank@127.0.0.1>;tag=fl%d\r\nTo: <sip:1001@127.0.0.1>\r\n"+
+		"Call-ID: flood-%d-%s\r\nCSeq: 1 INVITE\r\nContact: <sip:bank@%s>\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",
+		la, i, i, i, la, la, len(body), body))
+}
+
+func floodOPTIONS(from *net.UDPConn, i int) []byte {
+	la := from.LocalAddr().(*net.UDPAddr)
+	return []byte(fmt.Sprintf("OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKscan%d;rport\r\n"+
+		"Max-Forwards: 70\r\nFrom: <sip:scan@127.0.0.1>;tag=sc%d\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: scan-%d-%s\r\n"+
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", la, i, i, i, la))
+}
+
+// TestStrangerFlood: while a call through Kamailio runs, strangers (a
+// socket on 127.0.0.2, and one on 127.0.0.1 beside Kamailio but on another
+// port) send 300 INVITEs each and OPTIONS. None is answered, none rings,
+// the call keeps its audio both ways, and the phone holds no more file
+// descriptors or calls (RTP ports) than before.
+func TestStrangerFlood(t *testing.T) {
+	t.Parallel()
+	pe := setupCall(t, []string{"PCMU"}, nil, "auto")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := dialConnected(ctx, t, pe, "1002")
+	strangers := []*net.UDPConn{strangerConn(t, pe.phone.LocalAddr())}
+	beside, err := net.DialUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}, strangers[0].RemoteAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer beside.Close()
+	strangers = append(strangers, beside)
+	fds := openFDs(t)
+
+	// In bursts of 20 per stranger: the kernel drops what overflows the
+	// phone's socket buffer, and every datagram must reach the filter.
+	const invites, options = 300, 30
+	sent := uint64(0)
+	for i := range invites {
+		for _, s := range strangers {
+			msgs := [][]byte{floodINVITE(s, i)}
+			if i < options {
+				msgs = append(msgs, floodOPTIONS(s, i))
+			}
+			for _, m := range msgs {
+				if _, err := s.Write(m); err != nil {
+					t.Fatal(err)
+				}
+				sent++
+			}
+		}
+		if i%10 == 9 {
+			waitDropped(t, pe.phone, sent)
+		}
+	}
+	waitDropped(t, pe.phone, sent)
+	if want := uint64(len(strangers) * (invites + options)); sent != want {
+		t.Fatalf("sent %d, want %d", sent, want)
+	}
+	buf := make([]byte, 2048)
+	for _, s := range strangers {
+		_ = s.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if n, err := s.Read(buf); err == nil {
+			t.Errorf("a stranger at %s got an answer: %q", s.LocalAddr(), buf[:min(n, 60)])
+		}
+	}
+	if got := openFDs(t); got != fds {
+		t.Errorf("open file descriptors %d after the flood, %d before", got, fds)
+	}
+	if cs := pe.phone.Calls(); len(cs) != 1 {
+		t.Errorf("calls after the flood: %+v", cs)
+	}
+	pe.ev.mu.Lock()
+	for _, e := range pe.ev.all {
+		if e.name == sip.EventCallIncoming {
+			t.Errorf("call.incoming for a stranger: %+v", e.params)
+		}
+	}
+	pe.ev.mu.Unlock()
+
+	// The call went on: audio both ways, after the flood too.
+	time.Sleep(2 * time.Second)
+	hangupHeardBothWays(ctx, t, pe, c)
+}
+
+// TestWrongTagsGet481: a BYE and a re-INVITE through Kamailio with the
+// call's Call-ID but another To tag get 481 and change nothing; the BYE
+// with the dialog's tags ends the call.
+func TestWrongTagsGet481(t *testing.T) {
+	t.Parallel()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999})
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lc := newLateCaller(t, k.Addr())
+	c, head, _ := lc.callAnswered(ctx, p, ev)
+	lc.dialog(head)
+	rport := lc.rtp.LocalAddr().(*net.UDPAddr).Port
+	lc.request("ACK", 1, fmt.Sprintf("v=0\r\no=late 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", rport))
+	ev.waitCall(t, sip.StateConnected)
+
+	right := lc.toHdr
+	i := strings.Index(right, ";tag=")
+	if i < 0 {
+		t.Fatalf("no To tag in %q", right)
+	}
+	lc.toHdr = right[:i] + ";tag=not-our-tag"
+	lc.request("BYE", 2, "")
+	lc.response("481")
+	lc.request("INVITE", 3, "v=0\r\no=late 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n")
+	lc.response("481")
+	if st := c.State(); st.State != sip.StateConnected {
+		t.Errorf("after requests with wrong tags the call is %+v", st)
+	}
+	for _, s := range ev.callStates() {
+		if strings.HasPrefix(s, sip.StateEnded) || strings.HasPrefix(s, sip.StateRemoteHeld) {
+			t.Errorf("a request with wrong tags changed the call: %v", ev.callStates())
+		}
+	}
+	lc.toHdr = right
+	lc.request("BYE", 4, "")
+	lc.response("200")
+	if end := ev.waitCall(t, sip.StateEnded); end.Reason != "remote hangup" {
+		t.Errorf("end reason %q", end.Reason)
+	}
+}
+
+// TestRingCapAndTimeout: of six calls ringing in through Kamailio at
+// once, four ring and two get 486 Busy Here; the four end after the ring
+// timeout with that reason, and their callers get 480. Then a new call
+// rings again.
+func TestRingCapAndTimeout(t *testing.T) {
+	t.Parallel()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		RTPPortMin: 32000, RTPPortMax: 39999, RingTimeout: 2 * time.Second})
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered)
+	var ringing []*lateCaller
+	for range 4 {
+		lc := newLateCaller(t, k.Addr())
+		lc.request("INVITE", 1, "")
+		lc.response("180")
+		ringing = append(ringing, lc)
+	}
+	for range 2 {
+		lc := newLateCaller(t, k.Addr())
+		lc.request("INVITE", 1, "")
+		lc.response("486")
+	}
+	for _, lc := range ringing {
+		lc.response("480")
+	}
+	ended := 0
+	for _, s := range ev.callStates() {
+		if s == sip.StateEnded+":"+sip.ReasonRingTimeout {
+			ended++
+		}
+	}
+	if ended != 4 {
+		t.Errorf("%d calls ended by the ring timeout, want 4: %v", ended, ev.callStates())
+	}
+	lc := newLateCaller(t, k.Addr())
+	lc.request("INVITE", 1, "")
+	lc.response("180")
 }
