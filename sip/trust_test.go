@@ -125,7 +125,7 @@ func openFDs(t *testing.T) int {
 // floodINVITE is an INVITE with an offer and a forged caller id, as the
 // attack of issue 9 sent them.
 func floodINVITE(from *net.UDPConn, i int) []byte {
-	la := from.LocalAddr().(*net.UDPAddr)
+	la := from.LocalAddr()
 	body := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
 	return []byte(fmt.Sprintf("INVITE sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKflood%d;rport\r\n"+
 		"Max-Forwards: 70\r\nFrom: \"Your Bank Fraud Dept\" <sip:bank@127.0.0.1>;tag=fl%d\r\nTo: <sip:1001@127.0.0.1>\r\n"+
@@ -133,8 +133,7 @@ func floodINVITE(from *net.UDPConn, i int) []byte {
 		la, i, i, i, la, la, len(body), body))
 }
 
-func floodOPTIONS(from *net.UDPConn, i int) []byte {
-	la := from.LocalAddr().(*net.UDPAddr)
+func floodOPTIONS(la net.Addr, i int) []byte {
 	return []byte(fmt.Sprintf("OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKscan%d;rport\r\n"+
 		"Max-Forwards: 70\r\nFrom: <sip:scan@127.0.0.1>;tag=sc%d\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: scan-%d-%s\r\n"+
 		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", la, i, i, i, la))
@@ -146,7 +145,8 @@ func floodOPTIONS(from *net.UDPConn, i int) []byte {
 // the call keeps its audio both ways, and the phone holds no more file
 // descriptors or calls (RTP ports) than before.
 func TestStrangerFlood(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it counts the file descriptors of the whole test
+	// process, which parallel tests would change.
 	pe := setupCall(t, []string{"PCMU"}, nil, "auto")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -168,7 +168,7 @@ func TestStrangerFlood(t *testing.T) {
 		for _, s := range strangers {
 			msgs := [][]byte{floodINVITE(s, i)}
 			if i < options {
-				msgs = append(msgs, floodOPTIONS(s, i))
+				msgs = append(msgs, floodOPTIONS(s.LocalAddr(), i))
 			}
 			for _, m := range msgs {
 				if _, err := s.Write(m); err != nil {
@@ -265,7 +265,8 @@ func TestWrongTagsGet481(t *testing.T) {
 // timeout with that reason, and their callers get 480. Then a new call
 // rings again.
 func TestRingCapAndTimeout(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it counts the file descriptors of the whole test
+	// process, which parallel tests would change.
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
 	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
 		RTPPortMin: 32000, RTPPortMax: 39999, RingTimeout: 2 * time.Second})
@@ -273,6 +274,9 @@ func TestRingCapAndTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev.waitReg(t, sip.Registered)
+	// Each caller holds two sockets of its own (SIP and RTP) in this
+	// process; what the phone held for the calls must come back.
+	fds := openFDs(t)
 	var ringing []*lateCaller
 	for range 4 {
 		lc := newLateCaller(t, k.Addr())
@@ -297,7 +301,49 @@ func TestRingCapAndTimeout(t *testing.T) {
 	if ended != 4 {
 		t.Errorf("%d calls ended by the ring timeout, want 4: %v", ended, ev.callStates())
 	}
+	if got, want := openFDs(t), fds+2*6; got != want {
+		t.Errorf("open file descriptors %d after the calls ended, want %d (the callers' own)", got, want)
+	}
+	if cs := p.Calls(); len(cs) != 0 {
+		t.Errorf("calls left: %+v", cs)
+	}
 	lc := newLateCaller(t, k.Addr())
 	lc.request("INVITE", 1, "")
 	lc.response("180")
+}
+
+// TestStrangerTCP: a phone on TCP closes a stranger's connection at
+// accept: no byte comes back to its OPTIONS, the drop is counted, and
+// the phone stays registered.
+func TestStrangerTCP(t *testing.T) {
+	t.Parallel()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Transport: "tcp", Domain: "127.0.0.1", Username: "1001", Password: "secret1"})
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
+	for i := range 20 {
+		conn, err := d.Dial("tcp", p.LocalAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := strings.Replace(string(floodOPTIONS(conn.LocalAddr(), i)), "Via: SIP/2.0/UDP", "Via: SIP/2.0/TCP", 1)
+		_, _ = conn.Write([]byte(msg)) // may fail: the phone closes at once
+		_ = conn.SetReadDeadline(time.Now().Add(sip.HangGuard))
+		buf := make([]byte, 512)
+		n, err := conn.Read(buf)
+		if n > 0 {
+			t.Errorf("the stranger got %q", buf[:n])
+		}
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Errorf("hang guard (%v): the phone kept a stranger's connection open", sip.HangGuard)
+		}
+		conn.Close()
+	}
+	waitDropped(t, p, 20)
+	if rs := p.Registration(); rs.State != sip.Registered {
+		t.Errorf("registration %+v", rs)
+	}
 }
