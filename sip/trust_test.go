@@ -347,3 +347,27 @@ func TestStrangerTCP(t *testing.T) {
 		t.Errorf("registration %+v", rs)
 	}
 }
+
+// TestSecureCallForeignRealm: a secure phone's INVITE challenged (407)
+// for a realm other than its domain is not answered: the call ends with
+// the reason and Kamailio sees one INVITE, never one with credentials.
+func TestSecureCallForeignRealm(t *testing.T) {
+	t.Parallel()
+	ca := siptest.NewCA(t, "bpclient test CA")
+	cert := ca.Loopback(t)
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{TLS: &cert, Realm: "pbx.realm.example"})
+	p, ev := startPhone(t, sip.Config{Mode: "secure", Server: k.TLSAddr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		CAPEM: ca.PEM, RTPPortMin: 32000, RTPPortMax: 39999})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := p.Dial(ctx, "1002"); err != nil {
+		t.Fatal(err)
+	}
+	end := ev.waitCall(t, sip.StateEnded)
+	if !strings.Contains(end.Reason, `realm "pbx.realm.example"`) || !strings.Contains(end.Reason, "no digest") {
+		t.Errorf("end reason %q", end.Reason)
+	}
+	if n := k.Count("REQ INVITE", "/tls"); n != 1 {
+		t.Errorf("kamailio saw %d INVITEs, want 1 (none with a digest):\n%s", n, k.Log())
+	}
+}
