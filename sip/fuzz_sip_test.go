@@ -17,7 +17,9 @@ import (
 // Refer-To, …) and body (SDP offers,
 // re-INVITEs, BYE, INFO, REFER, NOTIFY for unknown dialogs). The phone
 // must answer with a well-formed SIP response or stay silent, never end
-// up with a call it did not refuse, and keep answering OPTIONS.
+// up with a call it did not refuse, and keep answering OPTIONS. The same
+// request from a stranger (127.0.0.2, not trusted) is dropped unparsed:
+// counted, never answered.
 func FuzzIncomingRequest(f *testing.F) {
 	f.Add("INVITE", false, "application/sdp", "", []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
 	f.Add("INVITE", false, "application/sdp", "", []byte("v=0\r\nm=audio 0 RTP/AVP\r\n"))
