@@ -111,15 +111,31 @@ func TestSecureForeignRealm(t *testing.T) {
 	}
 }
 
-// openFDs counts this process's open file descriptors (the phone runs in
-// it).
-func openFDs(t *testing.T) int {
+// openFDs lists this process's open file descriptors (the phone runs in
+// it) with what each refers to.
+func openFDs(t *testing.T) map[string]string {
 	t.Helper()
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Fatalf("count file descriptors: %v", err)
+		t.Fatalf("list file descriptors: %v", err)
 	}
-	return len(ents)
+	out := make(map[string]string, len(ents))
+	for _, e := range ents {
+		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		out[e.Name()] = target
+	}
+	return out
+}
+
+// newFDs are the descriptors of now that were not open before.
+func newFDs(before, now map[string]string) []string {
+	var out []string
+	for fd, target := range now {
+		if before[fd] != target {
+			out = append(out, fd+" -> "+target)
+		}
+	}
+	return out
 }
 
 // floodINVITE is an INVITE with an offer and a forged caller id, as the
@@ -158,6 +174,8 @@ func TestStrangerFlood(t *testing.T) {
 	}
 	defer beside.Close()
 	strangers = append(strangers, beside)
+	// The baseline once media runs (its clock's descriptor is open).
+	pe.ev.waitEvent(t, sip.EventQualityReport)
 	fds := openFDs(t)
 
 	// In bursts of 20 per stranger: the kernel drops what overflows the
@@ -192,8 +210,8 @@ func TestStrangerFlood(t *testing.T) {
 			t.Errorf("a stranger at %s got an answer: %q", s.LocalAddr(), buf[:min(n, 60)])
 		}
 	}
-	if got := openFDs(t); got != fds {
-		t.Errorf("open file descriptors %d after the flood, %d before", got, fds)
+	if got := openFDs(t); len(got) != len(fds) {
+		t.Errorf("open file descriptors %d after the flood, %d before; new: %v", len(got), len(fds), newFDs(fds, got))
 	}
 	if cs := pe.phone.Calls(); len(cs) != 1 {
 		t.Errorf("calls after the flood: %+v", cs)
@@ -301,8 +319,8 @@ func TestRingCapAndTimeout(t *testing.T) {
 	if ended != 4 {
 		t.Errorf("%d calls ended by the ring timeout, want 4: %v", ended, ev.callStates())
 	}
-	if got, want := openFDs(t), fds+2*6; got != want {
-		t.Errorf("open file descriptors %d after the calls ended, want %d (the callers' own)", got, want)
+	if got, want := openFDs(t), len(fds)+2*6; len(got) != want {
+		t.Errorf("open file descriptors %d after the calls ended, want %d (the callers' own); new: %v", len(got), want, newFDs(fds, got))
 	}
 	if cs := p.Calls(); len(cs) != 0 {
 		t.Errorf("calls left: %+v", cs)
