@@ -131,11 +131,11 @@ timed t_boot wineboot -i >/dev/null 2>&1
 cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 ok "wine prefix in ${t_boot}ms"
 # The agent's Windows pipe (helper/ipc) under wine: listener, ACL, one owner.
-(cd "$work" && wine ipc.test.exe -test.v >"$work/ipc.log" 2>&1) || { cat "$work/ipc.log"; fail "helper/ipc tests under wine"; }
+(cd "$work" && wine ipc.test.exe -test.v -test.timeout 3m >"$work/ipc.log" 2>&1) || { cat "$work/ipc.log"; fail "helper/ipc tests under wine"; }
 ok "helper/ipc tests under wine: $(grep -c '^--- PASS' "$work/ipc.log") passed"
 # The admin policy as Group Policy writes it (HKLM\Software\BPClient), in
 # this prefix's own registry.
-(cd "$work" && BPCLIENT_TEST_HKLM=1 wine policy.test.exe -test.v -test.run TestRegistryAdminPolicy >"$work/policy.log" 2>&1) \
+(cd "$work" && BPCLIENT_TEST_HKLM=1 wine policy.test.exe -test.v -test.timeout 3m -test.run TestRegistryAdminPolicy >"$work/policy.log" 2>&1) \
   && grep -q '^--- PASS: TestRegistryAdminPolicy' "$work/policy.log" || { cat "$work/policy.log"; fail "the registry's admin policy under wine"; }
 ok "the registry's admin policy under wine (allowRemoteTransfer, usersCanManageDomains, domains)"
 

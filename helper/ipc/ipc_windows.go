@@ -100,9 +100,16 @@ func listen(addr string) (net.Listener, error) {
 // agent (ErrAgentRunning) from another user holding it (ErrNotOurs).
 func whoHolds(addr, self string) error {
 	h, err := openPipe(addr)
+	// Every instance may be busy for a moment (ours makes another as it
+	// hands one out, and reuses one whose client left early): ask again
+	// for a while before taking the name's holder for our own agent.
+	for deadline := time.Now().Add(2 * time.Second); errors.Is(err, windows.ERROR_PIPE_BUSY) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		h, err = openPipe(addr)
+	}
 	switch {
 	case errors.Is(err, windows.ERROR_PIPE_BUSY):
-		return ErrAgentRunning // every instance is serving: only ours would admit us
+		return ErrAgentRunning // busy throughout: only ours would admit us
 	case errors.Is(err, windows.ERROR_ACCESS_DENIED):
 		return notOurs("%s is held by a process whose pipe does not admit you: another user may be posing as the agent; not listening", addr)
 	case err != nil:
