@@ -23,7 +23,10 @@ const (
 )
 
 // DefaultExtensions are admitted unless the admin policy lists its own.
-var DefaultExtensions = []string{ChromiumExtensionID, FirefoxExtensionID}
+// Each call returns a fresh slice: a caller may change it freely.
+func DefaultExtensions() []string {
+	return []string{ChromiumExtensionID, FirefoxExtensionID}
+}
 
 // Reasons a caller is refused; they are part of the wire contract.
 const (
@@ -228,12 +231,12 @@ func usersCanManageByDefault(admin *File) bool { return len(admin.Domains) == 0 
 // does not lock everyone out.
 func Merge(admin, user *File) (*Policy, []error) {
 	var warns []error
-	p := &Policy{UsersCanManageDomains: usersCanManageByDefault(admin), Extensions: DefaultExtensions}
+	p := &Policy{UsersCanManageDomains: usersCanManageByDefault(admin), Extensions: DefaultExtensions()}
 	if admin.UsersCanManageDomains != nil {
 		p.UsersCanManageDomains = *admin.UsersCanManageDomains
 	}
 	if len(admin.Extensions) > 0 {
-		p.Extensions = admin.Extensions
+		p.Extensions = slices.Clone(admin.Extensions)
 	}
 	p.CAFile, p.CAPEM = admin.CAFile, admin.CAPEM
 	p.AllowRemoteTransfer = admin.AllowRemoteTransfer

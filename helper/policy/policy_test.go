@@ -202,3 +202,23 @@ func TestAllowRemoteTransfer(t *testing.T) {
 		t.Fatalf("the admin's file did not turn it on: %+v %v", p, err)
 	}
 }
+
+// A Policy owns its extension list: changing one (or the admin file it
+// came from) leaves every other policy and the defaults as they were.
+func TestMergedExtensionsAreTheirOwn(t *testing.T) {
+	first, _ := Merge(&File{}, &File{})
+	first.Extensions[0] = "evil"
+	second, _ := Merge(&File{}, &File{})
+	if second.CheckExtension(ChromiumExtensionID) != nil || second.CheckExtension("evil") == nil {
+		t.Errorf("one policy's change reached the next: %v", second.Extensions)
+	}
+	if got := DefaultExtensions(); got[0] != ChromiumExtensionID {
+		t.Errorf("one policy's change reached the defaults: %v", got)
+	}
+	admin := &File{Extensions: []string{"other"}}
+	p, _ := Merge(admin, &File{})
+	p.Extensions[0] = "evil"
+	if admin.Extensions[0] != "other" {
+		t.Errorf("a policy's change reached the admin file it came from: %v", admin.Extensions)
+	}
+}
