@@ -65,7 +65,6 @@ type Service struct {
 	mu      sync.Mutex
 	phone   *sip.Phone
 	ringing map[string]bool // inbound calls ringing now
-	ringErr string
 	noAudio map[string]bool // calls told (call.audio) that they have no sound device
 
 	// ownerMu is held for writing while phone.configure replaces the
