@@ -401,27 +401,18 @@ func (s *Service) Methods() map[string]agent.Method {
 	}
 }
 
-// ReasonOtherOrigin is data.reason of the CodeAudio answer to a site that
-// would change the sound of another site's phone.
-const ReasonOtherOrigin = "other-origin"
-
 func (s *Service) mayChange(m agent.Method) agent.Method {
 	return func(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
 		if s.o.MayChange != nil && !s.o.MayChange(c) {
-			return nil, jsonrpc.Errorf(CodeAudio, "the sound devices belong to the site whose phone is configured").
-				WithData(map[string]string{"reason": ReasonOtherOrigin})
+			return nil, jsonrpc.Errorf(jsonrpc.CodeAudio, "the sound devices belong to the site whose phone is configured").
+				WithData(map[string]string{"reason": jsonrpc.ReasonOtherOrigin})
 		}
 		return m(ctx, c)
 	}
 }
 
-// CodeAudio is the audio service's error; data.reason says which:
-// "unavailable" (no audio in this build or on this machine), "busy" (a
-// test already runs).
-const CodeAudio = -32011
-
 func (s *Service) rpcUnavailable() *jsonrpc.Error {
-	return jsonrpc.Errorf(CodeAudio, "%v", s.unavailable()).WithData(map[string]string{"reason": "unavailable"})
+	return jsonrpc.Errorf(jsonrpc.CodeAudio, "%v", s.unavailable()).WithData(map[string]string{"reason": jsonrpc.ReasonUnavailable})
 }
 
 func (s *Service) devices(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
@@ -546,7 +537,7 @@ func (s *Service) test(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error)
 	s.mu.Lock()
 	if s.testing {
 		s.mu.Unlock()
-		return nil, jsonrpc.Errorf(CodeAudio, "a test is already running").WithData(map[string]string{"reason": "busy"})
+		return nil, jsonrpc.Errorf(jsonrpc.CodeAudio, "a test is already running").WithData(map[string]string{"reason": jsonrpc.ReasonBusy})
 	}
 	s.testing = true
 	s.mu.Unlock()

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 )
 
 // Our extension, as each browser family names it. They are admitted when
@@ -27,15 +29,6 @@ const (
 func DefaultExtensions() []string {
 	return []string{ChromiumExtensionID, FirefoxExtensionID}
 }
-
-// Reasons a caller is refused; they are part of the wire contract.
-const (
-	ReasonNotHTTPS            = "origin-not-https"
-	ReasonOriginNotAllowed    = "origin-not-allowed"
-	ReasonOriginInvalid       = "origin-invalid"
-	ReasonExtensionNotAllowed = "extension-not-allowed"
-	ReasonAdminLocked         = "admin-locked"
-)
 
 // File is the JSON form of a policy file, admin's or user's.
 type File struct {
@@ -69,7 +62,7 @@ type Policy struct {
 
 // Refusal says why a caller is refused, and whether the user may be asked.
 type Refusal struct {
-	Reason string
+	Reason string // a reason of jsonrpc.CodeNotAllowed
 	CanAsk bool
 	Origin string
 }
@@ -98,10 +91,10 @@ func (p *Policy) Domains() []string {
 func (p *Policy) CheckOrigin(origin string) *Refusal {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return &Refusal{Reason: ReasonOriginInvalid, Origin: origin}
+		return &Refusal{Reason: jsonrpc.ReasonOriginInvalid, Origin: origin}
 	}
 	if u.Scheme != "https" {
-		return &Refusal{Reason: ReasonNotHTTPS, Origin: origin}
+		return &Refusal{Reason: jsonrpc.ReasonOriginNotHTTPS, Origin: origin}
 	}
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	for _, d := range p.Domains() {
@@ -109,7 +102,7 @@ func (p *Policy) CheckOrigin(origin string) *Refusal {
 			return nil
 		}
 	}
-	return &Refusal{Reason: ReasonOriginNotAllowed, CanAsk: p.UsersCanManageDomains, Origin: origin}
+	return &Refusal{Reason: jsonrpc.ReasonOriginNotAllowed, CanAsk: p.UsersCanManageDomains, Origin: origin}
 }
 
 // CheckExtension admits the extensions in policy. id is a Chromium origin
@@ -119,7 +112,7 @@ func (p *Policy) CheckExtension(id string) *Refusal {
 	if bare != "" && slices.Contains(p.Extensions, bare) {
 		return nil
 	}
-	return &Refusal{Reason: ReasonExtensionNotAllowed}
+	return &Refusal{Reason: jsonrpc.ReasonExtensionNotAllowed}
 }
 
 // Match reports whether host matches a list entry: an exact host name, or
