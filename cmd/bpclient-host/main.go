@@ -1,6 +1,3 @@
-// Command bpclient-host is the native-messaging host the browser starts for
-// each port: a thin relay to the per-user bpclient agent. Its stdout is the
-// protocol; it logs to BPClient.log only.
 package main
 
 import (
