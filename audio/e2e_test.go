@@ -4,6 +4,7 @@ package audio
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -94,6 +95,43 @@ func TestFilePlaybackWritesTone(t *testing.T) {
 		}
 	}
 	checkTone(t, "played", got, 8000, 1000)
+}
+
+// The self-test (bpclient audio test, audio.test) plays its 1 kHz tone
+// at a quarter of full scale on the output while it meters the input.
+func TestSelfTestPlaysItsTone(t *testing.T) {
+	dir := alsaEnv(t, fileDevices)
+	var ph float64
+	writeRaw(t, filepath.Join(dir, "in.s16"), sine(440, 8000, 8000*120, 0.5, &ph))
+	sys := openSystem(t)
+	res, err := SelfTest(context.Background(), sys, TestOptions{Output: "ALSA:sipplay2#0", Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Max.RMSDBFS < -10 || res.Max.RMSDBFS > -8 {
+		t.Errorf("the input (a 0.5 full-scale sine) read %.1f dBFS RMS, want about -9", res.Max.RMSDBFS)
+	}
+	sys.Close()
+	b, err := os.ReadFile(filepath.Join(dir, "out2.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 44 {
+		t.Fatalf("out2.wav has %d bytes", len(b))
+	}
+	// ALSA's file plugin leaves the header's lengths unset: read the
+	// rate and the 16-bit mono samples after the 44-byte header.
+	rate := int(binary.LittleEndian.Uint32(b[24:]))
+	pcm := make([]int16, (len(b)-44)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(b[44+2*i:]))
+	}
+	// The device is not paced: silence sits between the tone's frames.
+	played := loud(pcm, rate/50)
+	checkTone(t, "played", played, rate, 1000)
+	if peak := dsp.DBFS(float64(slices.Max(played)) / 32767); peak < -12.5 || peak > -11.5 {
+		t.Errorf("the tone peaks at %.1f dBFS, want about -12 (a quarter of full scale)", peak)
+	}
 }
 
 // pcmFeed plays pcm into a pulse sink with pacat, paced by the server.

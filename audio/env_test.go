@@ -29,13 +29,6 @@ func needTool(t testing.TB, names ...string) {
 	}
 }
 
-func needPortAudio(t testing.TB) {
-	t.Helper()
-	if _, err := newBackend(); err == ErrUnavailable {
-		t.Skip("SKIP: built without PortAudio (cgo)")
-	}
-}
-
 // alsaEnv points ALSA at a config of our own; PortAudio must be opened
 // after it.
 func alsaEnv(t testing.TB, conf string) string {

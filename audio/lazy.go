@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -20,7 +21,7 @@ import (
 // would make the start here as slow.
 //
 // The lazy start is bounded by timeout too: a sound library that hangs in
-// it (see cmd/bpclient's openAudioWithin) makes that open, and every later
+// it (see OpenWithin) makes that open, and every later
 // one, fail with an error that says so, instead of hanging the caller.
 func Lazy(timeout time.Duration) Option {
 	return func(s *System) error {
@@ -54,39 +55,18 @@ func (l *lazyBackend) started() (backend, error) {
 	if l.be != nil || l.err != nil {
 		return l.be, l.err
 	}
-	type result struct {
-		be  backend
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		be, err := l.load()
-		ch <- result{be, err}
-	}()
 	timeout := l.timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return nil, r.err // a plain failure: the next use tries again
-		}
-		l.be = r.be
-		return l.be, nil
-	case <-t.C:
+	be, err := startWithin(l.load, timeout, func(be backend) { be.close() })
+	switch {
+	case err == nil:
+		l.be = be
+	case errors.Is(err, errStartStuck):
+		l.err = err // for good: a new start would hang as well
 	}
-	// The start goroutine is left to finish on its own; should it ever,
-	// it releases what it started.
-	go func() {
-		if r := <-ch; r.be != nil {
-			r.be.close()
-		}
-	}()
-	l.err = fmt.Errorf("audio: starting the sound system did not finish within %v (a sound library is stuck; restart the agent)", timeout)
-	return nil, l.err
+	return l.be, err // after a plain failure, the next use tries again
 }
 
 // setHint remembers the device list a Watcher reported, so that an open

@@ -15,10 +15,16 @@ type resampler interface {
 // -60 dB), or linear interpolation for a pair of rates it does not take.
 func newResampler(in, out int) resampler {
 	if r, err := dsp.NewResampler(in, out); err == nil {
-		return extResampler{r}
+		return dspResampler{r}
 	}
 	return newLinearResampler(in, out)
 }
+
+// dspResampler is dsp's resampler behind this package's interface.
+type dspResampler struct{ r *dsp.Resampler }
+
+func (d dspResampler) process(dst, src []int16) int { return d.r.Process(dst, src) }
+func (d dspResampler) maxOut(n int) int             { return d.r.MaxOut(n) }
 
 // linearResampler is the fallback for rate pairs dsp does not handle.
 type linearResampler struct {

@@ -2,7 +2,6 @@ package audio
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"github.com/openbpclient/bpclient/audio/dsp"
@@ -44,6 +43,11 @@ func SelfTest(ctx context.Context, sys *System, o TestOptions) (TestResult, erro
 		o.Interval = 100 * time.Millisecond
 	}
 	f := Format{Rate: 16000, Frame: 20 * time.Millisecond}
+	// A peak of a quarter of full scale: audible, far from clipping.
+	tone, err := dsp.NewToneGen(dsp.Tone{Name: "self-test", Freqs: [2]float64{o.ToneHz}, Levels: [2]float64{-8.9}}, f.Rate)
+	if err != nil {
+		return TestResult{}, err
+	}
 	out, err := sys.OpenPlayback(o.Output, f, StreamOptions{Name: "test"})
 	if err != nil {
 		return TestResult{}, err
@@ -61,13 +65,8 @@ func SelfTest(ctx context.Context, sys *System, o TestOptions) (TestResult, erro
 	go func() {
 		defer close(toneDone)
 		buf := make([]int16, f.Samples())
-		step := 2 * math.Pi * o.ToneHz / float64(f.Rate)
-		var ph float64
 		for ctx.Err() == nil {
-			for i := range buf {
-				buf[i] = int16(0.25 * 32767 * math.Sin(ph))
-				ph = math.Mod(ph+step, 2*math.Pi)
-			}
+			tone.Read(buf)
 			if _, err := out.WritePCM(buf); err != nil {
 				return
 			}

@@ -22,7 +22,6 @@ type stream struct {
 	stats   Stats
 	started bool // playback: the first WritePCM came
 	closed  bool
-	gen     uint64 // the current pump's
 
 	wtimer  *time.Timer   // the writer's wait for room (one writer at a time)
 	data    chan struct{} // capture: a frame is ready; playback: samples were queued
@@ -223,10 +222,10 @@ func (s *stream) openPump(id string) (*pump, error) {
 	if raw.rate() != s.f.Rate {
 		devN := int(int64(s.frame) * int64(raw.rate()) / int64(s.f.Rate))
 		if s.input {
-			p.rs = s.sys.newResampler(raw.rate(), s.f.Rate)
+			p.rs = newResampler(raw.rate(), s.f.Rate)
 			p.rsBuf = make([]int16, p.rs.maxOut(2*devN))
 		} else {
-			p.rs = s.sys.newResampler(s.f.Rate, raw.rate())
+			p.rs = newResampler(s.f.Rate, raw.rate())
 			p.rsBuf = make([]int16, p.rs.maxOut(s.frame))
 			p.dq = newFIFO(4*devN + len(p.rsBuf))
 		}

@@ -11,7 +11,6 @@ import (
 // (PortAudio is a process-wide library). It owns every stream it opens.
 type System struct {
 	be           backend
-	newResampler func(in, out int) resampler
 	retry        time.Duration
 	stallCheck   time.Duration
 	stallLimit   time.Duration
@@ -26,28 +25,6 @@ type System struct {
 
 // Option configures a System.
 type Option func(*System) error
-
-// WithResampler replaces the resampler used when a device runs at another
-// rate than the stream. process(dst, src) must keep state between calls.
-func WithResampler(f func(inRate, outRate int) interface {
-	Process(dst, src []int16) int
-	MaxOut(n int) int
-}) Option {
-	return func(s *System) error {
-		s.newResampler = func(in, out int) resampler { return extResampler{f(in, out)} }
-		return nil
-	}
-}
-
-type extResampler struct {
-	r interface {
-		Process(dst, src []int16) int
-		MaxOut(n int) int
-	}
-}
-
-func (e extResampler) process(dst, src []int16) int { return e.r.Process(dst, src) }
-func (e extResampler) maxOut(n int) int             { return e.r.MaxOut(n) }
 
 // Open initialises the audio backend (with Lazy: at the first stream).
 // It returns ErrUnavailable in builds without PortAudio.
@@ -76,7 +53,6 @@ func Open(opts ...Option) (*System, error) {
 func newSystem(be backend) *System {
 	return &System{
 		be:           be,
-		newResampler: newResampler,
 		retry:        100 * time.Millisecond,
 		stallCheck:   50 * time.Millisecond,
 		stallLimit:   400 * time.Millisecond,

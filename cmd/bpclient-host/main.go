@@ -1,6 +1,3 @@
-// Command bpclient-host is the native-messaging host the browser starts for
-// each port: a thin relay to the per-user bpclient agent. Its stdout is the
-// protocol; it logs to BPClient.log only.
 package main
 
 import (
@@ -23,6 +20,12 @@ import (
 )
 
 func main() {
+	os.Exit(run())
+}
+
+// run is main's body, returning the exit code, so that its defers (the log
+// file's Close) run before the process exits.
+func run() int {
 	log := zerolog.Nop()
 	if path, err := paths.LogFile(); err == nil {
 		if w, err := logging.OpenAppend(path); err == nil {
@@ -39,7 +42,7 @@ func main() {
 	if userPolicy, err := paths.UserPolicyFile(); err == nil {
 		admit = hostrelay.PolicyAdmit(&policy.Store{UserFile: userPolicy})
 	}
-	os.Exit(hostrelay.Run(context.Background(), hostrelay.Options{
+	return hostrelay.Run(context.Background(), hostrelay.Options{
 		Args:   os.Args[1:],
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
@@ -66,5 +69,5 @@ func main() {
 		},
 		StartTimeout: 3 * time.Second,
 		Admit:        admit,
-	}))
+	})
 }

@@ -1,4 +1,3 @@
-// Command bpclient is the BPClient command line and the per-user agent.
 package main
 
 import (

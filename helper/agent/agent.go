@@ -7,7 +7,6 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"net"
 	"runtime"
 	"slices"
@@ -191,6 +190,3 @@ func (s *Server) clientList(viewer *Call) []clientInfo {
 	slices.SortFunc(out, func(a, b clientInfo) int { return a.order - b.order })
 	return out
 }
-
-// errClosed is returned by a session write after close.
-var errClosed = errors.New("session closed")

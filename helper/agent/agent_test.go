@@ -172,10 +172,10 @@ func TestOrigins(t *testing.T) {
 	}{
 		{"https://agent.example.test", "", false},
 		{"https://x.cc.example.test:8443", "", false},
-		{"http://agent.example.test", policy.ReasonNotHTTPS, false},
-		{"https://evil.test", policy.ReasonOriginNotAllowed, true},
-		{"javascript:alert(1)", policy.ReasonOriginInvalid, false},
-		{"https://a/b", policy.ReasonOriginInvalid, false},
+		{"http://agent.example.test", jsonrpc.ReasonOriginNotHTTPS, false},
+		{"https://evil.test", jsonrpc.ReasonOriginNotAllowed, true},
+		{"javascript:alert(1)", jsonrpc.ReasonOriginInvalid, false},
+		{"https://a/b", jsonrpc.ReasonOriginInvalid, false},
 	}
 	for _, tt := range tests {
 		c := e.dial(t)
@@ -229,7 +229,7 @@ func TestExtensionNotAllowed(t *testing.T) {
 	for _, m := range []string{"helper.hello", "helper.status", "policy.allow"} {
 		err := call(t, c, m, map[string]any{"pageOrigin": "https://agent.example.test"}, nil)
 		wantCode(t, m, err, jsonrpc.CodeNotAllowed)
-		if dataOf(err)["reason"] != policy.ReasonExtensionNotAllowed {
+		if dataOf(err)["reason"] != jsonrpc.ReasonExtensionNotAllowed {
 			t.Fatalf("%s: reason %v", m, dataOf(err))
 		}
 	}
@@ -256,7 +256,7 @@ func TestPageCannotApproveItself(t *testing.T) {
 	}
 	err := call(t, page, "policy.allow", map[string]any{"domain": "evil.test"}, nil)
 	wantCode(t, "page policy.allow", err, jsonrpc.CodeNotAllowed)
-	if dataOf(err)["reason"] != reasonPrivileged {
+	if dataOf(err)["reason"] != jsonrpc.ReasonPrivileged {
 		t.Fatalf("reason %v", dataOf(err))
 	}
 	// A second hello cannot switch to another origin or drop it.
@@ -288,7 +288,7 @@ func TestPageCannotApproveItself(t *testing.T) {
 	// A locked admin policy wins.
 	os.WriteFile(e.store.AdminFile, []byte(`{"domains":[],"usersCanManageDomains":false}`), 0o600)
 	err = call(t, ext, "policy.allow", map[string]any{"domain": "x.test"}, nil)
-	if err == nil || dataOf(err)["reason"] != policy.ReasonAdminLocked {
+	if err == nil || dataOf(err)["reason"] != jsonrpc.ReasonAdminLocked {
 		t.Fatalf("locked: %v", err)
 	}
 }

@@ -13,12 +13,6 @@ import (
 	"github.com/openbpclient/bpclient/version"
 )
 
-// Refusal reasons the agent adds to those of the policy package.
-const (
-	reasonOriginChanged = "origin-changed"
-	reasonPrivileged    = "privileged"
-)
-
 func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	ss.mu.Lock()
 	refused := ss.refused
@@ -87,8 +81,8 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	prevOrigin, wasHello, relayed := ss.pageOrigin, ss.hello, ss.relayed != nil
 	ss.mu.Unlock()
 	if wasHello && p.PageOrigin != prevOrigin {
-		log.Str("refused", reasonOriginChanged).Msg("hello refused")
-		return nil, notAllowed(&policy.Refusal{Reason: reasonOriginChanged, Origin: p.PageOrigin}, "a session cannot change its page origin")
+		log.Str("refused", jsonrpc.ReasonOriginChanged).Msg("hello refused")
+		return nil, notAllowed(&policy.Refusal{Reason: jsonrpc.ReasonOriginChanged, Origin: p.PageOrigin}, "a session cannot change its page origin")
 	}
 	if p.PageOrigin != "" {
 		pol, _, err := ss.srv.policy.Load()
@@ -136,9 +130,9 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 
 func originMessage(r *policy.Refusal) string {
 	switch r.Reason {
-	case policy.ReasonNotHTTPS:
+	case jsonrpc.ReasonOriginNotHTTPS:
 		return "pages must be served over https"
-	case policy.ReasonOriginNotAllowed:
+	case jsonrpc.ReasonOriginNotAllowed:
 		host := r.Origin
 		if u, err := url.Parse(r.Origin); err == nil {
 			host = u.Hostname()
@@ -230,7 +224,7 @@ func (ss *session) editPolicy(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	ss.mu.Unlock()
 	if kind == kindPage {
 		ss.log.Warn().Str("method", msg.Method).Msg("a page tried to change the policy")
-		return nil, notAllowed(&policy.Refusal{Reason: reasonPrivileged}, "only the BPClient extension's own pages may change the allowed domains")
+		return nil, notAllowed(&policy.Refusal{Reason: jsonrpc.ReasonPrivileged}, "only the BPClient extension's own pages may change the allowed domains")
 	}
 	var p struct {
 		Domain string `json:"domain"`
@@ -248,7 +242,7 @@ func (ss *session) editPolicy(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	pol, err := edit(p.Domain)
 	switch {
 	case errors.Is(err, policy.ErrAdminLocked):
-		return nil, notAllowed(&policy.Refusal{Reason: policy.ReasonAdminLocked}, err.Error())
+		return nil, notAllowed(&policy.Refusal{Reason: jsonrpc.ReasonAdminLocked}, err.Error())
 	case err != nil:
 		ss.log.Error().Err(err).Str("method", msg.Method).Msg("policy edit failed")
 		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "internal error: %v", err)
@@ -266,7 +260,7 @@ func (ss *session) doShutdown() (any, *jsonrpc.Error) {
 	kind := ss.kind
 	ss.mu.Unlock()
 	if kind != kindLocal {
-		return nil, notAllowed(&policy.Refusal{Reason: reasonPrivileged}, "only a local client may stop the agent")
+		return nil, notAllowed(&policy.Refusal{Reason: jsonrpc.ReasonPrivileged}, "only a local client may stop the agent")
 	}
 	if ss.srv.shutdown == nil {
 		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "internal error: this agent cannot be stopped through the API")

@@ -60,13 +60,13 @@ func TestAdminDomainsLockTheList(t *testing.T) {
 		wantCode(t, "hello from "+origin, err, jsonrpc.CodeNotAllowed)
 		return err
 	}
-	if d := dataOf(refusedHello(lookalike)); d["reason"] != policy.ReasonOriginNotAllowed || d["canAsk"] != false {
+	if d := dataOf(refusedHello(lookalike)); d["reason"] != jsonrpc.ReasonOriginNotAllowed || d["canAsk"] != false {
 		t.Fatalf("lookalike under an admin list: %v, want origin-not-allowed, canAsk false", d)
 	}
 	ext := e.extensionPage(t)
 	err := call(t, ext, "policy.allow", map[string]any{"domain": "agent.examp1e.test"}, nil)
 	wantCode(t, "policy.allow", err, jsonrpc.CodeNotAllowed)
-	if dataOf(err)["reason"] != policy.ReasonAdminLocked {
+	if dataOf(err)["reason"] != jsonrpc.ReasonAdminLocked {
 		t.Fatalf("policy.allow under an admin list: %v, want admin-locked", dataOf(err))
 	}
 	var list policyListResult

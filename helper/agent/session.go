@@ -183,7 +183,7 @@ func (ss *session) identify(params json.RawMessage) {
 	defer ss.mu.Unlock()
 	ss.relayed = &id
 	if p, _, err := ss.srv.policy.Load(); err != nil {
-		ss.refused = &policy.Refusal{Reason: policy.ReasonExtensionNotAllowed}
+		ss.refused = &policy.Refusal{Reason: jsonrpc.ReasonExtensionNotAllowed}
 		ss.log.Error().Err(err).Msg("policy unreadable; refusing the extension")
 	} else if r := p.CheckExtension(id.Extension); r != nil {
 		ss.refused = r

@@ -19,13 +19,15 @@ import (
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/client"
 	"github.com/openbpclient/bpclient/helper/ipc"
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/policy"
 )
 
-// The service inside a real agent, on ALSA file devices: the API lists
-// them, audio.test sends audio.level events that hear the file's tone,
-// and a change the watcher sees reaches clients as audio.devicesChanged.
-func TestAgentAudioOnFileDevices(t *testing.T) {
+// fileDevices opens the audio system on ALSA file devices in a temporary
+// folder, also returned: the default capture plays a 1 kHz tone at half
+// scale, the default playback (sipplay) writes out.wav there.
+func fileDevices(t *testing.T) (*audio.System, string) {
+	t.Helper()
 	if _, err := exec.LookPath("sox"); err != nil {
 		t.Skip("SKIP: sox is not installed (scripts/deps.sh installs it)")
 	}
@@ -48,6 +50,14 @@ pcm.sipnull { type null }
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sys, dir
+}
+
+// The service inside a real agent, on ALSA file devices: the API lists
+// them, audio.test sends audio.level events that hear the file's tone,
+// and a change the watcher sees reaches clients as audio.devicesChanged.
+func TestAgentAudioOnFileDevices(t *testing.T) {
+	sys, dir := fileDevices(t)
 	defer sys.Close()
 
 	ln, err := ipc.Listen(filepath.Join(dir, "run", "agent.sock"))
@@ -144,5 +154,64 @@ pcm.sipnull { type null }
 		case <-timeout:
 			t.Fatal("no audio.devicesChanged")
 		}
+	}
+}
+
+// events records what a service broadcasts.
+type events chan string
+
+func (e events) Broadcast(event string, _ any) { e <- event }
+
+// An audio test belongs to Run: one asked for before Run starts runs
+// under Run's context, so that Run's end stops it (a 60 s test does not
+// hold the agent's shutdown) and audio.testDone is out before Run
+// returns; one asked for after Run ended is refused, not left unowned.
+func TestRunOwnsTheAudioTests(t *testing.T) {
+	sys, dir := fileDevices(t)
+	defer sys.Close()
+	sent := make(events, 1024)
+	svc := New(Options{System: sys, ConfigDir: filepath.Join(dir, "cfg"), Events: sent, Logger: zerolog.Nop()})
+	test := svc.Methods()["audio.test"]
+	params := &agent.Call{Params: json.RawMessage(`{"seconds": 60}`), Kind: "local"}
+	type answer struct {
+		res any
+		err *jsonrpc.Error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		res, err := test(context.Background(), params)
+		answered <- answer{res, err}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ran := make(chan error, 1)
+	go func() { ran <- svc.Run(ctx) }()
+	select {
+	case a := <-answered:
+		if a.err != nil {
+			t.Fatalf("audio.test: %+v", a.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("hang guard (30 s): no answer to audio.test")
+	}
+	cancel()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("hang guard (30 s): Run still waits for the 60 s test it was told to end")
+	}
+	done := false
+	for len(sent) > 0 {
+		done = done || <-sent == "audio.testDone"
+	}
+	if !done {
+		t.Error("Run returned before the test's audio.testDone")
+	}
+	res, err := test(context.Background(), params)
+	if err == nil || err.Code != jsonrpc.CodeInternal {
+		t.Errorf("audio.test after Run ended: %v, %+v; want a refusal", res, err)
 	}
 }

@@ -130,14 +130,19 @@ type Service struct {
 	sel     Selection
 	testing bool
 	moves   uint64
-	wg      sync.WaitGroup
-	ctx     context.Context
+
+	// tests hands each audio.test to Run, which runs it under its own
+	// context and waits for it before returning; stopped is closed when
+	// Run has returned, so that a later test is refused instead of
+	// running unowned.
+	tests   chan func(ctx context.Context)
+	stopped chan struct{}
 }
 
 // New loads the saved selection and returns the service. Run starts its
 // watcher.
 func New(o Options) *Service {
-	s := &Service{o: o, ctx: context.Background(), gotList: make(chan struct{})}
+	s := &Service{o: o, gotList: make(chan struct{}), tests: make(chan func(context.Context)), stopped: make(chan struct{})}
 	if o.System != nil {
 		s.ringer = audio.NewRinger(o.System)
 		// With a watcher its first list arrives at once; asking the
@@ -188,16 +193,34 @@ func saveSelection(dir string, sel Selection) error {
 	return os.Rename(tmp, filepath.Join(dir, SelectionFile))
 }
 
-// Run watches for device changes until ctx ends, then stops the ringer
-// and any test and returns.
+// Run watches for device changes and runs the audio tests until ctx
+// ends, then stops the ringer and any test and returns. It is called
+// once; audio.test waits for it to start and is refused after it ended.
 func (s *Service) Run(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.mu.Unlock()
-	defer s.wg.Wait()
+	defer close(s.stopped)
+	var tests sync.WaitGroup
+	defer tests.Wait()
 	if s.ringer != nil {
 		defer s.ringer.Stop()
 	}
+	watched := make(chan error, 1)
+	go func() { watched <- s.watch(ctx) }()
+	for {
+		select {
+		case test := <-s.tests:
+			tests.Add(1)
+			go func() {
+				defer tests.Done()
+				test(ctx)
+			}()
+		case err := <-watched:
+			return err
+		}
+	}
+}
+
+// watch follows the device list until ctx ends.
+func (s *Service) watch(ctx context.Context) error {
 	if s.o.System == nil || s.o.Enumerate == nil {
 		<-ctx.Done()
 		return nil
@@ -378,27 +401,18 @@ func (s *Service) Methods() map[string]agent.Method {
 	}
 }
 
-// ReasonOtherOrigin is data.reason of the CodeAudio answer to a site that
-// would change the sound of another site's phone.
-const ReasonOtherOrigin = "other-origin"
-
 func (s *Service) mayChange(m agent.Method) agent.Method {
 	return func(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
 		if s.o.MayChange != nil && !s.o.MayChange(c) {
-			return nil, jsonrpc.Errorf(CodeAudio, "the sound devices belong to the site whose phone is configured").
-				WithData(map[string]string{"reason": ReasonOtherOrigin})
+			return nil, jsonrpc.Errorf(jsonrpc.CodeAudio, "the sound devices belong to the site whose phone is configured").
+				WithData(map[string]string{"reason": jsonrpc.ReasonOtherOrigin})
 		}
 		return m(ctx, c)
 	}
 }
 
-// CodeAudio is the audio service's error; data.reason says which:
-// "unavailable" (no audio in this build or on this machine), "busy" (a
-// test already runs).
-const CodeAudio = -32011
-
 func (s *Service) rpcUnavailable() *jsonrpc.Error {
-	return jsonrpc.Errorf(CodeAudio, "%v", s.unavailable()).WithData(map[string]string{"reason": "unavailable"})
+	return jsonrpc.Errorf(jsonrpc.CodeAudio, "%v", s.unavailable()).WithData(map[string]string{"reason": jsonrpc.ReasonUnavailable})
 }
 
 func (s *Service) devices(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
@@ -523,17 +537,14 @@ func (s *Service) test(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error)
 	s.mu.Lock()
 	if s.testing {
 		s.mu.Unlock()
-		return nil, jsonrpc.Errorf(CodeAudio, "a test is already running").WithData(map[string]string{"reason": "busy"})
+		return nil, jsonrpc.Errorf(jsonrpc.CodeAudio, "a test is already running").WithData(map[string]string{"reason": jsonrpc.ReasonBusy})
 	}
 	s.testing = true
-	runCtx := s.ctx
-	s.wg.Add(1)
 	s.mu.Unlock()
 	o.OnLevel = func(l dsp.Level) { s.broadcast("audio.level", l) }
 	// The test runs in the service (owned by Run's context), not in the
 	// session: its events reach the settings page and every other client.
-	go func() {
-		defer s.wg.Done()
+	test := func(runCtx context.Context) {
 		res, err := audio.SelfTest(runCtx, s.o.System, o)
 		s.mu.Lock()
 		s.testing = false
@@ -543,6 +554,22 @@ func (s *Service) test(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error)
 			done = map[string]any{"error": err.Error()}
 		}
 		s.broadcast("audio.testDone", done)
-	}()
-	return map[string]any{"started": true, "seconds": p.Seconds}, nil
+	}
+	select {
+	case s.tests <- test:
+		return map[string]any{"started": true, "seconds": p.Seconds}, nil
+	case <-s.stopped:
+		s.endTest()
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "the audio service has stopped")
+	case <-ctx.Done():
+		s.endTest()
+		return nil, jsonrpc.Errorf(jsonrpc.CodeInternal, "audio.test: %v", ctx.Err())
+	}
+}
+
+// endTest clears the running test's mark for one that never started.
+func (s *Service) endTest() {
+	s.mu.Lock()
+	s.testing = false
+	s.mu.Unlock()
 }

@@ -54,7 +54,7 @@ func TestSelectPersistsWithoutAudio(t *testing.T) {
 	call := func(name, params string) (any, *jsonrpc.Error) {
 		return m[name](context.Background(), &agent.Call{Params: json.RawMessage(params), Kind: "local"})
 	}
-	if _, err := call("audio.devices", `{}`); err == nil || err.Code != CodeAudio {
+	if _, err := call("audio.devices", `{}`); err == nil || err.Code != jsonrpc.CodeAudio {
 		t.Fatalf("audio.devices without audio: %v", err)
 	}
 	if _, err := call("audio.select", `{"output":"ALSA:spk#0","ringer":["ALSA:r1#0","ALSA:r2#0"]}`); err != nil {

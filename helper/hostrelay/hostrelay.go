@@ -25,10 +25,6 @@ import (
 	"github.com/openbpclient/bpclient/version"
 )
 
-// ReasonAgentUnavailable is data.reason of the -32004 the host answers
-// when it cannot reach or start the agent (docs/API.md).
-const ReasonAgentUnavailable = "agent-unavailable"
-
 // Options wire the host to the world; tests replace any of them.
 type Options struct {
 	Args   []string // the host's arguments, without argv[0]
@@ -259,7 +255,7 @@ func answerUnavailable(in io.Reader, out io.Writer, log zerolog.Logger) int {
 	// The cause (socket paths, user names, errors of the OS) is for
 	// BPClient.log only: any page, allowed or not, reads this answer.
 	e := jsonrpc.Errorf(jsonrpc.CodeUnavailable, "helper unavailable: the BPClient agent is not running and could not be started; see BPClient.log").
-		WithData(map[string]string{"reason": ReasonAgentUnavailable})
+		WithData(map[string]string{"reason": jsonrpc.ReasonAgentUnavailable})
 	return answerAll(in, out, e, log)
 }
 

@@ -10,21 +10,6 @@ import (
 	"fmt"
 )
 
-// Error codes. The numbers are part of the wire contract in docs/API.md:
-// they never change meaning, and new ones are appended.
-const (
-	CodeParseError     = -32700
-	CodeInvalidRequest = -32600 // also: a frame over the size limit
-	CodeMethodNotFound = -32601
-	CodeInvalidParams  = -32602
-	CodeInternal       = -32603
-
-	CodeNotAllowed     = -32001 // origin or extension refused; data.reason, data.canAsk
-	CodeUpdateRequired = -32002 // data.helperVersion, data.minHelperVersion
-	CodeHelloRequired  = -32003
-	CodeUnavailable    = -32004 // the host could not reach or start the agent
-)
-
 // Message is any JSON-RPC 2.0 object: a request (Method and ID), a
 // notification (Method, no ID) or a response (ID and Result or Error).
 type Message struct {

@@ -16,9 +16,6 @@ import (
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 )
 
-// Reason is the wire reason (docs/API.md) of a refused path.
-const Reason = "forbidden-path"
-
 // ErrForbidden is the one answer for every refused path. It never depends
 // on the file, so it cannot tell whether one exists.
 var ErrForbidden = errors.New("a file path is not accepted here")
@@ -42,7 +39,7 @@ func Param(localClient bool, field, path string) *jsonrpc.Error {
 			hint = "want an absolute path on this machine"
 		}
 		return jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: %s: %v (%s)", field, err, hint).
-			WithData(map[string]string{"reason": Reason})
+			WithData(map[string]string{"reason": jsonrpc.ReasonForbiddenPath})
 	}
 	return nil
 }

@@ -2,8 +2,8 @@ package phoneapi
 
 import (
 	"errors"
-	"math"
 
+	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/sip"
 )
@@ -79,23 +79,32 @@ func (s *Service) forgetCall(params any) {
 	}
 }
 
-// Tone is a microphone that plays a sine at -10 dBFS.
+// Tone is a microphone that plays a steady sine peaking about 10 dB below
+// full scale.
 type Tone struct {
-	step, phase float64
+	gen *dsp.ToneGen // nil: silence, for a tone the rate cannot carry
 }
 
-// NewTone returns a tone of freq Hz at rate samples per second.
+// toneLevel is in dBm0 (dsp's tone plans): a peak of 0.3 full scale.
+const toneLevel = -7.3
+
+// NewTone returns a tone of freq Hz at rate samples per second; a
+// frequency at or above half the rate (or a rate of zero) plays silence.
 func NewTone(freq float64, rate int) *Tone {
-	return &Tone{step: 2 * math.Pi * freq / float64(rate)}
+	gen, err := dsp.NewToneGen(dsp.Tone{Name: "without audio", Freqs: [2]float64{freq}, Levels: [2]float64{toneLevel}}, rate)
+	if err != nil {
+		return &Tone{}
+	}
+	return &Tone{gen: gen}
 }
 
 // ReadPCM fills buf with the next samples.
 func (t *Tone) ReadPCM(buf []int16) (int, error) {
-	for i := range buf {
-		buf[i] = int16(0.3 * 32767 * math.Sin(t.phase))
-		t.phase += t.step
+	if t.gen == nil {
+		clear(buf)
+		return len(buf), nil
 	}
-	t.phase = math.Mod(t.phase, 2*math.Pi)
+	t.gen.Read(buf)
 	return len(buf), nil
 }
 

@@ -81,4 +81,9 @@ func TestTone(t *testing.T) {
 	if db := dsp.DBFS(dsp.RMS(buf)); db < -14 || db > -10 {
 		t.Errorf("tone at %.1f dBFS", db)
 	}
+	// Above half the rate a sine would alias to another pitch.
+	high := phoneapi.NewTone(5000, 8000)
+	if n, err := high.ReadPCM(buf); n != len(buf) || err != nil || dsp.RMS(buf) != 0 {
+		t.Errorf("5 kHz at 8 kHz sampling: %d samples, %v, %.1f dBFS; want silence", n, err, dsp.DBFS(dsp.RMS(buf)))
+	}
 }

@@ -191,11 +191,11 @@ func (s *session) waitEvent(method, want string, from int) int {
 func wantOtherOrigin(t *testing.T, who, method string, jerr *jsonrpc.Error) {
 	t.Helper()
 	if jerr == nil {
-		t.Errorf("%s: %s was carried out, want -32010 %s", who, method, phoneapi.ReasonOtherOrigin)
+		t.Errorf("%s: %s was carried out, want -32010 %s", who, method, jsonrpc.ReasonOtherOrigin)
 		return
 	}
-	if d, _ := jerr.Data.(map[string]any); jerr.Code != phoneapi.CodePhone || d["reason"] != phoneapi.ReasonOtherOrigin {
-		t.Errorf("%s: %s: %s, want -32010 %s", who, method, mustJSON(jerr), phoneapi.ReasonOtherOrigin)
+	if d, _ := jerr.Data.(map[string]any); jerr.Code != jsonrpc.CodePhone || d["reason"] != jsonrpc.ReasonOtherOrigin {
+		t.Errorf("%s: %s: %s, want -32010 %s", who, method, mustJSON(jerr), jsonrpc.ReasonOtherOrigin)
 	}
 }
 
@@ -391,11 +391,11 @@ func TestSoundDevicesFollowThePhone(t *testing.T) {
 	a.must("phone.configure", map[string]any{"server": cfg.Server, "domain": cfg.Domain, "username": cfg.Username, "password": cfg.Password})
 	for _, method := range []string{"audio.select", "audio.test"} {
 		_, jerr := b.call(method, sel)
-		if d, _ := jerr.Data.(map[string]any); jerr == nil || jerr.Code != audioapi.CodeAudio || d["reason"] != audioapi.ReasonOtherOrigin {
-			t.Errorf("page B: %s over A's phone: %s, want %d %s", method, mustJSON(jerr), audioapi.CodeAudio, audioapi.ReasonOtherOrigin)
+		if d, _ := jerr.Data.(map[string]any); jerr == nil || jerr.Code != jsonrpc.CodeAudio || d["reason"] != jsonrpc.ReasonOtherOrigin {
+			t.Errorf("page B: %s over A's phone: %s, want %d %s", method, mustJSON(jerr), jsonrpc.CodeAudio, jsonrpc.ReasonOtherOrigin)
 		}
 	}
-	if _, jerr := b.call("audio.devices", nil); jerr != nil && jerr.Code != audioapi.CodeAudio {
+	if _, jerr := b.call("audio.devices", nil); jerr != nil && jerr.Code != jsonrpc.CodeAudio {
 		t.Errorf("page B: audio.devices: %s, want the list or 'unavailable'", mustJSON(jerr))
 	}
 	a.must("audio.select", sel)

@@ -21,23 +21,6 @@ import (
 	"github.com/openbpclient/bpclient/sip"
 )
 
-// CodePhone is the error code of every phone and call failure; data.reason
-// says which (see docs/API.md).
-const CodePhone = -32010
-
-// Reasons in data.reason of CodePhone errors.
-const (
-	ReasonNotConfigured = "not-configured"
-	ReasonUnsupported   = "unsupported"
-	ReasonNoSuchCall    = "no-such-call"
-	ReasonWrongState    = "wrong-state"
-	ReasonBusy          = "calls-in-progress"
-	ReasonSIP           = "sip-error"
-	// ReasonOtherOrigin: the phone belongs to another page origin (or to
-	// the user's own clients), and this page may not use or replace it.
-	ReasonOtherOrigin = "other-origin"
-)
-
 // Options configure the service.
 type Options struct {
 	Logger zerolog.Logger
@@ -65,7 +48,6 @@ type Service struct {
 	mu      sync.Mutex
 	phone   *sip.Phone
 	ringing map[string]bool // inbound calls ringing now
-	ringErr string
 	noAudio map[string]bool // calls told (call.audio) that they have no sound device
 
 	// ownerMu is held for writing while phone.configure replaces the
@@ -175,7 +157,7 @@ func (s *Service) mayReplace(caller *agent.Call) bool {
 }
 
 func otherOriginErr() *jsonrpc.Error {
-	return phoneErr(ReasonOtherOrigin, "the phone is controlled by another site; it may not be used from this page")
+	return phoneErr(jsonrpc.ReasonOtherOrigin, "the phone is controlled by another site; it may not be used from this page")
 }
 
 // ownerOnly refuses m to callers that do not control the phone.
@@ -227,7 +209,7 @@ func statusOf(p *sip.Phone, owner string) statusResult {
 }
 
 func phoneErr(reason, format string, args ...any) *jsonrpc.Error {
-	return jsonrpc.Errorf(CodePhone, format, args...).WithData(map[string]string{"reason": reason})
+	return jsonrpc.Errorf(jsonrpc.CodePhone, format, args...).WithData(map[string]string{"reason": reason})
 }
 
 // Methods implements agent.Service. Every method but phone.configure and
@@ -380,13 +362,13 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		if errors.Is(err, sip.ErrConfig) {
 			return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: %v", err)
 		}
-		return nil, phoneErr(ReasonSIP, "%v", err)
+		return nil, phoneErr(jsonrpc.ReasonSIPError, "%v", err)
 	}
 	s.mu.Lock()
 	old := s.phone
 	if old != nil && len(old.Calls()) > 0 {
 		s.mu.Unlock()
-		return nil, phoneErr(ReasonBusy, "a call is in progress; hang up before reconfiguring")
+		return nil, phoneErr(jsonrpc.ReasonCallsInProgress, "a call is in progress; hang up before reconfiguring")
 	}
 	s.phone = nil
 	s.mu.Unlock()
@@ -398,7 +380,7 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := phone.Start(sctx); err != nil {
-		return nil, phoneErr(ReasonSIP, "start the phone: %v", err)
+		return nil, phoneErr(jsonrpc.ReasonSIPError, "start the phone: %v", err)
 	}
 	s.mu.Lock()
 	s.phone, s.owner, s.released = phone, owner, false
@@ -422,7 +404,7 @@ func (s *Service) current() (*sip.Phone, *jsonrpc.Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.phone == nil {
-		return nil, phoneErr(ReasonNotConfigured, "the phone is not configured (phone.configure first)")
+		return nil, phoneErr(jsonrpc.ReasonNotConfigured, "the phone is not configured (phone.configure first)")
 	}
 	return s.phone, nil
 }
@@ -433,7 +415,7 @@ func (s *Service) register(ctx context.Context, call *agent.Call) (any, *jsonrpc
 		return nil, jerr
 	}
 	if err := p.Register(); err != nil {
-		return nil, phoneErr(ReasonSIP, "%v", err)
+		return nil, phoneErr(jsonrpc.ReasonSIPError, "%v", err)
 	}
 	s.setReleased(p, false)
 	return map[string]any{"registering": true}, nil
@@ -447,7 +429,7 @@ func (s *Service) unregister(ctx context.Context, call *agent.Call) (any, *jsonr
 	uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := p.Unregister(uctx); err != nil {
-		return nil, phoneErr(ReasonSIP, "unregister: %v", err)
+		return nil, phoneErr(jsonrpc.ReasonSIPError, "unregister: %v", err)
 	}
 	s.setReleased(p, true)
 	return p.Registration(), nil
@@ -487,7 +469,7 @@ func (s *Service) dial(ctx context.Context, call *agent.Call) (any, *jsonrpc.Err
 	}
 	c, err := p.Dial(ctx, cp.To)
 	if err != nil {
-		return nil, phoneErr(ReasonSIP, "dial: %v", err)
+		return nil, phoneErr(jsonrpc.ReasonSIPError, "dial: %v", err)
 	}
 	return map[string]string{"callId": c.ID()}, nil
 }
@@ -504,7 +486,7 @@ func (s *Service) withCall(f func(ctx context.Context, c *sip.Call, p callParams
 		}
 		c, err := p.Call(cp.CallID)
 		if err != nil {
-			return nil, phoneErr(ReasonNoSuchCall, "no call %q", cp.CallID)
+			return nil, phoneErr(jsonrpc.ReasonNoSuchCall, "no call %q", cp.CallID)
 		}
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
@@ -513,11 +495,11 @@ func (s *Service) withCall(f func(ctx context.Context, c *sip.Call, p callParams
 			case errors.Is(err, errBadTransfer):
 				return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: %v", err)
 			case errors.Is(err, sip.ErrNoCall):
-				return nil, phoneErr(ReasonNoSuchCall, "%v", err)
+				return nil, phoneErr(jsonrpc.ReasonNoSuchCall, "%v", err)
 			case errors.Is(err, sip.ErrWrongState):
-				return nil, phoneErr(ReasonWrongState, "%v", err)
+				return nil, phoneErr(jsonrpc.ReasonWrongState, "%v", err)
 			}
-			return nil, phoneErr(ReasonSIP, "%v", err)
+			return nil, phoneErr(jsonrpc.ReasonSIPError, "%v", err)
 		}
 		return c.State(), nil
 	}

@@ -128,7 +128,7 @@ func TestRegistrationAndCallKeepSecrets(t *testing.T) {
 	svc := phoneapi.New(phoneapi.Options{Logger: zerolog.New(logBuf).Level(zerolog.DebugLevel), Events: ev})
 	t.Cleanup(svc.Close)
 
-	if _, jerr := invoke(t, svc, "phone.register", nil); jerr == nil || jerr.Code != phoneapi.CodePhone {
+	if _, jerr := invoke(t, svc, "phone.register", nil); jerr == nil || jerr.Code != jsonrpc.CodePhone {
 		t.Fatalf("register before configure: %v", jerr)
 	}
 	if _, jerr := invoke(t, svc, "phone.configure", map[string]any{"mode": "softphone", "server": "", "username": "1001"}); jerr == nil || jerr.Code != jsonrpc.CodeInvalidParams {

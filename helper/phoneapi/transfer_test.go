@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
 	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/internal/siptest"
@@ -228,7 +229,7 @@ func (tp *transferringPeer) requests() int {
 func wantPhoneErr(t *testing.T, svc *phoneapi.Service, method string, params any, reason string) {
 	t.Helper()
 	_, jerr := invoke(t, svc, method, params)
-	if jerr == nil || jerr.Code != phoneapi.CodePhone || !strings.Contains(fmt.Sprint(jerr.Data), reason) {
+	if jerr == nil || jerr.Code != jsonrpc.CodePhone || !strings.Contains(fmt.Sprint(jerr.Data), reason) {
 		t.Errorf("%s %v: %v, want -32010 %s", method, params, jerr, reason)
 	}
 }
@@ -244,16 +245,16 @@ func TestRemoteTransferAskedThroughTheAPI(t *testing.T) {
 		t.Errorf("capabilities %v lack transfer-consent", tp.svc.Capabilities())
 	}
 	id := map[string]string{"callId": tp.callID}
-	wantPhoneErr(t, tp.svc, "call.acceptTransfer", id, phoneapi.ReasonWrongState)
+	wantPhoneErr(t, tp.svc, "call.acceptTransfer", id, jsonrpc.ReasonWrongState)
 	theirs := tp.transfer(t)
 	req := tp.ev.wait(t, `"method":"call.transferRequested"`, hangGuard)
 	want := `"params":{"callId":"` + tp.callID + `","target":"sip:1003@127.0.0.1","attended":false,"referredBy":"\u003csip:1002@127.0.0.1\u003e"}`
 	if !strings.Contains(req, want) {
 		t.Errorf("transfer request %s, want %s", req, want)
 	}
-	wantPhoneErr(t, tp.svc, "call.rejectTransfer", map[string]string{"callId": "nosuch"}, phoneapi.ReasonNoSuchCall)
+	wantPhoneErr(t, tp.svc, "call.rejectTransfer", map[string]string{"callId": "nosuch"}, jsonrpc.ReasonNoSuchCall)
 	mustInvoke(t, tp.svc, "call.rejectTransfer", id)
-	wantPhoneErr(t, tp.svc, "call.rejectTransfer", id, phoneapi.ReasonWrongState)
+	wantPhoneErr(t, tp.svc, "call.rejectTransfer", id, jsonrpc.ReasonWrongState)
 	tp.ev.wait(t, `"callId":"`+tp.callID+`","direction":"outbound","state":"connected","reason":"transfer to sip:1003@127.0.0.1 declined"`, hangGuard)
 	for deadline := time.Now().Add(hangGuard); theirs.State().Reason != "transfer failed: 603 Decline"; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {

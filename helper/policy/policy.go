@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 )
 
 // Our extension, as each browser family names it. They are admitted when
@@ -23,16 +25,10 @@ const (
 )
 
 // DefaultExtensions are admitted unless the admin policy lists its own.
-var DefaultExtensions = []string{ChromiumExtensionID, FirefoxExtensionID}
-
-// Reasons a caller is refused; they are part of the wire contract.
-const (
-	ReasonNotHTTPS            = "origin-not-https"
-	ReasonOriginNotAllowed    = "origin-not-allowed"
-	ReasonOriginInvalid       = "origin-invalid"
-	ReasonExtensionNotAllowed = "extension-not-allowed"
-	ReasonAdminLocked         = "admin-locked"
-)
+// Each call returns a fresh slice: a caller may change it freely.
+func DefaultExtensions() []string {
+	return []string{ChromiumExtensionID, FirefoxExtensionID}
+}
 
 // File is the JSON form of a policy file, admin's or user's.
 type File struct {
@@ -66,7 +62,7 @@ type Policy struct {
 
 // Refusal says why a caller is refused, and whether the user may be asked.
 type Refusal struct {
-	Reason string
+	Reason string // a reason of jsonrpc.CodeNotAllowed
 	CanAsk bool
 	Origin string
 }
@@ -95,10 +91,10 @@ func (p *Policy) Domains() []string {
 func (p *Policy) CheckOrigin(origin string) *Refusal {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return &Refusal{Reason: ReasonOriginInvalid, Origin: origin}
+		return &Refusal{Reason: jsonrpc.ReasonOriginInvalid, Origin: origin}
 	}
 	if u.Scheme != "https" {
-		return &Refusal{Reason: ReasonNotHTTPS, Origin: origin}
+		return &Refusal{Reason: jsonrpc.ReasonOriginNotHTTPS, Origin: origin}
 	}
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	for _, d := range p.Domains() {
@@ -106,7 +102,7 @@ func (p *Policy) CheckOrigin(origin string) *Refusal {
 			return nil
 		}
 	}
-	return &Refusal{Reason: ReasonOriginNotAllowed, CanAsk: p.UsersCanManageDomains, Origin: origin}
+	return &Refusal{Reason: jsonrpc.ReasonOriginNotAllowed, CanAsk: p.UsersCanManageDomains, Origin: origin}
 }
 
 // CheckExtension admits the extensions in policy. id is a Chromium origin
@@ -116,7 +112,7 @@ func (p *Policy) CheckExtension(id string) *Refusal {
 	if bare != "" && slices.Contains(p.Extensions, bare) {
 		return nil
 	}
-	return &Refusal{Reason: ReasonExtensionNotAllowed}
+	return &Refusal{Reason: jsonrpc.ReasonExtensionNotAllowed}
 }
 
 // Match reports whether host matches a list entry: an exact host name, or
@@ -228,12 +224,12 @@ func usersCanManageByDefault(admin *File) bool { return len(admin.Domains) == 0 
 // does not lock everyone out.
 func Merge(admin, user *File) (*Policy, []error) {
 	var warns []error
-	p := &Policy{UsersCanManageDomains: usersCanManageByDefault(admin), Extensions: DefaultExtensions}
+	p := &Policy{UsersCanManageDomains: usersCanManageByDefault(admin), Extensions: DefaultExtensions()}
 	if admin.UsersCanManageDomains != nil {
 		p.UsersCanManageDomains = *admin.UsersCanManageDomains
 	}
 	if len(admin.Extensions) > 0 {
-		p.Extensions = admin.Extensions
+		p.Extensions = slices.Clone(admin.Extensions)
 	}
 	p.CAFile, p.CAPEM = admin.CAFile, admin.CAPEM
 	p.AllowRemoteTransfer = admin.AllowRemoteTransfer

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 )
 
 func TestCheckOrigin(t *testing.T) {
@@ -25,16 +27,16 @@ func TestCheckOrigin(t *testing.T) {
 		{"https://agent.example.com.", "", false},
 		{"https://a.cc.example", "", false},
 		{"https://b.a.cc.example", "", false},
-		{"https://cc.example", ReasonOriginNotAllowed, true},
-		{"https://evilcc.example", ReasonOriginNotAllowed, true},
+		{"https://cc.example", jsonrpc.ReasonOriginNotAllowed, true},
+		{"https://evilcc.example", jsonrpc.ReasonOriginNotAllowed, true},
 		{"https://mine.test", "", false},
-		{"http://agent.example.com", ReasonNotHTTPS, false},
-		{"https://agent.example.com.evil.org", ReasonOriginNotAllowed, true},
-		{"https://user@agent.example.com", ReasonOriginInvalid, false},
-		{"https://agent.example.com/path", ReasonOriginInvalid, false},
-		{"agent.example.com", ReasonOriginInvalid, false},
-		{"", ReasonOriginInvalid, false},
-		{"chrome-extension://abc/", ReasonNotHTTPS, false},
+		{"http://agent.example.com", jsonrpc.ReasonOriginNotHTTPS, false},
+		{"https://agent.example.com.evil.org", jsonrpc.ReasonOriginNotAllowed, true},
+		{"https://user@agent.example.com", jsonrpc.ReasonOriginInvalid, false},
+		{"https://agent.example.com/path", jsonrpc.ReasonOriginInvalid, false},
+		{"agent.example.com", jsonrpc.ReasonOriginInvalid, false},
+		{"", jsonrpc.ReasonOriginInvalid, false},
+		{"chrome-extension://abc/", jsonrpc.ReasonOriginNotHTTPS, false},
 	}
 	for _, tt := range tests {
 		r := p.CheckOrigin(tt.origin)
@@ -79,7 +81,7 @@ func TestUsersCanManageDomainsDefault(t *testing.T) {
 		switch {
 		case tt.want && r != nil:
 			t.Errorf("%s: the user's domain is refused: %+v", tt.name, r)
-		case !tt.want && (r == nil || r.Reason != ReasonOriginNotAllowed || r.CanAsk):
+		case !tt.want && (r == nil || r.Reason != jsonrpc.ReasonOriginNotAllowed || r.CanAsk):
 			t.Errorf("%s: the user's lookalike: %+v, want origin-not-allowed without canAsk", tt.name, r)
 		}
 	}
@@ -93,7 +95,7 @@ func TestCheckExtension(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"chrome-extension://globmenbfjbjogcaljnhjmdhogoajckd/", "evil", "", "chrome-extension:///"} {
-		if r := p.CheckExtension(bad); r == nil || r.Reason != ReasonExtensionNotAllowed {
+		if r := p.CheckExtension(bad); r == nil || r.Reason != jsonrpc.ReasonExtensionNotAllowed {
 			t.Errorf("%q admitted", bad)
 		}
 	}
@@ -200,5 +202,25 @@ func TestAllowRemoteTransfer(t *testing.T) {
 	os.WriteFile(s.AdminFile, []byte(`{"domains":[],"allowRemoteTransfer":true}`), 0o644)
 	if p, _, err := s.Load(); err != nil || !p.AllowRemoteTransfer {
 		t.Fatalf("the admin's file did not turn it on: %+v %v", p, err)
+	}
+}
+
+// A Policy owns its extension list: changing one (or the admin file it
+// came from) leaves every other policy and the defaults as they were.
+func TestMergedExtensionsAreTheirOwn(t *testing.T) {
+	first, _ := Merge(&File{}, &File{})
+	first.Extensions[0] = "evil"
+	second, _ := Merge(&File{}, &File{})
+	if second.CheckExtension(ChromiumExtensionID) != nil || second.CheckExtension("evil") == nil {
+		t.Errorf("one policy's change reached the next: %v", second.Extensions)
+	}
+	if got := DefaultExtensions(); got[0] != ChromiumExtensionID {
+		t.Errorf("one policy's change reached the defaults: %v", got)
+	}
+	admin := &File{Extensions: []string{"other"}}
+	p, _ := Merge(admin, &File{})
+	p.Extensions[0] = "evil"
+	if admin.Extensions[0] != "other" {
+		t.Errorf("a policy's change reached the admin file it came from: %v", admin.Extensions)
 	}
 }

@@ -86,9 +86,6 @@ func (a *Agent) Stop() error {
 	}
 }
 
-// Done is closed when the agent has exited.
-func (a *Agent) Done() <-chan struct{} { return a.done }
-
 // Dial opens a local client session (hello without pageOrigin) with the
 // agent of env.
 func Dial(ctx context.Context, env *Env, clientName string) (*client.Client, map[string]any, error) {

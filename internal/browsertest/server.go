@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"io/fs"
 	"log"
 	"math/big"
 	"net"
@@ -103,9 +102,6 @@ func (s *Server) Close() error {
 	s.http.Close()
 	return s.https.Close()
 }
-
-// PageFS is what the server serves.
-func PageFS() fs.FS { return extension.Page() }
 
 func selfSignedCert(names []string) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

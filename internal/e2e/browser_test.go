@@ -198,9 +198,7 @@ type browserCase struct {
 
 func TestChromium(t *testing.T) {
 	t.Parallel()
-	if _, err := browsertest.FindChromium(); err != nil {
-		t.Skip(err)
-	}
+	browsertest.NeedChromium(t)
 	var out bytes.Buffer
 	var outMu sync.Mutex
 	start := func(f *fixture, dir, id string) browsertest.Browser {
@@ -249,9 +247,7 @@ func TestChromium(t *testing.T) {
 
 func TestFirefox(t *testing.T) {
 	t.Parallel()
-	if _, err := browsertest.FindFirefox(); err != nil {
-		t.Skip(err)
-	}
+	browsertest.NeedFirefox(t)
 	var out bytes.Buffer
 	var outMu sync.Mutex
 	t.Cleanup(func() {

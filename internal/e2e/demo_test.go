@@ -21,9 +21,7 @@ import (
 // and sends the tone.
 func TestDemoCallFromPage(t *testing.T) {
 	t.Parallel()
-	if _, err := browsertest.FindChromium(); err != nil {
-		t.Skip(err)
-	}
+	browsertest.NeedChromium(t)
 	b := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

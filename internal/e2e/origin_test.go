@@ -32,15 +32,11 @@ func startBrowser(t *testing.T, f *fixture, name string) browsertest.Browser {
 	var err error
 	switch name {
 	case extension.Chromium:
-		if _, ferr := browsertest.FindChromium(); ferr != nil {
-			t.Skip(ferr)
-		}
+		browsertest.NeedChromium(t)
 		b, err = browsertest.StartChromium(f.ctx, browsertest.ChromiumOptions{
 			Env: f.env, Extensions: []string{f.ext}, ExtensionID: extension.ChromiumID, Output: w})
 	default:
-		if _, ferr := browsertest.FindFirefox(); ferr != nil {
-			t.Skip(ferr)
-		}
+		browsertest.NeedFirefox(t)
 		b, err = browsertest.StartFirefox(f.ctx, browsertest.FirefoxOptions{
 			Env: f.env, Addons: []browsertest.FirefoxAddon{{Dir: f.ext, ID: extension.GeckoID, UUID: addonUUID}}, Output: w})
 	}

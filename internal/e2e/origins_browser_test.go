@@ -85,9 +85,7 @@ func waitPageEvent(t *testing.T, ctx context.Context, p browsertest.Page, name, 
 // local CLI's session can hang it up.
 func TestOtherOriginInBrowser(t *testing.T) {
 	t.Parallel()
-	if _, err := browsertest.FindChromium(); err != nil {
-		t.Skip(err)
-	}
+	browsertest.NeedChromium(t)
 	f := newFixture(t, extension.Chromium)
 	ctx := f.ctx
 	if err := browsertest.WriteUserPolicy(f.env, browsertest.AllowedDomain, browsertest.OtherDomain); err != nil {

@@ -18,9 +18,7 @@ import (
 // the page sees call.incoming and answers with call.answer, then hangs up.
 func TestPageAnswersIncomingCall(t *testing.T) {
 	t.Parallel()
-	if _, err := browsertest.FindChromium(); err != nil {
-		t.Skip(err)
-	}
+	browsertest.NeedChromium(t)
 	f := newFixture(t, extension.Chromium)
 	ctx := f.ctx
 	k, bs := callPeers(t)

@@ -1,8 +1,7 @@
 // Package srtpmedia protects a call's RTP and RTCP with SRTP and SRTCP
 // (RFC 3711, RFC 7714) on github.com/pion/srtp/v3. A Transformer turns
 // plaintext packets into wire packets and back, with replay protection on
-// and counters for what it had to drop; a Conn wraps a net.PacketConn so
-// the RTP path reads and writes plaintext while the wire carries SRTP.
+// and counters for what it had to drop.
 //
 // Packets that fail authentication (flipped bits, a wrong key), replays
 // and packets too short to be SRTP are dropped and counted: the stream
@@ -12,11 +11,9 @@ package srtpmedia
 import (
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -216,104 +213,3 @@ func (t *Transformer) Stats() Stats {
 		AuthFailures: t.auth.Load(), Replays: t.replay.Load(), Malformed: t.malformed.Load(),
 	}
 }
-
-// Kind says whether a Conn carries RTP or RTCP.
-type Kind int
-
-// The two kinds of stream.
-const (
-	RTP Kind = iota
-	RTCP
-)
-
-// Conn is a net.PacketConn that reads and writes plaintext RTP (or RTCP)
-// while the wrapped connection carries SRTP (or SRTCP). ReadFrom skips
-// packets that fail to unprotect (they are counted in the Transformer's
-// Stats); WriteTo protects before sending.
-type Conn struct {
-	pc   net.PacketConn
-	t    *Transformer
-	kind Kind
-
-	rMu  sync.Mutex
-	rBuf []byte
-	wMu  sync.Mutex
-	wBuf []byte
-}
-
-// maxPacket bounds a packet on the wire (UDP on Ethernet with headroom).
-const maxPacket = 1600
-
-// NewConn wraps pc. Closing the Conn closes pc.
-func NewConn(pc net.PacketConn, t *Transformer, kind Kind) *Conn {
-	return &Conn{pc: pc, t: t, kind: kind, rBuf: make([]byte, maxPacket), wBuf: make([]byte, 0, maxPacket)}
-}
-
-// ReadFrom returns the next packet that authenticates, decrypted into p.
-func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
-	c.rMu.Lock()
-	defer c.rMu.Unlock()
-	for {
-		n, addr, err := c.pc.ReadFrom(c.rBuf)
-		if err != nil {
-			return 0, addr, err
-		}
-		var out []byte
-		if c.kind == RTCP {
-			out, err = c.t.UnprotectRTCP(p[:0], c.rBuf[:n])
-		} else {
-			out, err = c.t.UnprotectRTP(p[:0], c.rBuf[:n])
-		}
-		if err != nil {
-			continue // counted; the stream goes on
-		}
-		if len(out) > len(p) {
-			return copy(p, out), addr, errors.New("srtp: read buffer too small")
-		}
-		if len(out) > 0 && &out[0] != &p[0] {
-			copy(p, out)
-		}
-		return len(out), addr, nil
-	}
-}
-
-// WriteTo protects p and sends it to addr.
-func (c *Conn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	c.wMu.Lock()
-	defer c.wMu.Unlock()
-	var out []byte
-	var err error
-	if c.kind == RTCP {
-		out, err = c.t.ProtectRTCP(c.wBuf[:0], p)
-	} else {
-		out, err = c.t.ProtectRTP(c.wBuf[:0], p)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if cap(out) > cap(c.wBuf) {
-		c.wBuf = out[:0]
-	}
-	if _, err := c.pc.WriteTo(out, addr); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// Close closes the wrapped connection.
-func (c *Conn) Close() error { return c.pc.Close() }
-
-// LocalAddr is the wrapped connection's address.
-func (c *Conn) LocalAddr() net.Addr { return c.pc.LocalAddr() }
-
-// SetDeadline sets the wrapped connection's deadlines.
-func (c *Conn) SetDeadline(t time.Time) error { return c.pc.SetDeadline(t) }
-
-// SetReadDeadline sets the wrapped connection's read deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.pc.SetReadDeadline(t) }
-
-// SetWriteDeadline sets the wrapped connection's write deadline.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.pc.SetWriteDeadline(t) }
-
-// Transformer returns the Conn's transformer (for its Stats).
-func (c *Conn) Transformer() *Transformer { return c.t }

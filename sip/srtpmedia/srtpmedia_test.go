@@ -173,7 +173,7 @@ func must(c sdes.Crypto, err error) sdes.Crypto {
 	return c
 }
 
-// TestConnOverUDP: two Conns on loopback carry plaintext in and out while
+// TestConnOverUDP: two conns on loopback carry plaintext in and out while
 // the wire holds SRTP; a forged packet between them is skipped.
 func TestConnOverUDP(t *testing.T) {
 	ta, tb := pair(t, sdes.AEADAES128GCM)
@@ -185,7 +185,7 @@ func TestConnOverUDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, cb := NewConn(pa, ta, RTP), NewConn(pb, tb, RTP)
+	ca, cb := newConn(pa, ta), newConn(pb, tb)
 	defer ca.Close()
 	defer cb.Close()
 	// A sniffer's view: what pb receives raw is not the plaintext.

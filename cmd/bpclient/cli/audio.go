@@ -25,41 +25,6 @@ import (
 // a sound driver hangs.
 const audioOpenTimeout = 10 * time.Second
 
-// openAudioWithin opens the sound system, giving up after timeout. A
-// PortAudio start can hang for good inside a sound library (JACK's
-// metadata database in /dev/shm/jack_db-<uid> keeps the lock of a client
-// that was killed inside it); the agent then runs without audio and says
-// why, and the stuck start, should it ever return, is closed.
-func openAudioWithin(open func(...audio.Option) (*audio.System, error), timeout time.Duration, log zerolog.Logger) (*audio.System, error) {
-	type opened struct {
-		sys *audio.System
-		err error
-	}
-	ch := make(chan opened, 1)
-	go func() {
-		sys, err := open()
-		ch <- opened{sys, err}
-	}()
-	select {
-	case o := <-ch:
-		return o.sys, o.err
-	case <-time.After(timeout):
-	}
-	go func() {
-		if o := <-ch; o.sys != nil {
-			o.sys.Close()
-			log.Info().Msg("the late sound-system start finished; restart the agent to use audio")
-		}
-	}()
-	hint := "a sound library is stuck"
-	if _, err := os.Stat(fmt.Sprintf("/dev/shm/jack_db-%d", os.Getuid())); err == nil {
-		hint = fmt.Sprintf("JACK's metadata database /dev/shm/jack_db-%d may hold the lock of a crashed program: with no JACK server running, remove that folder and restart the agent", os.Getuid())
-	}
-	err := fmt.Errorf("starting the sound system did not finish within %v (%s)", timeout, hint)
-	log.Error().Err(err).Msg("serving without audio")
-	return nil, err
-}
-
 // startAudio registers the audio service with the agent and runs its
 // device watcher; the returned function stops it and releases the
 // devices. Without audio (no cgo, no devices) the service still answers,
@@ -70,13 +35,11 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger, mayC
 	// first stream, a call's or the ringer's; until then the device list
 	// comes from the child. Without one, it starts now.
 	exe, exeErr := os.Executable()
-	open := audio.Open
+	var lazy []audio.Option
 	if exeErr == nil {
-		open = func(o ...audio.Option) (*audio.System, error) {
-			return audio.Open(append(o, audio.Lazy(audioOpenTimeout))...)
-		}
+		lazy = append(lazy, audio.Lazy(audioOpenTimeout))
 	}
-	sys, openErr := openAudioWithin(open, audioOpenTimeout, log)
+	sys, openErr := audio.OpenWithin(audioOpenTimeout, lazy...)
 	if openErr != nil {
 		log.Warn().Err(openErr).Msg("audio unavailable")
 	}

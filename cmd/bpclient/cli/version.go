@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rs/zerolog"
-
 	"github.com/openbpclient/bpclient/audio"
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/version"
@@ -107,7 +105,7 @@ func probeBuild() buildInfo {
 	}
 	b.Audio.Backend = audio.Backend()
 	var l audio.DeviceList
-	sys, err := openAudioWithin(audio.Open, audioOpenTimeout, zerolog.Nop())
+	sys, err := audio.OpenWithin(audioOpenTimeout)
 	if err == nil {
 		l, err = sys.Devices()
 		sys.Close()

@@ -1,0 +1,65 @@
+package jsonrpc
+
+// The wire contract's error codes and the words of their data.reason,
+// all in this one file (docs/API.md, "Errors", lists each; a test checks
+// it). Both are appended to, never renumbered, reworded or given another
+// meaning: pages branch on them.
+
+// Error codes.
+const (
+	CodeParseError     = -32700
+	CodeInvalidRequest = -32600 // also: a frame over the size limit
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602 // data.reason ReasonForbiddenPath, else none
+	CodeInternal       = -32603
+
+	CodeNotAllowed     = -32001 // origin or extension refused; data.reason, data.canAsk
+	CodeUpdateRequired = -32002 // data.helperVersion, data.minHelperVersion
+	CodeHelloRequired  = -32003
+	CodeUnavailable    = -32004 // the host could not reach or start the agent
+	CodePhone          = -32010 // a phone.* or call.* request failed; data.reason says why
+	CodeAudio          = -32011 // an audio.* request failed; data.reason says why
+)
+
+// Reasons of CodeNotAllowed: why the agent (or the host for it) refuses
+// a caller.
+const (
+	ReasonOriginNotHTTPS      = "origin-not-https"
+	ReasonOriginNotAllowed    = "origin-not-allowed"
+	ReasonOriginInvalid       = "origin-invalid"
+	ReasonOriginChanged       = "origin-changed" // a second hello named another origin
+	ReasonExtensionNotAllowed = "extension-not-allowed"
+	ReasonPrivileged          = "privileged" // a page called a method of the extension's own UI
+	ReasonAdminLocked         = "admin-locked"
+	// ReasonOriginOpaque is the extension's own answer to a sandboxed
+	// document (nativemsg/extension), which never reaches the agent.
+	ReasonOriginOpaque = "origin-opaque"
+)
+
+// ReasonForbiddenPath is CodeInvalidParams' reason when a page names a
+// file, or a local client a path that is not local.
+const ReasonForbiddenPath = "forbidden-path"
+
+// ReasonAgentUnavailable is CodeUnavailable's reason from the host.
+const ReasonAgentUnavailable = "agent-unavailable"
+
+// Reasons of CodePhone.
+const (
+	ReasonNotConfigured   = "not-configured"
+	ReasonUnsupported     = "unsupported"
+	ReasonNoSuchCall      = "no-such-call"
+	ReasonWrongState      = "wrong-state"
+	ReasonCallsInProgress = "calls-in-progress"
+	ReasonSIPError        = "sip-error"
+)
+
+// Reasons of CodeAudio.
+const (
+	ReasonUnavailable = "unavailable" // no audio in this build or on this machine
+	ReasonBusy        = "busy"        // a test already runs
+)
+
+// ReasonOtherOrigin, of CodePhone and CodeAudio: the phone (and so the
+// sound devices) belong to another page origin or to the user's own
+// clients, and this page may not use, replace or change them.
+const ReasonOtherOrigin = "other-origin"
