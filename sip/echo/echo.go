@@ -8,8 +8,6 @@ package echo
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -17,8 +15,10 @@ import (
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
+	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/internal/liblog"
 )
 
 // Server is the registrar and echo extension. It needs no PBX and no
@@ -46,7 +46,7 @@ type echoCall struct {
 
 // Start listens on ip (e.g. "127.0.0.1") on a free UDP port.
 func Start(ip string) (*Server, error) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := liblog.Sipgo(zerolog.Nop())
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("echo"),
 		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(quiet)))
