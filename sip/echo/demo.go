@@ -21,6 +21,33 @@ type DemoOptions struct {
 	For time.Duration
 	// Report is told what happens, in order, from RunDemo's goroutine.
 	Report func(DemoEvent)
+
+	// clock is the wall clock unless a test sets it.
+	clock demoClock
+}
+
+// demoClock is what RunDemo needs of time: the stamps of its reports,
+// the hang-up after For, the meter's once-a-second reading.
+type demoClock interface {
+	Now() time.Time
+	// After fires once, d from now; stop releases it.
+	After(d time.Duration) (fire <-chan time.Time, stop func())
+	// Every fires each d; stop ends it.
+	Every(d time.Duration) (tick <-chan time.Time, stop func())
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) After(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTimer(d)
+	return t.C, func() { t.Stop() }
+}
+
+func (wallClock) Every(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // DemoEvent is one thing RunDemo reports. Event is one of ServiceUp,
@@ -73,6 +100,10 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	report := o.Report
 	if report == nil {
 		report = func(DemoEvent) {}
+	}
+	clock := o.clock
+	if clock == nil {
+		clock = wallClock{}
 	}
 	echo, err := Start("127.0.0.1")
 	if err != nil {
@@ -127,14 +158,14 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	var call *sip.Call
 	var timer <-chan time.Time
 	if o.For > 0 {
-		t := time.NewTimer(o.For + demoSettle)
-		defer t.Stop()
-		timer = t.C
+		fire, stop := clock.After(o.For + demoSettle)
+		defer stop()
+		timer = fire
 	}
-	meterTick := time.NewTicker(time.Second)
-	defer meterTick.Stop()
-	t0 := time.Now()
-	emit := func(ev any) { report(DemoEvent{At: time.Since(t0), Event: ev}) }
+	meterTick, stopMeter := clock.Every(time.Second)
+	defer stopMeter()
+	t0 := clock.Now()
+	emit := func(ev any) { report(DemoEvent{At: clock.Now().Sub(t0), Event: ev}) }
 	hangup := func() {
 		if call == nil {
 			return
@@ -153,7 +184,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		case <-timer:
 			hangup()
 			return nil
-		case <-meterTick.C:
+		case <-meterTick:
 			if meter != nil && call != nil {
 				if lvl, freq, ok := meter.lastSecond(); ok {
 					emit(EchoHeard{DBFS: lvl, Hz: freq})
