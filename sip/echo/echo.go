@@ -51,17 +51,17 @@ func Start(ip string) (*Server, error) {
 		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(quiet)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("echo: sip user agent: %w", err)
 	}
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
 	if err != nil {
 		ua.Close()
-		return nil, err
+		return nil, fmt.Errorf("echo: sip server: %w", err)
 	}
 	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		ua.Close()
-		return nil, err
+		return nil, fmt.Errorf("echo: listen: %w", err)
 	}
 	e := &Server{ip: ip, pc: pc, ua: ua, srv: srv, calls: map[string]*echoCall{}}
 	addr := pc.LocalAddr().String()
@@ -70,7 +70,7 @@ func Start(ip string) (*Server, error) {
 		sipgo.WithClientConnectionAddr(addr), sipgo.WithClientPort(port))
 	if err != nil {
 		e.Close()
-		return nil, err
+		return nil, fmt.Errorf("echo: sip client: %w", err)
 	}
 	// The handlers are in place before serving starts: sipgo reads its
 	// handler table without a lock.
@@ -126,7 +126,7 @@ func Start(ip string) (*Server, error) {
 		}
 		if time.Now().After(deadline) {
 			e.Close()
-			return nil, errors.New("echo server socket did not become ready")
+			return nil, errors.New("echo: the server socket did not become ready")
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
