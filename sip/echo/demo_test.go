@@ -21,8 +21,8 @@ func runDemo(ctx context.Context, o echo.DemoOptions) (<-chan echo.DemoEvent, <-
 }
 
 // nextReport waits for a report that match accepts, up to the hang guard,
-// and returns the events seen on the way.
-func nextReport(t *testing.T, reports <-chan echo.DemoEvent, what string, match func(any) bool) []any {
+// and returns it and the events seen on the way (it included).
+func nextReport(t *testing.T, reports <-chan echo.DemoEvent, what string, match func(any) bool) (echo.DemoEvent, []any) {
 	t.Helper()
 	var seen []any
 	deadline := time.After(hangGuard)
@@ -31,7 +31,7 @@ func nextReport(t *testing.T, reports <-chan echo.DemoEvent, what string, match 
 		case r := <-reports:
 			seen = append(seen, r.Event)
 			if match(r.Event) {
-				return seen
+				return r, seen
 			}
 		case <-deadline:
 			t.Fatalf("hang guard (%v): no %s; saw %v", hangGuard, what, seen)
@@ -60,7 +60,7 @@ func TestDemoTone(t *testing.T) {
 	defer cancel()
 	asked := false
 	reports, done := runDemo(ctx, echo.DemoOptions{Audio: func() sip.AudioFactory { asked = true; return nil }})
-	seen := nextReport(t, reports, "an echo of the tone", func(ev any) bool {
+	_, seen := nextReport(t, reports, "an echo of the tone", func(ev any) bool {
 		h, ok := ev.(echo.EchoHeard)
 		return ok && math.Abs(h.Hz-440) < 15
 	})
@@ -89,8 +89,8 @@ func TestDemoTone(t *testing.T) {
 	}
 	cancel()
 	nextReport(t, reports, "HangingUp", func(ev any) bool { _, ok := ev.(echo.HangingUp); return ok })
-	hung := nextReport(t, reports, "HungUp", func(ev any) bool { _, ok := ev.(echo.HungUp); return ok })
-	if st := hung[len(hung)-1].(echo.HungUp).State; st != sip.StateEnded {
+	hung, _ := nextReport(t, reports, "HungUp", func(ev any) bool { _, ok := ev.(echo.HungUp); return ok })
+	if st := hung.Event.(echo.HungUp).State; st != sip.StateEnded {
 		t.Errorf("after hanging up the call is %q, want %q", st, sip.StateEnded)
 	}
 	waitDone(t, done)
@@ -107,7 +107,7 @@ func TestDemoDeviceAudio(t *testing.T) {
 		For:   time.Second,
 	})
 	audio.waitHeard(t, time.Second)
-	seen := nextReport(t, reports, "HungUp", func(ev any) bool { _, ok := ev.(echo.HungUp); return ok })
+	_, seen := nextReport(t, reports, "HungUp", func(ev any) bool { _, ok := ev.(echo.HungUp); return ok })
 	waitDone(t, done)
 	for _, ev := range seen {
 		switch ev.(type) {

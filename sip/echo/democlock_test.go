@@ -1,4 +1,4 @@
-package echo
+package echo_test
 
 import (
 	"context"
@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/echo"
 )
-
-// hangGuardInternal bounds this file's waits (echo_test's hangGuard is
-// another package's).
-const hangGuardInternal = 30 * time.Second
 
 // fakeClock is a demoClock the test moves and fires by hand.
 type fakeClock struct {
@@ -54,82 +51,53 @@ func (c *fakeClock) Every(time.Duration) (<-chan time.Time, func()) { return c.t
 func TestDemoClock(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	reports := make(chan DemoEvent, 1024)
-	done := make(chan error, 1)
-	go func() {
-		done <- RunDemo(context.Background(), DemoOptions{For: 10 * time.Minute, clock: clock,
-			Report: func(ev DemoEvent) { reports <- ev }})
-	}()
-	guard := time.After(hangGuardInternal)
-	next := func(what string, match func(DemoEvent) bool) DemoEvent {
-		t.Helper()
-		for {
-			select {
-			case r := <-reports:
-				if match(r) {
-					return r
-				}
-			case <-guard:
-				t.Fatalf("hang guard (%v): no %s", hangGuardInternal, what)
-			}
-		}
-	}
-	connected := next("connected", func(r DemoEvent) bool {
-		cs, ok := r.Event.(sip.CallState)
+	o := echo.DemoOptions{For: 10 * time.Minute}
+	echo.SetDemoClock(&o, clock)
+	reports, done := runDemo(context.Background(), o)
+	isConnected := func(ev any) bool {
+		cs, ok := ev.(sip.CallState)
 		return ok && cs.State == sip.StateConnected
-	})
+	}
+	connected, _ := nextReport(t, reports, "connected", isConnected)
 	if connected.At != 0 {
 		t.Errorf("connected at %v on a clock that did not move", connected.At)
 	}
 	clock.mu.Lock()
 	afterD := clock.afterD
 	clock.mu.Unlock()
-	if want := 10*time.Minute + demoSettle; afterD != want {
+	if want := 10*time.Minute + echo.DemoSettle; afterD != want {
 		t.Errorf("hang-up timer of %v, want %v", afterD, want)
 	}
 	clock.advance(1500 * time.Millisecond)
 	// The meter reads once it has half a second of echo: tick until then.
 	pace := time.NewTicker(100 * time.Millisecond)
 	defer pace.Stop()
-	var heard DemoEvent
+	guard := time.After(hangGuard)
+	var heard echo.DemoEvent
 	for heard.Event == nil {
 		select {
 		case clock.tick <- clock.Now():
+			<-pace.C
 		case r := <-reports:
-			if _, ok := r.Event.(EchoHeard); ok {
+			if _, ok := r.Event.(echo.EchoHeard); ok {
 				heard = r
 			}
-			continue
 		case <-guard:
-			t.Fatalf("hang guard (%v): no echo heard", hangGuardInternal)
-		}
-		select {
-		case <-pace.C:
-		case r := <-reports:
-			if _, ok := r.Event.(EchoHeard); ok {
-				heard = r
-			}
+			t.Fatalf("hang guard (%v): no echo heard", hangGuard)
 		}
 	}
-	if h := heard.Event.(EchoHeard); math.Abs(h.Hz-demoToneHz) > 15 || heard.At != 1500*time.Millisecond {
-		t.Errorf("heard %+v at %v, want %d Hz at 1.5s", h, heard.At, demoToneHz)
+	if h := heard.Event.(echo.EchoHeard); math.Abs(h.Hz-440) > 15 || heard.At != 1500*time.Millisecond {
+		t.Errorf("heard %+v at %v, want 440 Hz at 1.5s", h, heard.At)
 	}
 	clock.advance(time.Second)
 	select {
 	case clock.after <- clock.Now():
 	case <-guard:
-		t.Fatalf("hang guard (%v): RunDemo does not wait for its timer", hangGuardInternal)
+		t.Fatalf("hang guard (%v): RunDemo does not wait for its timer", hangGuard)
 	}
-	hung := next("HungUp", func(r DemoEvent) bool { _, ok := r.Event.(HungUp); return ok })
-	if hung.Event.(HungUp).State != sip.StateEnded || hung.At != 2500*time.Millisecond {
+	hung, _ := nextReport(t, reports, "HungUp", func(ev any) bool { _, ok := ev.(echo.HungUp); return ok })
+	if hung.Event.(echo.HungUp).State != sip.StateEnded || hung.At != 2500*time.Millisecond {
 		t.Errorf("hung up %+v at %v, want ended at 2.5s", hung.Event, hung.At)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-guard:
-		t.Fatalf("hang guard (%v): RunDemo did not return", hangGuardInternal)
-	}
+	waitDone(t, done)
 }
