@@ -65,8 +65,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzIncomingRequest -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzReferTo -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzReplaces -fuzztime $(FUZZTIME) ./sip
-	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/echo
-	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime $(FUZZTIME) ./sip/internal/liblog
 	$(GO) test -run '^$$' -fuzz FuzzSipfrag -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDisplaySafe -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $(FUZZTIME) ./audio/codec
@@ -76,6 +74,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseWAV -fuzztime $(FUZZTIME) ./audio/dsp
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/sdes
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/dtlssrtp
+	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/echo
+	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime $(FUZZTIME) ./sip/internal/liblog
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./helper/pathguard
 
 clean:
