@@ -67,6 +67,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReplaces -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzSipfrag -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDisplaySafe -fuzztime $(FUZZTIME) ./sip
+	$(GO) test -run '^$$' -fuzz FuzzTrustedPeer -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzG722Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -tags opus -run '^$$' -fuzz FuzzOpusDecode -fuzztime $(FUZZTIME) ./audio/codec

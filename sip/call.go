@@ -28,7 +28,10 @@ type Call struct {
 	log       zerolog.Logger
 	started   time.Time
 
-	mu          sync.Mutex
+	mu sync.Mutex
+	// dialogID is sipgo's id of the call's dialog (Call-ID and both
+	// tags) once it exists: in-dialog requests must match it.
+	dialogID    string
 	state       string
 	reason      string
 	remote      string
@@ -415,6 +418,9 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 				if !res.IsSuccess() && c.isCancelling() {
 					return errCancelled // no retry after a challenge
 				}
+				if err := p.checkChallenge(res); err != nil {
+					return err // before sipgo answers it
+				}
 			}
 			switch {
 			case res.StatusCode == 180:
@@ -446,6 +452,9 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		case ctx.Err() != nil, c.isCancelling():
 			c.setFinalCode(487)
 			c.end("cancelled")
+		case errors.Is(err, errChallengeRefused):
+			c.setFinalCode(403)
+			c.end(err.Error())
 		case errors.As(err, &de):
 			c.setFinalCode(de.Res.StatusCode)
 			c.end(failureReason(de.Res.StatusCode, de.Res.Reason))
@@ -456,6 +465,9 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		return
 	}
 	c.setFinalCode(sess.InviteResponse.StatusCode)
+	c.mu.Lock()
+	c.dialogID = sess.ID
+	c.mu.Unlock()
 	if c.isCancelling() {
 		// Answered before our CANCEL reached the callee: the call is
 		// up there, so it ends with an ACK and a BYE (RFC 3261 §9.1).
@@ -642,6 +654,19 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			return
 		}
 	}
+	// A call that would ring takes one of the few ringing slots: a flood
+	// of INVITEs (through a trusted server) holds no more than that many
+	// calls, RTP ports and file descriptors.
+	stopRinging := func() {}
+	if replaced == nil {
+		var ok bool
+		if stopRinging, ok = p.reserveRinging(); !ok {
+			p.log.Info().Int("max", p.cfg.MaxRingingCalls).Msg("incoming call refused (486): too many calls ringing")
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 486, "Busy Here", nil))
+			return
+		}
+	}
+	defer stopRinging()
 	cs, err := p.offerCodecs()
 	if err != nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
@@ -694,6 +719,7 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c := p.newCall(inbound, req.CallID().Value(), "sip:"+remote)
 	c.mu.Lock()
 	c.srv = sess
+	c.dialogID = sess.ID
 	c.displayName = display
 	c.offered = []payload{neg.send}
 	if late {
@@ -732,8 +758,20 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		c.setState(StateRinging, "")
 	}
 
+	var ringTimeout <-chan time.Time
+	if replaced == nil {
+		t := time.NewTimer(p.cfg.RingTimeout)
+		defer t.Stop()
+		ringTimeout = t.C
+	}
 	select {
+	case <-ringTimeout:
+		stopRinging()
+		c.log.Info().Dur("after", p.cfg.RingTimeout).Msg("incoming call not answered in time")
+		c.end(ReasonRingTimeout)
+		_ = sess.Respond(480, "Temporarily Unavailable", nil)
 	case d := <-decided:
+		stopRinging()
 		if !d.answer {
 			// The call ends now; sipgo's Respond then waits for the
 			// caller's ACK (up to 32 s over UDP).
@@ -772,11 +810,35 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		}
 		c.connectedIn(sess, offer.direction, replaced)
 	case <-sess.Context().Done():
+		stopRinging()
 		c.end("cancelled by the caller")
 	case <-p.ctx.Done():
 		_ = sess.Respond(480, "Temporarily Unavailable", nil)
 		c.end("phone stopped")
 	}
+}
+
+// ReasonRingTimeout ends an inbound call that rang for
+// Config.RingTimeout without an answer (the caller gets 480).
+const ReasonRingTimeout = "not answered in time (ring timeout)"
+
+// reserveRinging takes a ringing slot; release gives it back (once, however
+// often it is called). It fails when MaxRingingCalls calls ring already.
+func (p *Phone) reserveRinging() (release func(), ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ringing >= p.cfg.MaxRingingCalls {
+		return nil, false
+	}
+	p.ringing++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			p.ringing--
+			p.mu.Unlock()
+		})
+	}, true
 }
 
 // connectedIn marks an answered inbound call connected (remotely held
@@ -1046,9 +1108,38 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 // callFor is the call an in-dialog request belongs to; for none, the
 // request is answered 481 here and callFor returns nil.
 func (p *Phone) callFor(req *sipmsg.Request, tx sipmsg.ServerTransaction) *Call {
-	c := p.callBySIP(req.CallID().Value())
+	c := p.dialogCall(req)
 	if c == nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+	}
+	return c
+}
+
+// dialogCall is the call whose dialog an in-dialog request names: the
+// Call-ID and both tags must match (RFC 3261 §12.2.2), so that knowing a
+// Call-ID (a stranger on the path, a forwarded header) is not enough to
+// end or change a call. nil for none.
+func (p *Phone) dialogCall(req *sipmsg.Request) *Call {
+	cid := req.CallID()
+	if cid == nil {
+		return nil
+	}
+	c := p.callBySIP(cid.Value())
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	want, dir := c.dialogID, c.dir
+	c.mu.Unlock()
+	// The remote's request carries our tag in To and its own in From;
+	// sipgo's dialog ids order the tags by our role in the INVITE.
+	id, err := sipmsg.DialogIDFromRequestUAS(req)
+	if dir == outbound {
+		id, err = sipmsg.DialogIDFromRequestUAC(req)
+	}
+	if err != nil || want == "" || id != want {
+		c.log.Info().Str("method", req.Method.String()).Msg("in-dialog request with our Call-ID but not our dialog's tags: 481")
+		return nil
 	}
 	return c
 }
@@ -1129,7 +1220,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 }
 
 func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	c := p.callBySIP(req.CallID().Value())
+	c := p.dialogCall(req)
 	if c == nil {
 		return
 	}

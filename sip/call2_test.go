@@ -155,11 +155,7 @@ func TestBlindTransfer(t *testing.T) {
 		Source: writeTone(t, 600, 8000)})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := pe.phone.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pe.ev.waitCall(t, sip.StateConnected)
+	c := dialConnected(ctx, t, pe, "1002")
 	time.Sleep(500 * time.Millisecond)
 	if err := c.Transfer(ctx, "1003"); err != nil {
 		t.Fatal(err)

@@ -259,6 +259,39 @@ func (pe *peers) answerBaresip(ctx context.Context, t *testing.T, addr string) (
 	return c, in
 }
 
+// dialConnected dials to from pe's phone and waits until it is connected.
+func dialConnected(ctx context.Context, t *testing.T, pe *peers, to string) *sip.Call {
+	t.Helper()
+	c, err := pe.phone.Dial(ctx, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe.ev.waitCall(t, sip.StateConnected)
+	return c
+}
+
+// hangupHeardBothWays hangs up c and checks each side heard the other's
+// tone: baresip's 440 Hz here, our 1000 Hz in baresip's newest recording
+// (baresip names each call's recording by the second the call started,
+// so a test's earlier calls may have files of their own, or share one).
+// It returns baresip's recordings.
+func hangupHeardBothWays(ctx context.Context, t *testing.T, pe *peers, c *sip.Call) []string {
+	t.Helper()
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pe.ev.waitCall(t, sip.StateEnded)
+	heard, rate := pe.audio.heard(c.ID())
+	checkTone(t, "what bpclient heard", heard, rate, 440)
+	pe.b.Stop()
+	_, dec := pe.b.Recordings()
+	if len(dec) == 0 {
+		t.Fatalf("baresip recorded nothing")
+	}
+	checkWAVTone(t, "what baresip heard", dec[len(dec)-1], 1000)
+	return dec
+}
+
 func TestOutboundCallAudioBothWays(t *testing.T) {
 	t.Parallel()
 	pe := setupCall(t, []string{"PCMU", "PCMA"}, nil, "auto")
@@ -286,18 +319,9 @@ func TestOutboundCallAudioBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	if err := c.Hangup(ctx); err != nil {
-		t.Fatal(err)
+	if dec := hangupHeardBothWays(ctx, t, pe, c); len(dec) != 1 {
+		t.Errorf("baresip recordings: %v", dec)
 	}
-	pe.ev.waitCall(t, sip.StateEnded)
-	heard, rate := pe.audio.heard(c.ID())
-	checkTone(t, "what bpclient heard", heard, rate, 440)
-	pe.b.Stop()
-	_, dec := pe.b.Recordings()
-	if len(dec) != 1 {
-		t.Fatalf("baresip recordings: %v", dec)
-	}
-	checkWAVTone(t, "what baresip heard", dec[0], 1000)
 	for _, want := range []string{"received event: '1' (end=1)", "received event: '#' (end=1)"} {
 		if !pe.b.WaitLog(want, sip.HangGuard) {
 			t.Errorf("hang guard (%v): baresip did not log %q", sip.HangGuard, want)

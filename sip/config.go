@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ type Config struct {
 	Expires       int // seconds asked for in REGISTER; default 600
 	Codecs        []string
 	OutboundProxy string // "host[:port]": every request goes there first
+	// AuthRealm is the digest realm secure mode answers when the server's
+	// is not Domain (some PBXs name their realm apart from the SIP
+	// domain); secure mode sends no digest for any other realm.
+	AuthRealm string
 
 	// Mode is "softphone" (default) or "secure" (issue 5): secure mode
 	// signals only over TLS and carries media only as SRTP with SDES keys;
@@ -41,7 +46,9 @@ type Config struct {
 	Mode string
 	// CAFile and CAPEM add a CA to the system roots for verifying the TLS
 	// server (policy or configuration); TLSServerName, when set, is the
-	// name the certificate must carry (default: each server's host).
+	// name the certificate must carry; without it, the certificate must
+	// be valid for Domain or a host typed in Server (never merely for the
+	// target a DNS SRV answer named: RFC 5922 §4.2).
 	CAFile, CAPEM, TLSServerName string
 	// PolicyCAFile and PolicyCAPEM are the CA of the administrator's
 	// policy (helper/policy), trusted beside the system roots and CAFile/
@@ -63,6 +70,18 @@ type Config struct {
 	// (default, a=crypto, RFC 4568) or "dtls" (DTLS-SRTP, RFC 5763/5764).
 	// An incoming offer with only one of them is answered with that one.
 	Keying string
+
+	// TrustedPeers are who may send us SIP besides the servers and the
+	// outbound proxy: "host" (any port), "host:port" or a CIDR prefix
+	// ("10.0.0.0/24"). Everything else is dropped unanswered (trust.go).
+	TrustedPeers []string
+	// MaxRingingCalls caps the inbound calls ringing at once; the next
+	// gets 486 Busy Here. Zero: 4.
+	MaxRingingCalls int
+	// RingTimeout ends an inbound call not answered in time (480 to the
+	// caller, call.state ended "not answered in time (ring timeout)").
+	// Zero: 120 s.
+	RingTimeout time.Duration
 
 	// LocalIP is the address to bind and advertise; default: the one the
 	// OS routes to the first server from.
@@ -154,11 +173,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SIPS && c.Transport != "tls" {
 		return c, fmt.Errorf("%w: sips: URIs need transport tls, not %s", ErrConfig, c.Transport)
 	}
-	if c.Transport == "tls" {
-		if _, err := c.tlsConfig(); err != nil {
-			return c, fmt.Errorf("%w: %v", ErrConfig, err)
-		}
-	}
 	if strings.TrimSpace(c.Server) == "" {
 		return c, fmt.Errorf("%w: server is empty", ErrConfig)
 	}
@@ -171,6 +185,17 @@ func (c Config) withDefaults() (Config, error) {
 		if _, _, err := splitHostPort(c.OutboundProxy); err != nil {
 			return c, fmt.Errorf("%w: outboundProxy %q: %v", ErrConfig, c.OutboundProxy, err)
 		}
+	}
+	for _, t := range c.TrustedPeers {
+		if err := parseTrustedPeer(t); err != nil {
+			return c, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	if c.MaxRingingCalls == 0 {
+		c.MaxRingingCalls = 4
+	}
+	if c.MaxRingingCalls < 1 || c.MaxRingingCalls > 100 {
+		return c, fmt.Errorf("%w: maxRingingCalls %d (want 1..100)", ErrConfig, c.MaxRingingCalls)
 	}
 	if c.Username == "" {
 		return c, fmt.Errorf("%w: username is empty", ErrConfig)
@@ -190,6 +215,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if strings.ContainsAny(c.Domain, "@;<> \t\r\n\"") {
 		return c, fmt.Errorf("%w: domain %q", ErrConfig, c.Domain)
+	}
+	if c.Transport == "tls" {
+		if _, err := c.tlsConfig(); err != nil {
+			return c, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
 	}
 	if c.Expires == 0 {
 		c.Expires = 600
@@ -224,6 +254,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.RetryMax, 60*time.Second)
 	def(&c.NoMediaTimeout, 3*time.Second)
 	def(&c.QualityInterval, 5*time.Second)
+	def(&c.RingTimeout, 120*time.Second)
 	if c.RetryMax < c.RetryMin {
 		c.RetryMax = c.RetryMin
 	}
@@ -249,9 +280,26 @@ const (
 func (c Config) Secure() bool { return c.Mode == ModeSecure }
 
 // tlsConfig is the TLS client configuration of transport tls.
+// The certificate must carry TLSServerName, else the domain or a host
+// typed in Server: never merely the host an SRV answer named.
 func (c Config) tlsConfig() (*tls.Config, error) {
-	return siptls.ClientConfig(siptls.Options{CAFile: c.CAFile, CAPEM: c.CAPEM, PolicyCAFile: c.PolicyCAFile, PolicyCAPEM: c.PolicyCAPEM,
-		ServerName: c.TLSServerName, NoSystemRoots: c.TLSNoSystemRoots})
+	return siptls.ClientConfigFor(siptls.Options{CAFile: c.CAFile, CAPEM: c.CAPEM, PolicyCAFile: c.PolicyCAFile, PolicyCAPEM: c.PolicyCAPEM,
+		ServerName: c.TLSServerName, NoSystemRoots: c.TLSNoSystemRoots}, c.tlsNames())
+}
+
+// tlsNames are the names a TLS server certificate may carry without
+// TLSServerName: the hosts typed in Server, then Domain.
+func (c Config) tlsNames() []string {
+	var names []string
+	for _, s := range c.servers() {
+		if h, _, err := splitHostPort(s); err == nil && !slices.Contains(names, h) {
+			names = append(names, h)
+		}
+	}
+	if c.Domain != "" && !slices.Contains(names, c.Domain) {
+		names = append(names, c.Domain)
+	}
+	return names
 }
 
 // defaultPort is the SIP port of the transport (5061 for TLS).

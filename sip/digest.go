@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+
+	sipmsg "github.com/emiago/sipgo/sip"
 )
 
 // challenge is one parsed WWW-Authenticate or Proxy-Authenticate value
@@ -139,6 +141,59 @@ func pickChallenge(values []string) (challenge, error) {
 		return best, firstErr
 	}
 	return best, nil
+}
+
+// challengeOf picks the challenge of a 401 or 407 and names the header
+// that answers it.
+func challengeOf(resp *sipmsg.Response) (challenge, string, error) {
+	hname, aname := "WWW-Authenticate", "Authorization"
+	if resp.StatusCode == 407 {
+		hname, aname = "Proxy-Authenticate", "Proxy-Authorization"
+	}
+	var vals []string
+	for _, h := range resp.GetHeaders(hname) {
+		vals = append(vals, h.Value())
+	}
+	ch, err := pickChallenge(vals)
+	return ch, aname, err
+}
+
+// errChallengeRefused is a challenge secure mode does not answer.
+var errChallengeRefused = errors.New("digest challenge not answered")
+
+// checkRealm lets secure mode answer only the realm of the configured
+// domain (or AuthRealm): a digest for another realm would give whoever
+// asks something to crack offline, or to replay where that realm is
+// real. Plain mode answers any realm our server names.
+func (p *Phone) checkRealm(c challenge) error {
+	if !p.cfg.Secure() {
+		return nil
+	}
+	want := p.cfg.AuthRealm
+	if want == "" {
+		want = p.cfg.Domain
+	}
+	if strings.EqualFold(c.realm, want) {
+		return nil
+	}
+	return fmt.Errorf("%w: the server asks for credentials of realm %q, not %q; secure mode sends no digest for it", errChallengeRefused, c.realm, want)
+}
+
+// checkChallenge is checkRealm for a response to our INVITE: nil unless
+// it is a challenge secure mode must not answer.
+func (p *Phone) checkChallenge(res *sipmsg.Response) error {
+	if res.StatusCode != 401 && res.StatusCode != 407 {
+		return nil
+	}
+	ch, _, err := challengeOf(res)
+	if err != nil {
+		if p.cfg.Secure() {
+			// Not parsed, not checked: sipgo must not answer it either.
+			return fmt.Errorf("%w: %v", errChallengeRefused, err)
+		}
+		return nil
+	}
+	return p.checkRealm(ch)
 }
 
 // credentials answers one challenge. The result is a header value;

@@ -17,7 +17,9 @@ import (
 // Refer-To, …) and body (SDP offers,
 // re-INVITEs, BYE, INFO, REFER, NOTIFY for unknown dialogs). The phone
 // must answer with a well-formed SIP response or stay silent, never end
-// up with a call it did not refuse, and keep answering OPTIONS.
+// up with a call it did not refuse, and keep answering OPTIONS. The same
+// request from a stranger (127.0.0.2, not trusted) is dropped unparsed:
+// counted, never answered.
 func FuzzIncomingRequest(f *testing.F) {
 	f.Add("INVITE", false, "application/sdp", "", []byte("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
 	f.Add("INVITE", false, "application/sdp", "", []byte("v=0\r\nm=audio 0 RTP/AVP\r\n"))
@@ -36,7 +38,10 @@ func FuzzIncomingRequest(f *testing.F) {
 	f.Add("NOTIFY", true, "message/sipfrag;version=2.0", "Event: refer", []byte("SIP/2.0 486 Busy Here\r\n"))
 
 	var p *sip.Phone
-	p, err := sip.New(sip.Config{Server: "127.0.0.1:9", Domain: "127.0.0.1", Username: "1001", Password: "x", LocalIP: "127.0.0.1"},
+	// The fuzzer's socket is a trusted peer (127.0.0.1, any port); a
+	// stranger's (127.0.0.2) sends the same and must get nothing.
+	p, err := sip.New(sip.Config{Server: "127.0.0.1:9", Domain: "127.0.0.1", Username: "1001", Password: "x", LocalIP: "127.0.0.1",
+		TrustedPeers: []string{"127.0.0.1"}},
 		sip.WithEvents(func(name string, params any) {
 			// Refuse every call that rings, so that none is left behind.
 			if in, ok := params.(sip.IncomingCall); ok {
@@ -64,6 +69,7 @@ func FuzzIncomingRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer conn.Close()
+	stranger := strangerConn(f, p.LocalAddr())
 	n := 0
 	f.Fuzz(func(t *testing.T, method string, toTag bool, ctype string, hdr string, body []byte) {
 		if method == "" || strings.ContainsAny(method, " \r\n:") || len(method) > 16 || strings.ContainsAny(ctype, "\r\n") || len(body) > 4000 {
@@ -101,6 +107,17 @@ func FuzzIncomingRequest(f *testing.F) {
 				t.Fatalf("not a SIP response: %q", buf[:min(k, 80)])
 			}
 		}
+		// The stranger's copy is dropped before parsing: counted, and
+		// never answered.
+		dropped := p.DroppedSIP()
+		if _, err := stranger.Write(b.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		waitDropped(t, p, dropped+1)
+		_ = stranger.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if k, err := stranger.Read(buf); err == nil {
+			t.Fatalf("a stranger got an answer to %s: %q", method, buf[:min(k, 80)])
+		}
 		// Still alive: OPTIONS is answered.
 		drain(conn)
 		opt := fmt.Sprintf("OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKopt%d%d\r\nMax-Forwards: 70\r\n"+
@@ -128,6 +145,35 @@ func FuzzIncomingRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// strangerConn is a UDP socket on 127.0.0.2, an address the phone does
+// not trust, connected to addr.
+func strangerConn(tb testing.TB, addr string) *net.UDPConn {
+	tb.Helper()
+	ra, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}, ra)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitDropped waits, up to the hang guard, until the phone has dropped at
+// least n messages from strangers.
+func waitDropped(tb testing.TB, p *sip.Phone, n uint64) {
+	tb.Helper()
+	deadline := time.Now().Add(sip.HangGuard)
+	for p.DroppedSIP() < n {
+		if time.Now().After(deadline) {
+			tb.Fatalf("hang guard (%v): %d of %d messages from strangers dropped", sip.HangGuard, p.DroppedSIP(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func drain(c net.Conn) {

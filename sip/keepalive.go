@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -31,7 +32,7 @@ var errNoPong = errors.New("no CRLF pong")
 // it; a read of nothing but CR and LF on a stream is a pong (or the
 // server's ping, which proves as much).
 func (p *Phone) keepAliveFilter(info sipmsg.TransportReadProps, data []byte) ([]byte, error) {
-	if info.Transport != "udp" && len(data) > 0 && len(data) <= 4 && len(bytes.Trim(data, "\r\n")) == 0 {
+	if !strings.EqualFold(info.Transport, "udp") && len(data) > 0 && len(data) <= 4 && len(bytes.Trim(data, "\r\n")) == 0 {
 		p.pongs.Add(1)
 		select {
 		case p.pongWake <- struct{}{}:

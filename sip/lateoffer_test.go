@@ -115,23 +115,6 @@ func (lc *lateCaller) final() string {
 	return head[0]
 }
 
-// callAnswered calls p (1001) with an INVITE without SDP, answers it at
-// p and returns the call and the 200 that carries p's offer.
-func (lc *lateCaller) callAnswered(ctx context.Context, p *sip.Phone, ev *events) (sip.IncomingCall, []string, string) {
-	lc.t.Helper()
-	lc.request("INVITE", 1, "")
-	in := ev.waitEvent(lc.t, sip.EventCallIncoming).(sip.IncomingCall)
-	c, err := p.Call(in.CallID)
-	if err != nil {
-		lc.t.Fatal(err)
-	}
-	if err := c.Answer(ctx); err != nil {
-		lc.t.Fatal(err)
-	}
-	head, body := lc.response("200")
-	return in, head, body
-}
-
 // answerPCMU is an SDP answer for the ACK: PCMU to our RTP socket.
 func (lc *lateCaller) answerPCMU() string {
 	return fmt.Sprintf("v=0\r\no=late 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
@@ -152,6 +135,23 @@ func (lc *lateCaller) dialog(head []string) {
 	for i := len(rr) - 1; i >= 0; i-- {
 		lc.routes = append(lc.routes, rr[i])
 	}
+}
+
+// callAnswered sends the INVITE without SDP, answers the call it rings
+// on p and returns it with the 200's header lines and body.
+func (lc *lateCaller) callAnswered(ctx context.Context, p *sip.Phone, ev *events) (*sip.Call, []string, string) {
+	lc.t.Helper()
+	lc.request("INVITE", 1, "")
+	in := ev.waitEvent(lc.t, sip.EventCallIncoming).(sip.IncomingCall)
+	c, err := p.Call(in.CallID)
+	if err != nil {
+		lc.t.Fatal(err)
+	}
+	if err := c.Answer(ctx); err != nil {
+		lc.t.Fatal(err)
+	}
+	head, body := lc.response("200")
+	return c, head, body
 }
 
 func header(head []string, name string) []string {
@@ -187,7 +187,7 @@ func TestLateOffer(t *testing.T) {
 	defer cancel()
 
 	lc := newLateCaller(t, k.Addr())
-	in, head, body := lc.callAnswered(ctx, p, ev)
+	c, head, body := lc.callAnswered(ctx, p, ev)
 	if !strings.Contains(body, "m=audio ") || !strings.Contains(body, "a=rtpmap:8 PCMA/8000") || !strings.Contains(body, "a=rtpmap:0 PCMU/8000") {
 		t.Fatalf("the 200 carries no offer of PCMA and PCMU:\n%s", body)
 	}
@@ -202,7 +202,7 @@ func TestLateOffer(t *testing.T) {
 	lc.dialog(head)
 	lc.request("ACK", 1, lc.answerPCMU())
 	cs := ev.waitCall(t, sip.StateConnected)
-	if cs.CallID != in.CallID || cs.Codec != "PCMU" {
+	if cs.CallID != c.ID() || cs.Codec != "PCMU" {
 		t.Errorf("connected: %+v (want PCMU, the ACK's answer)", cs)
 	}
 
@@ -248,7 +248,7 @@ func TestLateOffer(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	sent := <-got
-	heard, rate := audio.heard(in.CallID)
+	heard, rate := audio.heard(c.ID())
 	checkTone(t, "what the phone heard", heard, rate, 600)
 	checkTone(t, "what the phone sent", sent, 8000, 1000)
 
@@ -264,7 +264,7 @@ func TestLateOffer(t *testing.T) {
 	lc2.request("INVITE", 1, "")
 	in2 := ev.waitFor(t, "the second late call", func(_ string, params any) bool {
 		ic, ok := params.(sip.IncomingCall)
-		return ok && ic.CallID != in.CallID
+		return ok && ic.CallID != c.ID()
 	}).(sip.IncomingCall)
 	c2, err := p.Call(in2.CallID)
 	if err != nil {

@@ -15,11 +15,7 @@ func TestNetworkIssue(t *testing.T) {
 	pe := setupCall(t, []string{"PCMU"}, nil, "auto")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := pe.phone.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pe.ev.waitCall(t, sip.StateConnected)
+	c := dialConnected(ctx, t, pe, "1002")
 	time.Sleep(500 * time.Millisecond)
 	pe.b.Pause()
 	t0 := time.Now()

@@ -38,6 +38,11 @@ type Phone struct {
 	srv *sipgo.Server
 	cli *sipgo.Client
 
+	// peers is who may send us SIP (trust.go), set before serving;
+	// drops counts what others sent.
+	peers *peerSet
+	drops *dropCounter
+
 	localIP   string
 	localPort int
 	listener  io.Closer // the SIP socket; sipgo does not close it
@@ -61,6 +66,7 @@ type Phone struct {
 	reg       RegistrationState
 	contact   hostPort // what we advertise (learned from rport/received)
 	calls     map[string]*Call
+	ringing   int // inbound calls holding a ringing slot (reserveRinging)
 	nextPort  int
 	servers   []hostPort // resolved targets, in the order to try
 	serverIdx int
@@ -125,6 +131,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		pongWake: make(chan struct{}, 1),
 		lookup:   net.DefaultResolver.LookupSRV,
 	}
+	p.drops = p.newDropCounter()
 	for _, o := range opts {
 		if err := o(p); err != nil {
 			return nil, err
@@ -164,6 +171,7 @@ func (p *Phone) Start(ctx context.Context) error {
 		return err
 	}
 	p.servers = servers
+	p.peers = p.buildPeers(ctx, servers)
 
 	localIP := p.cfg.LocalIP
 	if localIP == "" {
@@ -179,7 +187,7 @@ func (p *Phone) Start(ctx context.Context) error {
 		sipgo.WithUserAgent(p.cfg.Username),
 		sipgo.WithUserAgentHostname(p.cfg.Domain),
 		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(sipgoLog),
-			sipmsg.WithTransportLayerReadFilter(p.keepAliveFilter)),
+			sipmsg.WithTransportLayerReadFilter(p.sipFilter)),
 		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(sipgoLog)),
 	}
 	if p.cfg.Transport == "tls" {
@@ -227,7 +235,7 @@ func (p *Phone) Start(ctx context.Context) error {
 		}
 		p.localPort = ln.Addr().(*net.TCPAddr).Port
 		p.listener = ln
-		serve = func() { _ = srv.ServeTCP(ln) }
+		serve = func() { _ = srv.ServeTCP(peerListener{Listener: ln, peers: p.peers, drops: p.drops}) }
 	}
 	cli, err := sipgo.NewClient(ua, clientOpts...)
 	if err != nil {

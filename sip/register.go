@@ -255,19 +255,15 @@ func (r *registration) once(ctx context.Context, expires int) (regResult, error)
 			}
 			return res, nil
 		case resp.StatusCode == 401 || resp.StatusCode == 407:
-			hname := "WWW-Authenticate"
-			aname := "Authorization"
-			if resp.StatusCode == 407 {
-				hname, aname = "Proxy-Authenticate", "Proxy-Authorization"
-			}
-			var vals []string
-			for _, h := range resp.GetHeaders(hname) {
-				vals = append(vals, h.Value())
-			}
-			ch, err := pickChallenge(vals)
+			ch, aname, err := challengeOf(resp)
 			if err != nil {
 				res.fatal = true
 				res.reason = fmt.Sprintf("the server asks for an authentication we cannot do (%d): %v", resp.StatusCode, err)
+				return res, errors.New(res.reason)
+			}
+			if err := p.checkRealm(ch); err != nil {
+				res.fatal = true
+				res.reason = err.Error()
 				return res, errors.New(res.reason)
 			}
 			if authHdr != nil && !ch.stale {

@@ -128,21 +128,7 @@ func (pe *securePeers) hangupAndCheckAudio(t *testing.T, c *sip.Call) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.Hangup(ctx); err != nil {
-		t.Fatal(err)
-	}
-	pe.ev.waitCall(t, sip.StateEnded)
-	heard, rate := pe.audio.heard(c.ID())
-	checkTone(t, "what bpclient heard", heard, rate, 440)
-	pe.b.Stop()
-	_, dec := pe.b.Recordings()
-	if len(dec) == 0 {
-		t.Fatalf("baresip recorded nothing")
-	}
-	// baresip names each call's recording by the second the call started,
-	// so a test's earlier calls may have files of their own (or share
-	// one, overwritten): the newest is the call just ended.
-	checkWAVTone(t, "what baresip heard", dec[len(dec)-1], 1000)
+	hangupHeardBothWays(ctx, t, pe.peers, c)
 }
 
 // TestSecureOutboundEverySuite: over TLS, an outbound call to baresip with

@@ -340,7 +340,7 @@ func (c *Call) byeAndEnd(reason string) {
 func (p *Phone) onRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	var c *Call
 	if to := req.To(); to != nil && to.Params.Has("tag") {
-		c = p.callBySIP(req.CallID().Value())
+		c = p.dialogCall(req)
 	}
 	if c == nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))

@@ -294,6 +294,12 @@ type configureParams struct {
 	SRTPSuites    []string `json:"srtpSuites"`
 	Keying        string   `json:"keying"`
 	SIPS          bool     `json:"sips"`
+	// Issue 9: the digest realm secure mode answers besides domain's,
+	// who besides the servers may send us SIP, and the ringing limits.
+	AuthRealm       string   `json:"authRealm"`
+	TrustedPeers    []string `json:"trustedPeers"`
+	MaxRingingCalls int      `json:"maxRingingCalls"`
+	RingTimeoutSec  int      `json:"ringTimeoutSec"`
 	// WithoutAudio is what calls send when the sound devices cannot be
 	// opened: "silence" (default) or "tone".
 	WithoutAudio string `json:"withoutAudio"`
@@ -340,6 +346,8 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 		ToneCountry: p.ToneCountry,
 		Mode:        p.Mode, CAFile: p.CAFile, CAPEM: p.CAPEM, TLSServerName: p.TLSServerName, SRTPSuites: p.SRTPSuites,
 		Keying: p.Keying, SIPS: p.SIPS,
+		AuthRealm: p.AuthRealm, TrustedPeers: p.TrustedPeers, MaxRingingCalls: p.MaxRingingCalls,
+		RingTimeout: time.Duration(p.RingTimeoutSec) * time.Second,
 	}
 	if p.Thresholds != nil {
 		cfg.Thresholds = *p.Thresholds

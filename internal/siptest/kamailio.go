@@ -2,6 +2,7 @@ package siptest
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"net"
@@ -46,6 +47,9 @@ type KamailioOptions struct {
 	// NoCRLFPong makes Kamailio ignore RFC 5626 CRLF pings on TCP and TLS
 	// (tcp_crlf_ping=no), as a server without keep-alive support would.
 	NoCRLFPong bool
+	// Realm is the digest realm of Kamailio's challenges; empty: the From
+	// domain (what phones configured for 127.0.0.1 expect).
+	Realm string
 	// RTPRelay, when set, puts the relay on the RTP path of calls
 	// between the phone and baresip (see RTPRelay).
 	RTPRelay *RTPRelay
@@ -137,6 +141,7 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		"@@MPATH@@", filepath.Dir(mods[0])+"/",
 		"@@DBDIR@@", dbdir,
 		"@@ALGO@@", opts.Algorithm,
+		"@@REALM@@", cmp.Or(opts.Realm, "$fd"),
 		"@@RELAY_PHONE_SIDE@@", strconv.Itoa(relayPhone),
 		"@@RELAY_BARESIP_SIDE@@", strconv.Itoa(relayBaresip),
 	).Replace(kamailioCfg)

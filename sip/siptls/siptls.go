@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -82,6 +83,88 @@ func ClientConfig(o Options) (*tls.Config, error) {
 	}, nil
 }
 
+// ClientConfigFor is ClientConfig for a server the user named: the
+// certificate must be valid for one of names (the configured domain and
+// the hosts typed as servers), or for o.ServerName alone when set,
+// whatever host a DNS SRV answer made us dial (RFC 5922 §4.2). A forged
+// SRV answer then leads at most to a refused handshake, never to a
+// "verified" connection to the host it names.
+func ClientConfigFor(o Options, names []string) (*tls.Config, error) {
+	cfg, err := ClientConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.ServerName != "" {
+		names = []string{o.ServerName}
+	}
+	names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "" })
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: no server name to check the certificate against", ErrConfig)
+	}
+	roots := cfg.RootCAs
+	// The standard check would compare the certificate with the host
+	// sipgo dials (an SRV target). VerifyConnection below does the whole
+	// check instead, chain included, against the configured names; it
+	// runs on every handshake, so nothing is left unverified.
+	cfg.InsecureSkipVerify = true
+	cfg.ServerName = names[0] // SNI asks for the domain we want
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		return verifyNames(cs.PeerCertificates, roots, names)
+	}
+	return cfg, nil
+}
+
+// verifyNames checks the chain against roots and the leaf against names.
+func verifyNames(chain []*x509.Certificate, roots *x509.CertPool, names []string) error {
+	if len(chain) == 0 {
+		return &tls.CertificateVerificationError{Err: errors.New("the server sent no certificate")}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	leaf := chain[0]
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter}); err != nil {
+		return &tls.CertificateVerificationError{UnverifiedCertificates: chain, Err: err}
+	}
+	for _, n := range names {
+		if leaf.VerifyHostname(n) == nil {
+			return nil
+		}
+	}
+	return &WrongNameError{Want: names, Has: certNames(leaf)}
+}
+
+// certNames lists the names a certificate is valid for.
+func certNames(c *x509.Certificate) []string {
+	out := slices.Clone(c.DNSNames)
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	if len(out) == 0 && c.Subject.CommonName != "" {
+		out = append(out, c.Subject.CommonName)
+	}
+	return out
+}
+
+// WrongNameError is a certificate from a trusted authority that is not
+// valid for any name we asked for.
+type WrongNameError struct {
+	Want []string // the configured names
+	Has  []string // the names the certificate carries
+}
+
+func (e *WrongNameError) Error() string {
+	return fmt.Sprintf("certificate is valid for %s, not for %s", listOr(e.Has, "no name"), strings.Join(e.Want, " or "))
+}
+
+func listOr(s []string, none string) string {
+	if len(s) == 0 {
+		return none
+	}
+	return strings.Join(s, ", ")
+}
+
 // addPEM adds every CERTIFICATE block of b; anything else is an error,
 // so a key pasted by mistake is not silently ignored.
 func addPEM(pool *x509.CertPool, b []byte) (int, error) {
@@ -136,7 +219,8 @@ func Classify(err error) (string, bool) {
 		return ReasonUnknownAuthority, true
 	}
 	var he x509.HostnameError
-	if errors.As(err, &he) {
+	var wn *WrongNameError
+	if errors.As(err, &he) || errors.As(err, &wn) {
 		return ReasonWrongName, true
 	}
 	var cve *tls.CertificateVerificationError
@@ -163,6 +247,10 @@ func Describe(err error) string {
 	case ReasonUnknownAuthority:
 		return "server certificate signed by an unknown authority"
 	case ReasonWrongName:
+		var wn *WrongNameError
+		if errors.As(err, &wn) {
+			return fmt.Sprintf("server certificate has the wrong name (not valid for %s; it names %s)", strings.Join(wn.Want, " or "), listOr(wn.Has, "no name"))
+		}
 		var he x509.HostnameError
 		if errors.As(err, &he) {
 			return fmt.Sprintf("server certificate has the wrong name (not valid for %s)", he.Host)

@@ -146,3 +146,50 @@ func TestConfigErrors(t *testing.T) {
 		t.Error("nil described")
 	}
 }
+
+// TestClientConfigFor: the certificate is checked against the configured
+// names, not the host dialled (an SRV target), with the chain still
+// verified and each failure classified as before.
+func TestClientConfigFor(t *testing.T) {
+	ca := siptest.NewCA(t, "bpclient test CA")
+	other := siptest.NewCA(t, "someone else's CA")
+	pbx := serve(t, ca.Issue(t, siptest.CertOptions{DNSNames: []string{"pbx.example.com"}}))
+	target := serve(t, ca.Issue(t, siptest.CertOptions{DNSNames: []string{"target.example.net"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}))
+	stranger := serve(t, other.Issue(t, siptest.CertOptions{DNSNames: []string{"pbx.example.com"}}))
+	expired := serve(t, ca.Issue(t, siptest.CertOptions{DNSNames: []string{"pbx.example.com"},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)}))
+	cfg, err := siptls.ClientConfigFor(siptls.Options{CAPEM: ca.PEM, NoSystemRoots: true}, []string{"pbx.example.com", "example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dial(pbx, "127.0.0.1", cfg); err != nil {
+		t.Errorf("certificate for the configured name: %v", err)
+	}
+	for _, tc := range []struct {
+		what, addr, reason, text string
+	}{
+		{"the dialled host's certificate", target, siptls.ReasonWrongName,
+			"wrong name (not valid for pbx.example.com or example.com; it names target.example.net, 127.0.0.1)"},
+		{"another CA", stranger, siptls.ReasonUnknownAuthority, "unknown authority"},
+		{"expired", expired, siptls.ReasonExpired, "expired"},
+	} {
+		err := dial(tc.addr, "127.0.0.1", cfg)
+		if r, _ := siptls.Classify(err); r != tc.reason {
+			t.Errorf("%s: %v classified %q, want %q", tc.what, err, r, tc.reason)
+		}
+		if d := siptls.Describe(err); !strings.Contains(d, tc.text) {
+			t.Errorf("%s: %q, want %q", tc.what, d, tc.text)
+		}
+	}
+	// ServerName replaces the names.
+	cfg, _ = siptls.ClientConfigFor(siptls.Options{CAPEM: ca.PEM, ServerName: "target.example.net"}, []string{"pbx.example.com"})
+	if err := dial(target, "", cfg); err != nil {
+		t.Errorf("ServerName: %v", err)
+	}
+	if r, _ := siptls.Classify(dial(pbx, "", cfg)); r != siptls.ReasonWrongName {
+		t.Errorf("ServerName is the only name: %q", r)
+	}
+	if _, err := siptls.ClientConfigFor(siptls.Options{CAPEM: ca.PEM}, nil); !errors.Is(err, siptls.ErrConfig) {
+		t.Errorf("no names: %v", err)
+	}
+}
