@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/internal/liblog"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -126,7 +127,8 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	if cert == nil {
 		return res, fmt.Errorf("%w: no DTLS certificate", errNotSecure)
 	}
-	o := dtlssrtp.Options{Cert: cert, Remote: neg.dtls.remote, Client: neg.dtls.client, Profiles: dtlssrtp.Profiles(suites)}
+	o := dtlssrtp.Options{Cert: cert, Remote: neg.dtls.remote, Client: neg.dtls.client, Profiles: dtlssrtp.Profiles(suites),
+		Log: liblog.Pion(m.log)}
 	rtpS, err := dtlssrtp.New(m.rtpConn, neg.remote, o)
 	if err != nil {
 		return res, fmt.Errorf("%w: %v", errNotSecure, err)

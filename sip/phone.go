@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/internal/liblog"
 )
 
 // Phone is one configured SIP account: its transport, its registration
@@ -182,13 +182,13 @@ func (p *Phone) Start(ctx context.Context) error {
 	}
 	p.localIP = localIP
 
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sipgoLog := liblog.Sipgo(p.log)
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent(p.cfg.Username),
 		sipgo.WithUserAgentHostname(p.cfg.Domain),
-		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet),
+		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(sipgoLog),
 			sipmsg.WithTransportLayerReadFilter(p.sipFilter)),
-		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(sipgoLog)),
 	}
 	if p.cfg.Transport == "tls" {
 		// Secure mode (issue 5): the server's certificate is verified
@@ -203,7 +203,7 @@ func (p *Phone) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sip user agent: %w", err)
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipgoLog))
 	if err != nil {
 		ua.Close()
 		return fmt.Errorf("sip server: %w", err)
@@ -215,7 +215,7 @@ func (p *Phone) Start(ctx context.Context) error {
 	// table) is set before the first Serve starts: sipgo reads its
 	// handler map without a lock, from the goroutines Serve starts.
 	var serve func()
-	clientOpts := []sipgo.ClientOption{sipgo.WithClientLogger(quiet), sipgo.WithClientHostname(localIP), sipgo.WithClientNAT()}
+	clientOpts := []sipgo.ClientOption{sipgo.WithClientLogger(sipgoLog), sipgo.WithClientHostname(localIP), sipgo.WithClientNAT()}
 	switch p.cfg.Transport {
 	case "udp":
 		pc, err := net.ListenPacket("udp", net.JoinHostPort(localIP, "0"))

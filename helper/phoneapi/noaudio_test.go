@@ -12,19 +12,20 @@ import (
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
 	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/echo"
 )
 
 // TestWithoutSoundCard: when the call's devices cannot be opened, the
 // page hears why (call.audio, once per call) and the call goes on with
 // silence, or with the tone when phone.configure asked for it.
 func TestWithoutSoundCard(t *testing.T) {
-	echo, err := sip.StartEchoServer("127.0.0.1")
+	echoServer, err := echo.Start("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { echo.Close() })
+	t.Cleanup(func() { echoServer.Close() })
 	noCard := func(string, int) (sip.Audio, error) { return sip.Audio{}, errors.New("no default input device") }
-	cfg := echo.DemoConfig()
+	cfg := echoServer.DemoConfig()
 	for _, without := range []string{"", "tone"} {
 		t.Run("withoutAudio="+without, func(t *testing.T) {
 			ev := &recorder{ch: make(chan string, 1024)}
@@ -34,7 +35,7 @@ func TestWithoutSoundCard(t *testing.T) {
 				"username": cfg.Username, "password": cfg.Password, "withoutAudio": without})
 			mustInvoke(t, svc, "phone.register", nil)
 			ev.wait(t, `"state":"registered"`, 10*time.Second)
-			callID := dial(t, svc, echo.EchoTarget())
+			callID := dial(t, svc, echoServer.Target())
 			ev.wait(t, `"state":"connected"`, 10*time.Second)
 			want := "silence"
 			if without == "tone" {

@@ -23,6 +23,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/internal/siptest"
 	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/echo"
 )
 
 const (
@@ -294,12 +295,12 @@ func TestOtherOriginSeesNoCalls(t *testing.T) {
 // may not, unless the owner released it (phone.unregister) or the user's
 // clients configured it. Each phone's events go to its owner only.
 func TestPhoneOwnership(t *testing.T) {
-	echo, err := sip.StartEchoServer("127.0.0.1")
+	echoServer, err := echo.Start("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { echo.Close() })
-	cfg := echo.DemoConfig()
+	t.Cleanup(func() { echoServer.Close() })
+	cfg := echoServer.DemoConfig()
 	configure := map[string]any{"server": cfg.Server, "domain": cfg.Domain, "username": cfg.Username, "password": cfg.Password}
 	_, addr := agentWithPhone(t, phoneapi.Options{Logger: zerolog.Nop()})
 	a := open(t, addr, "page-a", originA)
@@ -332,7 +333,7 @@ func TestPhoneOwnership(t *testing.T) {
 	if st := statusOf(a); st["configured"] != true || st["control"] != false || st["ownerOrigin"] != nil {
 		t.Errorf("a phone the CLI configured, as page A sees it: %v", st)
 	}
-	_, jerr = a.call("call.dial", map[string]string{"to": echo.EchoTarget()})
+	_, jerr = a.call("call.dial", map[string]string{"to": echoServer.Target()})
 	wantOtherOrigin(t, "page A", "call.dial on the CLI's phone", jerr)
 	a.must("phone.configure", configure)
 	_, jerr = b.call("phone.configure", configure)
@@ -373,12 +374,12 @@ func TestPhoneOwnership(t *testing.T) {
 // may still list the sound devices but not choose them or sound a test
 // (it would move A's call to another microphone); A and the user may.
 func TestSoundDevicesFollowThePhone(t *testing.T) {
-	echo, err := sip.StartEchoServer("127.0.0.1")
+	echoServer, err := echo.Start("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { echo.Close() })
-	cfg := echo.DemoConfig()
+	t.Cleanup(func() { echoServer.Close() })
+	cfg := echoServer.DemoConfig()
 	_, addr := agentWithPhone(t, phoneapi.Options{Logger: zerolog.Nop()},
 		func(srv *agent.Server, phone *phoneapi.Service) agent.Service {
 			return audioapi.New(audioapi.Options{ConfigDir: t.TempDir(), Events: srv, Logger: zerolog.Nop(), MayChange: phone.Controls})

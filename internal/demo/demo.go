@@ -1,7 +1,7 @@
 // Package demo is `make demo` (internal/cmd/demo runs it; the e2e tests
 // run it in-process). It starts an agent in an isolated HOME and the
 // embedded loopback SIP service of `bpclient demo` (a registrar and an
-// echo extension, sip.EchoServer), installs the host manifests there,
+// echo extension, package sip/echo), installs the host manifests there,
 // serves the demo Agent Desktop page over https and drives it in a
 // headless browser through the real extension and host: the page says
 // hello, shows helper.status, configures and registers the softphone,
@@ -24,6 +24,7 @@ import (
 	"github.com/openbpclient/bpclient/nativemsg"
 	"github.com/openbpclient/bpclient/nativemsg/extension"
 	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/echo"
 )
 
 // Options say how to run the demo.
@@ -91,12 +92,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	step(out, "binaries", "%s, %s", bins.CLI, bins.Host)
 
-	echo, err := sip.StartEchoServer("127.0.0.1")
+	echoServer, err := echo.Start("127.0.0.1")
 	if err != nil {
 		return nil, fmt.Errorf("embedded SIP service: %w", err)
 	}
-	defer echo.Close()
-	step(out, "SIP service", "embedded registrar + echo extension on udp %s (sip.EchoServer, as in `bpclient demo`)", echo.Addr())
+	defer echoServer.Close()
+	step(out, "SIP service", "embedded registrar + echo extension on udp %s (sip/echo, as in `bpclient demo`)", echoServer.Addr())
 
 	if err := browsertest.WriteUserPolicy(env, browsertest.AllowedDomain); err != nil {
 		return nil, err
@@ -176,7 +177,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 
 	// The page configures and registers the phone, then calls the echo.
-	cfg := echo.DemoConfig()
+	cfg := echoServer.DemoConfig()
 	phoneCfg := map[string]any{"server": cfg.Server, "domain": cfg.Domain, "username": cfg.Username,
 		"password": cfg.Password, "displayName": cfg.DisplayName,
 		// No sound card: the call sends a tone instead of silence.
@@ -186,7 +187,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		CallID string                `json:"callId"`
 		Error  *browsertest.RPCError `json:"error"`
 	}
-	if err := page.Eval(setup, fmt.Sprintf(`window.bpDemo.softphone.start(%s, %q)`, mustJSON(phoneCfg), echo.EchoTarget()), &started); err != nil {
+	if err := page.Eval(setup, fmt.Sprintf(`window.bpDemo.softphone.start(%s, %q)`, mustJSON(phoneCfg), echoServer.Target()), &started); err != nil {
 		return nil, fmt.Errorf("page: start the softphone: %w", err)
 	}
 	if err := pr.poll(setup, page); err != nil {

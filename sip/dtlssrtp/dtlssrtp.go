@@ -29,7 +29,9 @@ import (
 	"github.com/pion/dtls/v3"
 	"github.com/pion/logging"
 	"github.com/pion/srtp/v3"
+	"github.com/rs/zerolog"
 
+	"github.com/openbpclient/bpclient/sip/internal/liblog"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -123,6 +125,9 @@ type Options struct {
 	Profiles []dtls.SRTPProtectionProfile
 	// FlightInterval is the first retransmission interval; zero: 1 s.
 	FlightInterval time.Duration
+	// Log is where pion's own logging goes (liblog.Pion); nil drops it.
+	// The handshake's outcome is returned, for the caller to log.
+	Log logging.LoggerFactory
 }
 
 // Reasons a handshake fails, for callers that branch on them.
@@ -166,6 +171,10 @@ func New(pc net.PacketConn, remote net.Addr, o Options) (*Session, error) {
 		return nil, ErrNoProfile
 	}
 	s := &Session{ep: newEndpoint(pc, remote), opts: o}
+	pionLog := o.Log
+	if pionLog == nil {
+		pionLog = liblog.Pion(zerolog.Nop())
+	}
 	shared := []dtls.Option{
 		dtls.WithCertificates(o.Cert.tls),
 		dtls.WithSRTPProtectionProfiles(o.Profiles...),
@@ -176,7 +185,7 @@ func New(pc net.PacketConn, remote net.Addr, o Options) (*Session, error) {
 		// to verify.
 		dtls.WithInsecureSkipVerify(true),
 		dtls.WithVerifyPeerCertificate(s.verify),
-		dtls.WithLoggerFactory(quietLogger{}),
+		dtls.WithLoggerFactory(pionLog),
 	}
 	if o.FlightInterval > 0 {
 		shared = append(shared, dtls.WithFlightInterval(o.FlightInterval))
@@ -314,23 +323,3 @@ func (s *Session) Close() error {
 	s.ep.Close()
 	return err
 }
-
-// quietLogger drops pion's own logging: its trace and debug output is
-// about records and flights, and nothing of it belongs in BPClient.log;
-// the handshake's outcome is returned and logged by the caller.
-type quietLogger struct{}
-
-func (quietLogger) NewLogger(string) logging.LeveledLogger { return quietLog{} }
-
-type quietLog struct{}
-
-func (quietLog) Trace(string)          {}
-func (quietLog) Tracef(string, ...any) {}
-func (quietLog) Debug(string)          {}
-func (quietLog) Debugf(string, ...any) {}
-func (quietLog) Info(string)           {}
-func (quietLog) Infof(string, ...any)  {}
-func (quietLog) Warn(string)           {}
-func (quietLog) Warnf(string, ...any)  {}
-func (quietLog) Error(string)          {}
-func (quietLog) Errorf(string, ...any) {}

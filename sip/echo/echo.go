@@ -1,30 +1,39 @@
-package sip
+// Package echo is the embedded loopback SIP service of `bpclient demo`
+// and `make demo`: a registrar that accepts any account and an echo
+// extension that answers every call and sends each RTP packet back where
+// it came from. It is a test peer, not the product's SIP stack: the phone
+// (package sip) never imports it.
+package echo
 
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/sip"
+	"github.com/openbpclient/bpclient/sip/internal/liblog"
 )
 
-// EchoServer is the embedded loopback SIP service of `bpclient demo`: a
-// registrar that accepts any account and an echo extension that answers
-// every call and sends each RTP packet back where it came from. It needs
-// no PBX and no network beyond loopback.
-type EchoServer struct {
+// Server is the registrar and echo extension. It needs no PBX and no
+// network beyond loopback.
+type Server struct {
 	ip  string
 	pc  net.PacketConn
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
 	cli *sipgo.Client
 	wg  sync.WaitGroup
+
+	// sdpVersion numbers our answers (RFC 4566 o= version): each one
+	// differs from the one before.
+	sdpVersion atomic.Uint64
 
 	mu    sync.Mutex
 	calls map[string]*echoCall
@@ -35,33 +44,33 @@ type echoCall struct {
 	sess      *sipgo.DialogServerSession
 }
 
-// StartEchoServer listens on ip (e.g. "127.0.0.1") on a free UDP port.
-func StartEchoServer(ip string) (*EchoServer, error) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+// Start listens on ip (e.g. "127.0.0.1") on a free UDP port.
+func Start(ip string) (*Server, error) {
+	quiet := liblog.Sipgo(zerolog.Nop())
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("echo"),
 		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(quiet)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("echo: sip user agent: %w", err)
 	}
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
 	if err != nil {
 		ua.Close()
-		return nil, err
+		return nil, fmt.Errorf("echo: sip server: %w", err)
 	}
 	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		ua.Close()
-		return nil, err
+		return nil, fmt.Errorf("echo: listen: %w", err)
 	}
-	e := &EchoServer{ip: ip, pc: pc, ua: ua, srv: srv, calls: map[string]*echoCall{}}
+	e := &Server{ip: ip, pc: pc, ua: ua, srv: srv, calls: map[string]*echoCall{}}
 	addr := pc.LocalAddr().String()
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	e.cli, err = sipgo.NewClient(ua, sipgo.WithClientLogger(quiet), sipgo.WithClientHostname(ip),
 		sipgo.WithClientConnectionAddr(addr), sipgo.WithClientPort(port))
 	if err != nil {
 		e.Close()
-		return nil, err
+		return nil, fmt.Errorf("echo: sip client: %w", err)
 	}
 	// The handlers are in place before serving starts: sipgo reads its
 	// handler table without a lock.
@@ -117,7 +126,7 @@ func StartEchoServer(ip string) (*EchoServer, error) {
 		}
 		if time.Now().After(deadline) {
 			e.Close()
-			return nil, errors.New("echo server socket did not become ready")
+			return nil, errors.New("echo: the server socket did not become ready")
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -125,22 +134,11 @@ func StartEchoServer(ip string) (*EchoServer, error) {
 }
 
 // Addr is the server's "ip:port".
-func (e *EchoServer) Addr() string { return e.pc.LocalAddr().String() }
+func (e *Server) Addr() string { return e.pc.LocalAddr().String() }
 
-func (e *EchoServer) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	offer, err := parseSDP(req.Body())
+func (e *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	offer, err := parseOffer(req.Body())
 	if err != nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
-	var chosen *payload
-	for i := range offer.payloads {
-		if offer.payloads[i].codec != nil {
-			chosen = &offer.payloads[i]
-			break
-		}
-	}
-	if chosen == nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
 	}
@@ -153,9 +151,11 @@ func (e *EchoServer) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 			return
 		}
-		body := buildSDP(sdpParams{sessionID: 1, version: uint64(time.Now().UnixNano()), addr: e.ip,
-			port: c.rtp.LocalAddr().(*net.UDPAddr).Port, direction: answerDirection(offer.direction, dirSendRecv),
-			payloads: []payload{*chosen}, dtmf: offer.dtmf})
+		body, err := e.answer(offer, c.rtp, c.rtcp)
+		if err != nil {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+			return
+		}
 		res := sipmsg.NewSDPResponseFromRequest(req, body)
 		ct := e.contact()
 		res.AppendHeader(&ct)
@@ -173,6 +173,13 @@ func (e *EchoServer) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 		return
 	}
+	body, err := e.answer(offer, rtpC, rtcpC)
+	if err != nil {
+		rtpC.Close()
+		rtcpC.Close()
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+		return
+	}
 	dua := &sipgo.DialogUA{Client: e.cli, ContactHDR: e.contact()}
 	sess, err := dua.ReadInvite(req, tx)
 	if err != nil {
@@ -181,10 +188,6 @@ func (e *EchoServer) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Request", nil))
 		return
 	}
-	body := buildSDP(sdpParams{sessionID: 1, version: 1, addr: e.ip, port: rtpC.LocalAddr().(*net.UDPAddr).Port,
-		direction: answerDirection(offer.direction, dirSendRecv), payloads: []payload{*chosen}, dtmf: offer.dtmf})
-	// a=rtcp names our RTCP socket (it is not port+1 here).
-	body = []byte(replaceRTCP(string(body), rtcpC.LocalAddr().(*net.UDPAddr).Port))
 	c := &echoCall{rtp: rtpC, rtcp: rtcpC, sess: sess}
 	e.mu.Lock()
 	e.calls[req.CallID().Value()] = c
@@ -198,36 +201,20 @@ func (e *EchoServer) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) 
 	}
 }
 
-func (e *EchoServer) contact() sipmsg.ContactHeader {
+// answer is our SDP answer to offer, naming the call's RTP and RTCP
+// sockets (a=rtcp: the RTCP socket is not RTP's port+1 here).
+func (e *Server) answer(o offer, rtp, rtcp *net.UDPConn) ([]byte, error) {
+	return buildAnswer(o, answerParams{
+		addr:     e.ip,
+		rtpPort:  rtp.LocalAddr().(*net.UDPAddr).Port,
+		rtcpPort: rtcp.LocalAddr().(*net.UDPAddr).Port,
+		version:  e.sdpVersion.Add(1),
+	})
+}
+
+func (e *Server) contact() sipmsg.ContactHeader {
 	port := e.pc.LocalAddr().(*net.UDPAddr).Port
 	return sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "echo", Host: e.ip, Port: port}}
-}
-
-func replaceRTCP(sdp string, port int) string {
-	var out []byte
-	for _, line := range splitLines(sdp) {
-		if len(line) > 7 && line[:7] == "a=rtcp:" {
-			line = "a=rtcp:" + strconv.Itoa(port)
-		}
-		out = append(out, line...)
-		out = append(out, '\r', '\n')
-	}
-	return string(out)
-}
-
-func splitLines(s string) []string {
-	var lines []string
-	start := 0
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] == '\r' && s[i+1] == '\n' {
-			lines = append(lines, s[start:i])
-			start = i + 2
-		}
-	}
-	if start < len(s) {
-		lines = append(lines, s[start:])
-	}
-	return lines
 }
 
 // echoPackets sends every packet back to its sender until c is closed.
@@ -255,7 +242,7 @@ func drain(c *net.UDPConn) {
 }
 
 // Close stops the server and every call's echo.
-func (e *EchoServer) Close() error {
+func (e *Server) Close() error {
 	e.mu.Lock()
 	for id, c := range e.calls {
 		c.rtp.Close()
@@ -270,10 +257,10 @@ func (e *EchoServer) Close() error {
 }
 
 // DemoConfig is the phone configuration that registers with e.
-func (e *EchoServer) DemoConfig() Config {
-	return Config{Server: e.Addr(), Domain: e.ip, Username: "agent", Password: "demo", DisplayName: "bpclient demo",
+func (e *Server) DemoConfig() sip.Config {
+	return sip.Config{Server: e.Addr(), Domain: e.ip, Username: "agent", Password: "demo", DisplayName: "bpclient demo",
 		LocalIP: e.ip, QualityInterval: 5 * time.Second}
 }
 
-// EchoTarget is the address to call.
-func (e *EchoServer) EchoTarget() string { return fmt.Sprintf("sip:echo@%s", e.Addr()) }
+// Target is the echo extension's address, the one to call.
+func (e *Server) Target() string { return fmt.Sprintf("sip:echo@%s", e.Addr()) }
