@@ -16,6 +16,7 @@ import (
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/sdes"
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // Call is one call, inbound or outbound. Its methods are safe to call from
@@ -43,7 +44,7 @@ type Call struct {
 	cli         *sipgo.DialogClientSession
 	srv         *sipgo.DialogServerSession
 	media       *media
-	offered     []payload
+	offered     []sdp.Payload
 	sessionID   uint64
 	sdpVersion  uint64
 	decision    chan decision // inbound, while ringing
@@ -296,15 +297,15 @@ func (p *Phone) targetURI(to string) (sipmsg.Uri, error) {
 func (c *Call) buildSDP(direction string) []byte {
 	c.mu.Lock()
 	c.sdpVersion++
-	params := sdpParams{sessionID: c.sessionID, version: c.sdpVersion, addr: c.p.localIP, direction: direction}
-	params.proto, params.crypto = c.sdpSecurityLocked()
-	params.fingerprint, params.setup = c.dtlsSDPLocked()
+	params := sdp.Local{SessionID: c.sessionID, Version: c.sdpVersion, Addr: c.p.localIP, Direction: direction}
+	params.Proto, params.Crypto = c.sdpSecurityLocked()
+	params.Fingerprint, params.Setup = c.dtlsSDPLocked()
 	offered, m := c.offered, c.media
 	c.mu.Unlock()
-	params.port = m.localPort()
-	params.payloads = offered
-	params.dtmf = dtmfFor(offered)
-	return buildSDP(params)
+	params.Port = m.localPort()
+	params.Payloads = offered
+	params.DTMF = sdp.TelephoneEvents(offered)
+	return sdp.Build(params)
 }
 
 func (p *Phone) openAudio(callID string, rate int) Audio {
@@ -363,13 +364,13 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 
 	c := p.newCall(outbound, string(cid), uri.String())
 	c.transferredFrom = opts.transferredFrom
-	c.offered = localPayloads(cs)
+	c.offered = sdp.LocalPayloads(cs)
 	c.media = newMedia(p, c.id, rtpC, rtcpC)
 	if err := c.offerCrypto(); err != nil {
 		c.end("could not secure the call: " + err.Error())
 		return nil, err
 	}
-	req.SetBody(c.buildSDP(dirSendRecv))
+	req.SetBody(c.buildSDP(sdp.SendRecv))
 
 	// The wait for the answer ends with our CANCEL's 487 or, forced, on
 	// sipgo's WaitAnswerForceCancelErr (then sipgo sends no CANCEL of its
@@ -432,7 +433,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 				c.setState(StateEarly, "")
 				if !earlyStarted && len(res.Body()) > 0 {
 					// A DTLS call keys once answered: no early media.
-					if neg, err := c.negotiateAnswer(res.Body()); err == nil && neg.dtls == nil {
+					if neg, err := c.negotiateAnswer(res.Body()); err == nil && neg.DTLS == nil {
 						// Early media plays instead of our ringback.
 						c.stopRingback()
 						earlyStarted = c.startMedia(neg) == nil
@@ -518,7 +519,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	c.mu.Lock()
 	c.connectedAt = time.Now()
 	c.mu.Unlock()
-	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.send.name).Msg("call connected")
+	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.Send.Name).Msg("call connected")
 	c.setState(StateConnected, "")
 	go c.watchDialog(sess.Context())
 }
@@ -565,15 +566,15 @@ func (c *Call) endingAs(reason string) {
 	c.mu.Unlock()
 }
 
-func (c *Call) negotiateAnswer(body []byte) (negotiated, error) {
-	ans, err := parseSDP(body)
+func (c *Call) negotiateAnswer(body []byte) (sdp.Agreement, error) {
+	ans, err := sdp.Parse(body)
 	if err != nil {
-		return negotiated{}, err
+		return sdp.Agreement{}, err
 	}
 	c.mu.Lock()
 	offered := c.offered
 	c.mu.Unlock()
-	neg, err := fromAnswer(ans, offered)
+	neg, err := sdp.ApplyAnswer(ans, offered)
 	if err != nil {
 		return neg, err
 	}
@@ -584,15 +585,15 @@ func (c *Call) negotiateAnswer(body []byte) (negotiated, error) {
 	return neg, nil
 }
 
-func (c *Call) startMedia(neg negotiated) error {
+func (c *Call) startMedia(neg sdp.Agreement) error {
 	c.mu.Lock()
 	m := c.media
-	c.codecName = neg.send.name
+	c.codecName = neg.Send.Name
 	c.mu.Unlock()
 	if m == nil {
 		return errors.New("call ended")
 	}
-	if neg.dtls != nil {
+	if neg.DTLS != nil {
 		res, err := m.handshakeDTLS(c.p.dtlsCert, c.p.cfg.SRTPSuites, neg)
 		if err != nil {
 			return err
@@ -603,7 +604,7 @@ func (c *Call) startMedia(neg negotiated) error {
 	} else if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
 		return err
 	}
-	a := c.p.openAudio(c.id, neg.send.codec.Info().SampleRate)
+	a := c.p.openAudio(c.id, neg.Send.Codec.Info().SampleRate)
 	if err := m.start(neg, a); err != nil {
 		if a.Close != nil {
 			a.Close()
@@ -672,19 +673,19 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 		return
 	}
-	ours := localPayloads(cs)
+	ours := sdp.LocalPayloads(cs)
 	// An INVITE without SDP (late offer, RFC 3261 §13.2.1): our 200
 	// carries the offer and the caller's ACK the answer.
 	late := len(bytes.TrimSpace(req.Body())) == 0
-	var offer mediaOffer
-	var neg negotiated
+	var offer sdp.Description
+	var neg sdp.Agreement
 	if !late {
-		if offer, err = parseSDP(req.Body()); err != nil {
+		if offer, err = sdp.Parse(req.Body()); err != nil {
 			p.log.Info().Err(err).Msg("incoming call refused: unusable SDP")
 			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 			return
 		}
-		if neg, err = answerTo(offer, ours); err != nil {
+		if neg, err = sdp.Answer(offer, ours); err != nil {
 			p.log.Info().Err(err).Msg("incoming call refused")
 			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 			return
@@ -721,7 +722,7 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.srv = sess
 	c.dialogID = sess.ID
 	c.displayName = display
-	c.offered = []payload{neg.send}
+	c.offered = []sdp.Payload{neg.Send}
 	if late {
 		c.offered = ours
 		c.ackBody = make(chan []byte, 1)
@@ -731,7 +732,7 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	// copy, or an answer that comes before the select would be lost.
 	decided := make(chan decision, 1)
 	c.decision = decided
-	c.proto = offer.proto
+	c.proto = offer.Proto
 	if replaced != nil {
 		c.replaces = replaced.id
 		c.decision = nil
@@ -783,10 +784,10 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			c.answerLateOffer(sess, replaced)
 			return
 		}
-		if neg.dtls != nil {
+		if neg.DTLS != nil {
 			// DTLS-SRTP: the peer needs our answer (our fingerprint)
 			// before the handshake, and media waits for its keys.
-			if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
+			if err := sess.RespondSDP(c.buildSDP(sdp.AnswerDirection(offer.Direction, sdp.SendRecv))); err != nil {
 				c.end("could not answer: " + sanitizeErr(err))
 				return
 			}
@@ -803,12 +804,12 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 				c.end("media failed: " + err.Error())
 				return
 			}
-			if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
+			if err := sess.RespondSDP(c.buildSDP(sdp.AnswerDirection(offer.Direction, sdp.SendRecv))); err != nil {
 				c.end("could not answer: " + sanitizeErr(err))
 				return
 			}
 		}
-		c.connectedIn(sess, offer.direction, replaced)
+		c.connectedIn(sess, offer.Direction, replaced)
 	case <-sess.Context().Done():
 		stopRinging()
 		c.end("cancelled by the caller")
@@ -848,7 +849,7 @@ func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, re
 	c.connectedAt = time.Now()
 	c.mu.Unlock()
 	c.setState(StateConnected, "")
-	if remoteDir == dirSendOnly || remoteDir == dirInactive {
+	if remoteDir == sdp.SendOnly || remoteDir == sdp.Inactive {
 		c.mu.Lock()
 		c.remoteHeld = true
 		c.mu.Unlock()
@@ -865,7 +866,7 @@ func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, re
 // once the ACK has come, and onAck keeps its body first).
 func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) {
 	p := c.p
-	if err := sess.RespondSDP(c.buildSDP(dirSendRecv)); err != nil {
+	if err := sess.RespondSDP(c.buildSDP(sdp.SendRecv)); err != nil {
 		c.end("could not answer: " + sanitizeErr(err))
 		return
 	}
@@ -905,8 +906,8 @@ func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) 
 		fail("media failed: " + err.Error())
 		return
 	}
-	c.log.Info().Str("codec", neg.send.name).Msg("late-offer call connected (answer in the ACK)")
-	c.connectedIn(sess, neg.direction, replaced)
+	c.log.Info().Str("codec", neg.Send.Name).Msg("late-offer call connected (answer in the ACK)")
+	c.connectedIn(sess, neg.Direction, replaced)
 }
 
 // Answer accepts a ringing inbound call. Calls that are up are put on
@@ -1066,9 +1067,9 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
 		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
 	}
-	dir := dirSendRecv
+	dir := sdp.SendRecv
 	if hold {
-		dir = dirSendOnly
+		dir = sdp.SendOnly
 	}
 	res, err := c.inDialog(ctx, sipmsg.INVITE, c.buildSDP(dir), "application/sdp")
 	if err != nil {
@@ -1170,7 +1171,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	} else if cli != nil {
 		_ = cli.ReadRequest(req, tx)
 	}
-	offer, err := parseSDP(req.Body())
+	offer, err := sdp.Parse(req.Body())
 	if err != nil || m == nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
@@ -1178,7 +1179,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.mu.Lock()
 	ours := c.offered
 	c.mu.Unlock()
-	neg, err := answerTo(offer, ours)
+	neg, err := sdp.Answer(offer, ours)
 	if err == nil {
 		neg, err = c.secureReoffer(offer, neg)
 	}
@@ -1194,11 +1195,11 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
 	}
-	want := dirSendRecv
+	want := sdp.SendRecv
 	if held {
-		want = dirSendOnly
+		want = sdp.SendOnly
 	}
-	body := c.buildSDP(answerDirection(offer.direction, want))
+	body := c.buildSDP(sdp.AnswerDirection(offer.Direction, want))
 	p.mu.Lock()
 	if edit := p.editReanswer; edit != nil {
 		body = []byte(edit(string(body)))
@@ -1212,7 +1213,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	installKeys()
 	m.update(neg, held)
-	remoteHeld := offer.direction == dirSendOnly || offer.direction == dirInactive
+	remoteHeld := offer.Direction == sdp.SendOnly || offer.Direction == sdp.Inactive
 	c.mu.Lock()
 	c.remoteHeld = remoteHeld
 	c.mu.Unlock()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/sdp"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -93,7 +94,7 @@ type media struct {
 	wg     sync.WaitGroup
 
 	mu        sync.Mutex
-	neg       negotiated
+	neg       sdp.Agreement
 	enc       codec.Encoder
 	dec       codec.Decoder
 	frame     int // samples per frame at the codec's PCM rate
@@ -219,24 +220,24 @@ func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
 func (m *media) localPort() int { return m.rtpConn.LocalAddr().(*net.UDPAddr).Port }
 
 // start begins media with the negotiated parameters.
-func (m *media) start(neg negotiated, audio Audio) error {
-	enc, err := neg.send.codec.NewEncoder()
+func (m *media) start(neg sdp.Agreement, audio Audio) error {
+	enc, err := neg.Send.Codec.NewEncoder()
 	if err != nil {
-		return fmt.Errorf("encoder %s: %w", neg.send.name, err)
+		return fmt.Errorf("encoder %s: %w", neg.Send.Name, err)
 	}
-	dec, err := neg.send.codec.NewDecoder()
+	dec, err := neg.Send.Codec.NewDecoder()
 	if err != nil {
-		return fmt.Errorf("decoder %s: %w", neg.send.name, err)
+		return fmt.Errorf("decoder %s: %w", neg.Send.Name, err)
 	}
-	info := neg.send.codec.Info()
+	info := neg.Send.Codec.Info()
 	m.mu.Lock()
 	m.neg, m.enc, m.dec, m.audio = neg, enc, dec, audio
 	m.signalLocked(neg)
 	m.frame = info.SampleRate * int(frameDur/time.Millisecond) / 1000
-	m.tsStep = uint32(neg.send.rate * int(frameDur/time.Millisecond) / 1000)
-	m.rx.clockRate = neg.send.rate
+	m.tsStep = uint32(neg.Send.Rate * int(frameDur/time.Millisecond) / 1000)
+	m.rx.clockRate = neg.Send.Rate
 	m.lastRecv = time.Now()
-	m.setDirectionLocked(neg.direction, false)
+	m.setDirectionLocked(neg.Direction, false)
 	m.mu.Unlock()
 	m.wg.Add(3)
 	go func() { defer m.wg.Done(); m.clockLoop() }()
@@ -246,24 +247,24 @@ func (m *media) start(neg negotiated, audio Audio) error {
 }
 
 // update applies a re-negotiation (hold, resume, a new remote address).
-func (m *media) update(neg negotiated, localHold bool) {
+func (m *media) update(neg sdp.Agreement, localHold bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if neg.remote != nil && neg.remote.Port != 0 {
-		m.neg.remote, m.neg.remoteRTC = neg.remote, neg.remoteRTC
+	if neg.Remote != nil && neg.Remote.Port != 0 {
+		m.neg.Remote, m.neg.RemoteRTCP = neg.Remote, neg.RemoteRTCP
 		m.signalLocked(neg)
 	}
-	m.neg.direction = neg.direction
-	m.setDirectionLocked(neg.direction, localHold)
+	m.neg.Direction = neg.Direction
+	m.setDirectionLocked(neg.Direction, localHold)
 }
 
 // signalLocked takes the remote addresses a negotiation named: a new
 // one moves the stream there, the same one keeps its latch (latch.go).
-func (m *media) signalLocked(neg negotiated) {
-	if m.rtpPeer.signal(addrPortOf(neg.remote)) {
+func (m *media) signalLocked(neg sdp.Agreement) {
+	if m.rtpPeer.signal(addrPortOf(neg.Remote)) {
 		m.log.Debug().Str("remote", m.rtpPeer.signalled.String()).Msg("rtp goes to the address the SDP named")
 	}
-	m.rtcpPeer.signal(addrPortOf(neg.remoteRTC))
+	m.rtcpPeer.signal(addrPortOf(neg.RemoteRTCP))
 }
 
 // strangerLocked counts a datagram dropped for its source, and logs the
@@ -306,8 +307,8 @@ func (m *media) acceptLocked(stream string, s *peerSource, from netip.AddrPort) 
 // setDirectionLocked decides what flows from the remote direction and
 // whether we hold.
 func (m *media) setDirectionLocked(remoteDir string, localHold bool) {
-	m.sending = !localHold && (remoteDir == dirSendRecv || remoteDir == dirRecvOnly)
-	m.receiving = !localHold && (remoteDir == dirSendRecv || remoteDir == dirSendOnly)
+	m.sending = !localHold && (remoteDir == sdp.SendRecv || remoteDir == sdp.RecvOnly)
+	m.receiving = !localHold && (remoteDir == sdp.SendRecv || remoteDir == sdp.SendOnly)
 	m.lastRecv = time.Now()
 	if !m.receiving && m.issue {
 		m.issue = false
@@ -326,7 +327,7 @@ func (m *media) setMuted(v bool) {
 func (m *media) sendDTMF(digits string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.neg.dtmf == nil {
+	if m.neg.DTMF == nil {
 		return errNoTelephoneEvent
 	}
 	for _, d := range digits {
@@ -463,8 +464,8 @@ func (m *media) newSender() func() {
 		src := m.audio.Source
 		enc := m.enc
 		var dtmfPT uint8
-		if m.neg.dtmf != nil {
-			dtmfPT = m.neg.dtmf.pt
+		if m.neg.DTMF != nil {
+			dtmfPT = m.neg.DTMF.PT
 		}
 		if !evActive && gap == 0 && len(m.dtmfQ) > 0 {
 			evCode, m.dtmfQ = m.dtmfQ[0], m.dtmfQ[1:]
@@ -521,7 +522,7 @@ func (m *media) newSender() func() {
 			m.ts.Add(step)
 			return
 		}
-		pkt.Header = rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
+		pkt.Header = rtp.Header{Version: 2, PayloadType: m.neg.Send.PT,
 			SequenceNumber: m.nextSeq(), Timestamp: m.ts.Load(), SSRC: m.ssrc}
 		pkt.Payload = payload[:k]
 		m.writeRTP(&pkt)
@@ -611,7 +612,7 @@ func (m *media) recvLoop() {
 			m.issue = false
 			m.emit(EventNetworkIssue, NetworkIssue{CallID: m.callID, Active: false, Message: "media is flowing again"})
 		}
-		if m.neg.dtmf != nil && pkt.PayloadType == m.neg.dtmf.pt {
+		if m.neg.DTMF != nil && pkt.PayloadType == m.neg.DTMF.PT {
 			if ev, err := codec.DecodeEvent(pkt.Payload); err == nil && ev.End && pkt.Timestamp != m.lastRxDTMF {
 				m.lastRxDTMF = pkt.Timestamp
 				m.receivedDigitLocked(ev.Code)
@@ -619,7 +620,7 @@ func (m *media) recvLoop() {
 			m.mu.Unlock()
 			continue
 		}
-		if pkt.PayloadType != m.neg.send.pt {
+		if pkt.PayloadType != m.neg.Send.PT {
 			m.mu.Unlock()
 			continue
 		}
@@ -917,13 +918,13 @@ func (m *media) handleRTCP(d datagram) {
 func (m *media) snapshot() QualityReport {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	q := QualityReport{CallID: m.callID, Codec: m.neg.send.name, RTTMs: round1(m.rttMs)}
+	q := QualityReport{CallID: m.callID, Codec: m.neg.Send.Name, RTTMs: round1(m.rttMs)}
 	if m.rx.clockRate > 0 {
 		q.JitterMs = round1(m.rx.jitter * 1000 / float64(m.rx.clockRate))
 	}
 	q.LossPct = round1(max(m.rx.intervalLossPct, 0))
 	oneWay := m.rttMs/2 + float64(m.addedDelay/time.Millisecond) + 20
-	q.MOS = eModelMOS(m.neg.send.name, oneWay, q.LossPct)
+	q.MOS = eModelMOS(m.neg.Send.Name, oneWay, q.LossPct)
 	q.SRTP = m.srtpStatsLocked()
 	q.FromStrangers = m.rtpPeer.strangers + m.rtcpPeer.strangers
 	return q
