@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -181,4 +182,47 @@ func BenchmarkParseAndAnswerSDP(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestAnswerCarriesOurFMTP: an answer takes the offerer's payload type
+// but our codec's fmtp (what we will send); applying an answer keeps the
+// answerer's fmtp beside our codec.
+func TestAnswerCarriesOurFMTP(t *testing.T) {
+	var ours Payload
+	for _, p := range LocalPayloads(codec.Available()) {
+		if p.FMTP != "" {
+			ours = p
+			break
+		}
+	}
+	if ours.Codec == nil {
+		t.Skip("no codec with an fmtp in this build (opus and G.729 need -tags opus,g729)")
+	}
+	body := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 4000 RTP/AVP 99\r\n" + rtpmapLine(99, ours) + "a=fmtp:99 theirs=1\r\n"
+	offer, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Answer(offer, []Payload{ours})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Send.PT != 99 || a.Send.FMTP != ours.FMTP || a.Send.Codec != ours.Codec {
+		t.Fatalf("answer sends %+v, ours is %+v", a.Send, ours)
+	}
+	applied, err := ApplyAnswer(offer, []Payload{ours})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied.Send.PT != 99 || applied.Send.FMTP != "theirs=1" || applied.Send.Codec != ours.Codec {
+		t.Fatalf("applied answer sends %+v", applied.Send)
+	}
+}
+
+func rtpmapLine(pt int, p Payload) string {
+	if p.Channels > 1 {
+		return fmt.Sprintf("a=rtpmap:%d %s/%d/%d\r\n", pt, p.Name, p.Rate, p.Channels)
+	}
+	return fmt.Sprintf("a=rtpmap:%d %s/%d\r\n", pt, p.Name, p.Rate)
 }
