@@ -1,11 +1,14 @@
 package sdp
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/sdes"
 )
 
 const baresipOffer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
@@ -120,7 +123,15 @@ func FuzzSDP(f *testing.F) {
 	f.Add([]byte(baresipOffer))
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\n"))
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96 18\r\na=rtpmap:96 opus/48000/2\r\na=rtcp:4009\r\na=inactive\r\n"))
+	f.Add([]byte(strings.Replace(baresipOffer, "RTP/AVP", ProtoSAVP, 1) +
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4\r\n"))
+	f.Add([]byte(strings.Replace(baresipOffer, "RTP/AVP", ProtoDTLS, 1) + "a=setup:actpass\r\n" +
+		"a=fingerprint:sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\r\n"))
 	ours := LocalPayloads(codec.Available())
+	ourKeys, err := sdes.Offer([]string{sdes.AESCM128HMACSHA180}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := Parse(body)
 		if err != nil {
@@ -134,6 +145,7 @@ func FuzzSDP(f *testing.F) {
 		default:
 			t.Fatalf("direction %q", m.Direction)
 		}
+		checkKeying(t, m, ourKeys)
 		neg, err := Answer(m, ours)
 		if err != nil {
 			return
@@ -167,6 +179,46 @@ func FuzzSDP(f *testing.F) {
 			t.Fatalf("answer reads back as %s %v/%v\n%s", got.Direction, got.Remote, got.RemoteRTCP, ans)
 		}
 	})
+}
+
+// checkKeying: whatever an SDP carries, the keying of an answer, of an
+// accepted answer and of a re-offer is settled or refused with
+// ErrNotSecure, and what is settled is coherent.
+func checkKeying(t *testing.T, d Description, ours []sdes.Crypto) {
+	t.Helper()
+	for name, try := range map[string]func() (*SDESKeys, error){
+		"answer":  func() (*SDESKeys, error) { return AnswerSDES(d, sdes.DefaultSuites()) },
+		"accept":  func() (*SDESKeys, error) { return AcceptSDES(ours, d) },
+		"reoffer": func() (*SDESKeys, error) { return ReofferSDES(ours[0], d) },
+	} {
+		k, err := try()
+		if err != nil {
+			if !errors.Is(err, ErrNotSecure) {
+				t.Fatalf("sdes %s: %v does not wrap ErrNotSecure", name, err)
+			}
+			continue
+		}
+		if k.Local.Suite != k.Remote.Suite || len(k.Local.KeyMaterial()) == 0 || len(k.Remote.KeyMaterial()) == 0 {
+			t.Fatalf("sdes %s settled %v / %v", name, k.Local, k.Remote)
+		}
+	}
+	for name, try := range map[string]func() (*DTLSParams, error){"answer": func() (*DTLSParams, error) { return AnswerDTLS(d) },
+		"accept": func() (*DTLSParams, error) { return AcceptDTLS(d) }} {
+		p, err := try()
+		if err != nil {
+			if !errors.Is(err, ErrNotSecure) {
+				t.Fatalf("dtls %s: %v does not wrap ErrNotSecure", name, err)
+			}
+			continue
+		}
+		if len(p.Remote) == 0 || p.Client != (p.Setup == dtlssrtp.SetupActive) ||
+			(p.Setup != dtlssrtp.SetupActive && p.Setup != dtlssrtp.SetupPassive) {
+			t.Fatalf("dtls %s settled %+v", name, p)
+		}
+	}
+	if _, err := ReofferDTLS(d); err != nil && !errors.Is(err, ErrNotSecure) {
+		t.Fatalf("dtls re-offer: %v does not wrap ErrNotSecure", err)
+	}
 }
 
 func BenchmarkParseAndAnswerSDP(b *testing.B) {
