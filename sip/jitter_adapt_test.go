@@ -85,3 +85,40 @@ func TestJitterBufferGrowsOnLatePacketsAndShrinksWhenCalm(t *testing.T) {
 		t.Error("the buffer shrank without dropping a frame: it never held more than it needed")
 	}
 }
+
+// The receive path's arithmetic allocates nothing per packet: the
+// statistics, the buffer (once grown), the concealment and the clock
+// read through its interface.
+func TestReceiveArithmeticNoAllocs(t *testing.T) {
+	var clock mediaClock = wallClock{}
+	m := &media{jb: newJitterBuffer(1, 10), rx: rxStats{clockRate: 8000}}
+	lost := newConcealer(960)
+	pcm := make([]int16, 960)
+	payload := make([]byte, 160)
+	var pkt rtp.Packet
+	seq := uint16(0)
+	step := func() {
+		pkt.Header = rtp.Header{SSRC: 7, SequenceNumber: seq, Timestamp: uint32(seq) * 160}
+		now := clock.Now()
+		m.updateRxLocked(&pkt, now)
+		if seq%7 != 3 { // every seventh packet lost
+			m.jb.push(seq, payload, now)
+		}
+		if _, _, ok, missing := m.jb.pop(); ok && missing {
+			lost.conceal(plainDecoder{}, pcm, 160)
+		} else {
+			lost.good(pcm[:160])
+		}
+		if seq%50 == 0 {
+			m.rx.closeInterval()
+			roundTripMs(ntpMiddle(now), 1, 1)
+		}
+		seq++
+	}
+	for i := 0; i < 100; i++ {
+		step() // the buffer's slots grow to their largest first
+	}
+	if a := testing.AllocsPerRun(1000, step); a != 0 {
+		t.Errorf("%v allocations per packet, want 0", a)
+	}
+}
