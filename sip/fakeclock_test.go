@@ -55,7 +55,7 @@ func (c *fakeClock) NewTicker(d time.Duration) mediaTicker {
 func (c *fakeClock) newFrameClock(time.Duration) frameClock {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := &fakeFrameClock{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	f := &fakeFrameClock{wake: make(chan struct{}, 1), took: make(chan struct{}, 1), done: make(chan struct{})}
 	c.frames = append(c.frames, f)
 	return f
 }
@@ -75,6 +75,24 @@ func (c *fakeClock) advance(d time.Duration) {
 		select {
 		case f.wake <- struct{}{}:
 		default:
+		}
+	}
+}
+
+// step advances by d and waits, up to the hang guard, until every frame
+// clock's loop took the wake-up, so that steps do not merge into one.
+func (c *fakeClock) step(t *testing.T, d time.Duration) {
+	t.Helper()
+	c.advance(d)
+	c.mu.Lock()
+	frames := append([]*fakeFrameClock(nil), c.frames...)
+	c.mu.Unlock()
+	for _, f := range frames {
+		select {
+		case <-f.took:
+		case <-f.done:
+		case <-time.After(HangGuard):
+			t.Fatalf("hang guard (%v): the frame loop did not wake", HangGuard)
 		}
 	}
 }
@@ -109,6 +127,7 @@ func (t *fakeTicker) fire(now time.Time) {
 
 type fakeFrameClock struct {
 	wake chan struct{}
+	took chan struct{} // a wake-up was taken (step)
 	done chan struct{}
 	once sync.Once
 }
@@ -118,6 +137,10 @@ func (f *fakeFrameClock) wait() error {
 	case <-f.done:
 		return net.ErrClosed
 	case <-f.wake:
+		select {
+		case f.took <- struct{}{}:
+		default:
+		}
 		return nil
 	}
 }
