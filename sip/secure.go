@@ -245,7 +245,8 @@ func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, erro
 // a=crypto line from now on, and the suite in call.state.
 func (c *Call) settleKeys(neg negotiated) {
 	if neg.dtls != nil {
-		// The suite is known once the handshake has finished (settleDTLS).
+		// The suite is known once the handshake has finished
+		// (startMedia sets it from handshakeDTLS's result).
 		c.mu.Lock()
 		c.keying, c.setup, c.dtlsRemote = KeyingDTLS, string(neg.dtls.setup), neg.dtls.remote
 		c.mu.Unlock()
