@@ -36,8 +36,7 @@ type Call struct {
 	reason      string
 	remote      string
 	displayName string
-	held        bool // we put the call on hold
-	remoteHeld  bool
+	hold        holdStatus
 	muted       bool
 	codecName   string
 	cli         *sipgo.DialogClientSession
@@ -49,7 +48,6 @@ type Call struct {
 	decision    chan decision // inbound, while ringing
 	cancelDial  func()        // ends the wait for the answer, sending nothing (cancel.go)
 	done        chan struct{}
-	ended       bool
 	connectedAt time.Time
 	transferTo  string
 	ringback    *ringback
@@ -66,12 +64,11 @@ type Call struct {
 	// ackBody receives the SDP answer of an inbound late-offer call (an
 	// INVITE without SDP) from its ACK; nil otherwise.
 	ackBody chan []byte
-	// answering: an outbound call still waits for its answer; the
-	// INVITE's CANCEL (cancel.go) is built on the first provisional
-	// response, asked for by a hang-up, and sent once.
-	answering              bool
-	cancelReq              *sipmsg.Request
-	cancelling, cancelSent bool
+	// invite is how far the wait for our INVITE's answer is; its CANCEL
+	// (cancel.go) is built on the first provisional response, asked for
+	// by a hang-up, and sent once.
+	invite    inviteStatus
+	cancelReq *sipmsg.Request
 	// ending is the reason for an end we have set in motion (our BYE, or
 	// the remote's we are answering): ending the dialog also wakes
 	// watchDialog, which must not report it as a remote hangup.
@@ -214,7 +211,7 @@ func (c *Call) keyingIfSecureLocked() string {
 
 func (c *Call) setState(state, reason string) {
 	c.mu.Lock()
-	if c.ended || (c.state == state && c.reason == reason) {
+	if c.endedLocked() || (c.state == state && c.reason == reason) {
 		c.mu.Unlock()
 		return
 	}
@@ -236,18 +233,17 @@ func (c *Call) setState(state, reason string) {
 // end marks the call ended, stops its media and forgets it.
 func (c *Call) end(reason string) {
 	c.mu.Lock()
-	if c.ended {
+	if c.endedLocked() {
 		c.mu.Unlock()
 		return
 	}
 	c.state, c.reason = StateEnded, reason
 	s := c.stateLocked()
-	c.ended = true
 	m := c.media
 	c.media = nil
-	answering := c.answering
+	awaiting := c.invite.awaiting()
 	c.mu.Unlock()
-	if answering {
+	if awaiting {
 		// Still ringing out: the CANCEL ends the INVITE (sipgo's
 		// transaction takes the 487).
 		c.cancelInvite()
@@ -377,14 +373,14 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 	dctx, cancel := context.WithCancelCause(context.WithoutCancel(p.ctx))
 	forceEnd := func() { cancel(sipgo.WaitAnswerForceCancelErr) }
 	c.mu.Lock()
-	c.cancelDial, c.answering = forceEnd, true
+	c.cancelDial, c.invite = forceEnd, inviteAwaiting
 	c.mu.Unlock()
 	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
 	t0 := time.Now()
 	sess, err := dua.WriteInvite(p.ctx, req)
 	if err != nil {
 		c.mu.Lock()
-		c.answering = false
+		c.invite = inviteNone
 		c.mu.Unlock()
 		c.end("could not send the call: " + sanitizeErr(err))
 		return nil, fmt.Errorf("send INVITE: %w", err)
@@ -444,7 +440,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	})
 	c.stopRingback()
 	c.mu.Lock()
-	c.answering = false
+	c.invite = c.invite.answered()
 	c.mu.Unlock()
 	if err != nil {
 		var de *sipgo.ErrDialogResponse
@@ -473,23 +469,17 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		// up there, so it ends with an ACK and a BYE (RFC 3261 §9.1).
 		c.setFinalCode(487)
 		_ = sess.Ack(p.ctx)
-		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		_ = sess.Bye(bctx)
-		cancel()
-		c.end("cancelled")
+		c.hangUpSoon("cancelled")
 		return
 	}
 	neg, err := c.negotiateAnswer(sess.InviteResponse.Body())
 	if err != nil {
 		_ = sess.Ack(p.ctx)
-		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		_ = sess.Bye(bctx)
-		cancel()
 		if errors.Is(err, errNotSecure) {
-			c.end(err.Error())
+			c.hangUpSoon(err.Error())
 			return
 		}
-		c.end("the remote answer has no usable audio: " + err.Error())
+		c.hangUpSoon("the remote answer has no usable audio: " + err.Error())
 		return
 	}
 	if err := sess.Ack(p.ctx); err != nil {
@@ -501,7 +491,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		c.mu.Unlock()
 		if m != nil {
 			if err := m.secure(p.cfg.Secure(), neg); err != nil {
-				c.endWithBye(err.Error(), sess.Bye)
+				c.hangUpSoon(err.Error())
 				return
 			}
 			m.update(neg, false)
@@ -512,7 +502,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		if errors.Is(err, errNotSecure) {
 			reason = err.Error() // e.g. the DTLS handshake failed
 		}
-		c.endWithBye(reason, sess.Bye)
+		c.hangUpSoon(reason)
 		return
 	}
 	c.mu.Lock()
@@ -520,17 +510,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	c.mu.Unlock()
 	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.send.name).Msg("call connected")
 	c.setState(StateConnected, "")
-	go c.watchDialog(sess.Context())
-}
-
-// endWithBye ends an established call that cannot go on: the reason is
-// set first (the peer may hang up too, and its BYE must not turn it into
-// "remote hangup"), then our BYE goes out.
-func (c *Call) endWithBye(reason string, bye func(context.Context) error) {
-	c.end(reason)
-	bctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
-	_ = bye(bctx)
-	cancel()
+	c.watchDialog(sess.Context())
 }
 
 func (c *Call) setFinalCode(code int) {
@@ -540,19 +520,26 @@ func (c *Call) setFinalCode(code int) {
 }
 
 // watchDialog ends the call when sipgo ends its dialog (BYE handled
-// elsewhere sets the reason first).
-func (c *Call) watchDialog(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-		c.mu.Lock()
-		reason := c.ending
-		c.mu.Unlock()
-		if reason == "" {
-			reason = c.remoteHangupReason()
+// elsewhere sets the reason first). Its goroutine is the phone's, and
+// stops with the call, the dialog or the phone.
+func (c *Call) watchDialog(dialog context.Context) {
+	p := c.p
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		select {
+		case <-dialog.Done():
+			c.mu.Lock()
+			reason := c.ending
+			c.mu.Unlock()
+			if reason == "" {
+				reason = c.remoteHangupReason()
+			}
+			c.end(reason)
+		case <-c.done:
+		case <-p.ctx.Done():
 		}
-		c.end(reason)
-	case <-c.done:
-	}
+	}()
 }
 
 // endingAs records why the dialog is about to end, before the BYE that
@@ -791,10 +778,7 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 				return
 			}
 			if err := c.startMedia(neg); err != nil {
-				c.end(err.Error()) // before the BYE, as in runOutbound
-				bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-				_ = sess.Bye(bctx)
-				cancel()
+				c.hangUpSoon(err.Error())
 				return
 			}
 		} else {
@@ -850,13 +834,13 @@ func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, re
 	c.setState(StateConnected, "")
 	if remoteDir == dirSendOnly || remoteDir == dirInactive {
 		c.mu.Lock()
-		c.remoteHeld = true
+		c.hold = c.hold.with(heldByRemote, true)
 		c.mu.Unlock()
 		c.setState(StateRemoteHeld, "")
 	}
-	go c.watchDialog(sess.Context())
+	c.watchDialog(sess.Context())
 	if replaced != nil {
-		replaced.byeAndEnd("replaced")
+		replaced.hangUpSoon("replaced")
 	}
 }
 
@@ -864,7 +848,6 @@ func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, re
 // offer, the ACK the answer (RFC 3264 §5; sipgo returns from RespondSDP
 // once the ACK has come, and onAck keeps its body first).
 func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) {
-	p := c.p
 	if err := sess.RespondSDP(c.buildSDP(dirSendRecv)); err != nil {
 		c.end("could not answer: " + sanitizeErr(err))
 		return
@@ -878,12 +861,7 @@ func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) 
 	case body = <-ch:
 	default:
 	}
-	fail := func(reason string) {
-		c.end(reason) // before the BYE, as in runOutbound
-		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		_ = sess.Bye(bctx)
-		cancel()
-	}
+	fail := c.hangUpSoon
 	if len(body) == 0 {
 		fail("the caller's ACK carried no SDP answer to our offer")
 		return
@@ -913,7 +891,7 @@ func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) 
 // hold first (call waiting); when that fails the call keeps ringing.
 func (c *Call) Answer(ctx context.Context) error {
 	c.mu.Lock()
-	ok, st := c.dir == inbound && !c.ended && c.decision != nil, c.state
+	ok, st := c.dir == inbound && !c.endedLocked() && c.decision != nil, c.state
 	c.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
@@ -938,7 +916,7 @@ func (c *Call) Reject(ctx context.Context, code int) error {
 func (c *Call) decide(d decision) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dir != inbound || c.ended || c.decision == nil {
+	if c.dir != inbound || c.endedLocked() || c.decision == nil {
 		return fmt.Errorf("%w: the call is %s", ErrWrongState, c.state)
 	}
 	select {
@@ -954,9 +932,9 @@ func (c *Call) decide(d decision) error {
 // a rejection while ringing in, BYE once connected.
 func (c *Call) Hangup(ctx context.Context) error {
 	c.mu.Lock()
-	state, dir, cli, srv := c.state, c.dir, c.cli, c.srv
+	state, dir := c.state, c.dir
 	cancelDial := c.cancelDial
-	ended := c.ended
+	ended := c.endedLocked()
 	c.mu.Unlock()
 	if ended {
 		return nil
@@ -975,15 +953,7 @@ func (c *Call) Hangup(ctx context.Context) error {
 		}
 		return nil
 	}
-	var err error
-	c.endingAs("local hangup")
-	if cli != nil {
-		err = cli.Bye(ctx)
-	} else if srv != nil {
-		err = srv.Bye(ctx)
-	}
-	c.end("local hangup")
-	return err
+	return c.hangUp(ctx, "local hangup")
 }
 
 // Mute stops sending microphone audio (silence is sent instead).
@@ -1088,20 +1058,20 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 		// The peer's 200 (ACKed) took its new keys into use and we
 		// cannot follow: what it sends could not be decrypted, so the
 		// call ends rather than go on without audio.
-		c.byeAndEnd(secureMediaFailed(err))
+		c.hangUpSoon(secureMediaFailed(err))
 		return fmt.Errorf("re-INVITE answer: %w", err)
 	}
 	if err != nil {
 		return fmt.Errorf("re-INVITE answer: %w", err)
 	}
 	c.mu.Lock()
-	c.held = hold
-	remoteHeld := c.remoteHeld
+	c.hold = c.hold.with(heldByUs, hold)
+	state := c.hold.state()
 	c.mu.Unlock()
 	if m != nil {
 		m.update(neg, hold)
 	}
-	c.setHoldState(hold, remoteHeld)
+	c.setState(state, "")
 	return nil
 }
 
@@ -1144,18 +1114,6 @@ func (p *Phone) dialogCall(req *sipmsg.Request) *Call {
 	return c
 }
 
-// setHoldState says which side holds the call, ours first.
-func (c *Call) setHoldState(held, remoteHeld bool) {
-	switch {
-	case held:
-		c.setState(StateHeld, "")
-	case remoteHeld:
-		c.setState(StateRemoteHeld, "")
-	default:
-		c.setState(StateConnected, "")
-	}
-}
-
 // onReinvite answers a re-INVITE: the remote holds or resumes.
 func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c := p.callFor(req, tx)
@@ -1163,7 +1121,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	c.mu.Lock()
-	srv, cli, m, held := c.srv, c.cli, c.media, c.held
+	srv, cli, m, held := c.srv, c.cli, c.media, c.hold.byUs()
 	c.mu.Unlock()
 	if srv != nil {
 		_ = srv.ReadRequest(req, tx)
@@ -1214,9 +1172,10 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	m.update(neg, held)
 	remoteHeld := offer.direction == dirSendOnly || offer.direction == dirInactive
 	c.mu.Lock()
-	c.remoteHeld = remoteHeld
+	c.hold = c.hold.with(heldByRemote, remoteHeld)
+	state := c.hold.state()
 	c.mu.Unlock()
-	c.setHoldState(held, remoteHeld)
+	c.setState(state, "")
 }
 
 func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {

@@ -294,7 +294,7 @@ func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		c.byeAndEnd("transferred to " + to)
+		c.hangUpSoon("transferred to " + to)
 		if consult == nil {
 			return
 		}
@@ -304,29 +304,10 @@ func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			consult.mu.Lock()
 			r := consult.transferTo
 			consult.mu.Unlock()
-			consult.byeAndEnd("transferred to " + r)
+			consult.hangUpSoon("transferred to " + r)
 		case <-p.ctx.Done():
 		}
 	}()
-}
-
-// byeAndEnd hangs up a connected call with the given reason.
-func (c *Call) byeAndEnd(reason string) {
-	ctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
-	defer cancel()
-	c.mu.Lock()
-	cli, srv, ended := c.cli, c.srv, c.ended
-	c.mu.Unlock()
-	if ended {
-		return
-	}
-	c.endingAs(reason)
-	if cli != nil {
-		_ = cli.Bye(ctx)
-	} else if srv != nil {
-		_ = srv.Bye(ctx)
-	}
-	c.end(reason)
 }
 
 // onRefer takes a REFER from the remote (RFC 3515): 202, then NOTIFYs of
@@ -452,7 +433,7 @@ func (c *Call) followRefer(target sipmsg.Uri, hdrs []sipmsg.Header) {
 	select {
 	case <-c.done:
 	case <-time.After(2 * time.Second):
-		c.byeAndEnd("transferred to " + target.String())
+		c.hangUpSoon("transferred to " + target.String())
 	case <-p.ctx.Done():
 	}
 }
@@ -507,7 +488,7 @@ func (p *Phone) matchReplaces(r replacesID) (*Call, int) {
 	for _, c := range cs {
 		c.mu.Lock()
 		local, remote, ok := c.dialogTagsLocked()
-		st, ended := c.state, c.ended
+		st, ended := c.state, c.endedLocked()
 		c.mu.Unlock()
 		if !ok || ended || local != r.toTag || remote != r.fromTag || !inCall(st) {
 			continue
