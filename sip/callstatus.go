@@ -1,13 +1,7 @@
 package sip
 
-import (
-	"context"
-	"time"
-)
-
 // The status of a call beside its API state (Call.state): who holds it,
-// how far the wait for the answer to our INVITE is, and the one way an
-// established call is hung up on our side.
+// and how far the wait for the answer to our INVITE is.
 
 // holdStatus says which sides hold a call: none, us, the remote, or both.
 type holdStatus uint8
@@ -25,7 +19,8 @@ func (h holdStatus) with(side holdStatus, on bool) holdStatus {
 	return h &^ side
 }
 
-func (h holdStatus) byUs() bool     { return h&heldByUs != 0 }
+func (h holdStatus) byUs() bool { return h&heldByUs != 0 }
+
 func (h holdStatus) byRemote() bool { return h&heldByRemote != 0 }
 
 // state is the call's API state for h, ours first: a call we hold is
@@ -81,35 +76,3 @@ func (s inviteStatus) answered() inviteStatus {
 
 // endedLocked reports whether the call has ended.
 func (c *Call) endedLocked() bool { return c.state == StateEnded }
-
-// byeTimeout bounds the BYE of a call the phone itself hangs up.
-const byeTimeout = 5 * time.Second
-
-// hangUp is how an established call ends on our side: the call ends with
-// reason first, so that a BYE of the peer crossing ours, or the dialog's
-// end, cannot turn reason into "remote hangup"; then our BYE goes, bounded
-// by ctx. sipgo sends none on a dialog the peer has ended already.
-func (c *Call) hangUp(ctx context.Context, reason string) error {
-	c.endingAs(reason)
-	c.end(reason)
-	c.mu.Lock()
-	cli, srv := c.cli, c.srv
-	c.mu.Unlock()
-	switch {
-	case cli != nil:
-		return cli.Bye(ctx)
-	case srv != nil:
-		return srv.Bye(ctx)
-	}
-	return nil
-}
-
-// hangUpSoon is hangUp for the phone's own decisions, which no caller
-// waits for: the BYE gets byeTimeout.
-func (c *Call) hangUpSoon(reason string) {
-	ctx, cancel := context.WithTimeout(c.p.ctx, byeTimeout)
-	defer cancel()
-	if err := c.hangUp(ctx, reason); err != nil {
-		c.log.Debug().Err(err).Msg("BYE not answered")
-	}
-}

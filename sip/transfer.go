@@ -209,6 +209,34 @@ func inCall(state string) bool {
 	return state == StateConnected || state == StateHeld || state == StateRemoteHeld
 }
 
+// Transfer hands the call to another party (blind transfer, RFC 3515
+// REFER). The call ends when the remote reports the new call up, or hangs
+// up.
+func (c *Call) Transfer(ctx context.Context, to string) error {
+	uri, err := c.p.targetURI(to)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
+	}
+	// Marked before the REFER leaves: the NOTIFY of a quick transferee
+	// can come before the REFER's 202 is read.
+	c.mu.Lock()
+	c.transferTo, c.consult = uri.String(), nil
+	c.mu.Unlock()
+	if err := c.sendRefer(ctx, "<"+uri.String()+">"); err != nil {
+		c.mu.Lock()
+		c.transferTo = ""
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
 // AttendedTransfer connects this call's remote with target's remote and
 // leaves both calls (RFC 5589 §7): a REFER on this call whose Refer-To
 // names target's remote with the Replaces of target's dialog. Both calls
