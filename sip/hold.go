@@ -106,11 +106,6 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		want = dirSendOnly
 	}
 	body := c.buildSDP(answerDirection(offer.direction, want))
-	p.mu.Lock()
-	if edit := p.editReanswer; edit != nil {
-		body = []byte(edit(string(body)))
-	}
-	p.mu.Unlock()
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	ct := p.contactHeader()
 	res.AppendHeader(&ct)
