@@ -15,6 +15,8 @@ import (
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/sdes"
+
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // Call is one call, inbound or outbound. Its methods are safe to call from
@@ -41,7 +43,7 @@ type Call struct {
 	cli         *sipgo.DialogClientSession
 	srv         *sipgo.DialogServerSession
 	media       *media
-	offered     []payload
+	offered     []sdp.Payload
 	sessionID   uint64
 	sdpVersion  uint64
 	decision    chan decision // inbound, while ringing
@@ -285,15 +287,15 @@ func (p *Phone) targetURI(to string) (sipmsg.Uri, error) {
 func (c *Call) buildSDP(direction string) []byte {
 	c.mu.Lock()
 	c.sdpVersion++
-	params := sdpParams{sessionID: c.sessionID, version: c.sdpVersion, addr: c.p.localIP, direction: direction}
-	params.proto, params.crypto = c.sdpSecurityLocked()
-	params.fingerprint, params.setup = c.dtlsSDPLocked()
+	params := sdp.Local{SessionID: c.sessionID, Version: c.sdpVersion, Addr: c.p.localIP, Direction: direction}
+	params.Proto, params.Crypto = c.sdpSecurityLocked()
+	params.Fingerprint, params.Setup = c.dtlsSDPLocked()
 	offered, m := c.offered, c.media
 	c.mu.Unlock()
-	params.port = m.localPort()
-	params.payloads = offered
-	params.dtmf = dtmfFor(offered)
-	return buildSDP(params)
+	params.Port = m.localPort()
+	params.Payloads = offered
+	params.DTMF = sdp.TelephoneEvents(offered)
+	return sdp.Build(params)
 }
 
 func (p *Phone) openAudio(callID string, rate int) Audio {
@@ -341,15 +343,15 @@ func (c *Call) endingAs(reason string) {
 	c.mu.Unlock()
 }
 
-func (c *Call) negotiateAnswer(body []byte) (negotiated, error) {
-	ans, err := parseSDP(body)
+func (c *Call) negotiateAnswer(body []byte) (sdp.Agreement, error) {
+	ans, err := sdp.Parse(body)
 	if err != nil {
-		return negotiated{}, err
+		return sdp.Agreement{}, err
 	}
 	c.mu.Lock()
 	offered := c.offered
 	c.mu.Unlock()
-	neg, err := fromAnswer(ans, offered)
+	neg, err := sdp.ApplyAnswer(ans, offered)
 	if err != nil {
 		return neg, err
 	}
@@ -360,15 +362,15 @@ func (c *Call) negotiateAnswer(body []byte) (negotiated, error) {
 	return neg, nil
 }
 
-func (c *Call) startMedia(neg negotiated) error {
+func (c *Call) startMedia(neg sdp.Agreement) error {
 	c.mu.Lock()
 	m := c.media
-	c.codecName = neg.send.name
+	c.codecName = neg.Send.Name
 	c.mu.Unlock()
 	if m == nil {
 		return errors.New("call ended")
 	}
-	if neg.dtls != nil {
+	if neg.DTLS != nil {
 		res, err := m.handshakeDTLS(c.p.dtlsCert, c.p.cfg.SRTPSuites, neg)
 		if err != nil {
 			return err
@@ -379,7 +381,7 @@ func (c *Call) startMedia(neg negotiated) error {
 	} else if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
 		return err
 	}
-	a := c.p.openAudio(c.id, neg.send.codec.Info().SampleRate)
+	a := c.p.openAudio(c.id, neg.Send.Codec.Info().SampleRate)
 	if err := m.start(neg, a); err != nil {
 		if a.Close != nil {
 			a.Close()

@@ -6,8 +6,41 @@ import (
 	"time"
 )
 
+// mediaClock is the time a call's media engine reads and waits on: the
+// wall clock in a call, a clock a test advances by hand, so that the
+// engine's timing (flow checks, reports, RTT, playout delay) can be
+// tested without sleeping.
+type mediaClock interface {
+	Now() time.Time
+	// NewTicker fires every d until stopped, dropping ticks nobody took,
+	// like time.Ticker.
+	NewTicker(d time.Duration) mediaTicker
+	// newFrameClock wakes the playout and send loop once per d.
+	newFrameClock(d time.Duration) frameClock
+}
+
+// mediaTicker is the part of time.Ticker the engine uses.
+type mediaTicker interface {
+	C() <-chan time.Time
+	Stop()
+}
+
+// wallClock is the real mediaClock.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) NewTicker(d time.Duration) mediaTicker { return wallTicker{time.NewTicker(d)} }
+
+func (wallClock) newFrameClock(d time.Duration) frameClock { return newFrameClock(d) }
+
+type wallTicker struct{ t *time.Ticker }
+
+func (w wallTicker) C() <-chan time.Time { return w.t.C }
+func (w wallTicker) Stop()               { w.t.Stop() }
+
 // frameClock wakes the media loop once per frame period. The loop counts
-// due frames by the wall clock itself, so a clock only needs to wake it
+// due frames by its mediaClock itself, so a frame clock only needs to wake it
 // about on time; a late or merged wake-up is caught up.
 type frameClock interface {
 	// wait blocks until the next period begins; it fails once the clock

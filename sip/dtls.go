@@ -11,6 +11,7 @@ import (
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/internal/liblog"
+	"github.com/openbpclient/bpclient/sip/sdp"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -27,85 +28,9 @@ import (
 // (SDES by default) decides. Early media is not played on a DTLS call:
 // the handshake runs once the call is answered.
 
-const protoDTLS = "UDP/TLS/RTP/SAVP"
-
 // dtlsHandshakeTimeout bounds a call's handshake: DTLS retransmits at 1,
 // 2, 4 s, so 10 s covers three losses of a flight.
 const dtlsHandshakeTimeout = 10 * time.Second
-
-// dtlsParams are what the handshake of a call needs from the SDP.
-type dtlsParams struct {
-	client bool                   // we are a=setup:active
-	setup  dtlssrtp.Setup         // our a=setup in the answer
-	remote []dtlssrtp.Fingerprint // the peer's certificate must match one
-}
-
-// parseDTLS reads a peer's a=fingerprint lines: one usable is enough,
-// ones we cannot read are skipped (another may name a hash we know).
-func parseDTLS(values []string) ([]dtlssrtp.Fingerprint, error) {
-	var out []dtlssrtp.Fingerprint
-	var first error
-	for _, v := range values {
-		fp, err := dtlssrtp.ParseFingerprint(v)
-		if err != nil {
-			if first == nil {
-				first = err
-			}
-			continue
-		}
-		out = append(out, fp)
-	}
-	if len(out) == 0 {
-		if first == nil {
-			first = errors.New("no a=fingerprint")
-		}
-		return nil, first
-	}
-	return out, nil
-}
-
-// dtlsAnswer checks the answer to our DTLS offer: a fingerprint and a
-// role for each side.
-func dtlsAnswer(ans mediaOffer) (*dtlsParams, error) {
-	if len(ans.fingerprints) == 0 {
-		return nil, fmt.Errorf("%w: the answer has no DTLS fingerprint (a=fingerprint); secure mode does not fall back to plain RTP", errNotSecure)
-	}
-	fps, err := parseDTLS(ans.fingerprints)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
-	}
-	setup, err := dtlssrtp.ParseSetup(ans.setup)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
-	}
-	client, err := dtlssrtp.OffererRole(setup)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
-	}
-	own := dtlssrtp.SetupPassive
-	if client {
-		own = dtlssrtp.SetupActive
-	}
-	return &dtlsParams{client: client, setup: own, remote: fps}, nil
-}
-
-// dtlsOffer answers an offer that keys with DTLS: our role and the
-// peer's fingerprints.
-func dtlsOffer(offer mediaOffer) (*dtlsParams, error) {
-	fps, err := parseDTLS(offer.fingerprints)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
-	}
-	setup, err := dtlssrtp.ParseSetup(offer.setup)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
-	}
-	own, err := dtlssrtp.AnswerSetup(setup)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
-	}
-	return &dtlsParams{client: own == dtlssrtp.SetupActive, setup: own, remote: fps}, nil
-}
 
 // dtlsResult is what a call's handshakes settled.
 type dtlsResult struct {
@@ -122,18 +47,18 @@ type dtlsResult struct {
 // sockets (reading them itself until they finish) and installs the SRTP
 // transformers. It returns an error wrapping errNotSecure when the RTP
 // association fails; nothing has been sent or played then.
-func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg negotiated) (dtlsResult, error) {
+func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg sdp.Agreement) (dtlsResult, error) {
 	var res dtlsResult
 	if cert == nil {
 		return res, fmt.Errorf("%w: no DTLS certificate", errNotSecure)
 	}
-	o := dtlssrtp.Options{Cert: cert, Remote: neg.dtls.remote, Client: neg.dtls.client, Profiles: dtlssrtp.Profiles(suites),
+	o := dtlssrtp.Options{Cert: cert, Remote: neg.DTLS.Remote, Client: neg.DTLS.Client, Profiles: dtlssrtp.Profiles(suites),
 		Log: liblog.Pion(m.log)}
-	rtpS, err := dtlssrtp.New(m.rtpConn, neg.remote, o)
+	rtpS, err := dtlssrtp.New(m.rtpConn, neg.Remote, o)
 	if err != nil {
 		return res, fmt.Errorf("%w: %v", errNotSecure, err)
 	}
-	rtcpS, err := dtlssrtp.New(m.rtcpConn, neg.remoteRTC, o)
+	rtcpS, err := dtlssrtp.New(m.rtcpConn, neg.RemoteRTCP, o)
 	if err != nil {
 		rtpS.Close()
 		return res, fmt.Errorf("%w: %v", errNotSecure, err)
@@ -205,7 +130,7 @@ func (m *media) handshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg n
 	}
 	res.suite = res.rtp.Suite
 	res.rtcpPending = !rtcpReady
-	m.log.Info().Str("suite", res.suite).Bool("client", neg.dtls.client).Dur("handshake", time.Since(t0)).
+	m.log.Info().Str("suite", res.suite).Bool("client", neg.DTLS.Client).Dur("handshake", time.Since(t0)).
 		Bool("rtcpPending", res.rtcpPending).
 		Str("peerFingerprint", res.rtp.PeerFingerprint.String()).Msg("dtls-srtp keyed")
 	rtpT, err := srtpmedia.New(res.rtp.Local, res.rtp.Remote)

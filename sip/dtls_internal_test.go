@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // TestDTLSPeerWithoutRTCPAssociation: a peer that keys RTP with DTLS but
@@ -127,8 +128,8 @@ func startDTLSPeer(t *testing.T, p *Phone, m *media) *dtlsTestPeer {
 func (pr *dtlsTestPeer) handshake(t *testing.T) dtlsResult {
 	t.Helper()
 	m := pr.m
-	neg := negotiated{remote: pr.rtpConn.LocalAddr().(*net.UDPAddr), remoteRTC: pr.rtcpConn.LocalAddr().(*net.UDPAddr),
-		dtls: &dtlsParams{client: true, setup: dtlssrtp.SetupActive, remote: []dtlssrtp.Fingerprint{pr.cert.Fingerprint()}}}
+	neg := sdp.Agreement{Remote: pr.rtpConn.LocalAddr().(*net.UDPAddr), RemoteRTCP: pr.rtcpConn.LocalAddr().(*net.UDPAddr),
+		DTLS: &sdp.DTLSParams{Client: true, Setup: dtlssrtp.SetupActive, Remote: []dtlssrtp.Fingerprint{pr.cert.Fingerprint()}}}
 	type outcome struct {
 		res dtlsResult
 		err error

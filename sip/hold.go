@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // Hold and resume: ours (a re-INVITE with a=sendonly) and the remote's
@@ -24,9 +26,9 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
 		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
 	}
-	dir := dirSendRecv
+	dir := sdp.SendRecv
 	if hold {
-		dir = dirSendOnly
+		dir = sdp.SendOnly
 	}
 	res, err := c.inDialog(ctx, sipmsg.INVITE, c.buildSDP(dir), "application/sdp")
 	if err != nil {
@@ -77,7 +79,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	} else if cli != nil {
 		_ = cli.ReadRequest(req, tx)
 	}
-	offer, err := parseSDP(req.Body())
+	offer, err := sdp.Parse(req.Body())
 	if err != nil || m == nil {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
@@ -85,7 +87,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.mu.Lock()
 	ours := c.offered
 	c.mu.Unlock()
-	neg, err := answerTo(offer, ours)
+	neg, err := sdp.Answer(offer, ours)
 	if err == nil {
 		neg, err = c.secureReoffer(offer, neg)
 	}
@@ -101,11 +103,11 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return
 	}
-	want := dirSendRecv
+	want := sdp.SendRecv
 	if held {
-		want = dirSendOnly
+		want = sdp.SendOnly
 	}
-	body := c.buildSDP(answerDirection(offer.direction, want))
+	body := c.buildSDP(sdp.AnswerDirection(offer.Direction, want))
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	ct := p.contactHeader()
 	res.AppendHeader(&ct)
@@ -114,7 +116,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	installKeys()
 	m.update(neg, held)
-	remoteHeld := offer.direction == dirSendOnly || offer.direction == dirInactive
+	remoteHeld := offer.Direction == sdp.SendOnly || offer.Direction == sdp.Inactive
 	c.mu.Lock()
 	c.hold = c.hold.with(heldByRemote, remoteHeld)
 	state := c.hold.state()

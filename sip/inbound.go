@@ -10,6 +10,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // Inbound calls: an INVITE is negotiated (its offer, or none: a late
@@ -48,10 +50,10 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 type incomingInvite struct {
 	replaced    *Call
 	stopRinging func() // gives the ringing slot back; safe to call again
-	ours        []payload
+	ours        []sdp.Payload
 	late        bool
-	offer       mediaOffer
-	neg         negotiated
+	offer       sdp.Description
+	neg         sdp.Agreement
 }
 
 // negotiateInvite decides whether a new INVITE can become a call before
@@ -97,7 +99,7 @@ func (p *Phone) negotiateInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
 		return in, false
 	}
-	ours := localPayloads(cs)
+	ours := sdp.LocalPayloads(cs)
 	in.ours = ours
 	// An INVITE without SDP (late offer, RFC 3261 §13.2.1): our 200
 	// carries the offer and the caller's ACK the answer.
@@ -105,14 +107,14 @@ func (p *Phone) negotiateInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction
 	if in.late {
 		return in, true
 	}
-	var offer mediaOffer
-	var neg negotiated
-	if offer, err = parseSDP(req.Body()); err != nil {
+	var offer sdp.Description
+	var neg sdp.Agreement
+	if offer, err = sdp.Parse(req.Body()); err != nil {
 		p.log.Info().Err(err).Msg("incoming call refused: unusable SDP")
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return in, false
 	}
-	if neg, err = answerTo(offer, ours); err != nil {
+	if neg, err = sdp.Answer(offer, ours); err != nil {
 		p.log.Info().Err(err).Msg("incoming call refused")
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return in, false
@@ -158,7 +160,7 @@ func (p *Phone) ringInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction, in 
 	c.srv = sess
 	c.dialogID = sess.ID
 	c.displayName = display
-	c.offered = []payload{neg.send}
+	c.offered = []sdp.Payload{neg.Send}
 	if late {
 		c.offered = ours
 		c.ackBody = make(chan []byte, 1)
@@ -168,7 +170,7 @@ func (p *Phone) ringInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction, in 
 	// copy, or an answer that comes before the select would be lost.
 	decided := make(chan decision, 1)
 	c.decision = decided
-	c.proto = in.offer.proto
+	c.proto = in.offer.Proto
 	if replaced != nil {
 		c.replaces = replaced.id
 		c.decision = nil
@@ -241,10 +243,10 @@ func (c *Call) awaitDecision(sess *sipgo.DialogServerSession, in incomingInvite,
 // call's media.
 func (c *Call) answerInvite(sess *sipgo.DialogServerSession, in incomingInvite) {
 	offer, neg := in.offer, in.neg
-	if neg.dtls != nil {
+	if neg.DTLS != nil {
 		// DTLS-SRTP: the peer needs our answer (our fingerprint)
 		// before the handshake, and media waits for its keys.
-		if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
+		if err := sess.RespondSDP(c.buildSDP(sdp.AnswerDirection(offer.Direction, sdp.SendRecv))); err != nil {
 			c.end("could not answer: " + sanitizeErr(err))
 			return
 		}
@@ -258,12 +260,12 @@ func (c *Call) answerInvite(sess *sipgo.DialogServerSession, in incomingInvite) 
 			c.end("media failed: " + err.Error())
 			return
 		}
-		if err := sess.RespondSDP(c.buildSDP(answerDirection(offer.direction, dirSendRecv))); err != nil {
+		if err := sess.RespondSDP(c.buildSDP(sdp.AnswerDirection(offer.Direction, sdp.SendRecv))); err != nil {
 			c.end("could not answer: " + sanitizeErr(err))
 			return
 		}
 	}
-	c.connectedIn(sess, offer.direction, in.replaced)
+	c.connectedIn(sess, offer.Direction, in.replaced)
 }
 
 // ReasonRingTimeout ends an inbound call that rang for
@@ -296,7 +298,7 @@ func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, re
 	c.connectedAt = time.Now()
 	c.mu.Unlock()
 	c.setState(StateConnected, "")
-	if remoteDir == dirSendOnly || remoteDir == dirInactive {
+	if remoteDir == sdp.SendOnly || remoteDir == sdp.Inactive {
 		c.mu.Lock()
 		c.hold = c.hold.with(heldByRemote, true)
 		c.mu.Unlock()
@@ -312,7 +314,7 @@ func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, re
 // offer, the ACK the answer (RFC 3264 §5; sipgo returns from RespondSDP
 // once the ACK has come, and onAck keeps its body first).
 func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) {
-	if err := sess.RespondSDP(c.buildSDP(dirSendRecv)); err != nil {
+	if err := sess.RespondSDP(c.buildSDP(sdp.SendRecv)); err != nil {
 		c.end("could not answer: " + sanitizeErr(err))
 		return
 	}
@@ -347,8 +349,8 @@ func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) 
 		fail("media failed: " + err.Error())
 		return
 	}
-	c.log.Info().Str("codec", neg.send.name).Msg("late-offer call connected (answer in the ACK)")
-	c.connectedIn(sess, neg.direction, replaced)
+	c.log.Info().Str("codec", neg.Send.Name).Msg("late-offer call connected (answer in the ACK)")
+	c.connectedIn(sess, neg.Direction, replaced)
 }
 
 // Answer accepts a ringing inbound call. Calls that are up are put on

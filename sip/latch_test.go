@@ -12,6 +12,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/openbpclient/bpclient/audio/codec"
+	"github.com/openbpclient/bpclient/sip/sdp"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -118,8 +119,8 @@ func startPlainMedia(t *testing.T, latching string, sec *srtpmedia.Transformer) 
 	m.sec = sec
 	sig := listenLoopback(t, "127.0.0.1")
 	sigRTCP := listenLoopback(t, "127.0.0.1")
-	neg := negotiated{remote: sig.LocalAddr().(*net.UDPAddr), remoteRTC: sigRTCP.LocalAddr().(*net.UDPAddr),
-		send: pcmu(t)[0], dtmf: &payload{pt: 101, name: "telephone-event", rate: 8000}, direction: dirSendRecv}
+	neg := sdp.Agreement{Remote: sig.LocalAddr().(*net.UDPAddr), RemoteRTCP: sigRTCP.LocalAddr().(*net.UDPAddr),
+		Send: pcmu(t)[0], DTMF: &sdp.Payload{PT: 101, Name: "telephone-event", Rate: 8000}, Direction: sdp.SendRecv}
 	if err := m.start(neg, Audio{}); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestRTPFromAnotherIPNeverLatches(t *testing.T) {
 
 	// One naming another address moves our media there.
 	moved := listenLoopback(t, "127.0.0.3")
-	neg.remote = moved.LocalAddr().(*net.UDPAddr)
+	neg.Remote = moved.LocalAddr().(*net.UDPAddr)
 	mp.m.update(neg, false)
 	mp.receivesFrom(moved, mp.nextSeq(), nil)
 	mp.ignores(nat, moved, 11)

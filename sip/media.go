@@ -19,6 +19,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/sdp"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -54,6 +55,7 @@ const frameDur = 20 * time.Millisecond
 type media struct {
 	log    zerolog.Logger
 	emit   EventFunc
+	clock  mediaClock
 	callID string
 	thr    Thresholds
 	qEvery time.Duration
@@ -93,7 +95,7 @@ type media struct {
 	wg     sync.WaitGroup
 
 	mu        sync.Mutex
-	neg       negotiated
+	neg       sdp.Agreement
 	enc       codec.Encoder
 	dec       codec.Decoder
 	frame     int // samples per frame at the codec's PCM rate
@@ -124,6 +126,10 @@ type media struct {
 	jb       *jitterBuffer
 	lastRecv time.Time
 	issue    bool
+	// issues are network.issue events decided under mu and not emitted
+	// yet; emitting is true while one goroutine emits them (emitQueued).
+	issues   []NetworkIssue
+	emitting bool
 	lastSR   uint32 // middle 32 bits of the last SR's NTP time
 	lastSRAt time.Time
 	rttMs    float64
@@ -144,21 +150,6 @@ type media struct {
 	// peerRR is the remote's latest report on what it received of ours
 	// (RFC 3550 §6.4.1): the highest sequence number and the losses.
 	peerRR rtcp.ReceptionReport
-}
-
-type rxStats struct {
-	started           bool
-	ssrc              uint32
-	baseSeq, maxSeq   uint16
-	cycles            uint32
-	received          uint32
-	expectedPrior     uint32
-	receivedPrior     uint32
-	jitter            float64 // in timestamp units
-	lastTransit       int64
-	clockRate         int
-	intervalLossPct   float64
-	cumulativeLossPct float64
 }
 
 // allocRTP binds an even RTP port and the RTCP port above it within the
@@ -201,7 +192,7 @@ func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	m := &media{
-		log: p.log.With().Str("call", callID).Logger(), emit: p.emit, callID: callID,
+		log: p.log.With().Str("call", callID).Logger(), emit: p.emit, clock: p.clock, callID: callID,
 		thr: p.cfg.Thresholds.withDefaults(), qEvery: p.cfg.QualityInterval, noRTP: p.cfg.NoMediaTimeout,
 		rtpConn: rtpConn, rtcpConn: rtcpConn,
 		ssrc: binary.BigEndian.Uint32(b[:4]), seq: binary.BigEndian.Uint16(b[4:6]),
@@ -219,25 +210,28 @@ func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media {
 func (m *media) localPort() int { return m.rtpConn.LocalAddr().(*net.UDPAddr).Port }
 
 // start begins media with the negotiated parameters.
-func (m *media) start(neg negotiated, audio Audio) error {
-	enc, err := neg.send.codec.NewEncoder()
+func (m *media) start(neg sdp.Agreement, audio Audio) error {
+	enc, err := neg.Send.Codec.NewEncoder()
 	if err != nil {
-		return fmt.Errorf("encoder %s: %w", neg.send.name, err)
+		return fmt.Errorf("encoder %s: %w", neg.Send.Name, err)
 	}
-	dec, err := neg.send.codec.NewDecoder()
+	dec, err := neg.Send.Codec.NewDecoder()
 	if err != nil {
-		return fmt.Errorf("decoder %s: %w", neg.send.name, err)
+		return fmt.Errorf("decoder %s: %w", neg.Send.Name, err)
 	}
-	info := neg.send.codec.Info()
+	info := neg.Send.Codec.Info()
 	m.mu.Lock()
 	m.neg, m.enc, m.dec, m.audio = neg, enc, dec, audio
 	m.signalLocked(neg)
 	m.frame = info.SampleRate * int(frameDur/time.Millisecond) / 1000
-	m.tsStep = uint32(neg.send.rate * int(frameDur/time.Millisecond) / 1000)
-	m.rx.clockRate = neg.send.rate
-	m.lastRecv = time.Now()
-	m.setDirectionLocked(neg.direction, false)
+	m.tsStep = uint32(neg.Send.Rate * int(frameDur/time.Millisecond) / 1000)
+	m.rx.clockRate = neg.Send.Rate
+	m.lastRecv = m.clock.Now()
+	queued := m.setDirectionLocked(neg.Direction, false)
 	m.mu.Unlock()
+	if queued {
+		m.emitQueued()
+	}
 	m.wg.Add(3)
 	go func() { defer m.wg.Done(); m.clockLoop() }()
 	go func() { defer m.wg.Done(); m.recvLoop() }()
@@ -246,24 +240,58 @@ func (m *media) start(neg negotiated, audio Audio) error {
 }
 
 // update applies a re-negotiation (hold, resume, a new remote address).
-func (m *media) update(neg negotiated, localHold bool) {
+func (m *media) update(neg sdp.Agreement, localHold bool) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if neg.remote != nil && neg.remote.Port != 0 {
-		m.neg.remote, m.neg.remoteRTC = neg.remote, neg.remoteRTC
+	if neg.Remote != nil && neg.Remote.Port != 0 {
+		m.neg.Remote, m.neg.RemoteRTCP = neg.Remote, neg.RemoteRTCP
 		m.signalLocked(neg)
 	}
-	m.neg.direction = neg.direction
-	m.setDirectionLocked(neg.direction, localHold)
+	m.neg.Direction = neg.Direction
+	queued := m.setDirectionLocked(neg.Direction, localHold)
+	m.mu.Unlock()
+	if queued {
+		m.emitQueued()
+	}
+}
+
+// queueIssueLocked records that the stream's flow changed and queues
+// the network.issue that says so; the caller then calls emitQueued once
+// it has released mu. A consumer may call back into the call from the
+// event, and must not find the media locked by its own emitter.
+func (m *media) queueIssueLocked(active bool, message string) {
+	m.issue = active
+	m.issues = append(m.issues, NetworkIssue{CallID: m.callID, Active: active, Message: message})
+}
+
+// emitQueued emits the queued events in the order they were decided,
+// without holding mu. One caller at a time emits: another, or a consumer
+// that calls back into the call and queues more, leaves its events to
+// the one emitting, so the order holds and nothing waits for itself.
+func (m *media) emitQueued() {
+	m.mu.Lock()
+	if m.emitting {
+		m.mu.Unlock()
+		return
+	}
+	m.emitting = true
+	for len(m.issues) > 0 {
+		ev := m.issues[0]
+		m.issues = m.issues[1:]
+		m.mu.Unlock()
+		m.emit(EventNetworkIssue, ev)
+		m.mu.Lock()
+	}
+	m.emitting = false
+	m.mu.Unlock()
 }
 
 // signalLocked takes the remote addresses a negotiation named: a new
 // one moves the stream there, the same one keeps its latch (latch.go).
-func (m *media) signalLocked(neg negotiated) {
-	if m.rtpPeer.signal(addrPortOf(neg.remote)) {
+func (m *media) signalLocked(neg sdp.Agreement) {
+	if m.rtpPeer.signal(addrPortOf(neg.Remote)) {
 		m.log.Debug().Str("remote", m.rtpPeer.signalled.String()).Msg("rtp goes to the address the SDP named")
 	}
-	m.rtcpPeer.signal(addrPortOf(neg.remoteRTC))
+	m.rtcpPeer.signal(addrPortOf(neg.RemoteRTCP))
 }
 
 // strangerLocked counts a datagram dropped for its source, and logs the
@@ -304,15 +332,17 @@ func (m *media) acceptLocked(stream string, s *peerSource, from netip.AddrPort) 
 }
 
 // setDirectionLocked decides what flows from the remote direction and
-// whether we hold.
-func (m *media) setDirectionLocked(remoteDir string, localHold bool) {
-	m.sending = !localHold && (remoteDir == dirSendRecv || remoteDir == dirRecvOnly)
-	m.receiving = !localHold && (remoteDir == dirSendRecv || remoteDir == dirSendOnly)
-	m.lastRecv = time.Now()
+// whether we hold. An issue in progress ends when receiving stops:
+// true means an event is queued for emitQueued.
+func (m *media) setDirectionLocked(remoteDir string, localHold bool) (queued bool) {
+	m.sending = !localHold && (remoteDir == sdp.SendRecv || remoteDir == sdp.RecvOnly)
+	m.receiving = !localHold && (remoteDir == sdp.SendRecv || remoteDir == sdp.SendOnly)
+	m.lastRecv = m.clock.Now()
 	if !m.receiving && m.issue {
-		m.issue = false
-		m.emit(EventNetworkIssue, NetworkIssue{CallID: m.callID, Active: false, Message: "media paused"})
+		m.queueIssueLocked(false, "media paused")
+		return true
 	}
+	return false
 }
 
 func (m *media) setMuted(v bool) {
@@ -326,7 +356,7 @@ func (m *media) setMuted(v bool) {
 func (m *media) sendDTMF(digits string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.neg.dtmf == nil {
+	if m.neg.DTMF == nil {
 		return errNoTelephoneEvent
 	}
 	for _, d := range digits {
@@ -413,14 +443,14 @@ func (m *media) writeRTP(pkt *rtp.Packet) {
 // speaker and sends one frame to the wire (one timer, one wake-up).
 func (m *media) clockLoop() {
 	send, play := m.newSender(), m.newPlayer()
-	// Frames are due by the wall clock since the start, so a late wake-up
+	// Frames are due by the media clock since the start, so a late wake-up
 	// catches up instead of losing a frame (a ticker drops ticks nobody
 	// was there to take, and the jitter buffer would then fill up). The
 	// count is rounded to the nearest frame: the clock wakes about on the
 	// frame boundaries, a little early or late, and truncating would then
 	// play none in one wake-up and two in the next.
-	start := time.Now()
-	clock := newFrameClock(frameDur)
+	start := m.clock.Now()
+	clock := m.clock.newFrameClock(frameDur)
 	defer clock.close()
 	stop := context.AfterFunc(m.ctx, clock.close)
 	defer stop()
@@ -432,7 +462,7 @@ func (m *media) clockLoop() {
 			}
 			return
 		}
-		due := int((time.Since(start) + frameDur/2) / frameDur)
+		due := int((m.clock.Now().Sub(start) + frameDur/2) / frameDur)
 		if due-done > 10 {
 			done = due - 1 // stalled for long (suspend): do not burst
 		}
@@ -463,8 +493,8 @@ func (m *media) newSender() func() {
 		src := m.audio.Source
 		enc := m.enc
 		var dtmfPT uint8
-		if m.neg.dtmf != nil {
-			dtmfPT = m.neg.dtmf.pt
+		if m.neg.DTMF != nil {
+			dtmfPT = m.neg.DTMF.PT
 		}
 		if !evActive && gap == 0 && len(m.dtmfQ) > 0 {
 			evCode, m.dtmfQ = m.dtmfQ[0], m.dtmfQ[1:]
@@ -475,7 +505,7 @@ func (m *media) newSender() func() {
 		// Read the microphone even when not sending, so a device's
 		// buffer does not fill up.
 		n := frame
-		t0 := time.Now()
+		t0 := m.clock.Now()
 		if src != nil {
 			got, err := src.ReadPCM(pcm[:frame])
 			if err != nil || got < frame {
@@ -521,12 +551,12 @@ func (m *media) newSender() func() {
 			m.ts.Add(step)
 			return
 		}
-		pkt.Header = rtp.Header{Version: 2, PayloadType: m.neg.send.pt,
+		pkt.Header = rtp.Header{Version: 2, PayloadType: m.neg.Send.PT,
 			SequenceNumber: m.nextSeq(), Timestamp: m.ts.Load(), SSRC: m.ssrc}
 		pkt.Payload = payload[:k]
 		m.writeRTP(&pkt)
 		m.mu.Lock()
-		m.sendDelay += time.Since(t0)
+		m.sendDelay += m.clock.Now().Sub(t0)
 		m.sendCount++
 		m.mu.Unlock()
 		m.ts.Add(step)
@@ -598,7 +628,7 @@ func (m *media) recvLoop() {
 		if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 			continue
 		}
-		now := time.Now()
+		now := m.clock.Now()
 		m.mu.Lock()
 		// The packet proved itself (it decrypted, or parsed): it may
 		// latch, once (latch.go).
@@ -607,27 +637,34 @@ func (m *media) recvLoop() {
 			continue
 		}
 		m.lastRecv = now
-		if m.issue {
-			m.issue = false
-			m.emit(EventNetworkIssue, NetworkIssue{CallID: m.callID, Active: false, Message: "media is flowing again"})
+		flowing := m.issue
+		if flowing {
+			m.queueIssueLocked(false, "media is flowing again")
 		}
-		if m.neg.dtmf != nil && pkt.PayloadType == m.neg.dtmf.pt {
-			if ev, err := codec.DecodeEvent(pkt.Payload); err == nil && ev.End && pkt.Timestamp != m.lastRxDTMF {
-				m.lastRxDTMF = pkt.Timestamp
-				m.receivedDigitLocked(ev.Code)
-			}
-			m.mu.Unlock()
-			continue
-		}
-		if pkt.PayloadType != m.neg.send.pt {
-			m.mu.Unlock()
-			continue
-		}
-		m.updateRxLocked(&pkt, now)
-		if m.receiving {
-			m.jb.push(pkt.SequenceNumber, pkt.Payload, now)
-		}
+		m.takeRTPLocked(&pkt, now)
 		m.mu.Unlock()
+		if flowing {
+			m.emitQueued()
+		}
+	}
+}
+
+// takeRTPLocked takes one accepted packet: a telephone-event, or audio
+// for the statistics and the jitter buffer.
+func (m *media) takeRTPLocked(pkt *rtp.Packet, now time.Time) {
+	if m.neg.DTMF != nil && pkt.PayloadType == m.neg.DTMF.PT {
+		if ev, err := codec.DecodeEvent(pkt.Payload); err == nil && ev.End && pkt.Timestamp != m.lastRxDTMF {
+			m.lastRxDTMF = pkt.Timestamp
+			m.receivedDigitLocked(ev.Code)
+		}
+		return
+	}
+	if pkt.PayloadType != m.neg.Send.PT {
+		return
+	}
+	m.updateRxLocked(pkt, now)
+	if m.receiving {
+		m.jb.push(pkt.SequenceNumber, pkt.Payload, now)
 	}
 }
 
@@ -645,31 +682,11 @@ func (m *media) receivedDigitLocked(code byte) {
 }
 
 func (m *media) updateRxLocked(pkt *rtp.Packet, now time.Time) {
-	r := &m.rx
-	if !r.started || r.ssrc != pkt.SSRC {
-		*r = rxStats{started: true, ssrc: pkt.SSRC, baseSeq: pkt.SequenceNumber, maxSeq: pkt.SequenceNumber, clockRate: r.clockRate}
+	if m.rx.packet(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now) {
 		m.jb.reset(pkt.SequenceNumber)
 	}
-	r.received++
-	if seqBefore(r.maxSeq, pkt.SequenceNumber) {
-		if pkt.SequenceNumber < r.maxSeq {
-			r.cycles += 1 << 16
-		}
-		r.maxSeq = pkt.SequenceNumber
-	}
-	// Interarrival jitter (RFC 3550 §6.4.1) in timestamp units.
-	if r.clockRate > 0 {
-		arrival := now.UnixNano() * int64(r.clockRate) / 1e9
-		transit := arrival - int64(pkt.Timestamp)
-		if r.lastTransit != 0 {
-			d := math.Abs(float64(transit - r.lastTransit))
-			r.jitter += (d - r.jitter) / 16
-		}
-		r.lastTransit = transit
-		jitterMs := r.jitter * 1000 / float64(r.clockRate)
-		// Hold about 2.5 times the jitter, at least one frame: 20 ms on a
-		// clean network, growing with jitter and shrinking back with it.
-		m.jb.setTarget(int(math.Ceil(2.5 * jitterMs / float64(frameDur/time.Millisecond))))
+	if m.rx.clockRate > 0 {
+		m.jb.setTarget(jitterTargetFrames(m.rx.jitterMs()))
 	}
 }
 
@@ -678,13 +695,12 @@ func (m *media) updateRxLocked(pkt *rtp.Packet, now time.Time) {
 // of the last frame.
 func (m *media) newPlayer() func() {
 	pcm := make([]int16, 960)
-	last := make([]int16, 960)
-	concealRun := 0
+	lost := newConcealer(960)
 	return func() {
 		m.mu.Lock()
-		payload, at, ok, lost := m.jb.pop()
-		if ok && !lost {
-			m.bufDelay += time.Since(at)
+		payload, at, ok, missing := m.jb.pop()
+		if ok && !missing {
+			m.bufDelay += m.clock.Now().Sub(at)
 			m.bufCount++
 		}
 		dec, frame, sink := m.dec, m.frame, m.audio.Sink
@@ -704,29 +720,17 @@ func (m *media) newPlayer() func() {
 			}
 			return
 		}
-		n := frame
-		if lost {
-			concealRun++
-			if c, isC := dec.(codec.Concealer); isC {
-				if k, err := c.Conceal(pcm[:frame]); err == nil {
-					n = k
-				}
-			} else if concealRun <= 3 {
-				for i := 0; i < frame; i++ {
-					pcm[i] = last[i] / int16(1<<concealRun)
-				}
-			} else {
-				clear(pcm[:frame])
-			}
+		var n int
+		if missing {
+			n = lost.conceal(dec, pcm, frame)
 		} else {
-			concealRun = 0
 			k, err := dec.Decode(pcm, payload)
 			if err != nil {
 				clear(pcm[:frame])
 				k = frame
 			}
 			n = k
-			copy(last, pcm[:n])
+			lost.good(pcm[:n])
 		}
 		if beep != nil {
 			beep.mix(pcm[:n])
@@ -735,27 +739,20 @@ func (m *media) newPlayer() func() {
 	}
 }
 
-// ntp converts t to the 64-bit NTP format.
-func ntp(t time.Time) uint64 {
-	secs := uint64(t.Unix()) + 2208988800
-	frac := uint64(t.Nanosecond()) * (1 << 32) / 1e9
-	return secs<<32 | frac
-}
-
 // rtcpLoop sends sender reports, reads the remote's reports (RTT), checks
 // that media flows, and publishes quality every qEvery.
 func (m *media) rtcpLoop() {
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); m.rtcpRead() }()
-	check := time.NewTicker(250 * time.Millisecond)
+	check := m.clock.NewTicker(250 * time.Millisecond)
 	defer check.Stop()
-	lastReport := time.Now()
+	lastReport := m.clock.Now()
 	lastSR := time.Time{}
 	for {
 		select {
 		case <-m.ctx.Done():
 			return
-		case now := <-check.C:
+		case now := <-check.C():
 			m.checkFlow(now)
 			if now.Sub(lastSR) >= min(m.qEvery, 5*time.Second) {
 				lastSR = now
@@ -771,43 +768,25 @@ func (m *media) rtcpLoop() {
 
 func (m *media) checkFlow(now time.Time) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.receiving && !m.issue && now.Sub(m.lastRecv) > m.noRTP {
-		m.issue = true
+	silent := m.receiving && !m.issue && now.Sub(m.lastRecv) > m.noRTP
+	if silent {
 		m.log.Warn().Dur("silentFor", now.Sub(m.lastRecv)).Msg("no RTP from the remote side")
-		m.emit(EventNetworkIssue, NetworkIssue{CallID: m.callID, Active: true, Message: "a network issue is disrupting your phone device"})
+		m.queueIssueLocked(true, "a network issue is disrupting your phone device")
+	}
+	m.mu.Unlock()
+	if silent {
+		m.emitQueued()
 	}
 }
 
 func (m *media) receptionReportLocked(now time.Time) []rtcp.ReceptionReport {
-	r := &m.rx
-	if !r.started {
+	if !m.rx.started {
 		return nil
 	}
-	extMax := r.cycles + uint32(r.maxSeq)
-	expected := extMax - uint32(r.baseSeq) + 1
-	lost := int64(expected) - int64(r.received)
-	expInt := expected - r.expectedPrior
-	recvInt := r.received - r.receivedPrior
-	r.expectedPrior, r.receivedPrior = expected, r.received
-	lostInt := int64(expInt) - int64(recvInt)
-	var frac uint8
-	if expInt > 0 && lostInt > 0 {
-		frac = uint8(min(255, lostInt*256/int64(expInt)))
-		r.intervalLossPct = float64(lostInt) * 100 / float64(expInt)
-	} else {
-		r.intervalLossPct = 0
-	}
-	if expected > 0 && lost > 0 {
-		r.cumulativeLossPct = float64(lost) * 100 / float64(expected)
-	}
-	var dlsr uint32
-	if !m.lastSRAt.IsZero() {
-		dlsr = uint32(now.Sub(m.lastSRAt).Seconds() * 65536)
-	}
+	iv := m.rx.closeInterval()
 	return []rtcp.ReceptionReport{{
-		SSRC: r.ssrc, FractionLost: frac, TotalLost: uint32(max(0, min(lost, 0x7fffff))),
-		LastSequenceNumber: extMax, Jitter: uint32(r.jitter), LastSenderReport: m.lastSR, Delay: dlsr,
+		SSRC: m.rx.ssrc, FractionLost: iv.fractionLost, TotalLost: iv.totalLost,
+		LastSequenceNumber: iv.extMax, Jitter: uint32(m.rx.jitter), LastSenderReport: m.lastSR, Delay: delaySinceSR(now, m.lastSRAt),
 	}}
 }
 
@@ -880,7 +859,7 @@ func (m *media) handleRTCP(d datagram) {
 	if err != nil {
 		return
 	}
-	now := time.Now()
+	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.acceptLocked(streamRTCP, &m.rtcpPeer, d.from) {
@@ -890,7 +869,7 @@ func (m *media) handleRTCP(d datagram) {
 		var reports []rtcp.ReceptionReport
 		switch v := p.(type) {
 		case *rtcp.SenderReport:
-			m.lastSR = uint32(v.NTPTime >> 16)
+			m.lastSR = uint32(v.NTPTime >> 16) // its middle 32 bits, what an RR echoes
 			m.lastSRAt = now
 			reports = v.Reports
 		case *rtcp.ReceiverReport:
@@ -901,13 +880,8 @@ func (m *media) handleRTCP(d datagram) {
 				continue
 			}
 			m.peerRR = rr
-			if rr.LastSenderReport == 0 {
-				continue
-			}
-			nowMid := uint32(ntp(now) >> 16)
-			rtt := nowMid - rr.LastSenderReport - rr.Delay
-			if rtt < 1<<30 {
-				m.rttMs = float64(rtt) * 1000 / 65536
+			if ms, ok := roundTripMs(ntpMiddle(now), rr.LastSenderReport, rr.Delay); ok {
+				m.rttMs = ms
 			}
 		}
 	}
@@ -917,13 +891,11 @@ func (m *media) handleRTCP(d datagram) {
 func (m *media) snapshot() QualityReport {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	q := QualityReport{CallID: m.callID, Codec: m.neg.send.name, RTTMs: round1(m.rttMs)}
-	if m.rx.clockRate > 0 {
-		q.JitterMs = round1(m.rx.jitter * 1000 / float64(m.rx.clockRate))
-	}
+	q := QualityReport{CallID: m.callID, Codec: m.neg.Send.Name, RTTMs: round1(m.rttMs)}
+	q.JitterMs = round1(m.rx.jitterMs())
 	q.LossPct = round1(max(m.rx.intervalLossPct, 0))
 	oneWay := m.rttMs/2 + float64(m.addedDelay/time.Millisecond) + 20
-	q.MOS = eModelMOS(m.neg.send.name, oneWay, q.LossPct)
+	q.MOS = eModelMOS(m.neg.Send.Name, oneWay, q.LossPct)
 	q.SRTP = m.srtpStatsLocked()
 	q.FromStrangers = m.rtpPeer.strangers + m.rtcpPeer.strangers
 	return q
@@ -937,7 +909,7 @@ func (m *media) report() {
 		return
 	}
 	// A receiver report refreshes the interval loss figures first.
-	m.sendReport(time.Now())
+	m.sendReport(m.clock.Now())
 	q := m.snapshot()
 	m.emit(EventQualityReport, q)
 	if w := m.thr.warnings(q); len(w) > 0 {

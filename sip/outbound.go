@@ -9,6 +9,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // Outbound calls: the INVITE, the wait for its answer (ringback, early
@@ -58,13 +60,13 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 
 	c := p.newCall(outbound, string(cid), uri.String())
 	c.transferredFrom = opts.transferredFrom
-	c.offered = localPayloads(cs)
+	c.offered = sdp.LocalPayloads(cs)
 	c.media = newMedia(p, c.id, rtpC, rtcpC)
 	if err := c.offerCrypto(); err != nil {
 		c.end("could not secure the call: " + err.Error())
 		return nil, err
 	}
-	req.SetBody(c.buildSDP(dirSendRecv))
+	req.SetBody(c.buildSDP(sdp.SendRecv))
 
 	// The wait for the answer ends with our CANCEL's 487 or, forced, on
 	// sipgo's WaitAnswerForceCancelErr (then sipgo sends no CANCEL of its
@@ -127,7 +129,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 				c.setState(StateEarly, "")
 				if !earlyStarted && len(res.Body()) > 0 {
 					// A DTLS call keys once answered: no early media.
-					if neg, err := c.negotiateAnswer(res.Body()); err == nil && neg.dtls == nil {
+					if neg, err := c.negotiateAnswer(res.Body()); err == nil && neg.DTLS == nil {
 						// Early media plays instead of our ringback.
 						c.stopRingback()
 						earlyStarted = c.startMedia(neg) == nil
@@ -207,7 +209,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	c.mu.Lock()
 	c.connectedAt = time.Now()
 	c.mu.Unlock()
-	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.send.name).Msg("call connected")
+	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.Send.Name).Msg("call connected")
 	c.setState(StateConnected, "")
 	c.watchDialog(sess.Context())
 }

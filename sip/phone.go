@@ -30,6 +30,7 @@ type Phone struct {
 	audio  AudioFactory
 	lookup srvLookup
 	refers referPolicy // REFERs from the remote (transfer.go)
+	clock  mediaClock  // what every call's media engine reads the time from
 	// dtlsCert is the DTLS-SRTP identity of this phone (secure mode): made
 	// once per configuration, its fingerprint in every DTLS call's SDP.
 	dtlsCert *dtlssrtp.Certificate
@@ -125,6 +126,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		reg:      RegistrationState{State: Unregistered},
 		pongWake: make(chan struct{}, 1),
 		lookup:   net.DefaultResolver.LookupSRV,
+		clock:    wallClock{},
 	}
 	p.drops = p.newDropCounter()
 	for _, o := range opts {

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/srtp/v3"
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/sdp"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
@@ -94,7 +95,7 @@ func TestEarlyRTCPProcessedAfterKeys(t *testing.T) {
 	}
 	m.mu.Lock()
 	m.dtlsRTP = s
-	m.signalLocked(negotiated{remote: peer.LocalAddr().(*net.UDPAddr), remoteRTC: peer.LocalAddr().(*net.UDPAddr)})
+	m.signalLocked(sdp.Agreement{Remote: peer.LocalAddr().(*net.UDPAddr), RemoteRTCP: peer.LocalAddr().(*net.UDPAddr)})
 	m.mu.Unlock()
 	m.rtcpGate.wait()
 	m.wg.Add(1)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/sdes"
+	"github.com/openbpclient/bpclient/sip/sdp"
 	"github.com/openbpclient/bpclient/sip/siptls"
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
@@ -22,27 +23,17 @@ import (
 // whose answer has none. Keys never reach a log line or an event: sdes
 // redacts them when printed, and only the SDP body carries them.
 
-// errNotSecure wraps every reason a call could not be secured; its text
-// is the call's end reason.
-var errNotSecure = errors.New("the call could not be secured")
+// errNotSecure is sdp's: a keying failure found there or here ends the
+// call with its text as the reason.
+var errNotSecure = sdp.ErrNotSecure
 
-const (
-	protoAVP  = "RTP/AVP"
-	protoSAVP = "RTP/SAVP"
-)
-
-// secureKeys are the SRTP keys a negotiation settled.
-type secureKeys struct {
-	local  sdes.Crypto // ours: encrypts what we send
-	remote sdes.Crypto // theirs: decrypts what we receive
-}
-
-func (k *secureKeys) srtp() (local, remote srtpmedia.Keys, err error) {
-	local, err = srtpKeys(k.local)
+// srtpKeyPair returns the SRTP keys of an SDES agreement, ours and the peer's.
+func srtpKeyPair(k *sdp.SDESKeys) (local, remote srtpmedia.Keys, err error) {
+	local, err = srtpKeys(k.Local)
 	if err != nil {
 		return
 	}
-	remote, err = srtpKeys(k.remote)
+	remote, err = srtpKeys(k.Remote)
 	return
 }
 
@@ -102,7 +93,7 @@ func (c *Call) sdpSecurityLocked() (string, []string) {
 	}
 	if c.keying == KeyingDTLS {
 		if c.proto == "" {
-			return protoDTLS, nil
+			return sdp.ProtoDTLS, nil
 		}
 		return c.proto, nil
 	}
@@ -112,7 +103,7 @@ func (c *Call) sdpSecurityLocked() (string, []string) {
 	}
 	proto := c.proto
 	if proto == "" {
-		proto = protoSAVP
+		proto = sdp.ProtoSAVP
 	}
 	return proto, lines
 }
@@ -130,81 +121,67 @@ func (c *Call) dtlsSDPLocked() (fingerprint, setup string) {
 // secureAnswer checks the remote answer to our offer in secure mode and
 // settles the keys: exactly one a=crypto matching one we offered, or, on
 // a DTLS call, a fingerprint and a role for the handshake.
-func (c *Call) secureAnswer(ans mediaOffer, neg negotiated) (negotiated, error) {
+func (c *Call) secureAnswer(ans sdp.Description, neg sdp.Agreement) (sdp.Agreement, error) {
 	if !c.p.cfg.Secure() {
 		return neg, nil
 	}
 	c.mu.Lock()
-	keying, keyed := c.keying, c.suite != ""
+	keying, keyed, ours := c.keying, c.suite != "", c.crypto
 	c.mu.Unlock()
 	if keying == KeyingDTLS {
-		d, err := dtlsAnswer(ans)
+		d, err := sdp.AcceptDTLS(ans)
 		if err != nil {
 			return neg, err
 		}
 		if !keyed {
-			neg.dtls = d
+			neg.DTLS = d
 			return neg, nil
 		}
 		// Answers to re-offers keep the association, and so its peer.
-		if err := c.sameDTLSPeer(d.remote); err != nil {
+		if err := c.sameDTLSPeer(d.Remote); err != nil {
 			return neg, err
 		}
 		return neg, nil
 	}
-	answered, perr := sdes.ParseAll(ans.crypto)
-	c.mu.Lock()
-	ours := c.crypto
-	c.mu.Unlock()
-	if len(ans.crypto) == 0 {
-		return neg, fmt.Errorf("%w: the answer has no SRTP key (a=crypto); secure mode does not fall back to plain RTP", errNotSecure)
-	}
-	local, remote, err := sdes.Accept(ours, answered)
+	keys, err := sdp.AcceptSDES(ours, ans)
 	if err != nil {
-		if perr != nil {
-			err = perr
-		}
-		return neg, fmt.Errorf("%w: %v", errNotSecure, err)
+		return neg, err
 	}
-	neg.keys = &secureKeys{local: local, remote: remote}
+	neg.SDES = keys
 	return neg, nil
 }
 
 // secureOffer answers a remote offer in secure mode: the first offered
 // suite we accept, with a fresh key of ours.
-func (p *Phone) secureOffer(offer mediaOffer, neg negotiated) (negotiated, error) {
+func (p *Phone) secureOffer(offer sdp.Description, neg sdp.Agreement) (sdp.Agreement, error) {
 	if !p.cfg.Secure() {
 		return neg, nil
 	}
-	hasDTLS := len(offer.fingerprints) > 0 && p.dtlsCert != nil
-	if len(offer.crypto) == 0 && !hasDTLS {
+	hasDTLS := len(offer.Fingerprints) > 0 && p.dtlsCert != nil
+	if len(offer.Crypto) == 0 && !hasDTLS {
 		return neg, fmt.Errorf("%w: the offer has no SRTP key (a=crypto) and no DTLS fingerprint", errNotSecure)
 	}
 	// With both on offer, Config.Keying picks; with one, that one.
-	if hasDTLS && (len(offer.crypto) == 0 || p.cfg.Keying == KeyingDTLS) {
-		d, err := dtlsOffer(offer)
+	if hasDTLS && (len(offer.Crypto) == 0 || p.cfg.Keying == KeyingDTLS) {
+		d, err := sdp.AnswerDTLS(offer)
 		if err != nil {
 			return neg, err
 		}
-		neg.dtls = d
+		neg.DTLS = d
 		return neg, nil
 	}
-	offered, perr := sdes.ParseAll(offer.crypto)
-	remote, local, err := sdes.Answer(offered, p.cfg.SRTPSuites, nil)
+	keys, err := sdp.AnswerSDES(offer, p.cfg.SRTPSuites)
 	if err != nil {
-		if perr != nil {
-			err = errors.Join(err, perr)
-		}
-		return neg, fmt.Errorf("%w: %v", errNotSecure, err)
+		return neg, err
 	}
-	neg.keys = &secureKeys{local: local, remote: remote}
+	neg.SDES = keys
 	return neg, nil
 }
 
 // secureReoffer answers a re-INVITE of a secure call: it must carry
 // crypto with the suite in use; we answer with our key as before, and
 // take the peer's new key if it changed.
-func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, error) {
+func (c *Call) secureReoffer(offer sdp.Description, neg sdp.Agreement) (sdp.Agreement, error) {
 	if !c.p.cfg.Secure() {
 		return neg, nil
 	}
@@ -214,12 +191,9 @@ func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, erro
 	if keying == KeyingDTLS {
 		// The association stays; the re-offer must still be DTLS-SRTP,
 		// from the same certificate.
-		if len(offer.fingerprints) == 0 {
-			return neg, fmt.Errorf("%w: the re-offer has no DTLS fingerprint", errNotSecure)
-		}
-		fps, err := parseDTLS(offer.fingerprints)
+		fps, err := sdp.ReofferDTLS(offer)
 		if err != nil {
-			return neg, fmt.Errorf("%w: %v", errNotSecure, err)
+			return neg, err
 		}
 		if err := c.sameDTLSPeer(fps); err != nil {
 			return neg, err
@@ -229,42 +203,37 @@ func (c *Call) secureReoffer(offer mediaOffer, neg negotiated) (negotiated, erro
 	if len(ours) != 1 {
 		return neg, fmt.Errorf("%w: no keys settled yet", errNotSecure)
 	}
-	offered, _ := sdes.ParseAll(offer.crypto)
-	for _, o := range offered {
-		if o.Suite == ours[0].Suite {
-			local := ours[0]
-			local.Tag = o.Tag
-			neg.keys = &secureKeys{local: local, remote: o}
-			return neg, nil
-		}
+	keys, err := sdp.ReofferSDES(ours[0], offer)
+	if err != nil {
+		return neg, err
 	}
-	return neg, fmt.Errorf("%w: the re-offer has no SRTP key for %s", errNotSecure, ours[0].Suite)
+	neg.SDES = keys
+	return neg, nil
 }
 
 // settleKeys records the keys of a negotiation on the call: our single
 // a=crypto line from now on, and the suite in call.state.
-func (c *Call) settleKeys(neg negotiated) {
-	if neg.dtls != nil {
-		// The suite is known once the handshake has finished
-		// (startMedia sets it from handshakeDTLS's result).
+func (c *Call) settleKeys(neg sdp.Agreement) {
+	if neg.DTLS != nil {
+		// The suite is known once the handshake has finished (startMedia).
 		c.mu.Lock()
-		c.keying, c.setup, c.dtlsRemote = KeyingDTLS, string(neg.dtls.setup), neg.dtls.remote
+		c.keying, c.setup, c.dtlsRemote = KeyingDTLS, string(neg.DTLS.Setup), neg.DTLS.Remote
 		c.mu.Unlock()
 		return
 	}
-	if neg.keys == nil {
+	if neg.SDES == nil {
 		return
 	}
 	c.mu.Lock()
-	c.crypto = []sdes.Crypto{neg.keys.local}
-	c.suite = neg.keys.local.Suite
+	c.crypto = []sdes.Crypto{neg.SDES.Local}
+	c.suite = neg.SDES.Local.Suite
 	c.keying = KeyingSDES
 	c.mu.Unlock()
 }
 
 // secure installs the SRTP transformer before media starts, or swaps the
 // receive key when the peer re-keyed. Secure mode without keys refuses.
-func (m *media) secure(secureMode bool, neg negotiated) error {
+func (m *media) secure(secureMode bool, neg sdp.Agreement) error {
 	install, err := m.prepareSecure(secureMode, neg)
 	if err != nil {
 		return err
@@ -277,7 +246,7 @@ func (m *media) secure(secureMode bool, neg negotiated) error {
 // would install, without installing it: a re-offer's keys are checked
 // before its 200 commits us to them, and the returned install, called
 // once the answer is sent, cannot fail.
-func (m *media) prepareSecure(secureMode bool, neg negotiated) (install func(), err error) {
+func (m *media) prepareSecure(secureMode bool, neg sdp.Agreement) (install func(), err error) {
 	nothing := func() {}
 	if !secureMode {
 		return nothing, nil
@@ -285,19 +254,19 @@ func (m *media) prepareSecure(secureMode bool, neg negotiated) (install func(), 
 	m.mu.Lock()
 	dtlsCall, sec, secRemote := m.dtlsRTP != nil, m.sec, m.secRemote
 	m.mu.Unlock()
-	if dtlsCall && neg.keys == nil && neg.dtls == nil {
+	if dtlsCall && neg.SDES == nil && neg.DTLS == nil {
 		// A DTLS call's re-negotiation keeps its association, and its
 		// keys (or the handshake still running installs them).
 		return nothing, nil
 	}
-	if neg.keys == nil {
+	if neg.SDES == nil {
 		return nil, fmt.Errorf("%w: no SRTP keys", errNotSecure)
 	}
-	local, remote, err := neg.keys.srtp()
+	local, remote, err := srtpKeyPair(neg.SDES)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
 	}
-	material := neg.keys.remote.KeyMaterial()
+	material := neg.SDES.Remote.KeyMaterial()
 	if sec == nil {
 		t, err := srtpmedia.New(local, remote)
 		if err != nil {
@@ -305,7 +274,7 @@ func (m *media) prepareSecure(secureMode bool, neg negotiated) (install func(), 
 		}
 		return func() {
 			m.mu.Lock()
-			m.sec, m.secSuite, m.secRemote = t, neg.keys.local.Suite, material
+			m.sec, m.secSuite, m.secRemote = t, neg.SDES.Local.Suite, material
 			m.mu.Unlock()
 		}, nil
 	}

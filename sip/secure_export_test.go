@@ -8,6 +8,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // Test hooks for secure mode (compiled only into tests).
@@ -84,7 +85,7 @@ func (c *Call) DTLSSecretsForTest() [][]byte {
 // by edit (a peer re-keying with a line we may refuse) and returns the
 // final status; a 2xx is ACKed, and its answer is not applied.
 func (c *Call) ReofferForTest(ctx context.Context, edit func(sdp string) string) (int, error) {
-	res, err := c.inDialog(ctx, sipmsg.INVITE, []byte(edit(string(c.buildSDP(dirSendRecv)))), "application/sdp")
+	res, err := c.inDialog(ctx, sipmsg.INVITE, []byte(edit(string(c.buildSDP(sdp.SendRecv)))), "application/sdp")
 	if err != nil {
 		return 0, err
 	}

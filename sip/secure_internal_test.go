@@ -7,6 +7,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/sdes"
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 func securePhone(t *testing.T, suites ...string) *Phone {
@@ -31,12 +32,12 @@ func securePhoneMedia(t *testing.T) (*Phone, *media) {
 	return p, newMedia(p, "c1", rtpC, rtcpC)
 }
 
-func pcmu(t *testing.T) []payload {
+func pcmu(t *testing.T) []sdp.Payload {
 	c, err := codec.Lookup("PCMU", 8000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return localPayloads([]codec.Codec{c})
+	return sdp.LocalPayloads([]codec.Codec{c})
 }
 
 const plainAnswer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
@@ -71,8 +72,8 @@ func TestSecureAnswerWithoutCrypto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if neg.keys == nil || neg.keys.local.Suite != sdes.AESCM128HMACSHA180 || c.State().Suite != sdes.AESCM128HMACSHA180 || !c.State().Secure {
-		t.Fatalf("settled %+v, state %+v", neg.keys, c.State())
+	if neg.SDES == nil || neg.SDES.Local.Suite != sdes.AESCM128HMACSHA180 || c.State().Suite != sdes.AESCM128HMACSHA180 || !c.State().Secure {
+		t.Fatalf("settled %+v, state %+v", neg.SDES, c.State())
 	}
 	if _, lines := c.sdpSecurityLocked(); len(lines) != 1 || !strings.HasPrefix(lines[0], "2 AES_CM_128_HMAC_SHA1_80") {
 		t.Fatalf("re-offer lines %v", len(lines))
@@ -89,49 +90,35 @@ func TestSecureAnswerWithoutCrypto(t *testing.T) {
 // takes the offerer's first suite we accept, with our own key.
 func TestSecureOffer(t *testing.T) {
 	p := securePhone(t, sdes.AESCM128HMACSHA180, sdes.AEADAES256GCM)
-	offer, err := parseSDP([]byte(plainAnswer))
+	offer, err := sdp.Parse([]byte(plainAnswer))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.secureOffer(offer, negotiated{}); !errors.Is(err, errNotSecure) {
+	if _, err := p.secureOffer(offer, sdp.Agreement{}); !errors.Is(err, errNotSecure) {
 		t.Fatalf("plain offer: %v", err)
 	}
 	a, _ := sdes.New(1, sdes.AESCM128HMACSHA132, nil)
 	b, _ := sdes.New(2, sdes.AEADAES256GCM, nil)
 	c, _ := sdes.New(3, sdes.AESCM128HMACSHA180, nil)
 	body := strings.Replace(plainAnswer, "RTP/AVP", "RTP/SAVP", 1) + "a=crypto:" + a.Marshal() + "\r\na=crypto:" + b.Marshal() + "\r\na=crypto:" + c.Marshal() + "\r\na=crypto:junk\r\n"
-	offer, err = parseSDP([]byte(body))
+	offer, err = sdp.Parse([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if offer.proto != "RTP/SAVP" {
-		t.Fatalf("proto %q", offer.proto)
+	if offer.Proto != "RTP/SAVP" {
+		t.Fatalf("proto %q", offer.Proto)
 	}
-	neg, err := p.secureOffer(offer, negotiated{})
+	neg, err := p.secureOffer(offer, sdp.Agreement{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if neg.keys.remote.Tag != 2 || neg.keys.local.Tag != 2 || neg.keys.local.Suite != sdes.AEADAES256GCM ||
-		string(neg.keys.local.KeyMaterial()) == string(b.KeyMaterial()) {
-		t.Fatalf("chose %v / %v", neg.keys.remote, neg.keys.local)
+	if neg.SDES.Remote.Tag != 2 || neg.SDES.Local.Tag != 2 || neg.SDES.Local.Suite != sdes.AEADAES256GCM ||
+		string(neg.SDES.Local.KeyMaterial()) == string(b.KeyMaterial()) {
+		t.Fatalf("chose %v / %v", neg.SDES.Remote, neg.SDES.Local)
 	}
-	only32, _ := parseSDP([]byte(plainAnswer + "a=crypto:" + a.Marshal() + "\r\n"))
-	if _, err := p.secureOffer(only32, negotiated{}); !errors.Is(err, errNotSecure) || !strings.Contains(err.Error(), "no common SRTP crypto suite") {
+	only32, _ := sdp.Parse([]byte(plainAnswer + "a=crypto:" + a.Marshal() + "\r\n"))
+	if _, err := p.secureOffer(only32, sdp.Agreement{}); !errors.Is(err, errNotSecure) || !strings.Contains(err.Error(), "no common SRTP crypto suite") {
 		t.Fatalf("no common suite: %v", err)
-	}
-}
-
-// TestSecureSDP: the SDP we write carries the profile and a=crypto lines.
-func TestSecureSDP(t *testing.T) {
-	k, _ := sdes.New(1, sdes.AEADAES128GCM, nil)
-	body := string(buildSDP(sdpParams{sessionID: 1, version: 1, addr: "127.0.0.1", port: 4000, direction: dirSendRecv,
-		payloads: pcmu(t), proto: "RTP/SAVP", crypto: []string{k.Marshal()}}))
-	if !strings.Contains(body, "m=audio 4000 RTP/SAVP 0\r\n") || !strings.Contains(body, "a=crypto:"+k.Marshal()+"\r\n") {
-		t.Fatalf("sdp:\n%s", body)
-	}
-	back, err := parseSDP([]byte(body))
-	if err != nil || len(back.crypto) != 1 || back.crypto[0] != k.Marshal() {
-		t.Fatalf("parse back: %v %v", err, back.crypto)
 	}
 }
 
@@ -144,7 +131,7 @@ func TestPrepareSecureTouchesNothing(t *testing.T) {
 	defer m.stop()
 	ours, _ := sdes.New(1, sdes.AESCM128HMACSHA180, nil)
 	theirs, _ := sdes.New(1, sdes.AESCM128HMACSHA180, nil)
-	if err := m.secure(true, negotiated{keys: &secureKeys{local: ours, remote: theirs}}); err != nil {
+	if err := m.secure(true, sdp.Agreement{SDES: &sdp.SDESKeys{Local: ours, Remote: theirs}}); err != nil {
 		t.Fatal(err)
 	}
 	remoteNow := func() string {
@@ -155,16 +142,16 @@ func TestPrepareSecureTouchesNothing(t *testing.T) {
 	before := remoteNow()
 
 	keyless := sdes.Crypto{Tag: 1, Suite: sdes.AESCM128HMACSHA180} // no key: no SRTP context
-	for _, neg := range []negotiated{{}, {keys: &secureKeys{local: ours, remote: keyless}}} {
+	for _, neg := range []sdp.Agreement{{}, {SDES: &sdp.SDESKeys{Local: ours, Remote: keyless}}} {
 		if _, err := m.prepareSecure(true, neg); !errors.Is(err, errNotSecure) {
-			t.Errorf("prepare %+v: %v, want errNotSecure", neg.keys, err)
+			t.Errorf("prepare %+v: %v, want errNotSecure", neg.SDES, err)
 		}
 		if remoteNow() != before {
 			t.Fatal("a refused re-negotiation changed the receive key")
 		}
 	}
 
-	same, err := m.prepareSecure(true, negotiated{keys: &secureKeys{local: ours, remote: theirs}})
+	same, err := m.prepareSecure(true, sdp.Agreement{SDES: &sdp.SDESKeys{Local: ours, Remote: theirs}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +160,7 @@ func TestPrepareSecureTouchesNothing(t *testing.T) {
 		t.Error("the same key was re-installed as another")
 	}
 	rekeyed, _ := sdes.New(1, sdes.AESCM128HMACSHA180, nil)
-	install, err := m.prepareSecure(true, negotiated{keys: &secureKeys{local: ours, remote: rekeyed}})
+	install, err := m.prepareSecure(true, sdp.Agreement{SDES: &sdp.SDESKeys{Local: ours, Remote: rekeyed}})
 	if err != nil {
 		t.Fatal(err)
 	}

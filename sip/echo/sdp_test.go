@@ -3,6 +3,8 @@ package echo
 import (
 	"strings"
 	"testing"
+
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 const phoneOffer = "v=0\r\no=bpclient 1 1 IN IP4 127.0.0.1\r\ns=bpclient\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
@@ -47,7 +49,7 @@ func TestOfferRefusals(t *testing.T) {
 		"no audio": "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 			"m=video 4000 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n",
 		"not sdp":   "INVITE sip:echo@127.0.0.1 SIP/2.0\r\n",
-		"too large": strings.Repeat("a", maxOffer+1),
+		"too large": strings.Repeat("a", sdp.MaxSize+1),
 	} {
 		if _, err := parseOffer([]byte(body)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -61,7 +63,7 @@ func TestStaticPayloadType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.format.Name != "PCMA" || o.format.ClockRate != 8000 || o.direction != "sendrecv" {
+	if o.format.Name != "PCMA" || o.format.Rate != 8000 || o.direction != "sendrecv" {
 		t.Errorf("%+v", o)
 	}
 }
@@ -85,11 +87,11 @@ func FuzzParseOffer(f *testing.F) {
 		if err != nil {
 			t.Fatalf("our answer does not parse: %v\n%s", err, ans)
 		}
-		if back.format.Name != o.format.Name || back.format.ClockRate != o.format.ClockRate ||
-			back.format.PayloadType != o.format.PayloadType {
+		if back.format.Name != o.format.Name || back.format.Rate != o.format.Rate ||
+			back.format.PT != o.format.PT {
 			t.Fatalf("answer names %+v, offer chose %+v", back.format, o.format)
 		}
-		if back.direction != answerDirection(o.direction) {
+		if back.direction != sdp.AnswerDirection(o.direction, sdp.SendRecv) {
 			t.Fatalf("answer direction %q for offered %q", back.direction, o.direction)
 		}
 	})
