@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/sdes"
+
 	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
@@ -37,8 +37,7 @@ type Call struct {
 	reason      string
 	remote      string
 	displayName string
-	held        bool // we put the call on hold
-	remoteHeld  bool
+	hold        holdStatus
 	muted       bool
 	codecName   string
 	cli         *sipgo.DialogClientSession
@@ -50,7 +49,6 @@ type Call struct {
 	decision    chan decision // inbound, while ringing
 	cancelDial  func()        // ends the wait for the answer, sending nothing (cancel.go)
 	done        chan struct{}
-	ended       bool
 	connectedAt time.Time
 	transferTo  string
 	ringback    *ringback
@@ -67,12 +65,11 @@ type Call struct {
 	// ackBody receives the SDP answer of an inbound late-offer call (an
 	// INVITE without SDP) from its ACK; nil otherwise.
 	ackBody chan []byte
-	// answering: an outbound call still waits for its answer; the
-	// INVITE's CANCEL (cancel.go) is built on the first provisional
-	// response, asked for by a hang-up, and sent once.
-	answering              bool
-	cancelReq              *sipmsg.Request
-	cancelling, cancelSent bool
+	// invite is how far the wait for our INVITE's answer is; its CANCEL
+	// (cancel.go) is built on the first provisional response, asked for
+	// by a hang-up, and sent once.
+	invite    inviteStatus
+	cancelReq *sipmsg.Request
 	// ending is the reason for an end we have set in motion (our BYE, or
 	// the remote's we are answering): ending the dialog also wakes
 	// watchDialog, which must not report it as a remote hangup.
@@ -88,12 +85,6 @@ type Call struct {
 	keying     string
 	setup      string
 	dtlsRemote []dtlssrtp.Fingerprint
-}
-
-type decision struct {
-	answer bool
-	code   int
-	reason string
 }
 
 // ErrNoCall is returned for a call id the phone does not know.
@@ -215,7 +206,7 @@ func (c *Call) keyingIfSecureLocked() string {
 
 func (c *Call) setState(state, reason string) {
 	c.mu.Lock()
-	if c.ended || (c.state == state && c.reason == reason) {
+	if c.endedLocked() || (c.state == state && c.reason == reason) {
 		c.mu.Unlock()
 		return
 	}
@@ -237,18 +228,17 @@ func (c *Call) setState(state, reason string) {
 // end marks the call ended, stops its media and forgets it.
 func (c *Call) end(reason string) {
 	c.mu.Lock()
-	if c.ended {
+	if c.endedLocked() {
 		c.mu.Unlock()
 		return
 	}
 	c.state, c.reason = StateEnded, reason
 	s := c.stateLocked()
-	c.ended = true
 	m := c.media
 	c.media = nil
-	answering := c.answering
+	awaiting := c.invite.awaiting()
 	c.mu.Unlock()
-	if answering {
+	if awaiting {
 		// Still ringing out: the CANCEL ends the INVITE (sipgo's
 		// transaction takes the 487).
 		c.cancelInvite()
@@ -320,240 +310,27 @@ func (p *Phone) openAudio(callID string, rate int) Audio {
 	return a
 }
 
-// Dial places a call. It returns once the INVITE is sent; the call's
-// progress arrives as call.state events.
-func (p *Phone) Dial(ctx context.Context, to string) (*Call, error) {
-	if p.ua == nil {
-		return nil, errors.New("phone not started")
-	}
-	uri, err := p.targetURI(to)
-	if err != nil {
-		return nil, err
-	}
-	return p.dial(ctx, uri, dialOptions{})
-}
-
-// dialOptions are the extras of a call placed for a transfer.
-type dialOptions struct {
-	headers         []sipmsg.Header // Replaces, Referred-By
-	transferredFrom string          // API id of the call the REFER came on
-}
-
-func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Call, error) {
-	cs, err := p.offerCodecs()
-	if err != nil {
-		return nil, err
-	}
-	rtpC, rtcpC, err := p.allocRTP()
-	if err != nil {
-		return nil, err
-	}
-	req := sipmsg.NewRequest(sipmsg.INVITE, uri)
-	req.SetDestination(p.currentServer().String())
-	req.SetTransport(strings.ToUpper(p.cfg.Transport))
-	req.AppendHeader(p.fromHeader())
-	req.AppendHeader(&sipmsg.ToHeader{Address: uri})
-	cid := sipmsg.CallIDHeader(randomHex(16))
-	req.AppendHeader(&cid)
-	req.AppendHeader(sipmsg.NewHeader("Allow", allowMethods))
-	req.AppendHeader(sipmsg.NewHeader("User-Agent", "bpclient"))
-	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-	for _, h := range opts.headers {
-		req.AppendHeader(h)
-	}
-
-	c := p.newCall(outbound, string(cid), uri.String())
-	c.transferredFrom = opts.transferredFrom
-	c.offered = sdp.LocalPayloads(cs)
-	c.media = newMedia(p, c.id, rtpC, rtcpC)
-	if err := c.offerCrypto(); err != nil {
-		c.end("could not secure the call: " + err.Error())
-		return nil, err
-	}
-	req.SetBody(c.buildSDP(sdp.SendRecv))
-
-	// The wait for the answer ends with our CANCEL's 487 or, forced, on
-	// sipgo's WaitAnswerForceCancelErr (then sipgo sends no CANCEL of its
-	// own, which it would route by the Request-URI: cancel.go).
-	dctx, cancel := context.WithCancelCause(context.WithoutCancel(p.ctx))
-	forceEnd := func() { cancel(sipgo.WaitAnswerForceCancelErr) }
-	c.mu.Lock()
-	c.cancelDial, c.answering = forceEnd, true
-	c.mu.Unlock()
-	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
-	t0 := time.Now()
-	sess, err := dua.WriteInvite(p.ctx, req)
-	if err != nil {
-		c.mu.Lock()
-		c.answering = false
-		c.mu.Unlock()
-		c.end("could not send the call: " + sanitizeErr(err))
-		return nil, fmt.Errorf("send INVITE: %w", err)
-	}
-	c.mu.Lock()
-	c.cli = sess
-	c.mu.Unlock()
-	c.setState(StateDialing, "")
+// watchDialog ends the call when sipgo ends its dialog (BYE handled
+// elsewhere sets the reason first). Its goroutine is the phone's, and
+// stops with the call, the dialog or the phone.
+func (c *Call) watchDialog(dialog context.Context) {
+	p := c.p
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		defer context.AfterFunc(p.ctx, forceEnd)() // the phone stops
-		c.runOutbound(dctx, sess, t0)
+		select {
+		case <-dialog.Done():
+			c.mu.Lock()
+			reason := c.ending
+			c.mu.Unlock()
+			if reason == "" {
+				reason = c.remoteHangupReason()
+			}
+			c.end(reason)
+		case <-c.done:
+		case <-p.ctx.Done():
+		}
 	}()
-	return c, nil
-}
-
-func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession, t0 time.Time) {
-	p := c.p
-	earlyStarted := false
-	err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{
-		Username: p.cfg.AuthUsername,
-		Password: p.cfg.Password,
-		OnResponse: func(res *sipmsg.Response) error {
-			// Our CANCEL goes once a provisional response has come; it
-			// is built from the INVITE as sent (cancel.go).
-			if res.IsProvisional() {
-				c.provisionalTo(sess.InviteRequest)
-			} else {
-				c.finalTo()
-				if !res.IsSuccess() && c.isCancelling() {
-					return errCancelled // no retry after a challenge
-				}
-				if err := p.checkChallenge(res); err != nil {
-					return err // before sipgo answers it
-				}
-			}
-			switch {
-			case res.StatusCode == 180:
-				c.setState(StateRinging, "")
-				if !earlyStarted {
-					c.startRingback()
-				}
-			case res.StatusCode == 183:
-				c.setState(StateEarly, "")
-				if !earlyStarted && len(res.Body()) > 0 {
-					// A DTLS call keys once answered: no early media.
-					if neg, err := c.negotiateAnswer(res.Body()); err == nil && neg.DTLS == nil {
-						// Early media plays instead of our ringback.
-						c.stopRingback()
-						earlyStarted = c.startMedia(neg) == nil
-					}
-				}
-			}
-			return nil
-		},
-	})
-	c.stopRingback()
-	c.mu.Lock()
-	c.answering = false
-	c.mu.Unlock()
-	if err != nil {
-		var de *sipgo.ErrDialogResponse
-		switch {
-		case ctx.Err() != nil, c.isCancelling():
-			c.setFinalCode(487)
-			c.end("cancelled")
-		case errors.Is(err, errChallengeRefused):
-			c.setFinalCode(403)
-			c.end(err.Error())
-		case errors.As(err, &de):
-			c.setFinalCode(de.Res.StatusCode)
-			c.end(failureReason(de.Res.StatusCode, de.Res.Reason))
-		default:
-			c.setFinalCode(503)
-			c.end("call failed: " + sanitizeErr(err))
-		}
-		return
-	}
-	c.setFinalCode(sess.InviteResponse.StatusCode)
-	c.mu.Lock()
-	c.dialogID = sess.ID
-	c.mu.Unlock()
-	if c.isCancelling() {
-		// Answered before our CANCEL reached the callee: the call is
-		// up there, so it ends with an ACK and a BYE (RFC 3261 §9.1).
-		c.setFinalCode(487)
-		_ = sess.Ack(p.ctx)
-		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		_ = sess.Bye(bctx)
-		cancel()
-		c.end("cancelled")
-		return
-	}
-	neg, err := c.negotiateAnswer(sess.InviteResponse.Body())
-	if err != nil {
-		_ = sess.Ack(p.ctx)
-		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		_ = sess.Bye(bctx)
-		cancel()
-		if errors.Is(err, errNotSecure) {
-			c.end(err.Error())
-			return
-		}
-		c.end("the remote answer has no usable audio: " + err.Error())
-		return
-	}
-	if err := sess.Ack(p.ctx); err != nil {
-		c.log.Warn().Err(err).Msg("ACK not sent")
-	}
-	if earlyStarted {
-		c.mu.Lock()
-		m := c.media
-		c.mu.Unlock()
-		if m != nil {
-			if err := m.secure(p.cfg.Secure(), neg); err != nil {
-				c.endWithBye(err.Error(), sess.Bye)
-				return
-			}
-			m.update(neg, false)
-		}
-	} else if err := c.startMedia(neg); err != nil {
-		// The call is established (ACK sent): whatever failed, hang up.
-		reason := "media failed: " + err.Error()
-		if errors.Is(err, errNotSecure) {
-			reason = err.Error() // e.g. the DTLS handshake failed
-		}
-		c.endWithBye(reason, sess.Bye)
-		return
-	}
-	c.mu.Lock()
-	c.connectedAt = time.Now()
-	c.mu.Unlock()
-	c.log.Info().Dur("setup", time.Since(t0)).Str("codec", neg.Send.Name).Msg("call connected")
-	c.setState(StateConnected, "")
-	go c.watchDialog(sess.Context())
-}
-
-// endWithBye ends an established call that cannot go on: the reason is
-// set first (the peer may hang up too, and its BYE must not turn it into
-// "remote hangup"), then our BYE goes out.
-func (c *Call) endWithBye(reason string, bye func(context.Context) error) {
-	c.end(reason)
-	bctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
-	_ = bye(bctx)
-	cancel()
-}
-
-func (c *Call) setFinalCode(code int) {
-	c.mu.Lock()
-	c.finalCode = code
-	c.mu.Unlock()
-}
-
-// watchDialog ends the call when sipgo ends its dialog (BYE handled
-// elsewhere sets the reason first).
-func (c *Call) watchDialog(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-		c.mu.Lock()
-		reason := c.ending
-		c.mu.Unlock()
-		if reason == "" {
-			reason = c.remoteHangupReason()
-		}
-		c.end(reason)
-	case <-c.done:
-	}
 }
 
 // endingAs records why the dialog is about to end, before the BYE that
@@ -614,350 +391,13 @@ func (c *Call) startMedia(neg sdp.Agreement) error {
 	return nil
 }
 
-func failureReason(code int, reason string) string {
-	switch code {
-	case 404:
-		return "not found (404)"
-	case 408, 480:
-		return fmt.Sprintf("no answer (%d)", code)
-	case 486, 600:
-		return fmt.Sprintf("busy (%d)", code)
-	case 487:
-		return "cancelled (487)"
-	case 488, 606:
-		return fmt.Sprintf("no common codec (%d)", code)
-	case 603:
-		return "declined (603)"
-	}
-	return fmt.Sprintf("%d %s", code, reason)
-}
-
-// onInvite handles a new call, or a re-INVITE inside one.
-func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if to := req.To(); to != nil && to.Params.Has("tag") {
-		p.onReinvite(req, tx)
-		return
-	}
-	// An INVITE with Replaces (RFC 3891) takes over one of our calls: it
-	// is answered without ringing and the old call ends.
-	var replaced *Call
-	if h := req.GetHeader("Replaces"); h != nil {
-		rep, err := parseReplaces(h.Value())
-		if err != nil {
-			p.log.Info().Err(err).Msg("incoming call refused: bad Replaces")
-			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Replaces", nil))
-			return
-		}
-		var code int
-		if replaced, code = p.matchReplaces(rep); replaced == nil {
-			p.log.Info().Int("status", code).Msg("incoming call refused: Replaces names no call of ours")
-			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, code, statusText(code), nil))
-			return
-		}
-	}
-	// A call that would ring takes one of the few ringing slots: a flood
-	// of INVITEs (through a trusted server) holds no more than that many
-	// calls, RTP ports and file descriptors.
-	stopRinging := func() {}
-	if replaced == nil {
-		var ok bool
-		if stopRinging, ok = p.reserveRinging(); !ok {
-			p.log.Info().Int("max", p.cfg.MaxRingingCalls).Msg("incoming call refused (486): too many calls ringing")
-			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 486, "Busy Here", nil))
-			return
-		}
-	}
-	defer stopRinging()
-	cs, err := p.offerCodecs()
-	if err != nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
-		return
-	}
-	ours := sdp.LocalPayloads(cs)
-	// An INVITE without SDP (late offer, RFC 3261 §13.2.1): our 200
-	// carries the offer and the caller's ACK the answer.
-	late := len(bytes.TrimSpace(req.Body())) == 0
-	var offer sdp.Description
-	var neg sdp.Agreement
-	if !late {
-		if offer, err = sdp.Parse(req.Body()); err != nil {
-			p.log.Info().Err(err).Msg("incoming call refused: unusable SDP")
-			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-			return
-		}
-		if neg, err = sdp.Answer(offer, ours); err != nil {
-			p.log.Info().Err(err).Msg("incoming call refused")
-			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-			return
-		}
-		if neg, err = p.secureOffer(offer, neg); err != nil {
-			// Secure mode never answers with plain RTP.
-			p.log.Info().Err(err).Msg("incoming call refused")
-			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-			return
-		}
-	}
-	dua := &sipgo.DialogUA{Client: p.cli, ContactHDR: p.contactHeader()}
-	sess, err := dua.ReadInvite(req, tx)
-	if err != nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 400, "Bad Request", nil))
-		return
-	}
-	from := req.From()
-	remote, display := "", ""
-	if from != nil {
-		remote = from.Address.User + "@" + from.Address.Host
-		if from.Address.User == "" {
-			remote = from.Address.Host
-		}
-		display = from.DisplayName
-	}
-	rtpC, rtcpC, err := p.allocRTP()
-	if err != nil {
-		_ = sess.Respond(503, "Service Unavailable", nil)
-		return
-	}
-	c := p.newCall(inbound, req.CallID().Value(), "sip:"+remote)
-	c.mu.Lock()
-	c.srv = sess
-	c.dialogID = sess.ID
-	c.displayName = display
-	c.offered = []sdp.Payload{neg.Send}
-	if late {
-		c.offered = ours
-		c.ackBody = make(chan []byte, 1)
-	}
-	c.media = newMedia(p, c.id, rtpC, rtcpC)
-	// decide sets c.decision to nil once it has sent: select on our own
-	// copy, or an answer that comes before the select would be lost.
-	decided := make(chan decision, 1)
-	c.decision = decided
-	c.proto = offer.Proto
-	if replaced != nil {
-		c.replaces = replaced.id
-		c.decision = nil
-		decided <- decision{answer: true}
-	}
-	c.mu.Unlock()
-	if late {
-		if err := c.offerCrypto(); err != nil {
-			c.end("could not secure the call: " + err.Error())
-			_ = sess.Respond(500, "Server Internal Error", nil)
-			return
-		}
-	} else {
-		c.settleKeys(neg)
-	}
-	if replaced != nil {
-		c.log.Info().Str("replaces", replaced.id).Msg("incoming call replaces a call")
-	} else {
-		if err := sess.Respond(180, "Ringing", nil); err != nil {
-			c.end("could not ring: " + sanitizeErr(err))
-			return
-		}
-		p.emit(EventCallIncoming, IncomingCall{CallID: c.id, From: "sip:" + remote, DisplayName: display})
-		c.setState(StateRinging, "")
-	}
-
-	var ringTimeout <-chan time.Time
-	if replaced == nil {
-		t := time.NewTimer(p.cfg.RingTimeout)
-		defer t.Stop()
-		ringTimeout = t.C
-	}
-	select {
-	case <-ringTimeout:
-		stopRinging()
-		c.log.Info().Dur("after", p.cfg.RingTimeout).Msg("incoming call not answered in time")
-		c.end(ReasonRingTimeout)
-		_ = sess.Respond(480, "Temporarily Unavailable", nil)
-	case d := <-decided:
-		stopRinging()
-		if !d.answer {
-			// The call ends now; sipgo's Respond then waits for the
-			// caller's ACK (up to 32 s over UDP).
-			c.end(failureReason(d.code, d.reason))
-			_ = sess.Respond(d.code, d.reason, nil)
-			return
-		}
-		if late {
-			c.answerLateOffer(sess, replaced)
-			return
-		}
-		if neg.DTLS != nil {
-			// DTLS-SRTP: the peer needs our answer (our fingerprint)
-			// before the handshake, and media waits for its keys.
-			if err := sess.RespondSDP(c.buildSDP(sdp.AnswerDirection(offer.Direction, sdp.SendRecv))); err != nil {
-				c.end("could not answer: " + sanitizeErr(err))
-				return
-			}
-			if err := c.startMedia(neg); err != nil {
-				c.end(err.Error()) // before the BYE, as in runOutbound
-				bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-				_ = sess.Bye(bctx)
-				cancel()
-				return
-			}
-		} else {
-			if err := c.startMedia(neg); err != nil {
-				_ = sess.Respond(500, "Server Internal Error", nil)
-				c.end("media failed: " + err.Error())
-				return
-			}
-			if err := sess.RespondSDP(c.buildSDP(sdp.AnswerDirection(offer.Direction, sdp.SendRecv))); err != nil {
-				c.end("could not answer: " + sanitizeErr(err))
-				return
-			}
-		}
-		c.connectedIn(sess, offer.Direction, replaced)
-	case <-sess.Context().Done():
-		stopRinging()
-		c.end("cancelled by the caller")
-	case <-p.ctx.Done():
-		_ = sess.Respond(480, "Temporarily Unavailable", nil)
-		c.end("phone stopped")
-	}
-}
-
-// ReasonRingTimeout ends an inbound call that rang for
-// Config.RingTimeout without an answer (the caller gets 480).
-const ReasonRingTimeout = "not answered in time (ring timeout)"
-
-// reserveRinging takes a ringing slot; release gives it back (once, however
-// often it is called). It fails when MaxRingingCalls calls ring already.
-func (p *Phone) reserveRinging() (release func(), ok bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ringing >= p.cfg.MaxRingingCalls {
-		return nil, false
-	}
-	p.ringing++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			p.mu.Lock()
-			p.ringing--
-			p.mu.Unlock()
-		})
-	}, true
-}
-
-// connectedIn marks an answered inbound call connected (remotely held
-// when the remote's direction says so) and ends the call it replaces.
-func (c *Call) connectedIn(sess *sipgo.DialogServerSession, remoteDir string, replaced *Call) {
-	c.mu.Lock()
-	c.connectedAt = time.Now()
-	c.mu.Unlock()
-	c.setState(StateConnected, "")
-	if remoteDir == sdp.SendOnly || remoteDir == sdp.Inactive {
-		c.mu.Lock()
-		c.remoteHeld = true
-		c.mu.Unlock()
-		c.setState(StateRemoteHeld, "")
-	}
-	go c.watchDialog(sess.Context())
-	if replaced != nil {
-		replaced.byeAndEnd("replaced")
-	}
-}
-
-// answerLateOffer answers an INVITE that had no SDP: the 200 carries our
-// offer, the ACK the answer (RFC 3264 §5; sipgo returns from RespondSDP
-// once the ACK has come, and onAck keeps its body first).
-func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) {
-	p := c.p
-	if err := sess.RespondSDP(c.buildSDP(sdp.SendRecv)); err != nil {
-		c.end("could not answer: " + sanitizeErr(err))
-		return
-	}
-	c.mu.Lock()
-	ch := c.ackBody
-	c.ackBody = nil
-	c.mu.Unlock()
-	var body []byte
-	select {
-	case body = <-ch:
-	default:
-	}
-	fail := func(reason string) {
-		c.end(reason) // before the BYE, as in runOutbound
-		bctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		_ = sess.Bye(bctx)
-		cancel()
-	}
-	if len(body) == 0 {
-		fail("the caller's ACK carried no SDP answer to our offer")
-		return
-	}
-	neg, err := c.negotiateAnswer(body)
-	if err != nil {
-		if errors.Is(err, errNotSecure) {
-			fail(err.Error())
-			return
-		}
-		fail("the remote answer has no usable audio: " + err.Error())
-		return
-	}
-	if err := c.startMedia(neg); err != nil {
-		if errors.Is(err, errNotSecure) {
-			fail(err.Error())
-			return
-		}
-		fail("media failed: " + err.Error())
-		return
-	}
-	c.log.Info().Str("codec", neg.Send.Name).Msg("late-offer call connected (answer in the ACK)")
-	c.connectedIn(sess, neg.Direction, replaced)
-}
-
-// Answer accepts a ringing inbound call. Calls that are up are put on
-// hold first (call waiting); when that fails the call keeps ringing.
-func (c *Call) Answer(ctx context.Context) error {
-	c.mu.Lock()
-	ok, st := c.dir == inbound && !c.ended && c.decision != nil, c.state
-	c.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
-	}
-	if err := c.holdOthers(ctx); err != nil {
-		return err
-	}
-	return c.decide(decision{answer: true})
-}
-
-// Reject refuses a ringing inbound call (486 Busy Here by default).
-func (c *Call) Reject(ctx context.Context, code int) error {
-	if code == 0 {
-		code = 486
-	}
-	if code < 400 || code > 699 {
-		return fmt.Errorf("reject code %d: want 4xx-6xx", code)
-	}
-	return c.decide(decision{code: code, reason: statusText(code)})
-}
-
-func (c *Call) decide(d decision) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dir != inbound || c.ended || c.decision == nil {
-		return fmt.Errorf("%w: the call is %s", ErrWrongState, c.state)
-	}
-	select {
-	case c.decision <- d:
-		c.decision = nil
-		return nil
-	default:
-		return fmt.Errorf("%w: already decided", ErrWrongState)
-	}
-}
-
 // Hangup ends the call in whatever state it is: CANCEL while dialing,
 // a rejection while ringing in, BYE once connected.
 func (c *Call) Hangup(ctx context.Context) error {
 	c.mu.Lock()
-	state, dir, cli, srv := c.state, c.dir, c.cli, c.srv
+	state, dir := c.state, c.dir
 	cancelDial := c.cancelDial
-	ended := c.ended
+	ended := c.endedLocked()
 	c.mu.Unlock()
 	if ended {
 		return nil
@@ -976,15 +416,39 @@ func (c *Call) Hangup(ctx context.Context) error {
 		}
 		return nil
 	}
-	var err error
-	c.endingAs("local hangup")
-	if cli != nil {
-		err = cli.Bye(ctx)
-	} else if srv != nil {
-		err = srv.Bye(ctx)
+	return c.hangUp(ctx, "local hangup")
+}
+
+// byeTimeout bounds the BYE of a call the phone itself hangs up.
+const byeTimeout = 5 * time.Second
+
+// hangUp is how an established call ends on our side: the call ends with
+// reason first, so that a BYE of the peer crossing ours, or the dialog's
+// end, cannot turn reason into "remote hangup"; then our BYE goes, bounded
+// by ctx. sipgo sends none on a dialog the peer has ended already.
+func (c *Call) hangUp(ctx context.Context, reason string) error {
+	c.endingAs(reason)
+	c.end(reason)
+	c.mu.Lock()
+	cli, srv := c.cli, c.srv
+	c.mu.Unlock()
+	switch {
+	case cli != nil:
+		return cli.Bye(ctx)
+	case srv != nil:
+		return srv.Bye(ctx)
 	}
-	c.end("local hangup")
-	return err
+	return nil
+}
+
+// hangUpSoon is hangUp for the phone's own decisions, which no caller
+// waits for: the BYE gets byeTimeout.
+func (c *Call) hangUpSoon(reason string) {
+	ctx, cancel := context.WithTimeout(c.p.ctx, byeTimeout)
+	defer cancel()
+	if err := c.hangUp(ctx, reason); err != nil {
+		c.log.Debug().Err(err).Msg("BYE not answered")
+	}
 }
 
 // Mute stops sending microphone audio (silence is sent instead).
@@ -1054,58 +518,6 @@ func (c *Call) inDialog(ctx context.Context, method sipmsg.RequestMethod, body [
 	return res, nil
 }
 
-// Hold puts the call on hold (re-INVITE with a=sendonly).
-func (c *Call) Hold(ctx context.Context) error { return c.setHold(ctx, true) }
-
-// Resume takes the call off hold (re-INVITE with a=sendrecv).
-func (c *Call) Resume(ctx context.Context) error { return c.setHold(ctx, false) }
-
-func (c *Call) setHold(ctx context.Context, hold bool) error {
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
-		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
-	}
-	dir := sdp.SendRecv
-	if hold {
-		dir = sdp.SendOnly
-	}
-	res, err := c.inDialog(ctx, sipmsg.INVITE, c.buildSDP(dir), "application/sdp")
-	if err != nil {
-		return fmt.Errorf("re-INVITE: %w", err)
-	}
-	if !res.IsSuccess() {
-		return fmt.Errorf("re-INVITE answered %d %s", res.StatusCode, res.Reason)
-	}
-	neg, err := c.negotiateAnswer(res.Body())
-	c.mu.Lock()
-	m := c.media
-	c.mu.Unlock()
-	if err == nil && m != nil {
-		err = m.secure(c.p.cfg.Secure(), neg)
-	}
-	if errors.Is(err, errNotSecure) {
-		// The peer's 200 (ACKed) took its new keys into use and we
-		// cannot follow: what it sends could not be decrypted, so the
-		// call ends rather than go on without audio.
-		c.byeAndEnd(secureMediaFailed(err))
-		return fmt.Errorf("re-INVITE answer: %w", err)
-	}
-	if err != nil {
-		return fmt.Errorf("re-INVITE answer: %w", err)
-	}
-	c.mu.Lock()
-	c.held = hold
-	remoteHeld := c.remoteHeld
-	c.mu.Unlock()
-	if m != nil {
-		m.update(neg, hold)
-	}
-	c.setHoldState(hold, remoteHeld)
-	return nil
-}
-
 // callFor is the call an in-dialog request belongs to; for none, the
 // request is answered 481 here and callFor returns nil.
 func (p *Phone) callFor(req *sipmsg.Request, tx sipmsg.ServerTransaction) *Call {
@@ -1143,81 +555,6 @@ func (p *Phone) dialogCall(req *sipmsg.Request) *Call {
 		return nil
 	}
 	return c
-}
-
-// setHoldState says which side holds the call, ours first.
-func (c *Call) setHoldState(held, remoteHeld bool) {
-	switch {
-	case held:
-		c.setState(StateHeld, "")
-	case remoteHeld:
-		c.setState(StateRemoteHeld, "")
-	default:
-		c.setState(StateConnected, "")
-	}
-}
-
-// onReinvite answers a re-INVITE: the remote holds or resumes.
-func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	c := p.callFor(req, tx)
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	srv, cli, m, held := c.srv, c.cli, c.media, c.held
-	c.mu.Unlock()
-	if srv != nil {
-		_ = srv.ReadRequest(req, tx)
-	} else if cli != nil {
-		_ = cli.ReadRequest(req, tx)
-	}
-	offer, err := sdp.Parse(req.Body())
-	if err != nil || m == nil {
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
-	c.mu.Lock()
-	ours := c.offered
-	c.mu.Unlock()
-	neg, err := sdp.Answer(offer, ours)
-	if err == nil {
-		neg, err = c.secureReoffer(offer, neg)
-	}
-	// The new keys are checked before we answer for them: an offer we
-	// cannot follow is refused and leaves the call, its media and its
-	// keys as they were (RFC 3264 §8, RFC 4568 §7.1.4).
-	var installKeys func()
-	if err == nil {
-		installKeys, err = m.prepareSecure(p.cfg.Secure(), neg)
-	}
-	if err != nil {
-		c.log.Info().Err(err).Msg("re-INVITE refused (488); the call goes on as it was")
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-		return
-	}
-	want := sdp.SendRecv
-	if held {
-		want = sdp.SendOnly
-	}
-	body := c.buildSDP(sdp.AnswerDirection(offer.Direction, want))
-	p.mu.Lock()
-	if edit := p.editReanswer; edit != nil {
-		body = []byte(edit(string(body)))
-	}
-	p.mu.Unlock()
-	res := sipmsg.NewSDPResponseFromRequest(req, body)
-	ct := p.contactHeader()
-	res.AppendHeader(&ct)
-	if err := tx.Respond(res); err != nil {
-		return
-	}
-	installKeys()
-	m.update(neg, held)
-	remoteHeld := offer.Direction == sdp.SendOnly || offer.Direction == sdp.Inactive
-	c.mu.Lock()
-	c.remoteHeld = remoteHeld
-	c.mu.Unlock()
-	c.setHoldState(held, remoteHeld)
 }
 
 func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -1266,76 +603,6 @@ func (p *Phone) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.end(c.remoteHangupReason())
 }
 
-// DTMF sends digits: RFC 4733 events when telephone-event was agreed,
-// SIP INFO (application/dtmf-relay) otherwise.
-func (c *Call) DTMF(ctx context.Context, digits string) error {
-	if digits == "" || len(digits) > 64 {
-		return fmt.Errorf("dtmf: %d digits (want 1..64)", len(digits))
-	}
-	for _, d := range digits {
-		if _, ok := dtmfCode(d); !ok {
-			return fmt.Errorf("dtmf: %q is not a digit", d)
-		}
-	}
-	c.mu.Lock()
-	m := c.media
-	st := c.state
-	c.mu.Unlock()
-	if m == nil || (st != StateConnected && st != StateRemoteHeld && st != StateEarly) {
-		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
-	}
-	err := m.sendDTMF(digits)
-	if !errors.Is(err, errNoTelephoneEvent) {
-		return err
-	}
-	for _, d := range strings.ToUpper(digits) {
-		body := fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", d)
-		res, err := c.inDialog(ctx, sipmsg.INFO, []byte(body), "application/dtmf-relay")
-		if err != nil {
-			return fmt.Errorf("dtmf INFO: %w", err)
-		}
-		if !res.IsSuccess() {
-			return fmt.Errorf("dtmf INFO answered %d", res.StatusCode)
-		}
-	}
-	return nil
-}
-
-// Transfer hands the call to another party (blind transfer, RFC 3515
-// REFER). The call ends when the remote reports the new call up, or hangs
-// up.
-func (c *Call) Transfer(ctx context.Context, to string) error {
-	uri, err := c.p.targetURI(to)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
-		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
-	}
-	// Marked before the REFER leaves: the NOTIFY of a quick transferee
-	// can come before the REFER's 202 is read.
-	c.mu.Lock()
-	c.transferTo, c.consult = uri.String(), nil
-	c.mu.Unlock()
-	if err := c.sendRefer(ctx, "<"+uri.String()+">"); err != nil {
-		c.mu.Lock()
-		c.transferTo = ""
-		c.mu.Unlock()
-		return err
-	}
-	return nil
-}
-
-func (p *Phone) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	if p.callFor(req, tx) == nil {
-		return
-	}
-	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
-}
-
 // Quality returns the call's current quality figures.
 func (c *Call) Quality() (QualityReport, bool) {
 	c.mu.Lock()
@@ -1345,17 +612,6 @@ func (c *Call) Quality() (QualityReport, bool) {
 		return QualityReport{}, false
 	}
 	return m.snapshot(), true
-}
-
-// ReceivedDTMF returns the RFC 4733 digits received (for tests and logs).
-func (c *Call) ReceivedDTMF() string {
-	c.mu.Lock()
-	m := c.media
-	c.mu.Unlock()
-	if m == nil {
-		return ""
-	}
-	return m.receivedDigits()
 }
 
 func statusText(code int) string {

@@ -54,8 +54,10 @@ func (c *Call) provisionalTo(inv *sipmsg.Request) {
 	if c.cancelReq == nil {
 		c.cancelReq = cancelRequest(inv)
 	}
-	req, send := c.cancelReq, c.cancelling && !c.cancelSent
-	c.cancelSent = c.cancelSent || send
+	req, send := c.cancelReq, c.invite == inviteCancelAsked
+	if send {
+		c.invite = inviteCancelSent
+	}
 	c.mu.Unlock()
 	if send {
 		c.sendCancel(req)
@@ -66,7 +68,10 @@ func (c *Call) provisionalTo(inv *sipmsg.Request) {
 // and a CANCEL built for it is of no use to a retried INVITE.
 func (c *Call) finalTo() {
 	c.mu.Lock()
-	c.cancelReq, c.cancelSent = nil, false
+	c.cancelReq = nil
+	if c.invite == inviteCancelSent {
+		c.invite = inviteCancelAsked
+	}
 	c.mu.Unlock()
 }
 
@@ -75,9 +80,16 @@ func (c *Call) finalTo() {
 // not go before, RFC 3261 §9.1).
 func (c *Call) cancelInvite() {
 	c.mu.Lock()
-	c.cancelling = true
-	req, send := c.cancelReq, c.cancelReq != nil && !c.cancelSent
-	c.cancelSent = c.cancelSent || send
+	switch c.invite {
+	case inviteNone:
+		c.invite = inviteCancelled
+	case inviteAwaiting:
+		c.invite = inviteCancelAsked
+	}
+	req, send := c.cancelReq, c.cancelReq != nil && c.invite == inviteCancelAsked
+	if send {
+		c.invite = inviteCancelSent
+	}
 	c.mu.Unlock()
 	if send {
 		c.sendCancel(req)
@@ -88,7 +100,7 @@ func (c *Call) cancelInvite() {
 func (c *Call) isCancelling() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cancelling
+	return c.invite.cancelling()
 }
 
 // sendCancel sends req and waits for its answer in the background; the

@@ -41,8 +41,8 @@ type Config struct {
 	AuthRealm string
 
 	// Mode is "softphone" (default) or "secure" (issue 5): secure mode
-	// signals only over TLS and carries media only as SRTP with SDES keys;
-	// it never falls back to plain SIP or RTP.
+	// signals only over TLS and carries media only as SRTP, keyed by SDES
+	// or DTLS-SRTP (Keying); it never falls back to plain SIP or RTP.
 	Mode string
 	// CAFile and CAPEM add a CA to the system roots for verifying the TLS
 	// server (policy or configuration); TLSServerName, when set, is the

@@ -89,20 +89,52 @@ func (lc *lateCaller) requestWith(method string, cseq int, body string, extra ..
 // response waits for a response whose status starts with prefix, up to
 // the hang guard.
 func (lc *lateCaller) response(prefix string) (head []string, body string) {
+	return lc.awaitMessage("SIP/2.0 "+prefix, strconv.Quote(prefix)+" response")
+}
+
+// awaitRequest waits for a request of method from the phone, up to the
+// hang guard, and returns its header lines.
+func (lc *lateCaller) awaitRequest(method string) []string {
+	head, _ := lc.awaitMessage(method+" ", method)
+	return head
+}
+
+// awaitMessage waits for a message that begins with start, up to the
+// hang guard; what names it in the failure.
+func (lc *lateCaller) awaitMessage(start, what string) (head []string, body string) {
 	buf := make([]byte, 65535)
 	deadline := time.Now().Add(sip.HangGuard)
 	for {
 		_ = lc.sip.SetReadDeadline(deadline)
 		n, _, err := lc.sip.ReadFromUDP(buf)
 		if err != nil {
-			lc.t.Fatalf("hang guard (%v): no %q response: %v", sip.HangGuard, prefix, err)
+			lc.t.Fatalf("hang guard (%v): no %s: %v", sip.HangGuard, what, err)
 		}
 		msg := string(buf[:n])
 		h, b, _ := strings.Cut(msg, "\r\n\r\n")
-		if strings.HasPrefix(msg, "SIP/2.0 "+prefix) {
+		if strings.HasPrefix(msg, start) {
 			return strings.Split(h, "\r\n"), b
 		}
 	}
+}
+
+// lateCallUp registers a phone (1001, PCMU) with a fresh Kamailio and
+// connects a call to it from a lateCaller.
+func lateCallUp(ctx context.Context, t *testing.T) (*siptest.Kamailio, *events, *lateCaller, *sip.Call) {
+	t.Helper()
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
+	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999})
+	if err := p.Register(); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitReg(t, sip.Registered)
+	lc := newLateCaller(t, k.Addr())
+	c, head, _ := lc.callAnswered(ctx, p, ev)
+	lc.dialog(head)
+	lc.request("ACK", 1, lc.answerPCMU())
+	ev.waitCall(t, sip.StateConnected)
+	return k, ev, lc, c
 }
 
 // final waits for the next final response (any status of 200 and up),

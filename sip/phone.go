@@ -67,14 +67,9 @@ type Phone struct {
 	reg       RegistrationState
 	contact   hostPort // what we advertise (learned from rport/received)
 	calls     map[string]*Call
-	ringing   int // inbound calls holding a ringing slot (reserveRinging)
-	nextPort  int
+	ringing   int        // inbound calls holding a ringing slot (reserveRinging)
 	servers   []hostPort // resolved targets, in the order to try
 	serverIdx int
-	// editReanswer, set by tests only (secure_export_test.go), edits
-	// our SDP answers to re-INVITEs: a peer that answers with keys the
-	// other side cannot use.
-	editReanswer func(sdp string) string
 }
 
 type hostPort struct {

@@ -133,7 +133,7 @@ func (p *Phone) registerLoop(ctx context.Context) {
 		if res.retryAfter > wait {
 			wait = res.retryAfter
 		}
-		wait = jitter(wait)
+		wait = spreadRetry(wait)
 		backoff = min(backoff*2, p.cfg.RetryMax)
 		r = &registration{p: p, callID: sipmsg.CallIDHeader(randomHex(12))}
 		select {
@@ -144,9 +144,9 @@ func (p *Phone) registerLoop(ctx context.Context) {
 	}
 }
 
-// jitter spreads d over [0.8d, 1.2d) so that many phones do not retry in
+// spreadRetry spreads d over [0.8d, 1.2d) so that many phones do not retry in
 // step after an outage.
-func jitter(d time.Duration) time.Duration {
+func spreadRetry(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 

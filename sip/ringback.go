@@ -20,7 +20,7 @@ const ringbackRate = 8000
 // tone of the configured country until stopRingback.
 func (c *Call) startRingback() {
 	c.mu.Lock()
-	if c.ringback != nil || c.ended {
+	if c.ringback != nil || c.endedLocked() {
 		c.mu.Unlock()
 		return
 	}

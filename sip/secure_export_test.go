@@ -91,11 +91,3 @@ func (c *Call) ReofferForTest(ctx context.Context, edit func(sdp string) string)
 	}
 	return res.StatusCode, nil
 }
-
-// EditReanswersForTest makes the phone's answers to re-INVITEs pass
-// through edit (nil: sent as made).
-func (p *Phone) EditReanswersForTest(edit func(sdp string) string) {
-	p.mu.Lock()
-	p.editReanswer = edit
-	p.mu.Unlock()
-}

@@ -209,6 +209,34 @@ func inCall(state string) bool {
 	return state == StateConnected || state == StateHeld || state == StateRemoteHeld
 }
 
+// Transfer hands the call to another party (blind transfer, RFC 3515
+// REFER). The call ends when the remote reports the new call up, or hangs
+// up.
+func (c *Call) Transfer(ctx context.Context, to string) error {
+	uri, err := c.p.targetURI(to)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st != StateConnected && st != StateHeld && st != StateRemoteHeld {
+		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
+	}
+	// Marked before the REFER leaves: the NOTIFY of a quick transferee
+	// can come before the REFER's 202 is read.
+	c.mu.Lock()
+	c.transferTo, c.consult = uri.String(), nil
+	c.mu.Unlock()
+	if err := c.sendRefer(ctx, "<"+uri.String()+">"); err != nil {
+		c.mu.Lock()
+		c.transferTo = ""
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
 // AttendedTransfer connects this call's remote with target's remote and
 // leaves both calls (RFC 5589 §7): a REFER on this call whose Refer-To
 // names target's remote with the Replaces of target's dialog. Both calls
@@ -294,7 +322,7 @@ func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		c.byeAndEnd("transferred to " + to)
+		c.hangUpSoon("transferred to " + to)
 		if consult == nil {
 			return
 		}
@@ -304,29 +332,10 @@ func (p *Phone) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 			consult.mu.Lock()
 			r := consult.transferTo
 			consult.mu.Unlock()
-			consult.byeAndEnd("transferred to " + r)
+			consult.hangUpSoon("transferred to " + r)
 		case <-p.ctx.Done():
 		}
 	}()
-}
-
-// byeAndEnd hangs up a connected call with the given reason.
-func (c *Call) byeAndEnd(reason string) {
-	ctx, cancel := context.WithTimeout(c.p.ctx, 5*time.Second)
-	defer cancel()
-	c.mu.Lock()
-	cli, srv, ended := c.cli, c.srv, c.ended
-	c.mu.Unlock()
-	if ended {
-		return
-	}
-	c.endingAs(reason)
-	if cli != nil {
-		_ = cli.Bye(ctx)
-	} else if srv != nil {
-		_ = srv.Bye(ctx)
-	}
-	c.end(reason)
 }
 
 // onRefer takes a REFER from the remote (RFC 3515): 202, then NOTIFYs of
@@ -452,7 +461,7 @@ func (c *Call) followRefer(target sipmsg.Uri, hdrs []sipmsg.Header) {
 	select {
 	case <-c.done:
 	case <-time.After(2 * time.Second):
-		c.byeAndEnd("transferred to " + target.String())
+		c.hangUpSoon("transferred to " + target.String())
 	case <-p.ctx.Done():
 	}
 }
@@ -507,7 +516,7 @@ func (p *Phone) matchReplaces(r replacesID) (*Call, int) {
 	for _, c := range cs {
 		c.mu.Lock()
 		local, remote, ok := c.dialogTagsLocked()
-		st, ended := c.state, c.ended
+		st, ended := c.state, c.endedLocked()
 		c.mu.Unlock()
 		if !ok || ended || local != r.toTag || remote != r.fromTag || !inCall(st) {
 			continue

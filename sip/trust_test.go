@@ -237,20 +237,9 @@ func TestStrangerFlood(t *testing.T) {
 // with the dialog's tags ends the call.
 func TestWrongTagsGet481(t *testing.T) {
 	t.Parallel()
-	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
-	p, ev := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
-		Codecs: []string{"PCMU"}, RTPPortMin: 32000, RTPPortMax: 39999})
-	if err := p.Register(); err != nil {
-		t.Fatal(err)
-	}
-	ev.waitReg(t, sip.Registered)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	lc := newLateCaller(t, k.Addr())
-	c, head, _ := lc.callAnswered(ctx, p, ev)
-	lc.dialog(head)
-	lc.request("ACK", 1, lc.answerPCMU())
-	ev.waitCall(t, sip.StateConnected)
+	_, ev, lc, c := lateCallUp(ctx, t)
 
 	right := lc.toHdr
 	i := strings.Index(right, ";tag=")

@@ -68,7 +68,7 @@ func (p *Phone) updateWaiting() {
 	ringing := false
 	for _, c := range calls {
 		c.mu.Lock()
-		if c.dir == inbound && c.state == StateRinging && !c.ended {
+		if c.dir == inbound && c.state == StateRinging && !c.endedLocked() {
 			ringing = true
 		}
 		c.mu.Unlock()
@@ -76,7 +76,7 @@ func (p *Phone) updateWaiting() {
 	tone := p.waitingTone()
 	for _, c := range calls {
 		c.mu.Lock()
-		up := inCall(c.state) && !c.ended
+		up := inCall(c.state) && !c.endedLocked()
 		m := c.media
 		c.mu.Unlock()
 		if m != nil {

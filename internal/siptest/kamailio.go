@@ -42,6 +42,11 @@ type KamailioOptions struct {
 	// certificate then does not match what the caller was told) or of
 	// "requests" (the caller's does not match what the callee was told).
 	MangleFingerprint string
+	// ShortHoldAnswerKey replaces the a=crypto of every SDP reply that
+	// accepts a hold (a=recvonly) by one whose key is 20 bytes, too short
+	// for its suite: a peer whose answer commits it to keys the holder
+	// cannot use.
+	ShortHoldAnswerKey bool
 	// NoRecordRoute keeps Kamailio out of the dialogs it sets up (no
 	// Record-Route), as an outbound proxy that does not record-route:
 	// only the first request's transaction and its CANCEL go through it.
@@ -125,6 +130,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 		k.defines = append(k.defines, "-A", "WITH_MANGLE_FP_REQ")
 	default:
 		t.Fatalf("MangleFingerprint %q: want replies or requests", opts.MangleFingerprint)
+	}
+	if opts.ShortHoldAnswerKey {
+		k.defines = append(k.defines, "-A", "WITH_SHORT_HOLD_KEY")
 	}
 	if opts.NoRecordRoute {
 		k.defines = append(k.defines, "-A", "NO_RECORD_ROUTE")
