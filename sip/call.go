@@ -14,8 +14,8 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/media"
 	"github.com/openbpclient/bpclient/sip/sdes"
-
 	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
@@ -42,7 +42,7 @@ type Call struct {
 	codecName   string
 	cli         *sipgo.DialogClientSession
 	srv         *sipgo.DialogServerSession
-	media       *media
+	media       *media.Session
 	offered     []sdp.Payload
 	sessionID   uint64
 	sdpVersion  uint64
@@ -244,7 +244,7 @@ func (c *Call) end(reason string) {
 		c.cancelInvite()
 	}
 	if m != nil {
-		m.stop()
+		m.Stop()
 	}
 	c.p.mu.Lock()
 	delete(c.p.calls, c.id)
@@ -292,7 +292,7 @@ func (c *Call) buildSDP(direction string) []byte {
 	params.Fingerprint, params.Setup = c.dtlsSDPLocked()
 	offered, m := c.offered, c.media
 	c.mu.Unlock()
-	params.Port = m.localPort()
+	params.Port = m.LocalPort()
 	params.Payloads = offered
 	params.DTMF = sdp.TelephoneEvents(offered)
 	return sdp.Build(params)
@@ -371,18 +371,18 @@ func (c *Call) startMedia(neg sdp.Agreement) error {
 		return errors.New("call ended")
 	}
 	if neg.DTLS != nil {
-		res, err := m.handshakeDTLS(c.p.dtlsCert, c.p.cfg.SRTPSuites, neg)
+		res, err := m.HandshakeDTLS(c.p.dtlsCert, c.p.cfg.SRTPSuites, neg)
 		if err != nil {
 			return err
 		}
 		c.mu.Lock()
-		c.suite, c.keying = res.suite, KeyingDTLS
+		c.suite, c.keying = res.Suite, KeyingDTLS
 		c.mu.Unlock()
-	} else if err := m.secure(c.p.cfg.Secure(), neg); err != nil {
+	} else if err := m.Secure(c.p.cfg.Secure(), neg); err != nil {
 		return err
 	}
 	a := c.p.openAudio(c.id, neg.Send.Codec.Info().SampleRate)
-	if err := m.start(neg, a); err != nil {
+	if err := m.Start(neg, a); err != nil {
 		if a.Close != nil {
 			a.Close()
 		}
@@ -461,7 +461,7 @@ func (c *Call) Mute(on bool) error {
 	if m == nil {
 		return fmt.Errorf("%w: no media", ErrWrongState)
 	}
-	m.setMuted(on)
+	m.SetMuted(on)
 	c.p.emit(EventCallState, s)
 	return nil
 }
@@ -611,7 +611,7 @@ func (c *Call) Quality() (QualityReport, bool) {
 	if m == nil {
 		return QualityReport{}, false
 	}
-	return m.snapshot(), true
+	return m.Snapshot(), true
 }
 
 func statusText(code int) string {
@@ -644,5 +644,5 @@ func (c *Call) MediaStats() MediaStats {
 	if m == nil {
 		return MediaStats{}
 	}
-	return m.stats()
+	return m.Stats()
 }

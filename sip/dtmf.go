@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/openbpclient/bpclient/sip/media"
 )
 
 // DTMF: RFC 4733 events on the media when telephone-event was agreed,
@@ -19,7 +21,7 @@ func (c *Call) DTMF(ctx context.Context, digits string) error {
 		return fmt.Errorf("dtmf: %d digits (want 1..64)", len(digits))
 	}
 	for _, d := range digits {
-		if _, ok := dtmfCode(d); !ok {
+		if _, ok := media.DTMFCode(d); !ok {
 			return fmt.Errorf("dtmf: %q is not a digit", d)
 		}
 	}
@@ -30,8 +32,8 @@ func (c *Call) DTMF(ctx context.Context, digits string) error {
 	if m == nil || (st != StateConnected && st != StateRemoteHeld && st != StateEarly) {
 		return fmt.Errorf("%w: the call is %s", ErrWrongState, st)
 	}
-	err := m.sendDTMF(digits)
-	if !errors.Is(err, errNoTelephoneEvent) {
+	err := m.SendDTMF(digits)
+	if !errors.Is(err, media.ErrNoTelephoneEvent) {
 		return err
 	}
 	for _, d := range strings.ToUpper(digits) {
@@ -62,5 +64,5 @@ func (c *Call) ReceivedDTMF() string {
 	if m == nil {
 		return ""
 	}
-	return m.receivedDigits()
+	return m.ReceivedDigits()
 }

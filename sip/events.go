@@ -68,31 +68,6 @@ type CallState struct {
 	Replaces        string `json:"replaces,omitempty"`
 }
 
-// QualityReport is the payload of quality.report (and quality.warning,
-// which adds Warnings).
-type QualityReport struct {
-	CallID   string   `json:"callId"`
-	Codec    string   `json:"codec"`
-	MOS      float64  `json:"mos"`
-	RTTMs    float64  `json:"rttMs"`
-	JitterMs float64  `json:"jitterMs"`
-	LossPct  float64  `json:"lossPct"`
-	Warnings []string `json:"warnings,omitempty"`
-	// SRTP counts dropped SRTP packets in secure mode.
-	SRTP *SRTPStats `json:"srtp,omitempty"`
-	// FromStrangers counts the RTP, RTCP and DTLS datagrams dropped since
-	// the call began because they came from an address that is not the
-	// peer's (latch.go).
-	FromStrangers uint64 `json:"rtpFromStrangers"`
-}
-
-// NetworkIssue is the payload of network.issue.
-type NetworkIssue struct {
-	CallID  string `json:"callId"`
-	Active  bool   `json:"active"`
-	Message string `json:"message"`
-}
-
 // EventFunc receives the phone's events. It is called from the phone's
 // goroutines and must not block for long.
 type EventFunc func(name string, params any)

@@ -1,9 +1,7 @@
 package sip
 
-import "time"
+import "github.com/openbpclient/bpclient/sip/internal/hangguard"
 
 // HangGuard bounds the tests' waits for an event (this package's and
-// sip_test's): it only catches a hang, so it is generous enough for a
-// loaded machine and costs nothing unless something hangs. Speed is
-// measured with benchmarks (BENCHMARKS.md), never asserted by a wait.
-const HangGuard = 30 * time.Second
+// sip_test's); see hangguard.
+const HangGuard = hangguard.Timeout

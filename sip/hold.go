@@ -42,7 +42,7 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	m := c.media
 	c.mu.Unlock()
 	if err == nil && m != nil {
-		err = m.secure(c.p.cfg.Secure(), neg)
+		err = m.Secure(c.p.cfg.Secure(), neg)
 	}
 	if errors.Is(err, errNotSecure) {
 		// The peer's 200 (ACKed) took its new keys into use and we
@@ -59,7 +59,7 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	state := c.hold.state()
 	c.mu.Unlock()
 	if m != nil {
-		m.update(neg, hold)
+		m.Update(neg, hold)
 	}
 	c.setState(state, "")
 	return nil
@@ -96,7 +96,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	// keys as they were (RFC 3264 §8, RFC 4568 §7.1.4).
 	var installKeys func()
 	if err == nil {
-		installKeys, err = m.prepareSecure(p.cfg.Secure(), neg)
+		installKeys, err = m.PrepareSecure(p.cfg.Secure(), neg)
 	}
 	if err != nil {
 		c.log.Info().Err(err).Msg("re-INVITE refused (488); the call goes on as it was")
@@ -115,7 +115,7 @@ func (p *Phone) onReinvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	installKeys()
-	m.update(neg, held)
+	m.Update(neg, held)
 	remoteHeld := offer.Direction == sdp.SendOnly || offer.Direction == sdp.Inactive
 	c.mu.Lock()
 	c.hold = c.hold.with(heldByRemote, remoteHeld)

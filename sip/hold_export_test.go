@@ -1,6 +1,9 @@
 package sip
 
-import "github.com/openbpclient/bpclient/sip/srtpmedia"
+import (
+	"github.com/openbpclient/bpclient/sip/media"
+	"github.com/openbpclient/bpclient/sip/srtpmedia"
+)
 
 // Test hooks for hold and resume (compiled only into tests).
 
@@ -13,10 +16,7 @@ func (c *Call) SentForTest() (ssrc uint32, nextSeq uint16) {
 	if m == nil {
 		return 0, 0
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	// Every packet sent took the next number (writeRTP counts them).
-	return m.ssrc, m.firstSeq + uint16(m.sentPkts)
+	return m.Sent()
 }
 
 // PeerReportForTest is the remote's latest RTCP reception report on our
@@ -29,10 +29,7 @@ func (c *Call) PeerReportForTest() (highestSeq uint32, lost uint32, ok bool) {
 	if m == nil {
 		return 0, 0, false
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r := m.peerRR
-	return r.LastSequenceNumber, r.TotalLost, r.SSRC == m.ssrc && r.SSRC != 0
+	return m.PeerReport()
 }
 
 // SentKeysForTest are the SDES keys our SRTP is sent with; false when the
@@ -43,6 +40,6 @@ func (c *Call) SentKeysForTest() (srtpmedia.Keys, bool) {
 	if c.keying != KeyingSDES || len(c.crypto) != 1 {
 		return srtpmedia.Keys{}, false
 	}
-	k, err := srtpKeys(c.crypto[0])
+	k, err := media.SRTPKeys(c.crypto[0])
 	return k, err == nil
 }

@@ -1,4 +1,7 @@
 package sip
 
-// WaitFor is waitFor for the external tests.
-var WaitFor = waitFor
+import "github.com/openbpclient/bpclient/sip/internal/hangguard"
+
+// WaitFor waits, up to the hang guard, until cond holds (for the
+// external tests).
+var WaitFor = hangguard.WaitFor

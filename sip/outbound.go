@@ -191,11 +191,11 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 		m := c.media
 		c.mu.Unlock()
 		if m != nil {
-			if err := m.secure(p.cfg.Secure(), neg); err != nil {
+			if err := m.Secure(p.cfg.Secure(), neg); err != nil {
 				c.hangUpSoon(err.Error())
 				return
 			}
-			m.update(neg, false)
+			m.Update(neg, false)
 		}
 	} else if err := c.startMedia(neg); err != nil {
 		// The call is established (ACK sent): whatever failed, hang up.

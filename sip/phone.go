@@ -18,6 +18,7 @@ import (
 	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
 	"github.com/openbpclient/bpclient/sip/internal/liblog"
+	"github.com/openbpclient/bpclient/sip/media"
 )
 
 // Phone is one configured SIP account: its transport, its registration
@@ -30,7 +31,7 @@ type Phone struct {
 	audio  AudioFactory
 	lookup srvLookup
 	refers referPolicy // REFERs from the remote (transfer.go)
-	clock  mediaClock  // what every call's media engine reads the time from
+	clock  media.Clock // what every call's media engine reads the time from
 	// dtlsCert is the DTLS-SRTP identity of this phone (secure mode): made
 	// once per configuration, its fingerprint in every DTLS call's SDP.
 	dtlsCert *dtlssrtp.Certificate
@@ -126,7 +127,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		reg:      RegistrationState{State: Unregistered},
 		pongWake: make(chan struct{}, 1),
 		lookup:   net.DefaultResolver.LookupSRV,
-		clock:    wallClock{},
+		clock:    media.WallClock(),
 	}
 	p.drops = p.newDropCounter()
 	for _, o := range opts {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/audio/dsp"
+	"github.com/openbpclient/bpclient/sip/media"
 )
 
 // ringback plays the local ringback tone to a call's speaker while the
@@ -48,9 +49,9 @@ func (c *Call) startRingback() {
 		if a.Close != nil {
 			defer a.Close()
 		}
-		tick := time.NewTicker(frameDur)
+		tick := time.NewTicker(media.FrameDuration)
 		defer tick.Stop()
-		frame := make([]int16, ringbackRate*int(frameDur/time.Millisecond)/1000)
+		frame := make([]int16, ringbackRate*int(media.FrameDuration/time.Millisecond)/1000)
 		for {
 			select {
 			case <-rb.stop:

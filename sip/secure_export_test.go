@@ -20,7 +20,7 @@ func (c *Call) RTPPortForTest() int {
 	if c.media == nil {
 		return 0
 	}
-	return c.media.localPort()
+	return c.media.LocalPort()
 }
 
 // KeyMaterialForTest returns the key||salt of the call's settled SRTP
@@ -33,11 +33,9 @@ func (c *Call) KeyMaterialForTest() [][]byte {
 		out = append(out, k.KeyMaterial())
 	}
 	if c.media != nil {
-		c.media.mu.Lock()
-		if c.media.secRemote != nil {
-			out = append(out, append([]byte(nil), c.media.secRemote...))
+		if k := c.media.RemoteKeyMaterial(); k != nil {
+			out = append(out, k)
 		}
-		c.media.mu.Unlock()
 	}
 	return out
 }
@@ -52,9 +50,8 @@ func (c *Call) DTLSSecretsForTest() [][]byte {
 	if m == nil {
 		return nil
 	}
-	m.mu.Lock()
-	sessions := []*dtlssrtp.Session{m.dtlsRTP, m.dtlsRTCP}
-	m.mu.Unlock()
+	rtp, rtcp := m.DTLSSessions()
+	sessions := []*dtlssrtp.Session{rtp, rtcp}
 	var out [][]byte
 	for _, s := range sessions {
 		if s == nil {

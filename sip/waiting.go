@@ -3,7 +3,6 @@ package sip
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/openbpclient/bpclient/audio/dsp"
 )
@@ -14,46 +13,6 @@ import (
 // speaker of every call that is up. Answering the waiting call holds the
 // calls that are up first.
 
-// waitingTone is the call-waiting tone of one call's speaker. Only the
-// media's playout goroutine reads it; it is replaced, never reset, from
-// other goroutines.
-type waitingTone struct {
-	gen *dsp.ToneGen
-	buf []int16
-}
-
-// mix adds the tone to pcm, saturating.
-func (w *waitingTone) mix(pcm []int16) {
-	if cap(w.buf) < len(pcm) {
-		w.buf = make([]int16, len(pcm))
-	}
-	t := w.buf[:len(pcm)]
-	w.gen.Read(t)
-	for i, v := range t {
-		pcm[i] = int16(max(-32768, min(32767, int32(pcm[i])+int32(v))))
-	}
-}
-
-// setWaiting starts or stops the tone in the call's speaker.
-func (m *media) setWaiting(on bool, tone dsp.Tone) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !on {
-		m.waiting = nil
-		return
-	}
-	if m.waiting != nil || m.frame == 0 {
-		return
-	}
-	gen, err := dsp.NewToneGen(tone, m.frame*int(time.Second/frameDur))
-	if err != nil {
-		m.log.Debug().Err(err).Msg("no call-waiting tone")
-		return
-	}
-	m.waiting = &waitingTone{gen: gen}
-}
-
-// updateWaiting starts the call-waiting tone on the calls that are up
 // while an inbound call rings, and stops it otherwise. Every call state
 // change runs it.
 func (p *Phone) updateWaiting() {
@@ -80,7 +39,7 @@ func (p *Phone) updateWaiting() {
 		m := c.media
 		c.mu.Unlock()
 		if m != nil {
-			m.setWaiting(ringing && up, tone)
+			m.SetWaiting(ringing && up, tone)
 		}
 	}
 }

@@ -1,0 +1,49 @@
+package sip
+
+import (
+	"net"
+
+	"github.com/openbpclient/bpclient/sip/media"
+)
+
+// The media engine's types, under the names sip has always exported
+// them by (the engine is sip/media).
+type (
+	// PCMSource is where a call's microphone audio comes from.
+	PCMSource = media.PCMSource
+	// PCMSink is where a call's received audio goes.
+	PCMSink = media.PCMSink
+	// Audio is one call's microphone and speaker.
+	Audio = media.Audio
+	// QualityReport is the payload of quality.report and quality.warning.
+	QualityReport = media.QualityReport
+	// NetworkIssue is the payload of network.issue.
+	NetworkIssue = media.NetworkIssue
+	// SRTPStats are a secure call's SRTP counters.
+	SRTPStats = media.SRTPStats
+	// MediaStats are counters of one call's media.
+	MediaStats = media.MediaStats
+	// Thresholds at which quality.warning fires.
+	Thresholds = media.Thresholds
+)
+
+// AudioFactory opens the audio of a call that is about to carry media, at
+// sampleRate (the codec's PCM rate).
+type AudioFactory func(callID string, sampleRate int) (Audio, error)
+
+// mediaEvents names the media engine's reports as the phone's events.
+type mediaEvents struct{ emit EventFunc }
+
+func (e mediaEvents) NetworkIssue(v NetworkIssue)    { e.emit(EventNetworkIssue, v) }
+func (e mediaEvents) QualityReport(q QualityReport)  { e.emit(EventQualityReport, q) }
+func (e mediaEvents) QualityWarning(q QualityReport) { e.emit(EventQualityWarning, q) }
+
+// newMedia makes the media session of call callID on its sockets, as
+// the phone is configured.
+func newMedia(p *Phone, callID string, rtpConn, rtcpConn *net.UDPConn) *media.Session {
+	return media.New(callID, rtpConn, rtcpConn, media.Options{
+		Log: p.log, Events: mediaEvents{p.emit}, Clock: p.clock,
+		Thresholds: p.cfg.Thresholds, QualityInterval: p.cfg.QualityInterval, NoMediaTimeout: p.cfg.NoMediaTimeout,
+		NoLatching: p.cfg.RTPLatching == RTPLatchingOff,
+	})
+}
