@@ -1,0 +1,13 @@
+// Package media is a call's RTP engine: a Session on the call's RTP and
+// RTCP sockets sends the microphone (media.go), receives into the jitter
+// buffer (jitter.go) with RFC 3550 statistics (rxstats.go), plays out on
+// the media clock (clock.go) concealing losses (conceal.go), exchanges
+// RTCP reports (roundtrip.go, rtcpgate.go) and reports quality
+// (quality.go). Secure calls are protected with SRTP keyed by SDES
+// (secure.go) or by DTLS on the media sockets (dtls.go); a stream is
+// taken only from its peer (latch.go, beforekeys.go).
+//
+// It knows nothing of SIP: the call negotiates with sip/sdp, hands the
+// agreement to Start and Update, and names the Sink's reports as its
+// events. Every goroutine of a Session ends in Stop.
+package media
