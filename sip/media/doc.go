@@ -1,9 +1,10 @@
-// Package media is a call's RTP engine: a Session on the call's RTP and
-// RTCP sockets sends the microphone (media.go), receives into the jitter
-// buffer (jitter.go) with RFC 3550 statistics (rxstats.go), plays out on
-// the media clock (clock.go) concealing losses (conceal.go), exchanges
-// RTCP reports (roundtrip.go, rtcpgate.go) and reports quality
-// (quality.go). Secure calls are protected with SRTP keyed by SDES
+// Package media is a call's RTP engine: a Session (media.go) on the
+// call's RTP and RTCP sockets sends the microphone and DTMF (send.go),
+// receives into the jitter buffer (receive.go, jitter.go) with RFC 3550
+// statistics (rxstats.go), plays out on the media clock (playout.go,
+// clock.go) concealing losses (conceal.go), exchanges RTCP reports
+// (rtcp.go, roundtrip.go, rtcpgate.go) and reports quality (stats.go,
+// quality.go). Secure calls are protected with SRTP keyed by SDES
 // (secure.go) or by DTLS on the media sockets (dtls.go); a stream is
 // taken only from its peer (latch.go, beforekeys.go).
 //

@@ -1,10 +1,11 @@
 package media
 
 import (
-	"github.com/openbpclient/bpclient/sip/sdp"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // A consumer of the phone's events may call back into the call from the

@@ -1,0 +1,209 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pion/rtp"
+
+	"github.com/openbpclient/bpclient/audio/codec"
+)
+
+// SendDTMF queues digits for RFC 4733; it fails when telephone-event was
+// not negotiated (the caller then falls back to SIP INFO).
+func (m *Session) SendDTMF(digits string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.neg.DTMF == nil {
+		return ErrNoTelephoneEvent
+	}
+	for _, d := range digits {
+		code, ok := DTMFCode(d)
+		if !ok {
+			return fmt.Errorf("not a DTMF digit: %q", d)
+		}
+		m.dtmfQ = append(m.dtmfQ, code)
+	}
+	return nil
+}
+
+// ErrNoTelephoneEvent is SendDTMF's when telephone-event was not
+// negotiated: the call then sends its digits another way.
+var ErrNoTelephoneEvent = errors.New("telephone-event not negotiated")
+
+// DTMFCode is the RFC 4733 event code of a DTMF digit; false: r is not one.
+func DTMFCode(r rune) (byte, bool) {
+	switch {
+	case r >= '0' && r <= '9':
+		return byte(r - '0'), true
+	case r == '*':
+		return 10, true
+	case r == '#':
+		return 11, true
+	case r >= 'A' && r <= 'D':
+		return byte(12 + r - 'A'), true
+	case r >= 'a' && r <= 'd':
+		return byte(12 + r - 'a'), true
+	}
+	return 0, false
+}
+
+// writeRTP sends one packet; only the clock goroutine calls it (it owns
+// txBuf and txSec).
+func (m *Session) writeRTP(pkt *rtp.Packet) {
+	if m.txBuf == nil {
+		m.txBuf = make([]byte, 1500)
+		m.tx = newRTPSender(m.rtpConn)
+	}
+	n, err := pkt.MarshalTo(m.txBuf)
+	if err != nil {
+		return
+	}
+	buf := m.txBuf[:n]
+	m.mu.Lock()
+	dst := m.rtpPeer.dest()
+	m.sentPkts++
+	m.sentBytes += uint32(len(pkt.Payload))
+	sec := m.sec
+	m.mu.Unlock()
+	if sec != nil {
+		if buf, err = sec.ProtectRTP(m.txSec[:0], buf); err != nil {
+			return
+		}
+		m.txSec = buf[:0]
+	}
+	if dst.IsValid() {
+		_ = m.tx.writeTo(buf, dst)
+	}
+}
+
+// clockLoop is the call's 20 ms clock: each tick plays one frame to the
+// speaker and sends one frame to the wire (one timer, one wake-up).
+func (m *Session) clockLoop() {
+	send, play := m.newSender(), m.newPlayer()
+	// Frames are due by the media clock since the start, so a late wake-up
+	// catches up instead of losing a frame (a ticker drops ticks nobody
+	// was there to take, and the jitter buffer would then fill up). The
+	// count is rounded to the nearest frame: the clock wakes about on the
+	// frame boundaries, a little early or late, and truncating would then
+	// play none in one wake-up and two in the next.
+	start := m.clock.Now()
+	clock := m.clock.newFrameClock(frameDur)
+	defer clock.close()
+	stop := context.AfterFunc(m.ctx, clock.close)
+	defer stop()
+	done := 0
+	for {
+		if err := clock.wait(); err != nil {
+			if m.ctx.Err() == nil {
+				m.log.Error().Err(err).Msg("media clock failed; the call's audio stops")
+			}
+			return
+		}
+		due := int((m.clock.Now().Sub(start) + frameDur/2) / frameDur)
+		if due-done > 10 {
+			done = due - 1 // stalled for long (suspend): do not burst
+		}
+		for ; done < due; done++ {
+			play()
+			send()
+		}
+	}
+}
+
+// newSender returns the step that sends one frame: audio, or
+// telephone-event packets while a digit is being sent.
+func (m *Session) newSender() func() {
+	pcm := make([]int16, 960)
+	payload := make([]byte, 1500)
+	var (
+		evCode   byte
+		evActive bool
+		evStart  uint32
+		evFrames int
+		evEnds   int
+		gap      int
+	)
+	var pkt rtp.Packet // reused: a packet per frame would be garbage 50 times a second
+	return func() {
+		m.mu.Lock()
+		sending, muted, frame, step := m.sending, m.muted, m.frame, m.tsStep
+		src := m.audio.Source
+		enc := m.enc
+		var dtmfPT uint8
+		if m.neg.DTMF != nil {
+			dtmfPT = m.neg.DTMF.PT
+		}
+		if !evActive && gap == 0 && len(m.dtmfQ) > 0 {
+			evCode, m.dtmfQ = m.dtmfQ[0], m.dtmfQ[1:]
+			evActive, evStart, evFrames, evEnds = true, m.ts.Load(), 0, 0
+		}
+		m.mu.Unlock()
+
+		// Read the microphone even when not sending, so a device's
+		// buffer does not fill up.
+		n := frame
+		t0 := m.clock.Now()
+		if src != nil {
+			got, err := src.ReadPCM(pcm[:frame])
+			if err != nil || got < frame {
+				clear(pcm[max(got, 0):frame])
+			}
+		} else {
+			clear(pcm[:frame])
+		}
+		if !sending {
+			m.ts.Add(step)
+			return
+		}
+		if evActive {
+			// 100 ms of tone (5 packets), then 3 end packets, all with the
+			// event's start timestamp (RFC 4733 §2.5).
+			evFrames++
+			end := evFrames > 5
+			dur := uint16(min(evFrames, 5)) * uint16(step)
+			ev := codec.Event{Code: evCode, End: end, Volume: 10, Duration: dur}
+			k, _ := codec.EncodeEvent(payload, ev)
+			pkt.Header = rtp.Header{Version: 2, Marker: evFrames == 1, PayloadType: dtmfPT,
+				SequenceNumber: m.nextSeq(), Timestamp: evStart, SSRC: m.ssrc}
+			pkt.Payload = payload[:k]
+			m.writeRTP(&pkt)
+			if end {
+				evEnds++
+				if evEnds == 3 {
+					evActive = false
+					gap = 2 // 40 ms between digits
+				}
+			}
+			m.ts.Add(step)
+			return
+		}
+		if gap > 0 {
+			gap--
+		}
+		if muted {
+			clear(pcm[:n])
+		}
+		k, err := enc.Encode(payload, pcm[:n])
+		if err != nil {
+			m.ts.Add(step)
+			return
+		}
+		pkt.Header = rtp.Header{Version: 2, PayloadType: m.neg.Send.PT,
+			SequenceNumber: m.nextSeq(), Timestamp: m.ts.Load(), SSRC: m.ssrc}
+		pkt.Payload = payload[:k]
+		m.writeRTP(&pkt)
+		m.mu.Lock()
+		m.sendDelay += m.clock.Now().Sub(t0)
+		m.sendCount++
+		m.mu.Unlock()
+		m.ts.Add(step)
+	}
+}
+
+func (m *Session) nextSeq() uint16 {
+	s := m.seq
+	m.seq++
+	return s
+}
