@@ -35,6 +35,7 @@ func newBackend() (backend, error) {
 }
 
 func (b *paBackend) init() error {
+	quietLibraries()
 	if err := portaudio.Initialize(); err != nil {
 		if errors.Is(err, portaudio.HostApiNotFound) && runtime.GOOS == "linux" {
 			// The release build opens ALSA's library at this point; its

@@ -15,7 +15,8 @@ type System struct {
 	stallCheck   time.Duration
 	stallLimit   time.Duration
 	firstIOLimit time.Duration
-	lazy         *lazyBackend   // set by Lazy before the backend starts
+	lazy         *lazyBackend // set by Lazy before the backend starts
+	libraryLog   func(line string)
 	wg           sync.WaitGroup // supervisors and pumps
 
 	mu      sync.Mutex
@@ -26,6 +27,16 @@ type System struct {
 // Option configures a System.
 type Option func(*System) error
 
+// WithLibraryLog receives, one line at a time, what the sound libraries
+// under PortAudio (ALSA, its plugins, JACK) would have written to stderr;
+// without it those lines are dropped. They never reach stderr.
+func WithLibraryLog(log func(line string)) Option {
+	return func(s *System) error {
+		s.libraryLog = log
+		return nil
+	}
+}
+
 // Open initialises the audio backend (with Lazy: at the first stream).
 // It returns ErrUnavailable in builds without PortAudio.
 func Open(opts ...Option) (*System, error) {
@@ -35,6 +46,7 @@ func Open(opts ...Option) (*System, error) {
 			return nil, err
 		}
 	}
+	defer s.forwardLibraryChatter()
 	if s.lazy != nil {
 		if !available {
 			return nil, ErrUnavailable
@@ -48,6 +60,19 @@ func Open(opts ...Option) (*System, error) {
 	}
 	s.be = be
 	return s, nil
+}
+
+// forwardLibraryChatter hands the sound libraries' waiting lines to the
+// library log. The libraries talk while PortAudio initialises and opens
+// streams, so this runs after each of those.
+func (s *System) forwardLibraryChatter() {
+	lines := takeLibraryChatter()
+	if s.libraryLog == nil {
+		return
+	}
+	for _, l := range lines {
+		s.libraryLog(l)
+	}
 }
 
 func newSystem(be backend) *System {
@@ -72,6 +97,7 @@ var ErrBusy = errors.New("audio: streams are open")
 // re-initialising; it refuses with ErrBusy while any stream is open, so
 // a call is never disturbed.
 func (s *System) Reload() error {
+	defer s.forwardLibraryChatter()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -100,6 +126,7 @@ func (s *System) Close() error {
 		st.close()
 	}
 	s.wg.Wait() // pumps abandoned on stuck devices included
+	defer s.forwardLibraryChatter()
 	return s.be.close()
 }
 
@@ -155,6 +182,7 @@ func (s *System) open(id string, input bool, f Format, o StreamOptions) (*stream
 	if err := f.check(); err != nil {
 		return nil, err
 	}
+	defer s.forwardLibraryChatter()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -35,11 +35,15 @@ func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger, mayC
 	// first stream, a call's or the ringer's; until then the device list
 	// comes from the child. Without one, it starts now.
 	exe, exeErr := os.Executable()
-	var lazy []audio.Option
+	// The sound libraries' complaints (no card, no JACK server) belong in
+	// BPClient.log for support staff, never on a terminal.
+	opts := []audio.Option{audio.WithLibraryLog(func(line string) {
+		log.Debug().Str("library", line).Msg("sound library")
+	})}
 	if exeErr == nil {
-		lazy = append(lazy, audio.Lazy(audioOpenTimeout))
+		opts = append(opts, audio.Lazy(audioOpenTimeout))
 	}
-	sys, openErr := audio.OpenWithin(audioOpenTimeout, lazy...)
+	sys, openErr := audio.OpenWithin(audioOpenTimeout, opts...)
 	if openErr != nil {
 		log.Warn().Err(openErr).Msg("audio unavailable")
 	}
