@@ -5,20 +5,14 @@ package audio
 import (
 	"strings"
 	"testing"
-)
 
-// noCardDevices names a sound card that is not there: ALSA complains
-// about it on every enumeration, as it does on a machine without one.
-const noCardDevices = `
-pcm.!default { type hw card "nosuchcard" }
-pcm.nocard { type plug slave.pcm { type hw card "nosuchcard" } }
-ctl.!default { type hw card "nosuchcard" }
-`
+	"github.com/openbpclient/bpclient/internal/browsertest"
+)
 
 // What ALSA says while PortAudio enumerates reaches the library log (and,
 // TestDevicesQuiet in cmd/bpclient/cli shows, not stderr).
 func TestLibraryChatterGoesToLog(t *testing.T) {
-	alsaEnv(t, noCardDevices)
+	alsaEnv(t, browsertest.MissingCardALSA)
 	var lines []string
 	sys, err := Open(WithLibraryLog(func(line string) { lines = append(lines, line) }))
 	if err != nil {

@@ -28,11 +28,7 @@ func TestDevicesQuiet(t *testing.T) {
 	}
 	dir := t.TempDir()
 	noCard := filepath.Join(dir, "asound.conf")
-	// A card that is not there: ALSA complains on every enumeration.
-	conf := "pcm.!default { type hw card \"nosuchcard\" }\n" +
-		"pcm.nocard { type plug slave.pcm { type hw card \"nosuchcard\" } }\n" +
-		"ctl.!default { type hw card \"nosuchcard\" }\n"
-	if err := os.WriteFile(noCard, []byte(conf), 0o644); err != nil {
+	if err := os.WriteFile(noCard, []byte(browsertest.MissingCardALSA), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
