@@ -10,7 +10,7 @@ import (
 )
 
 // What ALSA says while PortAudio enumerates reaches the library log (and,
-// TestDevicesQuiet in cmd/bpclient/cli shows, not stderr).
+// TestCommandsQuiet in cmd/bpclient/cli shows, not stderr).
 func TestLibraryChatterGoesToLog(t *testing.T) {
 	alsaEnv(t, browsertest.MissingCardALSA)
 	var lines []string

@@ -19,7 +19,7 @@ import (
 // about a missing sound card or server (about a hundred lines on such a
 // machine) stay off the terminal. Run as the real binary, since the
 // libraries write to the process's fd 2, not to Env.Stderr.
-func TestDevicesQuiet(t *testing.T) {
+func TestCommandsQuiet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bins, err := browsertest.BuildBinaries(ctx, t.TempDir())
@@ -40,6 +40,7 @@ func TestDevicesQuiet(t *testing.T) {
 		// The missing card.
 		{"devices, no card", []string{"ALSA_CONFIG_PATH=" + noCard}, []string{"devices"}, "host APIs: "},
 		{"devices --json, no card", []string{"ALSA_CONFIG_PATH=" + noCard}, []string{"devices", "--json"}, `{"`},
+		{"audio test, no card", []string{"ALSA_CONFIG_PATH=" + noCard}, []string{"audio", "test", "--seconds", "0.5", "--json"}, `{"`},
 		{"version --verbose, no card", []string{"ALSA_CONFIG_PATH=" + noCard}, []string{"version", "--verbose"}, "bpclient "},
 		// The machine's own ALSA setup, its plugins (JACK's among them) included.
 		{"devices, this machine", nil, []string{"devices"}, "host APIs: "},
