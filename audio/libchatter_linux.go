@@ -66,10 +66,7 @@ typedef void (*textHandler)(const char *);
 // and ALSA's JACK plugin opens libjack.so.0 later still: opening them here
 // first gives the same, process-wide, instances, whose hooks are then
 // ours. The handles stay open so the hooks outlive PortAudio's dlclose.
-static void chatterQuiet(void) {
-	static int done;
-	if (done) return;
-	done = 1;
+static void chatterHook(void) {
 	void *asound = dlopen("libasound.so.2", RTLD_NOW | RTLD_GLOBAL);
 	if (asound) {
 		int (*set)(alsaHandler) = (int (*)(alsaHandler))dlsym(asound, "snd_lib_error_set_handler");
@@ -88,6 +85,9 @@ static void chatterQuiet(void) {
 	extern void PaUtil_SetDebugPrintFunction(textHandler) __attribute__((weak));
 	if (PaUtil_SetDebugPrintFunction) PaUtil_SetDebugPrintFunction(chatterPortAudio);
 }
+
+static pthread_once_t chatterOnce = PTHREAD_ONCE_INIT;
+static void chatterQuiet(void) { pthread_once(&chatterOnce, chatterHook); }
 
 // chatterTake moves the waiting lines into dst (at most cap bytes) and
 // returns their length; lost counts lines dropped for lack of room.
