@@ -521,3 +521,60 @@ func pulseStreamCPU(t *testing.T, server string) {
 	t.Logf("capture+playback 8 kHz/20 ms on %s: %v CPU over %v = %.2f ms CPU per second of audio (%.2f%% of a core); capture %+v; playback %+v",
 		server, cpu, wall.Round(time.Millisecond), float64(cpu.Microseconds())/wall.Seconds()/1000, 100*cpu.Seconds()/wall.Seconds(), c.Stats(), pb.Stats())
 }
+
+// TestPulseDeviceListStableIDs lists the private server's devices with
+// their ids, lists them again from a fresh process (ids survive restarts)
+// and plugs in a new sink: the new device is listed and the others keep
+// their ids.
+func TestPulseDeviceListStableIDs(t *testing.T) {
+	forEachSoundServer(t, func(t *testing.T, server string) {
+		p := startPulse(t, server)
+		l, err := openSystem(t).Devices()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"ALSA:spk#0", "ALSA:ring1#0", "ALSA:ring2#0", "ALSA:headset#0"} {
+			if _, ok := l.Find(id, false); !ok {
+				t.Errorf("no output %s in %+v", id, l.Outputs)
+			}
+		}
+		for _, id := range []string{"ALSA:micin#0", "ALSA:hsin#0"} {
+			if _, ok := l.Find(id, true); !ok {
+				t.Errorf("no input %s in %+v", id, l.Inputs)
+			}
+		}
+		t.Setenv("BPCLIENT_AUDIO_ENUM_CHILD", "1")
+		enum := ChildEnumerator(os.Args[0], "-test.run=^TestEnumerateChild$")
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		again, err := enum(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.Equal(l) {
+			t.Errorf("a fresh process lists other devices:\n%+v\nwant\n%+v", again, l)
+		}
+		// Plug in a USB headset: a sink on the server and its ALSA name.
+		p.output(t, "pactl", "load-module", "module-null-sink", "sink_name=usb", "rate=48000", "channels=1")
+		conf := os.Getenv("ALSA_CONFIG_PATH")
+		b, err := os.ReadFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(conf, append(b, "pcm.usb { type pulse device \"usb\" }\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plugged, err := enum(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := plugged.Find("ALSA:usb#0", false); !ok {
+			t.Errorf("the plugged-in sink is not listed: %+v", plugged.Outputs)
+		}
+		for _, d := range l.Outputs {
+			if _, ok := plugged.Find(d.ID, false); !ok {
+				t.Errorf("output %s lost its id after the hot-plug: %+v", d.ID, plugged.Outputs)
+			}
+		}
+	})
+}
