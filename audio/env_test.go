@@ -239,7 +239,9 @@ func startDaemon(t testing.TB, env []string, cred *syscall.Credential, name stri
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	// Pdeathsig: a test binary that dies without its cleanups (a fatal
+	// error, -timeout's panic) takes its servers with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred, Pdeathsig: syscall.SIGKILL}
 	log := &syncWriter{}
 	cmd.Stderr, cmd.Stdout = log, log
 	if err := cmd.Start(); err != nil {
