@@ -148,8 +148,10 @@ func (p *pulse) feed(t *testing.T, sink string, pcm []int16, rate int) {
 	t.Cleanup(func() { cancel(); cmd.Wait() })
 }
 
-func TestPulseCaptureTone(t *testing.T) {
-	p := startPulse(t)
+func TestPulseCaptureTone(t *testing.T) { forEachSoundServer(t, pulseCaptureTone) }
+
+func pulseCaptureTone(t *testing.T, server string) {
+	p := startPulse(t, server)
 	var ph float64
 	p.feed(t, "mic", sine(1000, 8000, 8000*20, 0.5, &ph), 8000)
 	sys := openSystem(t)
@@ -178,15 +180,17 @@ func TestPulseCaptureTone(t *testing.T) {
 }
 
 func TestPulseRingTwoOutputsAndStop(t *testing.T) {
-	t.Logf("Stop took %v", ringTwoOutputsAndStop(t))
+	forEachSoundServer(t, func(t *testing.T, server string) {
+		t.Logf("Stop took %v", ringTwoOutputsAndStop(t, server))
+	})
 }
 
 // ringTwoOutputsAndStop rings on two outputs while a call plays on a
 // third, stops the ringer and checks that each device played its tone. It
 // returns how long Stop took: a number for TestPulseDeviceNumbers, never
 // asserted.
-func ringTwoOutputsAndStop(t *testing.T) time.Duration {
-	p := startPulse(t)
+func ringTwoOutputsAndStop(t *testing.T, server string) time.Duration {
+	p := startPulse(t, server)
 	sys := openSystem(t)
 	stop1 := p.record(t, "ring1", 8000)
 	stop2 := p.record(t, "ring2", 8000)
@@ -264,8 +268,10 @@ func TestEnumerateChild(t *testing.T) {
 }
 
 func TestPulseDeviceRemovedMidStream(t *testing.T) {
-	moved, listed := removeDeviceMidStream(t, 500*time.Millisecond)
-	t.Logf("moved to the default device after %v; the watcher reported the removal after %v", moved, listed)
+	forEachSoundServer(t, func(t *testing.T, server string) {
+		moved, listed := removeDeviceMidStream(t, server, 500*time.Millisecond)
+		t.Logf("moved to the default device after %v; the watcher reported the removal after %v", moved, listed)
+	})
 }
 
 // removeDeviceMidStream takes the device of a running stream away: the
@@ -274,8 +280,8 @@ func TestPulseDeviceRemovedMidStream(t *testing.T) {
 // default). It returns how long the move and the report took after the
 // device went: TestPulseDeviceNumbers measures them (the 1 s and
 // 2 s); the tests' timeouts only catch a hang.
-func removeDeviceMidStream(t *testing.T, interval time.Duration) (moveTook, listTook time.Duration) {
-	p := startPulse(t)
+func removeDeviceMidStream(t *testing.T, server string, interval time.Duration) (moveTook, listTook time.Duration) {
+	p := startPulse(t, server)
 	sys := openSystem(t)
 	moved := make(chan Move, 4)
 	// A capture stream from the headset's monitor: PulseAudio starts
@@ -347,17 +353,13 @@ func removeDeviceMidStream(t *testing.T, interval time.Duration) (moveTook, list
 	select {
 	case m = <-moved:
 	case <-time.After(1500 * time.Millisecond):
-		// PulseAudio sometimes rescues the stream itself, moving it to
-		// another source where it keeps running: then the device we
+		// PulseAudio sometimes, and PipeWire always, rescues the stream
+		// itself, moving it to another source where it keeps running: then the device we
 		// opened never fails. Make it fail as a yanked USB device does
 		// (the server drops the stream) and check our move from there.
 		outs := p.output(t, "pactl", "list", "short", "source-outputs")
-		t.Logf("no failure seen; PulseAudio moved the stream itself: %q; killing it", outs)
-		for _, l := range strings.Split(strings.TrimSpace(outs), "\n") {
-			if f := strings.Fields(l); len(f) > 0 {
-				p.run(t, "pactl", "kill-source-output", f[0])
-			}
-		}
+		t.Logf("no failure seen; %s moved the stream itself: %q; killing it", p.kind, outs)
+		p.killSourceOutputs(t)
 		unplugged = time.Now()
 		select {
 		case m = <-moved:
@@ -425,20 +427,22 @@ func TestPulseDeviceNumbers(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("BPCLIENT_AUDIO_RUNS")); err == nil && n > 0 {
 		runs = n
 	}
-	var moves, lists, stops []time.Duration
-	for i := range runs {
-		t.Run(fmt.Sprintf("removed-%d", i), func(t *testing.T) {
-			m, l := removeDeviceMidStream(t, 0) // the agent's poll
-			moves, lists = append(moves, m), append(lists, l)
-		})
-		t.Run(fmt.Sprintf("ringer-%d", i), func(t *testing.T) {
-			stops = append(stops, ringTwoOutputsAndStop(t))
-		})
-	}
-	t.Logf("%d runs, min / median / max:", runs)
-	t.Logf("stream moved to the default device after its device went: %s", spread(moves))
-	t.Logf("the Watcher reported the device gone (audio.devicesChanged): %s", spread(lists))
-	t.Logf("ringer Stop on two outputs: %s", spread(stops))
+	forEachSoundServer(t, func(t *testing.T, server string) {
+		var moves, lists, stops []time.Duration
+		for i := range runs {
+			t.Run(fmt.Sprintf("removed-%d", i), func(t *testing.T) {
+				m, l := removeDeviceMidStream(t, server, 0) // the agent's poll
+				moves, lists = append(moves, m), append(lists, l)
+			})
+			t.Run(fmt.Sprintf("ringer-%d", i), func(t *testing.T) {
+				stops = append(stops, ringTwoOutputsAndStop(t, server))
+			})
+		}
+		t.Logf("%s, %d runs, min / median / max:", server, runs)
+		t.Logf("stream moved to the default device after its device went: %s", spread(moves))
+		t.Logf("the Watcher reported the device gone (audio.devicesChanged): %s", spread(lists))
+		t.Logf("ringer Stop on two outputs: %s", spread(stops))
+	})
 }
 
 // spread formats min / median / max of ds in milliseconds.
@@ -460,7 +464,11 @@ func TestPulseStreamCPU(t *testing.T) {
 	if os.Getenv("BPCLIENT_AUDIO_CPU") != "1" {
 		t.Skip("set BPCLIENT_AUDIO_CPU=1 to measure")
 	}
-	p := startPulse(t)
+	forEachSoundServer(t, pulseStreamCPU)
+}
+
+func pulseStreamCPU(t *testing.T, server string) {
+	p := startPulse(t, server)
 	var ph float64
 	p.feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
 	sys := openSystem(t)
@@ -510,6 +518,63 @@ func TestPulseStreamCPU(t *testing.T) {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
 	wall := time.Since(w0)
 	cpu := time.Duration(r1.Utime.Nano()-r0.Utime.Nano()) + time.Duration(r1.Stime.Nano()-r0.Stime.Nano())
-	t.Logf("capture+playback 8 kHz/20 ms on PulseAudio: %v CPU over %v = %.2f ms CPU per second of audio (%.2f%% of a core); capture %+v; playback %+v",
-		cpu, wall.Round(time.Millisecond), float64(cpu.Microseconds())/wall.Seconds()/1000, 100*cpu.Seconds()/wall.Seconds(), c.Stats(), pb.Stats())
+	t.Logf("capture+playback 8 kHz/20 ms on %s: %v CPU over %v = %.2f ms CPU per second of audio (%.2f%% of a core); capture %+v; playback %+v",
+		server, cpu, wall.Round(time.Millisecond), float64(cpu.Microseconds())/wall.Seconds()/1000, 100*cpu.Seconds()/wall.Seconds(), c.Stats(), pb.Stats())
+}
+
+// TestPulseDeviceListStableIDs lists the private server's devices with
+// their ids, lists them again from a fresh process (ids survive restarts)
+// and plugs in a new sink: the new device is listed and the others keep
+// their ids.
+func TestPulseDeviceListStableIDs(t *testing.T) {
+	forEachSoundServer(t, func(t *testing.T, server string) {
+		p := startPulse(t, server)
+		l, err := openSystem(t).Devices()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"ALSA:spk#0", "ALSA:ring1#0", "ALSA:ring2#0", "ALSA:headset#0"} {
+			if _, ok := l.Find(id, false); !ok {
+				t.Errorf("no output %s in %+v", id, l.Outputs)
+			}
+		}
+		for _, id := range []string{"ALSA:micin#0", "ALSA:hsin#0"} {
+			if _, ok := l.Find(id, true); !ok {
+				t.Errorf("no input %s in %+v", id, l.Inputs)
+			}
+		}
+		t.Setenv("BPCLIENT_AUDIO_ENUM_CHILD", "1")
+		enum := ChildEnumerator(os.Args[0], "-test.run=^TestEnumerateChild$")
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		again, err := enum(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.Equal(l) {
+			t.Errorf("a fresh process lists other devices:\n%+v\nwant\n%+v", again, l)
+		}
+		// Plug in a USB headset: a sink on the server and its ALSA name.
+		p.output(t, "pactl", "load-module", "module-null-sink", "sink_name=usb", "rate=48000", "channels=1")
+		conf := os.Getenv("ALSA_CONFIG_PATH")
+		b, err := os.ReadFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(conf, append(b, "pcm.usb { type pulse device \"usb\" }\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plugged, err := enum(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := plugged.Find("ALSA:usb#0", false); !ok {
+			t.Errorf("the plugged-in sink is not listed: %+v", plugged.Outputs)
+		}
+		for _, d := range l.Outputs {
+			if _, ok := plugged.Find(d.ID, false); !ok {
+				t.Errorf("output %s lost its id after the hot-plug: %+v", d.ID, plugged.Outputs)
+			}
+		}
+	})
 }

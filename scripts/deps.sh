@@ -20,6 +20,11 @@ packages+=(pkg-config libopus-dev libbcg729-dev sox libsox-fmt-all ffmpeg opus-t
 # PortAudio for the audio devices; ALSA and a private PulseAudio give the
 # audio end-to-end tests devices on a machine without a sound card.
 packages+=(portaudio19-dev pulseaudio pulseaudio-utils alsa-utils libasound2-plugins)
+# A headless PipeWire beside it (issue 11): the same audio tests run on both
+# servers. wireplumber links streams to sinks and needs a session bus (the
+# tests start a private dbus-daemon). Not pipewire-alsa: it conflicts with
+# pulseaudio, and ALSA's pulse plugin reaches pipewire-pulse anyway.
+packages+=(pipewire pipewire-bin pipewire-pulse wireplumber dbus)
 
 . scripts/apt-ensure.sh
 apt_ensure deps "${packages[@]}"
