@@ -3,7 +3,6 @@ package agent
 import (
 	"encoding/json"
 	"errors"
-	"net/url"
 	"os"
 	"runtime"
 	"time"
@@ -18,7 +17,7 @@ func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	refused := ss.refused
 	ss.mu.Unlock()
 	if refused != nil {
-		return nil, notAllowed(refused, "this extension is not allowed to use BPClient")
+		return nil, notAllowed(refused, refused.Message())
 	}
 	if msg.Method == "helper.hello" {
 		return ss.doHello(msg)
@@ -46,13 +45,7 @@ func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	return nil, jsonrpc.Errorf(jsonrpc.CodeMethodNotFound, "method not found: %q", msg.Method)
 }
 
-func notAllowed(r *policy.Refusal, message string) *jsonrpc.Error {
-	data := map[string]any{"reason": r.Reason, "canAsk": r.CanAsk}
-	if r.Origin != "" {
-		data["origin"] = r.Origin
-	}
-	return jsonrpc.Errorf(jsonrpc.CodeNotAllowed, "not allowed: %s", message).WithData(data)
-}
+func notAllowed(r *policy.Refusal, message string) *jsonrpc.Error { return r.RPCError(message) }
 
 type helloParams struct {
 	Client           string `json:"client"`
@@ -92,7 +85,7 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		}
 		if r := pol.CheckOrigin(p.PageOrigin); r != nil {
 			log.Str("refused", r.Reason).Msg("hello refused")
-			return nil, notAllowed(r, originMessage(r))
+			return nil, notAllowed(r, r.Message())
 		}
 	}
 	if p.MinHelperVersion != "" {
@@ -126,21 +119,6 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		Arch:            runtime.GOARCH,
 		SessionID:       ss.id,
 	}, nil
-}
-
-func originMessage(r *policy.Refusal) string {
-	switch r.Reason {
-	case jsonrpc.ReasonOriginNotHTTPS:
-		return "pages must be served over https"
-	case jsonrpc.ReasonOriginNotAllowed:
-		host := r.Origin
-		if u, err := url.Parse(r.Origin); err == nil {
-			host = u.Hostname()
-		}
-		return host + " is not on the list of allowed domains"
-	default:
-		return "the page origin is not valid"
-	}
 }
 
 type statusResult struct {

@@ -143,11 +143,7 @@ func PolicyAdmit(store *policy.Store) func(extension, pageOrigin string) *jsonrp
 		if r == nil {
 			return nil
 		}
-		data := map[string]any{"reason": r.Reason, "canAsk": r.CanAsk}
-		if r.Origin != "" {
-			data["origin"] = r.Origin
-		}
-		return jsonrpc.Errorf(jsonrpc.CodeNotAllowed, "not allowed: %v", r).WithData(data)
+		return r.RPCError(r.Message())
 	}
 }
 

@@ -74,6 +74,35 @@ func (r *Refusal) Error() string {
 	return r.Reason
 }
 
+// Message says the refusal in words, as the page shows it.
+func (r *Refusal) Message() string {
+	switch r.Reason {
+	case jsonrpc.ReasonExtensionNotAllowed:
+		return "this extension is not allowed to use BPClient"
+	case jsonrpc.ReasonOriginNotHTTPS:
+		return "pages must be served over https"
+	case jsonrpc.ReasonOriginNotAllowed:
+		host := r.Origin
+		if u, err := url.Parse(r.Origin); err == nil {
+			host = u.Hostname()
+		}
+		return host + " is not on the list of allowed domains"
+	default:
+		return "the page origin is not valid"
+	}
+}
+
+// RPCError is the refusal as a client gets it, from the agent or from the
+// host answering for it: CodeNotAllowed with data reason, canAsk and
+// origin; message says it in words.
+func (r *Refusal) RPCError(message string) *jsonrpc.Error {
+	data := map[string]any{"reason": r.Reason, "canAsk": r.CanAsk}
+	if r.Origin != "" {
+		data["origin"] = r.Origin
+	}
+	return jsonrpc.Errorf(jsonrpc.CodeNotAllowed, "not allowed: %s", message).WithData(data)
+}
+
 // Domains is every domain a page may come from.
 func (p *Policy) Domains() []string {
 	out := slices.Clone(p.AdminDomains)

@@ -224,3 +224,21 @@ func TestMergedExtensionsAreTheirOwn(t *testing.T) {
 		t.Errorf("a policy's change reached the admin file it came from: %v", admin.Extensions)
 	}
 }
+
+// The agent and the host (answering for an agent it did not start) refuse
+// with the same words and data.
+func TestRefusalAsRPCError(t *testing.T) {
+	r := &Refusal{Reason: jsonrpc.ReasonOriginNotAllowed, CanAsk: true, Origin: "https://crm.example.test"}
+	e := r.RPCError(r.Message())
+	d, _ := e.Data.(map[string]any)
+	if e.Code != jsonrpc.CodeNotAllowed || e.Message != "not allowed: crm.example.test is not on the list of allowed domains" ||
+		d["reason"] != jsonrpc.ReasonOriginNotAllowed || d["canAsk"] != true || d["origin"] != "https://crm.example.test" {
+		t.Errorf("refusal as an RPC error: %+v", e)
+	}
+	ext := &Refusal{Reason: jsonrpc.ReasonExtensionNotAllowed}
+	if e := ext.RPCError(ext.Message()); e.Message != "not allowed: this extension is not allowed to use BPClient" {
+		t.Errorf("extension refusal: %+v", e)
+	} else if _, ok := e.Data.(map[string]any)["origin"]; ok {
+		t.Errorf("extension refusal names an origin: %+v", e.Data)
+	}
+}
