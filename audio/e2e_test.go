@@ -134,26 +134,12 @@ func TestSelfTestPlaysItsTone(t *testing.T) {
 	}
 }
 
-// pcmFeed plays pcm into a pulse sink with pacat, paced by the server.
-func (p *pulse) feed(t *testing.T, sink string, pcm []int16, rate int) {
-	f := filepath.Join(t.TempDir(), "feed.raw")
-	writeRaw(t, f, pcm)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := execCmd(ctx, "pacat", "-p", "--raw", "--latency-msec=20", "--format=s16le", "--channels=1",
-		fmt.Sprintf("--rate=%d", rate), "-d", sink, f)
-	cmd.Env = p.env()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-}
-
 func TestPulseCaptureTone(t *testing.T) { forEachSoundServer(t, pulseCaptureTone) }
 
 func pulseCaptureTone(t *testing.T, server string) {
 	p := startPulse(t, server)
 	var ph float64
-	p.feed(t, "mic", sine(1000, 8000, 8000*20, 0.5, &ph), 8000)
+	p.Feed(t, "mic", sine(1000, 8000, 8000*20, 0.5, &ph), 8000)
 	sys := openSystem(t)
 	c, err := sys.OpenCapture("", Format{Rate: 16000, Frame: 20 * time.Millisecond}, StreamOptions{})
 	if err != nil {
@@ -192,9 +178,9 @@ func TestPulseRingTwoOutputsAndStop(t *testing.T) {
 func ringTwoOutputsAndStop(t *testing.T, server string) time.Duration {
 	p := startPulse(t, server)
 	sys := openSystem(t)
-	stop1 := p.record(t, "ring1", 8000)
-	stop2 := p.record(t, "ring2", 8000)
-	stopHS := p.record(t, "headset", 8000)
+	stop1 := p.Record(t, "ring1", 8000)
+	stop2 := p.Record(t, "ring2", 8000)
+	stopHS := p.Record(t, "headset", 8000)
 	// Call audio on the headset at the same time: 400 Hz.
 	call, err := sys.OpenPlayback("ALSA:headset#0", f8k20, StreamOptions{Name: "call"})
 	if err != nil {
@@ -347,7 +333,7 @@ func removeDeviceMidStream(t *testing.T, server string, interval time.Duration) 
 		time.Sleep(20 * time.Millisecond)
 	}
 	before := pb.Stats().Frames
-	p.unloadSink(t, "headset")
+	p.UnloadSink(t, "headset")
 	unplugged := time.Now()
 	var m Move
 	select {
@@ -357,9 +343,9 @@ func removeDeviceMidStream(t *testing.T, server string, interval time.Duration) 
 		// itself, moving it to another source where it keeps running: then the device we
 		// opened never fails. Make it fail as a yanked USB device does
 		// (the server drops the stream) and check our move from there.
-		outs := p.output(t, "pactl", "list", "short", "source-outputs")
-		t.Logf("no failure seen; %s moved the stream itself: %q; killing it", p.kind, outs)
-		p.killSourceOutputs(t)
+		outs := p.Output(t, "pactl", "list", "short", "source-outputs")
+		t.Logf("no failure seen; %s moved the stream itself: %q; killing it", p.Kind, outs)
+		p.KillSourceOutputs(t)
 		unplugged = time.Now()
 		select {
 		case m = <-moved:
@@ -470,7 +456,7 @@ func TestPulseStreamCPU(t *testing.T) {
 func pulseStreamCPU(t *testing.T, server string) {
 	p := startPulse(t, server)
 	var ph float64
-	p.feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
+	p.Feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
 	sys := openSystem(t)
 	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
 	if err != nil {
@@ -555,7 +541,7 @@ func TestPulseDeviceListStableIDs(t *testing.T) {
 			t.Errorf("a fresh process lists other devices:\n%+v\nwant\n%+v", again, l)
 		}
 		// Plug in a USB headset: a sink on the server and its ALSA name.
-		p.output(t, "pactl", "load-module", "module-null-sink", "sink_name=usb", "rate=48000", "channels=1")
+		p.Output(t, "pactl", "load-module", "module-null-sink", "sink_name=usb", "rate=48000", "channels=1")
 		conf := os.Getenv("ALSA_CONFIG_PATH")
 		b, err := os.ReadFile(conf)
 		if err != nil {
