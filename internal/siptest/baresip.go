@@ -43,6 +43,12 @@ type BaresipOptions struct {
 	// signed its certificate).
 	Transport string
 	CAFile    string
+	// Player and Mic, when set, are baresip's speaker (audio_player) and
+	// microphone (audio_source) as its config names them, e.g.
+	// "alsa,default" for the real devices of the test's sound server
+	// (soundtest.Start routes ALSA there); then Source is not played.
+	// Empty: an aubridge speaker nobody reads and Source's WAV.
+	Player, Mic string
 }
 
 // Baresip is a running baresip with one account, controlled over
@@ -75,6 +81,13 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	if opts.Answer == "" {
 		opts.Answer = "auto"
 	}
+	player, mic := "aubridge,nul", "aufile,"+opts.Source
+	if opts.Player != "" {
+		player = opts.Player
+	}
+	if opts.Mic != "" {
+		mic = opts.Mic
+	}
 	dir := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(dir, "rec"), 0o755))
 	// baresip listens for TLS on the port after sip_listen's.
@@ -86,8 +99,8 @@ net_interface		127.0.0.1
 sip_listen		127.0.0.1:%d
 call_local_timeout	120
 call_max_calls		4
-audio_player		aubridge,nul
-audio_source		aufile,%s
+audio_player		%s
+audio_source		%s
 audio_alert		alsa,null
 ausrc_srate		%d
 auplay_srate		%d
@@ -112,7 +125,7 @@ module_app		ctrl_tcp.so
 ctrl_tcp_listen		127.0.0.1:%d
 snd_path		%s
 opus_bitrate		32000
-`, sipPort, opts.Source, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
+`, sipPort, player, mic, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
 	switch {
 	case strings.HasPrefix(opts.MediaEnc, "dtls"):
 		cfg += "module\t\t\tdtls_srtp.so\n"
