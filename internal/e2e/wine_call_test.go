@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,7 +41,9 @@ const wineCallFor = 5 * time.Second
 // audio (winepulse) on a private PulseAudio. Once with WASAPI devices and
 // once with MME devices chosen with audio.select, our microphone's tone
 // reaches baresip and baresip's reaches our speaker, checked by frequency.
-// One prefix, one agent and one host for everything: a prefix boots slowly.
+// Then the same calls through the agent as it runs after login
+// (bpclient-agent.exe, the GUI subsystem), which a new host finds running.
+// One prefix for everything: a prefix boots slowly.
 //
 // Run by scripts/test.sh's release stage (BPCLIENT_WINE_E2E=1), where the
 // Windows build's tools are installed.
@@ -87,45 +90,38 @@ func TestWineCall(t *testing.T) {
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
 		Source: tone, Codecs: []string{"pcmu"}})
 
+	w := &wineWorld{prefix: prefix, exes: exes, sound: sound, k: k, b: b}
 	setupStart := time.Now()
-	page := startFramePage(t, exes.Dir, prefix.Env(), "wine", exes.Host, "chrome-extension://"+nativemsg.ExtensionID+"/")
-	var hello struct {
-		OS           string
-		Capabilities []string
-	}
-	page.call(t, "helper.hello", map[string]string{"client": "wine-e2e", "pageOrigin": "https://" + browsertest.AllowedDomain}, &hello)
-	if hello.OS != "windows" || !slices.Contains(hello.Capabilities, "softphone") || !slices.Contains(hello.Capabilities, "audio") {
-		t.Fatalf("helper.hello: %+v, want the Windows agent with softphone and audio", hello)
-	}
-	t.Logf("the host started the agent and it answered hello in %v", time.Since(setupStart).Round(time.Millisecond))
-	m := page.mark()
-	page.call(t, "phone.configure", map[string]any{"mode": "softphone", "server": k.Addr(), "domain": "127.0.0.1",
-		"username": "1001", "password": "secret1", "codecs": []string{"PCMU"}}, nil)
-	page.call(t, "phone.register", nil, nil)
-	page.waitEvent(t, m, 30*time.Second, "registration.state", `"registered"`)
-
-	var devices struct {
-		HostAPIs []string     `json:"hostApis"`
-		Inputs   []wineDevice `json:"inputs"`
-		Outputs  []wineDevice `json:"outputs"`
-	}
-	page.call(t, "audio.devices", nil, &devices)
+	page, devices := w.openPage(t)
+	t.Logf("the host started the agent, which registered, in %v", time.Since(setupStart).Round(time.Millisecond))
 	for _, api := range []struct{ name, hostAPI string }{{"WASAPI", "Windows WASAPI"}, {"MME", "MME"}} {
 		t.Run(api.name, func(t *testing.T) {
-			sel := map[string]any{
-				"input":  findDevice(t, devices.Inputs, api.hostAPI, "Monitor of TestMicFeed"),
-				"output": findDevice(t, devices.Outputs, api.hostAPI, "TestSpeaker"),
-				// Ringing elsewhere: the speaker's recording holds only the call.
-				"ringer": []string{otherOutput(t, devices.Outputs, api.hostAPI)},
-			}
-			var got map[string]any
-			page.call(t, "audio.select", sel, &got)
-			t.Logf("audio.select %v", got)
-			w := &wineCall{page: page, sound: sound, b: b, k: k}
-			t.Run("outbound", func(t *testing.T) { w.check(t, w.dial) })
-			t.Run("inbound", func(t *testing.T) { w.check(t, w.ringIn) })
+			c := w.selectDevices(t, page, devices, api.hostAPI)
+			t.Run("outbound", func(t *testing.T) { c.check(t, c.dial) })
+			t.Run("inbound", func(t *testing.T) { c.check(t, c.ringIn) })
 		})
 	}
+	if len(prefix.Agents("bpclient.exe")) != 1 {
+		t.Errorf("agents started by the host: %v, want one", prefix.Agents("bpclient.exe"))
+	}
+	// The agent as it runs after login (HKCU Run: bpclient-agent.exe, the
+	// GUI subsystem, no console): the host finds it and starts none.
+	t.Run("login-agent", func(t *testing.T) {
+		page.close()
+		if out := prefix.Output(t, exes.Agent, "stop"); !strings.Contains(out, "agent stopped") {
+			t.Fatalf("bpclient stop: %s", out)
+		}
+		stop := w.startLoginAgent(t)
+		defer stop()
+		page, devices := w.openPage(t)
+		c := w.selectDevices(t, page, devices, "Windows WASAPI")
+		t.Run("outbound", func(t *testing.T) { c.check(t, c.dial) })
+		t.Run("inbound", func(t *testing.T) { c.check(t, c.ringIn) })
+		if got, host := prefix.Agents("bpclient-agent.exe"), prefix.Agents("bpclient.exe"); len(got) != 1 || len(host) != 0 {
+			t.Errorf("agents: bpclient-agent.exe %v, bpclient.exe %v; want the login agent alone", got, host)
+		}
+		page.close()
+	})
 	// Secrets never reach the log.
 	log, err := os.ReadFile(logFile)
 	if err != nil {
@@ -136,7 +132,7 @@ func TestWineCall(t *testing.T) {
 	if t.Failed() && len(log) > 0 {
 		t.Logf("BPClient.log:\n%s", log)
 	}
-	t.Logf("TestWineCall took %v (build, prefix, peers, 4 calls)", time.Since(start).Round(time.Millisecond))
+	t.Logf("TestWineCall took %v (build, prefix, peers, 6 calls)", time.Since(start).Round(time.Millisecond))
 }
 
 // On a PATH without wine, TestWineCall skips and says why, or fails where
@@ -183,12 +179,98 @@ func otherOutput(t *testing.T, list []wineDevice, hostAPI string) string {
 	return ""
 }
 
+// wineWorld is what every call of TestWineCall shares.
+type wineWorld struct {
+	prefix *winePrefix
+	exes   windowsExes
+	sound  *soundtest.Server
+	k      *siptest.Kamailio
+	b      *siptest.Baresip
+}
+
+// wineDevices is the audio.devices answer.
+type wineDevices struct {
+	Inputs  []wineDevice `json:"inputs"`
+	Outputs []wineDevice `json:"outputs"`
+}
+
+// openPage starts bpclient-host.exe as Chromium would (the extension's
+// origin as its argument, in its own folder), says hello as the Agent
+// Desktop page, configures and registers the phone, and lists the devices.
+func (w *wineWorld) openPage(t *testing.T) (*framePage, wineDevices) {
+	t.Helper()
+	page := startFramePage(t, w.exes.Dir, w.prefix.Env(), "wine", w.exes.Host, "chrome-extension://"+nativemsg.ExtensionID+"/")
+	var hello struct {
+		OS           string
+		Capabilities []string
+	}
+	page.call(t, "helper.hello", map[string]string{"client": "wine-e2e", "pageOrigin": "https://" + browsertest.AllowedDomain}, &hello)
+	if hello.OS != "windows" || !slices.Contains(hello.Capabilities, "softphone") || !slices.Contains(hello.Capabilities, "audio") {
+		t.Fatalf("helper.hello: %+v, want the Windows agent with softphone and audio", hello)
+	}
+	m := page.mark()
+	page.call(t, "phone.configure", map[string]any{"mode": "softphone", "server": w.k.Addr(), "domain": "127.0.0.1",
+		"username": "1001", "password": "secret1", "codecs": []string{"PCMU"}}, nil)
+	page.call(t, "phone.register", nil, nil)
+	page.waitEvent(t, m, 30*time.Second, "registration.state", `"registered"`)
+	var devices wineDevices
+	page.call(t, "audio.devices", nil, &devices)
+	return page, devices
+}
+
+// selectDevices chooses the microphone's feed and the speaker of hostAPI
+// for calls, and rings elsewhere, so that the speaker's recording holds
+// only the call.
+func (w *wineWorld) selectDevices(t *testing.T, page *framePage, devices wineDevices, hostAPI string) *wineCall {
+	t.Helper()
+	sel := map[string]any{
+		"input":  findDevice(t, devices.Inputs, hostAPI, "Monitor of TestMicFeed"),
+		"output": findDevice(t, devices.Outputs, hostAPI, "TestSpeaker"),
+		"ringer": []string{otherOutput(t, devices.Outputs, hostAPI)},
+	}
+	var got map[string]any
+	page.call(t, "audio.select", sel, &got)
+	t.Logf("audio.select %v", got)
+	return &wineCall{wineWorld: w, page: page}
+}
+
+// startLoginAgent starts bpclient-agent.exe as the HKCU Run key does at
+// login and waits until it answers on its pipe; stop stops it (bpclient
+// stop) and waits for it to exit.
+func (w *wineWorld) startLoginAgent(t *testing.T) (stop func()) {
+	t.Helper()
+	cmd := exec.Command("wine", w.exes.LoginAgent, "agent")
+	cmd.Dir, cmd.Env = w.exes.Dir, w.prefix.Env()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	stop = func() {
+		w.prefix.Output(t, w.exes.Agent, "stop")
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+			t.Errorf("hang guard (30 s): bpclient-agent.exe did not exit after bpclient stop")
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(w.prefix.Output(t, w.exes.Agent, "status"), "agent: running") {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatal("hang guard (30 s): bpclient-agent.exe agent does not answer on its pipe")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return stop
+}
+
 // wineCall places or takes one call through the page and checks its audio.
 type wineCall struct {
-	page  *framePage
-	sound *soundtest.Server
-	b     *siptest.Baresip
-	k     *siptest.Kamailio
+	*wineWorld
+	page *framePage
 }
 
 // dial places a call to baresip (which answers by itself) and returns its id.

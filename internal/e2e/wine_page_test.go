@@ -28,6 +28,7 @@ type framePage struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	done  chan struct{} // closed when the reader has stopped
+	once  sync.Once     // close's
 
 	mu      sync.Mutex
 	nextID  int
@@ -103,8 +104,10 @@ func (p *framePage) read(r *nativemsg.Reader) {
 }
 
 // close ends the port as a browser does (stdin closed) and waits for the
-// host; a host that does not leave is killed.
-func (p *framePage) close() {
+// host; a host that does not leave is killed. Once: later calls return.
+func (p *framePage) close() { p.once.Do(p.closeOnce) }
+
+func (p *framePage) closeOnce() {
 	p.stdin.Close()
 	exited := make(chan struct{})
 	go func() { p.cmd.Wait(); close(exited) }()

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,10 +38,12 @@ func needWine(t testing.TB) bool {
 	return true
 }
 
-// windowsExes are bpclient.exe (the agent, with audio) and
-// bpclient-host.exe side by side, as the installers put them.
+// windowsExes are the release's Windows programs side by side, as the
+// installers put them: bpclient.exe (the CLI and the agent the host
+// starts), bpclient-agent.exe (the same for the GUI subsystem: the agent
+// the HKCU Run key starts at login) and bpclient-host.exe.
 type windowsExes struct {
-	Dir, Agent, Host string
+	Dir, Agent, LoginAgent, Host string
 }
 
 // buildWindowsExes builds the agent as scripts/release.sh does (cgo with
@@ -63,7 +67,9 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 	if err != nil {
 		t.Fatalf("scripts/windows-agent-env.sh: %v\n%s", err, stderr.String())
 	}
-	exes := windowsExes{Dir: dir, Agent: filepath.Join(dir, "bpclient.exe"), Host: filepath.Join(dir, "bpclient-host.exe")}
+	exes := windowsExes{Dir: dir, Agent: filepath.Join(dir, "bpclient.exe"), LoginAgent: filepath.Join(dir, "bpclient-agent.exe"),
+		Host: filepath.Join(dir, "bpclient-host.exe")}
+	agentEnv := strings.Split(strings.TrimSpace(string(vars)), "\n")
 	// As in release.sh: the release chooses its own flags (scripts/test.sh
 	// exports -tags=opus,g729, and G.729 must not be in a release).
 	base := append(os.Environ(), "GOFLAGS=")
@@ -72,7 +78,8 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 		env      []string
 		args     []string
 	}{
-		{exes.Agent, "./cmd/bpclient", strings.Split(strings.TrimSpace(string(vars)), "\n"), []string{"-tags", "opus", "-ldflags", "-s -w -extldflags -static"}},
+		{exes.Agent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus", "-ldflags", "-s -w -extldflags -static"}},
+		{exes.LoginAgent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus", "-ldflags", "-s -w -H windowsgui -extldflags -static"}},
 		{exes.Host, "./cmd/bpclient-host", []string{"CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64"}, []string{"-ldflags", "-s -w"}},
 	}
 	for _, b := range builds {
@@ -177,6 +184,29 @@ func (w *winePrefix) Output(t *testing.T, args ...string) string {
 		}
 		return text
 	}
+}
+
+// Agents are the pids of the agents running in this prefix ("X.exe
+// agent", X.exe named exe), as wine's loader shows them in /proc.
+func (w *winePrefix) Agents(exe string) []int {
+	var pids []int
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, proc := range procs {
+		environ, err := os.ReadFile(filepath.Join(proc, "environ"))
+		if err != nil || !slices.Contains(strings.Split(string(environ), "\x00"), "WINEPREFIX="+w.Dir) {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline"))
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		// A Windows path when Windows started it, a Unix one from a shell.
+		if err != nil || len(args) != 2 || args[1] != "agent" || !strings.EqualFold(args[0][strings.LastIndexAny(args[0], `\/`)+1:], exe) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(proc)); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // UnixPath is the file a Windows drive path names in this prefix.
