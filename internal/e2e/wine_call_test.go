@@ -199,12 +199,35 @@ type wineDevices struct {
 // Desktop page, configures and registers the phone, and lists the devices.
 func (w *wineWorld) openPage(t *testing.T) (*framePage, wineDevices) {
 	t.Helper()
-	page := startFramePage(t, w.exes.Dir, w.prefix.Env(), "wine", w.exes.Host, "chrome-extension://"+nativemsg.ExtensionID+"/")
+	var page *framePage
+	var res json.RawMessage
+	for attempt := 1; ; attempt++ {
+		page = startFramePage(t, w.exes.Dir, w.prefix.Env(), "wine", w.exes.Host, "chrome-extension://"+nativemsg.ExtensionID+"/")
+		r, rpcErr, err := page.request("helper.hello", map[string]string{"client": "wine-e2e", "pageOrigin": "https://" + browsertest.AllowedDomain})
+		if rpcErr != nil {
+			t.Fatalf("helper.hello: %d %s %v", rpcErr.Code, rpcErr.Message, rpcErr.Data)
+		}
+		if err == nil {
+			res = r
+			break
+		}
+		// wine's loader, when it cannot start a program, hands it to
+		// start.exe, which prints "ShellExecuteEx failed" where frames
+		// were due (scripts/test-release.sh retries such starts too).
+		page.close()
+		if attempt == 3 {
+			t.Fatalf("helper.hello through wine bpclient-host.exe: %v", err)
+		}
+		t.Logf("note: helper.hello through wine bpclient-host.exe (attempt %d of 3): %v", attempt, err)
+		time.Sleep(time.Second)
+	}
 	var hello struct {
 		OS           string
 		Capabilities []string
 	}
-	page.call(t, "helper.hello", map[string]string{"client": "wine-e2e", "pageOrigin": "https://" + browsertest.AllowedDomain}, &hello)
+	if err := json.Unmarshal(res, &hello); err != nil {
+		t.Fatalf("helper.hello: %s: %v", res, err)
+	}
 	if hello.OS != "windows" || !slices.Contains(hello.Capabilities, "softphone") || !slices.Contains(hello.Capabilities, "audio") {
 		t.Fatalf("helper.hello: %+v, want the Windows agent with softphone and audio", hello)
 	}
