@@ -153,8 +153,8 @@ type wineDevice struct {
 	HostAPI string `json:"hostApi"`
 }
 
-// findDevice is the id of the device of hostAPI named name.
-func findDevice(t *testing.T, list []wineDevice, hostAPI, name string) string {
+// findWineDevice is the id of the device of hostAPI named name.
+func findWineDevice(t *testing.T, list []wineDevice, hostAPI, name string) string {
 	t.Helper()
 	for _, d := range list {
 		if d.HostAPI == hostAPI && d.Name == name {
@@ -165,9 +165,9 @@ func findDevice(t *testing.T, list []wineDevice, hostAPI, name string) string {
 	return ""
 }
 
-// otherOutput is an output of hostAPI that is neither the speaker nor the
+// spareWineOutput is an output of hostAPI that is neither the speaker nor the
 // microphone's feed (one of soundtest's ringer sinks).
-func otherOutput(t *testing.T, list []wineDevice, hostAPI string) string {
+func spareWineOutput(t *testing.T, list []wineDevice, hostAPI string) string {
 	t.Helper()
 	for _, d := range list {
 		if d.HostAPI == hostAPI && !strings.Contains(d.Name, "TestSpeaker") && !strings.Contains(d.Name, "TestMicFeed") &&
@@ -247,9 +247,9 @@ func (w *wineWorld) openPage(t *testing.T) (*framePage, wineDevices) {
 func (w *wineWorld) selectDevices(t *testing.T, page *framePage, devices wineDevices, hostAPI string) *wineCall {
 	t.Helper()
 	sel := map[string]any{
-		"input":  findDevice(t, devices.Inputs, hostAPI, "Monitor of TestMicFeed"),
-		"output": findDevice(t, devices.Outputs, hostAPI, "TestSpeaker"),
-		"ringer": []string{otherOutput(t, devices.Outputs, hostAPI)},
+		"input":  findWineDevice(t, devices.Inputs, hostAPI, "Monitor of TestMicFeed"),
+		"output": findWineDevice(t, devices.Outputs, hostAPI, "TestSpeaker"),
+		"ringer": []string{spareWineOutput(t, devices.Outputs, hostAPI)},
 	}
 	var got map[string]any
 	page.call(t, "audio.select", sel, &got)
@@ -343,14 +343,14 @@ func (w *wineCall) check(t *testing.T, setup func(t *testing.T, from int) string
 			t.Errorf("the call's devices did not open: call.audio %s", e.Params)
 		}
 	}
-	checkTone(t, "our speaker (the spk sink's monitor)", speaker, 48000, wineBaresipHz, 500*time.Millisecond)
-	heard := newRecording(t, w.b, before)
-	checkTone(t, "baresip's recording of what it received", heard.Mono(), heard.Rate, wineMicHz, time.Second)
+	checkWineTone(t, "our speaker (the spk sink's monitor)", speaker, 48000, wineBaresipHz, 500*time.Millisecond)
+	heard := newWineRecording(t, w.b, before)
+	checkWineTone(t, "baresip's recording of what it received", heard.Mono(), heard.Rate, wineMicHz, time.Second)
 }
 
-// newRecording waits for the decoded recording of baresip's latest call
+// newWineRecording waits for the decoded recording of baresip's latest call
 // (one not in before) to be complete, and reads it.
-func newRecording(t *testing.T, b *siptest.Baresip, before []string) *dsp.WAV {
+func newWineRecording(t *testing.T, b *siptest.Baresip, before []string) *dsp.WAV {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -373,9 +373,9 @@ func newRecording(t *testing.T, b *siptest.Baresip, before []string) *dsp.WAV {
 	}
 }
 
-// checkTone checks that pcm (after skip) carries a tone at want Hz: loud
+// checkWineTone checks that pcm (after skip) carries a tone at want Hz: loud
 // enough to be a signal, and its strongest component within 2 %.
-func checkTone(t *testing.T, what string, pcm []int16, rate int, want float64, skip time.Duration) {
+func checkWineTone(t *testing.T, what string, pcm []int16, rate int, want float64, skip time.Duration) {
 	t.Helper()
 	n := int(skip.Seconds() * float64(rate))
 	if len(pcm)-n < rate {

@@ -152,7 +152,7 @@ func (p *framePage) request(method string, params any) (json.RawMessage, *jsonrp
 		return nil, nil, fmt.Errorf("the host's output ended before the answer to %s: %v", method, p.err())
 	case <-time.After(pageAnswerGuard):
 		forget()
-		return nil, nil, errors.New(hangGuardf(pageAnswerGuard, "no answer to %s", method))
+		return nil, nil, errors.New(wineHangGuard(pageAnswerGuard, "no answer to %s", method))
 	}
 }
 
@@ -196,7 +196,7 @@ func (p *framePage) waitEvent(t *testing.T, from int, within time.Duration, meth
 	for {
 		p.mu.Lock()
 		for _, e := range p.events[min(from, len(p.events)):] {
-			if e.Method == method && containsAll(string(e.Params), want) {
+			if e.Method == method && paramsHaveAll(string(e.Params), want) {
 				p.mu.Unlock()
 				return e
 			}
@@ -209,7 +209,7 @@ func (p *framePage) waitEvent(t *testing.T, from int, within time.Duration, meth
 		select {
 		case <-changed:
 		case <-deadline:
-			t.Fatalf("%s\nevents: %s", hangGuardf(within, "no %s event with %s", method, want), p.eventLog(from))
+			t.Fatalf("%s\nevents: %s", wineHangGuard(within, "no %s event with %s", method, want), p.eventLog(from))
 		}
 	}
 }
@@ -232,7 +232,7 @@ func (p *framePage) eventLog(from int) string {
 	return b.String()
 }
 
-func containsAll(s string, subs []string) bool {
+func paramsHaveAll(s string, subs []string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
 			return false

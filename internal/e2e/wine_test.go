@@ -229,7 +229,7 @@ func (w *winePrefix) Getenv(t *testing.T, name string) string {
 	return v
 }
 
-// hangGuardf formats a hang guard's failure the same way everywhere.
-func hangGuardf(d time.Duration, format string, args ...any) string {
+// wineHangGuard formats a hang guard's failure the same way everywhere.
+func wineHangGuard(d time.Duration, format string, args ...any) string {
 	return fmt.Sprintf("hang guard (%v): ", d) + fmt.Sprintf(format, args...)
 }
