@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/policy"
 )
 
@@ -30,6 +31,8 @@ type Options struct {
 	// Shutdown is called when a local client asks the agent to stop
 	// (helper.shutdown); nil refuses such requests.
 	Shutdown func()
+	// Doctor answers helper.doctor; nil answers "method not found".
+	Doctor *doctor.Doctor
 }
 
 // Server is one agent. It owns every session goroutine it starts.
@@ -39,6 +42,7 @@ type Server struct {
 	now      func() time.Time
 	started  time.Time
 	shutdown func()
+	doctor   *doctor.Doctor
 
 	mu           sync.Mutex
 	sessions     map[*session]struct{}
@@ -55,17 +59,22 @@ func New(opts Options) *Server {
 	if now == nil {
 		now = time.Now
 	}
+	caps := slices.Clone(baseCapabilities)
+	if opts.Doctor != nil {
+		caps = append(caps, "doctor")
+	}
 	return &Server{
 		policy:   opts.Policy,
 		log:      opts.Logger,
 		now:      now,
 		shutdown: opts.Shutdown,
+		doctor:   opts.Doctor,
 		started:  now(),
 		sessions: make(map[*session]struct{}),
 
 		services:     make(map[string]Service),
 		methods:      make(map[string]Method),
-		capabilities: slices.Clone(baseCapabilities),
+		capabilities: caps,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/version"
@@ -37,12 +38,22 @@ func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		return ss.editPolicy(msg)
 	case "helper.shutdown":
 		return ss.doShutdown()
+	case "helper.doctor":
+		if ss.srv.doctor != nil {
+			return ss.srv.doctor.Run(ss.ctx, doctorView(caller)), nil
+		}
 	}
 	if m := ss.srv.method(msg.Method); m != nil {
 		caller.Params = msg.Params
 		return m(ss.ctx, caller)
 	}
 	return nil, jsonrpc.Errorf(jsonrpc.CodeMethodNotFound, "method not found: %q", msg.Method)
+}
+
+// doctorView is what helper.doctor tells caller: local clients see the
+// files read; a page sees no paths and nothing of other pages.
+func doctorView(caller *Call) doctor.View {
+	return doctor.View{Local: caller.Local(), Origin: caller.PageOrigin}
 }
 
 func notAllowed(r *policy.Refusal, message string) *jsonrpc.Error { return r.RPCError(message) }

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
@@ -77,7 +78,9 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	log.Info().Str("version", version.Version).Str("log", logPath).Msg("agent starting")
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop})
+	roots := doctor.DefaultRoots()
+	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots)})
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc})
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service

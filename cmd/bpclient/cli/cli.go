@@ -42,6 +42,7 @@ func commands() []*command {
 		installCommand(),
 		uninstallCommand(),
 		statusCommand(),
+		doctorCommand(),
 		policyCommand(),
 		startCommand(),
 		stopCommand(),
