@@ -36,7 +36,7 @@ func Standard(o Options) *Doctor {
 	if o.Autostart != nil {
 		checks = append(checks, AutostartCheck(o.Autostart))
 	}
-	checks = append(checks, PolicyChecks(o.Roots, o.Browsers))
+	checks = append(checks, PolicyChecks(o.Roots, o.Browsers), ExtensionChecks(o.Roots, o.Browsers))
 	return New(o.Now, checks...)
 }
 
