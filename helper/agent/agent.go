@@ -33,6 +33,9 @@ type Options struct {
 	Shutdown func()
 	// Doctor answers helper.doctor; nil answers "method not found".
 	Doctor *doctor.Doctor
+	// Pages records the minHelperVersion each page's hello asks for,
+	// for the doctor's update check; nil records nothing.
+	Pages *doctor.PageLog
 }
 
 // Server is one agent. It owns every session goroutine it starts.
@@ -43,6 +46,7 @@ type Server struct {
 	started  time.Time
 	shutdown func()
 	doctor   *doctor.Doctor
+	pages    *doctor.PageLog
 
 	mu           sync.Mutex
 	sessions     map[*session]struct{}
@@ -69,6 +73,7 @@ func New(opts Options) *Server {
 		now:      now,
 		shutdown: opts.Shutdown,
 		doctor:   opts.Doctor,
+		pages:    opts.Pages,
 		started:  now(),
 		sessions: make(map[*session]struct{}),
 

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openbpclient/bpclient/helper/client"
 	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/nativemsg"
+	"github.com/openbpclient/bpclient/version"
 )
 
 // helper.doctor answers the same report to everyone, but only local
@@ -86,4 +88,66 @@ func TestDoctorAbsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, "doctor without a doctor", call(t, c, "helper.doctor", nil, nil), jsonrpc.CodeMethodNotFound)
+}
+
+// A page asking for a newer helper is refused with update-required; the
+// agent records it, and the doctor (the agent's, and a doctor reading the
+// same log after the agent is gone) says which version to install. A
+// page of another origin hears nothing of it.
+func TestDoctorUpdateRequired(t *testing.T) {
+	log := doctor.NewPageLog(filepath.Join(t.TempDir(), "state", "doctor-pages.json"), nil)
+	d := doctor.New(nil, doctor.UpdateCheck(log))
+	e := startAgentOpts(t, Options{Doctor: d, Pages: log})
+	report := func(c *client.Client) doctor.Result {
+		t.Helper()
+		var rep doctor.Report
+		if err := call(t, c, "helper.doctor", nil, &rep); err != nil {
+			t.Fatal(err)
+		}
+		r, ok := rep.Find("update.minHelperVersion")
+		if !ok {
+			t.Fatalf("no update check: %+v", rep)
+		}
+		return r
+	}
+	local := e.dial(t)
+	if err := call(t, local, "helper.hello", map[string]any{"client": "cli"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := report(local); r.Status != doctor.OK || !strings.Contains(r.Found, "no Agent Desktop page has asked") {
+		t.Errorf("before any page: %+v", r)
+	}
+
+	old := e.dial(t)
+	identify(t, old, ourExt)
+	wantCode(t, "hello needing 99.0.0", call(t, old, "helper.hello", map[string]any{"pageOrigin": originA, "minHelperVersion": "99.0.0"}, nil), jsonrpc.CodeUpdateRequired)
+
+	r := report(local)
+	if r.Status != doctor.Failed || !strings.Contains(r.Found, originA+" needs 99.0.0 or newer; "+version.Version+" is installed") ||
+		r.Fix != "Install BPClient 99.0.0 or newer, or ask your IT department for it." {
+		t.Errorf("after the refusal: %+v", r)
+	}
+	if r := report(e.page(t, originB)); r.Status != doctor.OK || !strings.Contains(r.Found, "this page has not asked") {
+		t.Errorf("another origin's view: %+v", r)
+	}
+
+	// The page is updated to ask for less: fine again, and the file says so
+	// to a doctor of its own.
+	if err := call(t, e.dial(t), "helper.hello", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	again := e.dial(t)
+	identify(t, again, ourExt)
+	if err := call(t, again, "helper.hello", map[string]any{"pageOrigin": originA, "minHelperVersion": "0.0.1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.stop()
+	rep := doctor.New(nil, doctor.UpdateCheck(log)).Run(context.Background(), doctor.View{Local: true})
+	if r, _ := rep.Find("update.minHelperVersion"); r.Status != doctor.OK || !strings.Contains(r.Found, "new enough for every page") {
+		t.Errorf("after the page asked for less: %+v", r)
+	}
+	recs, err := log.Records()
+	if err != nil || len(recs) != 1 || recs[0].Origin != originA || recs[0].MinHelperVersion != "0.0.1" {
+		t.Errorf("records %+v, %v", recs, err)
+	}
 }

@@ -56,6 +56,17 @@ func doctorView(caller *Call) doctor.View {
 	return doctor.View{Local: caller.Local(), Origin: caller.PageOrigin}
 }
 
+// recordPage notes an allowed page's minHelperVersion for the doctor,
+// refused or not: "update required" is what support asks about later.
+func (s *Server) recordPage(origin, minVersion string) {
+	if s.pages == nil || origin == "" {
+		return
+	}
+	if err := s.pages.Record(origin, minVersion); err != nil {
+		s.log.Warn().Err(err).Msg("record the page's minHelperVersion")
+	}
+}
+
 func notAllowed(r *policy.Refusal, message string) *jsonrpc.Error { return r.RPCError(message) }
 
 type helloParams struct {
@@ -104,6 +115,7 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		if err != nil {
 			return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: minHelperVersion: %v", err)
 		}
+		ss.srv.recordPage(p.PageOrigin, p.MinHelperVersion)
 		if !ok {
 			log.Str("minHelperVersion", p.MinHelperVersion).Msg("hello refused: update required")
 			return nil, jsonrpc.Errorf(jsonrpc.CodeUpdateRequired, "update required: this page needs BPClient %s or newer; %s is installed", p.MinHelperVersion, version.Version).

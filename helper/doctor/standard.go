@@ -21,6 +21,9 @@ type Options struct {
 	Agent AgentProbe
 	// Autostart reports the start at login; see InstallerAutostart.
 	Autostart AutostartProbe
+	// Pages is the log of the pages' minHelperVersion; nil leaves the
+	// update check out.
+	Pages *PageLog
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -37,6 +40,9 @@ func Standard(o Options) *Doctor {
 		checks = append(checks, AutostartCheck(o.Autostart))
 	}
 	checks = append(checks, PolicyChecks(o.Roots, o.Browsers), ExtensionChecks(o.Roots, o.Browsers))
+	if o.Pages != nil {
+		checks = append(checks, UpdateCheck(o.Pages))
+	}
 	return New(o.Now, checks...)
 }
 

@@ -78,9 +78,14 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	log.Info().Str("version", version.Version).Str("log", logPath).Msg("agent starting")
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	pages, err := doctorPages()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	roots := doctor.DefaultRoots()
-	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots)})
-	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc})
+	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages})
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages})
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service

@@ -9,6 +9,16 @@ import (
 	"github.com/openbpclient/bpclient/helper/doctor"
 )
 
+// doctorPages is the log of the pages' minHelperVersion that the agent
+// writes and the doctor reads.
+func doctorPages() (*doctor.PageLog, error) {
+	file, err := doctor.DefaultPageLogFile()
+	if err != nil {
+		return nil, err
+	}
+	return doctor.NewPageLog(file, nil), nil
+}
+
 // exitChecksFailed is doctor's exit code when a check failed.
 const exitChecksFailed = 4
 
@@ -40,15 +50,19 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 			if len(args) > 0 {
 				return usagef("doctor takes no arguments")
 			}
+			pages, err := doctorPages()
+			if err != nil {
+				return err
+			}
 			roots := doctor.DefaultRoots()
 			d := doctor.Standard(doctor.Options{
+				Pages:     pages,
 				Roots:     roots,
 				Browsers:  br.list,
 				Agent:     cliAgent{}.Status,
 				Autostart: doctor.InstallerAutostart(roots),
 			})
 			rep := d.Run(ctx, doctor.View{Local: true})
-			var err error
 			if asJSON {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")
