@@ -13,6 +13,7 @@ import (
 	"context"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/openbpclient/bpclient/version"
@@ -116,10 +117,15 @@ type Doctor struct {
 	checks []Check
 	now    func() time.Time
 	goos   string
+	// running serializes runs: a page asking again and again starts one
+	// set of host probes at a time, not one per request.
+	running sync.Mutex
 }
 
 // Run runs every check in order and returns the report for view.
 func (d *Doctor) Run(ctx context.Context, view View) *Report {
+	d.running.Lock()
+	defer d.running.Unlock()
 	rep := &Report{
 		HelperVersion: version.Version,
 		OS:            d.goos,

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/rs/zerolog"
+
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/ipc"
@@ -55,7 +57,8 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	if verbose {
 		w = io.MultiWriter(lf, env.Stderr)
 	}
-	log := logging.New(w, "agent")
+	gate := newLogGate(zerolog.DebugLevel)
+	log := logging.New(w, "agent").Hook(gate)
 
 	addr, err := ipc.DefaultAddr()
 	if err != nil {
@@ -101,9 +104,11 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	if err := srv.Register(phone); err != nil {
-		ln.Close()
-		return err
+	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}} {
+		if err := srv.Register(svc); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	return srv.Serve(ctx, ln)
 }

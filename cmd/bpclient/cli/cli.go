@@ -43,6 +43,7 @@ func commands() []*command {
 		uninstallCommand(),
 		statusCommand(),
 		doctorCommand(),
+		logCommand(),
 		policyCommand(),
 		startCommand(),
 		stopCommand(),
