@@ -60,6 +60,14 @@ var browserTable = map[nativemsg.Browser]browserInfo{
 	},
 }
 
+// orAll is browsers, or every browser when none is named.
+func orAll(browsers []nativemsg.Browser) []nativemsg.Browser {
+	if len(browsers) == 0 {
+		return nativemsg.AllBrowsers()
+	}
+	return browsers
+}
+
 func displayName(b nativemsg.Browser) string {
 	if info, ok := browserTable[b]; ok {
 		return info.name

@@ -38,9 +38,7 @@ type profileFinding struct {
 // missing from every profile of a browser used here, each profile warns;
 // where another profile has it on, a profile without it is fine.
 func ExtensionChecks(roots Roots, browsers []nativemsg.Browser) Check {
-	if len(browsers) == 0 {
-		browsers = nativemsg.AllBrowsers()
-	}
+	browsers = orAll(browsers)
 	return func(ctx context.Context, view View) []Result {
 		var out []Result
 		for _, b := range browsers {

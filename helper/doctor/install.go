@@ -66,9 +66,7 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 // bpclient-host that runs, and admits our extension. A browser the user
 // does not use needs no manifest. runHost nil means RunHost.
 func ManifestChecks(roots Roots, browsers []nativemsg.Browser, runHost HostRunner) Check {
-	if len(browsers) == 0 {
-		browsers = nativemsg.AllBrowsers()
-	}
+	browsers = orAll(browsers)
 	if runHost == nil {
 		runHost = RunHost
 	}

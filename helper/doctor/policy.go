@@ -227,9 +227,7 @@ func (r Roots) firefoxRegistryPolicy(hive string) []policyDoc {
 // Extensions.Uninstall. Vivaldi documents no policy locations and is not
 // checked.
 func PolicyChecks(roots Roots, browsers []nativemsg.Browser) Check {
-	if len(browsers) == 0 {
-		browsers = nativemsg.AllBrowsers()
-	}
+	browsers = orAll(browsers)
 	return func(ctx context.Context, view View) []Result {
 		var out []Result
 		for _, b := range browsers {
