@@ -161,6 +161,12 @@ func manifestCheck(ctx context.Context, roots Roots, b nativemsg.Browser, runHos
 	if !m.Allows(fam, ours) {
 		return fail("the helper's manifest does not admit the BPClient extension " + ours)
 	}
+	if hv, differs := hostVersionMismatch(host); differs {
+		res.Status = Warning
+		res.Found = "the helper program the browser starts is " + hv + ", but BPClient " + version.Version + " is installed"
+		res.Fix = fix
+		return res
+	}
 	res.Found = "the manifest is in place and its helper program answers"
 	if !used {
 		res.Found = name + " has not been used on this account; its manifest is ready"

@@ -75,6 +75,16 @@ func TestManifestCheckFailures(t *testing.T) {
 		})
 	}
 
+	// A host of another release than this BPClient: the browser starts
+	// an old relay (an update that replaced one binary of two).
+	other, err := buildHost(filepath.Join(dir, "old", "bpclient-host"), "-ldflags", "-X github.com/openbpclient/bpclient/version.Version=0.0.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, loc.File, replacePath(t, good, other))
+	wantResult(t, only(t, run(), "install.manifest.chromium"), Warning, "the helper program the browser starts is 0.0.9, but BPClient "+version.Version+" is installed", fix)
+	mustWrite(t, loc.File, string(good))
+
 	// The same breakage in a browser not used here is a warning.
 	ff, _ := nativemsg.ManifestLocation("linux", nativemsg.Firefox, roots.Getenv)
 	mustWrite(t, ff.File, "not json")

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,31 +39,36 @@ var (
 func realHost(t *testing.T) string {
 	t.Helper()
 	hostOnce.Do(func() {
-		root, err := browsertest.ModuleRoot()
-		if err != nil {
-			hostErr = err
-			return
-		}
 		dir, err := os.MkdirTemp("", "doctorhost")
 		if err != nil {
 			hostErr = err
 			return
 		}
-		hostPath = filepath.Join(dir, "bpclient-host")
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", hostPath, "./cmd/bpclient-host")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			hostErr = err
-			hostPath = strings.TrimSpace(string(out))
-		}
+		hostPath, hostErr = buildHost(filepath.Join(dir, "bpclient-host"))
 	})
 	if hostErr != nil {
-		t.Fatalf("build bpclient-host: %v %s", hostErr, hostPath)
+		t.Fatalf("build bpclient-host: %v", hostErr)
 	}
 	return hostPath
+}
+
+// buildHost builds bpclient-host at out, as `make build` does (no cgo),
+// with the extra go build flags.
+func buildHost(out string, flags ...string) (string, error) {
+	root, err := browsertest.ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	args := append(append([]string{"build", "-o", out}, flags...), "./cmd/bpclient-host")
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(msg)))
+	}
+	return out, nil
 }
 
 func mustWrite(t *testing.T, path, data string) {
