@@ -46,3 +46,27 @@ func TestPageLog(t *testing.T) {
 		t.Errorf("after the damage: %+v %v", recs, err)
 	}
 }
+
+// FuzzPageLog: a page log of any content reads or errors, and the next
+// record always leaves a log that reads back with that record first.
+func FuzzPageLog(f *testing.F) {
+	f.Add([]byte(`{"pages":[{"origin":"https://a.test","minHelperVersion":"1.0.0","at":"2026-12-03T15:00:00Z"}]}`))
+	f.Add([]byte(`{"pages":null}`))
+	f.Add([]byte(`[`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file := filepath.Join(dir, "pages.json")
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		log := NewPageLog(file, nil)
+		log.Records()
+		if err := log.Record("https://new.test", "2.0.0"); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := log.Records()
+		if err != nil || len(recs) == 0 || recs[0].Origin != "https://new.test" || len(recs) > maxPageRecords {
+			t.Fatalf("after a record: %+v %v", recs, err)
+		}
+	})
+}
