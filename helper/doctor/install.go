@@ -74,7 +74,7 @@ func ManifestChecks(roots Roots, browsers []nativemsg.Browser, runHost HostRunne
 		ran := map[string]error{} // Brave and Vivaldi share Chrome's host on Windows
 		out := make([]Result, 0, len(browsers))
 		for _, b := range browsers {
-			out = append(out, manifestCheck(ctx, roots, b, func(path string) error {
+			out = append(out, manifestCheck(roots, b, view.Local, func(path string) error {
 				if err, done := ran[path]; done {
 					return err
 				}
@@ -87,7 +87,9 @@ func ManifestChecks(roots Roots, browsers []nativemsg.Browser, runHost HostRunne
 	}
 }
 
-func manifestCheck(ctx context.Context, roots Roots, b nativemsg.Browser, runHost func(string) error) Result {
+// manifestCheck checks browser b's manifest. Details that may name files
+// (a manifest's own path value, an exec error) are for local views only.
+func manifestCheck(roots Roots, b nativemsg.Browser, local bool, runHost func(string) error) Result {
 	name := displayName(b)
 	res := Result{ID: "install.manifest." + string(b), Browser: string(b), Title: name + " can start the helper", Status: OK}
 	fix := "Reinstall BPClient, then close and reopen " + name + "."
@@ -142,7 +144,7 @@ func manifestCheck(ctx context.Context, roots Roots, b nativemsg.Browser, runHos
 		return fail(fmt.Sprintf("the helper's manifest names host %q instead of %q", m.Name, nativemsg.HostName))
 	}
 	if err := m.Validate(fam); err != nil {
-		return fail("the helper's manifest is not valid: " + strings.TrimPrefix(err.Error(), "manifest: "))
+		return fail("the helper's manifest is not valid" + detail(local, strings.TrimPrefix(err.Error(), "manifest: ")))
 	}
 	host := m.Path
 	if roots.GOOS == "windows" && !isAbsWindows(host) && !filepath.IsAbs(host) {
@@ -152,7 +154,7 @@ func manifestCheck(ctx context.Context, roots Roots, b nativemsg.Browser, runHos
 		return fail("the helper program the manifest points to is missing")
 	}
 	if err := runHost(host); err != nil {
-		return fail("the helper program the manifest points to does not work: " + err.Error())
+		return fail("the helper program the manifest points to does not work" + detail(local, err.Error()))
 	}
 	ours := nativemsg.ExtensionID
 	if fam == nativemsg.FamilyFirefox {
@@ -172,6 +174,14 @@ func manifestCheck(ctx context.Context, roots Roots, b nativemsg.Browser, runHos
 		res.Found = name + " has not been used on this account; its manifest is ready"
 	}
 	return res
+}
+
+// detail is ": what" for local views, nothing for the others.
+func detail(local bool, what string) string {
+	if !local {
+		return ""
+	}
+	return ": " + what
 }
 
 var errNotRegistered = errors.New("the helper is not registered in the registry")

@@ -75,6 +75,16 @@ func TestManifestCheckFailures(t *testing.T) {
 		})
 	}
 
+	// A page sees what is wrong, but not the paths the manifest names.
+	mustWrite(t, loc.File, replacePath(t, good, "relative/secret-folder/bpclient-host"))
+	local, page := only(t, run(), "install.manifest.chromium"), only(t, New(nil, check).Run(ctx, View{Origin: "https://a.test"}).Checks, "install.manifest.chromium")
+	wantResult(t, local, Failed, `manifest is not valid: path "relative/secret-folder/bpclient-host" is not absolute`, fix)
+	wantResult(t, page, Failed, "manifest is not valid", fix)
+	if strings.Contains(page.Found+page.Where, "secret-folder") || strings.Contains(page.Found+page.Where, dir) {
+		t.Errorf("a page's view names paths: %+v", page)
+	}
+	mustWrite(t, loc.File, string(good))
+
 	// A host of another release than this BPClient: the browser starts
 	// an old relay (an update that replaced one binary of two).
 	other, err := buildHost(filepath.Join(dir, "old", "bpclient-host"), "-ldflags", "-X github.com/openbpclient/bpclient/version.Version=0.0.9")
