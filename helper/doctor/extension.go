@@ -193,7 +193,10 @@ func firefoxProfile(profile, file string) profileFinding {
 	case !st.installed:
 		f.missing = true
 		f.res.Status = Warning
-		f.res.Found = "the BPClient add-on is not installed in this profile"
+		// A real Firefox ESR (153 here) does not write add-ons loaded for the
+		// session (about:debugging, Marionette's temporary install) to
+		// extensions.json: say so, for the developers who do that.
+		f.res.Found = "the BPClient add-on is not installed in this profile (an add-on loaded temporarily from about:debugging is not listed)"
 		f.res.Fix = "If you use the Agent Desktop in this profile of Firefox, install the BPClient add-on in it."
 	case st.userDisabled:
 		f.res.Status = Failed
