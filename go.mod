@@ -16,6 +16,7 @@ require (
 	github.com/rs/zerolog v1.35.1
 	golang.org/x/sys v0.50.0
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1
+	howett.net/plist v1.0.1
 )
 
 require (
