@@ -8,8 +8,8 @@ const (
 	delayRecent     = 100 // packets: the 2 s the fastest recent packet is taken from
 	delayBins       = 1000
 	delayBin        = time.Millisecond
-	delayQuantile   = 0.99
-	delayGuard      = 15 * time.Millisecond // held above the quantile: a packet a few ms later than any seen, or a clock tick early, still plays
+	delayQuantile   = 0.97
+	delayGuard      = 10 * time.Millisecond // held above the quantile: a packet a few ms later than any seen, or a clock tick early, still plays
 	delayStartGuard = 20 * time.Millisecond // before a second of arrivals is known
 	delayMax        = 400 * time.Millisecond
 )

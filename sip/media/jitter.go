@@ -37,12 +37,12 @@ const jitterBufferFrames = 64
 const (
 	shrinkAbove       = 25 * time.Millisecond // a dropped frame still leaves 5 ms above the target
 	shrinkUrgentAbove = 80 * time.Millisecond
-	shrinkUrgentAfter = 25                     // frame periods far over the target without a quiet frame to drop
-	shrinkAnywayAfter = 100                    // frame periods over the target without a quiet frame to drop
-	stretchQuietBelow = -5 * time.Millisecond  // a frame may be inserted in quiet
-	stretchBelow      = -12 * time.Millisecond // a frame is inserted whatever plays
-	dryFrames         = 50                     // a stream dry for a second starts over when it comes back
-	restartJump       = 500                    // frames: a sequence jump this far is a new stream
+	shrinkUrgentAfter = 25                    // frame periods far over the target without a quiet frame to drop
+	shrinkAnywayAfter = 50                    // frame periods over the target without a quiet frame to drop
+	stretchQuietBelow = -3 * time.Millisecond // a frame may be inserted in quiet
+	stretchBelow      = -6 * time.Millisecond // a frame is inserted whatever plays: within the guard still
+	dryFrames         = 50                    // a stream dry for a second starts over when it comes back
+	restartJump       = 500                   // frames: a sequence jump this far is a new stream
 )
 
 // jitterBuffer orders RTP payloads by sequence number and releases one
@@ -287,6 +287,22 @@ func (j *jitterBuffer) shrinkFrame() (p popped, ok bool) {
 	j.dropped++
 	j.out = s.payload
 	return popped{op: opPlay, payload: s.payload, at: s.at}, true
+}
+
+// skip lets k turns go by unplayed: the player was stalled through
+// them. Frames held for them are dropped; the delay stays as it was.
+func (j *jitterBuffer) skip(k int) {
+	if !j.started || !j.playing {
+		return
+	}
+	for ; k > 0; k-- {
+		if s, has := j.slots[j.nextSeq]; has {
+			j.recycle(s.payload)
+			delete(j.slots, j.nextSeq)
+			j.dropped++
+		}
+		j.advance(1)
+	}
 }
 
 // depth is the number of frames held.

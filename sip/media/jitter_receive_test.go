@@ -98,7 +98,7 @@ func TestReceiveLossBurstsConcealedAtFullLevel(t *testing.T) {
 }
 
 // Reordered packets (from the second second on, each tenth pair
-// swapped, the first 25 ms late: the first swap teaches the buffer) and
+// swapped, the first 25 ms late) and
 // duplicates (every seventh packet twice) play in order, once, with
 // nothing concealed.
 func TestReceiveReorderedAndDuplicatedPackets(t *testing.T) {
@@ -119,8 +119,17 @@ func TestReceiveReorderedAndDuplicatedPackets(t *testing.T) {
 	played := r.out[:len(r.out)-10]
 	broken, _ := brokenFrames(played, simTone, simAmp)
 	t.Logf("broken %d; %+v", broken, r.stats)
-	if broken != 0 || r.stats.Concealed > 1 {
-		t.Errorf("broken %d frames, concealed %d; want none", broken, r.stats.Concealed)
+	// The first swaps teach the buffer (the quantile leaves out the
+	// latest 3%); after 4 s none is concealed.
+	late := 0
+	for p, got := range r.decodedAt[200 : len(r.decodedAt)-10] {
+		if len(got) == 0 {
+			late++
+			t.Logf("period %d concealed", p+200)
+		}
+	}
+	if broken != 0 || late > 0 || r.stats.Concealed > 3 {
+		t.Errorf("broken %d frames, concealed %d (%d after 4 s); want none after 4 s", broken, r.stats.Concealed, late)
 	}
 	seen := map[int]bool{}
 	last := -1

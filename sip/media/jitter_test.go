@@ -61,3 +61,28 @@ func BenchmarkJitterBufferPushPop(b *testing.B) {
 		j.pop(at.Add(30*time.Millisecond), false)
 	}
 }
+
+// Turns the player was stalled through go by unplayed: their frames
+// are dropped, the next plays in its own turn, and the delay stays.
+func TestJitterBufferSkipsTheTurnsOfAStall(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	j := newJitterBuffer(64)
+	for i := 0; i < 40; i++ {
+		j.push(uint16(i), []byte{byte(i)}, t0.Add(time.Duration(i)*frameDur))
+	}
+	now := t0.Add(40 * time.Millisecond)
+	for i := 0; i < 5; i++ {
+		if p := j.pop(now.Add(time.Duration(i)*frameDur), false); p.op != opPlay || p.payload[0] != byte(i) {
+			t.Fatalf("turn %d: %+v", i, p)
+		}
+	}
+	before := j.offset(now.Add(5 * frameDur))
+	j.skip(20)
+	after := j.offset(now.Add(25 * frameDur))
+	if p := j.pop(now.Add(25*frameDur), false); p.op != opPlay || p.payload[0] != 25 {
+		t.Fatalf("after the stall played %+v, want frame 25", p)
+	}
+	if before != after || j.dropped != 20 {
+		t.Errorf("offset %v before the stall, %v after; dropped %d, want the same offset and 20", before, after, j.dropped)
+	}
+}
