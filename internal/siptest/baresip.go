@@ -32,6 +32,10 @@ type BaresipOptions struct {
 	// 8000 by default; the codec's own rate for G.722 (16000) and Opus
 	// (48000) keeps its recordings' headers right.
 	Rate int
+	// EchoPlayout makes baresip's microphone what its speaker plays
+	// (aubridge both ways) instead of Source: what it sends back is
+	// its own playout, as a sniffer on its speaker would hear it.
+	EchoPlayout bool
 	// Answer is "auto" (default) or "manual".
 	Answer string
 	// MediaEnc is the account's media encryption ("srtp-mand", "srtp",
@@ -75,6 +79,10 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 	if opts.Answer == "" {
 		opts.Answer = "auto"
 	}
+	source := "aufile," + opts.Source
+	if opts.EchoPlayout {
+		source = "aubridge,nul"
+	}
 	dir := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(dir, "rec"), 0o755))
 	// baresip listens for TLS on the port after sip_listen's.
@@ -87,7 +95,7 @@ sip_listen		127.0.0.1:%d
 call_local_timeout	120
 call_max_calls		4
 audio_player		aubridge,nul
-audio_source		aufile,%s
+audio_source		%s
 audio_alert		alsa,null
 ausrc_srate		%d
 auplay_srate		%d
@@ -112,7 +120,7 @@ module_app		ctrl_tcp.so
 ctrl_tcp_listen		127.0.0.1:%d
 snd_path		%s
 opus_bitrate		32000
-`, sipPort, opts.Source, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
+`, sipPort, source, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
 	switch {
 	case strings.HasPrefix(opts.MediaEnc, "dtls"):
 		cfg += "module\t\t\tdtls_srtp.so\n"
