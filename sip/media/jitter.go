@@ -35,7 +35,7 @@ const jitterBufferFrames = 64
 
 // Thresholds of the playout delay's control, against the target.
 const (
-	shrinkAbove       = 25 * time.Millisecond // a dropped frame still leaves 5 ms above the target
+	shrinkAbove       = 20 * time.Millisecond // a dropped frame leaves the delay at the target or above
 	shrinkUrgentAbove = 80 * time.Millisecond
 	shrinkUrgentAfter = 25                    // frame periods far over the target without a quiet frame to drop
 	shrinkAnywayAfter = 50                    // frame periods over the target without a quiet frame to drop
