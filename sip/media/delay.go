@@ -32,10 +32,23 @@ type delayEstimator struct {
 	bin     [delayWindow]uint16        // the histogram bin each entry counted in
 	n, head int
 	hist    [delayBins]uint16
-	// fastest is the smallest transit of the last delayRecent packets.
+	// fastest is the smallest transit of the last delayRecent packets,
+	// kept as a sliding minimum: recent holds, oldest first, the packets
+	// that may yet be the fastest (each faster than those before it
+	// that are still in the 2 s), so a packet costs O(1).
 	fastest time.Duration
+	recent  [delayRecent]recentTransit
+	rHead   int
+	rLen    int
+	added   int           // packets added since the reset
 	cached  time.Duration // the quantile's bin, valid while !dirty
 	dirty   bool
+}
+
+// recentTransit is one packet's transit and its count.
+type recentTransit struct {
+	n       int
+	transit time.Duration
 }
 
 func (d *delayEstimator) reset() { *d = delayEstimator{} }
@@ -49,13 +62,16 @@ func (d *delayEstimator) add(transit time.Duration) {
 	}
 	d.transit[d.head] = transit
 	d.head = (d.head + 1) % delayWindow
-	d.fastest = transit
-	for i, k := 1, d.head-2; i < min(d.n, delayRecent); i, k = i+1, k-1 {
-		if k < 0 {
-			k += delayWindow
-		}
-		d.fastest = min(d.fastest, d.transit[k])
+	d.added++
+	for d.rLen > 0 && d.recent[(d.rHead+d.rLen-1)%delayRecent].transit >= transit {
+		d.rLen--
 	}
+	if d.rLen > 0 && d.recent[d.rHead].n <= d.added-delayRecent {
+		d.rHead, d.rLen = (d.rHead+1)%delayRecent, d.rLen-1
+	}
+	d.recent[(d.rHead+d.rLen)%delayRecent] = recentTransit{d.added, transit}
+	d.rLen++
+	d.fastest = d.recent[d.rHead].transit
 	b := int((transit - d.fastest) / delayBin)
 	b = max(0, min(delayBins-1, b))
 	d.bin[(d.head+delayWindow-1)%delayWindow] = uint16(b)

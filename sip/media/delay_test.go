@@ -86,3 +86,23 @@ func TestDelayTargetFollowsSenderDrift(t *testing.T) {
 		}
 	}
 }
+
+// The fastest recent transit is the minimum of the last delayRecent,
+// whatever their order.
+func TestDelayFastestIsTheRecentMinimum(t *testing.T) {
+	var d delayEstimator
+	rng := rand.New(rand.NewPCG(4, 1))
+	var all []time.Duration
+	for i := 0; i < 5000; i++ {
+		v := time.Duration(rng.Int64N(int64(100*time.Millisecond))) - time.Duration(i)*time.Microsecond*time.Duration(i%3)
+		all = append(all, v)
+		d.add(v)
+		want := v
+		for _, w := range all[max(0, len(all)-delayRecent):] {
+			want = min(want, w)
+		}
+		if d.fastest != want {
+			t.Fatalf("packet %d: fastest %v, want %v", i, d.fastest, want)
+		}
+	}
+}
