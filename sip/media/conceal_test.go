@@ -140,3 +140,29 @@ func TestConcealUsesCodecConcealment(t *testing.T) {
 		}
 	}
 }
+
+// G.722 has no concealment of its own (audio/codec offers none): the
+// generic one works at its 16 kHz as at 8 kHz, the pitch range and
+// history scaled with the rate.
+func TestConcealAt16kHz(t *testing.T) {
+	const rate, frame, freq = 16000, 320, 250.0
+	c := newConcealer(960)
+	tone := func(f int) []int16 {
+		out := make([]int16, frame)
+		for k := range out {
+			out[k] = int16(8000 * math.Sin(2*math.Pi*freq*float64(f*frame+k)/rate))
+		}
+		return out
+	}
+	for f := 0; f < 10; f++ {
+		c.good(tone(f))
+	}
+	pcm := make([]int16, 960)
+	for run := 1; run <= 3; run++ {
+		c.conceal(plainDecoder{}, pcm, frame)
+		e := dsp.RMS(pcm[:frame]) * 32768 / (8000 / math.Sqrt2)
+		if g := dsp.Goertzel(pcm[:frame], freq, rate) / (dsp.RMS(pcm[:frame]) * math.Sqrt2); e < 0.95 || e > 1.05 || g < 0.95 {
+			t.Errorf("lost frame %d at 16 kHz: level %.2f, tone %.2f; want the tone at full level", run, e, g)
+		}
+	}
+}

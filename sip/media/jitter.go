@@ -37,11 +37,14 @@ const jitterBufferFrames = 64
 const (
 	shrinkAbove       = 20 * time.Millisecond // a dropped frame leaves the delay at the target or above
 	shrinkUrgentAbove = 80 * time.Millisecond
-	shrinkUrgentAfter = 25                    // frame periods far over the target without a quiet frame to drop
-	shrinkAnywayAfter = 50                    // frame periods over the target without a quiet frame to drop
+	shrinkUrgentAfter = 25 // frame periods far over the target without a quiet frame to drop
+	shrinkAnywayAfter = 50 // frame periods over the target without a quiet frame to drop
+	shrinkFastAbove   = 200 * time.Millisecond
+	shrinkFastAfter   = 10                    // frame periods very far over the target (a stall's backlog) without a quiet frame to drop
 	stretchQuietBelow = -3 * time.Millisecond // a frame may be inserted in quiet
 	stretchBelow      = -6 * time.Millisecond // a frame is inserted whatever plays: within the guard still
 	dryFrames         = 50                    // a stream dry for a second starts over when it comes back
+	dryWaitAbove      = 40 * time.Millisecond // a dry buffer waits in place for a late packet up to this over the target
 	restartJump       = 500                   // frames: a sequence jump this far is a new stream
 )
 
@@ -54,8 +57,9 @@ const (
 // turn out lost rather than late, the concealment already played takes
 // their turns. It grows by inserting a frame when it holds too little,
 // and shrinks by dropping a frame the player finds quiet (or, after
-// half a second without one when far over, two seconds when not, one
-// with a cross-fade), a frame at a time.
+// a second without one, half a second when far over, a fifth when a
+// stall left a backlog of 200 ms, one with a cross-fade), a frame at a
+// time.
 type jitterBuffer struct {
 	slots   map[uint16]slot
 	started bool // a stream is anchored (base, nextSeq)
@@ -66,6 +70,7 @@ type jitterBuffer struct {
 	playIdx int64  // its index in the stream since base
 	hiIdx   int64  // the highest index received
 	inPlace int    // frames stretched since a turn was taken
+	dry     int    // frame periods since the buffer last held the next frame
 	over    int    // frame periods in a row above shrinkAbove
 	est     delayEstimator
 	max     int        // frames held at most
@@ -183,7 +188,8 @@ func (j *jitterBuffer) pop(now time.Time, quiet bool) popped {
 	j.recycle(j.out)
 	j.out = nil
 	if !j.started {
-		if j.playing && j.inPlace < dryFrames {
+		if j.playing && j.dry < dryFrames {
+			j.dry++
 			// The sender restarted: fill in until the new stream is due.
 			j.inPlace++
 			j.stretched++
@@ -210,12 +216,14 @@ func (j *jitterBuffer) pop(now time.Time, quiet bool) popped {
 		delete(j.slots, j.nextSeq)
 		j.advance(1)
 		j.played++
+		j.dry = 0
 		j.out = s.payload
 		p := popped{op: opPlay, payload: s.payload, at: s.at}
 		if excess > shrinkAbove {
 			j.over++
 			p.shrink = true
-			p.urgent = (excess > shrinkUrgentAbove && j.over > shrinkUrgentAfter) || j.over > shrinkAnywayAfter
+			p.urgent = (excess > shrinkFastAbove && j.over > shrinkFastAfter) ||
+				(excess > shrinkUrgentAbove && j.over > shrinkUrgentAfter) || j.over > shrinkAnywayAfter
 		} else {
 			j.over = 0
 		}
@@ -224,12 +232,25 @@ func (j *jitterBuffer) pop(now time.Time, quiet bool) popped {
 	j.over = 0
 	if j.hiIdx <= j.playIdx || len(j.slots) == 0 {
 		// Dry: the next packet may be late rather than lost, so wait
-		// for it, playing concealment in place, for a second at most.
-		if j.inPlace >= dryFrames {
+		// for it, playing concealment in place, while the delay is not
+		// far over the target: a packet later than that is lost to us,
+		// and waiting for each such would ratchet the delay up faster
+		// than a steady signal lets it shrink. A second dry, the
+		// stream starts over when it comes back.
+		j.dry++
+		if j.dry >= dryFrames {
 			j.reset()
 			return j.pop(now, quiet)
 		}
-		return j.stretch()
+		if excess < dryWaitAbove {
+			return j.stretch()
+		}
+		// The turn is taken, lost; the frames stretched before it
+		// still count against the gap when the packets come (below).
+		j.playIdx++
+		j.nextSeq++
+		j.concealed++
+		return popped{op: opLost}
 	}
 	// Lost: later packets are here. Frames stretched in place while
 	// the buffer was dry covered the first of the missing turns.

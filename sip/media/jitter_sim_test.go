@@ -81,8 +81,11 @@ type simResult struct {
 	delay []time.Duration
 	// gaps counts the frame periods, from the first played to the last
 	// packet's arrival, in which the speaker got nothing.
-	gaps  int
+	gaps int
+	// stats are the engine's counters when the last frame played (the
+	// stream's end is concealed after it), or at the end.
 	stats MediaStats
+	ended bool
 	m     *Session
 }
 
@@ -144,13 +147,20 @@ func simulateTicks(t *testing.T, arrivals []arrival, signal simSignal, periods i
 		if sink.count() == frames && next < len(arrivals) {
 			r.gaps++
 		}
+		if next == len(arrivals) && m.jb.depth() == 0 && !r.ended {
+			// The last frame played: what follows is the stream's end.
+			r.stats, r.ended = m.Stats(), true
+		}
 		got := append([]int(nil), decoded[before:]...)
 		r.decodedAt = append(r.decodedAt, got)
 		if len(got) > 0 {
 			r.delay = append(r.delay, now-sent[got[len(got)-1]])
 		}
 	}
-	r.out, r.stats, r.m = sink.played(), m.Stats(), m
+	r.out, r.m = sink.played(), m
+	if !r.ended {
+		r.stats = m.Stats()
+	}
 	return r
 }
 
