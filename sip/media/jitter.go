@@ -10,8 +10,9 @@ const (
 	opWait playOp = iota
 	// opPlay: the payload of the next frame.
 	opPlay
-	// opLost: the next frame's packet is missing while later ones are
-	// here: conceal it (its turn is taken).
+	// opLost: the next frame's packet is missing, and later ones are
+	// here or it is later than the buffer waits for: conceal it (its
+	// turn is taken).
 	opLost
 	// opStretch: play a concealed frame without taking a turn: the
 	// delay grows by a frame (the buffer ran dry, or it holds too
