@@ -253,6 +253,9 @@ func (d *Desktop) Choose(id uint32, key string) {
 // its "default" action.
 func (d *Desktop) ClickBody() { d.t.Helper(); d.mustDunstctl("action", "0") }
 
+// CloseAll is the user closing every notification.
+func (d *Desktop) CloseAll() { d.t.Helper(); d.mustDunstctl("close-all") }
+
 // Dismiss is the user closing the newest notification.
 func (d *Desktop) Dismiss() { d.t.Helper(); d.mustDunstctl("close") }
 
