@@ -115,11 +115,58 @@ func startRig(t *testing.T, more ...func(*agent.Server, *popupapi.Service) agent
 }
 
 // page is one session of the agent, as a page (origin set) or the CLI.
+// It keeps every event; next reads its pop-up events in order, waitEvent
+// (call_test.go) its others, each with a cursor of its own.
 type page struct {
 	t    *testing.T
 	name string
 	c    *client.Client
 	id   string
+
+	mu      sync.Mutex
+	events  []client.Event
+	heard   chan struct{}
+	ended   chan struct{}
+	popNext int // next pop-up event for next
+	anyNext int // next event for waitEvent
+}
+
+func (p *page) keep() {
+	defer close(p.ended)
+	for ev := range p.c.Events() {
+		p.mu.Lock()
+		p.events = append(p.events, ev)
+		p.mu.Unlock()
+		select {
+		case p.heard <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// await returns the first event from *cursor on that match admits, moving
+// the cursor past it, within the guard.
+func (p *page) await(cursor *int, what string, match func(client.Event) bool) client.Event {
+	p.t.Helper()
+	guard := time.After(20 * time.Second)
+	for {
+		p.mu.Lock()
+		for ; *cursor < len(p.events); *cursor++ {
+			if ev := p.events[*cursor]; match(ev) {
+				*cursor++
+				p.mu.Unlock()
+				return ev
+			}
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.heard:
+		case <-p.ended:
+			p.t.Fatalf("%s: closed while waiting for %s", p.name, what)
+		case <-guard:
+			p.t.Fatalf("%s: no %s within 20 s", p.name, what)
+		}
+	}
 }
 
 func (r *rig) open(name, origin string) *page {
@@ -138,7 +185,8 @@ func (r *rig) open(name, origin string) *page {
 		}
 		hello["pageOrigin"] = origin
 	}
-	p := &page{t: r.t, name: name, c: c}
+	p := &page{t: r.t, name: name, c: c, heard: make(chan struct{}, 1), ended: make(chan struct{})}
+	go p.keep()
 	var res struct {
 		SessionID string `json:"sessionId"`
 	}
@@ -184,28 +232,15 @@ type popupEvent struct {
 	Reason  string `json:"reason"`
 }
 
-// next is the page's next popup.* event (others pass by), within 10 s.
+// next is the page's next popup.* event (others pass by).
 func (p *page) next() popupEvent {
 	p.t.Helper()
-	guard := time.After(10 * time.Second)
-	for {
-		select {
-		case ev, ok := <-p.c.Events():
-			if !ok {
-				p.t.Fatalf("%s: closed while waiting for a pop-up event", p.name)
-			}
-			if !strings.HasPrefix(ev.Method, "popup.") {
-				continue
-			}
-			pe := popupEvent{Method: ev.Method}
-			if err := json.Unmarshal(ev.Params, &pe); err != nil {
-				p.t.Fatal(err)
-			}
-			return pe
-		case <-guard:
-			p.t.Fatalf("%s: no pop-up event within 10 s", p.name)
-		}
+	ev := p.await(&p.popNext, "pop-up event", func(ev client.Event) bool { return strings.HasPrefix(ev.Method, "popup.") })
+	pe := popupEvent{Method: ev.Method}
+	if err := json.Unmarshal(ev.Params, &pe); err != nil {
+		p.t.Fatal(err)
 	}
+	return pe
 }
 
 // expect checks that the page's next pop-up events are want, in order.
@@ -218,18 +253,15 @@ func (p *page) expect(want ...popupEvent) {
 	}
 }
 
-// quiet checks that the page gets no pop-up event for a while.
+// quiet checks that the page gets no further pop-up event for a while.
 func (p *page) quiet(d time.Duration) {
 	p.t.Helper()
-	deadline := time.After(d)
-	for {
-		select {
-		case ev := <-p.c.Events():
-			if strings.HasPrefix(ev.Method, "popup.") {
-				p.t.Fatalf("%s: got %s %s, want none", p.name, ev.Method, ev.Params)
-			}
-		case <-deadline:
-			return
+	time.Sleep(d)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ev := range p.events[p.popNext:] {
+		if strings.HasPrefix(ev.Method, "popup.") {
+			p.t.Fatalf("%s: got %s %s, want none", p.name, ev.Method, ev.Params)
 		}
 	}
 }
