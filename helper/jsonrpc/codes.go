@@ -20,6 +20,7 @@ const (
 	CodePhone          = -32010 // a phone.* or call.* request failed; data.reason says why
 	CodeAudio          = -32011 // an audio.* request failed; data.reason says why
 	CodePopup          = -32012 // a popup.* request failed; data.reason says why
+	CodePresence       = -32013 // a presence.* request failed; data.reason says why
 )
 
 // Reasons of CodeNotAllowed: why the agent (or the host for it) refuses
@@ -56,7 +57,7 @@ const (
 
 // Reasons of CodeAudio.
 const (
-	ReasonUnavailable = "unavailable" // no audio in this build or on this machine; of CodePopup too: no notification service
+	ReasonUnavailable = "unavailable" // no audio in this build or on this machine; of CodePopup and CodePresence too: no notification service, no idle source
 	ReasonBusy        = "busy"        // a test already runs
 )
 

@@ -5,9 +5,6 @@ package popupapi_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,28 +15,25 @@ import (
 	"github.com/openbpclient/bpclient/desktop/notify"
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/client"
-	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
-	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/helper/popupapi"
+	"github.com/openbpclient/bpclient/internal/agenttest"
 	"github.com/openbpclient/bpclient/internal/desktoptest"
 )
 
 const (
-	originA = "https://agent.example.test"
-	originB = "https://crm.example.test"
-	ourExt  = "chrome-extension://" + policy.ChromiumExtensionID + "/"
+	originA = agenttest.OriginA
+	originB = agenttest.OriginB
 )
 
 // rig is a real agent in-process with the popup service (and what more
 // adds) on a private desktop with the real dunst.
 type rig struct {
-	t    *testing.T
-	d    *desktoptest.Desktop
-	addr string
-	srv  *agent.Server
-	pop  *popupapi.Service
-	rec  *recording
+	t   *testing.T
+	d   *desktoptest.Desktop
+	a   *agenttest.Agent
+	pop *popupapi.Service
+	rec *recording
 }
 
 // recording is the real notifier, noting the ID dunst gave each pop-up.
@@ -66,147 +60,43 @@ func (r *recording) lastID() uint32 {
 func startRig(t *testing.T, more ...func(*agent.Server, *popupapi.Service) agent.Service) *rig {
 	t.Helper()
 	d := desktoptest.Start(t)
-	dir, err := os.MkdirTemp("", "pop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	store := &policy.Store{AdminFile: filepath.Join(dir, "admin.json"), UserFile: filepath.Join(dir, "user.json")}
-	if err := os.WriteFile(store.AdminFile, []byte(`{"domains":["agent.example.test","crm.example.test"]}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := ipc.Listen(filepath.Join(dir, "run", "agent.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	n, err := notify.Open(ctx, notify.Options{BusAddress: d.BusAddress})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := agent.New(agent.Options{Policy: store, Logger: zerolog.Nop()})
-	rec := &recording{Notifier: n}
-	pop := popupapi.New(popupapi.Options{Logger: zerolog.Nop(), Notifier: rec, Server: srv})
-	if err := srv.Register(pop); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range more {
-		if err := srv.Register(f(srv, pop)); err != nil {
-			t.Fatal(err)
+	r := &rig{t: t, d: d, rec: &recording{Notifier: n}}
+	r.a = agenttest.Start(t, func(srv *agent.Server) []agent.Service {
+		r.pop = popupapi.New(popupapi.Options{Logger: zerolog.Nop(), Notifier: r.rec, Server: srv})
+		t.Cleanup(r.pop.Close) // after the agent has stopped
+		svcs := []agent.Service{r.pop}
+		for _, f := range more {
+			svcs = append(svcs, f(srv, r.pop))
 		}
-	}
-	sctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("agent did not stop within 30 s")
-		}
-		pop.Close()
+		return svcs
 	})
-	return &rig{t: t, d: d, addr: ln.Addr().String(), srv: srv, pop: pop, rec: rec}
+	return r
 }
 
-// page is one session of the agent, as a page (origin set) or the CLI.
-// It keeps every event; next reads its pop-up events in order, waitEvent
-// (call_test.go) its others, each with a cursor of its own.
+// page is one session of the agent, as a page (origin set) or the CLI;
+// next reads its pop-up events in order, waitEvent (call_test.go) its
+// others, each with a cursor of its own.
 type page struct {
-	t    *testing.T
-	name string
-	c    *client.Client
-	id   string
-
-	mu      sync.Mutex
-	events  []client.Event
-	heard   chan struct{}
-	ended   chan struct{}
-	popNext int // next pop-up event for next
-	anyNext int // next event for waitEvent
-}
-
-func (p *page) keep() {
-	defer close(p.ended)
-	for ev := range p.c.Events() {
-		p.mu.Lock()
-		p.events = append(p.events, ev)
-		p.mu.Unlock()
-		select {
-		case p.heard <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// await returns the first event from *cursor on that match admits, moving
-// the cursor past it, within the guard.
-func (p *page) await(cursor *int, what string, match func(client.Event) bool) client.Event {
-	p.t.Helper()
-	guard := time.After(20 * time.Second)
-	for {
-		p.mu.Lock()
-		for ; *cursor < len(p.events); *cursor++ {
-			if ev := p.events[*cursor]; match(ev) {
-				*cursor++
-				p.mu.Unlock()
-				return ev
-			}
-		}
-		p.mu.Unlock()
-		select {
-		case <-p.heard:
-		case <-p.ended:
-			p.t.Fatalf("%s: closed while waiting for %s", p.name, what)
-		case <-guard:
-			p.t.Fatalf("%s: no %s within 20 s", p.name, what)
-		}
-	}
+	*agenttest.Session
+	t       *testing.T
+	popNext int
+	anyNext int
 }
 
 func (r *rig) open(name, origin string) *page {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, r.addr)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { c.Close() })
-	hello := map[string]any{"client": name}
-	if origin != "" {
-		if err := c.Notify("relay.identify", map[string]any{"browser": "chromium", "extension": ourExt}); err != nil {
-			r.t.Fatal(err)
-		}
-		hello["pageOrigin"] = origin
-	}
-	p := &page{t: r.t, name: name, c: c, heard: make(chan struct{}, 1), ended: make(chan struct{})}
-	go p.keep()
-	var res struct {
-		SessionID string `json:"sessionId"`
-	}
-	if jerr := p.call("helper.hello", hello, &res); jerr != nil {
-		r.t.Fatalf("%s: hello: %v", name, jerr)
-	}
-	p.id = res.SessionID
-	return p
+	return &page{Session: r.a.Open(name, origin), t: r.t}
 }
 
 func (p *page) call(method string, params, result any) *jsonrpc.Error {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := p.c.Call(ctx, method, params, result)
-	var jerr *jsonrpc.Error
-	if err != nil && !errors.As(err, &jerr) {
-		p.t.Fatalf("%s: %s: %v", p.name, method, err)
-	}
-	return jerr
+	return p.Call(method, params, result)
 }
 
 type shown struct {
@@ -218,7 +108,7 @@ func (p *page) show(params map[string]any) shown {
 	p.t.Helper()
 	var res shown
 	if jerr := p.call("popup.show", params, &res); jerr != nil {
-		p.t.Fatalf("%s: popup.show: %v", p.name, jerr)
+		p.t.Fatalf("%s: popup.show: %v", p.Name, jerr)
 	}
 	return res
 }
@@ -235,7 +125,7 @@ type popupEvent struct {
 // next is the page's next popup.* event (others pass by).
 func (p *page) next() popupEvent {
 	p.t.Helper()
-	ev := p.await(&p.popNext, "pop-up event", func(ev client.Event) bool { return strings.HasPrefix(ev.Method, "popup.") })
+	ev := p.Await(&p.popNext, "pop-up event", func(ev client.Event) bool { return strings.HasPrefix(ev.Method, "popup.") })
 	pe := popupEvent{Method: ev.Method}
 	if err := json.Unmarshal(ev.Params, &pe); err != nil {
 		p.t.Fatal(err)
@@ -248,7 +138,7 @@ func (p *page) expect(want ...popupEvent) {
 	p.t.Helper()
 	for _, w := range want {
 		if got := p.next(); got != w {
-			p.t.Fatalf("%s: got %+v, want %+v", p.name, got, w)
+			p.t.Fatalf("%s: got %+v, want %+v", p.Name, got, w)
 		}
 	}
 }
@@ -257,11 +147,9 @@ func (p *page) expect(want ...popupEvent) {
 func (p *page) quiet(d time.Duration) {
 	p.t.Helper()
 	time.Sleep(d)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, ev := range p.events[p.popNext:] {
+	for _, ev := range p.Since(p.popNext) {
 		if strings.HasPrefix(ev.Method, "popup.") {
-			p.t.Fatalf("%s: got %s %s, want none", p.name, ev.Method, ev.Params)
+			p.t.Fatalf("%s: got %s %s, want none", p.Name, ev.Method, ev.Params)
 		}
 	}
 }
@@ -336,7 +224,7 @@ func TestPopupAnswerSurvivesReload(t *testing.T) {
 	a := r.open("page-a", originA)
 	s := a.show(map[string]any{"tag": "t1", "title": "Incoming chat", "actions": answerDecline})
 	nid := r.nidOf()
-	a.c.Close()
+	a.C.Close()
 	time.Sleep(100 * time.Millisecond) // the agent notices the page has gone
 	r.d.Choose(nid, "answer")
 	r.d.WaitDisplayed(0, 5*time.Second)

@@ -133,14 +133,14 @@ func (r *phoneRig) configureFromPage() {
 		r.t.Fatal(jerr)
 	}
 	p.waitEvent("registration.state", `"registered"`)
-	p.c.Close()
+	p.C.Close()
 }
 
 // waitEvent waits for an event named method whose params contain want,
 // and returns its params and when it was seen.
 func (p *page) waitEvent(method, want string) (json.RawMessage, time.Time) {
 	p.t.Helper()
-	ev := p.await(&p.anyNext, method+" with "+want, func(ev client.Event) bool {
+	ev := p.Await(&p.anyNext, method+" with "+want, func(ev client.Event) bool {
 		return ev.Method == method && strings.Contains(string(ev.Params), want)
 	})
 	return ev.Params, time.Now()
@@ -259,7 +259,7 @@ func (p *page) expectTagged(method, tag, action, reason string) {
 			continue
 		}
 		if ev.Action != action || ev.Reason != reason {
-			p.t.Fatalf("%s: %+v, want action %q reason %q", p.name, ev, action, reason)
+			p.t.Fatalf("%s: %+v, want action %q reason %q", p.Name, ev, action, reason)
 		}
 		return
 	}

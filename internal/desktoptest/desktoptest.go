@@ -43,6 +43,19 @@ var tools = map[string]string{"Xvfb": "xvfb", "dbus-daemon": "dbus", "dunst": "d
 // in CI) when one of them is not installed.
 func Start(t testing.TB) *Desktop {
 	t.Helper()
+	d := StartX(t)
+	if d == nil {
+		return nil
+	}
+	d.BusAddress = "unix:path=" + filepath.Join(d.dir, "bus")
+	d.startWithFD("dbus", []string{"dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=" + d.BusAddress, "--print-address=3"}, nil)
+	d.startDunst()
+	return d
+}
+
+// StartX runs Xvfb alone (no bus, no notification server).
+func StartX(t testing.TB) *Desktop {
+	t.Helper()
 	for tool, pkg := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			testpeers.Missing(t, tool+" is not installed (scripts/deps.sh installs "+pkg+")")
@@ -56,12 +69,22 @@ func Start(t testing.TB) *Desktop {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	d := &Desktop{t: t, dir: dir}
 
-	display := d.startWithFD("xvfb", []string{"Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "1280x800x24"}, nil)
+	// -noreset: Xvfb otherwise resets when its last client leaves, and
+	// a reset zeroes the idle time as input would.
+	display := d.startWithFD("xvfb", []string{"Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-noreset", "-screen", "0", "1280x800x24"}, nil)
 	d.Display = ":" + display
-	d.BusAddress = "unix:path=" + filepath.Join(dir, "bus")
-	d.startWithFD("dbus", []string{"dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=" + d.BusAddress, "--print-address=3"}, nil)
-	d.startDunst()
 	return d
+}
+
+// Input is the user moving the pointer (to x, y: an absolute move is
+// input even where the pointer already is; a relative move by 0 is not).
+func (d *Desktop) Input(x, y int) {
+	d.t.Helper()
+	cmd := exec.Command("xdotool", "mousemove", strconv.Itoa(x), strconv.Itoa(y))
+	cmd.Env = d.Env()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		d.t.Fatalf("xdotool mousemove: %v: %s", err, out)
+	}
 }
 
 // Env is the environment of a program that should use this desktop.

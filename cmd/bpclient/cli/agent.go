@@ -93,6 +93,12 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer popups.Close()
+	presence, err := startPresence(srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer presence.Close()
 	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store, Popups: popups,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()

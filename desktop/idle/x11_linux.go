@@ -1,0 +1,75 @@
+package idle
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/screensaver"
+	"github.com/jezek/xgb/xproto"
+)
+
+func open(opts Options) (Source, error) {
+	display := opts.Display
+	if display == "" {
+		display = os.Getenv("DISPLAY")
+	}
+	if display == "" {
+		if os.Getenv("WAYLAND_DISPLAY") != "" {
+			return nil, unavailable("a Wayland session without X11: Mutter's IdleMonitor is not implemented yet")
+		}
+		return nil, unavailable("no X display ($DISPLAY is not set)")
+	}
+	return openX11(display)
+}
+
+// x11 reads MsSinceUserInput of the MIT-SCREEN-SAVER extension's
+// QueryInfo on the root window: the X server's own idle counter, which
+// every input device resets. It never selects input events.
+type x11 struct {
+	mu   sync.Mutex
+	conn *xgb.Conn
+	root xproto.Drawable
+}
+
+func openX11(display string) (*x11, error) {
+	conn, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		return nil, unavailable("cannot reach the X display %s: %v", display, err)
+	}
+	if err := screensaver.Init(conn); err != nil {
+		conn.Close()
+		return nil, unavailable("the X server has no MIT-SCREEN-SAVER extension: %v", err)
+	}
+	root := xproto.Setup(conn).DefaultScreen(conn).Root
+	return &x11{conn: conn, root: xproto.Drawable(root)}, nil
+}
+
+// Read implements Source. The X round trip has no context of its own: a
+// dead connection fails it at once.
+func (x *x11) Read(ctx context.Context) (Reading, error) {
+	if err := ctx.Err(); err != nil {
+		return Reading{}, err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	info, err := screensaver.QueryInfo(x.conn, x.root).Reply()
+	if err != nil {
+		return Reading{}, fmt.Errorf("idle: X screen-saver query: %w", err)
+	}
+	return Reading{Idle: time.Duration(info.MsSinceUserInput) * time.Millisecond}, nil
+}
+
+// Name implements Source.
+func (x *x11) Name() string { return "x11-screensaver" }
+
+// Close implements Source.
+func (x *x11) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.conn.Close()
+	return nil
+}
