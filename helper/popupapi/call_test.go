@@ -276,13 +276,5 @@ func wantWAVTone(t *testing.T, what, path string, freq float64) {
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	pcm := w.Samples
-	if w.Channels > 1 {
-		mono := make([]int16, 0, len(pcm)/w.Channels)
-		for i := 0; i+w.Channels <= len(pcm); i += w.Channels {
-			mono = append(mono, pcm[i])
-		}
-		pcm = mono
-	}
-	wantTone(t, what, pcm, w.Rate, freq)
+	wantTone(t, what, w.Mono(), w.Rate, freq)
 }

@@ -53,6 +53,24 @@ func Start(t testing.TB) *Desktop {
 	return d
 }
 
+// StartBus runs a private D-Bus session bus alone (for fake services)
+// and returns its address.
+func StartBus(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("dbus-daemon"); err != nil {
+		testpeers.Missing(t, "dbus-daemon is not installed (scripts/deps.sh installs dbus)")
+		return ""
+	}
+	dir, err := os.MkdirTemp("", "bus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	d := &Desktop{t: t, dir: dir, BusAddress: "unix:path=" + filepath.Join(dir, "bus")}
+	d.startWithFD("dbus", []string{"dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=" + d.BusAddress, "--print-address=3"}, nil)
+	return d.BusAddress
+}
+
 // StartX runs Xvfb alone (no bus, no notification server).
 func StartX(t testing.TB) *Desktop {
 	t.Helper()
