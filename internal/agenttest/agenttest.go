@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -53,7 +54,11 @@ func Start(t *testing.T, services func(srv *agent.Server) []agent.Service) *Agen
 	if err := os.WriteFile(store.AdminFile, []byte(`{"domains":["agent.example.test","crm.example.test"]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := ipc.Listen(filepath.Join(dir, "run", "agent.sock"))
+	addr := filepath.Join(dir, "run", "agent.sock")
+	if runtime.GOOS == "windows" {
+		addr = `\\.\pipe\bpclient-agent-test-` + filepath.Base(dir)
+	}
+	ln, err := ipc.Listen(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
