@@ -1,8 +1,10 @@
 // Package idle reads how long the user has not touched the keyboard or
 // the pointer: only that time, never which keys or where the pointer is.
 // One small interface, Source, with a body per OS: the X11 screen-saver
-// extension on Linux (pure Go over the X protocol); Windows, macOS and
-// Wayland sessions say that they are unavailable in this build.
+// extension on Linux under X11 (pure Go over the X protocol), GNOME's
+// Mutter IdleMonitor and the freedesktop ScreenSaver's lock over D-Bus in
+// Wayland sessions; Windows and macOS say that they are unavailable in
+// this build.
 package idle
 
 import (
@@ -41,6 +43,17 @@ func unavailable(format string, args ...any) error {
 type Options struct {
 	// Display is the X display (Linux); "" means $DISPLAY.
 	Display string
+	// BusAddress, when set, reads the D-Bus sources of Wayland sessions
+	// (Mutter's IdleMonitor, the ScreenSaver's lock) on that bus instead
+	// of the session's own: for tests.
+	BusAddress string
+}
+
+func msToDuration(ms uint64) time.Duration {
+	if ms > uint64(1<<63-1)/uint64(time.Millisecond) {
+		return 1<<63 - 1
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // Open connects to this session's idle source.

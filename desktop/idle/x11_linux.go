@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/screensaver"
@@ -13,15 +12,23 @@ import (
 )
 
 func open(opts Options) (Source, error) {
+	if opts.BusAddress != "" {
+		return openGnome(opts.BusAddress)
+	}
 	display := opts.Display
 	if display == "" {
 		display = os.Getenv("DISPLAY")
 	}
-	if display == "" {
-		if os.Getenv("WAYLAND_DISPLAY") != "" {
-			return nil, unavailable("a Wayland session without X11: Mutter's IdleMonitor is not implemented yet")
+	if os.Getenv("WAYLAND_DISPLAY") != "" || display == "" {
+		// Under Wayland an X11 client (Xwayland) sees only the input of
+		// X11 windows: ask the compositor.
+		g, err := openGnome("")
+		switch {
+		case err == nil:
+			return g, nil
+		case display == "":
+			return nil, fmt.Errorf("%w (and no X display: $DISPLAY is not set)", err)
 		}
-		return nil, unavailable("no X display ($DISPLAY is not set)")
 	}
 	return openX11(display)
 }
@@ -60,7 +67,7 @@ func (x *x11) Read(ctx context.Context) (Reading, error) {
 	if err != nil {
 		return Reading{}, fmt.Errorf("idle: X screen-saver query: %w", err)
 	}
-	return Reading{Idle: time.Duration(info.MsSinceUserInput) * time.Millisecond}, nil
+	return Reading{Idle: msToDuration(uint64(info.MsSinceUserInput))}, nil
 }
 
 // Name implements Source.

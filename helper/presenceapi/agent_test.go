@@ -99,3 +99,54 @@ func TestPresenceFromX11IdleTime(t *testing.T) {
 		t.Errorf("helper.status presence %s: want source x11-screensaver", hs["presence"])
 	}
 }
+
+// TestPresenceLockedFromScreenSaver: with GNOME's D-Bus sources (fakes of
+// Mutter's IdleMonitor and the ScreenSaver), locking is `locked` at once
+// (within one read), unlocking with fresh input `active`, and idle time
+// past the threshold `idle`, the events in that order.
+func TestPresenceLockedFromScreenSaver(t *testing.T) {
+	fake, addr := desktoptest.StartFakeGnome(t, true)
+	fake.Set(100, false)
+	src, err := idle.Open(idle.Options{BusAddress: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := agenttest.Start(t, func(srv *agent.Server) []agent.Service {
+		svc := presenceapi.New(presenceapi.Options{Logger: zerolog.Nop(), Source: src, Events: srv, Interval: 100 * time.Millisecond})
+		t.Cleanup(svc.Close)
+		return []agent.Service{svc}
+	})
+	page := a.Open("page", agenttest.OriginA)
+	var st presence
+	if jerr := page.Call("presence.configure", map[string]any{"idleAfterSeconds": 60}, &st); jerr != nil {
+		t.Fatal(jerr)
+	}
+	if st.Source != "mutter-idlemonitor" || st.State != presenceapi.StateActive {
+		t.Fatalf("status %+v, want active from mutter-idlemonitor", st)
+	}
+	cursor := 0
+	next := func(want string) presence {
+		t.Helper()
+		ev := page.Await(&cursor, "presence.changed", func(ev client.Event) bool { return ev.Method == presenceapi.EventChanged })
+		var p presence
+		if err := json.Unmarshal(ev.Params, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.State != want {
+			t.Fatalf("presence.changed %s, want %s next", ev.Params, want)
+		}
+		return p
+	}
+	lockedAt := time.Now()
+	fake.Set(3000, true)
+	next(presenceapi.StateLocked)
+	if lag := time.Since(lockedAt); lag > time.Second {
+		t.Errorf("locked reported %v after the lock", lag)
+	}
+	fake.Set(50, false)
+	next(presenceapi.StateActive)
+	fake.Set(61000, false)
+	if p := next(presenceapi.StateIdle); p.IdleSeconds < 60 {
+		t.Errorf("idle event %+v", p)
+	}
+}
