@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/openbpclient/bpclient/desktop/internal/sessionbus"
 )
 
 // The D-Bus sources of Wayland sessions, where X11 clients cannot see
@@ -28,13 +30,7 @@ type gnome struct {
 }
 
 func openGnome(busAddress string) (*gnome, error) {
-	var conn *dbus.Conn
-	var err error
-	if busAddress == "" {
-		conn, err = dbus.ConnectSessionBus()
-	} else {
-		conn, err = dbus.Connect(busAddress)
-	}
+	conn, err := sessionbus.Connect(busAddress)
 	if err != nil {
 		return nil, unavailable("no D-Bus session bus: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/openbpclient/bpclient/desktop/internal/sessionbus"
 )
 
 // The freedesktop Desktop Notifications Specification 1.2 names.
@@ -20,13 +22,7 @@ const (
 var fdoCloseReasons = map[uint32]CloseReason{1: ClosedExpired, 2: ClosedDismissed, 3: ClosedByCall}
 
 func open(ctx context.Context, opts Options) (Notifier, error) {
-	var conn *dbus.Conn
-	var err error
-	if opts.BusAddress == "" {
-		conn, err = dbus.ConnectSessionBus()
-	} else {
-		conn, err = dbus.Connect(opts.BusAddress)
-	}
+	conn, err := sessionbus.Connect(opts.BusAddress)
 	if err != nil {
 		return nil, unavailable("no D-Bus session bus: %v", err)
 	}
