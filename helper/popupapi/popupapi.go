@@ -227,6 +227,13 @@ func (s *Service) open(ctx context.Context, note notify.Notification, tag string
 		return nil, err
 	}
 	s.mu.Lock()
+	// A pop-up that still holds this ID is stale: the server restarted
+	// (its IDs start again) and took it off the screen without a word.
+	// It must not keep the ID, or closing it would close the new one.
+	stale := s.byNID[nid]
+	if stale != nil {
+		s.dropLocked(stale)
+	}
 	s.next++
 	p := &popup{id: fmt.Sprintf("p%d", s.next), nid: nid, tag: tag, owner: o, shown: time.Now(), call: ca,
 		actions: s.opts.Notifier.Capabilities().Actions}
@@ -241,6 +248,10 @@ func (s *Service) open(ctx context.Context, note notify.Notification, tag string
 		})
 	}
 	s.mu.Unlock()
+	if stale != nil {
+		s.log.Info().Str("popup", stale.id).Msg("the notification server forgot a pop-up (restarted?)")
+		s.tell(stale, EventClosed, closedEvent{PopupID: stale.id, Tag: stale.tag, Reason: string(notify.ClosedByCall)})
+	}
 	return p, nil
 }
 
@@ -329,12 +340,18 @@ func (s *Service) forget(p *popup) bool {
 	if s.byID[p.id] != p {
 		return false
 	}
+	s.dropLocked(p)
+	return true
+}
+
+func (s *Service) dropLocked(p *popup) {
 	delete(s.byID, p.id)
-	delete(s.byNID, p.nid)
+	if s.byNID[p.nid] == p {
+		delete(s.byNID, p.nid)
+	}
 	if p.expire != nil {
 		p.expire()
 	}
-	return true
 }
 
 type actionEvent struct {
