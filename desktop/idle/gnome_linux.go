@@ -24,9 +24,9 @@ const (
 
 // gnome reads Mutter's GetIdletime and the ScreenSaver's GetActive.
 type gnome struct {
-	conn  *dbus.Conn
-	idle  dbus.BusObject
-	saver dbus.BusObject
+	conn *dbus.Conn
+	idle dbus.BusObject
+	lock *screenLock
 }
 
 func openGnome(busAddress string) (*gnome, error) {
@@ -34,7 +34,7 @@ func openGnome(busAddress string) (*gnome, error) {
 	if err != nil {
 		return nil, unavailable("no D-Bus session bus: %v", err)
 	}
-	g := &gnome{conn: conn, idle: conn.Object(mutterName, mutterPath), saver: conn.Object(saverName, saverPath)}
+	g := &gnome{conn: conn, idle: conn.Object(mutterName, mutterPath), lock: &screenLock{obj: conn.Object(saverName, saverPath)}}
 	if _, err := g.Read(context.Background()); err != nil {
 		conn.Close()
 		return nil, unavailable("no Mutter IdleMonitor on the session bus (a Wayland session other than GNOME's?): %v", err)
@@ -42,22 +42,51 @@ func openGnome(busAddress string) (*gnome, error) {
 	return g, nil
 }
 
-// Read implements Source. A session without the ScreenSaver interface is
-// never locked as far as this source knows.
+// Read implements Source.
 func (g *gnome) Read(ctx context.Context) (Reading, error) {
 	var ms uint64
 	if err := g.idle.CallWithContext(ctx, mutterInterface+".GetIdletime", 0).Store(&ms); err != nil {
 		return Reading{}, fmt.Errorf("idle: Mutter GetIdletime: %w", err)
 	}
-	var locked bool
-	if err := g.saver.CallWithContext(ctx, saverInterface+".GetActive", 0).Store(&locked); err != nil {
-		locked = false
-	}
-	return Reading{Idle: msToDuration(ms), Locked: locked}, nil
+	return Reading{Idle: msToDuration(ms), Locked: g.lock.locked(ctx)}, nil
 }
 
 // Name implements Source.
-func (g *gnome) Name() string { return "mutter-idlemonitor" }
+func (g *gnome) Name() string { return SourceMutter }
 
 // Close implements Source.
 func (g *gnome) Close() error { return g.conn.Close() }
+
+// screenLock asks the freedesktop ScreenSaver whether it is active (the
+// lock screen, in GNOME and KDE). A nil *screenLock, or a session without
+// the service, is never locked as far as it knows.
+type screenLock struct {
+	conn *dbus.Conn // owned: set when the lock has a connection of its own
+	obj  dbus.BusObject
+}
+
+// openScreenLock connects for the X11 source; nil without a session bus.
+func openScreenLock(busAddress string) *screenLock {
+	conn, err := sessionbus.Connect(busAddress)
+	if err != nil {
+		return nil
+	}
+	return &screenLock{conn: conn, obj: conn.Object(saverName, saverPath)}
+}
+
+func (l *screenLock) locked(ctx context.Context) bool {
+	if l == nil {
+		return false
+	}
+	var active bool
+	if err := l.obj.CallWithContext(ctx, saverInterface+".GetActive", 0).Store(&active); err != nil {
+		return false
+	}
+	return active
+}
+
+func (l *screenLock) close() {
+	if l != nil && l.conn != nil {
+		l.conn.Close()
+	}
+}

@@ -14,7 +14,7 @@ import (
 // without Mutter the source is unavailable.
 func TestMutterAndScreenSaver(t *testing.T) {
 	f, addr := desktoptest.StartFakeGnome(t, true)
-	src, err := idle.Open(idle.Options{BusAddress: addr})
+	src, err := idle.Open(idle.Options{BusAddress: addr, Source: idle.SourceMutter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestMutterAndScreenSaver(t *testing.T) {
 
 	f2, addr2 := desktoptest.StartFakeGnome(t, false)
 	f2.Set(5000, true)
-	src2, err := idle.Open(idle.Options{BusAddress: addr2})
+	src2, err := idle.Open(idle.Options{BusAddress: addr2, Source: idle.SourceMutter})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestMutterAndScreenSaver(t *testing.T) {
 		t.Errorf("without a ScreenSaver: %+v, want 5 s and not locked", got)
 	}
 
-	if _, err := idle.Open(idle.Options{BusAddress: desktoptest.StartBus(t)}); !errors.Is(err, idle.ErrUnavailable) {
+	if _, err := idle.Open(idle.Options{BusAddress: desktoptest.StartBus(t), Source: idle.SourceMutter}); !errors.Is(err, idle.ErrUnavailable) {
 		t.Errorf("a bus without Mutter: %v, want ErrUnavailable", err)
 	}
 }

@@ -43,11 +43,19 @@ func unavailable(format string, args ...any) error {
 type Options struct {
 	// Display is the X display (Linux); "" means $DISPLAY.
 	Display string
-	// BusAddress, when set, reads the D-Bus sources of Wayland sessions
-	// (Mutter's IdleMonitor, the ScreenSaver's lock) on that bus instead
-	// of the session's own: for tests.
+	// BusAddress is the D-Bus session bus of the D-Bus sources (Mutter's
+	// idle time, the ScreenSaver's lock); "" means the user's own.
 	BusAddress string
+	// Source forces a source: SourceX11 or SourceMutter; "" chooses
+	// (Mutter under Wayland or without an X display, else X11).
+	Source string
 }
+
+// The sources, by the names Source.Name gives.
+const (
+	SourceX11    = "x11-screensaver"
+	SourceMutter = "mutter-idlemonitor"
+)
 
 func msToDuration(ms uint64) time.Duration {
 	if ms > uint64(1<<63-1)/uint64(time.Millisecond) {

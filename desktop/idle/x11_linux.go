@@ -12,17 +12,23 @@ import (
 )
 
 func open(opts Options) (Source, error) {
-	if opts.BusAddress != "" {
-		return openGnome(opts.BusAddress)
-	}
 	display := opts.Display
 	if display == "" {
 		display = os.Getenv("DISPLAY")
 	}
+	switch opts.Source {
+	case SourceMutter:
+		return openGnome(opts.BusAddress)
+	case SourceX11:
+		return openX11(display, opts.BusAddress)
+	case "":
+	default:
+		return nil, unavailable("no idle source %q", opts.Source)
+	}
 	if os.Getenv("WAYLAND_DISPLAY") != "" || display == "" {
 		// Under Wayland an X11 client (Xwayland) sees only the input of
 		// X11 windows: ask the compositor.
-		g, err := openGnome("")
+		g, err := openGnome(opts.BusAddress)
 		switch {
 		case err == nil:
 			return g, nil
@@ -30,7 +36,7 @@ func open(opts Options) (Source, error) {
 			return nil, fmt.Errorf("%w (and no X display: $DISPLAY is not set)", err)
 		}
 	}
-	return openX11(display)
+	return openX11(display, opts.BusAddress)
 }
 
 // x11 reads MsSinceUserInput of the MIT-SCREEN-SAVER extension's
@@ -40,9 +46,15 @@ type x11 struct {
 	mu   sync.Mutex
 	conn *xgb.Conn
 	root xproto.Drawable
+	// lock, when the session bus has a ScreenSaver (GNOME and KDE on X11
+	// too), says whether the screen is locked; nil: never locked.
+	lock *screenLock
 }
 
-func openX11(display string) (*x11, error) {
+func openX11(display, busAddress string) (*x11, error) {
+	if display == "" {
+		return nil, unavailable("no X display ($DISPLAY is not set)")
+	}
 	conn, err := xgb.NewConnDisplay(display)
 	if err != nil {
 		return nil, unavailable("cannot reach the X display %s: %v", display, err)
@@ -52,7 +64,7 @@ func openX11(display string) (*x11, error) {
 		return nil, unavailable("the X server has no MIT-SCREEN-SAVER extension: %v", err)
 	}
 	root := xproto.Setup(conn).DefaultScreen(conn).Root
-	return &x11{conn: conn, root: xproto.Drawable(root)}, nil
+	return &x11{conn: conn, root: xproto.Drawable(root), lock: openScreenLock(busAddress)}, nil
 }
 
 // Read implements Source. The X round trip has no context of its own: a
@@ -62,21 +74,22 @@ func (x *x11) Read(ctx context.Context) (Reading, error) {
 		return Reading{}, err
 	}
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	info, err := screensaver.QueryInfo(x.conn, x.root).Reply()
+	x.mu.Unlock()
 	if err != nil {
 		return Reading{}, fmt.Errorf("idle: X screen-saver query: %w", err)
 	}
-	return Reading{Idle: msToDuration(uint64(info.MsSinceUserInput))}, nil
+	return Reading{Idle: msToDuration(uint64(info.MsSinceUserInput)), Locked: x.lock.locked(ctx)}, nil
 }
 
 // Name implements Source.
-func (x *x11) Name() string { return "x11-screensaver" }
+func (x *x11) Name() string { return SourceX11 }
 
 // Close implements Source.
 func (x *x11) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.conn.Close()
+	x.lock.close()
 	return nil
 }

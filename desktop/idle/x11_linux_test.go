@@ -59,3 +59,25 @@ func BenchmarkX11Read(b *testing.B) {
 		}
 	}
 }
+
+// TestX11LockFromScreenSaver: under X11 the idle time is the X server's
+// and the lock the session bus's ScreenSaver's (a fake here).
+func TestX11LockFromScreenSaver(t *testing.T) {
+	d := desktoptest.StartX(t)
+	fake, addr := desktoptest.StartFakeGnome(t, true)
+	fake.Set(999999, true) // Mutter's idle time is not the one read here
+	src, err := idle.Open(idle.Options{Display: d.Display, BusAddress: addr, Source: idle.SourceX11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	d.Input(5, 5)
+	r, err := src.Read(context.Background())
+	if err != nil || !r.Locked || r.Idle > 500*time.Millisecond || src.Name() != idle.SourceX11 {
+		t.Fatalf("Read = %+v, %v from %s; want locked, idle from X", r, err, src.Name())
+	}
+	fake.Set(0, false)
+	if r, _ := src.Read(context.Background()); r.Locked {
+		t.Error("still locked after the ScreenSaver said it is not")
+	}
+}

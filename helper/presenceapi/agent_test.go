@@ -107,7 +107,7 @@ func TestPresenceFromX11IdleTime(t *testing.T) {
 func TestPresenceLockedFromScreenSaver(t *testing.T) {
 	fake, addr := desktoptest.StartFakeGnome(t, true)
 	fake.Set(100, false)
-	src, err := idle.Open(idle.Options{BusAddress: addr})
+	src, err := idle.Open(idle.Options{BusAddress: addr, Source: idle.SourceMutter})
 	if err != nil {
 		t.Fatal(err)
 	}
