@@ -267,6 +267,8 @@ func TestPopupLimitsAndText(t *testing.T) {
 	}
 	if got == nil || got.Summary != "&lt;b&gt;Boss&lt;/b&gt; &lt;i&gt;&amp;&lt;/i&gt;" || got.Body != "&lt;u&gt;x&lt;/u&gt;" {
 		t.Errorf("dunst got %+v, want the markup escaped", got)
+	} else if got.AppName != "BPClient · agent.example.test" {
+		t.Errorf("dunst got app name %q, want the page's host in it", got.AppName)
 	}
 
 	for _, tt := range []struct {

@@ -10,6 +10,7 @@ package popupapi
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -207,6 +208,7 @@ func (s *Service) show(ctx context.Context, call *agent.Call) (any, *jsonrpc.Err
 		return nil, s.unavailable()
 	}
 	o := ownerOf(call)
+	req.note.AppName = appNameFor(o)
 	p, err := s.open(ctx, req.note, req.tag, o, nil)
 	if err != nil {
 		s.log.Warn().Err(err).Str("session", call.SessionID).Msg("popup.show failed")
@@ -310,6 +312,16 @@ func (s *Service) close(ctx context.Context, call *agent.Call) (any, *jsonrpc.Er
 	}
 	s.finish(p, string(notify.ClosedByCall))
 	return map[string]bool{"closed": true}, nil
+}
+
+// appNameFor names who shows a pop-up, where the desktop shows the
+// sending application (GNOME, KDE): a page's pop-up carries its host, so
+// that a site cannot pass its pop-ups off as the system's or another's.
+func appNameFor(o owner) string {
+	if u, err := url.Parse(o.origin); err == nil && o.page && u.Host != "" {
+		return "BPClient · " + u.Host
+	}
+	return "BPClient"
 }
 
 // mayClose: a page closes the pop-ups of its origin, the user's own
