@@ -98,7 +98,19 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer stopAudio()
-	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store,
+	popups, err := startPopups(ctx, srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer popups.Close()
+	presence, err := startPresence(srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer presence.Close()
+	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store, Popups: popups,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output
