@@ -21,11 +21,21 @@ import (
 	"github.com/openbpclient/bpclient/audio/dsp"
 )
 
+// openPortAudioSystem opens PortAudio whatever sound server runs: these
+// tests are PortAudio's, through ALSA (its path on Linux without a
+// PulseAudio-protocol server); pulse_e2e_test.go has the PulseAudio
+// backend's.
+func openPortAudioSystem(t testing.TB) *System {
+	t.Helper()
+	t.Setenv(BackendEnv, BackendPortAudio)
+	return openSystem(t)
+}
+
 func TestFileCaptureReturnsTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
 	var ph float64
 	writeRaw(t, filepath.Join(dir, "in.s16"), sine(1000, 8000, 8000*120, 0.5, &ph))
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +66,7 @@ func TestFileCaptureReturnsTone(t *testing.T) {
 
 func TestFilePlaybackWritesTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	p, err := sys.OpenPlayback("ALSA:sipplay2#0", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +113,7 @@ func TestSelfTestPlaysItsTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
 	var ph float64
 	writeRaw(t, filepath.Join(dir, "in.s16"), sine(440, 8000, 8000*120, 0.5, &ph))
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	res, err := SelfTest(context.Background(), sys, TestOptions{Output: "ALSA:sipplay2#0", Duration: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +150,7 @@ func pulseCaptureTone(t *testing.T, server string) {
 	p := startPulse(t, server)
 	var ph float64
 	p.Feed(t, "mic", sine(1000, 8000, 8000*20, 0.5, &ph), 8000)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	c, err := sys.OpenCapture("", Format{Rate: 16000, Frame: 20 * time.Millisecond}, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +187,7 @@ func TestPulseRingTwoOutputsAndStop(t *testing.T) {
 // asserted.
 func ringTwoOutputsAndStop(t *testing.T, server string) time.Duration {
 	p := startPulse(t, server)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	stop1 := p.Record(t, "ring1", 8000)
 	stop2 := p.Record(t, "ring2", 8000)
 	stopHS := p.Record(t, "headset", 8000)
@@ -242,7 +252,7 @@ func TestEnumerateChild(t *testing.T) {
 	if os.Getenv("BPCLIENT_AUDIO_ENUM_CHILD") != "1" {
 		t.Skip("helper process for TestPulseDeviceRemovedMidStream")
 	}
-	be, err := newBackend()
+	be, err := newPortAudio()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +278,7 @@ func TestPulseDeviceRemovedMidStream(t *testing.T) {
 // 2 s); the tests' timeouts only catch a hang.
 func removeDeviceMidStream(t *testing.T, server string, interval time.Duration) (moveTook, listTook time.Duration) {
 	p := startPulse(t, server)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	moved := make(chan Move, 4)
 	// A capture stream from the headset's monitor: PulseAudio starts
 	// capture streams promptly (playback streams through ALSA's pulse
@@ -457,7 +467,7 @@ func pulseStreamCPU(t *testing.T, server string) {
 	p := startPulse(t, server)
 	var ph float64
 	p.Feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -515,7 +525,7 @@ func pulseStreamCPU(t *testing.T, server string) {
 func TestPulseDeviceListStableIDs(t *testing.T) {
 	forEachSoundServer(t, func(t *testing.T, server string) {
 		p := startPulse(t, server)
-		l, err := openSystem(t).Devices()
+		l, err := openPortAudioSystem(t).Devices()
 		if err != nil {
 			t.Fatal(err)
 		}
