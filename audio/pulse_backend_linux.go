@@ -3,8 +3,6 @@ package audio
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -199,9 +197,11 @@ const pulseRedial = 500 * time.Millisecond
 // closes first.
 func (b *pulseBackend) reconnect(old *pulseConn) bool {
 	old.mu.Lock()
-	streams := make([]*pulseStream, 0, len(old.streams))
-	for _, st := range old.streams {
-		streams = append(streams, st)
+	var streams []*pulseStream
+	for _, tab := range []map[uint32]*pulseStream{old.playback, old.record} {
+		for _, st := range tab {
+			streams = append(streams, st)
+		}
 	}
 	old.mu.Unlock()
 	for _, st := range streams {
@@ -316,24 +316,16 @@ func pulseDescription(props proto.PropList, name string) string {
 // pulseStreamName labels our streams in a volume control.
 const pulseStreamName = "bpclient"
 
-// pulseMinTarget is the least playback buffer: three 20 ms fragments.
-// With ADJUST_LATENCY the server gives about a third of it to the
-// device's own buffer and keeps two requests' worth of slack, so one
-// late answer does not underrun.
-const pulseMinTarget = 60 * time.Millisecond
-
 // pulsePlaybackTarget is a playback stream's target latency (tlength):
-// at least three frames and pulseMinTarget. PULSE_LATENCY_MSEC (libpulse's
-// override, honoured here too) may raise it, up to 2 s, never lower it:
-// below three fragments the stream would starve.
+// three frames, and at least 60 ms. With ADJUST_LATENCY the server gives
+// about a third of it to the device's own buffer and keeps two requests'
+// worth of slack, so one late answer does not underrun. libpulse lets
+// PULSE_LATENCY_MSEC replace it; this client does not: the stream's own
+// queue holds two frames, so a larger request than the target's would
+// be answered with silence, and a smaller target would starve
+// (TestAudioTestNoStallAtAnyLatency).
 func pulsePlaybackTarget(frame time.Duration) time.Duration {
-	t := max(3*frame, pulseMinTarget)
-	if ms, err := strconv.Atoi(os.Getenv("PULSE_LATENCY_MSEC")); err == nil {
-		if d := time.Duration(ms) * time.Millisecond; d > t {
-			t = min(d, 2*time.Second)
-		}
-	}
-	return t
+	return max(3*frame, 60*time.Millisecond)
 }
 
 func (b *pulseBackend) open(id string, input bool, rate, frameSamples int, cb callback) (rawStream, error) {
@@ -394,7 +386,7 @@ func (b *pulseBackend) open(id string, input bool, rate, frameSamples int, cb ca
 	}
 	st.setDevice(pulseID(devName))
 	c.mu.Lock()
-	c.streams[st.index] = st
+	c.streamsOf(input)[st.index] = st
 	c.mu.Unlock()
 	if !input {
 		// The first request comes with the reply: the buffer's worth

@@ -28,11 +28,14 @@ type pulseConn struct {
 	// killed or moved, the connection lost.
 	kick chan struct{}
 
-	mu      sync.Mutex
-	streams map[uint32]*pulseStream // by channel (the stream index)
-	events  []pulseStreamEvent      // for the event loop
-	err     error                   // why the connection ended
-	dead    chan struct{}           // closed when it ended
+	// The streams by channel (their index): playback and record streams
+	// count apart, so an index names one of each.
+	mu       sync.Mutex
+	playback map[uint32]*pulseStream
+	record   map[uint32]*pulseStream
+	events   []pulseStreamEvent // for the event loop
+	err      error              // why the connection ended
+	dead     chan struct{}      // closed when it ended
 }
 
 // pulseStreamEvent is a stream the server killed or moved.
@@ -72,7 +75,7 @@ func dialPulseAddr(a pulseAddr) (*pulseConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &pulseConn{addr: a, conn: nc, kick: make(chan struct{}, 1), streams: map[uint32]*pulseStream{}, dead: make(chan struct{})}
+	c := &pulseConn{addr: a, conn: nc, kick: make(chan struct{}, 1), playback: map[uint32]*pulseStream{}, record: map[uint32]*pulseStream{}, dead: make(chan struct{})}
 	d := newPulseDemux(nc)
 	d.onData, d.onRequest, d.onClosed = c.data, c.request, c.lost
 	c.c = &proto.Client{Callback: c.message}
@@ -159,26 +162,26 @@ func (c *pulseConn) message(msg any) {
 	case *proto.SubscribeEvent:
 		signal(c.kick)
 	case *proto.PlaybackStreamKilled:
-		c.streamEvent(m.StreamIndex, pulseStreamEvent{killed: true})
+		c.streamEvent(false, m.StreamIndex, pulseStreamEvent{killed: true})
 	case *proto.RecordStreamKilled:
-		c.streamEvent(m.StreamIndex, pulseStreamEvent{killed: true})
+		c.streamEvent(true, m.StreamIndex, pulseStreamEvent{killed: true})
 	case *proto.PlaybackStreamMoved:
-		c.streamEvent(m.StreamIndex, pulseStreamEvent{to: m.DestName})
+		c.streamEvent(false, m.StreamIndex, pulseStreamEvent{to: m.DestName})
 	case *proto.RecordStreamMoved:
-		c.streamEvent(m.StreamIndex, pulseStreamEvent{to: m.DestName})
+		c.streamEvent(true, m.StreamIndex, pulseStreamEvent{to: m.DestName})
 	case *proto.ConnectionClosed:
 		c.lost(errors.New("the sound server closed the connection"))
 	}
 }
 
-func (c *pulseConn) streamEvent(index uint32, ev pulseStreamEvent) {
-	c.mu.Lock()
-	st := c.streams[index]
+func (c *pulseConn) streamEvent(input bool, index uint32, ev pulseStreamEvent) {
+	st := c.stream(input, index)
 	if st != nil {
+		c.mu.Lock()
 		ev.st = st
 		c.events = append(c.events, ev)
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	if st != nil {
 		if ev.killed {
 			st.killed.Store(true)
@@ -216,23 +219,32 @@ func (c *pulseConn) failed() error {
 	return c.err
 }
 
-func (c *pulseConn) stream(index uint32) *pulseStream {
+// streamsOf is the table of record (input) or playback streams; hold mu.
+func (c *pulseConn) streamsOf(input bool) map[uint32]*pulseStream {
+	if input {
+		return c.record
+	}
+	return c.playback
+}
+
+func (c *pulseConn) stream(input bool, index uint32) *pulseStream {
 	c.mu.Lock()
-	st := c.streams[index]
+	st := c.streamsOf(input)[index]
 	c.mu.Unlock()
 	return st
 }
 
-// data is a record stream's audio, on the read loop.
+// data is a record stream's audio, on the read loop (the server sends
+// audio only to record streams).
 func (c *pulseConn) data(channel uint32, b []byte) {
-	if st := c.stream(channel); st != nil {
+	if st := c.stream(true, channel); st != nil {
 		st.captured(b)
 	}
 }
 
 // request is a playback stream asking for n bytes, on the read loop.
 func (c *pulseConn) request(channel uint32, n uint32) {
-	if st := c.stream(channel); st != nil {
+	if st := c.stream(false, channel); st != nil {
 		st.fill(int(n))
 	}
 }

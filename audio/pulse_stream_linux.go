@@ -119,8 +119,8 @@ func (s *pulseStream) abort() error {
 		return nil
 	}
 	s.c.mu.Lock()
-	if s.c.streams[s.index] == s {
-		delete(s.c.streams, s.index)
+	if tab := s.c.streamsOf(s.input); tab[s.index] == s {
+		delete(tab, s.index)
 	}
 	s.c.mu.Unlock()
 	s.mu.Lock() // wait for a callback on the read loop; not held below
