@@ -372,7 +372,7 @@ func (b *pulseBackend) open(id string, input bool, rate, frameSamples int, cb ca
 			SinkIndex: proto.Undefined, SinkName: name,
 			BufferMaxLength: proto.Undefined, BufferTargetLength: target,
 			BufferPrebufferLength: proto.Undefined, BufferMinimumRequest: frameBytes,
-			SyncID:         proto.Undefined,
+			SyncID:         c.nextSyncID(),
 			ChannelVolumes: proto.ChannelVolumes{uint32(proto.VolumeNorm)},
 			AdjustLatency:  true, Properties: props,
 		}

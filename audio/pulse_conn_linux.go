@@ -34,6 +34,7 @@ type pulseConn struct {
 	playback map[uint32]*pulseStream
 	record   map[uint32]*pulseStream
 	events   []pulseStreamEvent // for the event loop
+	syncIDs  uint32             // the last playback stream's sync group
 	err      error              // why the connection ended
 	dead     chan struct{}      // closed when it ended
 }
@@ -188,6 +189,16 @@ func (c *pulseConn) streamEvent(input bool, index uint32, ev pulseStreamEvent) {
 		}
 		signal(c.kick)
 	}
+}
+
+// nextSyncID gives a playback stream a sync group of its own: PulseAudio
+// ties the streams of a connection that share one to the same sink (and
+// refuses one on another sink), as libpulse's distinct ids avoid.
+func (c *pulseConn) nextSyncID() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.syncIDs++
+	return c.syncIDs
 }
 
 // takeEvents returns the stream events that waited.
