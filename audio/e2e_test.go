@@ -7,14 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -385,72 +383,6 @@ func spread(ds []time.Duration) string {
 	slices.Sort(s)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(s[0]), ms(s[len(s)/2]), ms(s[len(s)-1]))
-}
-
-// TestPulseStreamCPU measures what a call's audio costs this process on a
-// paced device: capture and playback at 8 kHz in 20 ms frames through
-// PortAudio and ALSA's pulse plugin, for 5 s. It logs, never asserts;
-// BENCHMARKS.md quotes it. Run with BPCLIENT_AUDIO_CPU=1.
-func TestPulseStreamCPU(t *testing.T) {
-	if os.Getenv("BPCLIENT_AUDIO_CPU") != "1" {
-		t.Skip("set BPCLIENT_AUDIO_CPU=1 to measure")
-	}
-	forEachSoundServer(t, pulseStreamCPU)
-}
-
-func pulseStreamCPU(t *testing.T, server string) {
-	p := startPulse(t, server)
-	var ph float64
-	p.Feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
-	sys := openPortAudioSystem(t)
-	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, err := sys.OpenPlayback("ALSA:headset#0", f8k20, StreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Two loops as in a call: capture → (RTP sender), and (jitter
-	// buffer) → playback of a tone.
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ph float64
-		fr := make([]int16, 160)
-		for ctx.Err() == nil {
-			for i := range fr {
-				fr[i] = int16(8000 * math.Sin(ph))
-				ph += 2 * math.Pi * 1000 / 8000
-			}
-			if _, err := pb.WritePCM(fr); err != nil {
-				return
-			}
-		}
-	}()
-	buf := make([]int16, 160)
-	loop := func(d time.Duration) {
-		end := time.Now().Add(d)
-		for time.Now().Before(end) {
-			if _, err := c.ReadPCM(buf); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	loop(3 * time.Second) // past PulseAudio's slow start
-	var r0, r1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
-	w0 := time.Now()
-	loop(5 * time.Second)
-	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
-	wall := time.Since(w0)
-	cpu := time.Duration(r1.Utime.Nano()-r0.Utime.Nano()) + time.Duration(r1.Stime.Nano()-r0.Stime.Nano())
-	t.Logf("capture+playback 8 kHz/20 ms on %s: %v CPU over %v = %.2f ms CPU per second of audio (%.2f%% of a core); capture %+v; playback %+v",
-		server, cpu, wall.Round(time.Millisecond), float64(cpu.Microseconds())/wall.Seconds()/1000, 100*cpu.Seconds()/wall.Seconds(), c.Stats(), pb.Stats())
 }
 
 // TestPulseDeviceListStableIDs lists the private server's devices with

@@ -4,6 +4,7 @@ package audio
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -403,4 +404,56 @@ func killSourceOutputs(t *testing.T, p *pulse) {
 			t.Fatalf("kill source output %d: %v", o.SourceOutpuIndex, err)
 		}
 	}
+}
+
+// mapped reports whether a library whose file name holds name is mapped
+// into this process.
+func mapped(t *testing.T, name string) bool {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(b), name)
+}
+
+// The PulseAudio backend loads no sound library: neither ALSA's (which
+// brings its plugins, JACK's client and libavcodec along) nor PortAudio.
+// A build that links them at start (the system's libportaudio, as in
+// development) maps them before anything runs; the release build's
+// static PortAudio opens libasound only when it starts, which this
+// backend never makes it do.
+func TestPulseBackendLoadsNoSoundLibrary(t *testing.T) {
+	forEachSoundServer(t, func(t *testing.T, server string) {
+		p := startPulse(t, server)
+		libs := []string{"libasound.so", "libportaudio.so", "libjack.so"}
+		before := map[string]bool{}
+		for _, l := range libs {
+			before[l] = mapped(t, l)
+		}
+		sys := openPulseSystem(t, p)
+		pb, err := sys.OpenPlayback("", f8k20, StreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := sys.OpenCapture("", f8k20, StreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		readUntil(ctx, &wg, c)
+		waitFrames(t, c, 10, "no capture")
+		cancel()
+		pb.Close()
+		c.Close()
+		wg.Wait()
+		for _, l := range libs {
+			switch {
+			case before[l]:
+				t.Logf("%s: linked into this build at start (not the release's static PortAudio)", l)
+			case mapped(t, l):
+				t.Errorf("the PulseAudio backend loaded %s", l)
+			}
+		}
+	})
 }
