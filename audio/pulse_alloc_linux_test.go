@@ -36,7 +36,7 @@ func (b *pulseLoopback) open(id string, input bool, rate, frames int, cb callbac
 func TestPulseStreamNoAllocationPerFrame(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
-	c := &pulseConn{kick: make(chan struct{}, 1), playback: map[uint32]*pulseStream{}, record: map[uint32]*pulseStream{}, dead: make(chan struct{})}
+	c := &pulseConn{kick: make(chan struct{}, 1), playback: map[uint32]*pulseStream{}, record: map[uint32]*pulseStream{}}
 	c.c = &proto.Client{Callback: func(any) {}}
 	c.c.Open(blockedRW{stop})
 	be := &pulseLoopback{fakeBackend: *newFake(), conn: c}

@@ -124,9 +124,11 @@ func (b *pulseBackend) close() error {
 	b.closed = true
 	c := b.conn
 	b.mu.Unlock()
+	// Closing the connection first ends a request the event loop waits
+	// for; a reconnection it makes meanwhile sees closed and ends too.
 	close(b.quit)
-	<-b.done
 	c.close()
+	<-b.done
 	return nil
 }
 

@@ -36,7 +36,6 @@ type pulseConn struct {
 	events   []pulseStreamEvent // for the event loop
 	syncIDs  uint32             // the last playback stream's sync group
 	err      error              // why the connection ended
-	dead     chan struct{}      // closed when it ended
 }
 
 // pulseStreamEvent is a stream the server killed or moved.
@@ -76,7 +75,7 @@ func dialPulseAddr(a pulseAddr) (*pulseConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &pulseConn{addr: a, conn: nc, kick: make(chan struct{}, 1), playback: map[uint32]*pulseStream{}, record: map[uint32]*pulseStream{}, dead: make(chan struct{})}
+	c := &pulseConn{addr: a, conn: nc, kick: make(chan struct{}, 1), playback: map[uint32]*pulseStream{}, record: map[uint32]*pulseStream{}}
 	d := newPulseDemux(nc)
 	d.onData, d.onRequest, d.onClosed = c.data, c.request, c.lost
 	c.c = &proto.Client{Callback: c.message}
@@ -218,7 +217,6 @@ func (c *pulseConn) lost(err error) {
 		return
 	}
 	c.err = err
-	close(c.dead)
 	c.mu.Unlock()
 	signal(c.kick)
 }
