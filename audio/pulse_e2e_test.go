@@ -4,9 +4,15 @@ package audio
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -456,4 +462,78 @@ func TestPulseBackendLoadsNoSoundLibrary(t *testing.T) {
 			}
 		}
 	})
+}
+
+// processWithEnv finds the process running name whose environment holds
+// kv; 0 when none does.
+func processWithEnv(t *testing.T, name, kv string) int {
+	t.Helper()
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmd, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil || filepath.Base(strings.SplitN(string(cmd), "\x00", 2)[0]) != name {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join(d, "environ"))
+		if err != nil || !slices.Contains(strings.Split(string(env), "\x00"), kv) {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(d))
+		return pid
+	}
+	return 0
+}
+
+// When the sound server goes away and comes back (pipewire-pulse
+// restarted, as a package update does), the backend reconnects: the
+// device list comes back and a call's capture stream runs again on the
+// default device, as a move says. (PipeWire only: soundtest cannot
+// restart a PulseAudio at the same address.)
+func TestPulseBackendServerRestart(t *testing.T) {
+	p := startPulse(t, serverPipeWire)
+	sys := openPulseSystem(t, p)
+	moved := make(chan Move, 4)
+	c, err := sys.OpenCapture("", f8k20, StreamOptions{Name: "call", OnMove: func(m Move) { moved <- m }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	readUntil(ctx, &wg, c)
+	waitFrames(t, c, 10, "the stream never ran")
+	run := "XDG_RUNTIME_DIR=" + p.Dir + "/run"
+	pid := processWithEnv(t, "pipewire-pulse", run)
+	if pid == 0 {
+		t.Fatal("no pipewire-pulse of this test")
+	}
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	for processWithEnv(t, "pipewire-pulse", run) != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	os.Remove(p.Dir + "/run/pulse/native") // a killed server leaves its socket
+	restart := exec.Command("pipewire-pulse")
+	restart.Env = strings.Split(strings.TrimRight(string(env), "\x00"), "\x00")
+	restart.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := restart.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { restart.Process.Kill(); restart.Wait() })
+	back := time.Now()
+	m := recv(t, moved, "the stream did not come back after the restart")
+	t.Logf("after the restart: moved after %v: %+v", time.Since(back), m)
+	waitFrames(t, c, 25, "the stream did not run after the restart")
+	// The sinks the test loaded were pipewire-pulse's modules and went
+	// with it: the default input is now PipeWire's own.
+	l, err := sys.Devices()
+	def, ok := l.DefaultDevice(true)
+	if err != nil || !ok || m.To != def.ID || m.From != "PulseAudio:mic.monitor#0" || m.Reason != ReasonError {
+		t.Errorf("move %+v, want to the default input %+v, reason %s (%v)", m, def, ReasonError, err)
+	}
 }
