@@ -77,9 +77,12 @@ func (s *System) start() error {
 			s.be, s.info, s.lazy = be, info, nil
 			s.events = be
 			// The server tells of killed and moved streams at once; the
-			// stall check only catches a server that hangs, and need not
-			// wake every 50 ms for it (a hang still shows within 0.6 s).
-			s.stallCheck = pulseStallCheck
+			// stall check only catches a stream the server forgot, and
+			// need not wake every 50 ms for it. A server merely slow (a
+			// loaded machine) is not helped by a new stream on the same
+			// server, which a PulseAudio null sink takes 2 s to start:
+			// the limits are long.
+			s.stallCheck, s.stallLimit, s.firstIOLimit = pulseStallCheck, pulseStallLimit, pulseFirstIOLimit
 			s.stopEvents = be.watch(s.DevicesChanged)
 			return nil
 		case want == BackendPulse:
@@ -109,9 +112,14 @@ func (s *System) start() error {
 	return nil
 }
 
-// pulseStallCheck is how often a stream on the PulseAudio backend checks
-// that its device still calls back.
-const pulseStallCheck = 200 * time.Millisecond
+// How often a stream on the PulseAudio backend checks that the server
+// still asks for or sends audio, how long a running one may go without,
+// and how long a new one may take to start.
+const (
+	pulseStallCheck   = 200 * time.Millisecond
+	pulseStallLimit   = 2 * time.Second
+	pulseFirstIOLimit = 5 * time.Second
+)
 
 // Backend says which backend this system runs on, and why.
 func (s *System) Backend() BackendInfo { return s.info }
