@@ -22,6 +22,7 @@ type stream struct {
 	stats   Stats
 	started bool // playback: the first WritePCM came
 	closed  bool
+	waiting int // capture: readers waiting in ReadPCM for a frame
 
 	wtimer  *time.Timer   // the writer's wait for room (one writer at a time)
 	data    chan struct{} // capture: a frame is ready; playback: samples were queued
@@ -101,17 +102,25 @@ func (s *stream) readPCM(buf []int16) (int, error) {
 			s.mu.Unlock()
 			return s.frame, nil
 		}
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
+		if s.closed {
+			s.mu.Unlock()
 			return 0, ErrClosed
 		}
+		s.waiting++
+		s.mu.Unlock()
+		var err error
 		select {
 		case <-s.data:
 		case <-s.quit:
-			return 0, ErrClosed
+			err = ErrClosed
 		case <-s.done:
-			return 0, ErrClosed
+			err = ErrClosed
+		}
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+		if err != nil {
+			return 0, err
 		}
 	}
 }
@@ -161,9 +170,16 @@ func (s *stream) writePCM(buf []int16) (int, error) {
 }
 
 // deliver queues captured audio, dropping the oldest whole frames when the
-// reader is late.
+// reader is late. A reader that waits in ReadPCM is not late, however
+// full the queue: the device has handed over several frames in a row
+// before the reader could run (PipeWire's pulse server sends three
+// 20 ms frames every 60 ms), and the queue grows to hold such a burst
+// (up to maxBurst) instead of dropping one frame of every three.
 func (s *stream) deliver(pcm []int16) {
 	s.mu.Lock()
+	if need := len(pcm) - s.q.free(); need > 0 && s.waiting > 0 && s.q.size()+need <= s.maxBurst() {
+		s.q.grow(s.q.size() + (need+s.frame-1)/s.frame*s.frame)
+	}
 	if need := len(pcm) - s.q.free(); need > 0 {
 		drop := (need + s.frame - 1) / s.frame
 		s.q.discard(drop * s.frame)
@@ -176,6 +192,10 @@ func (s *stream) deliver(pcm []int16) {
 		signal(s.data)
 	}
 }
+
+// maxBurst is the most capture audio the queue grows to hold for a
+// waiting reader: ten frames (200 ms of 20 ms frames).
+func (s *stream) maxBurst() int { return 10 * s.frame }
 
 // pump is the state of one device stream: its callback runs on the
 // backend's thread. When the device fails, stalls or leaves the list, the
