@@ -53,8 +53,20 @@ type micPump struct {
 	wg    sync.WaitGroup
 
 	mu     sync.Mutex
-	frames [][]int16 // at most 3 waiting
+	frames [][]int16 // at most micBacklog waiting
+	// starved: a read found no frame. The next frame goes out once a
+	// second one waits behind it: a device that delivers in bursts then
+	// keeps a frame in hand between them instead of leaving a 20 ms
+	// hole at each, for one frame of latency after an underrun.
+	starved bool
 }
+
+// micBacklog is how many frames the pump keeps for the call: a sound
+// server may hand over several at once (PipeWire's default quantum is
+// about three 20 ms frames), and a burst must not lose its oldest frame
+// before the media clock has taken it. More than that waits only when
+// the device runs faster than the call's clock, and then the oldest go.
+const micBacklog = 5
 
 func newMicPump(c *audio.Capture, frame int) *micPump {
 	m := &micPump{c: c, frame: frame, done: make(chan struct{})}
@@ -79,7 +91,7 @@ func (m *micPump) run() {
 		}
 		m.mu.Lock()
 		m.frames = append(m.frames, buf[:n])
-		if len(m.frames) > 3 {
+		if len(m.frames) > micBacklog {
 			m.frames = m.frames[1:]
 		}
 		m.mu.Unlock()
@@ -90,13 +102,26 @@ func (m *micPump) run() {
 func (m *micPump) ReadPCM(buf []int16) (int, error) {
 	m.mu.Lock()
 	var f []int16
-	if len(m.frames) > 0 {
+	switch {
+	case len(m.frames) == 0:
+		m.starved = true
+	case m.starved && len(m.frames) < 2:
+	default:
+		m.starved = false
 		f, m.frames = m.frames[0], m.frames[1:]
 	}
 	m.mu.Unlock()
 	n := copy(buf, f)
 	clear(buf[n:])
 	return len(buf), nil
+}
+
+// DiscardPCM implements sip.PCMDiscarder: the call drops what was
+// captured before it connected.
+func (m *micPump) DiscardPCM() {
+	m.mu.Lock()
+	m.frames, m.starved = nil, true
+	m.mu.Unlock()
 }
 
 // stop ends the goroutine; the caller closes the capture stream, which
