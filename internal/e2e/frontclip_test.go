@@ -248,12 +248,26 @@ func (w *clipWorld) agentInbound(t *testing.T, m clipMode) []int16 {
 	if m.mediaEnc != "" {
 		addr = w.k.TLSAddr()
 	}
+	// The call's devices open while it rings: the ringer, on every output
+	// and so on the default one the call's speaker holds too, must still
+	// be heard there. (The recorder starts first: a new stream takes a
+	// while to deliver.)
+	stopRec := w.srv.Record(t, "spk", 8000)
 	mark := w.ev.mark()
 	if _, err := b.Command("dial", "sip:"+clipAgentUser.Name+"@"+addr); err != nil {
 		t.Fatal(err)
 	}
 	in := w.ev.wait(t, mark, 15*time.Second, "call.incoming", func(eventParams) bool { return true })
 	time.Sleep(clipRing)
+	ring := stopRec()
+	loudest := 0.0
+	for i := 0; i+800 <= len(ring); i += 800 {
+		loudest = max(loudest, dsp.RMS(ring[i:i+800]))
+	}
+	if loudest < 0.01 {
+		t.Errorf("the ringer was not heard on the default output (the call's speaker) while the call rang: %d samples, loudest 100 ms at RMS %.4f",
+			len(ring), loudest)
+	}
 	w.call(t, "call.answer", map[string]string{"callId": in.CallID}, nil)
 	w.ev.wait(t, mark, 15*time.Second, "call.state", func(p eventParams) bool {
 		w.failIfEnded(t, p)
