@@ -59,14 +59,23 @@ type micPump struct {
 	// keeps a frame in hand between them instead of leaving a 20 ms
 	// hole at each, for one frame of latency after an underrun.
 	starved bool
+	// least is the fewest frames waiting at a read during the current
+	// trimWindow reads; reads counts them (trim).
+	least, reads int
 }
 
 // micBacklog is how many frames the pump keeps for the call: a sound
-// server may hand over several at once (PipeWire's default quantum is
-// about three 20 ms frames), and a burst must not lose its oldest frame
-// before the media clock has taken it. More than that waits only when
-// the device runs faster than the call's clock, and then the oldest go.
-const micBacklog = 5
+// server may hand over several at once (PipeWire's quantum is about three
+// 20 ms frames, more when a client asks for more latency), and a burst
+// must not lose its oldest frame before the media clock has taken it.
+const micBacklog = 10
+
+// trimWindow is how many reads (a second of 20 ms frames) the queue must
+// stay above two frames before trim drops the excess: a device that runs
+// faster than the call's clock builds a backlog that would otherwise
+// delay the agent's voice by up to micBacklog frames for the rest of the
+// call, while bursts come and go within it.
+const trimWindow = 50
 
 func newMicPump(c *audio.Capture, frame int) *micPump {
 	m := &micPump{c: c, frame: frame, done: make(chan struct{})}
@@ -101,6 +110,7 @@ func (m *micPump) run() {
 // ReadPCM implements sip.PCMSource.
 func (m *micPump) ReadPCM(buf []int16) (int, error) {
 	m.mu.Lock()
+	m.trim()
 	var f []int16
 	switch {
 	case len(m.frames) == 0:
@@ -116,11 +126,28 @@ func (m *micPump) ReadPCM(buf []int16) (int, error) {
 	return len(buf), nil
 }
 
+// trim drops the frames that waited at every read of the last
+// trimWindow reads, but for two: the one read and the one kept in hand
+// (as after an underrun); mu is held.
+func (m *micPump) trim() {
+	if m.reads == 0 || len(m.frames) < m.least {
+		m.least = len(m.frames)
+	}
+	m.reads++
+	if m.reads < trimWindow {
+		return
+	}
+	if excess := m.least - 2; excess > 0 {
+		m.frames = m.frames[excess:]
+	}
+	m.reads = 0
+}
+
 // DiscardPCM implements sip.PCMDiscarder: the call drops what was
 // captured before it connected.
 func (m *micPump) DiscardPCM() {
 	m.mu.Lock()
-	m.frames, m.starved = nil, true
+	m.frames, m.starved, m.reads = nil, true, 0
 	m.mu.Unlock()
 }
 

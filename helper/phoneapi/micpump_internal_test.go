@@ -44,3 +44,35 @@ func TestMicPumpKeepsAFrameInHandAfterAnUnderrun(t *testing.T) {
 		}
 	}
 }
+
+// TestMicPumpTrimsAStandingBacklog: a device faster than the call's clock
+// (or a backlog left by a burst) leaves frames waiting at every read; after
+// a second of that the pump drops all but two (one to read, one in hand), so the agent's voice is
+// not delayed by them for the rest of the call.
+func TestMicPumpTrimsAStandingBacklog(t *testing.T) {
+	m := &micPump{frame: 1}
+	next := int16(1)
+	push := func() {
+		m.mu.Lock()
+		m.frames = append(m.frames, []int16{next})
+		next++
+		m.mu.Unlock()
+	}
+	for range 6 {
+		push()
+	}
+	buf := []int16{0}
+	for range trimWindow {
+		push() // one frame per read: the backlog of 6 stands
+		m.ReadPCM(buf)
+	}
+	// The last read trimmed to two, handed out the older and keeps the
+	// newest in hand.
+	m.mu.Lock()
+	left := len(m.frames)
+	m.mu.Unlock()
+	if left != 1 || buf[0] != next-2 {
+		t.Fatalf("after a second with at least 6 frames at every read: read frame %d with %d left, want frame %d with 1 left",
+			buf[0], left, next-2)
+	}
+}
