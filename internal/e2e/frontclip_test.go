@@ -321,7 +321,7 @@ func (w *clipWorld) measureBaresip(t *testing.T) {
 		if _, err := agent.Command("hangup", ""); err != nil {
 			t.Fatal(err)
 		}
-		onset, gaps, ok := clipOnset(clipNewRecording(t, callee, before), 8000)
+		onset, gaps, _, ok := clipOnset(clipNewRecording(t, callee, before), 8000)
 		if !ok {
 			t.Errorf("baresip %s (%s): the far end never heard its microphone", dir, w.srv.Kind)
 			continue
@@ -350,61 +350,79 @@ func (w *clipWorld) hangup(t *testing.T, callID string, mark int) {
 // checkClip asserts the tone's onset in rec and that it then stays.
 func (w *clipWorld) checkClip(t *testing.T, what string, rec []int16) {
 	t.Helper()
-	onset, gaps, ok := clipOnset(rec, 8000)
+	onset, gaps, steadyLoss, ok := clipOnset(rec, 8000)
 	if !ok {
 		t.Fatalf("%s: the far end never heard our microphone's %d Hz tone (%d samples recorded)", what, clipToneHz, len(rec))
 	}
 	t.Logf("%s (%s): microphone heard %v after the call's first packet; %d windows of %v without it after %v",
 		what, w.srv.Kind, onset, gaps, clipWindow, clipLimit)
-	if onset > clipLimit || gaps > 0 {
+	if onset > clipLimit || steadyLoss > 0.1 {
 		t.Logf("%s: tone by %v window ('#' heard, '.' not): %s", what, clipWindow, clipProfile(rec, 8000))
 	}
 	if onset > clipLimit {
 		t.Errorf("%s: the first %v of our microphone's audio are missing at the far end (want at most %v)", what, onset, clipLimit)
 	}
 	// The tone must then stay. Some windows may lack it: on a loaded
-	// machine (load 5 on 2 cores) a frame is late now and then, in the
-	// agent's capture or in baresip's playout, and up to a sixth of the
-	// windows of a call were seen without the tone (the feed itself,
-	// recorded at the same time, had none missing). What must fail is a
-	// steady loss like the old capture queue's one frame of every three
-	// on PipeWire (46 to 58 of some 170 windows).
-	if after := len(rec)/int(clipWindow.Seconds()*8000) - int(clipLimit/clipWindow) - 20; gaps*5 > after {
-		t.Errorf("%s: after %v, %d of %d windows of %v lack our microphone's audio (at most a fifth may)", what, clipLimit, gaps, after, clipWindow)
+	// machine a frame is late now and then, in the agent's capture or in
+	// baresip's playout, and at a load of 9 to 12 on 2 cores everything
+	// stalls for up to 200 ms at a time (the feed itself, recorded at the
+	// same time, had no window missing). What must fail is a steady loss
+	// like the old capture queue's one frame of every three on PipeWire,
+	// in every block of the call: the median block may lack the tone in
+	// at most a tenth of its windows.
+	if steadyLoss > 0.1 {
+		t.Errorf("%s: after %v, the median %v block lacks our microphone's audio in %.0f%% of its %v windows (%d windows in all; at most 10%%)",
+			what, clipLimit, clipBlock*clipWindow, steadyLoss*100, clipWindow, gaps)
 	}
 }
 
-// clipOnset finds the first window of rec holding the tone, and counts
-// the windows after clipLimit that lack it (the last 200 ms, the
-// hang-up's, excluded). The tone is there when its amplitude is at least
-// half that of the recording's steady part.
-func clipOnset(rec []int16, rate int) (onset time.Duration, gaps int, ok bool) {
+// clipOnset finds the first window of rec holding the tone, counts the
+// windows after clipLimit that lack it (the last 200 ms, the hang-up's,
+// excluded), and gives the median over the blocks of clipBlock windows
+// of the share lacking it: a loss all call long, not one stall. The tone
+// is there when its amplitude is at least half that of the recording's
+// steady part.
+func clipOnset(rec []int16, rate int) (onset time.Duration, gaps int, steadyLoss float64, ok bool) {
 	n := int(clipWindow.Seconds() * float64(rate))
 	var amps []float64
 	for i := 0; i+n <= len(rec); i += n {
 		amps = append(amps, dsp.Goertzel(rec[i:i+n], clipToneHz, rate))
 	}
 	if len(amps) < 50 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	steady := slices.Clone(amps[len(amps)/2:])
 	slices.Sort(steady)
 	level := steady[len(steady)/2] / 2
 	if level < 0.01 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	first := slices.IndexFunc(amps, func(a float64) bool { return a >= level })
 	if first < 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	from := int(clipLimit / clipWindow)
-	for _, a := range amps[from : len(amps)-20] {
+	var blocks []float64 // per clipBlock windows: the share without the tone
+	missing := 0
+	for i, a := range amps[from : len(amps)-20] {
 		if a < level {
 			gaps++
+			missing++
+		}
+		if (i+1)%clipBlock == 0 {
+			blocks = append(blocks, float64(missing)/clipBlock)
+			missing = 0
 		}
 	}
-	return time.Duration(first) * clipWindow, gaps, true
+	if len(blocks) > 0 {
+		slices.Sort(blocks)
+		steadyLoss = blocks[len(blocks)/2]
+	}
+	return time.Duration(first) * clipWindow, gaps, steadyLoss, true
 }
+
+// clipBlock is how many windows (200 ms) make a block of steadyLoss.
+const clipBlock = 20
 
 // clipProfile draws rec's windows: '#' where the tone is, '.' where not.
 func clipProfile(rec []int16, rate int) string {
