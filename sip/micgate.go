@@ -10,15 +10,18 @@ import "sync/atomic"
 type micGate struct {
 	src  PCMSource // set before the gate is handed to the media
 	open atomic.Bool
-	// fresh: the gate has just opened, and what the microphone queued
-	// before (captured before the call connected) is dropped first.
+	// fresh: the gate has just opened, and the microphone's backlog (what
+	// it queued while nobody read it) is dropped first.
 	fresh atomic.Bool
 }
 
-// PCMDiscarder is a PCMSource that can drop the audio it has queued and
-// not yet handed out. A call drops its microphone's queue as it connects:
-// that audio was captured before, and would otherwise be sent late and
-// delay everything after it.
+// PCMDiscarder is a PCMSource that can drop its backlog: what it queued
+// and has not handed out, but for the newest audio (about 40 ms), which
+// the next reads hand out at once. A call drops its microphone's backlog
+// as it connects: that audio is from before, and sent late it would
+// delay everything after it. Dropping all of it would not help either:
+// a sound server that delivers in bursts (60 ms on the servers measured)
+// would leave the first packets silent until its next burst.
 type PCMDiscarder interface {
 	DiscardPCM()
 }

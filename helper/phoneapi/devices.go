@@ -143,11 +143,16 @@ func (m *micPump) trim() {
 	m.reads = 0
 }
 
-// DiscardPCM implements sip.PCMDiscarder: the call drops what was
-// captured before it connected.
+// DiscardPCM implements sip.PCMDiscarder: as the call connects, the
+// backlog captured while it rang goes, but for the newest two frames (one
+// to send now, one in hand), so the far end hears the agent from the first
+// packet instead of from the device's next burst.
 func (m *micPump) DiscardPCM() {
 	m.mu.Lock()
-	m.frames, m.starved, m.reads = nil, true, 0
+	if n := len(m.frames); n > 2 {
+		m.frames = m.frames[n-2:]
+	}
+	m.starved, m.reads = false, 0
 	m.mu.Unlock()
 }
 

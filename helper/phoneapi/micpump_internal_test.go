@@ -5,8 +5,8 @@ import "testing"
 // TestMicPumpKeepsAFrameInHandAfterAnUnderrun: a device that delivers in
 // bursts (three frames every 60 ms) must not leave a hole at every burst.
 // After a read found nothing, the pump hands out the next frame only once
-// a second waits behind it; DiscardPCM (the call connecting) drops what
-// is queued and starts the same way.
+// a second waits behind it. DiscardPCM (the call connecting) drops the
+// backlog but for the newest two frames, which go at once.
 func TestMicPumpKeepsAFrameInHandAfterAnUnderrun(t *testing.T) {
 	m := &micPump{frame: 2}
 	push := func(v int16) {
@@ -21,24 +21,31 @@ func TestMicPumpKeepsAFrameInHandAfterAnUnderrun(t *testing.T) {
 		}
 		return buf[0]
 	}
-	push(1)
-	push(2)
-	m.DiscardPCM() // the call connects: 1 and 2 were captured before
-	push(3)
-	if v := read(); v != 0 {
-		t.Fatalf("after the discard with one frame queued: %d, want silence (waiting for a second)", v)
+	for v := int16(1); v <= 5; v++ {
+		push(v) // captured while the call rang, nobody reading
 	}
-	push(4)
-	for _, want := range []int16{3, 4, 0} {
+	m.DiscardPCM() // the call connects: 1 to 3 go, 4 and 5 are the newest
+	for _, want := range []int16{4, 5, 0} {
+		if v := read(); v != want {
+			t.Fatalf("after the discard: read %d, want %d", v, want)
+		}
+	}
+	// Starved: one frame is not enough.
+	push(6)
+	if v := read(); v != 0 {
+		t.Fatalf("starved with one frame queued: %d, want silence (waiting for a second)", v)
+	}
+	push(7)
+	for _, want := range []int16{6, 7, 0} {
 		if v := read(); v != want {
 			t.Fatalf("read %d, want %d", v, want)
 		}
 	}
 	// Starved again: a burst of three comes.
-	push(5)
-	push(6)
-	push(7)
-	for _, want := range []int16{5, 6, 7} {
+	push(8)
+	push(9)
+	push(10)
+	for _, want := range []int16{8, 9, 10} {
 		if v := read(); v != want {
 			t.Fatalf("burst: read %d, want %d", v, want)
 		}
