@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+
+	"github.com/openbpclient/bpclient/audio/codec"
 	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/helper/client"
 	"github.com/openbpclient/bpclient/internal/browsertest"
@@ -107,6 +110,7 @@ func TestFrontClip(t *testing.T) {
 			}
 		})
 		if os.Getenv("BPCLIENT_FRONTCLIP_BARESIP") != "" {
+			t.Run("wire", func(t *testing.T) { w.measureWire(t) })
 			t.Run("baresip", func(t *testing.T) { w.measureBaresip(t) })
 		}
 	})
@@ -280,6 +284,57 @@ func (w *clipWorld) agentInbound(t *testing.T, m clipMode) []int16 {
 	time.Sleep(clipCall)
 	w.hangup(t, in.CallID, mark)
 	return clipNewRecording(t, b, before)
+}
+
+// measureWire measures the front clip where the far end's recording
+// cannot: on the wire. A relay between the agent and a plain callee (its
+// own Kamailio, which points both SDPs at it) keeps every packet it hands
+// to baresip, with its time; the onset is the first PCMU packet that
+// carries the microphone's tone, from the connected event the test got.
+// Logged for BENCHMARKS.md, not asserted. The relay forwards nothing
+// before baresip's first packet, so the first relayed packet is roughly
+// when baresip answered.
+func (w *clipWorld) measureWire(t *testing.T) {
+	relay := siptest.StartRTPRelay(t)
+	callee := siptest.User{Name: "1006", Password: "secret6"}
+	k := siptest.StartKamailio(t, siptest.KamailioOptions{Users: []siptest.User{clipAgentUser, callee}, RTPRelay: relay})
+	siptest.StartBaresip(t, siptest.BaresipOptions{User: callee, Registrar: k.Addr(), Source: writeClipWAV(t, dsp.Sine(60*8000, 440, 8000, 0.3)),
+		Codecs: []string{"pcmu"}})
+	mark := w.ev.mark()
+	w.call(t, "phone.configure", map[string]any{"mode": "softphone", "server": k.Addr(), "domain": "127.0.0.1",
+		"username": clipAgentUser.Name, "password": clipAgentUser.Password, "codecs": []string{"PCMU"}}, nil)
+	w.call(t, "phone.register", nil, nil)
+	w.ev.wait(t, mark, 15*time.Second, "registration.state", func(p eventParams) bool { return p.State == "registered" })
+	var dial struct {
+		CallID string `json:"callId"`
+	}
+	w.call(t, "call.dial", map[string]string{"to": callee.Name}, &dial)
+	conn := w.ev.wait(t, mark, 15*time.Second, "call.state", func(p eventParams) bool {
+		w.failIfEnded(t, p)
+		return p.CallID == dial.CallID && p.State == "connected"
+	})
+	time.Sleep(clipCall)
+	w.hangup(t, dial.CallID, mark)
+	pkts := relay.ToBaresip()
+	if len(pkts) == 0 {
+		t.Fatalf("the relay passed nothing to baresip")
+	}
+	pcm := make([]int16, 160)
+	for _, pk := range pkts {
+		var h rtp.Packet
+		if h.Unmarshal(pk.Data) != nil || h.PayloadType != 0 || len(h.Payload) != 160 {
+			continue
+		}
+		for i, u := range h.Payload {
+			pcm[i] = codec.ULawToLinear(u)
+		}
+		if dsp.Goertzel(pcm, clipToneHz, 8000) > 0.1 {
+			t.Logf("agent outbound plain on the wire (%s): first packet %v after connected, first with the microphone %v after connected",
+				w.srv.Kind, pkts[0].At.Sub(conn.At).Round(time.Millisecond), pk.At.Sub(conn.At).Round(time.Millisecond))
+			return
+		}
+	}
+	t.Errorf("no packet to baresip carried the microphone's tone (%d packets)", len(pkts))
 }
 
 // measureBaresip puts baresip in the agent's place, on the same sound
@@ -509,9 +564,10 @@ func clipLogTail(s string, lines int) string {
 
 // eventParams are the fields of the agent's events these tests read.
 type eventParams struct {
-	CallID string `json:"callId"`
-	State  string `json:"state"`
-	Reason string `json:"reason"`
+	CallID string    `json:"callId"`
+	State  string    `json:"state"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"-"` // when the test received it
 }
 
 // eventLog keeps every event of a client session, so that a test waits
@@ -519,6 +575,7 @@ type eventParams struct {
 type eventLog struct {
 	mu     sync.Mutex
 	events []client.Event
+	at     []time.Time // when each came
 	more   chan struct{}
 }
 
@@ -529,6 +586,7 @@ func newEventLog(c *client.Client) *eventLog {
 		for ev := range c.Events() {
 			l.mu.Lock()
 			l.events = append(l.events, ev)
+			l.at = append(l.at, time.Now())
 			close(l.more)
 			l.more = make(chan struct{})
 			l.mu.Unlock()
@@ -551,12 +609,13 @@ func (l *eventLog) wait(t *testing.T, from int, within time.Duration, method str
 	deadline := time.After(within)
 	for i := from; ; {
 		l.mu.Lock()
-		evs, more := l.events[i:], l.more
+		evs, at, more := l.events[i:], l.at[i:], l.more
 		l.mu.Unlock()
-		for _, ev := range evs {
+		for k, ev := range evs {
 			i++
 			var p eventParams
 			if ev.Method == method && json.Unmarshal(ev.Params, &p) == nil && match(p) {
+				p.At = at[k]
 				return p
 			}
 		}
