@@ -22,6 +22,8 @@ type stream struct {
 	stats   Stats
 	started bool // playback: the first WritePCM came
 	closed  bool
+	waiting int       // capture: readers waiting in ReadPCM for a frame
+	read    time.Time // capture: when ReadPCM was last called
 
 	wtimer  *time.Timer   // the writer's wait for room (one writer at a time)
 	data    chan struct{} // capture: a frame is ready; playback: samples were queued
@@ -103,23 +105,32 @@ func (s *stream) readPCM(buf []int16) (int, error) {
 	}
 	for {
 		s.mu.Lock()
+		s.read = time.Now()
 		if s.q.len() >= s.frame {
 			s.q.read(buf[:s.frame])
 			s.stats.Frames++
 			s.mu.Unlock()
 			return s.frame, nil
 		}
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
+		if s.closed {
+			s.mu.Unlock()
 			return 0, ErrClosed
 		}
+		s.waiting++
+		s.mu.Unlock()
+		var err error
 		select {
 		case <-s.data:
 		case <-s.quit:
-			return 0, ErrClosed
+			err = ErrClosed
 		case <-s.done:
-			return 0, ErrClosed
+			err = ErrClosed
+		}
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+		if err != nil {
+			return 0, err
 		}
 	}
 }
@@ -169,9 +180,19 @@ func (s *stream) writePCM(buf []int16) (int, error) {
 }
 
 // deliver queues captured audio, dropping the oldest whole frames when the
-// reader is late.
+// reader is late. A reader that waits in ReadPCM, or read within the
+// last maxBurst of audio, is not late, however full the queue: the device
+// has handed over several frames in a row before the reader could run
+// (PipeWire's pulse server sends three 20 ms frames every 60 ms, and a
+// loaded machine may not run the reader between them), and the queue
+// grows to hold such a burst (up to maxBurst) instead of dropping one
+// frame of every three.
 func (s *stream) deliver(pcm []int16) {
 	s.mu.Lock()
+	reading := s.waiting > 0 || time.Since(s.read) < time.Duration(s.maxBurst()/s.frame)*s.f.Frame
+	if need := len(pcm) - s.q.free(); need > 0 && reading && s.q.size()+need <= s.maxBurst() {
+		s.q.grow(s.q.size() + (need+s.frame-1)/s.frame*s.frame)
+	}
 	if need := len(pcm) - s.q.free(); need > 0 {
 		drop := (need + s.frame - 1) / s.frame
 		s.q.discard(drop * s.frame)
@@ -184,6 +205,10 @@ func (s *stream) deliver(pcm []int16) {
 		signal(s.data)
 	}
 }
+
+// maxBurst is the most capture audio the queue grows to hold for a
+// waiting reader: ten frames (200 ms of 20 ms frames).
+func (s *stream) maxBurst() int { return 10 * s.frame }
 
 // pump is the state of one device stream: its callback runs on the
 // backend's thread. When the device fails, stalls or leaves the list, the

@@ -222,7 +222,8 @@ type Capture struct{ *stream }
 // ReadPCM waits for the next frame and copies it into buf, which must
 // hold Format.Samples(). It returns the number of samples (one frame).
 // When the reader is late the oldest frames are dropped (Stats.Overruns):
-// at most one frame waits beyond the one being read.
+// at most one frame waits beyond the one being read, or beyond the
+// burst a device handed over at once while the reader waited.
 func (c *Capture) ReadPCM(buf []int16) (int, error) { return c.readPCM(buf) }
 
 // Close stops capturing and releases the device.
