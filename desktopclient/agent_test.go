@@ -4,14 +4,13 @@ package desktopclient_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/openbpclient/bpclient/desktopclient"
-	"github.com/openbpclient/bpclient/helper/client"
 	"github.com/openbpclient/bpclient/internal/browsertest"
+	"github.com/openbpclient/bpclient/internal/fakedesktop"
 )
 
 // These tests run the real agent binary (`bpclient agent`, built here) in
@@ -68,42 +67,15 @@ func (w *world) startAgent() {
 	w.agent = a
 }
 
-// fakePage attaches as the Agent Desktop and answers every request with
-// {"answered": method, "params": params}, publishing call.initiated for
-// each makeCall first.
-func (w *world) fakePage(agentID string) *client.Client {
+// fakePage attaches a fake Agent Desktop (internal/fakedesktop).
+func (w *world) fakePage(agentID string) *fakedesktop.Page {
 	w.t.Helper()
-	c, _, err := browsertest.Dial(w.ctx, w.env, "fake-agent-desktop")
+	p, err := fakedesktop.Attach(w.ctx, w.env.AgentSocket(), agentID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	w.t.Cleanup(func() { c.Close() })
-	attach := map[string]any{"agent": map[string]string{"id": agentID, "name": "Fay Fake", "extension": "3003"},
-		"functions": []string{"makeCall", "pauseRecording", "resumeRecording", "status"}}
-	if err := c.Call(w.ctx, "desktop.attach", attach, nil); err != nil {
-		w.t.Fatal(err)
-	}
-	go func() {
-		for ev := range c.Events() {
-			if ev.Method != "desktop.request" {
-				continue
-			}
-			var req struct {
-				RequestID string          `json:"requestId"`
-				Method    string          `json:"method"`
-				Params    json.RawMessage `json:"params"`
-			}
-			if json.Unmarshal(ev.Params, &req) != nil {
-				continue
-			}
-			if req.Method == "makeCall" {
-				c.Call(w.ctx, "desktop.publish", map[string]any{"event": "call.initiated", "params": req.Params}, nil)
-			}
-			c.Call(w.ctx, "desktop.respond", map[string]any{"requestId": req.RequestID,
-				"result": map[string]any{"answered": req.Method, "params": req.Params}}, nil)
-		}
-	}()
-	return c
+	w.t.Cleanup(p.Close)
+	return p
 }
 
 // next returns the next event of type T, skipping others.

@@ -25,6 +25,10 @@ packages+=(portaudio19-dev pulseaudio pulseaudio-utils alsa-utils libasound2-plu
 # tests start a private dbus-daemon). Not pipewire-alsa: it conflicts with
 # pulseaudio, and ALSA's pulse plugin reaches pipewire-pulse anyway.
 packages+=(pipewire pipewire-bin pipewire-pulse wireplumber dbus)
+# The desktop API's .NET client (issue 15): Debian's Mono C# compiler and
+# runtime build BPClient.Desktop.dll and run its test program against the
+# real agent; mcs with System.dll is enough (not mono-devel's 160 packages).
+packages+=(mono-mcs)
 
 . scripts/apt-ensure.sh
 apt_ensure deps "${packages[@]}"
