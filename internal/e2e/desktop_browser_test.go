@@ -121,6 +121,32 @@ func TestDesktopAPIWithDemoPage(t *testing.T) {
 		t.Fatalf("page's desktop.makeCall: %v %v", rerr, err)
 	}
 
+	// The agent crashes: the host starts a new one, bpclient.js attaches
+	// the page again by itself, and a new application session finds it.
+	from := logLen(t, ctx, page)
+	f.agent.Kill()
+	e, _ := waitState(t, ctx, page, "helper-disconnected", from, stateTimeout)
+	waitState(t, ctx, page, "connected", e.Index, recoverTimeout)
+	app.Close()
+	if app, err = client.Dial(ctx, f.env.AgentSocket()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.Call(ctx, "helper.hello", map[string]any{"client": "e2e CRM", "clientVersion": "1.0", "desktopApp": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var session struct {
+		Attached bool `json:"attached"`
+	}
+	for deadline := time.Now().Add(stateTimeout); !session.Attached; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the page did not attach again after the agent restarted")
+		}
+		if err := app.Call(ctx, "desktop.session", nil, &session); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	page.Close()
 	var why map[string]string
 	decodeEvent(t, appEvent(t, app, "desktop.detached"), &why)
