@@ -15,6 +15,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
+	"github.com/openbpclient/bpclient/helper/support"
 	"github.com/openbpclient/bpclient/version"
 )
 
@@ -98,13 +99,16 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer stopAudio()
-	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store,
+	// The support bundle's registration and quality history is kept
+	// from the phone's events on their way to the pages.
+	history := support.NewHistory(nil)
+	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: support.Recorder{Next: srv, History: history}, Ringer: audioSvc, Policy: store,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}} {
+	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, &support.Service{History: history}} {
 		if err := srv.Register(svc); err != nil {
 			ln.Close()
 			return err
