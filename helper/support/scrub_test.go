@@ -2,9 +2,9 @@ package support
 
 import (
 	"strings"
+	"testing"
 	"unicode"
 	"unicode/utf8"
-	"testing"
 )
 
 func TestScrubRemovesSecrets(t *testing.T) {
