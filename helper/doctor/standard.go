@@ -24,6 +24,9 @@ type Options struct {
 	// Pages is the log of the pages' minHelperVersion; nil leaves the
 	// update check out.
 	Pages *PageLog
+	// Phone reports the phone's registration history; nil leaves the
+	// phone check out.
+	Phone PhoneProbe
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -42,6 +45,9 @@ func Standard(o Options) *Doctor {
 	checks = append(checks, PolicyChecks(o.Roots, o.Browsers), ExtensionChecks(o.Roots, o.Browsers))
 	if o.Pages != nil {
 		checks = append(checks, UpdateCheck(o.Pages))
+	}
+	if o.Phone != nil {
+		checks = append(checks, PhoneCheck(o.Phone))
 	}
 	return New(o.Now, checks...)
 }

@@ -88,7 +88,11 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	roots := doctor.DefaultRoots()
-	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages})
+	// The support bundle's registration and quality history is kept
+	// from the phone's events on their way to the pages.
+	history := support.NewHistory(nil)
+	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
+		Phone: history.PhoneProbe})
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages})
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
@@ -99,9 +103,6 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer stopAudio()
-	// The support bundle's registration and quality history is kept
-	// from the phone's events on their way to the pages.
-	history := support.NewHistory(nil)
 	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: support.Recorder{Next: srv, History: history}, Ringer: audioSvc, Policy: store,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()

@@ -37,8 +37,9 @@ manifest of each browser (present, valid, its bpclient-host runs, it
 admits the bpclient extension; on Windows the registry key), the agent
 (answers, same version), the start at login, the browsers' enterprise
 policies that block native messaging or the extension, the extension in
-each browser profile, and whether the last Agent Desktop page needed a
-newer helper.
+each browser profile, whether the last Agent Desktop page needed a
+newer helper, and the SIP phone's registration (from the running agent:
+why it failed or was lost).
 
 Exits with status 4 when a check failed. --json prints the same report as
 the API's helper.doctor (see docs/API.md), with the files read.`,
@@ -61,6 +62,7 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 				Browsers:  br.list,
 				Agent:     cliAgent{}.Status,
 				Autostart: doctor.InstallerAutostart(roots),
+				Phone:     agentPhoneProbe,
 			})
 			rep := d.Run(ctx, doctor.View{Local: true})
 			if asJSON {

@@ -32,7 +32,8 @@ func gatherBundle(ctx context.Context, b *support.Bundle, o bundleOptions) {
 	roots := doctor.DefaultRoots()
 	pages, err := doctorPages()
 	if err == nil {
-		d := doctor.Standard(doctor.Options{Pages: pages, Roots: roots, Agent: cliAgent{}.Status, Autostart: doctor.InstallerAutostart(roots)})
+		d := doctor.Standard(doctor.Options{Pages: pages, Roots: roots, Agent: cliAgent{}.Status,
+			Autostart: doctor.InstallerAutostart(roots), Phone: agentPhoneProbe})
 		b.AddJSON("doctor.json", d.Run(ctx, doctor.View{Local: true}))
 	} else {
 		b.Missing("doctor.json", err)
@@ -164,6 +165,16 @@ func addHistory(ctx context.Context, b *support.Bundle, now time.Time) {
 		return
 	}
 	b.AddBinary("quality.png", png)
+}
+
+// agentPhoneProbe is the doctor's phone check from the CLI: the running
+// agent keeps the registration history.
+func agentPhoneProbe(ctx context.Context) ([]doctor.RegistrationEvent, error) {
+	snap, err := agentHistory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return support.RegistrationEvents(snap), nil
 }
 
 func agentHistory(ctx context.Context) (support.Snapshot, error) {
