@@ -36,6 +36,9 @@ type Options struct {
 	// Pages records the minHelperVersion each page's hello asks for,
 	// for the doctor's update check; nil records nothing.
 	Pages *doctor.PageLog
+	// Refusals records the pages refused, for the doctor's refusal
+	// check; nil records nothing.
+	Refusals *doctor.RefusalLog
 }
 
 // Server is one agent. It owns every session goroutine it starts.
@@ -47,6 +50,7 @@ type Server struct {
 	shutdown func()
 	doctor   *doctor.Doctor
 	pages    *doctor.PageLog
+	refusals *doctor.RefusalLog
 
 	mu           sync.Mutex
 	sessions     map[*session]struct{}
@@ -74,6 +78,7 @@ func New(opts Options) *Server {
 		shutdown: opts.Shutdown,
 		doctor:   opts.Doctor,
 		pages:    opts.Pages,
+		refusals: opts.Refusals,
 		started:  now(),
 		sessions: make(map[*session]struct{}),
 

@@ -24,6 +24,9 @@ type Options struct {
 	// Pages is the log of the pages' minHelperVersion; nil leaves the
 	// update check out.
 	Pages *PageLog
+	// Refusals is the log of the pages the agent refused; nil leaves
+	// the refusal check out.
+	Refusals *RefusalLog
 	// Phone reports the phone's registration history; nil leaves the
 	// phone check out.
 	Phone PhoneProbe
@@ -45,6 +48,9 @@ func Standard(o Options) *Doctor {
 	checks = append(checks, PolicyChecks(o.Roots, o.Browsers), ExtensionChecks(o.Roots, o.Browsers))
 	if o.Pages != nil {
 		checks = append(checks, UpdateCheck(o.Pages))
+	}
+	if o.Refusals != nil {
+		checks = append(checks, RefusalCheck(o.Refusals, o.Now))
 	}
 	if o.Phone != nil {
 		checks = append(checks, PhoneCheck(o.Phone))

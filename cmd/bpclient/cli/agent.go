@@ -87,13 +87,18 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		ln.Close()
 		return err
 	}
+	refusals, err := doctorRefusals()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	roots := doctor.DefaultRoots()
 	// The support bundle's registration and quality history is kept
 	// from the phone's events on their way to the pages.
 	history := support.NewHistory(nil)
 	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
-		Phone: history.PhoneProbe})
-	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages})
+		Refusals: refusals, Phone: history.PhoneProbe})
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service

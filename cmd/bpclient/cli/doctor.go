@@ -19,6 +19,15 @@ func doctorPages() (*doctor.PageLog, error) {
 	return doctor.NewPageLog(file, nil), nil
 }
 
+// doctorRefusals is the log of the pages the agent refused.
+func doctorRefusals() (*doctor.RefusalLog, error) {
+	file, err := doctor.DefaultRefusalLogFile()
+	if err != nil {
+		return nil, err
+	}
+	return doctor.NewRefusalLog(file, nil), nil
+}
+
 // exitChecksFailed is doctor's exit code when a check failed.
 const exitChecksFailed = 4
 
@@ -38,7 +47,8 @@ admits the bpclient extension; on Windows the registry key), the agent
 (answers, same version), the start at login, the browsers' enterprise
 policies that block native messaging or the extension, the extension in
 each browser profile, whether the last Agent Desktop page needed a
-newer helper, and the SIP phone's registration (from the running agent:
+newer helper, the pages refused in the last week (with the domain to
+allow), and the SIP phone's registration (from the running agent:
 why it failed or was lost).
 
 Exits with status 4 when a check failed. --json prints the same report as
@@ -55,9 +65,14 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 			if err != nil {
 				return err
 			}
+			refusals, err := doctorRefusals()
+			if err != nil {
+				return err
+			}
 			roots := doctor.DefaultRoots()
 			d := doctor.Standard(doctor.Options{
 				Pages:     pages,
+				Refusals:  refusals,
 				Roots:     roots,
 				Browsers:  br.list,
 				Agent:     cliAgent{}.Status,

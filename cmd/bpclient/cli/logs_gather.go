@@ -31,12 +31,13 @@ const maxConfigFile = 1 << 20
 func gatherBundle(ctx context.Context, b *support.Bundle, o bundleOptions) {
 	roots := doctor.DefaultRoots()
 	pages, err := doctorPages()
-	if err == nil {
-		d := doctor.Standard(doctor.Options{Pages: pages, Roots: roots, Agent: cliAgent{}.Status,
+	refusals, rerr := doctorRefusals()
+	if err == nil && rerr == nil {
+		d := doctor.Standard(doctor.Options{Pages: pages, Refusals: refusals, Roots: roots, Agent: cliAgent{}.Status,
 			Autostart: doctor.InstallerAutostart(roots), Phone: agentPhoneProbe})
 		b.AddJSON("doctor.json", d.Run(ctx, doctor.View{Local: true}))
 	} else {
-		b.Missing("doctor.json", err)
+		b.Missing("doctor.json", errors.Join(err, rerr))
 	}
 	bi := probeBuild()
 	b.AddJSON("version.json", map[string]any{"version": version.Version, "protocolVersion": version.Protocol,
