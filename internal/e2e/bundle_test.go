@@ -161,6 +161,26 @@ func TestBundleOfASecureCall(t *testing.T) {
 		}
 	}
 
+	// The popup's "Collect logs" (here a local client: it sees the
+	// path): the real agent writes the bundle into Downloads by a child
+	// `bpclient logs collect`, which asks the agent for the history.
+	fromAgent := agentCollect(t, ctx, env)
+	if filepath.Dir(fromAgent) != filepath.Join(env.Home, "Downloads") {
+		t.Errorf("the agent saved the bundle to %s, not to Downloads", fromAgent)
+	}
+	if zr, err := zip.OpenReader(fromAgent); err != nil {
+		t.Errorf("the agent's bundle: %v", err)
+	} else {
+		found := false
+		for _, f := range zr.File {
+			found = found || f.Name == "quality.png"
+		}
+		zr.Close()
+		if !found {
+			t.Errorf("the agent's bundle has no quality.png")
+		}
+	}
+
 	// A large rotated log, beyond what a 1 MiB bundle takes.
 	big := filepath.Join(filepath.Dir(env.LogFile()), "BPClient-"+time.Now().UTC().Format("2006-01-02T15-04-05.000")+".log")
 	writeNoisyLog(t, big, 12<<20)
@@ -231,6 +251,27 @@ func waitEvent(t *testing.T, c *client.Client, method, sub string, within time.D
 			t.Fatalf("no %s with %s within %v", method, sub, within)
 		}
 	}
+}
+
+// agentCollect asks the agent for logs.collect and returns the path.
+func agentCollect(t *testing.T, ctx context.Context, env *browsertest.Env) string {
+	t.Helper()
+	c, err := client.Dial(ctx, env.AgentSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Call(ctx, "helper.hello", map[string]string{"client": "bpclient-cli"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Saved bool   `json:"saved"`
+		Path  string `json:"path"`
+	}
+	if err := c.Call(ctx, "logs.collect", nil, &res); err != nil || !res.Saved || res.Path == "" {
+		t.Fatalf("logs.collect: %+v %v", res, err)
+	}
+	return res.Path
 }
 
 // collect runs `bpclient logs collect -o root/name args...` in env and

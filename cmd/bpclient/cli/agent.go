@@ -114,7 +114,8 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, &support.Service{History: history}} {
+	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, &support.Service{History: history},
+		&support.Collector{Collect: collectInChild, Downloads: support.DownloadsDir, Events: srv}} {
 		if err := srv.Register(svc); err != nil {
 			ln.Close()
 			return err
