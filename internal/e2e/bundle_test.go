@@ -79,7 +79,7 @@ func TestBundleOfASecureCall(t *testing.T) {
 	siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.User{Name: bundleCallee, Password: calleePassword},
 		Registrar: k.TLSAddr(), Transport: "tls", CAFile: caFile, Source: wav, MediaEnc: "srtp-mand"})
 
-	secureCall(t, ctx, env, k, password, ca.PEM)
+	callID := secureCall(t, ctx, env, k, password, ca.PEM)
 
 	// What the call used, as Kamailio saw it pass.
 	secrets := map[string]string{"the caller's password": password, "the callee's password": calleePassword}
@@ -149,6 +149,7 @@ func TestBundleOfASecureCall(t *testing.T) {
 	if !strings.Contains(all, bundleCallee) {
 		t.Errorf("the plain bundle does not name the number called: the redaction test below would prove nothing")
 	}
+	checkCallLines(t, plain["logs/BPClient.log"], callID)
 	checkCallCSV(t, plain)
 	checkQualityPNG(t, plain["quality.png"])
 
@@ -206,7 +207,7 @@ func TestBundleOfASecureCall(t *testing.T) {
 
 // secureCall configures the agent's phone in secure mode, registers,
 // calls the callee for two quality reports and hangs up.
-func secureCall(t *testing.T, ctx context.Context, env *browsertest.Env, k *siptest.Kamailio, password, caPEM string) {
+func secureCall(t *testing.T, ctx context.Context, env *browsertest.Env, k *siptest.Kamailio, password, caPEM string) string {
 	t.Helper()
 	c, err := client.Dial(ctx, env.AgentSocket())
 	if err != nil {
@@ -233,6 +234,7 @@ func secureCall(t *testing.T, ctx context.Context, env *browsertest.Env, k *sipt
 	waitEvent(t, c, "quality.report", dial.CallID, 10*time.Second)
 	call("call.hangup", map[string]string{"callId": dial.CallID}, nil)
 	waitEvent(t, c, "call.state", `"ended"`, 10*time.Second)
+	return dial.CallID
 }
 
 func waitEvent(t *testing.T, c *client.Client, method, sub string, within time.Duration) string {
@@ -326,6 +328,36 @@ func firstKey(keys map[string]bool) string {
 		return k
 	}
 	return ""
+}
+
+// checkCallLines: one grep for the call id tells the call's story (its
+// states from dialing to ended), and no line about a call lacks it.
+func checkCallLines(t *testing.T, log, callID string) {
+	t.Helper()
+	var story []string
+	for _, line := range strings.Split(log, "\n") {
+		var l struct {
+			Call    string `json:"call"`
+			State   string `json:"state"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil {
+			continue
+		}
+		if l.Call == callID {
+			story = append(story, l.Message+" "+l.State)
+			continue
+		}
+		if m := strings.ToLower(l.Message); strings.Contains(m, "call") || strings.Contains(m, "rtp") || strings.Contains(m, "srtp") {
+			t.Errorf("a line about a call without its id: %s", line)
+		}
+	}
+	got := strings.Join(story, "; ")
+	for _, want := range []string{"call state dialing", "call connected", "call state connected", "call state ended"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the call's lines lack %q: %s", want, got)
+		}
+	}
 }
 
 // checkCallCSV: one CSV for the call, with a row per quality report.
