@@ -73,6 +73,10 @@ fuzz:
 	$(GO) test -tags g729 -run '^$$' -fuzz FuzzG729Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzParseWAV -fuzztime $(FUZZTIME) ./audio/dsp
 	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip/sdp
+	$(GO) test -run '^$$' -fuzz FuzzScrub -fuzztime $(FUZZTIME) ./helper/support
+	$(GO) test -run '^$$' -fuzz FuzzLineTime -fuzztime $(FUZZTIME) ./helper/support
+	$(GO) test -run '^$$' -fuzz FuzzXDGDownloadDir -fuzztime $(FUZZTIME) ./helper/support
+	$(GO) test -run '^$$' -fuzz FuzzRefusalLog -fuzztime $(FUZZTIME) ./helper/doctor
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/sdes
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/dtlssrtp
 	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/echo

@@ -29,14 +29,14 @@ func TestBundleStaysWithinItsLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("BPClient.log", 60000, `{"time":"`+now.Format(time.RFC3339Nano)+`","msg":"the newest line"}`)
+	write("BPClient.log", 20000, `{"time":"`+now.Format(time.RFC3339Nano)+`","msg":"the newest line"}`)
 	write("BPClient-2026-12-03T11-00-00.000.log", 1000, "{}")
 	files, err := LogFiles(filepath.Join(dir, "BPClient.log"), now.Add(-24*time.Hour))
 	if err != nil || len(files) != 2 {
 		t.Fatalf("files %v, %v", files, err)
 	}
 	var out bytes.Buffer
-	const limit = 256 << 10
+	const limit = 128 << 10
 	b := NewBundle(&out, limit, Scrubber{}, now)
 	b.AddJSON("small.json", map[string]int{"a": 1})
 	b.AddLogs(files, now.Add(-24*time.Hour))

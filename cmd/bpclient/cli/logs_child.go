@@ -24,7 +24,7 @@ func collectInChild(ctx context.Context, dir string) (string, int64, error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("collect logs: %w", err)
 	}
-	path := filepath.Join(dir, "bpclient-logs-"+time.Now().Format("20060102-150405")+".zip")
+	path := freeName(dir, "bpclient-logs-"+time.Now().Format("20060102-150405"), ".zip")
 	cmd := exec.Command(exe, "logs", "collect", "-o", path)
 	cmd.Env = append(os.Environ(), "JACK_NO_START_SERVER=1")
 	var out bytes.Buffer
@@ -51,4 +51,17 @@ func collectInChild(ctx context.Context, dir string) (string, int64, error) {
 		return "", 0, fmt.Errorf("collect logs: %w", err)
 	}
 	return path, info.Size(), nil
+}
+
+// freeName is dir/base+ext, or base-2, base-3... when that is taken: two
+// bundles in one second do not overwrite each other.
+func freeName(dir, base, ext string) string {
+	path := filepath.Join(dir, base+ext)
+	for i := 2; i < 100; i++ {
+		if _, err := os.Lstat(path); os.IsNotExist(err) {
+			break
+		}
+		path = filepath.Join(dir, fmt.Sprintf("%s-%d%s", base, i, ext))
+	}
+	return path
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -136,13 +137,12 @@ func addFile(b *support.Bundle, name, path string) {
 		return
 	}
 	defer f.Close()
-	data := make([]byte, maxConfigFile)
-	n, err := f.Read(data)
-	if err != nil && n == 0 {
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigFile))
+	if err != nil {
 		b.Missing(name, err)
 		return
 	}
-	b.AddText(name, data[:n])
+	b.AddText(name, data)
 }
 
 // addHistory asks the running agent for the registration and quality
