@@ -18,17 +18,19 @@ func logsCommand() *command {
 		since         time.Duration
 		redactNumbers bool
 		maxMB         int
+		upload        bool
 	)
 	setFlags := func(fs *flag.FlagSet) {
 		fs.StringVar(&out, "o", "", "the zip to write (default: bpclient-logs-DATE-TIME.zip here)")
 		fs.DurationVar(&since, "since", 24*time.Hour, "leave out log lines older than this")
 		fs.BoolVar(&redactNumbers, "redact-numbers", false, "mask phone numbers and SIP user names")
 		fs.IntVar(&maxMB, "max-mb", support.DefaultLimit>>20, "the largest zip to write, in MiB")
+		fs.BoolVar(&upload, "upload", false, "also send the zip to the administrator's supportUploadUrl (https)")
 	}
 	return &command{
 		name:     "logs",
 		synopsis: "collect the logs and what support asks for into one zip",
-		usage:    "bpclient logs collect [-o FILE.zip] [--since 24h] [--redact-numbers] [--max-mb 25]",
+		usage:    "bpclient logs collect [-o FILE.zip] [--since 24h] [--redact-numbers] [--max-mb 25] [--upload]",
 		help: `'bpclient logs collect' writes one zip for support staff: BPClient.log and
 its rotated copies (the lines of the last --since), doctor --json,
 version --verbose, the sound devices, the administrator's and your own
@@ -40,7 +42,8 @@ The zip is at most --max-mb megabytes: when the logs do not fit, their
 oldest lines are left out (MANIFEST.json in the zip says what was).
 Passwords, digest responses, SRTP and DTLS keys and tokens are never in
 it. --redact-numbers also masks phone numbers and the user part of SIP
-addresses. The file is readable by you only.`,
+addresses. The file is readable by you only. --upload also sends it to
+the https address the administrator's policy names (supportUploadUrl).`,
 		setFlags: setFlags,
 		run: func(ctx context.Context, env Env, args []string) error {
 			if len(args) == 0 || args[0] != "collect" {
@@ -69,6 +72,13 @@ addresses. The file is readable by you only.`,
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "wrote %s (%d bytes)\n", out, size)
+			if upload {
+				host, err := uploadBundle(ctx, out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "uploaded to %s\n", host)
+			}
 			return nil
 		},
 	}
