@@ -76,7 +76,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzScrub -fuzztime $(FUZZTIME) ./helper/support
 	$(GO) test -run '^$$' -fuzz FuzzLineTime -fuzztime $(FUZZTIME) ./helper/support
 	$(GO) test -run '^$$' -fuzz FuzzXDGDownloadDir -fuzztime $(FUZZTIME) ./helper/support
-	$(GO) test -run '^$$' -fuzz FuzzRefusalLog -fuzztime $(FUZZTIME) ./helper/doctor
+	$(GO) test -run '^$$' -fuzz FuzzRefusalCheck -fuzztime $(FUZZTIME) ./helper/doctor
+	$(GO) test -run '^$$' -fuzz FuzzLog -fuzztime $(FUZZTIME) ./helper/refusals
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/sdes
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/dtlssrtp
 	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/echo

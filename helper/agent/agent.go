@@ -17,6 +17,7 @@ import (
 
 	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/helper/refusals"
 )
 
 // baseCapabilities are the agent's own; services add theirs.
@@ -38,7 +39,7 @@ type Options struct {
 	Pages *doctor.PageLog
 	// Refusals records the pages refused, for the doctor's refusal
 	// check; nil records nothing.
-	Refusals *doctor.RefusalLog
+	Refusals *refusals.Log
 }
 
 // Server is one agent. It owns every session goroutine it starts.
@@ -50,7 +51,7 @@ type Server struct {
 	shutdown func()
 	doctor   *doctor.Doctor
 	pages    *doctor.PageLog
-	refusals *doctor.RefusalLog
+	refusals *refusals.Log
 
 	mu           sync.Mutex
 	sessions     map[*session]struct{}

@@ -72,7 +72,7 @@ func (s *Server) recordRefusal(r *policy.Refusal) {
 	if s.refusals == nil || r.Origin == "" {
 		return
 	}
-	if err := s.refusals.Record(r.Origin, r.Reason, r.CanAsk); err != nil {
+	if err := s.refusals.Add(r.Origin, r.Reason, r.CanAsk); err != nil {
 		s.log.Warn().Err(err).Msg("record the refused page")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/openbpclient/bpclient/helper/doctor"
+	"github.com/openbpclient/bpclient/helper/refusals"
 )
 
 // TestDoctorNamesRefusedPages: pages the agent refuses (not on the
@@ -14,7 +15,7 @@ import (
 // pages.refused check names each with the exact domain to allow and how;
 // an allowed page hears of none of them.
 func TestDoctorNamesRefusedPages(t *testing.T) {
-	log := doctor.NewRefusalLog(filepath.Join(t.TempDir(), "doctor-refusals.json"), nil)
+	log := refusals.New(filepath.Join(t.TempDir(), "doctor-refusals.json"), nil)
 	e := startAgentOpts(t, Options{Refusals: log, Doctor: doctor.New(nil, doctor.RefusalCheck(log, nil))})
 	refuse := func(origin string) {
 		t.Helper()

@@ -18,6 +18,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
 	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/helper/refusals"
 	"github.com/openbpclient/bpclient/helper/support"
 	"github.com/openbpclient/bpclient/internal/siptest"
 )
@@ -48,7 +49,7 @@ func TestDoctorHoldsNoSecrets(t *testing.T) {
 	// The phone and refusal checks too: the history the phone check
 	// reads is fed by the phone below.
 	history := support.NewHistory(nil)
-	refusals := doctor.NewRefusalLog(filepath.Join(dir, "state", "refusals.json"), nil)
+	refusals := refusals.New(filepath.Join(dir, "state", "refusals.json"), nil)
 	d := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Pages: pages, Phone: history.PhoneProbe, Refusals: refusals})
 
 	ln, err := ipc.Listen(filepath.Join(dir, "run", "agent.sock"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/openbpclient/bpclient/helper/refusals"
 	"github.com/openbpclient/bpclient/installer"
 	"github.com/openbpclient/bpclient/nativemsg"
 )
@@ -26,7 +27,7 @@ type Options struct {
 	Pages *PageLog
 	// Refusals is the log of the pages the agent refused; nil leaves
 	// the refusal check out.
-	Refusals *RefusalLog
+	Refusals *refusals.Log
 	// Phone reports the phone's registration history; nil leaves the
 	// phone check out.
 	Phone PhoneProbe

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/openbpclient/bpclient/helper/doctor"
+	"github.com/openbpclient/bpclient/helper/refusals"
 )
 
 // doctorPages is the log of the pages' minHelperVersion that the agent
@@ -20,12 +21,12 @@ func doctorPages() (*doctor.PageLog, error) {
 }
 
 // doctorRefusals is the log of the pages the agent refused.
-func doctorRefusals() (*doctor.RefusalLog, error) {
-	file, err := doctor.DefaultRefusalLogFile()
+func doctorRefusals() (*refusals.Log, error) {
+	file, err := refusals.DefaultFile()
 	if err != nil {
 		return nil, err
 	}
-	return doctor.NewRefusalLog(file, nil), nil
+	return refusals.New(file, nil), nil
 }
 
 // exitChecksFailed is doctor's exit code when a check failed.
