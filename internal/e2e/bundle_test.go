@@ -203,6 +203,16 @@ func TestBundleOfASecureCall(t *testing.T) {
 	if !strings.Contains(small["logs/BPClient.log"], "call connected") {
 		t.Errorf("the newest log lost the call's lines to the limit")
 	}
+
+	// With the agent gone, the log tells the registration and the call.
+	if err := agent.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	offline := collect(t, bins, env, root, "offline.zip")
+	h := offline["history-from-log.json"]
+	if !strings.Contains(h, `"state": "registered"`) || !strings.Contains(h, callID) || !strings.Contains(offline["MANIFEST.json"], "history.json") {
+		t.Errorf("without the agent: history-from-log.json %s\nmanifest %s", h, offline["MANIFEST.json"])
+	}
 }
 
 // secureCall configures the agent's phone in secure mode, registers,

@@ -47,17 +47,17 @@ func gatherBundle(ctx context.Context, b *support.Bundle, o bundleOptions) {
 	b.AddJSON("os.json", support.CollectOSFacts())
 	addPolicies(b)
 	addInstall(ctx, b)
-	addHistory(ctx, b, o.now)
 	logFile, err := paths.LogFile()
 	if err != nil {
 		b.Missing("logs", err)
+		addHistory(ctx, b, nil, o.since)
 		return
 	}
 	files, err := support.LogFiles(logFile, o.since)
 	if err != nil {
 		b.Missing("logs", err)
-		return
 	}
+	addHistory(ctx, b, files, o.since)
 	b.AddLogs(files, o.since)
 }
 
@@ -147,10 +147,13 @@ func addFile(b *support.Bundle, name, path string) {
 
 // addHistory asks the running agent for the registration and quality
 // history, and adds it with each call's CSV and the picture of them all.
-func addHistory(ctx context.Context, b *support.Bundle, now time.Time) {
+// Without an agent, what the log files say of the registration and the
+// calls stands in (without quality: reports are not logged).
+func addHistory(ctx context.Context, b *support.Bundle, logs []string, since time.Time) {
 	snap, err := agentHistory(ctx)
 	if err != nil {
-		b.Missing("history.json", fmt.Errorf("the history is kept by the running agent: %w", err))
+		b.Missing("history.json", fmt.Errorf("the agent keeps the quality history: %w; history-from-log.json has what the log says", err))
+		b.AddJSON("history-from-log.json", support.HistoryFromLog(logs, since))
 		return
 	}
 	b.AddJSON("history.json", snap)
