@@ -140,6 +140,9 @@ func (b *Bundle) addPacked(name string, data, packed []byte, note string) error 
 	h := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: b.now,
 		CRC32: crc32.ChecksumIEEE(data), CompressedSize64: uint64(len(packed)), UncompressedSize64: uint64(len(data))}
 	h.SetMode(0o600)
+	// CreateRaw, unlike CreateHeader, does not derive the MS-DOS time
+	// fields from Modified; without them unzip shows 1980.
+	h.SetModTime(b.now) //nolint:staticcheck // the one setter of those fields
 	w, err := b.zw.CreateRaw(h)
 	if err != nil {
 		return fmt.Errorf("bundle %s: %w", name, err)
