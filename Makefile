@@ -19,7 +19,7 @@ deps:
 # ships (scripts/audio-libs-env.sh; built once, then cached).
 build:
 	. scripts/audio-libs-env.sh && $(GO) build -tags opus -o $(BIN)/ ./cmd/bpclient
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host ./cmd/bpclient-chart
 
 # The softphone end to end: the demo Agent Desktop page in headless
 # Chromium (through the real extension, host and agent) registers with an
@@ -83,6 +83,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/echo
 	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime $(FUZZTIME) ./sip/internal/liblog
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./helper/pathguard
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./helper/support/chart
 
 clean:
 	rm -rf $(BIN)

@@ -50,3 +50,9 @@ func (c CallHistory) Duration(now time.Time) time.Duration {
 	}
 	return now.Sub(c.Started)
 }
+
+// ChartInput is what `bpclient logs collect` writes to bpclient-chart's
+// stdin: the calls of the agent's history, oldest first.
+type ChartInput struct {
+	Calls []CallHistory `json:"calls"`
+}

@@ -45,6 +45,13 @@ const (
 // is cut to keep the zip within --max-mb.
 func TestBundleOfASecureCall(t *testing.T) {
 	bins := binaries(t)
+	// The picture is drawn by bpclient-chart, installed beside bpclient.
+	buildCtx, cancelBuild := context.WithTimeout(context.Background(), 5*time.Minute)
+	chartExe, err := browsertest.BuildChart(buildCtx, bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelBuild()
 	root := t.TempDir()
 	env, err := browsertest.NewEnv(filepath.Join(root, "e"))
 	if err != nil {
@@ -181,6 +188,23 @@ func TestBundleOfASecureCall(t *testing.T) {
 			t.Errorf("the agent's bundle has no quality.png")
 		}
 	}
+
+	// Without bpclient-chart the bundle keeps the CSVs and says why it
+	// has no picture.
+	if err := os.Rename(chartExe, chartExe+".away"); err != nil {
+		t.Fatal(err)
+	}
+	noChart := collect(t, bins, env, root, "nochart.zip")
+	if err := os.Rename(chartExe+".away", chartExe); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := noChart["quality.png"]; ok {
+		t.Errorf("a quality.png without bpclient-chart")
+	}
+	if !strings.Contains(noChart["MANIFEST.json"], "bpclient-chart is not installed next to bpclient") {
+		t.Errorf("the manifest does not say the picture is missing and why:\n%s", noChart["MANIFEST.json"])
+	}
+	checkCallCSV(t, noChart)
 
 	// A large rotated log, beyond what a 1 MiB bundle takes.
 	big := filepath.Join(filepath.Dir(env.LogFile()), "BPClient-"+time.Now().UTC().Format("2006-01-02T15-04-05.000")+".log")

@@ -16,7 +16,6 @@ import (
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/support"
-	"github.com/openbpclient/bpclient/helper/support/chart"
 	"github.com/openbpclient/bpclient/installer"
 	"github.com/openbpclient/bpclient/version"
 )
@@ -163,12 +162,12 @@ func addHistory(ctx context.Context, b *support.Bundle, logs []string, since tim
 	if len(snap.Calls) == 0 {
 		return
 	}
-	png, err := chart.PNG(snap.Calls)
+	chart, err := chartBeside()
 	if err != nil {
 		b.Missing("quality.png", err)
 		return
 	}
-	b.AddBinary("quality.png", png)
+	addQualityPicture(ctx, b, chart, snap.Calls, chartTimeout)
 }
 
 // agentPhoneProbe is the doctor's phone check from the CLI: the running

@@ -3,8 +3,9 @@
 // one plot per metric over the call's time (MOS, loss, jitter and round
 // trip), each metric's line in its own colour.
 //
-// It is its own package so that only `bpclient logs collect` links the
-// plotting library, not the agent's packages nor bpclient-host.
+// Only the bpclient-chart command links it: gonum.org/v1/plot parses its
+// embedded fonts when a process starts, which no agent should pay for.
+// `bpclient logs collect` runs that command for the picture.
 package chart
 
 import (
