@@ -1,5 +1,5 @@
 // Command bpclient-chart draws the support bundle's quality picture:
-// it reads the calls' quality samples as JSON on stdin (support.ChartInput) and
+// it reads the calls' quality samples as JSON on stdin (callquality.ChartInput) and
 // writes the PNG to stdout.
 //
 // It is a program of its own, run by `bpclient logs collect`, so that

@@ -16,7 +16,7 @@ func TestLinksNoPlottingLibrary(t *testing.T) {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		if strings.HasPrefix(pkg, "gonum.org/") || strings.HasPrefix(pkg, "github.com/go-fonts/") || strings.Contains(pkg, "/support/chart") {
+		if strings.HasPrefix(pkg, "gonum.org/") || strings.HasPrefix(pkg, "codeberg.org/go-fonts/") || strings.Contains(pkg, "/support/chart") {
 			t.Errorf("bpclient links %s", pkg)
 		}
 	}

@@ -5,8 +5,8 @@
 // secrets always scrubbed and phone numbers masked on request (Scrubber).
 //
 // The bundle's picture of the calls' quality is drawn by the chart
-// subpackage, kept apart so that only the command that writes a bundle
-// links the plotting library.
+// subpackage, which only the bpclient-chart command links: bpclient runs
+// it as a child, so that no bpclient process carries the plotting library.
 package support
 
 import (
@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openbpclient/bpclient/helper/support/callquality"
 	"github.com/openbpclient/bpclient/sip"
 )
 
@@ -34,31 +35,12 @@ type RegistrationChange struct {
 	Server string    `json:"server,omitempty"`
 }
 
-// QualitySample is one quality.report of a call.
-type QualitySample struct {
-	At       time.Time `json:"at"`
-	MOS      float64   `json:"mos"`
-	LossPct  float64   `json:"lossPct"`
-	JitterMs float64   `json:"jitterMs"`
-	RTTMs    float64   `json:"rttMs"`
-	// Warnings are the thresholds this report crossed (quality.warning).
-	Warnings []string `json:"warnings,omitempty"`
-}
-
-// CallHistory is one call's states and quality over its time.
-type CallHistory struct {
-	CallID    string          `json:"callId"`
-	Direction string          `json:"direction,omitempty"`
-	Remote    string          `json:"remote,omitempty"`
-	Codec     string          `json:"codec,omitempty"`
-	Secure    bool            `json:"secure,omitempty"`
-	Started   time.Time       `json:"started"`
-	Ended     *time.Time      `json:"ended,omitempty"`
-	EndReason string          `json:"endReason,omitempty"`
-	Samples   []QualitySample `json:"samples"`
-	// DroppedSamples counts the oldest samples left out to stay bounded.
-	DroppedSamples int `json:"droppedSamples,omitempty"`
-}
+// QualitySample and CallHistory are defined in callquality, which
+// bpclient-chart reads without linking the rest of this package.
+type (
+	QualitySample = callquality.QualitySample
+	CallHistory   = callquality.CallHistory
+)
 
 // Snapshot is the history as support.history answers it.
 type Snapshot struct {

@@ -5,7 +5,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/openbpclient/bpclient/helper/support/callquality"
 )
 
 // QualityCSV is one call's quality timeline: one row per quality.report,
@@ -43,16 +44,6 @@ func CallFileName(i int, c CallHistory) string {
 	return fmt.Sprintf("calls/%02d-%s", i+1, id)
 }
 
-// Duration is how long the call lasted, or has lasted until now.
-func (c CallHistory) Duration(now time.Time) time.Duration {
-	if c.Ended != nil {
-		return c.Ended.Sub(c.Started)
-	}
-	return now.Sub(c.Started)
-}
-
 // ChartInput is what `bpclient logs collect` writes to bpclient-chart's
-// stdin: the calls of the agent's history, oldest first.
-type ChartInput struct {
-	Calls []CallHistory `json:"calls"`
-}
+// stdin.
+type ChartInput = callquality.ChartInput

@@ -21,7 +21,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/openbpclient/bpclient/helper/support"
+	"github.com/openbpclient/bpclient/helper/support/callquality"
 )
 
 // Metric is one series of a call's panel.
@@ -31,15 +31,15 @@ type Metric struct {
 	// Color is the series' line colour: distinct from the axes' black
 	// and from each other, so that the picture can be checked by them.
 	Color color.RGBA
-	Value func(support.QualitySample) float64
+	Value func(callquality.QualitySample) float64
 }
 
 // Metrics are drawn left to right in this order.
 var Metrics = []Metric{
-	{"MOS", "1-5", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, func(s support.QualitySample) float64 { return s.MOS }},
-	{"Loss", "%", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, func(s support.QualitySample) float64 { return s.LossPct }},
-	{"Jitter", "ms", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, func(s support.QualitySample) float64 { return s.JitterMs }},
-	{"Round trip", "ms", color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, func(s support.QualitySample) float64 { return s.RTTMs }},
+	{"MOS", "1-5", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, func(s callquality.QualitySample) float64 { return s.MOS }},
+	{"Loss", "%", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, func(s callquality.QualitySample) float64 { return s.LossPct }},
+	{"Jitter", "ms", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, func(s callquality.QualitySample) float64 { return s.JitterMs }},
+	{"Round trip", "ms", color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, func(s callquality.QualitySample) float64 { return s.RTTMs }},
 }
 
 // Panel sizes, in points; the picture is drawn at 96 dpi.
@@ -51,7 +51,7 @@ const (
 
 // PNG draws calls (oldest first, as the history keeps them), one row
 // each. Calls without samples get a row that says so.
-func PNG(calls []support.CallHistory) ([]byte, error) {
+func PNG(calls []callquality.CallHistory) ([]byte, error) {
 	if len(calls) == 0 {
 		return nil, fmt.Errorf("no calls to draw")
 	}
@@ -85,7 +85,7 @@ func PNG(calls []support.CallHistory) ([]byte, error) {
 }
 
 // metricPlot is metric m of call c (the i-th) over the call's seconds.
-func metricPlot(i int, c support.CallHistory, m Metric, first bool) (*plot.Plot, error) {
+func metricPlot(i int, c callquality.CallHistory, m Metric, first bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = m.Title
 	if first {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/openbpclient/bpclient/helper/support"
+	"github.com/openbpclient/bpclient/helper/support/callquality"
 )
 
 // Bounds on what bpclient-chart accepts. The agent's history keeps at
@@ -24,9 +24,9 @@ const (
 // failure to draw.
 var ErrBadInput = errors.New("bad input")
 
-// Decode reads one support.ChartInput from r, at most MaxInputBytes, and checks it
+// Decode reads one callquality.ChartInput from r, at most MaxInputBytes, and checks it
 // against the bounds above.
-func Decode(r io.Reader) ([]support.CallHistory, error) {
+func Decode(r io.Reader) ([]callquality.CallHistory, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read the calls: %w", err)
@@ -35,7 +35,7 @@ func Decode(r io.Reader) ([]support.CallHistory, error) {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrBadInput, MaxInputBytes)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	var in support.ChartInput
+	var in callquality.ChartInput
 	if err := dec.Decode(&in); err != nil {
 		return nil, fmt.Errorf("%w: not the calls' JSON: %v", ErrBadInput, err)
 	}
