@@ -82,6 +82,7 @@ func drawQuality(ctx context.Context, chart string, calls []support.CallHistory,
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chart)
 	cmd.WaitDelay = time.Second
+	noConsoleWindow(cmd)
 	out := &cappedBuffer{max: maxChartPNG}
 	errs := &cappedBuffer{max: maxChartStderr, truncate: true}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), out, errs
