@@ -19,7 +19,7 @@ deps:
 # ships (scripts/audio-libs-env.sh; built once, then cached).
 build:
 	. scripts/audio-libs-env.sh && $(GO) build -tags opus -o $(BIN)/ ./cmd/bpclient
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host ./cmd/bpclient-chart
 
 # The softphone end to end: the demo Agent Desktop page in headless
 # Chromium (through the real extension, host and agent) registers with an
@@ -73,11 +73,17 @@ fuzz:
 	$(GO) test -tags g729 -run '^$$' -fuzz FuzzG729Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzParseWAV -fuzztime $(FUZZTIME) ./audio/dsp
 	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip/sdp
+	$(GO) test -run '^$$' -fuzz FuzzScrub -fuzztime $(FUZZTIME) ./helper/support
+	$(GO) test -run '^$$' -fuzz FuzzLineTime -fuzztime $(FUZZTIME) ./helper/support
+	$(GO) test -run '^$$' -fuzz FuzzXDGDownloadDir -fuzztime $(FUZZTIME) ./helper/support
+	$(GO) test -run '^$$' -fuzz FuzzRefusalCheck -fuzztime $(FUZZTIME) ./helper/doctor
+	$(GO) test -run '^$$' -fuzz FuzzLog -fuzztime $(FUZZTIME) ./helper/refusals
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/sdes
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./sip/dtlssrtp
 	$(GO) test -run '^$$' -fuzz FuzzParseOffer -fuzztime $(FUZZTIME) ./sip/echo
 	$(GO) test -run '^$$' -fuzz FuzzRedact -fuzztime $(FUZZTIME) ./sip/internal/liblog
 	$(GO) test -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME) ./helper/pathguard
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./helper/support/chart
 
 clean:
 	rm -rf $(BIN)

@@ -21,6 +21,10 @@ out=${1:?usage: notices.sh [--windows] OUT LIBS_PREFIX BINARY...} libs=${2:?} &&
 license_name() {
   local t; t=$(tr -s '[:space:]' ' ' <"$1")
   case $t in
+    # Before MIT: the OFL's grant uses MIT's words.
+    *"SIL OPEN FONT LICENSE Version 1.1"*) echo OFL-1.1 ;;
+    *"The FreeType Project LICENSE"*) echo FTL ;;
+    *"Creative Commons Attribution 4.0 International Public License"*) echo CC-BY-4.0 ;;
     *"Apache License"*"Version 2.0"*) echo Apache-2.0 ;;
     *"Mozilla Public License"*"2.0"*) echo MPL-2.0 ;;
     *"Permission is hereby granted, free of charge"*) echo MIT ;;
@@ -37,6 +41,18 @@ license_file() {
     [[ -f $1/$f ]] && { echo "$1/$f"; return; }
   done
   echo "notices: no license file in $1" >&2; return 1
+}
+# module_license_files MODULE DIR: the license texts that go with MODULE,
+# where its main license file is not all of it: Liberation's fonts (which
+# bpclient-chart embeds) are under the SIL OFL, its Go code under BSD; of
+# freetype's choice between the FreeType License and GPL-2.0-or-later,
+# BPClient takes the FreeType License (its credit line is below).
+module_license_files() {
+  case $1 in
+    codeberg.org/go-fonts/liberation) license_file "$2" && echo "$2/LICENSE-SIL" ;;
+    github.com/golang/freetype) echo "$2/licenses/ftl.txt" ;;
+    *) license_file "$2" ;;
+  esac
 }
 section() { printf '\n%s\n%s\n\n' "$1" "$(printf '%*s' ${#1} '' | tr ' ' '=')"; }
 # mingw_pkg FILE: "PACKAGE VERSION" of the installed package holding the
@@ -99,12 +115,24 @@ trap 'rm -rf "$texts"' EXIT
   printf '%-44s %-38s %s\n' module version license
   for m in $mods; do
     dir=$(go mod download -json "$m" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-    f=$(license_file "$dir")
-    sum=$(tr -s '[:space:]' ' ' <"$f" | sha256sum | cut -c1-16)
-    [[ -f $texts/$sum ]] || cp "$f" "$texts/$sum"
-    echo "${m%@*}" >>"$texts/$sum.mods"
-    printf '%-44s %-38s %s\n' "${m%@*}" "${m#*@}" "$(license_name "$f")"
+    files=$(module_license_files "${m%@*}" "$dir")
+    names=()
+    for f in $files; do
+      [[ -f $f ]] || { echo "notices: no $f" >&2; exit 1; }
+      sum=$(tr -s '[:space:]' ' ' <"$f" | sha256sum | cut -c1-16)
+      [[ -f $texts/$sum ]] || cp "$f" "$texts/$sum"
+      echo "${m%@*}" >>"$texts/$sum.mods"
+      names+=("$(license_name "$f")")
+    done
+    printf '%-44s %-38s %s\n' "${m%@*}" "${m#*@}" "$(IFS=,; echo "${names[*]}" | sed 's/,/ and /g')"
   done
+  if grep -q '^github.com/golang/freetype@' <<<"$mods"; then
+    echo
+    echo "github.com/golang/freetype is used under the FreeType License (FTL),"
+    echo "one of the two licenses it offers. As the FTL asks:"
+    echo "Portions of this software are copyright (c) 2010 The FreeType Project"
+    echo "(www.freetype.org). All rights reserved."
+  fi
   section "License texts of the Go modules"
   for t in "$texts"/*.mods; do
     echo "--- $(paste -sd, "$t" | sed 's/,/, /g')"

@@ -3,6 +3,7 @@
 #   scripts/release.sh VERSION
 #
 #   bpclient.exe, bpclient-host.exe      Windows x64, with version resources
+#   bpclient-chart.exe                   the support bundle's quality picture (pure Go)
 #   bpclient-agent.exe                   bpclient.exe for the GUI subsystem (login start)
 #   BPClientSetup.exe                    NSIS, per-user, no admin
 #   BPClient-VERSION-user.msi            wixl, per-user
@@ -26,7 +27,9 @@
 # Windows no DLL at all. G.729 (-tags g729) is left out on purpose: bcg729
 # is GPL-3.0 and bpclient's releases are MIT-licensed, so it must not be
 # linked into them (test builds use it to test the codec). bpclient-host
-# stays pure Go. THIRD_PARTY_NOTICES.txt (scripts/notices.sh) goes with
+# and bpclient-chart stay pure Go; bpclient-chart, which `bpclient logs
+# collect` runs from bpclient's own folder, goes next to bpclient in every
+# package (it holds the plotting library, so that bpclient does not). THIRD_PARTY_NOTICES.txt (scripts/notices.sh) goes with
 # every package: the licenses of the statically linked C libraries and of
 # the Go modules the binaries contain; the Windows packages' also those of
 # the mingw-w64 runtime linked into the cgo exes.
@@ -92,9 +95,10 @@ manifest() {
 echo "== windows binaries"
 win=$work/win && mkdir -p "$win"
 IFS=. read -r vmaj vmin vpat <<<"$version"
-for cmd in bpclient bpclient-host; do
+for cmd in bpclient bpclient-host bpclient-chart; do
   case $cmd in
     bpclient) desc="BPClient agent and command line" ;;
+    bpclient-chart) desc="BPClient support bundle chart" ;;
     *) desc="BPClient native-messaging host" ;;
   esac
   sed -e "s/@VERSION@/$version/g" -e "s/@VERSION_COMMAS@/$vmaj,$vmin,$vpat,0/g" \
@@ -119,6 +123,7 @@ mapfile -t win_agent_env <<<"$win_agent_vars"
 env "${win_agent_env[@]}" go build -trimpath -tags opus \
   -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-chart.exe" ./cmd/bpclient-chart
 # bpclient-agent.exe: the same program for the Windows GUI subsystem, so the
 # agent started at login (HKCU Run) opens no console window. bpclient.exe
 # stays a console program for the command line.
@@ -128,7 +133,8 @@ rm -f "${sysos[@]}"; sysos=()
 sign "$win/bpclient.exe" "BPClient"
 sign "$win/bpclient-agent.exe" "BPClient agent"
 sign "$win/bpclient-host.exe" "BPClient native-messaging host"
-cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$dist/"
+sign "$win/bpclient-chart.exe" "BPClient support bundle chart"
+cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$win/bpclient-chart.exe" "$dist/"
 
 # ---- Linux and darwin binaries -------------------------------------------------
 echo "== linux and darwin binaries"
@@ -137,26 +143,26 @@ linuxlibs=$(scripts/build-audio-libs.sh linux-amd64)
 echo "   bpclient with cgo, static PortAudio (ALSA only) and libopus from $linuxlibs"
 CGO_ENABLED=1 PKG_CONFIG_LIBDIR="$linuxlibs/lib/pkgconfig" PKG_CONFIG_PATH= CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$linuxlibs/id")" \
   GOOS=linux GOARCH=amd64 go build -trimpath -tags opus -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
-CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$linux/bpclient-host" ./cmd/bpclient-host
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$linux/" ./cmd/bpclient-host ./cmd/bpclient-chart
 # What ships must not pull in the libraries the static PortAudio avoids.
 if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound)'; then
   echo "release: the Linux bpclient needs a library it must not" >&2; exit 1
 fi
 for arch in amd64 arm64; do
   d=$work/darwin-$arch && mkdir -p "$d"
-  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host
+  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host ./cmd/bpclient-chart
 done
 # THIRD_PARTY_NOTICES.txt: the C libraries' licenses and the Go modules of
 # all the binaries; the Windows packages' also the mingw-w64 runtime's
 # (--windows), which only the Windows exes contain.
 notices=$work/THIRD_PARTY_NOTICES.txt
-allbins=("$win/bpclient.exe" "$win/bpclient-host.exe" "$linux/bpclient" "$linux/bpclient-host" "$work"/darwin-*/bpclient*)
+allbins=("$win/bpclient.exe" "$win/bpclient-host.exe" "$win/bpclient-chart.exe" "$linux/bpclient" "$linux/bpclient-host" "$linux/bpclient-chart" "$work"/darwin-*/bpclient*)
 scripts/notices.sh "$notices" "$linuxlibs" "${allbins[@]}"
 scripts/notices.sh --windows "$win/THIRD_PARTY_NOTICES.txt" "$winlibs" "${allbins[@]}"
 
 # ---- BPClientSetup.exe (NSIS) -----------------------------------------------
 echo "== BPClientSetup.exe"
-size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-agent.exe") + $(stat -c %s "$win/bpclient-host.exe")) / 1024 ))
+size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-agent.exe") + $(stat -c %s "$win/bpclient-host.exe") + $(stat -c %s "$win/bpclient-chart.exe")) / 1024 ))
 nsis_sign=()
 if ((signing)); then nsis_sign=(-DSIGN_CMD="$root/scripts/sign.sh"); fi
 makensis -V2 -DVERSION="$version" -DSTAGE="$win" -DOUTFILE="$dist/BPClientSetup.exe" \
@@ -179,7 +185,7 @@ done
 echo "== deb"
 deb=$work/deb
 mkdir -p "$deb/DEBIAN" "$deb/usr/lib/bpclient" "$deb/usr/bin" "$deb/usr/lib/systemd/user" "$deb/usr/share/doc/bpclient"
-cp "$linux/bpclient" "$linux/bpclient-host" "$deb/usr/lib/bpclient/"
+cp "$linux/bpclient" "$linux/bpclient-host" "$linux/bpclient-chart" "$deb/usr/lib/bpclient/"
 install -m 644 "$notices" "$deb/usr/share/doc/bpclient/"
 ln -s ../lib/bpclient/bpclient "$deb/usr/bin/bpclient"
 install -m 644 packaging/linux/bpclient.service "$deb/usr/lib/systemd/user/bpclient.service"
@@ -206,13 +212,13 @@ dpkg-deb --root-owner-group -Zxz --build "$deb" "$dist/bpclient_${version}_amd64
 echo "== darwin"
 for arch in amd64 arm64; do
   cp "$notices" "$work/darwin-$arch/"
-  tar -C "$work/darwin-$arch" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host THIRD_PARTY_NOTICES.txt
+  tar -C "$work/darwin-$arch" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host bpclient-chart THIRD_PARTY_NOTICES.txt
 done
 mac=$work/mac && macroot=$mac/root
 appdir=$macroot/Applications/BPClient.app/Contents
 mkdir -p "$appdir/MacOS" "$appdir/Resources" "$macroot/Library/LaunchAgents"
 go build -o "$work/pkgtool" ./packaging/macos/pkgtool
-for b in bpclient bpclient-host; do
+for b in bpclient bpclient-host bpclient-chart; do
   if command -v lipo >/dev/null && [[ $(uname -s) == Darwin ]]; then
     lipo -create -output "$appdir/MacOS/$b" "$work/darwin-amd64/$b" "$work/darwin-arm64/$b"
   else

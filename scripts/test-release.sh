@@ -12,6 +12,8 @@
 #   - the agent has audio: under wine, the installed bpclient.exe finds
 #     devices and offers Opus (`bpclient version --verbose`); so does the
 #     .deb's bpclient, which needs no libportaudio, libjack or libstdc++
+#   - every package carries bpclient-chart next to bpclient, and it draws a
+#     PNG from a call's samples (under wine for the Windows installs)
 #   - every package carries THIRD_PARTY_NOTICES.txt; the Windows installs'
 #     names the mingw-w64 runtime, the .deb's and the mac pkg's do not
 #   - the .deb installs and removes cleanly (as root, when bpclient is not
@@ -58,7 +60,7 @@ ok "SHA256SUMS"
 # Only KnownDLLs may be imported statically: the loader looks for any other
 # in the program's (user-writable) folder first, before our code can say
 # otherwise. WINMM is delay-loaded instead (scripts/delayimp-libs.sh).
-imports=$("$work/releasetest" knowndlls "$work/new/bpclient.exe" "$work/new/bpclient-agent.exe" "$work/new/bpclient-host.exe") \
+imports=$("$work/releasetest" knowndlls "$work/new/bpclient.exe" "$work/new/bpclient-agent.exe" "$work/new/bpclient-host.exe" "$work/new/bpclient-chart.exe") \
   || fail "static DLL imports: $imports"
 ok "Windows exes import only KnownDLLs statically: $(paste -sd';' <<<"${imports//$work\/new\//}")"
 
@@ -66,19 +68,28 @@ verify() {
   osslsigncode verify -CAfile "$work/cert/test-codesign.crt" -in "$1" >"$work/verify.log" 2>&1 \
     && grep -q "Signature verification: ok" "$work/verify.log" || { cat "$work/verify.log"; fail "signature of $(basename "$1")"; }
 }
-for f in bpclient.exe bpclient-agent.exe bpclient-host.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
+for f in bpclient.exe bpclient-agent.exe bpclient-host.exe bpclient-chart.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
   verify "$work/new/$f"
 done
 ok "signatures verify: exes, BPClientSetup.exe, both MSIs"
 [[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient-agent.exe") == *"(Windows GUI)"* ]] || fail "bpclient-agent.exe is not a GUI-subsystem exe"
 [[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient.exe") == *"(Windows CUI)"* ]] || fail "bpclient.exe is not a console exe"
 ok "bpclient-agent.exe (login start) without a console window; bpclient.exe a console program"
-for f in bpclient.exe bpclient-agent.exe bpclient-host.exe; do
+for f in bpclient.exe bpclient-agent.exe bpclient-host.exe bpclient-chart.exe; do
   res=$(strings -el "$work/new/$f")
   grep -qx "$new" <<<"$res" && grep -qx BPClient <<<"$res" \
     || fail "$f has no version resource with BPClient $new"
 done
-ok "version resources on bpclient.exe, bpclient-agent.exe and bpclient-host.exe"
+ok "version resources on bpclient.exe, bpclient-agent.exe, bpclient-host.exe and bpclient-chart.exe"
+
+# chart_ok WHAT CMD...: CMD (an installed bpclient-chart) turns one call's
+# samples on stdin into a PNG on stdout.
+chart_calls='{"calls":[{"callId":"c1","started":"2026-12-03T10:00:00Z","samples":[{"at":"2026-12-03T10:00:05Z","mos":4.2,"lossPct":1,"jitterMs":6,"rttMs":40},{"at":"2026-12-03T10:00:10Z","mos":3.9,"lossPct":2,"jitterMs":9,"rttMs":45}]}]}'
+chart_ok() {
+  local what=$1; shift
+  "$@" <<<"$chart_calls" >"$work/chart.png" 2>"$work/chart.err" || fail "$what: bpclient-chart failed: $(cat "$work/chart.err")"
+  [[ $(od -An -tx1 -N8 "$work/chart.png" | tr -d ' ') == 89504e470d0a1a0a ]] || fail "$what: bpclient-chart wrote no PNG"
+}
 
 # ---- macOS pkg (what can be checked without a Mac) ---------------------------
 pkgdir=$work/pkg && mkdir -p "$pkgdir/payload"
@@ -91,7 +102,7 @@ gzip -dc "$pkgdir/bpclient.pkg/Payload" | (cd "$pkgdir/payload" && bsdtar -xf -)
 diff <(cut -f1 "$pkgdir/bom.txt" | sort) <(gzip -dc "$pkgdir/bpclient.pkg/Payload" | bsdtar -tf - | sed 's#/$##' | sort) \
   || fail "bpclient_mac.pkg: Bom and Payload list different paths"
 app=Applications/BPClient.app/Contents
-for b in bpclient bpclient-host; do
+for b in bpclient bpclient-host bpclient-chart; do
   want=$(awk -F'\t' -v p="./$app/MacOS/$b" '$1 == p {print $5 " " $4}' "$pkgdir/bom.txt")
   [[ $(cksum <"$pkgdir/payload/$app/MacOS/$b" | cut -d' ' -f1,2) == "$want" ]] || fail "bpclient_mac.pkg: Bom checksum of $b"
   [[ $(od -An -tx1 -N4 "$pkgdir/payload/$app/MacOS/$b" | tr -d ' ') == cafebabe ]] || fail "$b is not a universal binary"
@@ -108,6 +119,11 @@ notices_ok() { # notices_ok FILE WHAT WINDOWS: the notices name the static C lib
   # modules, and the mingw-w64 runtime (in the Windows exes only) if and only if WINDOWS is 1
   grep -q "^PortAudio" "$1" && grep -q "^Opus" "$1" && grep -q "^github.com/emiago/sipgo .*BSD" "$1" \
     || fail "$2: THIRD_PARTY_NOTICES.txt missing or incomplete ($1)"
+  # bpclient-chart's plotting library: the fonts it embeds (SIL OFL) and
+  # freetype (its FreeType License choice).
+  grep -q "^gonum.org/v1/plot .*BSD" "$1" && grep -q "^codeberg.org/go-fonts/liberation .*OFL-1.1" "$1" \
+    && grep -q "^github.com/golang/freetype .*FTL" "$1" && grep -q "^Portions of this software are copyright (c) 2010 The FreeType Project" "$1" \
+    || fail "$2: THIRD_PARTY_NOTICES.txt does not cover bpclient-chart's gonum/plot, Liberation fonts and freetype ($1)"
   if (($3)); then
     grep -q "^mingw-w64 runtime" "$1" && grep -q "^License: ZPL-2.1" "$1" \
       || fail "$2: THIRD_PARTY_NOTICES.txt does not give the mingw-w64 runtime's notices ($1)"
@@ -116,7 +132,10 @@ notices_ok() { # notices_ok FILE WHAT WINDOWS: the notices name the static C lib
   fi
 }
 notices_ok "$pkgdir/payload/$app/Resources/THIRD_PARTY_NOTICES.txt" bpclient_mac.pkg 0
-ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries; plists; THIRD_PARTY_NOTICES.txt (no mingw-w64)"
+for arch in amd64 arm64; do
+  bsdtar -tzf "$work/new/bpclient-$new-darwin-$arch.tar.gz" | grep -qx bpclient-chart || fail "bpclient-$new-darwin-$arch.tar.gz: no bpclient-chart"
+done
+ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries (bpclient, bpclient-host, bpclient-chart); plists; THIRD_PARTY_NOTICES.txt (no mingw-w64); darwin tarballs with bpclient-chart"
 
 # ---- wine prefix --------------------------------------------------------------
 mkdir -p "$work/planted"
@@ -206,10 +225,11 @@ check_installed() { # check_installed HIVE DIR VERSION WHAT
     [[ -f $(unixpath "$host") || -f $host ]] || fail "$what: host $host missing"
   done
   regval "$hive\\$run_key" BPClient | grep -qi 'bpclient-agent.exe" agent' || fail "$what: Run value"
+  [[ -f $(unixpath "$dir\\bpclient-chart.exe") ]] || fail "$what: no bpclient-chart.exe beside bpclient.exe"
   notices_ok "$(unixpath "$dir\\THIRD_PARTY_NOTICES.txt")" "$what" 1
   local v; v=$(win "$dir\\bpclient.exe" version)
   [[ $v == "bpclient $ver "* ]] || fail "$what: bpclient.exe version says: $v"
-  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; THIRD_PARTY_NOTICES.txt with mingw-w64; '$v'"
+  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; bpclient-chart.exe; THIRD_PARTY_NOTICES.txt with mingw-w64; '$v'"
 }
 check_agent() { # check_agent DIR VERSION WHAT: one agent, answering as VERSION
   local dir=$1 ver=$2 what=$3 got
@@ -239,6 +259,8 @@ regval "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient"
 verify "$(unixpath "$instdir\\uninstall.exe")"
 ok "NSIS: Uninstall entry; uninstall.exe signed"
 check_agent "$instdir" $old "NSIS install $old"
+chart_ok "NSIS install $old" wine "$instdir\\bpclient-chart.exe"
+ok "NSIS install $old: bpclient-chart.exe under wine draws a PNG from a call's samples"
 timed t_nsis_upgrade win "$work/new/BPClientSetup.exe" /S
 check_installed HKCU "$instdir" $new "NSIS upgrade to $new"
 # audio_ok WHAT OUTPUT: `bpclient version --verbose` found devices and offers Opus.
@@ -309,7 +331,7 @@ elif dpkg-query -W -f='${Status}' bpclient 2>/dev/null | grep -q "install ok ins
 else
   timed t_deb_install dpkg -i "$deb" >/dev/null
   deb_installed=1
-  for f in /usr/lib/bpclient/bpclient /usr/lib/bpclient/bpclient-host /usr/bin/bpclient \
+  for f in /usr/lib/bpclient/bpclient /usr/lib/bpclient/bpclient-host /usr/lib/bpclient/bpclient-chart /usr/bin/bpclient \
            /usr/lib/systemd/user/bpclient.service /etc/systemd/user/default.target.wants/bpclient.service \
            /etc/opt/chrome/native-messaging-hosts/$hostname.json /etc/chromium/native-messaging-hosts/$hostname.json \
            /etc/opt/edge/native-messaging-hosts/$hostname.json /usr/lib/mozilla/native-messaging-hosts/$hostname.json; do
@@ -338,13 +360,14 @@ else
     echo "skip .deb without libasound: no libasound.so.2, or no bind mount in a mount namespace here"
   fi
   notices_ok /usr/share/doc/bpclient/THIRD_PARTY_NOTICES.txt .deb 0
+  chart_ok ".deb" /usr/lib/bpclient/bpclient-chart
   # The packaged manifests say what `bpclient install` writes for a user.
   h=$work/home && mkdir -p "$h"
   HOME=$h XDG_CONFIG_HOME= /usr/lib/bpclient/bpclient install --no-autostart --browsers chrome,firefox >/dev/null
   "$work/releasetest" jsoneq "$h/.config/google-chrome/NativeMessagingHosts/$hostname.json" /etc/opt/chrome/native-messaging-hosts/$hostname.json \
     && "$work/releasetest" jsoneq "$h/.mozilla/native-messaging-hosts/$hostname.json" /usr/lib/mozilla/native-messaging-hosts/$hostname.json \
     || { dpkg -r bpclient >/dev/null; fail ".deb: manifests differ from what bpclient install writes"; }
-  ok ".deb install: binaries, unit enabled for all users, manifests for Chrome, Chromium, Edge, Firefox, THIRD_PARTY_NOTICES.txt (no mingw-w64)"
+  ok ".deb install: binaries (bpclient-chart draws a PNG), unit enabled for all users, manifests for Chrome, Chromium, Edge, Firefox, THIRD_PARTY_NOTICES.txt (no mingw-w64)"
   timed t_deb_remove dpkg -r bpclient >/dev/null
   deb_installed=0
   for f in /usr/lib/bpclient /usr/bin/bpclient /usr/lib/systemd/user/bpclient.service /usr/share/doc/bpclient \
@@ -360,7 +383,7 @@ fi
 echo
 echo "sizes (bytes):"
 (cd "$work/new" && for f in BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi bpclient_${new}_amd64.deb \
-   bpclient_mac.pkg bpclient.exe bpclient-host.exe bpclient-$new-darwin-amd64.tar.gz bpclient-$new-darwin-arm64.tar.gz; do
+   bpclient_mac.pkg bpclient.exe bpclient-host.exe bpclient-chart.exe bpclient-$new-darwin-amd64.tar.gz bpclient-$new-darwin-arm64.tar.gz; do
    printf '  %-36s %9d\n' "$f" "$(stat -c %s "$f")"; done)
 echo "times under wine (ms): NSIS install $t_nsis_install, upgrade $t_nsis_upgrade, uninstall $t_nsis_uninstall;" \
      "MSI install $t_msi_install, upgrade $t_msi_upgrade, uninstall $t_msi_uninstall"

@@ -16,6 +16,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/helper/refusals"
 	_ "github.com/openbpclient/bpclient/helper/safedll" // Windows: system DLLs from System32 only
 )
 
@@ -40,7 +41,7 @@ func run() int {
 	// A page the policy refuses gets its refusal here and starts no agent.
 	var admit func(extension, pageOrigin string) *jsonrpc.Error
 	if userPolicy, err := paths.UserPolicyFile(); err == nil {
-		admit = hostrelay.PolicyAdmit(&policy.Store{UserFile: userPolicy})
+		admit = recordRefusals(hostrelay.PolicyAdmit(&policy.Store{UserFile: userPolicy}), log)
 	}
 	return hostrelay.Run(context.Background(), hostrelay.Options{
 		Args:   os.Args[1:],
@@ -70,4 +71,30 @@ func run() int {
 		StartTimeout: 3 * time.Second,
 		Admit:        admit,
 	})
+}
+
+// recordRefusals notes each page origin admit refuses in the refusal log
+// the doctor reads: the host refuses most pages, before any agent runs.
+func recordRefusals(admit func(extension, pageOrigin string) *jsonrpc.Error, log zerolog.Logger) func(string, string) *jsonrpc.Error {
+	file, err := refusals.DefaultFile()
+	if err != nil {
+		return admit
+	}
+	rl := refusals.New(file, nil)
+	return func(extension, pageOrigin string) *jsonrpc.Error {
+		jerr := admit(extension, pageOrigin)
+		if jerr == nil || pageOrigin == "" {
+			return jerr
+		}
+		data, _ := jerr.Data.(map[string]any)
+		reason, _ := data["reason"].(string)
+		canAsk, _ := data["canAsk"].(bool)
+		if reason == "" || reason == jsonrpc.ReasonExtensionNotAllowed {
+			return jerr // the extension, not the page, was refused
+		}
+		if err := rl.Add(pageOrigin, reason, canAsk); err != nil {
+			log.Warn().Err(err).Msg("record the refused page")
+		}
+		return jerr
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/helper/refusals"
 )
 
 // baseCapabilities are the agent's own; services add theirs.
@@ -36,6 +37,9 @@ type Options struct {
 	// Pages records the minHelperVersion each page's hello asks for,
 	// for the doctor's update check; nil records nothing.
 	Pages *doctor.PageLog
+	// Refusals records the pages refused, for the doctor's refusal
+	// check; nil records nothing.
+	Refusals *refusals.Log
 }
 
 // Server is one agent. It owns every session goroutine it starts.
@@ -47,6 +51,7 @@ type Server struct {
 	shutdown func()
 	doctor   *doctor.Doctor
 	pages    *doctor.PageLog
+	refusals *refusals.Log
 
 	mu           sync.Mutex
 	sessions     map[*session]struct{}
@@ -74,6 +79,7 @@ func New(opts Options) *Server {
 		shutdown: opts.Shutdown,
 		doctor:   opts.Doctor,
 		pages:    opts.Pages,
+		refusals: opts.Refusals,
 		started:  now(),
 		sessions: make(map[*session]struct{}),
 

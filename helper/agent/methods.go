@@ -67,6 +67,16 @@ func (s *Server) recordPage(origin, minVersion string) {
 	}
 }
 
+// recordRefusal notes a refused page for the doctor.
+func (s *Server) recordRefusal(r *policy.Refusal) {
+	if s.refusals == nil || r.Origin == "" {
+		return
+	}
+	if err := s.refusals.Add(r.Origin, r.Reason, r.CanAsk); err != nil {
+		s.log.Warn().Err(err).Msg("record the refused page")
+	}
+}
+
 func notAllowed(r *policy.Refusal, message string) *jsonrpc.Error { return r.RPCError(message) }
 
 type helloParams struct {
@@ -109,6 +119,7 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		}
 		if r := pol.CheckOrigin(p.PageOrigin); r != nil {
 			log.Str("refused", r.Reason).Msg("hello refused")
+			ss.srv.recordRefusal(r)
 			return nil, notAllowed(r, r.Message())
 		}
 	}

@@ -1,16 +1,11 @@
 package doctor
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/openbpclient/bpclient/helper/paths"
+	"github.com/openbpclient/bpclient/helper/statefile"
 )
 
 // maxPageRecords bounds the page log: the pages an agent serves are a
@@ -43,28 +38,15 @@ func NewPageLog(file string, now func() time.Time) *PageLog {
 }
 
 // DefaultPageLogFile is beside BPClient.log.
-func DefaultPageLogFile() (string, error) {
-	dir, err := paths.LogDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "doctor-pages.json"), nil
-}
+func DefaultPageLogFile() (string, error) { return statefile.Beside("doctor-pages.json") }
 
 // Records returns the log, the most recent first; a missing file is an
 // empty log.
 func (l *PageLog) Records() ([]PageRecord, error) {
-	data, err := os.ReadFile(l.file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("page log: %w", err)
-	}
 	var doc struct {
 		Pages []PageRecord `json:"pages"`
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if _, err := statefile.Read(l.file, &doc); err != nil {
 		return nil, fmt.Errorf("page log: %w", err)
 	}
 	return doc.Pages, nil
@@ -89,33 +71,7 @@ func (l *PageLog) Record(origin, minVersion string) error {
 			recs = append(recs, r)
 		}
 	}
-	data, err := json.MarshalIndent(map[string]any{"pages": recs}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("page log: %w", err)
-	}
-	return writeAtomic(l.file, append(data, '\n'))
-}
-
-// writeAtomic replaces path with data (0600, in a 0700 folder) so that a
-// reader never sees half a file.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("page log: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("page log: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // harmless after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("page log: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("page log: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := statefile.Write(l.file, map[string]any{"pages": recs}); err != nil {
 		return fmt.Errorf("page log: %w", err)
 	}
 	return nil

@@ -18,6 +18,8 @@ import (
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
 	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/helper/refusals"
+	"github.com/openbpclient/bpclient/helper/support"
 	"github.com/openbpclient/bpclient/internal/siptest"
 )
 
@@ -44,14 +46,18 @@ func TestDoctorHoldsNoSecrets(t *testing.T) {
 	env := map[string]string{"HOME": home}
 	roots := doctor.Roots{GOOS: "linux", Getenv: func(k string) string { return env[k] }, System: filepath.Join(dir, "sys")}
 	pages := doctor.NewPageLog(filepath.Join(dir, "state", "pages.json"), nil)
-	d := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Pages: pages})
+	// The phone and refusal checks too: the history the phone check
+	// reads is fed by the phone below.
+	history := support.NewHistory(nil)
+	refusals := refusals.New(filepath.Join(dir, "state", "refusals.json"), nil)
+	d := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Pages: pages, Phone: history.PhoneProbe, Refusals: refusals})
 
 	ln, err := ipc.Listen(filepath.Join(dir, "run", "agent.sock"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := agent.New(agent.Options{Policy: store, Logger: zerolog.Nop(), Doctor: d, Pages: pages})
-	phone := phoneapi.New(phoneapi.Options{Logger: zerolog.Nop(), Events: srv})
+	srv := agent.New(agent.Options{Policy: store, Logger: zerolog.Nop(), Doctor: d, Pages: pages, Refusals: refusals})
+	phone := phoneapi.New(phoneapi.Options{Logger: zerolog.Nop(), Events: support.Recorder{Next: srv, History: history}})
 	t.Cleanup(phone.Close)
 	if err := srv.Register(phone); err != nil {
 		t.Fatal(err)
@@ -113,6 +119,9 @@ func TestDoctorHoldsNoSecrets(t *testing.T) {
 		}
 		if strings.Contains(string(raw), password) || strings.Contains(strings.ToLower(string(raw)), "secret") {
 			t.Errorf("%s: the doctor's report holds the SIP password: %s", name, raw)
+		}
+		if r, ok := rep.Find("phone.registration"); name == "local" && (!ok || r.Status != doctor.OK || !strings.Contains(r.Found, "registered")) {
+			t.Errorf("local: the phone check %+v", r)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/openbpclient/bpclient/helper/refusals"
 	"github.com/openbpclient/bpclient/installer"
 	"github.com/openbpclient/bpclient/nativemsg"
 )
@@ -24,6 +25,12 @@ type Options struct {
 	// Pages is the log of the pages' minHelperVersion; nil leaves the
 	// update check out.
 	Pages *PageLog
+	// Refusals is the log of the pages the agent refused; nil leaves
+	// the refusal check out.
+	Refusals *refusals.Log
+	// Phone reports the phone's registration history; nil leaves the
+	// phone check out.
+	Phone PhoneProbe
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -42,6 +49,12 @@ func Standard(o Options) *Doctor {
 	checks = append(checks, PolicyChecks(o.Roots, o.Browsers), ExtensionChecks(o.Roots, o.Browsers))
 	if o.Pages != nil {
 		checks = append(checks, UpdateCheck(o.Pages))
+	}
+	if o.Refusals != nil {
+		checks = append(checks, RefusalCheck(o.Refusals, o.Now))
+	}
+	if o.Phone != nil {
+		checks = append(checks, PhoneCheck(o.Phone))
 	}
 	return New(o.Now, checks...)
 }

@@ -40,6 +40,9 @@ func readAdminPolicy() (*File, error) {
 		b := v != 0
 		f.UsersCanManageDomains = &b
 	}
+	if v, _, err := k.GetStringValue("SupportUploadUrl"); err == nil {
+		f.SupportUploadURL = v
+	}
 	if v, _, err := k.GetIntegerValue("AllowRemoteTransfer"); err == nil {
 		f.AllowRemoteTransfer = v != 0
 	}

@@ -46,6 +46,11 @@ type File struct {
 	// PBX passes REFER through, whoever is on a call could otherwise make
 	// the agent's account dial anywhere. Admin policy only.
 	AllowRemoteTransfer bool `json:"allowRemoteTransfer,omitempty"`
+	// SupportUploadURL is where `bpclient logs collect --upload` sends
+	// the support bundle (an https URL). Admin policy only: a bundle
+	// names the numbers called, and only the administrator decides
+	// where it may go.
+	SupportUploadURL string `json:"supportUploadUrl,omitempty"`
 }
 
 // Policy is the merged view the agent decides with.
@@ -58,6 +63,8 @@ type Policy struct {
 	CAFile, CAPEM string
 	// AllowRemoteTransfer: the admin policy's (File).
 	AllowRemoteTransfer bool
+	// SupportUploadURL: the admin policy's (File), when it is https.
+	SupportUploadURL string
 }
 
 // Refusal says why a caller is refused, and whether the user may be asked.
@@ -262,6 +269,13 @@ func Merge(admin, user *File) (*Policy, []error) {
 	}
 	p.CAFile, p.CAPEM = admin.CAFile, admin.CAPEM
 	p.AllowRemoteTransfer = admin.AllowRemoteTransfer
+	if admin.SupportUploadURL != "" {
+		if u, err := url.Parse(admin.SupportUploadURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+			warns = append(warns, fmt.Errorf("admin policy: supportUploadUrl %q: want an https URL without credentials", admin.SupportUploadURL))
+		} else {
+			p.SupportUploadURL = u.String()
+		}
+	}
 	clean := func(list []string, who string) []string {
 		var out []string
 		for _, d := range list {

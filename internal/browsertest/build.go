@@ -55,20 +55,34 @@ func BuildBinaries(ctx context.Context, dir string) (*Binaries, error) {
 	b := &Binaries{Dir: dir, CLI: filepath.Join(dir, "bpclient"), Host: filepath.Join(dir, "bpclient-host"), Source: root}
 	// The host ships without cgo (as `make build` makes it): test that one.
 	for _, p := range []struct{ out, pkg, cgo string }{{b.CLI, "./cmd/bpclient", ""}, {b.Host, "./cmd/bpclient-host", "CGO_ENABLED=0"}} {
-		linked := p.out + ".linked"
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", linked, p.pkg)
-		cmd.Dir = root
-		if p.cgo != "" {
-			cmd.Env = append(os.Environ(), p.cgo)
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build %s: %v\n%s", p.pkg, err, strings.TrimSpace(string(out)))
-		}
-		if err := install(linked, p.out); err != nil {
+		if err := build(ctx, root, p.out, p.pkg, p.cgo); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// BuildChart builds bpclient-chart next to b's bpclient, where `bpclient
+// logs collect` looks for it (without cgo, as release.sh builds it). Only
+// the tests of the support bundle need it: the others run as if it were
+// not installed.
+func BuildChart(ctx context.Context, b *Binaries) (string, error) {
+	out := filepath.Join(b.Dir, "bpclient-chart")
+	return out, build(ctx, b.Source, out, "./cmd/bpclient-chart", "CGO_ENABLED=0")
+}
+
+// build builds pkg of the module at root into out, with env added.
+func build(ctx context.Context, root, out, pkg, env string) error {
+	linked := out + ".linked"
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", linked, pkg)
+	cmd.Dir = root
+	if env != "" {
+		cmd.Env = append(os.Environ(), env)
+	}
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, strings.TrimSpace(string(msg)))
+	}
+	return install(linked, out)
 }
 
 // install copies a binary the way installers write one (dpkg, NSIS and

@@ -60,6 +60,11 @@ type KamailioOptions struct {
 	// RTPRelay, when set, puts the relay on the RTP path of calls
 	// between the phone and baresip (see RTPRelay).
 	RTPRelay *RTPRelay
+	// LogSecrets writes to Kamailio's log (lines starting "SECRET") every
+	// Authorization header (the digest response) and the first a=crypto
+	// line of every SDP it relays: what a test must then not find
+	// anywhere else.
+	LogSecrets bool
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1:Port (UDP and TCP).
@@ -139,6 +144,9 @@ func StartKamailio(t testing.TB, opts KamailioOptions) *Kamailio {
 	}
 	if opts.NoCRLFPong {
 		k.defines = append(k.defines, "-A", "NO_CRLF_PONG")
+	}
+	if opts.LogSecrets {
+		k.defines = append(k.defines, "-A", "WITH_LOG_SECRETS")
 	}
 	relayPhone, relayBaresip := 0, 0
 	if opts.RTPRelay != nil {

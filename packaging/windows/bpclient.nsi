@@ -4,10 +4,11 @@
 ;   makensis -V2 -DVERSION=1.2.3 -DSTAGE=dir-with-exes -DOUTFILE=out.exe [-DSIGN_CMD=signer] bpclient.nsi
 ;
 ; What it does (and the uninstaller undoes):
-;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host}.exe,
+;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host,bpclient-chart}.exe,
 ;                THIRD_PARTY_NOTICES.txt
 ;                (bpclient-agent.exe is bpclient.exe built for the GUI subsystem:
-;                the agent started at login opens no console window)
+;                the agent started at login opens no console window; bpclient-chart.exe
+;                draws the support bundle's quality picture for `bpclient logs collect`)
 ;   registration `bpclient.exe install`: the host manifests and HKCU keys for
 ;                Chrome, Chromium, Edge and Firefox (Brave and Vivaldi read
 ;                Chrome's), and the HKCU Run value that starts the agent at login
@@ -122,13 +123,16 @@ Section "Install"
   !insertmacro Displace "bpclient.exe"
   !insertmacro Displace "bpclient-agent.exe"
   !insertmacro Displace "bpclient-host.exe"
+  !insertmacro Displace "bpclient-chart.exe"
   File "/oname=bpclient.exe" "${STAGE}\bpclient.exe"
   File "/oname=bpclient-agent.exe" "${STAGE}\bpclient-agent.exe"
   File "/oname=bpclient-host.exe" "${STAGE}\bpclient-host.exe"
+  File "/oname=bpclient-chart.exe" "${STAGE}\bpclient-chart.exe"
   File "/oname=THIRD_PARTY_NOTICES.txt" "${STAGE}\THIRD_PARTY_NOTICES.txt"
   Delete "$INSTDIR\bpclient.exe.old"        ; fails quietly while still running;
   Delete "$INSTDIR\bpclient-agent.exe.old"  ; the next install or the uninstaller
   Delete "$INSTDIR\bpclient-host.exe.old"   ; removes it
+  Delete "$INSTDIR\bpclient-chart.exe.old"
 
   DetailPrint "Registering with the browsers"
   !insertmacro BPClient 'install --agent "$INSTDIR\bpclient-agent.exe"'
@@ -169,9 +173,11 @@ Section "Uninstall"
   !insertmacro DeleteSoon "bpclient.exe"
   !insertmacro DeleteSoon "bpclient-agent.exe"
   !insertmacro DeleteSoon "bpclient-host.exe"
+  !insertmacro DeleteSoon "bpclient-chart.exe"
   Delete /REBOOTOK "$INSTDIR\bpclient.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-agent.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-host.exe.old"
+  Delete /REBOOTOK "$INSTDIR\bpclient-chart.exe.old"
   Delete "$INSTDIR\THIRD_PARTY_NOTICES.txt"
   Delete "$INSTDIR\uninstall.exe"
   RMDir /REBOOTOK "$INSTDIR"                 ; only when empty

@@ -16,6 +16,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
+	"github.com/openbpclient/bpclient/helper/support"
 	"github.com/openbpclient/bpclient/version"
 )
 
@@ -87,9 +88,18 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		ln.Close()
 		return err
 	}
+	refusals, err := doctorRefusals()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	roots := doctor.DefaultRoots()
-	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages})
-	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages})
+	// The support bundle's registration and quality history is kept
+	// from the phone's events on their way to the pages.
+	history := support.NewHistory(nil)
+	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
+		Refusals: refusals, Phone: history.PhoneProbe})
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service
@@ -111,14 +121,15 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer presence.Close()
-	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store, Popups: popups,
+	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: support.Recorder{Next: srv, History: history}, Ringer: audioSvc, Policy: store, Popups: popups,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
 	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv})
-	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, desktop} {
+	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, desktop, &support.Service{History: history},
+		&support.Collector{Collect: collectInChild, Downloads: support.DownloadsDir, Events: srv}} {
 		if err := srv.Register(svc); err != nil {
 			ln.Close()
 			return err

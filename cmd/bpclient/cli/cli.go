@@ -44,6 +44,7 @@ func commands() []*command {
 		statusCommand(),
 		doctorCommand(),
 		logCommand(),
+		logsCommand(),
 		policyCommand(),
 		startCommand(),
 		stopCommand(),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/openbpclient/bpclient/helper/doctor"
+	"github.com/openbpclient/bpclient/helper/refusals"
 )
 
 // doctorPages is the log of the pages' minHelperVersion that the agent
@@ -17,6 +18,15 @@ func doctorPages() (*doctor.PageLog, error) {
 		return nil, err
 	}
 	return doctor.NewPageLog(file, nil), nil
+}
+
+// doctorRefusals is the log of the pages the agent refused.
+func doctorRefusals() (*refusals.Log, error) {
+	file, err := refusals.DefaultFile()
+	if err != nil {
+		return nil, err
+	}
+	return refusals.New(file, nil), nil
 }
 
 // exitChecksFailed is doctor's exit code when a check failed.
@@ -37,8 +47,10 @@ manifest of each browser (present, valid, its bpclient-host runs, it
 admits the bpclient extension; on Windows the registry key), the agent
 (answers, same version), the start at login, the browsers' enterprise
 policies that block native messaging or the extension, the extension in
-each browser profile, and whether the last Agent Desktop page needed a
-newer helper.
+each browser profile, whether the last Agent Desktop page needed a
+newer helper, the pages refused in the last week (with the domain to
+allow), and the SIP phone's registration (from the running agent:
+why it failed or was lost).
 
 Exits with status 4 when a check failed. --json prints the same report as
 the API's helper.doctor (see docs/API.md), with the files read.`,
@@ -54,13 +66,19 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 			if err != nil {
 				return err
 			}
+			refusals, err := doctorRefusals()
+			if err != nil {
+				return err
+			}
 			roots := doctor.DefaultRoots()
 			d := doctor.Standard(doctor.Options{
 				Pages:     pages,
+				Refusals:  refusals,
 				Roots:     roots,
 				Browsers:  br.list,
 				Agent:     cliAgent{}.Status,
 				Autostart: doctor.InstallerAutostart(roots),
+				Phone:     agentPhoneProbe,
 			})
 			rep := d.Run(ctx, doctor.View{Local: true})
 			if asJSON {

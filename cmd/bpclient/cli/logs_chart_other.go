@@ -1,0 +1,8 @@
+//go:build !windows
+
+package cli
+
+import "os/exec"
+
+// noConsoleWindow: only Windows gives a console program a window of its own.
+func noConsoleWindow(*exec.Cmd) {}

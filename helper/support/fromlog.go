@@ -1,0 +1,59 @@
+package support
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openbpclient/bpclient/sip"
+)
+
+// HistoryFromLog rebuilds what it can of the history from BPClient.log's
+// lines (files newest first, as LogFiles lists them) when no agent runs
+// to answer support.history: the registration changes and the calls'
+// states the phone logged. Quality reports are not logged, so the calls
+// have no samples.
+func HistoryFromLog(files []string, since time.Time) Snapshot {
+	type line struct {
+		Time      string `json:"time"`
+		Message   string `json:"message"`
+		State     string `json:"state"`
+		Reason    string `json:"reason"`
+		Server    string `json:"server"`
+		Call      string `json:"call"`
+		Direction string `json:"direction"`
+	}
+	h := NewHistory(nil)
+	// Oldest file first, so that the history keeps its order.
+	for _, f := range slices.Backward(files) {
+		data, err := readTail(f, maxLogRead)
+		if err != nil {
+			continue
+		}
+		for _, raw := range splitLines(data) {
+			if !strings.Contains(raw, `"message":"registration"`) && !strings.Contains(raw, `"message":"call state"`) {
+				continue
+			}
+			var l line
+			if json.Unmarshal([]byte(raw), &l) != nil {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, l.Time)
+			if err != nil || at.Before(since) {
+				continue
+			}
+			// The history's clock is the line's time.
+			h.now = func() time.Time { return at }
+			switch l.Message {
+			case "registration":
+				h.Observe(sip.EventRegistrationState, sip.RegistrationState{State: l.State, Reason: l.Reason, Server: l.Server})
+			case "call state":
+				if l.Call != "" {
+					h.Observe(sip.EventCallState, sip.CallState{CallID: l.Call, Direction: l.Direction, State: l.State, Reason: l.Reason})
+				}
+			}
+		}
+	}
+	return h.Snapshot()
+}
