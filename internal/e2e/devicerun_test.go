@@ -30,7 +30,10 @@ type deviceBench struct {
 	runs    int
 	callFor time.Duration // TestDeviceCallNumbers' call
 	clicks  int           // TestDeviceMouthToEar's clicks per call
-	backend string        // BPCLIENT_AUDIO_BACKEND as the agent gets it
+	backend string        // BPCLIENT_AUDIO_BACKEND as the agent gets it, or "unset"
+	// audio is the backend the last run's agent reported, for the
+	// tables' headings.
+	audio string
 }
 
 // newDeviceBench skips unless BPCLIENT_DEVICE_BENCH is set, reads the
@@ -53,7 +56,7 @@ func newDeviceBench(t *testing.T) *deviceBench {
 		b.clicks = n
 	}
 	if b.backend == "" {
-		b.backend = "default"
+		b.backend = "unset"
 	}
 	releaseBuildEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -154,7 +157,19 @@ func (b *deviceBench) startDeviceRun(t *testing.T, kind string, callee siptest.B
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = agent.Stop() })
-	return &deviceRun{sound: sound, phone: &softphoneWorld{env: env, bins: b.bins, agent: agent, k: k, b: far}, caller: caller}
+	r := &deviceRun{sound: sound, phone: &softphoneWorld{env: env, bins: b.bins, agent: agent, k: k, b: far}, caller: caller}
+	line := r.audioLine(t)
+	t.Logf("agent audio: %s; PULSE_LATENCY_MSEC=%s", line, os.Getenv("PULSE_LATENCY_MSEC"))
+	// "available: PortAudio V19.6.0-devel, revision …; host APIs: …"
+	b.audio, _, _ = strings.Cut(strings.TrimPrefix(line, "available: "), ",")
+	b.audio, _, _ = strings.Cut(b.audio, ";")
+	return r
+}
+
+// heading names the agent's backend for a table: as the agent reported
+// it, and how it was chosen.
+func (b *deviceBench) heading() string {
+	return fmt.Sprintf("agent audio %s (BPCLIENT_AUDIO_BACKEND=%s)", b.audio, b.backend)
 }
 
 // audioLine is the agent's `bpclient version --verbose` audio line in

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -83,9 +82,9 @@ func TestDeviceMouthToEar(t *testing.T) {
 				all[1].up, all[1].down = append(all[1].up, bare.up...), append(all[1].down, bare.down...)
 			})
 		}
-		fmt.Printf("\nMOUTH-TO-EAR %s, agent backend %s, PCMU, %d clicks per call and direction; median (min–max) ms, clicks arrived/fed\n"+
+		fmt.Printf("\nMOUTH-TO-EAR %s, %s, PCMU, %d clicks per call and direction; median (min–max) ms, clicks arrived/fed\n"+
 			"| server | run | load 1 min (start–end) | our mic → far end: agent | baresip | far end → our speaker: agent | baresip |\n"+
-			"|---|---|---|---|---|---|---|\n%s\n| %s | all | | %s | %s | %s | %s |\n", kind, b.backend, b.clicks, strings.Join(rows, "\n"),
+			"|---|---|---|---|---|---|---|\n%s\n| %s | all | | %s | %s | %s | %s |\n", kind, b.heading(), b.clicks, strings.Join(rows, "\n"),
 			kind, delayStats(all[0].up, 0), delayStats(all[1].up, 0), delayStats(all[0].down, 0), delayStats(all[1].down, 0))
 	})
 }
@@ -101,7 +100,6 @@ func (b *deviceBench) measureMouthToEar(t *testing.T, kind string, run int) (row
 		s.Output(t, "pactl", "set-default-sink", "down_r")
 		soundtest.ALSAEnv(t, soundtest.PulseDevices+farDevices)
 	})
-	t.Logf("agent audio: %s; PULSE_LATENCY_MSEC=%s", r.audioLine(t), os.Getenv("PULSE_LATENCY_MSEC"))
 	load0 := loadAverage()
 	callFor := clickLead + time.Duration(b.clicks)*clickPeriod + time.Second
 	agent = b.clickCall(t, r, "agent", func() { r.phone.call(t, callFor) })
