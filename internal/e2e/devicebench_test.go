@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -69,8 +70,11 @@ func (b *deviceBench) measureDeviceCall(t *testing.T, kind string, run int) stri
 
 	// baresip's call, and the mid-call samples, run beside the agent's
 	// `bpclient call`, which this goroutine waits for.
+	// Both goroutines end with their calls, or when the test does.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	bareDone := make(chan error, 1)
-	go func() { bareDone <- r.baresipCall(b.callFor) }()
+	go func() { bareDone <- r.baresipCall(ctx, b.callFor) }()
 	type midCall struct {
 		wakeups                 [2]float64
 		agentRollup, bareRollup string
@@ -90,10 +94,14 @@ func (b *deviceBench) measureDeviceCall(t *testing.T, kind string, run int) stri
 			mid <- m
 			return
 		}
-		time.Sleep(first)
+		if !sleepCtx(ctx, first) {
+			return
+		}
 		aw0, bw0, s0 := procSwitches(agentPid), procSwitches(barePid), time.Now()
 		m.playing, m.capturing = r.clientStreams("sink-inputs"), r.clientStreams("source-outputs")
-		time.Sleep(last - first)
+		if !sleepCtx(ctx, last-first) {
+			return
+		}
 		aw1, bw1, s1 := procSwitches(agentPid), procSwitches(barePid), time.Since(s0)
 		m.wakeups = [2]float64{float64(aw1-aw0) / s1.Seconds(), float64(bw1-bw0) / s1.Seconds()}
 		m.agentRollup, m.bareRollup = smapsRollup(agentPid), smapsRollup(barePid)

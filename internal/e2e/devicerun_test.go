@@ -43,7 +43,7 @@ func newDeviceBench(t *testing.T) *deviceBench {
 	t.Helper()
 	if os.Getenv("BPCLIENT_DEVICE_BENCH") == "" {
 		t.Skip("set BPCLIENT_DEVICE_BENCH=1 to measure the agent and baresip on real devices (scripts/bench.sh); " +
-			"BPCLIENT_DEVICE_BENCH_RUNS, _CALL and _CLICKS shorten a try")
+			"BPCLIENT_DEVICE_BENCH_RUNS, _CALL and _CLICKS shorten a try, _PULSE_LATENCY (ms or unset) overrides the tests' 60 ms")
 	}
 	b := &deviceBench{runs: 3, callFor: 60 * time.Second, clicks: 10, backend: os.Getenv("BPCLIENT_AUDIO_BACKEND")}
 	if n, err := strconv.Atoi(os.Getenv("BPCLIENT_DEVICE_BENCH_RUNS")); err == nil && n > 0 {
@@ -138,6 +138,16 @@ type deviceRun struct {
 func (b *deviceBench) startDeviceRun(t *testing.T, kind string, callee siptest.BaresipOptions, prepare func(*soundtest.Server)) *deviceRun {
 	t.Helper()
 	sound := soundtest.Start(t, kind)
+	// soundtest sets PULSE_LATENCY_MSEC=60 for every client (PortAudio's
+	// ALSA playback stalls below); a desktop may have any value, or none.
+	switch v := os.Getenv("BPCLIENT_DEVICE_BENCH_PULSE_LATENCY"); v {
+	case "":
+	case "unset":
+		t.Setenv("PULSE_LATENCY_MSEC", "") // restored when the run ends
+		os.Unsetenv("PULSE_LATENCY_MSEC")
+	default:
+		t.Setenv("PULSE_LATENCY_MSEC", v)
+	}
 	if prepare != nil {
 		prepare(sound)
 	}
@@ -159,7 +169,11 @@ func (b *deviceBench) startDeviceRun(t *testing.T, kind string, callee siptest.B
 	t.Cleanup(func() { _ = agent.Stop() })
 	r := &deviceRun{sound: sound, phone: &softphoneWorld{env: env, bins: b.bins, agent: agent, k: k, b: far}, caller: caller}
 	line := r.audioLine(t)
-	t.Logf("agent audio: %s; PULSE_LATENCY_MSEC=%s", line, os.Getenv("PULSE_LATENCY_MSEC"))
+	latency, set := os.LookupEnv("PULSE_LATENCY_MSEC")
+	if !set {
+		latency = "unset"
+	}
+	t.Logf("agent audio: %s; PULSE_LATENCY_MSEC=%s", line, latency)
 	// "available: PortAudio V19.6.0-devel, revision …; host APIs: …"
 	b.audio, _, _ = strings.Cut(strings.TrimPrefix(line, "available: "), ",")
 	b.audio, _, _ = strings.Cut(b.audio, ";")
@@ -191,12 +205,12 @@ func (r *deviceRun) audioLine(t *testing.T) string {
 }
 
 // baresipCall has the caller baresip call the callee for d (from its
-// dial), then hang up.
-func (r *deviceRun) baresipCall(d time.Duration) error {
+// dial), or until ctx ends, then hang up.
+func (r *deviceRun) baresipCall(ctx context.Context, d time.Duration) error {
 	if _, err := r.caller.Command("dial", "sip:1002@"+r.phone.k.Addr()); err != nil {
 		return fmt.Errorf("baresip dial: %w", err)
 	}
-	time.Sleep(d)
+	sleepCtx(ctx, d)
 	if _, err := r.caller.Command("hangup", ""); err != nil {
 		return fmt.Errorf("baresip hangup: %w", err)
 	}
@@ -228,4 +242,16 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Fields(string(b))[0]
+}
+
+// sleepCtx waits for d or until ctx ends, and says whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
