@@ -165,6 +165,9 @@ func delayStats(d []time.Duration, fed int) string {
 }
 
 func delayList(d []time.Duration) string {
+	if len(d) == 0 {
+		return "none arrived"
+	}
 	parts := make([]string, len(d))
 	for i, x := range d {
 		parts[i] = fmt.Sprintf("%.1f", float64(x)/float64(time.Millisecond))
