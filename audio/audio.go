@@ -4,9 +4,12 @@
 // default device when its device disappears, rings on several outputs at
 // once, and watches for devices coming and going.
 //
-// The devices are reached through PortAudio (cgo, build tag "cgo" and not
-// "noportaudio"). Without it the package still compiles and Open returns
-// ErrUnavailable.
+// On Linux the devices are reached through the sound server's own
+// protocol when a PulseAudio-protocol server (PulseAudio, or PipeWire's
+// pipewire-pulse) answers: pure Go, with device events. Otherwise, and on
+// Windows and macOS, through PortAudio (cgo, build tag "cgo" and not
+// "noportaudio"). Without either the package still compiles and Open
+// returns ErrUnavailable. Open says which it chose (System.Backend).
 package audio
 
 import (
@@ -37,6 +40,11 @@ type Device struct {
 	// Outputs).
 	Default     bool    `json:"default"`
 	DefaultRate float64 `json:"defaultRate"`
+	// Monitor marks an input that records what an output plays (a
+	// PulseAudio monitor source): listed for the programs and test rigs
+	// that feed a call that way, after the real inputs; a page may hide
+	// them.
+	Monitor bool `json:"monitor,omitempty"`
 }
 
 // DeviceList is what `bpclient devices --json` prints and audio.devices
@@ -126,7 +134,7 @@ type Move struct {
 	Direction string `json:"direction"`
 	From      string `json:"from"`
 	To        string `json:"to"`
-	Reason    string `json:"reason"` // "removed" (the device left the list) or "error" (it failed)
+	Reason    string `json:"reason"` // ReasonRemoved, ReasonError, ReasonStalled or ReasonServer
 	Err       string `json:"error,omitempty"`
 }
 

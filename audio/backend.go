@@ -26,6 +26,20 @@ type rawStream interface {
 	abort() error
 }
 
+// streamEvent is what a backend with events says about a stream: the
+// server took it away (gone), or moved it to another device (to).
+type streamEvent struct {
+	gone   bool
+	reason string // gone: ReasonRemoved or ReasonError
+	to     string // moved: the device id
+}
+
+// eventStream is a rawStream whose backend tells of its fate instead of
+// leaving the stream to find out by stalling.
+type eventStream interface {
+	setEvents(func(streamEvent))
+}
+
 // callback handles one device buffer; it must not block or allocate.
 type callback func(buf []int16)
 

@@ -7,25 +7,33 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/openbpclient/bpclient/audio/dsp"
 )
 
+// openPortAudioSystem opens PortAudio whatever sound server runs: these
+// tests are PortAudio's, through ALSA (its path on Linux without a
+// PulseAudio-protocol server); pulse_e2e_test.go has the PulseAudio
+// backend's.
+func openPortAudioSystem(t testing.TB) *System {
+	t.Helper()
+	t.Setenv(BackendEnv, BackendPortAudio)
+	return openSystem(t)
+}
+
 func TestFileCaptureReturnsTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
 	var ph float64
 	writeRaw(t, filepath.Join(dir, "in.s16"), sine(1000, 8000, 8000*120, 0.5, &ph))
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +64,7 @@ func TestFileCaptureReturnsTone(t *testing.T) {
 
 func TestFilePlaybackWritesTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	p, err := sys.OpenPlayback("ALSA:sipplay2#0", f8k20, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +111,7 @@ func TestSelfTestPlaysItsTone(t *testing.T) {
 	dir := alsaEnv(t, fileDevices)
 	var ph float64
 	writeRaw(t, filepath.Join(dir, "in.s16"), sine(440, 8000, 8000*120, 0.5, &ph))
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	res, err := SelfTest(context.Background(), sys, TestOptions{Output: "ALSA:sipplay2#0", Duration: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +148,7 @@ func pulseCaptureTone(t *testing.T, server string) {
 	p := startPulse(t, server)
 	var ph float64
 	p.Feed(t, "mic", sine(1000, 8000, 8000*20, 0.5, &ph), 8000)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	c, err := sys.OpenCapture("", Format{Rate: 16000, Frame: 20 * time.Millisecond}, StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -167,73 +175,8 @@ func pulseCaptureTone(t *testing.T, server string) {
 
 func TestPulseRingTwoOutputsAndStop(t *testing.T) {
 	forEachSoundServer(t, func(t *testing.T, server string) {
-		t.Logf("Stop took %v", ringTwoOutputsAndStop(t, server))
+		t.Logf("Stop took %v", ringTwoOutputsAndStop(t, server, BackendPortAudio))
 	})
-}
-
-// ringTwoOutputsAndStop rings on two outputs while a call plays on a
-// third, stops the ringer and checks that each device played its tone. It
-// returns how long Stop took: a number for TestPulseDeviceNumbers, never
-// asserted.
-func ringTwoOutputsAndStop(t *testing.T, server string) time.Duration {
-	p := startPulse(t, server)
-	sys := openSystem(t)
-	stop1 := p.Record(t, "ring1", 8000)
-	stop2 := p.Record(t, "ring2", 8000)
-	stopHS := p.Record(t, "headset", 8000)
-	// Call audio on the headset at the same time: 400 Hz.
-	call, err := sys.OpenPlayback("ALSA:headset#0", f8k20, StreamOptions{Name: "call"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ph float64
-		for ctx.Err() == nil {
-			if _, err := call.WritePCM(sine(400, 8000, 160, 0.3, &ph)); err != nil {
-				return
-			}
-		}
-	}()
-	var ph float64
-	r := NewRinger(sys)
-	opened, err := r.Start([]string{"ALSA:ring1#0", "ALSA:ring2#0"}, sine(1000, 48000, 48000, 0.5, &ph), 48000, true)
-	if err != nil || len(opened) != 2 {
-		t.Fatalf("ringer opened %v: %v", opened, err)
-	}
-	time.Sleep(3500 * time.Millisecond) // PulseAudio takes up to 2 s to start a new stream
-	// How fast Stop is (the 50 ms) is measured by
-	// TestPulseDeviceNumbers (BENCHMARKS.md); that it aborts every device
-	// at once rather than in turn, TestRingerStopsAllAtOnce asserts. Here
-	// the guard only tells a Stop that returns from one that hangs.
-	stopped := make(chan time.Duration, 1)
-	go func() {
-		t0 := time.Now()
-		r.Stop()
-		stopped <- time.Since(t0)
-	}()
-	var stopTook time.Duration
-	select {
-	case stopTook = <-stopped:
-	case <-time.After(hangGuard):
-		t.Fatalf("hang guard (%v): the ringer's Stop hangs on the devices", hangGuard)
-	}
-	cancel()
-	call.Close()
-	wg.Wait()
-	time.Sleep(200 * time.Millisecond)
-	rec1, rec2, recHS := stop1(), stop2(), stopHS()
-	if r.Ringing() {
-		t.Error("still ringing after Stop")
-	}
-	for name, rec := range map[string][]int16{"ring1": rec1, "ring2": rec2} {
-		checkTone(t, name, loud(rec, 160), 8000, 1000)
-	}
-	checkTone(t, "headset", loud(recHS, 160), 8000, 400)
-	return stopTook
 }
 
 // TestEnumerateChild is not a test: the Watcher test runs the test binary
@@ -242,7 +185,7 @@ func TestEnumerateChild(t *testing.T) {
 	if os.Getenv("BPCLIENT_AUDIO_ENUM_CHILD") != "1" {
 		t.Skip("helper process for TestPulseDeviceRemovedMidStream")
 	}
-	be, err := newBackend()
+	be, err := newPortAudio()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +211,7 @@ func TestPulseDeviceRemovedMidStream(t *testing.T) {
 // 2 s); the tests' timeouts only catch a hang.
 func removeDeviceMidStream(t *testing.T, server string, interval time.Duration) (moveTook, listTook time.Duration) {
 	p := startPulse(t, server)
-	sys := openSystem(t)
+	sys := openPortAudioSystem(t)
 	moved := make(chan Move, 4)
 	// A capture stream from the headset's monitor: PulseAudio starts
 	// capture streams promptly (playback streams through ALSA's pulse
@@ -421,7 +364,7 @@ func TestPulseDeviceNumbers(t *testing.T) {
 				moves, lists = append(moves, m), append(lists, l)
 			})
 			t.Run(fmt.Sprintf("ringer-%d", i), func(t *testing.T) {
-				stops = append(stops, ringTwoOutputsAndStop(t, server))
+				stops = append(stops, ringTwoOutputsAndStop(t, server, BackendPortAudio))
 			})
 		}
 		t.Logf("%s, %d runs, min / median / max:", server, runs)
@@ -442,72 +385,6 @@ func spread(ds []time.Duration) string {
 	return fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(s[0]), ms(s[len(s)/2]), ms(s[len(s)-1]))
 }
 
-// TestPulseStreamCPU measures what a call's audio costs this process on a
-// paced device: capture and playback at 8 kHz in 20 ms frames through
-// PortAudio and ALSA's pulse plugin, for 5 s. It logs, never asserts;
-// BENCHMARKS.md quotes it. Run with BPCLIENT_AUDIO_CPU=1.
-func TestPulseStreamCPU(t *testing.T) {
-	if os.Getenv("BPCLIENT_AUDIO_CPU") != "1" {
-		t.Skip("set BPCLIENT_AUDIO_CPU=1 to measure")
-	}
-	forEachSoundServer(t, pulseStreamCPU)
-}
-
-func pulseStreamCPU(t *testing.T, server string) {
-	p := startPulse(t, server)
-	var ph float64
-	p.Feed(t, "mic", sine(1000, 8000, 8000*30, 0.5, &ph), 8000)
-	sys := openSystem(t)
-	c, err := sys.OpenCapture("", f8k20, StreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, err := sys.OpenPlayback("ALSA:headset#0", f8k20, StreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Two loops as in a call: capture → (RTP sender), and (jitter
-	// buffer) → playback of a tone.
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ph float64
-		fr := make([]int16, 160)
-		for ctx.Err() == nil {
-			for i := range fr {
-				fr[i] = int16(8000 * math.Sin(ph))
-				ph += 2 * math.Pi * 1000 / 8000
-			}
-			if _, err := pb.WritePCM(fr); err != nil {
-				return
-			}
-		}
-	}()
-	buf := make([]int16, 160)
-	loop := func(d time.Duration) {
-		end := time.Now().Add(d)
-		for time.Now().Before(end) {
-			if _, err := c.ReadPCM(buf); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	loop(3 * time.Second) // past PulseAudio's slow start
-	var r0, r1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
-	w0 := time.Now()
-	loop(5 * time.Second)
-	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
-	wall := time.Since(w0)
-	cpu := time.Duration(r1.Utime.Nano()-r0.Utime.Nano()) + time.Duration(r1.Stime.Nano()-r0.Stime.Nano())
-	t.Logf("capture+playback 8 kHz/20 ms on %s: %v CPU over %v = %.2f ms CPU per second of audio (%.2f%% of a core); capture %+v; playback %+v",
-		server, cpu, wall.Round(time.Millisecond), float64(cpu.Microseconds())/wall.Seconds()/1000, 100*cpu.Seconds()/wall.Seconds(), c.Stats(), pb.Stats())
-}
-
 // TestPulseDeviceListStableIDs lists the private server's devices with
 // their ids, lists them again from a fresh process (ids survive restarts)
 // and plugs in a new sink: the new device is listed and the others keep
@@ -515,7 +392,7 @@ func pulseStreamCPU(t *testing.T, server string) {
 func TestPulseDeviceListStableIDs(t *testing.T) {
 	forEachSoundServer(t, func(t *testing.T, server string) {
 		p := startPulse(t, server)
-		l, err := openSystem(t).Devices()
+		l, err := openPortAudioSystem(t).Devices()
 		if err != nil {
 			t.Fatal(err)
 		}

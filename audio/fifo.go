@@ -1,6 +1,6 @@
 package audio
 
-// fifo is a fixed-size ring of samples. It does not lock; its owner does.
+// fifo is a ring of samples, of a fixed size until grow. It does not lock; its owner does.
 type fifo struct {
 	buf  []int16
 	r, n int
@@ -9,7 +9,18 @@ type fifo struct {
 func newFIFO(size int) fifo { return fifo{buf: make([]int16, size)} }
 
 func (f *fifo) len() int  { return f.n }
+func (f *fifo) size() int { return len(f.buf) }
 func (f *fifo) free() int { return len(f.buf) - f.n }
+
+// grow makes room for size samples, keeping what is queued.
+func (f *fifo) grow(size int) {
+	if size <= len(f.buf) {
+		return
+	}
+	nb := make([]int16, size)
+	n := f.read(nb)
+	f.buf, f.r, f.n = nb, 0, n
+}
 
 // write appends as much of p as fits and returns how much that was.
 func (f *fifo) write(p []int16) int {

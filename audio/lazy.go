@@ -25,7 +25,7 @@ import (
 // one, fail with an error that says so, instead of hanging the caller.
 func Lazy(timeout time.Duration) Option {
 	return func(s *System) error {
-		s.lazy = &lazyBackend{load: newBackend, timeout: timeout, awaitHint: timeout, hinted: make(chan struct{})}
+		s.lazy = &lazyBackend{load: newPortAudio, timeout: timeout, awaitHint: timeout, hinted: make(chan struct{})}
 		return nil
 	}
 }

@@ -23,10 +23,10 @@ type paBackend struct {
 	closed bool
 }
 
-// available says whether this build has a backend.
-const available = true
+// portAudioAvailable says whether this build has PortAudio.
+const portAudioAvailable = true
 
-func newBackend() (backend, error) {
+func newPortAudio() (backend, error) {
 	b := &paBackend{}
 	if err := b.init(); err != nil {
 		return nil, err

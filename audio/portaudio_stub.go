@@ -2,7 +2,7 @@
 
 package audio
 
-// available says whether this build has a backend.
-const available = false
+// portAudioAvailable says whether this build has PortAudio.
+const portAudioAvailable = false
 
-func newBackend() (backend, error) { return nil, ErrUnavailable }
+func newPortAudio() (backend, error) { return nil, ErrUnavailable }

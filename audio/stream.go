@@ -22,11 +22,14 @@ type stream struct {
 	stats   Stats
 	started bool // playback: the first WritePCM came
 	closed  bool
+	waiting int       // capture: readers waiting in ReadPCM for a frame
+	read    time.Time // capture: when ReadPCM was last called
 
 	wtimer  *time.Timer   // the writer's wait for room (one writer at a time)
 	data    chan struct{} // capture: a frame is ready; playback: samples were queued
 	space   chan struct{} // playback: room in the queue
-	moveReq chan string
+	moveReq chan moveRequest
+	follow  chan string // the server moved the stream to this device
 	quit    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -44,7 +47,8 @@ func newStream(sys *System, input bool, f Format, o StreamOptions) *stream {
 		q:       newFIFO(2*n + 8),
 		data:    make(chan struct{}, 1),
 		space:   make(chan struct{}, 1),
-		moveReq: make(chan string, 1),
+		moveReq: make(chan moveRequest, 4),
+		follow:  make(chan string, 4),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -71,9 +75,15 @@ func signal(c chan struct{}) {
 	}
 }
 
-func (s *stream) requestMove(reason string) {
+// moveRequest asks the supervisor to leave a device; from says which
+// (a request about a device the stream has left already is stale).
+type moveRequest struct {
+	from, reason string
+}
+
+func (s *stream) requestMove(from, reason string) {
 	select {
-	case s.moveReq <- reason:
+	case s.moveReq <- moveRequest{from, reason}:
 	default:
 	}
 }
@@ -95,23 +105,32 @@ func (s *stream) readPCM(buf []int16) (int, error) {
 	}
 	for {
 		s.mu.Lock()
+		s.read = time.Now()
 		if s.q.len() >= s.frame {
 			s.q.read(buf[:s.frame])
 			s.stats.Frames++
 			s.mu.Unlock()
 			return s.frame, nil
 		}
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
+		if s.closed {
+			s.mu.Unlock()
 			return 0, ErrClosed
 		}
+		s.waiting++
+		s.mu.Unlock()
+		var err error
 		select {
 		case <-s.data:
 		case <-s.quit:
-			return 0, ErrClosed
+			err = ErrClosed
 		case <-s.done:
-			return 0, ErrClosed
+			err = ErrClosed
+		}
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+		if err != nil {
+			return 0, err
 		}
 	}
 }
@@ -161,9 +180,19 @@ func (s *stream) writePCM(buf []int16) (int, error) {
 }
 
 // deliver queues captured audio, dropping the oldest whole frames when the
-// reader is late.
+// reader is late. A reader that waits in ReadPCM, or read within the
+// last maxBurst of audio, is not late, however full the queue: the device
+// has handed over several frames in a row before the reader could run
+// (PipeWire's pulse server sends three 20 ms frames every 60 ms, and a
+// loaded machine may not run the reader between them), and the queue
+// grows to hold such a burst (up to maxBurst) instead of dropping one
+// frame of every three.
 func (s *stream) deliver(pcm []int16) {
 	s.mu.Lock()
+	reading := s.waiting > 0 || time.Since(s.read) < time.Duration(s.maxBurst()/s.frame)*s.f.Frame
+	if need := len(pcm) - s.q.free(); need > 0 && reading && s.q.size()+need <= s.maxBurst() {
+		s.q.grow(s.q.size() + (need+s.frame-1)/s.frame*s.frame)
+	}
 	if need := len(pcm) - s.q.free(); need > 0 {
 		drop := (need + s.frame - 1) / s.frame
 		s.q.discard(drop * s.frame)
@@ -176,6 +205,10 @@ func (s *stream) deliver(pcm []int16) {
 		signal(s.data)
 	}
 }
+
+// maxBurst is the most capture audio the queue grows to hold for a
+// waiting reader: ten frames (200 ms of 20 ms frames).
+func (s *stream) maxBurst() int { return 10 * s.frame }
 
 // pump is the state of one device stream: its callback runs on the
 // backend's thread. When the device fails, stalls or leaves the list, the
@@ -190,6 +223,7 @@ type pump struct {
 	// got going; if it does not either, the stream moves.
 	restarted bool
 	calls     atomic.Int64
+	retired   atomic.Bool // replaced: its backend's events no longer count
 
 	rs    resampler
 	rsBuf []int16 // capture: resampled output; playback: a frame's worth at the device rate
@@ -219,6 +253,23 @@ func (s *stream) openPump(id string) (*pump, error) {
 		return nil, err
 	}
 	p.raw = raw
+	if es, ok := raw.(eventStream); ok {
+		// The backend tells of a killed or moved stream at once, where
+		// PortAudio's would only stall.
+		es.setEvents(func(ev streamEvent) {
+			if p.retired.Load() {
+				return
+			}
+			if ev.gone {
+				s.requestMove(raw.deviceID(), ev.reason)
+				return
+			}
+			select {
+			case s.follow <- ev.to:
+			default:
+			}
+		})
+	}
 	if raw.rate() != s.f.Rate {
 		devN := int(int64(s.frame) * int64(raw.rate()) / int64(s.f.Rate))
 		if s.input {
@@ -303,6 +354,7 @@ func (p *pump) steady() bool {
 // retire aborts a pump's device in the background: a dying device may
 // hold its callback thread for seconds.
 func (s *stream) retire(p *pump) {
+	p.retired.Store(true)
 	s.sys.wg.Add(1)
 	go func() {
 		defer s.sys.wg.Done()
@@ -320,10 +372,16 @@ func (s *stream) supervise(cur *pump) {
 	for cur != nil {
 		select {
 		case <-s.quit:
+			cur.retired.Store(true)
 			cur.raw.abort()
 			return
-		case reason := <-s.moveReq:
-			cur = s.move(cur, reason, nil)
+		case req := <-s.moveReq:
+			if req.from != "" && req.from != cur.raw.deviceID() {
+				continue // about a device already left
+			}
+			cur = s.move(cur, req.reason, nil)
+		case to := <-s.follow:
+			s.followed(to)
 		case <-tick.C:
 			if cur.stalled(s.sys.stallLimit, s.sys.firstIOLimit) {
 				if !cur.steady() {
@@ -342,6 +400,23 @@ func (s *stream) supervise(cur *pump) {
 }
 
 var errStalled = errors.New("the device stopped responding")
+
+// followed records that the server moved the stream to another device,
+// where it stays, and reports it as a move.
+func (s *stream) followed(to string) {
+	s.mu.Lock()
+	from := s.stats.Device
+	if from == to {
+		s.mu.Unlock()
+		return
+	}
+	s.stats.Device = to
+	s.stats.Moves++
+	s.mu.Unlock()
+	if s.opts.OnMove != nil {
+		s.opts.OnMove(Move{Stream: s.opts.Name, Direction: direction(s.input), From: from, To: to, Reason: ReasonServer})
+	}
+}
 
 // restart reopens a stream's device once; nil when it does not open.
 func (s *stream) restart(old *pump) *pump {

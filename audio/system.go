@@ -18,6 +18,10 @@ type System struct {
 	lazy         *lazyBackend // set by Lazy before the backend starts
 	libraryLog   func(line string)
 	wg           sync.WaitGroup // supervisors and pumps
+	want         string         // WithBackend
+	info         BackendInfo
+	events       deviceEvents // the backend's, when it has them
+	stopEvents   func()
 
 	mu      sync.Mutex
 	streams map[*stream]struct{}
@@ -37,8 +41,11 @@ func WithLibraryLog(log func(line string)) Option {
 	}
 }
 
-// Open initialises the audio backend (with Lazy: at the first stream).
-// It returns ErrUnavailable in builds without PortAudio.
+// Open initialises the audio backend: on Linux the PulseAudio protocol
+// when a server answers, else PortAudio (with Lazy: at the first
+// stream); BPCLIENT_AUDIO_BACKEND or WithBackend overrides the choice.
+// It returns ErrUnavailable when no backend can run (a build without
+// PortAudio and no PulseAudio-protocol server).
 func Open(opts ...Option) (*System, error) {
 	s := newSystem(nil)
 	for _, o := range opts {
@@ -47,18 +54,9 @@ func Open(opts ...Option) (*System, error) {
 		}
 	}
 	defer s.forwardLibraryChatter()
-	if s.lazy != nil {
-		if !available {
-			return nil, ErrUnavailable
-		}
-		s.be = s.lazy
-		return s, nil
-	}
-	be, err := newBackend()
-	if err != nil {
+	if err := s.start(); err != nil {
 		return nil, err
 	}
-	s.be = be
 	return s, nil
 }
 
@@ -126,6 +124,9 @@ func (s *System) Close() error {
 		st.close()
 	}
 	s.wg.Wait() // pumps abandoned on stuck devices included
+	if s.stopEvents != nil {
+		s.stopEvents()
+	}
 	defer s.forwardLibraryChatter()
 	return s.be.close()
 }
@@ -146,7 +147,7 @@ func (s *System) DevicesChanged(list DeviceList) {
 	for _, st := range all {
 		dev := st.Stats().Device
 		if _, ok := list.Find(dev, st.input); !ok {
-			st.requestMove(ReasonRemoved)
+			st.requestMove(dev, ReasonRemoved)
 		}
 	}
 }
@@ -156,6 +157,9 @@ const (
 	ReasonRemoved = "removed" // a Watcher no longer lists the device
 	ReasonError   = "error"   // a read or write failed
 	ReasonStalled = "stalled" // a read or write did not return in time
+	// ReasonServer: the sound server moved the stream (a volume control,
+	// the session manager) to a device that is listed; it stays there.
+	ReasonServer = "server"
 )
 
 // OpenCapture opens the input with the id ("" = the default) and starts
@@ -218,7 +222,8 @@ type Capture struct{ *stream }
 // ReadPCM waits for the next frame and copies it into buf, which must
 // hold Format.Samples(). It returns the number of samples (one frame).
 // When the reader is late the oldest frames are dropped (Stats.Overruns):
-// at most one frame waits beyond the one being read.
+// at most one frame waits beyond the one being read, or beyond the
+// burst a device handed over at once while the reader waited.
 func (c *Capture) ReadPCM(buf []int16) (int, error) { return c.readPCM(buf) }
 
 // Close stops capturing and releases the device.

@@ -25,6 +25,11 @@ packages+=(portaudio19-dev pulseaudio pulseaudio-utils alsa-utils libasound2-plu
 # tests start a private dbus-daemon). Not pipewire-alsa: it conflicts with
 # pulseaudio, and ALSA's pulse plugin reaches pipewire-pulse anyway.
 packages+=(pipewire pipewire-bin pipewire-pulse wireplumber dbus)
+# Screen-pop and presence tests (issue 14): a real notification server
+# (dunst, which supports actions) under Xvfb on a private session bus;
+# xdotool to make input for the idle tests and to see dunst's window,
+# notify-send and gdbus for the recipes.
+packages+=(xvfb dunst xdotool libnotify-bin libglib2.0-bin)
 
 . scripts/apt-ensure.sh
 apt_ensure deps "${packages[@]}"

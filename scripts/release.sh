@@ -105,25 +105,24 @@ for cmd in bpclient bpclient-host; do
   x86_64-w64-mingw32-windres -O coff -o "$syso" "$work/$cmd.rc"
 done
 # The agent with audio: cgo, static PortAudio and libopus, -tags opus (and
-# not g729: GPL-3.0, see the top). PREFIX/id in CGO_CPPFLAGS is a key for
-# Go's build cache, which does not see what pkg-config answers
-# (scripts/build-audio-libs.sh).
+# not g729: GPL-3.0, see the top), in the environment
+# scripts/windows-agent-env.sh gives (the wine end-to-end test builds with
+# it too).
 winlibs=$(scripts/build-audio-libs.sh windows-amd64)
 echo "   bpclient.exe with cgo, static PortAudio and libopus from $winlibs"
 # WINMM (PortAudio's MME) is not a KnownDLL: imported statically, it would be
 # looked for first in the user-writable install folder. Its delay-import
-# library makes it load at PortAudio's first call, from System32 only
-# (helper/safedll has set that by then).
-scripts/delayimp-libs.sh "$work/delayimp"
-win_agent_env=(CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc PKG_CONFIG_LIBDIR="$winlibs/lib/pkgconfig" PKG_CONFIG_PATH=
-               CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$winlibs/id")" CGO_LDFLAGS="-L$work/delayimp")
-env "${win_agent_env[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -tags opus \
+# library (in $work/delayimp) makes it load at PortAudio's first call, from
+# System32 only (helper/safedll has set that by then).
+win_agent_vars=$(scripts/windows-agent-env.sh "$work/delayimp")
+mapfile -t win_agent_env <<<"$win_agent_vars"
+env "${win_agent_env[@]}" go build -trimpath -tags opus \
   -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host
 # bpclient-agent.exe: the same program for the Windows GUI subsystem, so the
 # agent started at login (HKCU Run) opens no console window. bpclient.exe
 # stays a console program for the command line.
-env "${win_agent_env[@]}" GOOS=windows GOARCH=amd64 go build -trimpath -tags opus \
+env "${win_agent_env[@]}" go build -trimpath -tags opus \
   -ldflags "$ldflags -H windowsgui -extldflags -static" -o "$win/bpclient-agent.exe" ./cmd/bpclient
 rm -f "${sysos[@]}"; sysos=()
 sign "$win/bpclient.exe" "BPClient"

@@ -52,6 +52,9 @@ type Call struct {
 	connectedAt time.Time
 	transferTo  string
 	ringback    *ringback
+	// audio is the call's microphone and speaker, opened once while it
+	// dials or rings (callaudio.go) and closed by end.
+	audio *callAudio
 	// transfers (transfer.go): the API id of the call a transfer we
 	// accepted came from, the call this one replaced (Replaces), the
 	// consultation call of an attended transfer we started, and the
@@ -217,6 +220,9 @@ func (c *Call) setState(state, reason string) {
 		default:
 			close(c.connected)
 		}
+		if c.audio != nil {
+			c.audio.gate.connect() // the microphone's audio goes from now on
+		}
 	}
 	s := c.stateLocked()
 	c.mu.Unlock()
@@ -245,6 +251,11 @@ func (c *Call) end(reason string) {
 	}
 	if m != nil {
 		m.Stop()
+	}
+	// After the media and the ringback, the only users of the devices.
+	c.stopRingback()
+	if a := c.callAudio(); a != nil {
+		a.close()
 	}
 	c.p.mu.Lock()
 	delete(c.p.calls, c.id)
@@ -381,14 +392,15 @@ func (c *Call) startMedia(neg sdp.Agreement) error {
 	} else if err := m.Secure(c.p.cfg.Secure(), neg); err != nil {
 		return err
 	}
-	a := c.p.openAudio(c.id, neg.Send.Codec.Info().SampleRate)
-	if err := m.Start(neg, a); err != nil {
-		if a.Close != nil {
-			a.Close()
-		}
-		return err
+	// The devices opened while the call dialed or rang (prepareAudio
+	// opens them now for a call that has none yet); the call closes them.
+	rate := neg.Send.Codec.Info().SampleRate
+	c.prepareAudio(rate)
+	a := Audio{}
+	if ca := c.callAudio(); ca != nil {
+		a = ca.forMedia(c.done, rate)
 	}
-	return nil
+	return m.Start(neg, a)
 }
 
 // Hangup ends the call in whatever state it is: CANCEL while dialing,

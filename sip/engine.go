@@ -27,8 +27,11 @@ type (
 	Thresholds = media.Thresholds
 )
 
-// AudioFactory opens the audio of a call that is about to carry media, at
-// sampleRate (the codec's PCM rate).
+// AudioFactory opens the audio of a call, once per call, as it is dialed
+// or rings in (so that the devices run by the time it connects), at
+// sampleRate: the PCM rate of the first codec the call offers or accepted.
+// A call that settles on a codec of another rate converts in-process.
+// The call closes the audio when it ends, however it ends.
 type AudioFactory func(callID string, sampleRate int) (Audio, error)
 
 // mediaEvents names the media engine's reports as the phone's events.

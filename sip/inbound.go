@@ -186,6 +186,9 @@ func (p *Phone) ringInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction, in 
 	} else {
 		c.settleKeys(neg)
 	}
+	// The devices open while the call rings (nothing of the microphone
+	// is sent before the answer): running by the time it connects.
+	c.prepareAudio(audioRate(c))
 	if replaced != nil {
 		c.log.Info().Str("replaces", replaced.id).Msg("incoming call replaces a call")
 		return c, sess, decided

@@ -66,6 +66,8 @@ func (p *Phone) dial(ctx context.Context, uri sipmsg.Uri, opts dialOptions) (*Ca
 		c.end("could not secure the call: " + err.Error())
 		return nil, err
 	}
+	// The devices open while the call is dialed: running by the answer.
+	c.prepareAudio(audioRate(c))
 	req.SetBody(c.buildSDP(sdp.SendRecv))
 
 	// The wait for the answer ends with our CANCEL's 487 or, forced, on

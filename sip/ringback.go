@@ -15,10 +15,8 @@ type ringback struct {
 	wg   sync.WaitGroup
 }
 
-const ringbackRate = 8000
-
-// startRingback opens the call's audio at 8 kHz and plays the ringback
-// tone of the configured country until stopRingback.
+// startRingback plays the ringback tone of the configured country on the
+// call's speaker (its audio, opened as it dialed) until stopRingback.
 func (c *Call) startRingback() {
 	c.mu.Lock()
 	if c.ringback != nil || c.endedLocked() {
@@ -32,26 +30,27 @@ func (c *Call) startRingback() {
 	if err != nil {
 		set = dsp.NorthAmerica
 	}
-	gen, err := dsp.NewToneGen(set.Ringback, ringbackRate)
-	if err != nil {
-		return
+	c.prepareAudio(audioRate(c))
+	ca := c.callAudio()
+	if ca == nil {
+		return // the call has ended
 	}
-	a := c.p.openAudio(c.id, ringbackRate)
-	if a.Sink == nil {
-		if a.Close != nil {
-			a.Close()
-		}
+	gen, err := dsp.NewToneGen(set.Ringback, ca.rate)
+	if err != nil {
 		return
 	}
 	rb.wg.Add(1)
 	go func() {
 		defer rb.wg.Done()
-		if a.Close != nil {
-			defer a.Close()
+		// The devices may still be opening: the tone starts once they
+		// are open (or never, when the call is answered first).
+		sink := ca.opened(rb.stop).Sink
+		if sink == nil {
+			return
 		}
 		tick := time.NewTicker(media.FrameDuration)
 		defer tick.Stop()
-		frame := make([]int16, ringbackRate*int(media.FrameDuration/time.Millisecond)/1000)
+		frame := make([]int16, ca.rate*int(media.FrameDuration/time.Millisecond)/1000)
 		for {
 			select {
 			case <-rb.stop:
@@ -63,13 +62,13 @@ func (c *Call) startRingback() {
 				gen.Reset()
 			}
 			clear(frame[n:])
-			_, _ = a.Sink.WritePCM(frame)
+			_, _ = sink.WritePCM(frame)
 		}
 	}()
 }
 
-// stopRingback ends the tone and releases its audio; safe to call when
-// none plays.
+// stopRingback ends the tone (the call's audio stays open for its
+// media); safe to call when none plays.
 func (c *Call) stopRingback() {
 	c.mu.Lock()
 	rb := c.ringback

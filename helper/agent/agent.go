@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/policy"
 )
 
@@ -30,6 +31,11 @@ type Options struct {
 	// Shutdown is called when a local client asks the agent to stop
 	// (helper.shutdown); nil refuses such requests.
 	Shutdown func()
+	// Doctor answers helper.doctor; nil answers "method not found".
+	Doctor *doctor.Doctor
+	// Pages records the minHelperVersion each page's hello asks for,
+	// for the doctor's update check; nil records nothing.
+	Pages *doctor.PageLog
 }
 
 // Server is one agent. It owns every session goroutine it starts.
@@ -39,6 +45,8 @@ type Server struct {
 	now      func() time.Time
 	started  time.Time
 	shutdown func()
+	doctor   *doctor.Doctor
+	pages    *doctor.PageLog
 
 	mu           sync.Mutex
 	sessions     map[*session]struct{}
@@ -55,17 +63,23 @@ func New(opts Options) *Server {
 	if now == nil {
 		now = time.Now
 	}
+	caps := slices.Clone(baseCapabilities)
+	if opts.Doctor != nil {
+		caps = append(caps, "doctor")
+	}
 	return &Server{
 		policy:   opts.Policy,
 		log:      opts.Logger,
 		now:      now,
 		shutdown: opts.Shutdown,
+		doctor:   opts.Doctor,
+		pages:    opts.Pages,
 		started:  now(),
 		sessions: make(map[*session]struct{}),
 
 		services:     make(map[string]Service),
 		methods:      make(map[string]Method),
-		capabilities: slices.Clone(baseCapabilities),
+		capabilities: caps,
 	}
 }
 

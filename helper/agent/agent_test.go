@@ -35,6 +35,12 @@ func startAgent(t *testing.T) *env { return startAgentWith(t) }
 
 func startAgentWith(t *testing.T, services ...Service) *env {
 	t.Helper()
+	return startAgentOpts(t, Options{}, services...)
+}
+
+// startAgentOpts starts an agent with opts, its policy and logger set here.
+func startAgentOpts(t *testing.T, opts Options, services ...Service) *env {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "agt")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +57,8 @@ func startAgentWith(t *testing.T, services ...Service) *env {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := New(Options{Policy: store, Logger: zerolog.Nop()})
+	opts.Policy, opts.Logger = store, zerolog.Nop()
+	srv := New(opts)
 	for _, svc := range services {
 		if err := srv.Register(svc); err != nil {
 			t.Fatal(err)

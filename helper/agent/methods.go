@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/version"
@@ -37,12 +38,33 @@ func (ss *session) dispatch(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		return ss.editPolicy(msg)
 	case "helper.shutdown":
 		return ss.doShutdown()
+	case "helper.doctor":
+		if ss.srv.doctor != nil {
+			return ss.srv.doctor.Run(ss.ctx, doctorView(caller)), nil
+		}
 	}
 	if m := ss.srv.method(msg.Method); m != nil {
 		caller.Params = msg.Params
 		return m(ss.ctx, caller)
 	}
 	return nil, jsonrpc.Errorf(jsonrpc.CodeMethodNotFound, "method not found: %q", msg.Method)
+}
+
+// doctorView is what helper.doctor tells caller: local clients see the
+// files read; a page sees no paths and nothing of other pages.
+func doctorView(caller *Call) doctor.View {
+	return doctor.View{Local: caller.Local(), Origin: caller.PageOrigin}
+}
+
+// recordPage notes an allowed page's minHelperVersion for the doctor,
+// refused or not: "update required" is what support asks about later.
+func (s *Server) recordPage(origin, minVersion string) {
+	if s.pages == nil || origin == "" {
+		return
+	}
+	if err := s.pages.Record(origin, minVersion); err != nil {
+		s.log.Warn().Err(err).Msg("record the page's minHelperVersion")
+	}
 }
 
 func notAllowed(r *policy.Refusal, message string) *jsonrpc.Error { return r.RPCError(message) }
@@ -93,6 +115,7 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 		if err != nil {
 			return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: minHelperVersion: %v", err)
 		}
+		ss.srv.recordPage(p.PageOrigin, p.MinHelperVersion)
 		if !ok {
 			log.Str("minHelperVersion", p.MinHelperVersion).Msg("hello refused: update required")
 			return nil, jsonrpc.Errorf(jsonrpc.CodeUpdateRequired, "update required: this page needs BPClient %s or newer; %s is installed", p.MinHelperVersion, version.Version).

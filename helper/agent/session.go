@@ -171,6 +171,7 @@ func (ss *session) handle(payload []byte) {
 		// After the answer is queued, so a new client hears about itself too.
 		ss.announce = false
 		ss.srv.broadcastClients()
+		ss.srv.announceHello(ss)
 	}
 }
 

@@ -42,6 +42,8 @@ pcm.sipnull { type null }
 	os.WriteFile(filepath.Join(dir, "asound.conf"), []byte(conf), 0o644)
 	t.Setenv("ALSA_CONFIG_PATH", filepath.Join(dir, "asound.conf"))
 	t.Setenv("JACK_NO_START_SERVER", "1")
+	// ALSA's file devices are PortAudio's: no desktop's sound server.
+	t.Setenv(audio.BackendEnv, audio.BackendPortAudio)
 	if out, err := exec.Command("sox", "-n", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed", "-t", "raw",
 		filepath.Join(dir, "in.s16"), "synth", "300", "sine", "1000", "vol", "0.5").CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v %s", err, out)

@@ -35,6 +35,10 @@ type Selection struct {
 	Ringer []string `json:"-"`
 	// Ringtone is a WAV file the user chose; "" is the bundled ringtone.
 	Ringtone string `json:"-"`
+	// Backend is the audio backend support staff chose by editing the
+	// file ("pulse", "portaudio"; "" chooses): audio.WithBackend. No
+	// method sets it, and BPCLIENT_AUDIO_BACKEND overrides it.
+	Backend string `json:"-"`
 }
 
 type selectionJSON struct {
@@ -42,6 +46,7 @@ type selectionJSON struct {
 	Output   string          `json:"output"`
 	Ringer   json.RawMessage `json:"ringer,omitempty"`
 	Ringtone string          `json:"ringtone,omitempty"`
+	Backend  string          `json:"backend,omitempty"`
 }
 
 // MarshalJSON writes ringer as "all" or a list of ids.
@@ -54,7 +59,7 @@ func (s Selection) MarshalJSON() ([]byte, error) {
 		}
 		r = b
 	}
-	return json.Marshal(selectionJSON{s.Input, s.Output, r, s.Ringtone})
+	return json.Marshal(selectionJSON{s.Input, s.Output, r, s.Ringtone, s.Backend})
 }
 
 // UnmarshalJSON reads ringer as "all" or a list of ids.
@@ -63,7 +68,7 @@ func (s *Selection) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	s.Input, s.Output, s.Ringer, s.Ringtone = j.Input, j.Output, nil, j.Ringtone
+	s.Input, s.Output, s.Ringer, s.Ringtone, s.Backend = j.Input, j.Output, nil, j.Ringtone, j.Backend
 	ringer, err := parseRinger(j.Ringer)
 	if err != nil {
 		return err
@@ -103,7 +108,9 @@ type Options struct {
 	ConfigDir string
 	Events    agent.Broadcaster
 	// Enumerate lists the devices freshly (audio.ChildEnumerator running
-	// `bpclient devices --json`); nil disables hot-plug watching.
+	// `bpclient devices --json`) for a backend without device events
+	// (PortAudio); nil disables hot-plug watching there. A backend with
+	// events (System.HasDeviceEvents) is watched through them instead.
 	Enumerate func(ctx context.Context) (audio.DeviceList, error)
 	// WatchInterval is the polling period (default: audio.Watcher's).
 	WatchInterval time.Duration
@@ -219,9 +226,26 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// watch follows the device list until ctx ends.
+// watch follows the device list until ctx ends: through the backend's
+// own events when it has them (the PulseAudio one: no child process, no
+// polling), else through a Watcher running Enumerate.
 func (s *Service) watch(ctx context.Context) error {
-	if s.o.System == nil || s.o.Enumerate == nil {
+	if s.o.System == nil {
+		<-ctx.Done()
+		return nil
+	}
+	if s.o.System.HasDeviceEvents() {
+		first := true
+		err := s.o.System.WatchDevices(ctx, func(l audio.DeviceList) {
+			s.listChanged(l, first, false)
+			first = false
+		})
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+	if s.o.Enumerate == nil {
 		<-ctx.Done()
 		return nil
 	}
@@ -231,24 +255,10 @@ func (s *Service) watch(ctx context.Context) error {
 		Interval:  s.o.WatchInterval,
 		Probe:     s.o.WatchProbe,
 		OnChange: func(l audio.DeviceList) {
-			s.mu.Lock()
-			if !s.haveLst {
-				close(s.gotList)
-			}
-			s.list, s.haveLst = l, true
-			s.mu.Unlock()
+			// The system moves its streams off devices that left.
 			s.o.System.DevicesChanged(l)
-			if first {
-				first = false
-				return
-			}
-			// Let this process's PortAudio see the new devices when no
-			// stream is open (it refuses otherwise, so no call is touched).
-			if err := s.o.System.Reload(); err != nil && !errors.Is(err, audio.ErrBusy) {
-				s.o.Logger.Warn().Err(err).Msg("audio re-enumeration")
-			}
-			s.o.Logger.Info().Int("inputs", len(l.Inputs)).Int("outputs", len(l.Outputs)).Msg("audio devices changed")
-			s.broadcast("audio.devicesChanged", l)
+			s.listChanged(l, first, true)
+			first = false
 		},
 		OnError: func(err error) { s.o.Logger.Warn().Err(err).Msg("audio device enumeration") },
 	}
@@ -257,6 +267,30 @@ func (s *Service) watch(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// listChanged keeps a new device list and, after the first, tells the
+// clients (audio.devicesChanged). reload lets a backend that lists only
+// when it starts (PortAudio) see the new devices.
+func (s *Service) listChanged(l audio.DeviceList, first, reload bool) {
+	s.mu.Lock()
+	if !s.haveLst {
+		close(s.gotList)
+	}
+	s.list, s.haveLst = l, true
+	s.mu.Unlock()
+	if first {
+		return
+	}
+	// Let this process's PortAudio see the new devices when no stream is
+	// open (it refuses otherwise, so no call is touched).
+	if reload {
+		if err := s.o.System.Reload(); err != nil && !errors.Is(err, audio.ErrBusy) {
+			s.o.Logger.Warn().Err(err).Msg("audio re-enumeration")
+		}
+	}
+	s.o.Logger.Info().Int("inputs", len(l.Inputs)).Int("outputs", len(l.Outputs)).Msg("audio devices changed")
+	s.broadcast("audio.devicesChanged", l)
 }
 
 func (s *Service) broadcast(event string, params any) {

@@ -19,6 +19,8 @@ const (
 	CodeUnavailable    = -32004 // the host could not reach or start the agent
 	CodePhone          = -32010 // a phone.* or call.* request failed; data.reason says why
 	CodeAudio          = -32011 // an audio.* request failed; data.reason says why
+	CodePopup          = -32013 // a popup.* request failed; data.reason says why
+	CodePresence       = -32014 // a presence.* request failed; data.reason says why
 )
 
 // Reasons of CodeNotAllowed: why the agent (or the host for it) refuses
@@ -55,7 +57,7 @@ const (
 
 // Reasons of CodeAudio.
 const (
-	ReasonUnavailable = "unavailable" // no audio in this build or on this machine
+	ReasonUnavailable = "unavailable" // no audio in this build or on this machine; of CodePopup and CodePresence too: no notification service, no idle source
 	ReasonBusy        = "busy"        // a test already runs
 )
 
@@ -63,3 +65,7 @@ const (
 // sound devices) belong to another page origin or to the user's own
 // clients, and this page may not use, replace or change them.
 const ReasonOtherOrigin = "other-origin"
+
+// ReasonNoSuchPopup, of CodePopup: no open pop-up of this caller has the
+// popupId (another origin's are not told apart from none).
+const ReasonNoSuchPopup = "no-such-popup"

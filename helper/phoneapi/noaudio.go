@@ -35,7 +35,7 @@ var errNoAudio = errors.New("no audio for calls in this agent")
 // callAudio is a configured phone's audio factory: the sound devices
 // (open), and when they cannot be opened, silence or the tone as the
 // page chose. Either way BPClient.log and a call.audio event say so, once
-// per call (the local ringback and the call's media each open audio).
+// per call.
 func (s *Service) callAudio(aud agent.Audience, open sip.AudioFactory, without string) sip.AudioFactory {
 	if open == nil && without != WithoutAudioTone {
 		return nil // tests: calls carry silence, nothing to tell

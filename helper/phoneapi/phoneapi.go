@@ -38,6 +38,9 @@ type Options struct {
 	// every phone.configure: its caFile/caPem is trusted for SIP over TLS
 	// beside the system roots and the page's own caFile/caPem. Nil: none.
 	Policy *policy.Store
+	// Popups shows incoming calls on the desktop when phone.configure
+	// asks (incomingPopup); nil: never.
+	Popups IncomingPopups
 }
 
 // Service implements agent.Service.
@@ -338,9 +341,15 @@ func (s *Service) configure(ctx context.Context, call *agent.Call) (any, *jsonrp
 	// changes owner (a new owner configures a new phone).
 	owner := ownerOf(call)
 	aud := audience(owner)
+	popUp := wantsIncomingPopup(call.Params)
 	opts := []sip.Option{
 		sip.WithLogger(s.log),
-		sip.WithEvents(func(name string, params any) { s.broadcast(aud, name, params) }),
+		sip.WithEvents(func(name string, params any) {
+			s.broadcast(aud, name, params)
+			if popUp {
+				s.popUp(owner, name, params)
+			}
+		}),
 		sip.WithAudio(s.callAudio(aud, s.opts.Audio, p.WithoutAudio)),
 	}
 	if s.opts.Policy != nil {

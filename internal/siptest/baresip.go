@@ -32,6 +32,10 @@ type BaresipOptions struct {
 	// 8000 by default; the codec's own rate for G.722 (16000) and Opus
 	// (48000) keeps its recordings' headers right.
 	Rate int
+	// EchoPlayout makes baresip's microphone what its speaker plays
+	// (aubridge both ways) instead of Source: what it sends back is
+	// its own playout, as a sniffer on its speaker would hear it.
+	EchoPlayout bool
 	// Answer is "auto" (default) or "manual".
 	Answer string
 	// MediaEnc is the account's media encryption ("srtp-mand", "srtp",
@@ -86,6 +90,9 @@ func StartBaresip(t testing.TB, opts BaresipOptions) *Baresip {
 		opts.Answer = "auto"
 	}
 	player, mic := "aubridge,nul", "aufile,"+opts.Source
+	if opts.EchoPlayout {
+		mic = "aubridge,nul"
+	}
 	if opts.Player != "" {
 		player = opts.Player
 	}

@@ -32,6 +32,7 @@ type RTPRelay struct {
 	baresip *net.UDPAddr
 	sent    []RelayedPacket // what went to baresip
 	wg      sync.WaitGroup
+	shape   *relayShaper // StartImpairedRelay: loss and jitter, and a log of both ways
 }
 
 // RelayedPacket is one datagram the relay passed on, and when.
@@ -47,17 +48,17 @@ type RelayedPacket struct {
 // the test ends.
 func StartRTPRelay(t testing.TB) *RTPRelay {
 	t.Helper()
-	return startRelay(t, false)
+	return startRelay(t, false, nil)
 }
 
 // StartNATRelay opens a relay that is a NAT in front of baresip (see
 // RTPRelay); it stops when the test ends.
 func StartNATRelay(t testing.TB) *RTPRelay {
 	t.Helper()
-	return startRelay(t, true)
+	return startRelay(t, true, nil)
 }
 
-func startRelay(t testing.TB, nat bool) *RTPRelay {
+func startRelay(t testing.TB, nat bool, shape *relayShaper) *RTPRelay {
 	t.Helper()
 	listen := func() *net.UDPConn {
 		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -66,7 +67,7 @@ func startRelay(t testing.TB, nat bool) *RTPRelay {
 		}
 		return c
 	}
-	r := &RTPRelay{phoneSide: listen(), baresipSide: listen()}
+	r := &RTPRelay{phoneSide: listen(), baresipSide: listen(), shape: shape}
 	r.natSide = r.phoneSide
 	if nat {
 		r.natSide = listen()
@@ -120,6 +121,10 @@ func (r *RTPRelay) pump(in, out *net.UDPConn, fromPhone bool) {
 		r.mu.Unlock()
 		if to == nil {
 			continue // the other end has not sent yet: its address is unknown
+		}
+		if r.shape != nil {
+			r.shape.pass(out, buf[:n], to, fromPhone, &r.wg)
+			continue
 		}
 		if _, err := out.WriteToUDP(buf[:n], to); err != nil || !fromPhone {
 			continue

@@ -489,6 +489,21 @@ class Session {
     if (typeof msg.method === "string" && this.connected) {
       this.toPage({type: "event", method: msg.method, params: msg.params});
       if (msg.method === "policy.changed") retryRefusedSessions();
+      if (msg.method === "popup.action" && msg.params && msg.params.action === "default") this.focusTab();
+    }
+  }
+
+  // focusTab brings this session's tab and its window to the front: the
+  // user clicked the body of a desktop pop-up that the agent sent to this
+  // session (docs/API.md, Pop-up events). Neither call needs the "tabs"
+  // permission; a tab that has gone is no error.
+  async focusTab() {
+    if (typeof this.tabId !== "number" || this.tabId < 0) return;
+    try {
+      const tab = await api.tabs.update(this.tabId, {active: true});
+      if (tab && typeof tab.windowId === "number") await api.windows.update(tab.windowId, {focused: true});
+    } catch (e) {
+      // the tab or its window closed meanwhile
     }
   }
 

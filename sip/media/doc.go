@@ -1,6 +1,7 @@
 // Package media is a call's RTP engine: a Session (media.go) on the
 // call's RTP and RTCP sockets sends the microphone and DTMF (send.go),
-// receives into the jitter buffer (receive.go, jitter.go) with RFC 3550
+// receives into the jitter buffer (receive.go, jitter.go), whose delay
+// follows the measured arrival delays (delay.go), with RFC 3550
 // statistics (rxstats.go), plays out on the media clock (playout.go,
 // clock.go) concealing losses (conceal.go), exchanges RTCP reports
 // (rtcp.go, roundtrip.go, rtcpgate.go) and reports quality (stats.go,

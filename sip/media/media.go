@@ -227,7 +227,7 @@ func New(callID string, rtpConn, rtcpConn *net.UDPConn, o Options) *Session {
 		thr: o.Thresholds.withDefaults(), qEvery: o.QualityInterval, noRTP: o.NoMediaTimeout,
 		rtpConn: rtpConn, rtcpConn: rtcpConn,
 		ssrc: binary.BigEndian.Uint32(b[:4]), seq: binary.BigEndian.Uint16(b[4:6]),
-		jb:          newJitterBuffer(1, 10),
+		jb:          newJitterBuffer(jitterBufferFrames),
 		dtlsTimeout: dtlsHandshakeTimeout, dtlsGrace: dtlsRTCPGrace,
 	}
 	m.rtpPeer.latching, m.rtcpPeer.latching = !o.NoLatching, !o.NoLatching

@@ -1,52 +1,83 @@
 package media
 
-import "time"
+import (
+	"time"
 
-// newPlayer returns the step that releases one frame to the speaker,
-// concealing a lost packet with the codec's concealment or a faded copy
-// of the last frame.
+	"github.com/openbpclient/bpclient/audio/codec"
+)
+
+// newPlayer returns the step that releases one frame to the speaker:
+// what the jitter buffer decides (jitter.go), decoded, concealed or
+// cross-faded by the concealer (conceal.go).
 func (m *Session) newPlayer() func() {
 	pcm := make([]int16, 960)
 	lost := newConcealer(960)
 	return func() {
 		m.mu.Lock()
-		payload, at, ok, missing := m.jb.pop()
-		if ok && !missing {
-			m.bufDelay += m.clock.Now().Sub(at)
-			m.bufCount++
-		}
+		now := m.clock.Now()
+		p := m.jb.pop(now, lost.quiet())
 		dec, frame, sink := m.dec, m.frame, m.audio.Sink
-		m.addedDelay = time.Duration(m.jb.depth()+1) * frameDur
+		m.addedDelay = m.jb.currentDelay(now) + frameDur
 		beep := m.waiting
 		m.mu.Unlock()
 		if sink == nil || frame == 0 {
+			m.countPlayed(p, now)
 			return
 		}
-		if !ok {
-			// Nothing to play (on hold, or a gap): the call-waiting
-			// tone still sounds.
+		n := frame
+		switch p.op {
+		case opWait:
+			// Nothing to play (on hold, or no stream): the
+			// call-waiting tone still sounds.
 			if beep != nil {
 				clear(pcm[:frame])
 				beep.mix(pcm[:frame])
 				_, _ = sink.WritePCM(pcm[:frame])
 			}
 			return
-		}
-		var n int
-		if missing {
+		case opLost, opStretch:
 			n = lost.conceal(dec, pcm, frame)
-		} else {
-			k, err := dec.Decode(pcm, payload)
-			if err != nil {
-				clear(pcm[:frame])
-				k = frame
+		case opPlay:
+			n = decodeFrame(dec, pcm, p.payload, frame)
+			if p.shrink && (p.urgent || lost.frameQuiet(pcm[:n])) {
+				m.mu.Lock()
+				next, ok := m.jb.shrinkFrame()
+				m.mu.Unlock()
+				if ok {
+					p = next
+					n = decodeFrame(dec, pcm, p.payload, frame)
+					lost.dropped()
+				}
 			}
-			n = k
 			lost.good(pcm[:n])
 		}
+		m.countPlayed(p, now)
 		if beep != nil {
 			beep.mix(pcm[:n])
 		}
 		_, _ = sink.WritePCM(pcm[:n])
 	}
+}
+
+// countPlayed adds a played frame's wait in the buffer to the playout
+// delay.
+func (m *Session) countPlayed(p popped, now time.Time) {
+	if p.op != opPlay {
+		return
+	}
+	m.mu.Lock()
+	m.bufDelay += now.Sub(p.at)
+	m.bufCount++
+	m.mu.Unlock()
+}
+
+// decodeFrame decodes payload into pcm; a payload that does not decode
+// plays as a frame of silence.
+func decodeFrame(dec codec.Decoder, pcm []int16, payload []byte, frame int) int {
+	k, err := dec.Decode(pcm, payload)
+	if err != nil || k == 0 {
+		clear(pcm[:frame])
+		return frame
+	}
+	return k
 }

@@ -126,10 +126,7 @@ func (m *Session) receivedDigitLocked(code byte) {
 
 func (m *Session) updateRxLocked(pkt *rtp.Packet, now time.Time) {
 	if m.rx.packet(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now) {
-		m.jb.reset(pkt.SequenceNumber)
-	}
-	if m.rx.clockRate > 0 {
-		m.jb.setTarget(jitterTargetFrames(m.rx.jitterMs()))
+		m.jb.reset()
 	}
 }
 

@@ -99,10 +99,3 @@ func (r *rxStats) closeInterval() rxInterval {
 	}
 	return rxInterval{extMax: extMax, fractionLost: frac, totalLost: uint32(max(0, min(lost, 0x7fffff)))}
 }
-
-// jitterTargetFrames is the jitter buffer depth for a jitter estimate:
-// about 2.5 times the jitter, so 20 ms on a clean network, growing with
-// jitter and shrinking back with it (the buffer bounds it).
-func jitterTargetFrames(jitterMs float64) int {
-	return int(math.Ceil(2.5 * jitterMs / float64(frameDur/time.Millisecond)))
-}

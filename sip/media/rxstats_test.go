@@ -111,14 +111,3 @@ func TestRxStatsJitterFromZeroTransit(t *testing.T) {
 		t.Errorf("jitter %v units, want 128/16 = 8", r.jitter)
 	}
 }
-
-func TestJitterTargetFrames(t *testing.T) {
-	for _, c := range []struct {
-		ms   float64
-		want int
-	}{{0, 0}, {1, 1}, {8, 1}, {8.1, 2}, {20, 3}, {40, 5}} {
-		if got := jitterTargetFrames(c.ms); got != c.want {
-			t.Errorf("jitter %v ms: %d frames, want %d", c.ms, got, c.want)
-		}
-	}
-}

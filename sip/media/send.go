@@ -103,7 +103,14 @@ func (m *Session) clockLoop() {
 		}
 		due := int((m.clock.Now().Sub(start) + frameDur/2) / frameDur)
 		if due-done > 10 {
-			done = due - 1 // stalled for long (suspend): do not burst
+			// Stalled for long (suspend, a starved machine): do not
+			// burst, and let the frames that were due go unplayed, as
+			// a speaker that was not fed plays nothing of them; kept,
+			// they would hold the delay up until shrunk back.
+			m.mu.Lock()
+			m.jb.skip(due - 1 - done)
+			m.mu.Unlock()
+			done = due - 1
 		}
 		for ; done < due; done++ {
 			play()

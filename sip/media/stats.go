@@ -46,6 +46,16 @@ type MediaStats struct {
 	SendDelay                           time.Duration
 	Played, Concealed, Late, Dropped    int
 	JitterBufferFrames, JitterBufferMax int
+	// Stretched counts the frames of concealment the jitter buffer
+	// inserted to grow its delay (a dry buffer, or more jitter);
+	// Shrunk the frames it dropped to shrink it (Dropped counts them
+	// too); Duplicates the packets received twice; Silent the frame
+	// periods the speaker got nothing after the stream had played (it
+	// stopped for over a second: a long loss, hold, the end).
+	Stretched, Shrunk, Duplicates, Silent int
+	// TargetDelay is the playout delay the jitter buffer aims for,
+	// above the fastest recent packet's arrival.
+	TargetDelay time.Duration
 	// RTPFromStrangers and RTCPFromStrangers count the datagrams dropped
 	// because they came from an address that is not the peer's
 	// (latch.go).
@@ -56,7 +66,9 @@ func (m *Session) Stats() MediaStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := MediaStats{Played: m.jb.played, Concealed: m.jb.concealed, Late: m.jb.late, Dropped: m.jb.dropped,
-		JitterBufferFrames: m.jb.target, JitterBufferMax: m.jb.max,
+		JitterBufferFrames: int((m.jb.targetDelay() + frameDur - 1) / frameDur), JitterBufferMax: m.jb.max,
+		Stretched: m.jb.stretched, Shrunk: m.jb.shrunk, Duplicates: m.jb.duplicates, Silent: m.jb.silent,
+		TargetDelay:      m.jb.targetDelay(),
 		RTPFromStrangers: m.rtpPeer.strangers, RTCPFromStrangers: m.rtcpPeer.strangers}
 	if m.bufCount > 0 {
 		s.PlayoutDelay = m.bufDelay / time.Duration(m.bufCount)

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/rs/zerolog"
+
 	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/logging"
 	"github.com/openbpclient/bpclient/helper/paths"
@@ -54,7 +57,8 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	if verbose {
 		w = io.MultiWriter(lf, env.Stderr)
 	}
-	log := logging.New(w, "agent")
+	gate := newLogGate(zerolog.DebugLevel)
+	log := logging.New(w, "agent").Hook(gate)
 
 	addr, err := ipc.DefaultAddr()
 	if err != nil {
@@ -77,7 +81,14 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	log.Info().Str("version", version.Version).Str("log", logPath).Msg("agent starting")
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop})
+	pages, err := doctorPages()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	roots := doctor.DefaultRoots()
+	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages})
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages})
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service
@@ -87,15 +98,29 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer stopAudio()
-	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store,
+	popups, err := startPopups(ctx, srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer popups.Close()
+	presence, err := startPresence(srv, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer presence.Close()
+	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: srv, Ringer: audioSvc, Policy: store, Popups: popups,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	if err := srv.Register(phone); err != nil {
-		ln.Close()
-		return err
+	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}} {
+		if err := srv.Register(svc); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	return srv.Serve(ctx, ln)
 }

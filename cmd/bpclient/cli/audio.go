@@ -30,32 +30,34 @@ const audioOpenTimeout = 10 * time.Second
 // devices. Without audio (no cgo, no devices) the service still answers,
 // with an error that says why.
 func startAudio(ctx context.Context, srv *agent.Server, log zerolog.Logger, mayChange func(*agent.Call) bool) (stop func(), svc *audioapi.Service, sys *audio.System, err error) {
-	// With a watcher (a child enumerates), PortAudio (and the ALSA
-	// plugins, JACK and PulseAudio clients it loads) starts with the
-	// first stream, a call's or the ringer's; until then the device list
-	// comes from the child. Without one, it starts now.
+	// On the PulseAudio backend the device list and its changes come from
+	// the sound server's events. On PortAudio, with a watcher (a child
+	// enumerates), PortAudio (and the ALSA plugins, JACK and PulseAudio
+	// clients it loads) starts with the first stream, a call's or the
+	// ringer's; until then the device list comes from the child. Without
+	// one, it starts now.
 	exe, exeErr := os.Executable()
+	cfg, err := paths.ConfigDir()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	// The sound libraries' complaints (no card, no JACK server) belong in
 	// BPClient.log for support staff, never on a terminal.
 	opts := []audio.Option{audio.WithLibraryLog(func(line string) {
 		log.Debug().Str("library", line).Msg("sound library")
-	})}
+	}), audio.WithBackend(configuredBackend(cfg))}
 	if exeErr == nil {
 		opts = append(opts, audio.Lazy(audioOpenTimeout))
 	}
 	sys, openErr := audio.OpenWithin(audioOpenTimeout, opts...)
 	if openErr != nil {
 		log.Warn().Err(openErr).Msg("audio unavailable")
-	}
-	cfg, err := paths.ConfigDir()
-	if err != nil {
-		if sys != nil {
-			sys.Close()
-		}
-		return nil, nil, nil, err
+	} else {
+		b := sys.Backend()
+		log.Info().Str("backend", b.Description).Str("reason", b.Reason).Msg("audio backend")
 	}
 	o := audioapi.Options{System: sys, OpenErr: openErr, ConfigDir: cfg, Events: srv, Logger: log, MayChange: mayChange}
-	if exeErr == nil && sys != nil {
+	if exeErr == nil && sys != nil && !sys.HasDeviceEvents() {
 		// A child process enumerates: re-initialising PortAudio here
 		// would close the streams of a call in progress.
 		o.Enumerate = audio.ChildEnumerator(exe, "devices", "--json")
@@ -137,7 +139,7 @@ a last one with the result.`,
 					}
 				}
 			}
-			sys, err := audio.Open()
+			sys, err := openAudio()
 			if err != nil {
 				return err
 			}
@@ -166,6 +168,29 @@ a last one with the result.`,
 			return nil
 		},
 	}
+}
+
+// configuredBackend is the audio backend named in the user's audio.json
+// ("backend"; support staff edit it), "" when none is.
+func configuredBackend(cfg string) string {
+	sel, err := audioapi.LoadSelection(cfg)
+	if err != nil {
+		return ""
+	}
+	return sel.Backend
+}
+
+// openAudio opens the audio system for a command, with the configured
+// backend.
+func openAudio() (*audio.System, error) { return audio.Open(backendOption()) }
+
+// backendOption is the backend configured in the user's audio.json.
+func backendOption() audio.Option {
+	cfg, err := paths.ConfigDir()
+	if err != nil {
+		return audio.WithBackend("")
+	}
+	return audio.WithBackend(configuredBackend(cfg))
 }
 
 // meterLine draws a level as a bar from -60 to 0 dBFS.

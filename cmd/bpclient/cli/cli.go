@@ -42,6 +42,8 @@ func commands() []*command {
 		installCommand(),
 		uninstallCommand(),
 		statusCommand(),
+		doctorCommand(),
+		logCommand(),
 		policyCommand(),
 		startCommand(),
 		stopCommand(),

@@ -15,11 +15,14 @@ func devicesCommand() *command {
 		name:     "devices",
 		synopsis: "list the audio inputs and outputs with their stable ids",
 		usage:    "bpclient devices [--json]",
-		help: `Lists the host APIs and the audio devices PortAudio sees now, with ids
-that stay the same across restarts ("<host API>:<name>#<n>"), their
-channels and default rates, and which are the system defaults. The agent
-runs 'bpclient devices --json' in a short-lived child process to notice
-devices coming and going without disturbing a call.`,
+		help: `Lists the host APIs and the audio devices the audio backend sees now
+(the sound server's sinks and sources on the PulseAudio backend,
+PortAudio's devices otherwise), with ids that stay the same across
+restarts ("<host API>:<name>#<n>"), their channels and default rates, and
+which are the system defaults. On PortAudio the agent runs 'bpclient
+devices --json' in a short-lived child process to notice devices coming
+and going without disturbing a call; the PulseAudio backend has the
+server's events instead.`,
 		setFlags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print the list as JSON")
 		},
@@ -27,7 +30,7 @@ devices coming and going without disturbing a call.`,
 			if len(args) > 0 {
 				return usagef("devices takes no arguments")
 			}
-			sys, err := audio.Open()
+			sys, err := openAudio()
 			if err != nil {
 				return err
 			}

@@ -22,9 +22,11 @@ func versionCommand() *command {
 		usage:    "bpclient version [--verbose] [--json]",
 		help: `Prints bpclient's version, the API protocol version, and the OS and
 architecture it was built for. --verbose adds what support staff ask
-first about a softphone without sound: the audio library this build
-links (or why it has none), whether it finds devices on this machine
-(host APIs, number of inputs and outputs), and the codecs it can offer.`,
+first about a softphone without sound: the audio backend in use and why
+(on Linux the PulseAudio protocol, with the server: "pulseaudio 16.1",
+"PipeWire 0.3.65 via pipewire-pulse"; else PortAudio and its version), or
+why there is none, whether it finds devices on this machine (host APIs,
+number of inputs and outputs), and the codecs it can offer.`,
 		setFlags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print as JSON")
 			fs.BoolVar(&verbose, "verbose", false, "also report audio and codecs")
@@ -64,12 +66,17 @@ type buildInfo struct {
 }
 
 type audioInfo struct {
-	Available bool     `json:"available"`         // devices can be listed on this machine
-	Backend   string   `json:"backend,omitempty"` // the linked library and its version
-	HostAPIs  []string `json:"hostApis,omitempty"`
-	Inputs    int      `json:"inputs"`
-	Outputs   int      `json:"outputs"`
-	Error     string   `json:"error,omitempty"` // why not available
+	Available bool `json:"available"` // devices can be listed on this machine
+	// Backend is the backend in use ("PulseAudio protocol, server:
+	// pulseaudio 16.1", or PortAudio's version), else the linked library.
+	Backend       string   `json:"backend,omitempty"`
+	BackendName   string   `json:"backendName,omitempty"`   // "pulse" or "portaudio"
+	BackendReason string   `json:"backendReason,omitempty"` // why that one
+	Server        string   `json:"server,omitempty"`        // the sound server, on the PulseAudio backend
+	HostAPIs      []string `json:"hostApis,omitempty"`
+	Inputs        int      `json:"inputs"`
+	Outputs       int      `json:"outputs"`
+	Error         string   `json:"error,omitempty"` // why not available
 }
 
 func (a audioInfo) String() string {
@@ -79,8 +86,8 @@ func (a audioInfo) String() string {
 		}
 		return fmt.Sprintf("unavailable: %s: %s", a.Backend, a.Error)
 	}
-	return fmt.Sprintf("available: %s; host APIs: %s; %s, %s",
-		a.Backend, strings.Join(a.HostAPIs, ", "), count(a.Inputs, "input"), count(a.Outputs, "output"))
+	return fmt.Sprintf("available: %s (%s); host APIs: %s; %s, %s",
+		a.Backend, a.BackendReason, strings.Join(a.HostAPIs, ", "), count(a.Inputs, "input"), count(a.Outputs, "output"))
 }
 
 // count says "1 input", "3 inputs".
@@ -105,8 +112,10 @@ func probeBuild() buildInfo {
 	}
 	b.Audio.Backend = audio.Backend()
 	var l audio.DeviceList
-	sys, err := audio.OpenWithin(audioOpenTimeout)
+	sys, err := audio.OpenWithin(audioOpenTimeout, backendOption())
 	if err == nil {
+		info := sys.Backend()
+		b.Audio.Backend, b.Audio.BackendName, b.Audio.BackendReason, b.Audio.Server = info.Description, info.Name, info.Reason, info.Server
 		l, err = sys.Devices()
 		sys.Close()
 	}

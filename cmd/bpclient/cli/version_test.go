@@ -30,8 +30,18 @@ func TestVersionVerbose(t *testing.T) {
 	if len(got.Codecs) != len(codec.Available()) || !strings.Contains(strings.Join(got.Codecs, " "), "PCMU/8000") {
 		t.Errorf("codecs %v, want one per codec.Available(), PCMU among them", got.Codecs)
 	}
-	if got.Audio.Backend != audio.Backend() {
-		t.Errorf("backend %q, want %q", got.Audio.Backend, audio.Backend())
+	switch got.Audio.BackendName {
+	case audio.BackendPulse:
+		if !strings.HasPrefix(got.Audio.Backend, "PulseAudio protocol, server: ") || got.Audio.Server == "" || got.Audio.BackendReason == "" {
+			t.Errorf("audio %+v, want the PulseAudio protocol with its server and why", got.Audio)
+		}
+	case audio.BackendPortAudio, "":
+		// PortAudio in use, or no backend at all: the linked library.
+		if got.Audio.Backend != audio.Backend() {
+			t.Errorf("backend %q, want %q", got.Audio.Backend, audio.Backend())
+		}
+	default:
+		t.Errorf("backend name %q", got.Audio.BackendName)
 	}
 	if got.Audio.Available == (got.Audio.Error != "") {
 		t.Errorf("available %v with error %q", got.Audio.Available, got.Audio.Error)

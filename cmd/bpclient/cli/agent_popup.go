@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/desktop/notify"
+	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/popupapi"
+)
+
+// startPopups opens the desktop's notification service and registers the
+// popup service; without a service the agent runs on and popup.show says
+// why it is unavailable.
+func startPopups(ctx context.Context, srv *agent.Server, log zerolog.Logger) (*popupapi.Service, error) {
+	octx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	n, err := notify.Open(octx, notify.Options{})
+	if err != nil {
+		log.Warn().Err(err).Msg("no desktop pop-ups")
+		n = nil
+	} else {
+		log.Info().Str("server", n.Capabilities().Server).Bool("actions", n.Capabilities().Actions).Msg("desktop pop-ups")
+	}
+	svc := popupapi.New(popupapi.Options{Logger: log, Notifier: n, Unavailable: err, Server: srv})
+	if err := srv.Register(svc); err != nil {
+		svc.Close()
+		return nil, err
+	}
+	return svc, nil
+}

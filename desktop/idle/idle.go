@@ -1,0 +1,68 @@
+// Package idle reads how long the user has not touched the keyboard or
+// the pointer: only that time, never which keys or where the pointer is.
+// One small interface, Source, with a body per OS: the X11 screen-saver
+// extension on Linux under X11 (pure Go over the X protocol), GNOME's
+// Mutter IdleMonitor and the freedesktop ScreenSaver's lock over D-Bus in
+// Wayland sessions; Windows and macOS say that they are unavailable in
+// this build.
+package idle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Reading is one look at the user's activity.
+type Reading struct {
+	// Idle is the time since the last keyboard or pointer input.
+	Idle time.Duration
+	// Locked: the session is locked (from a source that knows).
+	Locked bool
+}
+
+// Source reads the idle time. Its methods are safe for concurrent use.
+type Source interface {
+	Read(ctx context.Context) (Reading, error)
+	// Name says which source this is ("x11-screensaver"), for
+	// helper.status.
+	Name() string
+	Close() error
+}
+
+// ErrUnavailable is returned by Open where this build or this session
+// has no idle source; the error says why.
+var ErrUnavailable = errors.New("input idle time is unavailable")
+
+func unavailable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnavailable, fmt.Sprintf(format, args...))
+}
+
+// Options configure Open.
+type Options struct {
+	// Display is the X display (Linux); "" means $DISPLAY.
+	Display string
+	// BusAddress is the D-Bus session bus of the D-Bus sources (Mutter's
+	// idle time, the ScreenSaver's lock); "" means the user's own.
+	BusAddress string
+	// Source forces a source: SourceX11 or SourceMutter; "" chooses
+	// (Mutter under Wayland or without an X display, else X11).
+	Source string
+}
+
+// The sources, by the names Source.Name gives.
+const (
+	SourceX11    = "x11-screensaver"
+	SourceMutter = "mutter-idlemonitor"
+)
+
+func msToDuration(ms uint64) time.Duration {
+	if ms > uint64(1<<63-1)/uint64(time.Millisecond) {
+		return 1<<63 - 1
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// Open connects to this session's idle source.
+func Open(opts Options) (Source, error) { return open(opts) }

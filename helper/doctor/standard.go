@@ -1,0 +1,63 @@
+package doctor
+
+import (
+	"context"
+	"time"
+
+	"github.com/openbpclient/bpclient/installer"
+	"github.com/openbpclient/bpclient/nativemsg"
+)
+
+// Options wire the standard checks. Roots is required; a nil probe
+// leaves its check out.
+type Options struct {
+	Roots Roots
+	// Browsers to check; empty means all.
+	Browsers []nativemsg.Browser
+	// RunHost runs the host a manifest names; nil means RunHost.
+	RunHost HostRunner
+	// Agent asks the running agent (the CLI's probe; the agent answers
+	// for itself).
+	Agent AgentProbe
+	// Autostart reports the start at login; see InstallerAutostart.
+	Autostart AutostartProbe
+	// Pages is the log of the pages' minHelperVersion; nil leaves the
+	// update check out.
+	Pages *PageLog
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Standard is the doctor of `bpclient doctor` and helper.doctor: its
+// checks in the order people read them, from "is it installed" to "is
+// the page's version served".
+func Standard(o Options) *Doctor {
+	checks := []Check{ManifestChecks(o.Roots, o.Browsers, o.RunHost)}
+	if o.Agent != nil {
+		checks = append(checks, AgentCheck(o.Agent))
+	}
+	if o.Autostart != nil {
+		checks = append(checks, AutostartCheck(o.Autostart))
+	}
+	checks = append(checks, PolicyChecks(o.Roots, o.Browsers), ExtensionChecks(o.Roots, o.Browsers))
+	if o.Pages != nil {
+		checks = append(checks, UpdateCheck(o.Pages))
+	}
+	return New(o.Now, checks...)
+}
+
+// InstallerAutostart asks the installer, with the environment of roots,
+// how the agent starts at login.
+func InstallerAutostart(roots Roots) AutostartProbe {
+	return func(ctx context.Context) installer.AutostartStatus {
+		in, err := installer.New(installer.WithEnv(roots.Getenv))
+		if err != nil {
+			return installer.AutostartStatus{Kind: "unknown", Installed: true, Problem: err.Error()}
+		}
+		st, err := in.Status(ctx, []nativemsg.Browser{nativemsg.Chrome})
+		if err != nil {
+			return installer.AutostartStatus{Kind: "unknown", Installed: true, Problem: err.Error()}
+		}
+		return st.Autostart
+	}
+}
