@@ -30,6 +30,10 @@ packages+=(pipewire pipewire-bin pipewire-pulse wireplumber dbus)
 # xdotool to make input for the idle tests and to see dunst's window,
 # notify-send and gdbus for the recipes.
 packages+=(xvfb dunst xdotool libnotify-bin libglib2.0-bin)
+# The desktop API's .NET client (issue 15): Debian's Mono C# compiler and
+# runtime build BPClient.Desktop.dll and run its test program against the
+# real agent; mcs with System.dll is enough (not mono-devel's 160 packages).
+packages+=(mono-mcs)
 
 . scripts/apt-ensure.sh
 apt_ensure deps "${packages[@]}"

@@ -128,6 +128,7 @@ func (s *Server) remove(ss *session) {
 	s.mu.Unlock()
 	ss.flushAndClose()
 	if ss.helloDone() {
+		s.announceClosed(ss)
 		s.broadcastClients()
 	}
 }

@@ -7,6 +7,7 @@ package agent
 type Audience struct {
 	pageOrigin string
 	allPages   bool
+	session    string // set by ToSession: that one session, nobody else
 }
 
 // Everyone is every session that said hello: events that tell nothing
@@ -18,9 +19,17 @@ func Everyone() Audience { return Audience{allPages: true} }
 // user's own clients only.
 func ToOrigin(origin string) Audience { return Audience{pageOrigin: origin} }
 
+// ToSession is the one session with id (as Call.SessionID names it),
+// whatever its kind: a request meant for one page (the desktop API's
+// provider) must not reach the user's other clients.
+func ToSession(id string) Audience { return Audience{session: id} }
+
 // Admits reports whether the caller of c belongs to the audience: events
 // for aud may reach it, and a service may let it do what aud may do.
 func (aud Audience) Admits(c *Call) bool {
+	if aud.session != "" {
+		return c.SessionID == aud.session
+	}
 	if c.Kind != kindPage {
 		return true
 	}

@@ -74,6 +74,8 @@ type helloParams struct {
 	ClientVersion    string `json:"clientVersion"`
 	MinHelperVersion string `json:"minHelperVersion"`
 	PageOrigin       string `json:"pageOrigin"`
+	// DesktopApp: a local application of the desktop API (docs/DESKTOP-API.md).
+	DesktopApp bool `json:"desktopApp"`
 }
 
 type helloResult struct {
@@ -129,8 +131,13 @@ func (ss *session) doHello(msg *jsonrpc.Message) (any, *jsonrpc.Error) {
 	case relayed:
 		kind = kindExtension
 	}
+	if rerr := checkDesktopApp(p, kind); rerr != nil {
+		log.Msg("hello refused: not a local desktop application")
+		return nil, rerr
+	}
 	ss.mu.Lock()
 	ss.hello, ss.kind, ss.client, ss.clientVer, ss.pageOrigin = true, kind, p.Client, p.ClientVersion, p.PageOrigin
+	ss.desktopApp = p.DesktopApp
 	ss.mu.Unlock()
 	log.Str("kind", kind).Msg("hello")
 	ss.announce = !wasHello

@@ -44,6 +44,12 @@ type Call struct {
 	PageOrigin string
 	// SessionID names the session in logs and events.
 	SessionID string
+	// DesktopApp is set for a local client whose hello said it is a
+	// desktop application (docs/DESKTOP-API.md); Client and
+	// ClientVersion are its hello's name and version.
+	DesktopApp    bool
+	Client        string
+	ClientVersion string
 }
 
 // Local reports whether the caller is a local client (the CLI), not a page

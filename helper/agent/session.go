@@ -58,6 +58,7 @@ type session struct {
 	client     string
 	clientVer  string
 	pageOrigin string
+	desktopApp bool
 	order      int
 
 	announce bool // read loop only: broadcast the client list after this answer
@@ -242,7 +243,8 @@ func (ss *session) caller() (*Call, bool) {
 	if !ss.hello {
 		return nil, false
 	}
-	return &Call{Kind: ss.kind, PageOrigin: ss.pageOrigin, SessionID: ss.id}, true
+	return &Call{Kind: ss.kind, PageOrigin: ss.pageOrigin, SessionID: ss.id,
+		DesktopApp: ss.desktopApp, Client: ss.client, ClientVersion: ss.clientVer}, true
 }
 
 type clientInfo struct {

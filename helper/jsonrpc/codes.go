@@ -19,8 +19,11 @@ const (
 	CodeUnavailable    = -32004 // the host could not reach or start the agent
 	CodePhone          = -32010 // a phone.* or call.* request failed; data.reason says why
 	CodeAudio          = -32011 // an audio.* request failed; data.reason says why
-	CodePopup          = -32013 // a popup.* request failed; data.reason says why
-	CodePresence       = -32014 // a presence.* request failed; data.reason says why
+	// CodeNoDesktopSession: a desktop application's request found no
+	// Agent Desktop session to answer it; data.reason says why.
+	CodeNoDesktopSession = -32012
+	CodePopup            = -32013 // a popup.* request failed; data.reason says why
+	CodePresence         = -32014 // a presence.* request failed; data.reason says why
 )
 
 // Reasons of CodeNotAllowed: why the agent (or the host for it) refuses
@@ -69,3 +72,18 @@ const ReasonOtherOrigin = "other-origin"
 // ReasonNoSuchPopup, of CodePopup: no open pop-up of this caller has the
 // popupId (another origin's are not told apart from none).
 const ReasonNoSuchPopup = "no-such-popup"
+
+// Reasons of CodeNoDesktopSession (docs/DESKTOP-API.md).
+const (
+	ReasonNotAttached  = "not-attached"  // no Agent Desktop page is attached
+	ReasonProviderLeft = "provider-left" // the page detached before it answered
+	ReasonTimeout      = "timeout"       // the page did not answer in time
+	ReasonNotOffered   = "not-offered"   // the page does not offer this function
+)
+
+// Reasons of CodeNotAllowed from the desktop API.
+const (
+	ReasonAlreadyAttached = "already-attached" // another page is the Agent Desktop; attach with replace to take over
+	ReasonDesktopAppOnly  = "desktop-app-only" // only a desktop application may call this method
+	ReasonProviderOnly    = "provider-only"    // a desktop application called the Agent Desktop's own method
+)

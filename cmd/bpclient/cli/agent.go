@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/desktopapi"
 	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/logging"
@@ -116,7 +117,8 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}} {
+	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv})
+	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, desktop} {
 		if err := srv.Register(svc); err != nil {
 			ln.Close()
 			return err

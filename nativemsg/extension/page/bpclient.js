@@ -28,6 +28,8 @@
   });
 
   const E_UNAVAILABLE = -32004;
+  // A page handler's failure without a code of its own (docs/DESKTOP-API.md).
+  const E_DESKTOP_HANDLER = 1;
   const DEFAULT_TIMEOUT_MS = 3000;
   const DEFAULT_CALL_TIMEOUT_MS = 30000;
   const PROBE_INTERVAL_MS = 100;
@@ -249,6 +251,21 @@
       });
     }
 
+    // attachDesktop makes this page the Agent Desktop of the desktop API:
+    // agent is {id, name, extension}; handlers maps each function the
+    // page offers ("makeCall", "pauseRecording", "resumeRecording",
+    // "status") to fn(params, app) returning the result or a promise of
+    // it; a rejection's {code, message} is the application's error.
+    // opts.replace takes over from another attached tab. Resolves with
+    // the DesktopProvider once attached; it re-attaches after reconnects.
+    attachDesktop(agent, handlers, opts) {
+      const p = new DesktopProvider(this, agent, handlers || {}, opts && opts.replace);
+      return p.attach().then(() => p, (e) => {
+        for (const off of p._offs) off();
+        throw e;
+      });
+    }
+
     // close ends the session; the client cannot be reused.
     close() {
       if (this._state.state === States.CLOSED) return;
@@ -259,6 +276,77 @@
       global.removeEventListener("message", this._onMessage);
       this._stateFns.clear();
       this._eventFns.clear();
+    }
+  }
+
+  // DesktopProvider is this page attached as the Agent Desktop of the
+  // desktop API (docs/DESKTOP-API.md): it answers the local applications'
+  // requests with the page's handlers and publishes the page's
+  // interaction events to them. Client.attachDesktop makes one.
+  class DesktopProvider {
+    constructor(client, agent, handlers, replace) {
+      this._client = client;
+      this._attach = {agent, functions: Object.keys(handlers), replace: !!replace};
+      this._handlers = handlers;
+      this.attached = false;
+      this.functions = [];
+      this._offs = [
+        client.on("desktop.request", (req) => this._answer(req)),
+        client.on("desktop.detached", () => {
+          this.attached = false;
+        }),
+        // The helper restarted or the extension reconnected: a new
+        // session is not attached until it says so again.
+        client.onState((st) => {
+          if (st.state !== States.CONNECTED) this.attached = false;
+          else if (!this.attached && this._started) this.attach().catch(() => {});
+        }),
+      ];
+    }
+
+    // attach (again) with the agent and handlers given; resolves with the
+    // helper's answer {attached, functions}.
+    attach() {
+      this._started = true;
+      return this._client.call("desktop.attach", this._attach).then((r) => {
+        this.attached = true;
+        this.functions = r.functions;
+        return r;
+      });
+    }
+
+    // publish sends an interaction event (call.initiated, call.incoming,
+    // call.released, recording.started/stopped/paused/resumed) to every
+    // application.
+    publish(event, params) {
+      return this._client.call("desktop.publish", {event, params: params || {}});
+    }
+
+    // detach stops answering; the page may attachDesktop again later.
+    detach() {
+      for (const off of this._offs) off();
+      this._offs = [];
+      this._started = false;
+      this.attached = false;
+      return this._client.call("desktop.detach");
+    }
+
+    _answer(req) {
+      if (!req || typeof req.requestId !== "string") return;
+      const handler = this._handlers[req.method];
+      const reply = (answer) => {
+        this._client.call("desktop.respond", Object.assign({requestId: req.requestId}, answer)).catch(() => {});
+      };
+      if (typeof handler !== "function") {
+        reply({error: {code: E_DESKTOP_HANDLER, message: "the Agent Desktop does not handle " + req.method}});
+        return;
+      }
+      Promise.resolve()
+        .then(() => handler(req.params || {}, req.app || {}))
+        .then(
+          (result) => reply({result: result === undefined || result === null ? {} : result}),
+          (e) => reply({error: {code: (e && Number.isInteger(e.code) && e.code !== 0) ? e.code : E_DESKTOP_HANDLER,
+            message: String((e && e.message) || e)}}));
     }
   }
 

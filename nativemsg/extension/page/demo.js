@@ -194,4 +194,64 @@
       password: f.password.value}, f.to.value);
   });
   document.getElementById("phone-stop").addEventListener("click", () => demo.softphone.stop());
+
+  // The desktop API (docs/DESKTOP-API.md): the page as the Agent Desktop
+  // of local applications. A makeCall dials through the softphone when it
+  // is registered, else stands for the contact center's call with an
+  // interaction of its own; recording is a pair of flags. Each request
+  // is logged as kind "desktop".
+  let interactions = 0;
+  const recording = {voice: true, screen: true};
+  const publish = (event, params) => desktopProvider && desktopProvider.publish(event, params).catch(() => {});
+  let desktopProvider = null;
+  const handlers = {
+    async makeCall(params, app) {
+      record("desktop", "makeCall", {params, app});
+      const interactionId = "i" + (++interactions);
+      let callId = null;
+      if (document.getElementById("phone-reg").textContent === "registered") {
+        callId = (await request("call.dial", {to: params.number})).callId;
+      }
+      publish("call.initiated", {interactionId, number: params.number, callId});
+      return {interactionId, callId};
+    },
+    pauseRecording(params, app) { return setRecording(params, app, false); },
+    resumeRecording(params, app) { return setRecording(params, app, true); },
+    status(params, app) {
+      record("desktop", "status", {app});
+      return {interactions, recording};
+    },
+  };
+  function setRecording(params, app, on) {
+    record("desktop", on ? "resumeRecording" : "pauseRecording", {params, app});
+    if (params.voice) recording.voice = on;
+    if (params.screen) recording.screen = on;
+    publish(on ? "recording.resumed" : "recording.paused", {voice: params.voice, screen: params.screen});
+    return Object.assign({}, recording);
+  }
+  demo.desktop = {
+    // attach(agent, replace) makes this page the Agent Desktop.
+    attach(agent, replace) {
+      return settle(client.attachDesktop(agent, handlers, {replace}).then((p) => {
+        desktopProvider = p;
+        text("desktop-state", "attached as " + agent.name + " (" + p.functions.join(", ") + ")");
+        return {functions: p.functions};
+      }));
+    },
+    // release(interactionId) ends an interaction: call.released.
+    release(interactionId) {
+      return settle(Promise.resolve(publish("call.released", {interactionId})));
+    },
+    detach() {
+      const p = desktopProvider;
+      desktopProvider = null;
+      text("desktop-state", "not attached");
+      return settle(p ? p.detach() : Promise.resolve({}));
+    },
+  };
+  client.on("desktop.detached", (p) => text("desktop-state", "detached (" + p.reason + ")"));
+  document.getElementById("desktop-attach").addEventListener("click", () => {
+    const f = document.getElementById("desktop-form").elements;
+    demo.desktop.attach({id: f.agentId.value, name: f.agentName.value, extension: f.agentExtension.value}, f.replace.checked);
+  });
 })();
