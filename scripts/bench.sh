@@ -27,3 +27,11 @@ go test -run '^$' -bench . "${args[@]}" ./sip
 BPCLIENT_SOFTPHONE_BENCH=1 go test -count=1 -v -timeout 10m -run 'TestSoftphoneNumbers|TestSecureNumbers' ./sip | grep -E 'numbers_linux_test|^(ok|FAIL|---)'
 # The agent built as release.sh builds it (Opus in, paths trimmed).
 BPCLIENT_SOFTPHONE_BENCH=1 GOFLAGS="-tags=opus -trimpath" go test -count=1 -v -timeout 10m -run 'TestSoftphoneAgentNumbers' ./internal/e2e | grep -E 'softphone_test|^(ok|FAIL|---)'
+# Issue 11: the real agent and baresip on the same real devices of a
+# private PulseAudio and PipeWire: CPU, wake-ups and memory in 60 s calls,
+# then mouth-to-ear both ways, once per audio backend of the agent
+# (BPCLIENT_DEVICE_BENCH_RUNS, _CALL and _CLICKS shorten a try). The
+# tables print ready to paste into BENCHMARKS.md.
+for backend in pulse portaudio; do
+  BPCLIENT_AUDIO_BACKEND=$backend BPCLIENT_DEVICE_BENCH=1 GOFLAGS="-tags=opus -trimpath" go test -count=1 -v -timeout 30m -run 'TestDeviceCallNumbers|TestDeviceMouthToEar' ./internal/e2e | grep -E 'devicebench_test|mouthtoear_test|^(\||DEVICE|MOUTH)|^(ok|FAIL|---)'
+done

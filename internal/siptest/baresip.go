@@ -53,6 +53,10 @@ type BaresipOptions struct {
 	// (soundtest.Start routes ALSA there); then Source is not played.
 	// Empty: an aubridge speaker nobody reads and Source's WAV.
 	Player, Mic string
+	// NoRecord leaves baresip's sndfile module out: a baresip measured
+	// beside our phone (CPU, memory) then records nothing that our phone
+	// does not, and maps no libsndfile. Recordings then returns nothing.
+	NoRecord bool
 }
 
 // Baresip is a running baresip with one account, controlled over
@@ -124,15 +128,14 @@ module			opus.so
 module			aufile.so
 module			alsa.so
 module			aubridge.so
-module			sndfile.so
-module_tmp		uuid.so
+%smodule_tmp		uuid.so
 module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
 ctrl_tcp_listen		127.0.0.1:%d
 snd_path		%s
 opus_bitrate		32000
-`, sipPort, player, mic, opts.Rate, opts.Rate, rtp, rtp+39, ctrl, filepath.Join(dir, "rec"))
+`, sipPort, player, mic, opts.Rate, opts.Rate, rtp, rtp+39, recordModule(opts.NoRecord), ctrl, filepath.Join(dir, "rec"))
 	switch {
 	case strings.HasPrefix(opts.MediaEnc, "dtls"):
 		cfg += "module\t\t\tdtls_srtp.so\n"
@@ -174,6 +177,15 @@ opus_bitrate		32000
 		t.Fatalf("baresip did not register:\n%s", b.Log())
 	}
 	return b
+}
+
+// recordModule is the config line loading sndfile (every call recorded
+// to WAVs), or nothing.
+func recordModule(off bool) string {
+	if off {
+		return ""
+	}
+	return "module\t\t\tsndfile.so\n"
 }
 
 // Log returns baresip's output so far.

@@ -324,9 +324,17 @@ func (p *Server) Feed(t testing.TB, sink string, pcm []int16, rate int) {
 // called, which returns the samples.
 func (p *Server) Record(t testing.TB, sink string, rate int) (stop func() []int16) {
 	t.Helper()
+	return p.RecordChannels(t, sink, rate, 1)
+}
+
+// RecordChannels is Record with the sink's monitor in channels channels,
+// interleaved: one recording, so one clock, for what two clients play
+// into two channels of one sink.
+func (p *Server) RecordChannels(t testing.TB, sink string, rate, channels int) (stop func() []int16) {
+	t.Helper()
 	f := filepath.Join(t.TempDir(), sink+".raw")
 	cmd := exec.Command("parecord", "--latency-msec=20", "-d", sink+".monitor", "--rate="+strconv.Itoa(rate),
-		"--channels=1", "--format=s16le", "--raw", f)
+		"--channels="+strconv.Itoa(channels), "--format=s16le", "--raw", f)
 	cmd.Env = p.Env()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
