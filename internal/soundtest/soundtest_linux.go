@@ -135,7 +135,7 @@ func Start(t testing.TB, server string) *Server {
 	}
 	if server == PipeWire {
 		for _, l := range strings.Split(strings.TrimSpace(pulseSinks), "\n") {
-			p.Output(t, "pactl", strings.Fields(l)...)
+			p.setUp(t, strings.Fields(l))
 		}
 	}
 	ALSAEnv(t, PulseDevices)
@@ -302,6 +302,25 @@ func (p *Server) Output(t testing.TB, name string, args ...string) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// setUp runs one pactl line of the set-up on PipeWire. A sink just
+// loaded is not yet a node wireplumber has linked, and pipewire-pulse
+// answers "Not supported" to making it the default for a moment: such a
+// line is tried again for up to 2 s.
+func (p *Server) setUp(t testing.TB, args []string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, err := p.Command("pactl", args...)
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "Not supported") || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Feed plays pcm (S16 mono at rate) into a sink with pacat, paced by the
