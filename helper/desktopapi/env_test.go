@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -15,9 +12,9 @@ import (
 
 	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/client"
-	"github.com/openbpclient/bpclient/helper/ipc"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/internal/agenttest"
 )
 
 // The broker's tests run the real agent (helper/agent) on a private
@@ -81,50 +78,18 @@ type env struct {
 }
 
 const (
-	ourOrigin   = "https://agent.example.test"
-	otherOrigin = "https://other.cc.example.test"
+	ourOrigin   = agenttest.OriginA
+	otherOrigin = agenttest.OriginB
 	ourExt      = "chrome-extension://" + policy.ChromiumExtensionID + "/"
 )
 
 func startAgent(t testing.TB) *env {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "dskt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	store := &policy.Store{AdminFile: filepath.Join(dir, "admin.json"), UserFile: filepath.Join(dir, "user.json")}
-	if err := os.WriteFile(store.AdminFile, []byte(`{"domains":["agent.example.test","*.cc.example.test"]}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := filepath.Join(dir, "run", "agent.sock")
-	if runtime.GOOS == "windows" {
-		addr = `\\.\pipe\bpclient-desktop-test-` + filepath.Base(dir)
-	}
-	ln, err := ipc.Listen(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := agent.New(agent.Options{Policy: store, Logger: zerolog.Nop()})
 	clock := newFakeClock()
-	if err := srv.Register(New(Options{Logger: zerolog.Nop(), Events: srv, AfterFunc: clock.AfterFunc})); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("agent did not stop within 5 s")
-		}
+	a := agenttest.Start(t, func(srv *agent.Server) []agent.Service {
+		return []agent.Service{New(Options{Logger: zerolog.Nop(), Events: srv, AfterFunc: clock.AfterFunc})}
 	})
-	return &env{addr: addr, srv: srv, clock: clock}
+	return &env{addr: a.Addr, srv: a.Srv, clock: clock}
 }
 
 func (e *env) dial(t testing.TB) *client.Client {

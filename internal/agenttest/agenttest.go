@@ -35,7 +35,7 @@ const hangGuard = 20 * time.Second
 
 // Agent is a running agent.
 type Agent struct {
-	t    *testing.T
+	t    testing.TB
 	Srv  *agent.Server
 	Addr string
 }
@@ -43,7 +43,7 @@ type Agent struct {
 // Start runs an agent with the services that services makes (given the
 // server, before it serves); it stops when the test ends, after which
 // the services' own cleanups run.
-func Start(t *testing.T, services func(srv *agent.Server) []agent.Service) *Agent {
+func Start(t testing.TB, services func(srv *agent.Server) []agent.Service) *Agent {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "agt") // short: a socket path has 108 bytes
 	if err != nil {
@@ -89,7 +89,7 @@ func Start(t *testing.T, services func(srv *agent.Server) []agent.Service) *Agen
 // them with cursors of the caller's, so that several readers each see
 // them in order.
 type Session struct {
-	t    *testing.T
+	t    testing.TB
 	Name string
 	C    *client.Client
 	ID   string // the agent's sessionId
