@@ -38,7 +38,7 @@ const maxPending = 64
 type Options struct {
 	Logger zerolog.Logger
 	// Events sends the broker's events; *agent.Server is one.
-	Events agent.AudienceBroadcaster
+	Events Server
 	// Timeout is how long a request waits for the page; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// AfterFunc is the clock: it calls f after d unless stopped. nil
@@ -46,10 +46,18 @@ type Options struct {
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
+// Server is what the broker needs of the agent to send: events for the
+// applications (an audience) and requests for the attached page (its one
+// session). *agent.Server is one.
+type Server interface {
+	agent.AudienceBroadcaster
+	agent.SessionSender
+}
+
 // Service is the broker; register it with the agent.
 type Service struct {
 	log       zerolog.Logger
-	events    agent.AudienceBroadcaster
+	events    Server
 	timeout   time.Duration
 	afterFunc func(d time.Duration, f func()) (stop func() bool)
 

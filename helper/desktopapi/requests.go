@@ -68,12 +68,23 @@ func (s *Service) forward(ctx context.Context, c *agent.Call, function string, p
 	p.stop = s.afterFunc(s.timeout, func() { s.expire(p.id) })
 	s.mu.Unlock()
 
-	s.events.BroadcastTo(agent.ToSession(prov.sessionID), EventRequest, requestEvent{
+	sent := s.events.SendToSession(prov.sessionID, EventRequest, requestEvent{
 		RequestID: p.id,
 		App:       appInfo{Name: c.Client, Version: c.ClientVersion, SessionID: c.SessionID},
 		Method:    function,
 		Params:    params,
 	})
+	if !sent {
+		// The page's session closed and its SessionClosed is still on the
+		// way: the request has nobody to answer it, so fail it now rather
+		// than at the timeout (unless the detach failed it first).
+		s.mu.Lock()
+		gone := s.take(p.id)
+		s.mu.Unlock()
+		if gone != nil {
+			s.failAll([]*pending{gone}, jsonrpc.ReasonProviderLeft)
+		}
+	}
 	select {
 	case a := <-p.done:
 		if a.err != nil {
