@@ -6,31 +6,17 @@
 package dotnet
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openbpclient/bpclient/internal/browsertest"
+	"github.com/openbpclient/bpclient/internal/dotnettest"
 	"github.com/openbpclient/bpclient/internal/fakedesktop"
-	"github.com/openbpclient/bpclient/internal/testpeers"
 )
-
-// mcs compiles args into out, with the XML documentation where asked.
-func mcs(t *testing.T, ctx context.Context, args ...string) {
-	t.Helper()
-	out, err := exec.CommandContext(ctx, "mcs", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("mcs %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	if strings.Contains(string(out), "warning") {
-		t.Errorf("mcs %s warns:\n%s", strings.Join(args, " "), out)
-	}
-}
 
 // TestDotNetClientAgainstTheRealAgent compiles BPClient.Desktop.dll, the
 // sample and the test program, and runs the test program under mono: it
@@ -39,20 +25,13 @@ func mcs(t *testing.T, ctx context.Context, args ...string) {
 // call.released in order on its dispatcher thread, reconnects after the
 // agent restarts, and sees desktop.detached when the page goes.
 func TestDotNetClientAgainstTheRealAgent(t *testing.T) {
-	for _, tool := range []string{"mcs", "mono"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testpeers.Missing(t, tool+" is not installed (scripts/deps.sh installs mono-mcs)")
-			return
-		}
-	}
+	dotnettest.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	out := t.TempDir()
-	lib := filepath.Join(out, "BPClient.Desktop.dll")
-	sources, _ := filepath.Glob("BPClient.Desktop/*.cs")
-	mcs(t, ctx, append([]string{"-target:library", "-out:" + lib, "-doc:" + filepath.Join(out, "BPClient.Desktop.xml")}, sources...)...)
-	mcs(t, ctx, "-out:"+filepath.Join(out, "Sample.exe"), "-r:"+lib, "sample/Sample.cs")
-	mcs(t, ctx, "-out:"+filepath.Join(out, "DesktopTest.exe"), "-r:"+lib, "test/DesktopTest.cs")
+	build := dotnettest.BuildLibrary(t, ctx, out)
+	build.Program(t, ctx, "Sample.exe", "sample/Sample.cs")
+	test := build.Program(t, ctx, "DesktopTest.exe", "test/DesktopTest.cs", "test/TestSupport.cs")
 
 	bins, err := browsertest.BuildBinaries(ctx, filepath.Join(out, "bin"))
 	if err != nil {
@@ -79,22 +58,7 @@ func TestDotNetClientAgainstTheRealAgent(t *testing.T) {
 	}
 	defer func() { page.Close() }()
 
-	cmd := exec.CommandContext(ctx, "mono", filepath.Join(out, "DesktopTest.exe"), env.AgentSocket())
-	cmd.Dir = out
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	passed := false
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		lines = append(lines, line)
+	lines := dotnettest.Run(t, ctx, nil, func(line string) {
 		switch line {
 		case "restart":
 			page.Close()
@@ -109,13 +73,7 @@ func TestDotNetClientAgainstTheRealAgent(t *testing.T) {
 			}
 		case "detach":
 			page.Close()
-		case "PASS":
-			passed = true
 		}
-	}
-	err = cmd.Wait()
-	if err != nil || !passed {
-		t.Fatalf("the C# test program: %v; it printed:\n%s", err, strings.Join(lines, "\n"))
-	}
+	}, test, env.AgentSocket())
 	t.Logf("the C# test program printed:\n%s", strings.Join(lines, "\n"))
 }
