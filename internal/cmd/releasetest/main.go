@@ -14,6 +14,9 @@
 //	    when all are KnownDLLs (or API sets), which Windows loads from
 //	    System32 only; any other would be looked for first in the exe's
 //	    own folder, which a per-user install lets the user write to
+//	releasetest desktopsample -agent BPCLIENT -- CMD [ARGS...]
+//	    runs an installed desktop-API sample against a real agent with a
+//	    fake Agent Desktop attached (desktopsample.go)
 package main
 
 import (
@@ -53,6 +56,8 @@ func run(args []string) error {
 		return xmlOK(args[1:])
 	case "knowndlls":
 		return knownDLLs(args[1:], os.Stdout)
+	case "desktopsample":
+		return desktopSample(args[1:])
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
