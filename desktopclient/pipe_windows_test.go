@@ -105,26 +105,6 @@ func TestDesktopAPIOverTheAgentPipe(t *testing.T) {
 	}
 }
 
-// next is the client's next event of type E, skipping others.
-func next[E desktopclient.Event](t *testing.T, c *desktopclient.Client) E {
-	t.Helper()
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case ev, ok := <-c.Events():
-			if !ok {
-				t.Fatal("the client's events ended")
-			}
-			if e, ok := ev.(E); ok {
-				return e
-			}
-		case <-timeout:
-			var zero E
-			t.Fatalf("no %T within 20 s", zero)
-		}
-	}
-}
-
 func send(t *testing.T, conn net.Conn, payload []byte) {
 	t.Helper()
 	if err := nativemsg.WriteFrame(conn, payload); err != nil {

@@ -63,16 +63,8 @@ func desktopSample(args []string) error {
 	const number = "1002"
 	cmd := exec.CommandContext(ctx, fs.Arg(0), append(fs.Args()[1:], number)...)
 	cmd.Env = env.Environ()
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
-		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("desktopsample: %w", err)
 	}
 	// What the sample prints (dotnet/sample/Sample.cs) when each happens.

@@ -72,16 +72,8 @@ func hello(args []string) error {
 		return errors.New("hello: no command")
 	}
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
-		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer cmd.Wait()
@@ -128,6 +120,24 @@ func hello(args []string) error {
 		cmd.Process.Kill()
 		return fmt.Errorf("no answer to helper.hello within %v", *timeout)
 	}
+}
+
+// startPiped starts cmd with pipes to its stdin and from its stdout; its
+// stderr is ours.
+func startPiped(cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, error) {
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	return stdin, stdout, nil
 }
 
 func writeFrame(w io.Writer, msg []byte) error {
