@@ -65,16 +65,7 @@ func TestWineCall(t *testing.T) {
 	t.Logf("Windows exes built in %v", time.Since(start).Round(time.Millisecond))
 	prefix := bootWinePrefix(t, filepath.Join(root, "wine"))
 
-	// The page's origin on the user's allow-list (%APPDATA%\BPClient), where
-	// the host and the agent read it.
-	configDir := filepath.Join(prefix.UnixPath(prefix.Getenv(t, "APPDATA")), "BPClient")
-	policy, _ := json.Marshal(map[string]any{"domains": []string{browsertest.AllowedDomain}})
-	if err := os.MkdirAll(configDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(configDir, "policy.json"), policy, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	prefix.AllowPageOrigin(t)
 	logFile := filepath.Join(prefix.UnixPath(prefix.Getenv(t, "LOCALAPPDATA")), "Temp", "logs", "BPClient.log")
 
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{})

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -216,6 +217,20 @@ func (w *winePrefix) UnixPath(winPath string) string {
 	}
 	drive := strings.ToLower(winPath[:1]) + ":"
 	return filepath.Join(w.Dir, "dosdevices", drive, strings.ReplaceAll(winPath[2:], `\`, "/"))
+}
+
+// AllowPageOrigin puts browsertest.AllowedDomain on the user's allow-list
+// (%APPDATA%\BPClient\policy.json), where the host and the agent read it.
+func (w *winePrefix) AllowPageOrigin(t *testing.T) {
+	t.Helper()
+	configDir := filepath.Join(w.UnixPath(w.Getenv(t, "APPDATA")), "BPClient")
+	policy, _ := json.Marshal(map[string]any{"domains": []string{browsertest.AllowedDomain}})
+	if err := os.MkdirAll(configDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(configDir, "policy.json"), policy, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Getenv is a variable of the Windows environment wine gives programs
