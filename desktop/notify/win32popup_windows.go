@@ -46,7 +46,13 @@ func open(ctx context.Context, _ Options) (Notifier, error) {
 			return nil, unavailable("cannot create the pop-up window class: %v", err)
 		}
 	case <-ctx.Done():
-		w.Stop()
+		// The window thread may still be setting up: stop it once it
+		// has (Stop needs its message-only window).
+		go func() {
+			if err := <-started; err == nil {
+				w.Stop()
+			}
+		}()
 		return nil, ctx.Err()
 	}
 	return w, nil

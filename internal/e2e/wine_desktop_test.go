@@ -153,6 +153,16 @@ func (s screenshot) count(x0, y0, x1, y1 int, ok func(r, g, b int) bool) int {
 	return n
 }
 
+// clickPopupButton clicks button i of the n in a Windows pop-up's bottom
+// right corner (desktop/notify's layout: 96x28, 8 apart, 12 from the
+// edges).
+func clickPopupButton(t *testing.T, d *desktoptest.Desktop, w xWindow, i, n int) {
+	t.Helper()
+	x := w.X + w.Width - 12 - (n-i)*(96+8) + 8 + 48
+	y := w.Y + w.Height - 12 - 14
+	mustXdotool(t, d, "mousemove", strconv.Itoa(x), strconv.Itoa(y), "click", "1")
+}
+
 type presenceStatus struct {
 	Available   bool
 	Source      string
@@ -200,7 +210,8 @@ func TestWinePresenceAndPopup(t *testing.T) {
 	exes, unitTests := b.exes, b.unitTests
 	t.Logf("built and booted in %v", time.Since(start).Round(time.Millisecond))
 	prefix.AllowPageOrigin(t)
-	env := prefix.Env("DISPLAY=" + d.Display)
+	prefix.Display = d.Display
+	env := prefix.Env()
 
 	for _, exe := range unitTests {
 		cmd := exec.Command("wine", exe, "-test.count=1", "-test.v")
@@ -307,10 +318,8 @@ func winePopup(t *testing.T, d *desktoptest.Desktop, page *framePage) {
 		t.Errorf("the face: %d light pixels", n)
 	}
 
-	// Answer is the left one of the two buttons at the bottom right.
-	ax, ay := w.X+w.Width-12-96-8-48, w.Y+w.Height-12-14
 	clicked := time.Now()
-	mustXdotool(t, d, "mousemove", strconv.Itoa(ax), strconv.Itoa(ay), "click", "1")
+	clickPopupButton(t, d, w, 0, 2) // Answer
 	ev := page.waitEvent(t, m, 5*time.Second, "popup.action", `"action":"answer"`, `"popupId":"`+shown.PopupID+`"`, `"tag":"call:1"`)
 	t.Logf("popup.action %s %v after the click", ev.Params, time.Since(clicked).Round(time.Millisecond))
 	page.waitEvent(t, m, 5*time.Second, "popup.closed", `"popupId":"`+shown.PopupID+`"`)

@@ -100,6 +100,9 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 type winePrefix struct {
 	Dir  string // WINEPREFIX
 	home string
+	// Display, when set, is the X display of the programs run in the
+	// prefix (a private Xvfb: the Windows pop-ups' windows).
+	Display string
 }
 
 // bootWinePrefix creates and boots a prefix under dir, with the test's
@@ -147,9 +150,10 @@ func bootWinePrefix(t *testing.T, dir string) *winePrefix {
 	return w
 }
 
-// Env is the environment of a program run in the prefix: no display,
-// wine's own HOME, no debug output, no Mono or Gecko install prompts. The
-// rest (PULSE_SERVER above all) comes from the test's environment.
+// Env is the environment of a program run in the prefix: no display
+// (but Display when set), wine's own HOME, no debug output, no Mono or
+// Gecko install prompts. The rest (PULSE_SERVER above all) comes from the
+// test's environment.
 func (w *winePrefix) Env(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -159,6 +163,9 @@ func (w *winePrefix) Env(extra ...string) []string {
 	}
 	env = append(env, "WINEPREFIX="+w.Dir, "WINEARCH=win64", "WINEDEBUG=-all",
 		"WINEDLLOVERRIDES=mscoree,mshtml=", "HOME="+w.home)
+	if w.Display != "" {
+		env = append(env, "DISPLAY="+w.Display)
+	}
 	return append(env, extra...)
 }
 
