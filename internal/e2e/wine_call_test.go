@@ -311,6 +311,13 @@ func (w *wineCall) dial(t *testing.T, from int) string {
 
 // ringIn has baresip call us and answers it as the page would.
 func (w *wineCall) ringIn(t *testing.T, from int) string {
+	id := w.ring(t, from)
+	w.page.call(t, "call.answer", map[string]string{"callId": id}, nil)
+	return id
+}
+
+// ring has baresip call us and returns the call.incoming's callId.
+func (w *wineCall) ring(t *testing.T, from int) string {
 	if _, err := w.b.Command("dial", "sip:1001@"+w.k.Addr()); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +329,6 @@ func (w *wineCall) ringIn(t *testing.T, from int) string {
 	if err := json.Unmarshal(e.Params, &inc); err != nil || inc.CallID == "" || !strings.Contains(inc.From, "1002") {
 		t.Fatalf("call.incoming %s (%v)", e.Params, err)
 	}
-	w.page.call(t, "call.answer", map[string]string{"callId": inc.CallID}, nil)
 	return inc.CallID
 }
 
@@ -330,21 +336,12 @@ func (w *wineCall) ringIn(t *testing.T, from int) string {
 // call's pop-up window (the incoming call's pop-up of phone.configure
 // incomingPopup), which a click on it, not the page, answers.
 func (w *wineCall) ringInAnswerFromPopup(t *testing.T, from int) string {
-	if _, err := w.b.Command("dial", "sip:1001@"+w.k.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	e := w.page.waitEvent(t, from, 30*time.Second, "call.incoming", `"callId"`)
-	var inc struct {
-		CallID string `json:"callId"`
-	}
-	if err := json.Unmarshal(e.Params, &inc); err != nil || inc.CallID == "" {
-		t.Fatalf("call.incoming %s (%v)", e.Params, err)
-	}
+	id := w.ring(t, from)
 	pop := findXWindow(t, w.desk, "^Incoming call: ", 15*time.Second)
 	t.Logf("the call's pop-up %+v", pop)
 	clickPopupButton(t, w.desk, pop, 0, 2) // Answer, Decline
-	w.page.waitEvent(t, from, 10*time.Second, "popup.action", `"action":"answer"`, `"tag":"call:`+inc.CallID+`"`)
-	return inc.CallID
+	w.page.waitEvent(t, from, 10*time.Second, "popup.action", `"action":"answer"`, `"tag":"call:`+id+`"`)
+	return id
 }
 
 // check sets a call up with setup, records both directions for
