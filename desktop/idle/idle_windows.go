@@ -2,7 +2,6 @@ package idle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"unsafe"
 
@@ -14,24 +13,21 @@ import (
 // the session's lock state, and user32's OpenInputDesktop where that
 // class is missing (before Windows 7; wine).
 var (
-	user32                       = windows.NewLazySystemDLL("user32.dll")
-	kernel32                     = windows.NewLazySystemDLL("kernel32.dll")
-	wtsapi32                     = windows.NewLazySystemDLL("wtsapi32.dll")
-	procGetLastInputInfo         = user32.NewProc("GetLastInputInfo")
-	procOpenInputDesktop         = user32.NewProc("OpenInputDesktop")
-	procCloseDesktop             = user32.NewProc("CloseDesktop")
-	procGetTickCount             = kernel32.NewProc("GetTickCount")
-	procWTSQuerySessionInfoW     = wtsapi32.NewProc("WTSQuerySessionInformationW")
-	errWTSSessionInfoExUnhandled = errors.New("idle: WTSSessionInfoEx gave no lock state")
+	user32                   = windows.NewLazySystemDLL("user32.dll")
+	kernel32                 = windows.NewLazySystemDLL("kernel32.dll")
+	wtsapi32                 = windows.NewLazySystemDLL("wtsapi32.dll")
+	procGetLastInputInfo     = user32.NewProc("GetLastInputInfo")
+	procOpenInputDesktop     = user32.NewProc("OpenInputDesktop")
+	procCloseDesktop         = user32.NewProc("CloseDesktop")
+	procGetTickCount         = kernel32.NewProc("GetTickCount")
+	procWTSQuerySessionInfoW = wtsapi32.NewProc("WTSQuerySessionInformationW")
 )
 
 const (
-	wtsCurrentServer    = 0
-	wtsCurrentSession   = 0xFFFFFFFF
-	wtsSessionInfoEx    = 25
-	wtsSessionStateLock = 0
-	wtsSessionStateOpen = 1
-	desktopSwitch       = 0x0100 // DESKTOP_SWITCHDESKTOP
+	wtsCurrentServer  = 0
+	wtsCurrentSession = 0xFFFFFFFF
+	wtsSessionInfoEx  = 25
+	desktopSwitch     = 0x0100 // DESKTOP_SWITCHDESKTOP
 )
 
 // The lock sources, by the names Details gives.
@@ -110,18 +106,10 @@ func (w *win) wtsLocked() (bool, error) {
 		return false, fmt.Errorf("idle: WTSQuerySessionInformationW(WTSSessionInfoEx): %w", err)
 	}
 	defer windows.WTSFreeMemory(uintptr(unsafe.Pointer(buf)))
-	// WTSINFOEXW: DWORD Level, then the union aligned for its
-	// LARGE_INTEGERs: SessionId, SessionState, SessionFlags (LONG).
-	const flagsOffset = 16
-	if n < flagsOffset+4 || buf == nil {
-		return false, errWTSSessionInfoExUnhandled
+	if buf == nil {
+		return false, errWTSNoLockState
 	}
-	level := *(*uint32)(unsafe.Pointer(buf))
-	flags := *(*int32)(unsafe.Add(unsafe.Pointer(buf), flagsOffset))
-	if level != 1 || (flags != wtsSessionStateLock && flags != wtsSessionStateOpen) {
-		return false, errWTSSessionInfoExUnhandled
-	}
-	return (flags == wtsSessionStateLock) != w.inverted, nil
+	return wtsLockState(unsafe.Slice(buf, n), w.inverted)
 }
 
 // inputDesktopLocked: while the session is locked the input desktop is

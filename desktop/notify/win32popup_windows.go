@@ -176,9 +176,10 @@ func (w *win32Popups) setUp() error {
 	return nil
 }
 
-// accentColour is the strip on the pop-up's left (Windows' accent blue),
-// which also lets the tests find it in a screenshot.
-var accentColour = rgb(0, 120, 215)
+// accentColour is the strip on the pop-up's left (Windows' accent blue,
+// RGB 0, 120, 215 as a COLORREF), which also lets the tests find it in a
+// screenshot.
+const accentColour = 0xD77800
 
 func font(weight, height int) uintptr {
 	face, _ := windows.UTF16PtrFromString("Segoe UI")
