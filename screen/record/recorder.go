@@ -274,7 +274,11 @@ func (r *Recorder) frameLocked(f *screen.Frame) error {
 		}
 		r.enc, r.encW, r.encH = enc, w, h
 	}
-	if r.seg != nil && f.Time.Sub(r.segStart) >= time.Duration(r.o.SegmentSeconds)*time.Second {
+	// A frame within half a period of the boundary opens the next
+	// segment: ticks jitter, and a frame due at 10 s must not be the
+	// 21st of a 10 s segment at 2 fps because it came a moment early.
+	segLen := time.Duration(r.o.SegmentSeconds)*time.Second - time.Second/time.Duration(2*r.o.FPS)
+	if r.seg != nil && f.Time.Sub(r.segStart) >= segLen {
 		r.closeSegmentLocked()
 	}
 	first := r.seg == nil
