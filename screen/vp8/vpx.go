@@ -93,7 +93,7 @@ func Available() bool { return true }
 
 // Encoder is one VP8 stream. It is used from one goroutine at a time.
 type Encoder struct {
-	cfg  EncoderConfig
+	cfg   EncoderConfig
 	ctx   *C.vpx_codec_ctx_t // C memory: libvpx keeps pointers into it
 	img   *C.vpx_image_t
 	found *C.bp_output
@@ -101,9 +101,9 @@ type Encoder struct {
 	// that differ from the last frame.
 	changes *changeMap
 	active  []byte
-	conv converter
-	pts  int64
-	out  []byte
+	conv    converter
+	pts     int64
+	out     []byte
 }
 
 // NewEncoder starts an encoder for c.
