@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/rs/zerolog"
 
 	"github.com/openbpclient/bpclient/desktop/notify"
@@ -106,6 +107,7 @@ type rig struct {
 	screen *solidScreen
 	ind    *fakeIndicator
 	spool  string
+	clock  *clockwork.FakeClock
 
 	mu      sync.Mutex
 	status  int
@@ -114,7 +116,7 @@ type rig struct {
 
 func newRig(t *testing.T, indicator bool) *rig {
 	t.Helper()
-	r := &rig{t: t, screen: &solidScreen{}, ind: &fakeIndicator{}, status: http.StatusCreated}
+	r := &rig{t: t, screen: &solidScreen{}, ind: &fakeIndicator{}, status: http.StatusCreated, clock: clockwork.NewFakeClock()}
 	r.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		n, _ := strconv.Atoi(req.Header.Get(spool.HeaderSegment))
@@ -139,7 +141,7 @@ func newRig(t *testing.T, indicator bool) *rig {
 	r.spool = filepath.Join(dir, "spool")
 	r.a = agenttest.Start(t, func(srv *agent.Server) []agent.Service {
 		svc, err := screenapi.New(screenapi.Options{Logger: zerolog.Nop(), Events: srv, Policy: store, SpoolDir: r.spool,
-			HTTPClient: r.srv.Client(), Parts: fakeParts, Indicator: r.ind,
+			HTTPClient: r.srv.Client(), Parts: fakeParts, Indicator: r.ind, Clock: r.clock,
 			Capture: func(string) (record.Grabber, error) { return r.screen, nil },
 			Spool:   func(o *spool.Options) { o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 100*time.Millisecond }})
 		if err != nil {
@@ -150,6 +152,25 @@ func newRig(t *testing.T, indicator bool) *rig {
 		return []agent.Service{svc, desktopapi.New(desktopapi.Options{Logger: zerolog.Nop(), Events: srv, Screen: svc})}
 	})
 	return r
+}
+
+// framePeriod is the period of startParams' 10 fps.
+const framePeriod = 100 * time.Millisecond
+
+// frames moves the clock n frame periods, each grabbed.
+func (r *rig) frames(n int) {
+	r.t.Helper()
+	for i := 0; i < n; i++ {
+		before := r.screen.count()
+		r.clock.Advance(framePeriod)
+		deadline := time.Now().Add(10 * time.Second)
+		for r.screen.count() == before {
+			if time.Now().After(deadline) {
+				r.t.Fatalf("frame %d of %d was not grabbed", i+1, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 func (r *rig) url() string { return r.srv.URL + "/upload" }

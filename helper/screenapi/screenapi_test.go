@@ -34,6 +34,7 @@ func TestRecordingReachesTheUploadServer(t *testing.T) {
 	if shown, open := r.ind.state(); shown != 1 || !open {
 		t.Errorf("indicator shown %d, open %v", shown, open)
 	}
+	r.frames(25) // one segment of 2 s, and a half
 	var up map[string]any
 	page.Await(&cur, "screen.record.uploaded", func(ev client.Event) bool {
 		_ = json.Unmarshal(ev.Params, &up)
@@ -153,6 +154,7 @@ func TestRejectedTokenEndsTheRecording(t *testing.T) {
 	if err := page.Call("screen.record.start", r.startParams("denied"), nil); err != nil {
 		t.Fatal(err)
 	}
+	r.frames(21) // a segment to upload
 	if st := awaitState(page, &cur, "stopped"); st["reason"] != spool.ReasonUnauthorized {
 		t.Errorf("stopped %v, want %s", st, spool.ReasonUnauthorized)
 	}
@@ -188,7 +190,10 @@ func TestDesktopAppPausesTheRecorder(t *testing.T) {
 		t.Error("the indicator stays up while paused")
 	}
 	before := r.screen.count()
-	time.Sleep(500 * time.Millisecond) // 5 frame periods
+	for i := 0; i < 5; i++ {
+		r.clock.Advance(framePeriod)
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := r.screen.count() - before; n != 0 {
 		t.Errorf("%d grabs while paused", n)
 	}
@@ -196,6 +201,7 @@ func TestDesktopAppPausesTheRecorder(t *testing.T) {
 		t.Fatalf("resumeRecording: %v %v", res, err)
 	}
 	awaitState(page, &cur, "recording")
+	r.frames(2)
 	// voice too still needs the page, which is not attached.
 	if err := app.Call("desktop.pauseRecording", map[string]bool{"screen": true, "voice": true}, nil); err == nil || err.Code != jsonrpc.CodeNoDesktopSession {
 		t.Errorf("voice and screen without a page: %v", err)

@@ -38,11 +38,13 @@ type Parts struct {
 }
 
 // OutputSize is the size frames are encoded at: width at most maxWidth,
-// the aspect kept, both even (VP8's 4:2:0 chroma wants even sizes).
+// the aspect kept (rounded, as screen/vp8's OutputSize), both even
+// (VP8's 4:2:0 chroma wants even sizes). Here too so that the recorder
+// does not link the encoder's package for a sum.
 func OutputSize(width, height, maxWidth int) (int, int) {
 	w, h := width, height
 	if maxWidth > 0 && w > maxWidth {
-		h = int(int64(h) * int64(maxWidth) / int64(w))
+		h = int((int64(h)*int64(maxWidth) + int64(w)/2) / int64(w))
 		w = maxWidth
 	}
 	return max(2, w&^1), max(2, h&^1)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"time"
 
@@ -16,10 +15,6 @@ import (
 	"github.com/openbpclient/bpclient/screen/capture"
 	"github.com/openbpclient/bpclient/screen/record"
 )
-
-// screenParts are the recorder's encoder and muxer; until screen/vp8 and
-// screen/webm are in the build, recording says it is unavailable.
-var errNoScreenEncoder = errors.New("the VP8 encoder and WebM muxer are not in this build yet")
 
 // startScreen registers the screen service: its spool beside
 // BPClient.log (it uploads what an earlier agent left), the capture, and
@@ -36,9 +31,13 @@ func startScreen(ctx context.Context, srv *agent.Server, store *policy.Store, lo
 	if nerr == nil {
 		ind = n
 	}
+	parts, unavailable := screenParts()
+	if unavailable != nil {
+		log.Info().Err(unavailable).Msg("no screen recording in this build")
+	}
 	svc, err := screenapi.New(screenapi.Options{Logger: log, Events: srv, Policy: store, SpoolDir: filepath.Join(dir, "screen-spool"),
 		Capture: func(screens string) (record.Grabber, error) { return capture.Open(capture.Options{Screens: screens}) },
-		Parts:   record.Parts{}, Unavailable: errNoScreenEncoder, Indicator: ind})
+		Parts:   parts, Unavailable: unavailable, Indicator: ind})
 	stop := func() {
 		svc.Close()
 		if n != nil {
