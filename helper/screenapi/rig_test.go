@@ -2,7 +2,6 @@ package screenapi_test
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -114,7 +113,10 @@ type rig struct {
 	uploads []upload
 }
 
-func newRig(t *testing.T, indicator bool) *rig {
+func newRig(t *testing.T, indicator bool) *rig { t.Helper(); return newRigShowing(t, indicator, nil) }
+
+// newRigShowing is newRig with the indicator on notifier (nil: a fake).
+func newRigShowing(t *testing.T, indicator bool, notifier screenapi.Indicator) *rig {
 	t.Helper()
 	r := &rig{t: t, screen: &solidScreen{}, ind: &fakeIndicator{}, status: http.StatusCreated, clock: clockwork.NewFakeClock()}
 	r.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -129,8 +131,10 @@ func newRig(t *testing.T, indicator bool) *rig {
 		w.WriteHeader(st)
 	}))
 	t.Cleanup(r.srv.Close)
-	pool := x509.NewCertPool()
-	pool.AddCert(r.srv.Certificate())
+	var ind screenapi.Indicator = r.ind
+	if notifier != nil {
+		ind = notifier
+	}
 	dir := t.TempDir()
 	store := &policy.Store{AdminFile: filepath.Join(dir, "admin.json"), UserFile: filepath.Join(dir, "user.json")}
 	admin, _ := json.Marshal(map[string]any{"domains": []string{"agent.example.test", "crm.example.test", "127.0.0.1"},
@@ -141,7 +145,7 @@ func newRig(t *testing.T, indicator bool) *rig {
 	r.spool = filepath.Join(dir, "spool")
 	r.a = agenttest.Start(t, func(srv *agent.Server) []agent.Service {
 		svc, err := screenapi.New(screenapi.Options{Logger: zerolog.Nop(), Events: srv, Policy: store, SpoolDir: r.spool,
-			HTTPClient: r.srv.Client(), Parts: fakeParts, Indicator: r.ind, Clock: r.clock,
+			HTTPClient: r.srv.Client(), Parts: fakeParts, Indicator: ind, Clock: r.clock,
 			Capture: func(string) (record.Grabber, error) { return r.screen, nil },
 			Spool:   func(o *spool.Options) { o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 100*time.Millisecond }})
 		if err != nil {
