@@ -111,8 +111,10 @@ func New(o Options) (*Service, error) {
 // next agent), then the uploader.
 func (s *Service) Close() {
 	s.stopActive(ReasonAgentStopped)
-	s.wg.Wait()
+	// The uploader first: then no spool event starts more work while
+	// the work under way is waited for.
 	s.spool.Close()
+	s.wg.Wait()
 	s.ind.close()
 }
 
