@@ -118,7 +118,7 @@ type gdiCapturer struct {
 	memDC  uintptr
 	bitmap uintptr
 	old    uintptr
-	pix    []byte // the DIB section's pixels, owned by GDI
+	pix    []byte  // the DIB section's pixels, owned by GDI
 	arrow  uintptr // the system's arrow (shared, never freed)
 }
 
