@@ -5,12 +5,13 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
+	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,48 +48,86 @@ func quadrants(p *desktoptest.Painter, c [4]uint32) {
 }
 
 // segmentServer is the contact center's upload endpoint: a real HTTPS
-// server whose certificate the agent trusts through SSL_CERT_FILE.
+// server whose certificate the agent trusts through SSL_CERT_FILE, which
+// a test can take away and bring back on the same address.
 type segmentServer struct {
-	srv  *httptest.Server
+	t    *testing.T
 	cert string // PEM file
+	url  string
 
 	mu       sync.Mutex
+	srv      *httptest.Server
+	tlsCert  tls.Certificate
 	status   int
 	segments map[string]map[int][]byte // recordingId → segment → body
+	order    []int                     // segment numbers in the order they came
 	tokens   []string
 }
 
 func startSegmentServer(t *testing.T, dir string) *segmentServer {
-	s := &segmentServer{status: http.StatusCreated, segments: map[string]map[int][]byte{}}
-	s.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.status >= 300 {
-			w.WriteHeader(s.status)
-			return
-		}
-		id := r.Header.Get("X-Recording-Id")
-		n, _ := strconv.Atoi(r.Header.Get("X-Segment-Number"))
-		if s.segments[id] == nil {
-			s.segments[id] = map[int][]byte{}
-		}
-		if r.Header.Get("Content-Type") == "video/webm" {
-			s.segments[id][n] = body
-		}
-		s.tokens = append(s.tokens, r.Header.Get("Authorization"))
-		w.WriteHeader(s.status)
-	}))
-	t.Cleanup(s.srv.Close)
+	s := &segmentServer{t: t, status: http.StatusCreated, segments: map[string]map[int][]byte{}}
+	s.up("127.0.0.1:0")
+	t.Cleanup(s.down)
+	s.url = s.srv.URL
 	s.cert = filepath.Join(dir, "upload-ca.pem")
 	pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
 	if err := os.WriteFile(s.cert, pemData, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := x509.ParseCertificate(s.srv.Certificate().Raw); err != nil {
-		t.Fatal(err)
-	}
 	return s
+}
+
+// up serves on addr, with the first start's certificate after it.
+func (s *segmentServer) up(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.t.Fatalf("listen %s: %v", addr, err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	srv.Listener.Close()
+	srv.Listener = ln
+	s.mu.Lock()
+	if s.tlsCert.Certificate != nil {
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{s.tlsCert}}
+	}
+	s.mu.Unlock()
+	srv.StartTLS()
+	s.mu.Lock()
+	s.srv, s.tlsCert = srv, srv.TLS.Certificates[0]
+	s.mu.Unlock()
+}
+
+// down takes the server away: connections are refused until up.
+func (s *segmentServer) down() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		srv.CloseClientConnections()
+		srv.Close()
+	}
+}
+
+func (s *segmentServer) handle(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.status >= 300 {
+		w.WriteHeader(s.status)
+		return
+	}
+	id := r.Header.Get("X-Recording-Id")
+	n, _ := strconv.Atoi(r.Header.Get("X-Segment-Number"))
+	if s.segments[id] == nil {
+		s.segments[id] = map[int][]byte{}
+	}
+	if r.Header.Get("Content-Type") == "video/webm" {
+		s.segments[id][n] = body
+		s.order = append(s.order, n)
+	}
+	s.tokens = append(s.tokens, r.Header.Get("Authorization"))
+	w.WriteHeader(s.status)
 }
 
 func (s *segmentServer) setStatus(code int) { s.mu.Lock(); s.status = code; s.mu.Unlock() }
@@ -213,7 +252,7 @@ func awaitEvent(t *testing.T, c *client.Client, method string, within time.Durat
 }
 
 func (r *recordingAgent) startParams(id string) map[string]any {
-	return map[string]any{"recordingId": id, "uploadUrl": r.uploads.srv.URL + "/segments", "fps": 2, "segmentSeconds": 10,
+	return map[string]any{"recordingId": id, "uploadUrl": r.uploads.url + "/segments", "fps": 2, "segmentSeconds": 10,
 		"headers": map[string]string{"Authorization": "Bearer e2e-token"}}
 }
 
@@ -324,7 +363,7 @@ func TestScreenRecordingUploadsDecodableSegments(t *testing.T) {
 		params map[string]any
 		reason string
 	}{
-		"http":         {"screen.record.start", map[string]any{"uploadUrl": strings.Replace(r.uploads.srv.URL, "https:", "http:", 1)}, jsonrpc.ReasonBadURL},
+		"http":         {"screen.record.start", map[string]any{"uploadUrl": strings.Replace(r.uploads.url, "https:", "http:", 1)}, jsonrpc.ReasonBadURL},
 		"off the list": {"screen.record.start", map[string]any{"uploadUrl": "https://upload.evil.example/s"}, jsonrpc.ReasonBadURL},
 		"fps 11":       {"screen.record.start", map[string]any{"fps": 11}, jsonrpc.ReasonBadParams},
 		"maxWidth 1":   {"screen.record.start", map[string]any{"maxWidth": 1}, jsonrpc.ReasonBadParams},
@@ -489,5 +528,85 @@ func TestScreenRecordingSurvivesAgentKill(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if left, _ := os.ReadDir(spoolDir); len(left) > 1 {
 		t.Errorf("spool after the resumed upload: %v", left)
+	}
+}
+
+// TestScreenRecordingOutageLosesNothing: the upload server goes away for
+// 15 s mid-recording (connections refused); nothing is lost: when it
+// comes back the agent's spool drains, every segment in order, each
+// decodable, and the spool is empty after.
+func TestScreenRecordingOutageLosesNothing(t *testing.T) {
+	r := startRecordingAgent(t)
+	if r == nil {
+		return
+	}
+	quadrants(r.paint, patternA)
+	page := r.page()
+	params := r.startParams("outage")
+	params["segmentSeconds"] = 2
+	if err := call(t, page, "screen.record.start", params); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 20*time.Second, "segment 1 uploaded", func() bool { return r.uploads.got("outage")[1] != nil })
+	addr := strings.TrimPrefix(r.uploads.url, "https://")
+	r.uploads.down()
+	time.Sleep(15 * time.Second)
+	during := len(r.uploads.got("outage"))
+	r.uploads.up(addr)
+	back := time.Now()
+	time.Sleep(2 * time.Second)
+	if err := call(t, page, "screen.record.stop", nil); err != nil {
+		t.Fatal(err)
+	}
+	spoolDir := filepath.Join(r.env.StateHome, "bpclient", "screen-spool")
+	waitUntil(t, 40*time.Second, "the spool drained", func() bool {
+		left, err := os.ReadDir(spoolDir)
+		return err == nil && len(left) == 0
+	})
+	t.Logf("drained %v after the server came back", time.Since(back).Round(100*time.Millisecond))
+	segs := r.uploads.got("outage")
+	r.uploads.mu.Lock()
+	order := append([]int(nil), r.uploads.order...)
+	r.uploads.mu.Unlock()
+	// Every segment once, in order; a segment whose answer the outage
+	// cut off may come again right after itself (uploads are at least once).
+	want := 1
+	for i, n := range order {
+		if i > 0 && n == order[i-1] {
+			continue
+		}
+		if n != want {
+			t.Fatalf("uploads came in the order %v, want 1, 2, 3, …", order)
+		}
+		want++
+	}
+	if len(segs) < 8 || len(segs) != want-1 || during > 2 {
+		t.Fatalf("%d segments (%d before the outage ended), order %v; want about 9, all after it", len(segs), during, order)
+	}
+	dir := t.TempDir()
+	for n, data := range segs {
+		d := decodeSegment(t, dir, fmt.Sprintf("o%d", n), data)
+		if d.width != 1920 || d.height != 1080 || len(d.frames) == 0 || len(d.frames) > 5 {
+			t.Errorf("segment %d: %dx%d, %d frames", n, d.width, d.height, len(d.frames))
+		}
+		if n < len(segs) && len(d.frames) < 3 {
+			t.Errorf("segment %d of the outage holds %d frames, want 4±1", n, len(d.frames))
+		}
+		for i, f := range d.frames {
+			if !matches(f, patternA) {
+				t.Errorf("segment %d frame %d: %v", n, i, f)
+			}
+		}
+	}
+}
+
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
