@@ -44,6 +44,17 @@ type Options struct {
 	// AfterFunc is the clock: it calls f after d unless stopped. nil
 	// means time.AfterFunc; tests fire it by hand.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Screen is the agent's screen recorder, which pauseRecording and
+	// resumeRecording with screen: true reach directly; nil: only the page.
+	Screen ScreenRecorder
+}
+
+// ScreenRecorder is the agent's screen recording as the desktop API
+// reaches it (helper/screenapi's Service is one): each reports whether a
+// recording was paused or resumed.
+type ScreenRecorder interface {
+	DesktopPause() (bool, error)
+	DesktopResume() (bool, error)
 }
 
 // Server is what the broker needs of the agent to send: events for the
@@ -60,6 +71,7 @@ type Service struct {
 	events    Server
 	timeout   time.Duration
 	afterFunc func(d time.Duration, f func()) (stop func() bool)
+	screen    ScreenRecorder
 
 	mu       sync.Mutex
 	provider *provider
@@ -85,7 +97,7 @@ func New(opts Options) *Service {
 	if after == nil {
 		after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	return &Service{log: opts.Logger, events: opts.Events, timeout: timeout, afterFunc: after,
+	return &Service{log: opts.Logger, events: opts.Events, timeout: timeout, afterFunc: after, screen: opts.Screen,
 		pending: make(map[string]*pending)}
 }
 

@@ -43,6 +43,9 @@ func readAdminPolicy() (*File, error) {
 	if v, _, err := k.GetStringValue("SupportUploadUrl"); err == nil {
 		f.SupportUploadURL = v
 	}
+	if v, _, err := k.GetIntegerValue("ScreenRecordingIndicator"); err == nil {
+		f.ScreenRecordingIndicator = v != 0
+	}
 	if v, _, err := k.GetIntegerValue("AllowRemoteTransfer"); err == nil {
 		f.AllowRemoteTransfer = v != 0
 	}

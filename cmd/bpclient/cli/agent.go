@@ -127,7 +127,13 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv})
+	screenSvc, stopScreen, err := startScreen(ctx, srv, store, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopScreen()
+	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv, Screen: screenSvc})
 	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, desktop, &support.Service{History: history},
 		&support.Collector{Collect: collectInChild, Downloads: support.DownloadsDir, Events: srv}} {
 		if err := srv.Register(svc); err != nil {
