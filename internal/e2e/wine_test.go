@@ -72,15 +72,15 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 		Host: filepath.Join(dir, "bpclient-host.exe")}
 	agentEnv := strings.Split(strings.TrimSpace(string(vars)), "\n")
 	// As in release.sh: the release chooses its own flags (scripts/test.sh
-	// exports -tags=opus,g729, and G.729 must not be in a release).
+	// exports -tags=opus,g729,vpx; the release builds with opus,vpx).
 	base := append(os.Environ(), "GOFLAGS=")
 	builds := []struct {
 		out, pkg string
 		env      []string
 		args     []string
 	}{
-		{exes.Agent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus", "-ldflags", "-s -w -extldflags -static"}},
-		{exes.LoginAgent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus", "-ldflags", "-s -w -H windowsgui -extldflags -static"}},
+		{exes.Agent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus,vpx", "-ldflags", "-s -w -extldflags -static"}},
+		{exes.LoginAgent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus,vpx", "-ldflags", "-s -w -H windowsgui -extldflags -static"}},
 		{exes.Host, "./cmd/bpclient-host", []string{"CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64"}, []string{"-ldflags", "-s -w"}},
 	}
 	for _, b := range builds {
