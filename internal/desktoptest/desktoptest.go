@@ -43,17 +43,7 @@ var tools = map[string]string{"Xvfb": "xvfb", "dbus-daemon": "dbus", "dunst": "d
 // in CI) when one of them is not installed.
 func Start(t testing.TB) *Desktop {
 	t.Helper()
-	return StartScreen(t, defaultScreen)
-}
-
-// defaultScreen is Xvfb's screen unless a test needs another size.
-const defaultScreen = "1280x800x24"
-
-// StartScreen is Start with Xvfb's screen given as WxHxDepth
-// ("1920x1080x24": the screen tests want a 1080p desktop).
-func StartScreen(t testing.TB, screen string) *Desktop {
-	t.Helper()
-	d := StartXScreen(t, screen)
+	d := StartX(t)
 	if d == nil {
 		return nil
 	}
@@ -84,12 +74,6 @@ func StartBus(t testing.TB) string {
 // StartX runs Xvfb alone (no bus, no notification server).
 func StartX(t testing.TB) *Desktop {
 	t.Helper()
-	return StartXScreen(t, defaultScreen)
-}
-
-// StartXScreen is StartX with Xvfb's screen given as WxHxDepth.
-func StartXScreen(t testing.TB, screen string) *Desktop {
-	t.Helper()
 	for tool, pkg := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			testpeers.Missing(t, tool+" is not installed (scripts/deps.sh installs "+pkg+")")
@@ -105,7 +89,7 @@ func StartXScreen(t testing.TB, screen string) *Desktop {
 
 	// -noreset: Xvfb otherwise resets when its last client leaves, and
 	// a reset zeroes the idle time as input would.
-	display := d.startWithFD("xvfb", []string{"Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-noreset", "-screen", "0", screen}, nil)
+	display := d.startWithFD("xvfb", []string{"Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-noreset", "-screen", "0", "1280x800x24"}, nil)
 	d.Display = ":" + display
 	return d
 }
