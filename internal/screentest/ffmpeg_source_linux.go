@@ -26,16 +26,22 @@ type FFmpegSource struct {
 	Display       string
 	Width, Height int // the display's size
 
-	mu       sync.Mutex
-	requests int
-	frames   int
+	mu    sync.Mutex
+	stats SourceStats
 }
 
-// Stats are the keyframe requests seen and the frames sent.
-func (s *FFmpegSource) Stats() (keyframeRequests, frames int) {
+// SourceStats count what an FFmpegSource did.
+type SourceStats struct {
+	KeyframeRequests, Frames int
+	Bytes                    int64 // of VP8 sent
+	PID                      int   // of the running ffmpeg; 0 when none runs
+}
+
+// Stats are the counts so far.
+func (s *FFmpegSource) Stats() SourceStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.requests, s.frames
+	return s.stats
 }
 
 // Stream implements live.Source.
@@ -60,7 +66,16 @@ func (s *FFmpegSource) Stream(ctx context.Context, p live.StreamParams, keyframe
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start ffmpeg: %w", err)
 	}
-	defer func() { cancel(); _ = cmd.Wait() }()
+	s.mu.Lock()
+	s.stats.PID = cmd.Process.Pid
+	s.mu.Unlock()
+	defer func() {
+		cancel()
+		_ = cmd.Wait()
+		s.mu.Lock()
+		s.stats.PID = 0
+		s.mu.Unlock()
+	}()
 	done := make(chan struct{})
 	defer close(done)
 	go func() { // counts the requests; every frame is a keyframe anyway
@@ -68,7 +83,7 @@ func (s *FFmpegSource) Stream(ctx context.Context, p live.StreamParams, keyframe
 			select {
 			case <-keyframe:
 				s.mu.Lock()
-				s.requests++
+				s.stats.KeyframeRequests++
 				s.mu.Unlock()
 			case <-done:
 				return
@@ -90,7 +105,8 @@ func (s *FFmpegSource) Stream(ctx context.Context, p live.StreamParams, keyframe
 		}
 		buf = frame
 		s.mu.Lock()
-		s.frames++
+		s.stats.Frames++
+		s.stats.Bytes += int64(len(frame))
 		s.mu.Unlock()
 		if err := send(frame, frame[0]&0x01 == 0); err != nil {
 			return err

@@ -1,0 +1,333 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/client"
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
+	"github.com/openbpclient/bpclient/helper/monitorapi"
+	"github.com/openbpclient/bpclient/internal/agenttest"
+	"github.com/openbpclient/bpclient/internal/desktoptest"
+	"github.com/openbpclient/bpclient/internal/procstat"
+	"github.com/openbpclient/bpclient/internal/screentest"
+	"github.com/openbpclient/bpclient/screen/live"
+)
+
+// monitorWorld is two agents on one machine, each with its own socket and
+// policy: the agent's (its screen is a 1920×1080 Xvfb painted with a
+// known pattern, captured and encoded by ffmpeg's x11grab + libvpx while
+// screen/vp8 is not in this build) and the supervisor's (decoding with
+// the keyframe decoder). The test is the two pages relaying the
+// signalling between them, as the contact center's pages do.
+type monitorWorld struct {
+	painter    *screentest.Painter
+	source     *screentest.FFmpegSource
+	agentPage  *agenttest.Session
+	superPage  *agenttest.Session
+	agentOther *agenttest.Session // a page of another origin on the agent's helper
+	agentPages [2]*agenttest.Session
+}
+
+func newMonitorWorld(t *testing.T) *monitorWorld {
+	t.Helper()
+	d := desktoptest.StartScreen(t, 1920, 1080)
+	if d == nil {
+		return nil
+	}
+	p, err := screentest.OpenPainter(d.Display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	if err := p.Pattern(screentest.Quadrants(p.Width, p.Height)); err != nil {
+		t.Fatal(err)
+	}
+	w := &monitorWorld{painter: p, source: &screentest.FFmpegSource{Display: d.Display, Width: p.Width, Height: p.Height}}
+	agentSide := agenttest.Start(t, func(srv *agent.Server) []agent.Service {
+		svc := monitorapi.New(monitorapi.Options{Server: srv, Source: w.source})
+		t.Cleanup(svc.Close)
+		return []agent.Service{svc}
+	})
+	superSide := agenttest.Start(t, func(srv *agent.Server) []agent.Service {
+		svc := monitorapi.New(monitorapi.Options{Server: srv,
+			NewDecoder: func() (live.Decoder, error) { return screentest.NewKeyframeDecoder(), nil }})
+		t.Cleanup(svc.Close)
+		return []agent.Service{svc}
+	})
+	w.agentPage = agentSide.Open("agent desktop", agenttest.OriginA)
+	w.agentOther = agentSide.Open("other site", agenttest.OriginB)
+	w.superPage = superSide.Open("supervisor desktop", agenttest.OriginA)
+	return w
+}
+
+// relay carries the candidates of one side's events to the other side's
+// method until stop is closed, as a page would.
+func relay(t *testing.T, from *agenttest.Session, event, idField, id string, to *agenttest.Session, method, toField, toID string, stop <-chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	cursor := 0
+	for {
+		for _, ev := range from.Since(cursor) {
+			cursor++
+			if ev.Method != event {
+				continue
+			}
+			var p map[string]string
+			if err := json.Unmarshal(ev.Params, &p); err != nil || p[idField] != id {
+				continue
+			}
+			var res any
+			if jerr := to.Call(method, map[string]string{toField: toID, "candidate": p["candidate"]}, &res); jerr != nil {
+				t.Errorf("relay %s: %v", method, jerr)
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// connect offers the agent's screen to the supervisor and relays until
+// the test ends.
+func (w *monitorWorld) connect(t *testing.T, monitorID, viewID string, fps int) {
+	t.Helper()
+	var offer, answer struct{ SDP string }
+	if jerr := w.agentPage.Call("screen.monitor.offer", map[string]any{"monitorId": monitorID, "fps": fps, "maxWidth": 1920}, &offer); jerr != nil {
+		t.Fatalf("offer: %v", jerr)
+	}
+	if jerr := w.superPage.Call("screen.view.start", map[string]any{"viewId": viewID, "sdp": offer.SDP}, &answer); jerr != nil {
+		t.Fatalf("view.start: %v", jerr)
+	}
+	if jerr := w.agentPage.Call("screen.monitor.answer", map[string]any{"monitorId": monitorID, "sdp": answer.SDP}, nil); jerr != nil {
+		t.Fatalf("answer: %v", jerr)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go relay(t, w.agentPage, monitorapi.EventMonitorCandidate, "monitorId", monitorID, w.superPage, "screen.view.candidate", "viewId", viewID, stop, &wg)
+	go relay(t, w.superPage, monitorapi.EventViewCandidate, "viewId", viewID, w.agentPage, "screen.monitor.candidate", "monitorId", monitorID, stop, &wg)
+	t.Cleanup(func() { close(stop); wg.Wait() })
+}
+
+type viewFrame struct {
+	img  image.Image
+	at   time.Time // decoded by the supervisor's helper
+	size int
+}
+
+// nextFrame waits for the supervisor page's next frame event of viewID
+// for which ok holds.
+func (w *monitorWorld) nextFrame(t *testing.T, cursor *int, viewID string, ok func(image.Image) bool) viewFrame {
+	t.Helper()
+	for {
+		ev := w.superPage.Await(cursor, "a screen.view.frame", func(ev client.Event) bool { return ev.Method == monitorapi.EventViewFrame })
+		var p struct {
+			ViewID        string
+			Width, Height int
+			JPEG          string
+			Time          int64
+		}
+		if err := json.Unmarshal(ev.Params, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.ViewID != viewID {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(p.JPEG)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := jpeg.Decode(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := img.Bounds(); b.Dx() != p.Width || b.Dy() != p.Height {
+			t.Fatalf("frame event says %dx%d, its JPEG is %v", p.Width, p.Height, b)
+		}
+		if ok(img) {
+			return viewFrame{img: img, at: time.UnixMilli(p.Time), size: len(raw)}
+		}
+	}
+}
+
+func colourNear(img image.Image, x, y int, want color.RGBA) bool {
+	r, g, b, _ := img.At(x, y).RGBA()
+	d := func(a uint32, w uint8) bool { v := int(a>>8) - int(w); return v < 48 && v > -48 }
+	return d(r, want.R) && d(g, want.G) && d(b, want.B)
+}
+
+// quadrantsWrong says which quarter of img does not show the pattern.
+func quadrantsWrong(img image.Image) string {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	var bad []string
+	for _, c := range []struct {
+		x, y int
+		want color.RGBA
+	}{{w / 4, h / 4, screentest.Red}, {3 * w / 4, h / 4, screentest.Green}, {w / 4, 3 * h / 4, screentest.Blue}, {3 * w / 4, 3 * h / 4, screentest.White}} {
+		if !colourNear(img, c.x, c.y, c.want) {
+			r, g, bl, _ := img.At(c.x, c.y).RGBA()
+			bad = append(bad, fmt.Sprintf("%d,%d is %d,%d,%d want %v", c.x, c.y, r>>8, g>>8, bl>>8, c.want))
+		}
+	}
+	return strings.Join(bad, "; ")
+}
+
+// TestScreenMonitorBetweenTwoAgents: the supervisor's helper shows the
+// agent's screen: the decoded frames show the pattern's colours at the
+// right pixels, a change of the screen's colour reaches the viewer (the
+// glass-to-glass delay is printed), and stop ends both sides.
+func TestScreenMonitorBetweenTwoAgents(t *testing.T) {
+	w := newMonitorWorld(t)
+	if w == nil {
+		return
+	}
+	const fps = 2
+	agentCursor, superCursor := 0, 0
+	w.connect(t, "m1", "v1", fps)
+	w.agentPage.Await(&agentCursor, "monitor live", stateIs(monitorapi.EventMonitorState, "live"))
+	w.superPage.Await(&superCursor, "view live", stateIs(monitorapi.EventViewState, "live"))
+
+	first := w.nextFrame(t, &superCursor, "v1", func(image.Image) bool { return true })
+	if b := first.img.Bounds(); b.Dx() != 1920 || b.Dy() != 1080 {
+		t.Fatalf("frame of %v, want 1920x1080", b)
+	}
+	if bad := quadrantsWrong(first.img); bad != "" {
+		t.Fatalf("the viewer's frame does not show the pattern: %s", bad)
+	}
+
+	cpu0 := cpuNow(t, w.source.Stats().PID)
+	src0 := w.source.Stats()
+	start := time.Now()
+	var delays []time.Duration
+	for i, c := range []color.RGBA{screentest.Blue, screentest.Green, screentest.Red} {
+		if err := w.painter.Solid(c); err != nil {
+			t.Fatal(err)
+		}
+		painted := time.Now()
+		f := w.nextFrame(t, &superCursor, "v1", func(img image.Image) bool { return colourNear(img, 480, 270, c) && colourNear(img, 1440, 810, c) })
+		delays = append(delays, f.at.Sub(painted))
+		t.Logf("colour change %d (%v): first viewer frame with it after %v (%d-byte JPEG)", i+1, c, f.at.Sub(painted).Round(time.Millisecond), f.size)
+	}
+	elapsed := time.Since(start)
+	cpu1 := cpuNow(t, w.source.Stats().PID)
+	src1 := w.source.Stats()
+	fmt.Printf("screen monitor, loopback, 1920x1080 at %d fps (load average %s): glass-to-glass %v; VP8 %.0f bytes/s; "+
+		"CPU over %.1f s: ffmpeg x11grab+libvpx (stand-in for screen/capture+vp8) %.0f%%, both helpers in this test process %.0f%%\n",
+		fps, loadAverage(), delays, float64(src1.Bytes-src0.Bytes)/elapsed.Seconds(), elapsed.Seconds(),
+		100*(cpu1.ffmpeg-cpu0.ffmpeg).Seconds()/elapsed.Seconds(), 100*(cpu1.self-cpu0.self).Seconds()/elapsed.Seconds())
+
+	if jerr := w.agentPage.Call("screen.monitor.stop", map[string]any{"monitorId": "m1"}, nil); jerr != nil {
+		t.Fatalf("stop: %v", jerr)
+	}
+	ev := w.agentPage.Await(&agentCursor, "monitor ended", stateIs(monitorapi.EventMonitorState, "ended"))
+	if !strings.Contains(string(ev.Params), `"reason":"stopped"`) {
+		t.Errorf("ended: %s", ev.Params)
+	}
+	ev = w.superPage.Await(&superCursor, "view ended", stateIs(monitorapi.EventViewState, "ended"))
+	t.Logf("the view, once the agent stopped: %s", ev.Params)
+	// Once ended, the agent can be watched again.
+	var offer struct{ SDP string }
+	if jerr := w.agentPage.Call("screen.monitor.offer", map[string]any{"monitorId": "m2"}, &offer); jerr != nil {
+		t.Fatalf("offer after stop: %v", jerr)
+	}
+}
+
+// TestScreenMonitorBadInput: unknown ids, an answer before any offer, a
+// second viewer, bad SDP, absurd fps, another origin's requests: each a
+// clear error by code and reason, and both helpers still answer.
+func TestScreenMonitorBadInput(t *testing.T) {
+	w := newMonitorWorld(t)
+	if w == nil {
+		return
+	}
+	wantErr := func(s *agenttest.Session, method string, params map[string]any, code int, reason string) {
+		t.Helper()
+		jerr := s.Call(method, params, nil)
+		if jerr == nil {
+			t.Errorf("%s %v: no error", method, params)
+			return
+		}
+		if jerr.Code != code {
+			t.Errorf("%s %v: code %d (%s), want %d", method, params, jerr.Code, jerr.Message, code)
+		}
+		if reason != "" && !strings.Contains(fmt.Sprint(jerr.Data), reason) {
+			t.Errorf("%s %v: data %v (%s), want reason %s", method, params, jerr.Data, jerr.Message, reason)
+		}
+	}
+	screenCode := jsonrpc.CodeScreen
+	wantErr(w.agentPage, "screen.monitor.answer", map[string]any{"monitorId": "m1", "sdp": "v=0"}, screenCode, jsonrpc.ReasonNoSuchMonitor)
+	wantErr(w.agentPage, "screen.monitor.candidate", map[string]any{"monitorId": "nope", "candidate": "x"}, screenCode, jsonrpc.ReasonNoSuchMonitor)
+	wantErr(w.agentPage, "screen.monitor.stop", map[string]any{"monitorId": "nope"}, screenCode, jsonrpc.ReasonNoSuchMonitor)
+	wantErr(w.agentPage, "screen.monitor.offer", map[string]any{"monitorId": "m1", "fps": 50}, jsonrpc.CodeInvalidParams, "")
+	wantErr(w.agentPage, "screen.monitor.offer", map[string]any{"monitorId": "m1", "maxWidth": 100000}, jsonrpc.CodeInvalidParams, "")
+	wantErr(w.agentPage, "screen.monitor.offer", map[string]any{"monitorId": "../../etc"}, jsonrpc.CodeInvalidParams, "")
+	wantErr(w.superPage, "screen.view.start", map[string]any{"viewId": "v1", "sdp": "not sdp"}, screenCode, jsonrpc.ReasonBadSDP)
+	wantErr(w.superPage, "screen.view.stop", map[string]any{"viewId": "v1"}, screenCode, jsonrpc.ReasonNoSuchView)
+	wantErr(w.superPage, "screen.monitor.offer", map[string]any{"monitorId": "m1"}, screenCode, jsonrpc.ReasonUnavailable)
+
+	var offer struct{ SDP string }
+	if jerr := w.agentPage.Call("screen.monitor.offer", map[string]any{"monitorId": "m1"}, &offer); jerr != nil {
+		t.Fatalf("offer: %v", jerr)
+	}
+	wantErr(w.agentPage, "screen.monitor.offer", map[string]any{"monitorId": "m2"}, screenCode, jsonrpc.ReasonBusy)
+	wantErr(w.agentOther, "screen.monitor.offer", map[string]any{"monitorId": "m3"}, screenCode, jsonrpc.ReasonBusy)
+	wantErr(w.agentOther, "screen.monitor.answer", map[string]any{"monitorId": "m1", "sdp": offer.SDP}, screenCode, jsonrpc.ReasonNoSuchMonitor)
+	wantErr(w.agentOther, "screen.monitor.stop", map[string]any{"monitorId": "m1"}, screenCode, jsonrpc.ReasonNoSuchMonitor)
+	wantErr(w.agentPage, "screen.monitor.answer", map[string]any{"monitorId": "m1", "sdp": "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"}, screenCode, jsonrpc.ReasonBadSDP)
+	wantErr(w.agentPage, "screen.monitor.candidate", map[string]any{"monitorId": "m1", "candidate": strings.Repeat("x", 5000)}, jsonrpc.CodeInvalidParams, "")
+
+	var answer struct{ SDP string }
+	if jerr := w.superPage.Call("screen.view.start", map[string]any{"viewId": "v1", "sdp": offer.SDP}, &answer); jerr != nil {
+		t.Fatalf("view.start: %v", jerr)
+	}
+	wantErr(w.superPage, "screen.view.start", map[string]any{"viewId": "v1", "sdp": offer.SDP}, screenCode, jsonrpc.ReasonWrongState)
+	if jerr := w.agentPage.Call("screen.monitor.answer", map[string]any{"monitorId": "m1", "sdp": answer.SDP}, nil); jerr != nil {
+		t.Fatalf("answer: %v", jerr)
+	}
+	wantErr(w.agentPage, "screen.monitor.answer", map[string]any{"monitorId": "m1", "sdp": answer.SDP}, screenCode, jsonrpc.ReasonWrongState)
+	wantErr(w.agentPage, "screen.monitor.candidate", map[string]any{"monitorId": "m1", "candidate": "candidate:garbage"}, screenCode, jsonrpc.ReasonBadCandidate)
+
+	for _, s := range []*agenttest.Session{w.agentPage, w.superPage, w.agentOther} {
+		var pong map[string]bool
+		if jerr := s.Call("helper.ping", nil, &pong); jerr != nil || !pong["pong"] {
+			t.Errorf("%s: ping after the bad input: %v %v", s.Name, pong, jerr)
+		}
+	}
+}
+
+func stateIs(event, state string) func(client.Event) bool {
+	return func(ev client.Event) bool {
+		return ev.Method == event && strings.Contains(string(ev.Params), `"state":"`+state+`"`)
+	}
+}
+
+type cpuSample struct{ self, ffmpeg time.Duration }
+
+func cpuNow(t *testing.T, ffmpegPID int) cpuSample {
+	t.Helper()
+	self, _, err := procstat.CPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ff time.Duration
+	if ffmpegPID != 0 {
+		ff, _, _ = procstat.CPU(ffmpegPID)
+	}
+	return cpuSample{self: self, ffmpeg: ff}
+}
