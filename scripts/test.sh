@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build tags of the optional cgo parts, so vet and the tests cover them:
-# the Opus and G.729 codecs (audio/codec). Comma-separated; add more here.
-export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=opus,g729"
+# the Opus and G.729 codecs (audio/codec), VP8 (screen/vp8).
+# Comma-separated; add more here.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=opus,g729,vpx"
 # The agent links the static, ALSA-only PortAudio and libopus the release
 # ships (bcg729 stays the system's: it is in test builds only).
 . scripts/audio-libs-env.sh

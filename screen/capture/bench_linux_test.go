@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openbpclient/bpclient/internal/desktoptest"
 	"github.com/openbpclient/bpclient/screen"
 )
 
@@ -14,7 +15,7 @@ import (
 // about twice the frame, as xgb reads each band's reply into a buffer and
 // copies its data out. Both bounds catch a regression.
 func TestGrabReusesFrame(t *testing.T) {
-	p := startScreen(t, 1920, 1080)
+	p := desktoptest.StartPainted(t, 1920, 1080)
 	if p == nil {
 		return
 	}
@@ -23,7 +24,7 @@ func TestGrabReusesFrame(t *testing.T) {
 		useSHM   bool
 		maxBytes float64
 	}{{"shm", true, 16 << 10}, {"getimage", false, 2.2 * 1920 * 1080 * 4}} {
-		c, err := openX11(p.display, "all", tc.useSHM)
+		c, err := openX11(p.Display, "all", tc.useSHM)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,14 +56,14 @@ func TestGrabReusesFrame(t *testing.T) {
 // BenchmarkGrab1080p reports ms and this process's CPU per grab (the X
 // server's own share is not in it).
 func BenchmarkGrab1080p(b *testing.B) {
-	p := startScreen(b, 1920, 1080)
+	p := desktoptest.StartPainted(b, 1920, 1080)
 	if p == nil {
 		return
 	}
-	p.fill(barBoxes()...)
+	p.Fill(barBoxes()...)
 	for _, useSHM := range []bool{true, false} {
 		b.Run(map[bool]string{true: "shm", false: "getimage"}[useSHM], func(b *testing.B) {
-			c, err := openX11(p.display, "all", useSHM)
+			c, err := openX11(p.Display, "all", useSHM)
 			if err != nil {
 				b.Fatal(err)
 			}

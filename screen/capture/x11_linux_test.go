@@ -7,16 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openbpclient/bpclient/internal/desktoptest"
 	"github.com/openbpclient/bpclient/screen"
+	"github.com/openbpclient/bpclient/screen/internal/pattern"
 )
 
-// bars are eight 240-pixel colour bars across 1920×1080 (x = 240·i).
-var bars = []uint32{0xffffff, 0xffff00, 0x00ffff, 0x00ff00, 0xff00ff, 0xff0000, 0x0000ff, 0x000000}
+// bars are pattern.Bars, 240 pixels wide each across 1920×1080.
+var bars = pattern.Bars
 
-func barBoxes() []box {
-	var bs []box
+func barBoxes() []desktoptest.Box {
+	var bs []desktoptest.Box
 	for i, c := range bars {
-		bs = append(bs, box{X: 240 * i, W: 240, H: 1080, RGB: c})
+		bs = append(bs, desktoptest.Box{X: 240 * i, W: 240, H: 1080, RGB: c})
 	}
 	return bs
 }
@@ -29,13 +31,13 @@ func rgbAt(f *screen.Frame, x, y int) uint32 {
 // The picture read back is the one drawn, to the pixel, by both paths:
 // a solid colour, then bars whose edges are checked on both sides.
 func TestGrabReadsBackSolidAndBars(t *testing.T) {
-	p := startScreen(t, 1920, 1080)
+	p := desktoptest.StartPainted(t, 1920, 1080)
 	if p == nil {
 		return
 	}
 	for _, useSHM := range []bool{true, false} {
 		t.Run(map[bool]string{true: "shm", false: "getimage"}[useSHM], func(t *testing.T) {
-			c, err := openX11(p.display, "all", useSHM)
+			c, err := openX11(p.Display, "all", useSHM)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -45,7 +47,7 @@ func TestGrabReadsBackSolidAndBars(t *testing.T) {
 			}
 			c.cursors = false // the pointer sits at the centre; its own test checks it
 			var f screen.Frame
-			p.fill(box{W: 1920, H: 1080, RGB: 0xff0000})
+			p.Fill(desktoptest.Box{W: 1920, H: 1080, RGB: 0xff0000})
 			before := time.Now()
 			if err := c.Grab(&f); err != nil {
 				t.Fatal(err)
@@ -58,7 +60,7 @@ func TestGrabReadsBackSolidAndBars(t *testing.T) {
 					t.Errorf("solid red: pixel %v is %06x", pt, got)
 				}
 			}
-			p.fill(barBoxes()...)
+			p.Fill(barBoxes()...)
 			if err := c.Grab(&f); err != nil {
 				t.Fatal(err)
 			}
@@ -77,11 +79,11 @@ func TestGrabReadsBackSolidAndBars(t *testing.T) {
 
 // The pointer is drawn where xdotool put it, and nowhere else.
 func TestGrabDrawsCursorAtPointer(t *testing.T) {
-	p := startScreen(t, 1920, 1080)
+	p := desktoptest.StartPainted(t, 1920, 1080)
 	if p == nil {
 		return
 	}
-	c, err := openX11(p.display, "all", true)
+	c, err := openX11(p.Display, "all", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,10 +91,10 @@ func TestGrabDrawsCursorAtPointer(t *testing.T) {
 	if !c.cursors {
 		t.Fatal("Xvfb has XFixes, but the capturer cannot read the pointer")
 	}
-	p.fill(box{W: 1920, H: 1080, RGB: 0xff0000})
+	p.Fill(desktoptest.Box{W: 1920, H: 1080, RGB: 0xff0000})
 	var f screen.Frame
 	for _, at := range [][2]int{{500, 400}, {1500, 900}} {
-		p.movePointer(at[0], at[1])
+		p.MovePointer(at[0], at[1])
 		if err := c.Grab(&f); err != nil {
 			t.Fatal(err)
 		}
@@ -131,15 +133,15 @@ func abs(v int) int { return max(v, -v) }
 // Two RandR monitors side by side: Screens lists both with the primary
 // marked; "primary" grabs that one's half, "all" their bounding box.
 func TestScreensTwoRandRMonitors(t *testing.T) {
-	p := startScreen(t, 1920, 1080)
+	p := desktoptest.StartPainted(t, 1920, 1080)
 	if p == nil {
 		return
 	}
-	p.setMonitor("LEFT", false, 0, 0, 960, 1080)
-	p.setMonitor("RIGHT", true, 960, 0, 960, 1080)
-	p.fill(barBoxes()...)
+	p.SetMonitor("LEFT", false, 0, 0, 960, 1080)
+	p.SetMonitor("RIGHT", true, 960, 0, 960, 1080)
+	p.Fill(barBoxes()...)
 
-	c, err := openX11(p.display, "primary", true)
+	c, err := openX11(p.Display, "primary", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestScreensTwoRandRMonitors(t *testing.T) {
 		}
 	}
 
-	all, err := openX11(p.display, "all", true)
+	all, err := openX11(p.Display, "all", true)
 	if err != nil {
 		t.Fatal(err)
 	}

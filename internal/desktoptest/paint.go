@@ -1,4 +1,6 @@
-package capture
+//go:build linux
+
+package desktoptest
 
 import (
 	"os/exec"
@@ -9,29 +11,30 @@ import (
 	"github.com/jezek/xgb/randr"
 	"github.com/jezek/xgb/xproto"
 
-	"github.com/openbpclient/bpclient/internal/desktoptest"
 	"github.com/openbpclient/bpclient/internal/testpeers"
 )
 
-// painter draws known pictures straight onto a private Xvfb's root
+// Painter draws known pictures straight onto a private Xvfb's root
 // window over its own X connection, as another client would.
-type painter struct {
+type Painter struct {
 	t       testing.TB
-	display string
+	Display string // the X display
 	conn    *xgb.Conn
 	root    xproto.Window
 	gc      xproto.Gcontext
 }
 
-// box is a filled rectangle of one colour (0xRRGGBB).
-type box struct {
+// Box is a filled rectangle of one colour (0xRRGGBB).
+type Box struct {
 	X, Y, W, H int
 	RGB        uint32
 }
 
-func startScreen(t testing.TB, width, height int) *painter {
+// StartPainted runs StartScreen and connects a Painter to it; nil when
+// the test was skipped.
+func StartPainted(t testing.TB, width, height int) *Painter {
 	t.Helper()
-	d := desktoptest.StartScreen(t, width, height)
+	d := StartScreen(t, width, height)
 	if d == nil {
 		return nil
 	}
@@ -40,7 +43,7 @@ func startScreen(t testing.TB, width, height int) *painter {
 		t.Fatalf("connect to Xvfb %s: %v", d.Display, err)
 	}
 	t.Cleanup(conn.Close)
-	p := &painter{t: t, display: d.Display, conn: conn, root: xproto.Setup(conn).DefaultScreen(conn).Root}
+	p := &Painter{t: t, Display: d.Display, conn: conn, root: xproto.Setup(conn).DefaultScreen(conn).Root}
 	if p.gc, err = xproto.NewGcontextId(conn); err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +53,8 @@ func startScreen(t testing.TB, width, height int) *painter {
 	return p
 }
 
-// fill draws the boxes in order and waits until the server has.
-func (p *painter) fill(boxes ...box) {
+// Fill draws the boxes in order and waits until the server has.
+func (p *Painter) Fill(boxes ...Box) {
 	p.t.Helper()
 	for _, b := range boxes {
 		xproto.ChangeGC(p.conn, p.gc, xproto.GcForeground, []uint32{b.RGB})
@@ -63,22 +66,22 @@ func (p *painter) fill(boxes ...box) {
 	}
 }
 
-// movePointer moves the pointer with xdotool, as a user would.
-func (p *painter) movePointer(x, y int) {
+// MovePointer moves the pointer with xdotool, as a user would.
+func (p *Painter) MovePointer(x, y int) {
 	p.t.Helper()
 	if _, err := exec.LookPath("xdotool"); err != nil {
 		testpeers.Missing(p.t, "xdotool is not installed (scripts/deps.sh installs xdotool)")
 		return
 	}
 	cmd := exec.Command("xdotool", "mousemove", strconv.Itoa(x), strconv.Itoa(y))
-	cmd.Env = append(cmd.Environ(), "DISPLAY="+p.display)
+	cmd.Env = append(cmd.Environ(), "DISPLAY="+p.Display)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		p.t.Fatalf("xdotool mousemove: %v: %s", err, out)
 	}
 }
 
-// setMonitor defines a RandR 1.5 monitor, as xrandr --setmonitor does.
-func (p *painter) setMonitor(name string, primary bool, x, y, w, h int) {
+// SetMonitor defines a RandR 1.5 monitor, as xrandr --setmonitor does.
+func (p *Painter) SetMonitor(name string, primary bool, x, y, w, h int) {
 	p.t.Helper()
 	if err := randr.Init(p.conn); err != nil {
 		p.t.Fatalf("RandR: %v", err)
