@@ -3,6 +3,7 @@ package monitorapi
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openbpclient/bpclient/helper/agent"
@@ -30,6 +31,7 @@ type monitoring struct {
 
 	startOnce, endOnce sync.Once
 	indicator          indicatorHandle
+	frames, bytes      atomic.Int64 // sent
 }
 
 func (s *Service) monitorOffer(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
@@ -164,6 +166,8 @@ func (m *monitoring) start() {
 		defer m.wg.Done()
 		interval := time.Second / time.Duration(m.params.FPS)
 		err := m.s.opts.Source.Stream(m.ctx, m.params, m.sender.KeyframeRequests(), func(frame []byte, _ bool) error {
+			m.frames.Add(1)
+			m.bytes.Add(int64(len(frame)))
 			return m.sender.WriteFrame(frame, interval)
 		})
 		if m.ctx.Err() == nil {

@@ -132,6 +132,9 @@ type status struct {
 	ViewWhy     string `json:"viewUnavailable,omitempty"`
 	Monitoring  bool   `json:"monitoring"`
 	ViewsActive int    `json:"views"`
+	// SentFrames and SentBytes count the VP8 of the monitoring running.
+	SentFrames int64 `json:"sentFrames,omitempty"`
+	SentBytes  int64 `json:"sentBytes,omitempty"`
 }
 
 // Status implements agent.Service; StatusFor tells a page only of its
@@ -149,7 +152,9 @@ func (s *Service) StatusFor(c *agent.Call) any {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st.Monitoring = s.monitor != nil && s.monitor.owner.admits(c)
+	if m := s.monitor; m != nil && m.owner.admits(c) {
+		st.Monitoring, st.SentFrames, st.SentBytes = true, m.frames.Load(), m.bytes.Load()
+	}
 	for _, v := range s.views {
 		if v.owner.admits(c) {
 			st.ViewsActive++

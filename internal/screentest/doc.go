@@ -1,6 +1,5 @@
-// Package screentest is the screen tests' environment: a painter of the
-// X root window (known colours at known places, changed at known times),
-// and, while the project's own VP8 encoder and decoder are not in this
-// build, an ffmpeg source (x11grab + libvpx, the real screen and the real
-// codec) and an ffmpeg decoder, with the IVF framing between them.
+// Package screentest is what the screen tests share: the known pattern
+// and its colours, the IVF framing that ffmpeg writes VP8 in (the unit
+// tests of screen/live send frames ffmpeg made from the pattern), and a
+// keyframe-only VP8 decoder in pure Go for the builds without screen/vp8.
 package screentest
