@@ -3,74 +3,15 @@ package live_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"image"
 	"image/color"
-	"image/png"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/openbpclient/bpclient/internal/screentest"
-	"github.com/openbpclient/bpclient/internal/testpeers"
 	"github.com/openbpclient/bpclient/screen"
 	"github.com/openbpclient/bpclient/screen/live"
 )
-
-// vp8Frames encodes n frames of the quadrant pattern at w×h with ffmpeg's
-// libvpx, a keyframe every gop frames.
-func vp8Frames(t *testing.T, w, h, n, gop int) [][]byte {
-	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		testpeers.Missing(t, "ffmpeg is not installed (scripts/deps.sh installs it)")
-	}
-	dir := t.TempDir()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	at := screentest.Quadrants(w, h)
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, at(x, y))
-		}
-	}
-	pngPath, ivfPath := filepath.Join(dir, "p.png"), filepath.Join(dir, "p.ivf")
-	f, err := os.Create(pngPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-loop", "1", "-framerate", "5", "-i", pngPath,
-		"-frames:v", fmt.Sprint(n), "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0",
-		"-g", fmt.Sprint(gop), "-b:v", "1M", "-f", "ivf", ivfPath).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg: %v: %s", err, out)
-	}
-	r, err := os.Open(ivfPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, err := screentest.ReadIVFHeader(r); err != nil {
-		t.Fatal(err)
-	}
-	var frames [][]byte
-	for {
-		fr, _, err := screentest.ReadIVFFrame(r, nil)
-		if err != nil {
-			break
-		}
-		frames = append(frames, fr)
-	}
-	if len(frames) != n {
-		t.Fatalf("ffmpeg made %d frames, want %d", len(frames), n)
-	}
-	return frames
-}
 
 // pair is a Sender and a Viewer whose signalling the test relays, as the
 // two pages would.
@@ -197,7 +138,7 @@ func checkQuadrants(t *testing.T, f *screen.Frame) {
 // over DTLS-SRTP on loopback, put back together and decoded, with the
 // pattern's colours where they belong.
 func TestViewerDecodesThePattern(t *testing.T) {
-	frames := vp8Frames(t, 640, 360, 5, 1)
+	frames := screentest.PatternVP8(t, 640, 360, 5, 1)
 	p := newPair(t, screentest.NewKeyframeDecoder())
 	p.awaitLive(t)
 	var got screen.Frame
@@ -221,7 +162,7 @@ func TestViewerDecodesThePattern(t *testing.T) {
 // TestViewerAsksForAKeyframe: a viewer that gets inter frames first (it
 // joined mid-stream) sends a PLI, and the Sender passes it on.
 func TestViewerAsksForAKeyframe(t *testing.T) {
-	frames := vp8Frames(t, 320, 180, 6, 100) // one keyframe, five inter frames
+	frames := screentest.PatternVP8(t, 320, 180, 6, 100) // one keyframe, five inter frames
 	p := newPair(t, screentest.NewKeyframeDecoder())
 	p.awaitLive(t)
 	select { // the request every new stream starts with
