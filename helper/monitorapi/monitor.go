@@ -29,9 +29,9 @@ type monitoring struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the stream
 
-	startOnce, endOnce sync.Once
-	indicator          indicatorHandle
-	frames, bytes      atomic.Int64 // sent
+	startOnce, endOnce  sync.Once
+	indicator           indicatorHandle
+	frames, bytes, keys atomic.Int64 // sent
 }
 
 func (s *Service) monitorOffer(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
@@ -165,8 +165,11 @@ func (m *monitoring) start() {
 	go func() {
 		defer m.wg.Done()
 		interval := time.Second / time.Duration(m.params.FPS)
-		err := m.s.opts.Source.Stream(m.ctx, m.params, m.sender.KeyframeRequests(), func(frame []byte, _ bool) error {
+		err := m.s.opts.Source.Stream(m.ctx, m.params, m.sender.KeyframeRequests(), func(frame []byte, key bool) error {
 			m.frames.Add(1)
+			if key {
+				m.keys.Add(1)
+			}
 			m.bytes.Add(int64(len(frame)))
 			return m.sender.WriteFrame(frame, interval)
 		})

@@ -122,6 +122,7 @@ func (s *Service) Methods() map[string]agent.Method {
 		"screen.view.start":        s.viewStart,
 		"screen.view.candidate":    s.viewCandidate,
 		"screen.view.stop":         s.viewStop,
+		"screen.view.ack":          s.viewAck,
 	}
 }
 
@@ -133,8 +134,9 @@ type status struct {
 	Monitoring  bool   `json:"monitoring"`
 	ViewsActive int    `json:"views"`
 	// SentFrames and SentBytes count the VP8 of the monitoring running.
-	SentFrames int64 `json:"sentFrames,omitempty"`
-	SentBytes  int64 `json:"sentBytes,omitempty"`
+	SentFrames    int64 `json:"sentFrames,omitempty"`
+	SentKeyframes int64 `json:"sentKeyframes,omitempty"`
+	SentBytes     int64 `json:"sentBytes,omitempty"`
 }
 
 // Status implements agent.Service; StatusFor tells a page only of its
@@ -153,7 +155,7 @@ func (s *Service) StatusFor(c *agent.Call) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m := s.monitor; m != nil && m.owner.admits(c) {
-		st.Monitoring, st.SentFrames, st.SentBytes = true, m.frames.Load(), m.bytes.Load()
+		st.Monitoring, st.SentFrames, st.SentKeyframes, st.SentBytes = true, m.frames.Load(), m.keys.Load(), m.bytes.Load()
 	}
 	for _, v := range s.views {
 		if v.owner.admits(c) {

@@ -3,6 +3,7 @@ package monitorapi
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openbpclient/bpclient/helper/agent"
@@ -10,6 +11,12 @@ import (
 	"github.com/openbpclient/bpclient/screen"
 	"github.com/openbpclient/bpclient/screen/live"
 )
+
+// maxUnacked is how many frame events may wait for the page's
+// screen.view.ack: a page that draws slower than the pictures come gets
+// fewer of them, rather than a queue that grows (and, once the session's
+// send queue is full, a closed session).
+const maxUnacked = 2
 
 // maxFrameEventFPS caps the frame events a view sends its page: a 1080p
 // JPEG in base64 is a few hundred kB, and every one crosses the native
@@ -29,6 +36,7 @@ type view struct {
 	every  time.Duration // the least time between two frame events
 
 	frames  *frameMailbox
+	unacked atomic.Int32   // frame events sent and not acknowledged
 	wg      sync.WaitGroup // the frame encoder
 	endOnce sync.Once
 	last    time.Time // of the last frame handed on; the viewer's goroutine only
@@ -134,6 +142,24 @@ func (s *Service) viewStop(ctx context.Context, c *agent.Call) (any, *jsonrpc.Er
 	return struct{}{}, nil
 }
 
+func (s *Service) viewAck(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
+	var p viewIDParams
+	if err := c.Decode(&p); err != nil {
+		return nil, err
+	}
+	v, jerr := s.lookupView(c, p.ViewID)
+	if jerr != nil {
+		return nil, jerr
+	}
+	for { // never below zero: an ack too many is ignored
+		n := v.unacked.Load()
+		if n == 0 || v.unacked.CompareAndSwap(n, n-1) {
+			break
+		}
+	}
+	return struct{}{}, nil
+}
+
 func (v *view) onCandidate(cand string) {
 	v.s.opts.Server.SendToSession(v.owner.session, EventViewCandidate, candidateEvent{ViewID: v.id, Candidate: cand})
 }
@@ -155,7 +181,7 @@ func (v *view) tell(st live.State, reason string) {
 // encoder still busy with the previous one).
 func (v *view) onFrame(f *screen.Frame) {
 	now := v.s.opts.Now()
-	if !v.last.IsZero() && now.Sub(v.last) < v.every {
+	if (!v.last.IsZero() && now.Sub(v.last) < v.every) || v.unacked.Load() >= maxUnacked {
 		return
 	}
 	f.Time = now
@@ -178,6 +204,7 @@ func (v *view) sendFrames() {
 			v.s.log.Warn().Err(err).Str("view", v.id).Msg("frame not sent")
 			continue
 		}
+		v.unacked.Add(1)
 		v.s.opts.Server.SendToSession(v.owner.session, EventViewFrame, frameEvent{ViewID: v.id, Width: f.Width, Height: f.Height, JPEG: jpg, Time: f.Time.UnixMilli()})
 	}
 }
