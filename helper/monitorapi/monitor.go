@@ -49,6 +49,11 @@ func (s *Service) monitorOffer(ctx context.Context, c *agent.Call) (any, *jsonrp
 	if s.opts.Source == nil {
 		return nil, screenErr(jsonrpc.ReasonUnavailable, "screen monitoring is unavailable: %s", why(s.opts.SourceUnavailable, "no screen source in this build"))
 	}
+	if c, ok := s.opts.Source.(live.Checker); ok {
+		if err := c.Check(); err != nil {
+			return nil, screenErr(jsonrpc.ReasonUnavailable, "screen monitoring is unavailable: %v", err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

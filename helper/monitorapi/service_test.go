@@ -2,6 +2,7 @@ package monitorapi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,6 +24,11 @@ func (idleSource) Stream(ctx context.Context, _ live.StreamParams, _ <-chan stru
 	<-ctx.Done()
 	return ctx.Err()
 }
+
+// blindSource is a Source whose screen cannot be opened.
+type blindSource struct{ idleSource }
+
+func (blindSource) Check() error { return errors.New("screen capture unavailable: no X display") }
 
 func start(t *testing.T, opts monitorapi.Options) *agenttest.Agent {
 	t.Helper()
@@ -52,6 +58,12 @@ func TestUnavailableSaysWhy(t *testing.T) {
 	wantReason(t, "offer without a source", jerr, jsonrpc.CodeScreen, jsonrpc.ReasonUnavailable)
 	jerr = p.Call("screen.view.start", map[string]any{"viewId": "v1", "sdp": "v=0"}, nil)
 	wantReason(t, "view without a decoder", jerr, jsonrpc.CodeScreen, jsonrpc.ReasonUnavailable)
+	b := start(t, monitorapi.Options{Source: blindSource{}}).Open("page", agenttest.OriginA)
+	jerr = b.Call("screen.monitor.offer", map[string]any{"monitorId": "m1"}, nil)
+	wantReason(t, "offer with no screen", jerr, jsonrpc.CodeScreen, jsonrpc.ReasonUnavailable)
+	if jerr != nil && !strings.Contains(jerr.Message, "no X display") {
+		t.Errorf("offer with no screen says %q, not why", jerr.Message)
+	}
 	var st struct {
 		ScreenLive struct {
 			Monitor, View                       bool

@@ -37,6 +37,17 @@ type CaptureSource struct {
 	NewTicker func(d time.Duration) (tick <-chan time.Time, stop func())
 }
 
+// Check opens the screen and closes it again, so that a monitoring that
+// cannot capture (no X display, Wayland, macOS in this build) is refused
+// when it is offered, with why, rather than failing once connected.
+func (s *CaptureSource) Check() error {
+	g, err := s.OpenCapture()
+	if err != nil {
+		return fmt.Errorf("open the screen: %w", err)
+	}
+	return g.Close()
+}
+
 // Stream implements Source.
 func (s *CaptureSource) Stream(ctx context.Context, p StreamParams, keyframe <-chan struct{}, send func([]byte, bool) error) error {
 	g, err := s.OpenCapture()

@@ -12,3 +12,10 @@ type Source interface {
 	// the next frame to be a keyframe; the first frame is one anyway.
 	Stream(ctx context.Context, p StreamParams, keyframe <-chan struct{}, send func(frame []byte, key bool) error) error
 }
+
+// Checker is a Source that can tell before a stream whether it can
+// serve one (CaptureSource opens the screen); the monitoring service
+// asks it when a monitoring is offered.
+type Checker interface {
+	Check() error
+}
