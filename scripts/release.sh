@@ -113,21 +113,21 @@ done
 # scripts/windows-agent-env.sh gives (the wine end-to-end test builds with
 # it too).
 winlibs=$(scripts/build-audio-libs.sh windows-amd64)
-echo "   bpclient.exe with cgo, static PortAudio and libopus from $winlibs"
+echo "   bpclient.exe with cgo, static PortAudio, libopus and libvpx from $winlibs"
 # WINMM (PortAudio's MME) is not a KnownDLL: imported statically, it would be
 # looked for first in the user-writable install folder. Its delay-import
 # library (in $work/delayimp) makes it load at PortAudio's first call, from
 # System32 only (helper/safedll has set that by then).
 win_agent_vars=$(scripts/windows-agent-env.sh "$work/delayimp")
 mapfile -t win_agent_env <<<"$win_agent_vars"
-env "${win_agent_env[@]}" go build -trimpath -tags opus \
+env "${win_agent_env[@]}" go build -trimpath -tags opus,vpx \
   -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-chart.exe" ./cmd/bpclient-chart
 # bpclient-agent.exe: the same program for the Windows GUI subsystem, so the
 # agent started at login (HKCU Run) opens no console window. bpclient.exe
 # stays a console program for the command line.
-env "${win_agent_env[@]}" go build -trimpath -tags opus \
+env "${win_agent_env[@]}" go build -trimpath -tags opus,vpx \
   -ldflags "$ldflags -H windowsgui -extldflags -static" -o "$win/bpclient-agent.exe" ./cmd/bpclient
 rm -f "${sysos[@]}"; sysos=()
 sign "$win/bpclient.exe" "BPClient"
@@ -140,12 +140,12 @@ cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$win/
 echo "== linux and darwin binaries"
 linux=$work/linux && mkdir -p "$linux"
 linuxlibs=$(scripts/build-audio-libs.sh linux-amd64)
-echo "   bpclient with cgo, static PortAudio (ALSA only) and libopus from $linuxlibs"
+echo "   bpclient with cgo, static PortAudio (ALSA only), libopus and libvpx from $linuxlibs"
 CGO_ENABLED=1 PKG_CONFIG_LIBDIR="$linuxlibs/lib/pkgconfig" PKG_CONFIG_PATH= CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$linuxlibs/id")" \
-  GOOS=linux GOARCH=amd64 go build -trimpath -tags opus -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
+  GOOS=linux GOARCH=amd64 go build -trimpath -tags opus,vpx -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$linux/" ./cmd/bpclient-host ./cmd/bpclient-chart
 # What ships must not pull in the libraries the static PortAudio avoids.
-if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound)'; then
+if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound|vpx)'; then
   echo "release: the Linux bpclient needs a library it must not" >&2; exit 1
 fi
 for arch in amd64 arm64; do

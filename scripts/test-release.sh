@@ -342,7 +342,7 @@ else
   # libportaudio, and none of what it would bring (JACK, libstdc++);
   # libasound is loaded when audio starts (the device list below proves it).
   needed=$(readelf -d /usr/lib/bpclient/bpclient | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd' ')
-  [[ $needed != *portaudio* && $needed != *jack* && $needed != *stdc++* && $needed != *asound* ]] \
+  [[ $needed != *portaudio* && $needed != *jack* && $needed != *stdc++* && $needed != *asound* && $needed != *vpx* ]] \
     || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient needs $needed"; }
   ok ".deb: bpclient needs only $needed"
   # $HOME/.asoundrc (above) gives ALSA a null device, as a sound card would.

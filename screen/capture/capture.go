@@ -42,8 +42,10 @@ type Options struct {
 	Display string
 }
 
-// Capturer grabs the screens chosen at Open. A Capturer is used from one
-// goroutine at a time.
+// Capturer grabs the screens chosen at Open. The area (and so the frame
+// size) is fixed at Open: after a change of monitors, Screens shows the
+// new layout and the owner opens a new Capturer. A Capturer is used from
+// one goroutine at a time.
 type Capturer interface {
 	// Screens lists the monitors as they are now.
 	Screens() ([]Screen, error)

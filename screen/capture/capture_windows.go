@@ -30,7 +30,8 @@ func open(o Options) (Capturer, error) {
 	} else if procSetProcessDPIAware.Find() == nil {
 		procSetProcessDPIAware.Call()
 	}
-	c := &gdiCapturer{}
+	arrow, _, _ := procLoadCursorW.Call(0, idcArrow)
+	c := &gdiCapturer{arrow: arrow}
 	screens, err := c.Screens()
 	if err != nil {
 		return nil, err
@@ -55,6 +56,7 @@ var (
 	procGetCursorInfo                 = user32.NewProc("GetCursorInfo")
 	procGetIconInfo                   = user32.NewProc("GetIconInfo")
 	procDrawIconEx                    = user32.NewProc("DrawIconEx")
+	procLoadCursorW                   = user32.NewProc("LoadCursorW")
 	procSetProcessDpiAwarenessContext = user32.NewProc("SetProcessDpiAwarenessContext")
 	procSetProcessDPIAware            = user32.NewProc("SetProcessDPIAware")
 	procCreateCompatibleDC            = gdi32.NewProc("CreateCompatibleDC")
@@ -72,6 +74,7 @@ const (
 	srcCopy                  = 0x00CC0020
 	captureBlt               = 0x40000000 // layered windows too
 	cursorShowing            = 0x1
+	idcArrow                 = 32512
 	diNormal                 = 0x3
 	monitorInfoPrimary       = 0x1
 	dpiAwarenessPerMonitorV2 = ^uintptr(3) // DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2 = -4
@@ -115,7 +118,8 @@ type gdiCapturer struct {
 	memDC  uintptr
 	bitmap uintptr
 	old    uintptr
-	pix    []byte // the DIB section's pixels, owned by GDI
+	pix    []byte  // the DIB section's pixels, owned by GDI
+	arrow  uintptr // the system's arrow (shared, never freed)
 }
 
 func (c *gdiCapturer) makeBitmap() error {
@@ -188,12 +192,16 @@ func (c *gdiCapturer) Grab(f *screen.Frame) error {
 }
 
 // drawCursor draws the pointer into the bitmap where it is, hot spot at
-// the pointer position, when it is shown.
+// the pointer position, when it is shown. A pointer shown without a
+// picture (wine's, over no window of its own) is drawn as the arrow.
 func (c *gdiCapturer) drawCursor() {
 	ci := cursorInfo{}
 	ci.Size = uint32(unsafe.Sizeof(ci))
 	if r, _, _ := procGetCursorInfo.Call(uintptr(unsafe.Pointer(&ci))); r == 0 || ci.Flags&cursorShowing == 0 {
 		return
+	}
+	if ci.Cursor == 0 {
+		ci.Cursor = c.arrow
 	}
 	var ii iconInfo
 	if r, _, _ := procGetIconInfo.Call(ci.Cursor, uintptr(unsafe.Pointer(&ii))); r == 0 {

@@ -1,6 +1,10 @@
 package vp8
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/openbpclient/bpclient/screen"
+)
 
 // changeMap finds the 16×16 macroblocks that differ from the previous
 // frame, for libvpx's active map: an inactive macroblock is coded as
@@ -68,4 +72,24 @@ func (m *changeMap) keep(p *planes) {
 		copy(q.U[y*q.CStride:y*q.CStride+cw], p.U[y*p.CStride:])
 		copy(q.V[y*q.CStride:y*q.CStride+cw], p.V[y*p.CStride:])
 	}
+}
+
+// sourceCopy is the last frame Encode converted, so that a frame with the
+// same pixels (a still screen, the common case) skips the conversion and
+// the comparison of planes: one memcmp instead.
+type sourceCopy struct {
+	width, height, stride int
+	pix                   []byte
+}
+
+// same reports whether f has exactly the pixels of the kept frame.
+func (s *sourceCopy) same(f *screen.Frame) bool {
+	return s.pix != nil && f.Width == s.width && f.Height == s.height && f.Stride == s.stride &&
+		bytes.Equal(f.Pix[:f.Stride*f.Height], s.pix)
+}
+
+// keep copies f, reusing its buffer.
+func (s *sourceCopy) keep(f *screen.Frame) {
+	s.width, s.height, s.stride = f.Width, f.Height, f.Stride
+	s.pix = append(s.pix[:0], f.Pix[:f.Stride*f.Height]...)
 }

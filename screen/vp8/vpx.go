@@ -101,6 +101,7 @@ type Encoder struct {
 	// that differ from the last frame.
 	changes *changeMap
 	active  []byte
+	last    sourceCopy
 	conv    converter
 	pts     int64
 	out     []byte
@@ -140,9 +141,15 @@ func (e *Encoder) Encode(f *screen.Frame, forceKey bool) (Packet, error) {
 	if f.Width < 1 || f.Height < 1 || len(f.Pix) < f.Stride*f.Height {
 		return Packet{}, fmt.Errorf("vp8: frame %dx%d with %d bytes at stride %d", f.Width, f.Height, len(f.Pix), f.Stride)
 	}
-	p := imagePlanes(e.img)
-	e.conv.bgrxToI420(&p, f)
-	e.changes.update(&p, e.active)
+	if e.last.same(f) {
+		// libvpx's image still holds this picture: nothing changed.
+		clear(e.active)
+	} else {
+		p := imagePlanes(e.img)
+		e.conv.bgrxToI420(&p, f)
+		e.changes.update(&p, e.active)
+		e.last.keep(f)
+	}
 	key := C.int(0)
 	if forceKey {
 		key = 1

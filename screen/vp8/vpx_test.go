@@ -4,6 +4,7 @@ package vp8
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,6 +200,7 @@ func BenchmarkEncode1080p(b *testing.B) {
 				e.Encode(&src, false)
 				b.ReportAllocs()
 				var bytes, i int
+				cpu0 := cpuTime()
 				for b.Loop() {
 					if moving {
 						pattern.Fill(&src, (i*40)%1700, 400, 160, 160, uint32(0x336699+i))
@@ -211,7 +213,15 @@ func BenchmarkEncode1080p(b *testing.B) {
 					i++
 				}
 				b.ReportMetric(float64(bytes)/float64(b.N), "bytes/frame")
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}
+}
+
+// cpuTime is this process's CPU so far (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

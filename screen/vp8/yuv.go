@@ -64,6 +64,7 @@ func (c *converter) scaleRow(f *screen.Frame, oy int, row rgbRow) {
 			sum.R[x] += int32(p[4*x+2])
 		}
 	}
+	rows := int64(ys.to - ys.from)
 	for ox, xs := range c.xs {
 		var r, g, b int32
 		for x := xs.from; x < xs.to; x++ {
@@ -71,8 +72,13 @@ func (c *converter) scaleRow(f *screen.Frame, oy int, row rgbRow) {
 			g += sum.G[x]
 			b += sum.B[x]
 		}
-		n := int32((xs.to - xs.from) * (ys.to - ys.from))
-		row.R[ox], row.G[ox], row.B[ox] = (r+n/2)/n, (g+n/2)/n, (b+n/2)/n
+		// sum/n as a multiply by 2^24/n (rounded): exact to well under
+		// one level for the spans a screen gives.
+		n := int64(xs.to-xs.from) * rows
+		recip := (1<<24 + n/2) / n
+		row.R[ox] = int32((int64(r)*recip + 1<<23) >> 24)
+		row.G[ox] = int32((int64(g)*recip + 1<<23) >> 24)
+		row.B[ox] = int32((int64(b)*recip + 1<<23) >> 24)
 	}
 }
 
