@@ -97,3 +97,12 @@ const (
 	ReasonAlreadyRecording = "already-recording"
 	ReasonNotRecording     = "not-recording"
 )
+
+// Reasons of CodeScreen from live monitoring (screen.monitor.*,
+// screen.view.*); ReasonUnavailable, ReasonBusy and ReasonWrongState too.
+const (
+	ReasonNoSuchMonitor = "no-such-monitor" // no monitoring of this caller's origin has the monitorId
+	ReasonNoSuchView    = "no-such-view"    // no view of this caller's origin has the viewId
+	ReasonBadSDP        = "bad-sdp"         // the offer or answer cannot be applied
+	ReasonBadCandidate  = "bad-candidate"   // the ICE candidate cannot be applied
+)

@@ -49,5 +49,8 @@ func readAdminPolicy() (*File, error) {
 	if v, _, err := k.GetIntegerValue("AllowRemoteTransfer"); err == nil {
 		f.AllowRemoteTransfer = v != 0
 	}
+	if v, _, err := k.GetIntegerValue("ScreenMonitoringIndicator"); err == nil {
+		f.ScreenMonitoringIndicator = v != 0
+	}
 	return &f, nil
 }

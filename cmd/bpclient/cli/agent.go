@@ -121,6 +121,12 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer presence.Close()
+	monitor, err := startMonitor(srv, log, store, popups)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer monitor.Close()
 	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: support.Recorder{Next: srv, History: history}, Ringer: audioSvc, Policy: store, Popups: popups,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
