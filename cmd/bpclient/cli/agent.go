@@ -95,8 +95,13 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	}
 	roots := doctor.DefaultRoots()
 	// The support bundle's registration and quality history is kept
-	// from the phone's events on their way to the pages.
-	history := support.NewHistory(nil)
+	// from the phone's events on their way to the pages; the last calls'
+	// summaries outlive the agent in its state folder.
+	history, err := openSupportHistory(log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
 		Refusals: refusals, Phone: history.PhoneProbe})
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
