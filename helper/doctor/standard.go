@@ -31,6 +31,12 @@ type Options struct {
 	// Phone reports the phone's registration history; nil leaves the
 	// phone check out.
 	Phone PhoneProbe
+	// Network says which phone server to probe; nil leaves the network
+	// checks out.
+	Network NetworkProbe
+	// Quality reports the last calls' quality; nil leaves the quality
+	// check out.
+	Quality QualityProbe
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -55,6 +61,12 @@ func Standard(o Options) *Doctor {
 	}
 	if o.Phone != nil {
 		checks = append(checks, PhoneCheck(o.Phone))
+	}
+	if o.Network != nil {
+		checks = append(checks, NetworkCheck(o.Network))
+	}
+	if o.Quality != nil {
+		checks = append(checks, QualityCheck(o.Quality))
 	}
 	return New(o.Now, checks...)
 }

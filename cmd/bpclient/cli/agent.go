@@ -102,12 +102,13 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		ln.Close()
 		return err
 	}
-	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
-		Refusals: refusals, Phone: history.PhoneProbe})
-	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service
+	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
+		Refusals: refusals, Phone: history.PhoneProbe, Quality: history.QualityProbe,
+		Network: func(ctx context.Context) doctor.PhoneTarget { return phoneTarget(ctx, phone) }})
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log, func(c *agent.Call) bool { return phone.Controls(c) })
 	if err != nil {
 		ln.Close()

@@ -79,6 +79,8 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 				Agent:     cliAgent{}.Status,
 				Autostart: doctor.InstallerAutostart(roots),
 				Phone:     agentPhoneProbe,
+				Network:   agentPhoneTarget,
+				Quality:   agentQualityProbe,
 			})
 			rep := d.Run(ctx, doctor.View{Local: true})
 			if asJSON {

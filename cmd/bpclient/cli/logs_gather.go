@@ -34,7 +34,7 @@ func gatherBundle(ctx context.Context, b *support.Bundle, o bundleOptions) {
 	refusals, rerr := doctorRefusals()
 	if err == nil && rerr == nil {
 		d := doctor.Standard(doctor.Options{Pages: pages, Refusals: refusals, Roots: roots, Agent: cliAgent{}.Status,
-			Autostart: doctor.InstallerAutostart(roots), Phone: agentPhoneProbe})
+			Autostart: doctor.InstallerAutostart(roots), Phone: agentPhoneProbe, Network: agentPhoneTarget, Quality: agentQualityProbe})
 		b.AddJSON("doctor.json", d.Run(ctx, doctor.View{Local: true}))
 	} else {
 		b.Missing("doctor.json", errors.Join(err, rerr))
