@@ -37,6 +37,8 @@ type Options struct {
 	// Quality reports the last calls' quality; nil leaves the quality
 	// check out.
 	Quality QualityProbe
+	// Audio reports the sound system; nil leaves the audio checks out.
+	Audio AudioProbe
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -67,6 +69,9 @@ func Standard(o Options) *Doctor {
 	}
 	if o.Quality != nil {
 		checks = append(checks, QualityCheck(o.Quality))
+	}
+	if o.Audio != nil {
+		checks = append(checks, AudioChecks(o.Audio))
 	}
 	return New(o.Now, checks...)
 }

@@ -105,9 +105,11 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service
+	// The doctor's network and audio checks read the phone and the sound
+	// system, which start below, before the first request.
+	late := &lateProbes{}
 	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
-		Refusals: refusals, Phone: history.PhoneProbe, Quality: history.QualityProbe,
-		Network: func(ctx context.Context) doctor.PhoneTarget { return phoneTarget(ctx, phone) }})
+		Refusals: refusals, Phone: history.PhoneProbe, Quality: history.QualityProbe, Network: late.network, Audio: late.audio})
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log, func(c *agent.Call) bool { return phone.Controls(c) })
 	if err != nil {
@@ -115,6 +117,7 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer stopAudio()
+	late.audioSys, late.audioSvc = audioSys, audioSvc
 	popups, err := startPopups(ctx, srv, log)
 	if err != nil {
 		ln.Close()
@@ -133,6 +136,7 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
+	late.phone = phone
 	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv})
 	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, desktop, &support.Service{History: history},
 		&support.Collector{Collect: collectInChild, Downloads: support.DownloadsDir, Events: srv}} {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/openbpclient/bpclient/audio"
+	"github.com/openbpclient/bpclient/helper/audioapi"
 	"github.com/openbpclient/bpclient/helper/client"
 	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
@@ -29,9 +31,18 @@ func openSupportHistory(log zerolog.Logger) (*support.History, error) {
 	return h, nil
 }
 
-// phoneTarget is the doctor's network probe: the server the agent's
-// phone signs in to, as phone.status tells the user's own clients.
-func phoneTarget(_ context.Context, phone *phoneapi.Service) doctor.PhoneTarget {
+// lateProbes are the agent's doctor probes of what starts after the
+// doctor is built; every field is set before the agent serves.
+type lateProbes struct {
+	phone    *phoneapi.Service
+	audioSys *audio.System
+	audioSvc *audioapi.Service
+}
+
+// network is the doctor's network probe: the server the agent's phone
+// signs in to, as phone.status tells the user's own clients.
+func (l *lateProbes) network(context.Context) doctor.PhoneTarget {
+	phone := l.phone
 	if phone == nil {
 		return doctor.PhoneTarget{}
 	}
@@ -81,4 +92,14 @@ type phoneStatus struct {
 
 func (st phoneStatus) target() doctor.PhoneTarget {
 	return doctor.PhoneTarget{Configured: st.Configured, Server: st.Server, Transport: st.Transport}
+}
+
+// audio is the doctor's audio probe: the agent's sound system and the
+// devices the user chose.
+func (l *lateProbes) audio(context.Context) doctor.AudioState {
+	var sel audioapi.Selection
+	if l.audioSvc != nil {
+		sel = l.audioSvc.Selected()
+	}
+	return doctor.AudioStateOf(l.audioSys, nil, sel.Input, sel.Output)
 }
