@@ -39,6 +39,9 @@ type Options struct {
 	Quality QualityProbe
 	// Audio reports the sound system; nil leaves the audio checks out.
 	Audio AudioProbe
+	// HostLog is BPClient.log, where the agent notes the version of each
+	// bpclient-host that connects; "" leaves the host version check out.
+	HostLog string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -50,6 +53,9 @@ func Standard(o Options) *Doctor {
 	checks := []Check{ManifestChecks(o.Roots, o.Browsers, o.RunHost)}
 	if o.Agent != nil {
 		checks = append(checks, AgentCheck(o.Agent))
+	}
+	if o.HostLog != "" {
+		checks = append(checks, HostVersionCheck(o.HostLog))
 	}
 	if o.Autostart != nil {
 		checks = append(checks, AutostartCheck(o.Autostart))

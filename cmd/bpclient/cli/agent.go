@@ -109,7 +109,8 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	// system, which start below, before the first request.
 	late := &lateProbes{}
 	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
-		Refusals: refusals, Phone: history.PhoneProbe, Quality: history.QualityProbe, Network: late.network, Audio: late.audio})
+		Refusals: refusals, Phone: history.PhoneProbe, Quality: history.QualityProbe, Network: late.network, Audio: late.audio,
+		HostLog: logPath})
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log, func(c *agent.Call) bool { return phone.Controls(c) })
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/audioapi"
 	"github.com/openbpclient/bpclient/helper/client"
 	"github.com/openbpclient/bpclient/helper/doctor"
+	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
 	"github.com/openbpclient/bpclient/helper/support"
 	"github.com/openbpclient/bpclient/version"
@@ -102,4 +103,13 @@ func (l *lateProbes) audio(context.Context) doctor.AudioState {
 		sel = l.audioSvc.Selected()
 	}
 	return doctor.AudioStateOf(l.audioSys, nil, sel.Input, sel.Output)
+}
+
+// hostLog is BPClient.log for the doctor's host version check ("": none).
+func hostLog() string {
+	p, err := paths.LogFile()
+	if err != nil {
+		return ""
+	}
+	return p
 }

@@ -81,6 +81,7 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 				Phone:     agentPhoneProbe,
 				Network:   agentPhoneTarget,
 				Quality:   agentQualityProbe,
+				HostLog:   hostLog(),
 			})
 			rep := d.Run(ctx, doctor.View{Local: true})
 			if asJSON {
