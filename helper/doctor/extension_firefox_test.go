@@ -11,7 +11,6 @@ import (
 	"github.com/openbpclient/bpclient/internal/browsertest"
 	"github.com/openbpclient/bpclient/nativemsg"
 	"github.com/openbpclient/bpclient/nativemsg/extension"
-	"github.com/openbpclient/bpclient/version"
 )
 
 // The extension check against a real headless Firefox ESR profile, from
@@ -22,17 +21,9 @@ import (
 // fails with the fix that names about:addons.
 func TestExtensionCheckRealFirefox(t *testing.T) {
 	browsertest.NeedFirefox(t)
-	root, err := os.MkdirTemp("", "docff")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	env, err := browsertest.NewEnv(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := newRealBrowserUser(t, extension.Firefox)
 	const profileName = "t3st0001.default-release"
-	profiles := filepath.Join(env.Home, ".mozilla", "firefox")
+	profiles := filepath.Join(u.env.Home, ".mozilla", "firefox")
 	profile := filepath.Join(profiles, profileName)
 	if err := os.MkdirAll(profile, 0o700); err != nil {
 		t.Fatal(err)
@@ -41,39 +32,18 @@ func TestExtensionCheckRealFirefox(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(profiles, "profiles.ini"), []byte(ini), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	extDir := filepath.Join(root, "ext")
-	if err := extension.Build(extDir, extension.Firefox, extension.Options{Version: version.Version}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := browsertest.SideloadXPI(extDir, profile, extension.GeckoID); err != nil {
+	if _, err := browsertest.SideloadXPI(u.ext, profile, extension.GeckoID); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	f, err := browsertest.StartFirefox(ctx, browsertest.FirefoxOptions{Env: env, Profile: profile})
+	f, err := browsertest.StartFirefox(ctx, browsertest.FirefoxOptions{Env: u.env, Profile: profile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-
-	vars := map[string]string{"HOME": env.Home, "XDG_CONFIG_HOME": env.ConfigHome}
-	roots := Roots{GOOS: "linux", Getenv: func(k string) string { return vars[k] }}
-	check := ExtensionChecks(roots, []nativemsg.Browser{nativemsg.Firefox})
 	id := "extension.firefox." + profileName
-	waitFor := func(status Status) Result {
-		t.Helper()
-		var last []Result
-		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-			last = check(ctx, View{Local: true})
-			for _, r := range last {
-				if r.ID == id && r.Status == status {
-					return r
-				}
-			}
-		}
-		t.Fatalf("no %s %s within 60 s; last: %+v", id, status, last)
-		return Result{}
-	}
+	waitFor := func(status Status) Result { return u.waitForCheck(t, ctx, nativemsg.Firefox, id, status) }
 
 	r := waitFor(OK)
 	wantResult(t, r, OK, "installed and on", "")

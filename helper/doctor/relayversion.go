@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/openbpclient/bpclient/version"
 )
@@ -53,7 +55,7 @@ func LastRelay(log []byte) (browser, hostVersion, at string, ok bool) {
 func HostVersionCheck(logFile string) Check {
 	return func(ctx context.Context, view View) []Result {
 		res := Result{ID: "install.hostVersion", Title: "The browser's part of the helper is up to date", Status: OK, Where: logFile}
-		tail, err := readLogTail(logFile, relayLogTail)
+		tail, err := ReadLogTail(logFile, relayLogTail)
 		if err != nil {
 			res.Found = "no browser has connected to the helper yet"
 			return []Result{res}
@@ -89,8 +91,9 @@ func browserName(b string) string {
 	return b
 }
 
-// readLogTail reads the last limit bytes of path, from a line's start.
-func readLogTail(path string, limit int64) ([]byte, error) {
+// ReadLogTail reads the last limit bytes of path, from a line's start
+// (the first line cut by the limit is left out).
+func ReadLogTail(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -104,7 +107,7 @@ func readLogTail(path string, limit int64) ([]byte, error) {
 	buf := make([]byte, info.Size()-off)
 	n, err := f.ReadAt(buf, off)
 	if err != nil && err != io.EOF {
-		return nil, err
+		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
 	buf = buf[:n]
 	if off > 0 {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,30 +34,12 @@ const (
 // no, and "Collect logs" saves one for the user.
 func TestPopupDoctorChromium(t *testing.T) {
 	browsertest.NeedChromium(t)
-	popupDoctor(t, extension.Chromium, func(f *fixture, out *lockedBuffer) browsertest.Browser {
-		b, err := browsertest.StartChromium(f.ctx, browsertest.ChromiumOptions{
-			Env: f.env, Extensions: []string{f.ext}, ExtensionID: extension.ChromiumID, Output: out,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	})
+	popupDoctor(t, extension.Chromium, startFixtureChromium)
 }
 
 func TestPopupDoctorFirefox(t *testing.T) {
 	browsertest.NeedFirefox(t)
-	popupDoctor(t, extension.Firefox, func(f *fixture, out *lockedBuffer) browsertest.Browser {
-		b, err := browsertest.StartFirefox(f.ctx, browsertest.FirefoxOptions{
-			Env:    f.env,
-			Addons: []browsertest.FirefoxAddon{{Dir: f.ext, ID: extension.GeckoID, UUID: addonUUID}},
-			Output: out,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	})
+	popupDoctor(t, extension.Firefox, startFixtureFirefox)
 }
 
 // popupCheck is one check as the popup shows it.
@@ -68,17 +49,8 @@ type popupCheck struct {
 
 func popupDoctor(t *testing.T, browser string, start func(*fixture, *lockedBuffer) browsertest.Browser) {
 	f := newFixture(t, browser)
-	var out bytes.Buffer
-	var outMu sync.Mutex
-	b := start(f, &lockedBuffer{b: &out, mu: &outMu})
+	b := startLogged(t, f, browser, start)
 	defer b.Close()
-	t.Cleanup(func() {
-		if t.Failed() {
-			outMu.Lock()
-			t.Logf("%s output:\n%s", browser, tail(out.Bytes(), 40))
-			outMu.Unlock()
-		}
-	})
 	allowed := f.srv.URL(browsertest.AllowedDomain, "/demo.html")
 	old := f.page(b, allowed+"?minHelperVersion=99.0.0")
 	waitState(t, f.ctx, old, "update-required", 0, stateTimeout)
