@@ -238,7 +238,8 @@ func TestBundleOfASecureCall(t *testing.T) {
 	}
 	offline := collect(t, bins, env, root, "offline.zip")
 	h := offline["history-from-log.json"]
-	if !strings.Contains(h, `"state": "registered"`) || !strings.Contains(h, callID) || !strings.Contains(offline["MANIFEST.json"], "history.json") {
+	if !strings.Contains(h, `"state": "registered"`) || !strings.Contains(h, callID) || !strings.Contains(h, `"mos"`) ||
+		!strings.Contains(offline["MANIFEST.json"], "history.json") {
 		t.Errorf("without the agent: history-from-log.json %s\nmanifest %s", h, offline["MANIFEST.json"])
 	}
 

@@ -148,7 +148,7 @@ func addFile(b *support.Bundle, name, path string) {
 // addHistory asks the running agent for the registration and quality
 // history, and adds it with each call's CSV and the picture of them all.
 // Without an agent, what the log files say of the registration and the
-// calls stands in (without quality: reports are not logged).
+// calls stands in (their quality from the agent's "quality" lines).
 func addHistory(ctx context.Context, b *support.Bundle, logs []string, since time.Time) {
 	snap, err := agentHistory(ctx)
 	if err != nil {
