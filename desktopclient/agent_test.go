@@ -85,13 +85,14 @@ func TestClientAgainstTheRealAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	if c := next[desktopclient.Connection](t, app); !c.Connected {
-		t.Fatalf("first event %+v", c)
-	}
+	// A request right after Dial reaches the agent (not ErrNotConnected).
 	if _, err := app.MakeCall(w.ctx, "1002"); err == nil {
 		t.Fatal("makeCall with no page attached succeeded")
 	} else if r, ok := desktopclient.NoSessionReason(err); !ok || r != desktopclient.ReasonNotAttached {
 		t.Fatalf("makeCall with no page: %v", err)
+	}
+	if c := next[desktopclient.Connection](t, app); !c.Connected {
+		t.Fatalf("first event %+v", c)
 	}
 
 	page := w.fakePage("g-1")

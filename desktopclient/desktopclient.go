@@ -97,6 +97,9 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
+	// A request made right after Dial returns must find the connection,
+	// whether or not run has started yet.
+	c.setConn(conn)
 	go c.run(runCtx, conn)
 	return c, nil
 }

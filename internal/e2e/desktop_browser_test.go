@@ -12,79 +12,87 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openbpclient/bpclient/helper/client"
+	"github.com/openbpclient/bpclient/desktopclient"
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/internal/browsertest"
 	"github.com/openbpclient/bpclient/nativemsg/extension"
 )
 
-// TestDesktopAPIWithDemoPage runs the desktop API end to end: the demo
-// Agent Desktop in headless Chromium attaches through bpclient.js, the
-// real extension, host and agent; a desktop application (a local client)
-// waits for desktop.attached, makes a call and pauses and resumes
-// recording, each answered by the page, gets the page's events in order,
-// and sees desktop.detached when the page closes.
+// TestDesktopAPIWithDemoPage runs the desktop API end to end with the Go
+// client (package desktopclient): the demo Agent Desktop in headless
+// Chromium attaches through bpclient.js, the real extension, host and
+// agent; the application waits for desktop.attached and makes a call,
+// which the page places through its softphone (Kamailio, baresip
+// answering); it gets call.initiated once the call is up and
+// call.released once the page hung up, in order on its event channel,
+// and the callee heard the agent's tone. It pauses and resumes
+// recording, each answered by the page, follows the page across an
+// agent restart, and sees desktop.detached when the page closes.
 func TestDesktopAPIWithDemoPage(t *testing.T) {
 	t.Parallel()
 	d := startDemoDesktop(t)
 	f, ctx := d.f, d.f.ctx
 
-	app, err := client.Dial(ctx, f.env.AgentSocket())
+	app, err := desktopclient.Dial(ctx, desktopclient.Options{Name: "e2e CRM", Version: "1.0", Addr: f.env.AgentSocket(),
+		Retry: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	if err := app.Call(ctx, "helper.hello", map[string]any{"client": "e2e CRM", "clientVersion": "1.0", "desktopApp": true}, nil); err != nil {
-		t.Fatal(err)
-	}
-	err = app.Call(ctx, "desktop.makeCall", map[string]string{"number": "1002"}, nil)
+	// Right after Dial, before the client has told of its connection.
+	_, err = app.MakeCall(ctx, "1002")
 	wantDesktopReason(t, "before the page attached", err, jsonrpc.ReasonNotAttached)
+	if c := appNext[desktopclient.Connection](t, app); !c.Connected {
+		t.Fatalf("first event %+v", c)
+	}
 
 	page := d.open(t)
+	callee := registerDemoSoftphone(t, ctx, page)
 	attachDemo(t, ctx, page, "a-7", "Eve Agent", "1007")
-	var view struct {
-		Agent struct{ ID, Name string } `json:"agent"`
-	}
-	decodeEvent(t, appEvent(t, app, "desktop.attached"), &view)
-	if view.Agent.ID != "a-7" || view.Agent.Name != "Eve Agent" {
-		t.Fatalf("desktop.attached = %+v", view)
+	if a := appNext[desktopclient.Attached](t, app); a.Agent.ID != "a-7" || a.Agent.Name != "Eve Agent" || len(a.Functions) != 4 {
+		t.Fatalf("desktop.attached = %+v", a)
 	}
 
 	var call struct {
 		InteractionID string `json:"interactionId"`
+		CallID        string `json:"callId"`
 	}
-	if err := app.Call(ctx, "desktop.makeCall", map[string]string{"number": "1002"}, &call); err != nil {
+	r, err := app.MakeCall(ctx, "1002")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if call.InteractionID == "" {
-		t.Fatal("makeCall: no interactionId")
+	decodeEvent(t, r, &call)
+	if call.InteractionID == "" || call.CallID == "" {
+		t.Fatalf("makeCall answered %s, want the interaction and the softphone's call", r)
 	}
-	if err := page.Eval(ctx, fmt.Sprintf(`bpDemo.desktop.release(%q)`, call.InteractionID), nil); err != nil {
-		t.Fatal(err)
+	var ev callInteraction
+	decodeEvent(t, appInteraction(t, app, "call.initiated"), &ev)
+	if ev.InteractionID != call.InteractionID || ev.CallID != call.CallID || ev.Number != "1002" || ev.Codec != "PCMU" {
+		t.Fatalf("call.initiated %+v, want interaction %s, call %s to 1002 in PCMU", ev, call.InteractionID, call.CallID)
 	}
+	hangUpDemoCall(t, ctx, page)
+	decodeEvent(t, appInteraction(t, app, "call.released"), &ev)
+	if ev.InteractionID != call.InteractionID || ev.CallID != call.CallID || ev.Reason != "local hangup" {
+		t.Fatalf("call.released %+v, want interaction %s, call %s, local hangup", ev, call.InteractionID, call.CallID)
+	}
+	checkCalleeHeardAgentTone(t, callee)
+
 	var rec map[string]bool
-	if err := app.Call(ctx, "desktop.pauseRecording", map[string]bool{"voice": true}, &rec); err != nil {
+	r, err = app.PauseRecording(ctx, desktopclient.Recording{Voice: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if rec["voice"] || !rec["screen"] {
-		t.Fatalf("pauseRecording: %v", rec)
+	if decodeEvent(t, r, &rec); rec["voice"] || !rec["screen"] {
+		t.Fatalf("pauseRecording: %s", r)
 	}
-	if err := app.Call(ctx, "desktop.resumeRecording", map[string]bool{"voice": true}, &rec); err != nil {
+	appInteraction(t, app, "recording.paused")
+	if r, err = app.ResumeRecording(ctx, desktopclient.Recording{Voice: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"call.initiated", "call.released", "recording.paused", "recording.resumed"} {
-		var ev struct {
-			Event  string         `json:"event"`
-			Params map[string]any `json:"params"`
-		}
-		decodeEvent(t, appEvent(t, app, "desktop.event"), &ev)
-		if ev.Event != want {
-			t.Fatalf("desktop.event %q, want %q (%v)", ev.Event, want, ev.Params)
-		}
-		if want[:4] == "call" && ev.Params["interactionId"] != call.InteractionID {
-			t.Fatalf("%s for %v, want %s", want, ev.Params["interactionId"], call.InteractionID)
-		}
+	if decodeEvent(t, r, &rec); !rec["voice"] {
+		t.Fatalf("resumeRecording: %s", r)
 	}
+	appInteraction(t, app, "recording.resumed")
 	// The page is not the application: its own makeCall is refused.
 	_, rerr, err := browsertest.DemoCall(ctx, page, "desktop.makeCall", map[string]string{"number": "1"})
 	if err != nil || rerr == nil || rerr.Code != jsonrpc.CodeNotAllowed || rerr.Data["reason"] != jsonrpc.ReasonDesktopAppOnly {
@@ -92,39 +100,86 @@ func TestDesktopAPIWithDemoPage(t *testing.T) {
 	}
 
 	// The agent crashes: the host starts a new one, bpclient.js attaches
-	// the page again by itself, and a new application session finds it.
+	// the page again by itself, and the client reconnects and finds it.
 	from := logLen(t, ctx, page)
 	f.agent.Kill()
 	e, _ := waitState(t, ctx, page, "helper-disconnected", from, stateTimeout)
+	if c := appNext[desktopclient.Connection](t, app); c.Connected {
+		t.Fatalf("the agent died and the client says %+v", c)
+	}
 	waitState(t, ctx, page, "connected", e.Index, recoverTimeout)
-	app.Close()
-	if app, err = client.Dial(ctx, f.env.AgentSocket()); err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	if err := app.Call(ctx, "helper.hello", map[string]any{"client": "e2e CRM", "clientVersion": "1.0", "desktopApp": true}, nil); err != nil {
-		t.Fatal(err)
-	}
-	var session struct {
-		Attached bool `json:"attached"`
-	}
-	for deadline := time.Now().Add(stateTimeout); !session.Attached; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the page did not attach again after the agent restarted")
+	for {
+		ev := appNextAny(t, app)
+		if a, ok := ev.(desktopclient.Attached); ok {
+			if a.Agent.ID != "a-7" {
+				t.Fatalf("attached again as %+v", a)
+			}
+			break
 		}
-		if err := app.Call(ctx, "desktop.session", nil, &session); err != nil {
-			t.Fatal(err)
+		if _, ok := ev.(desktopclient.Connection); !ok {
+			t.Fatalf("%T %+v while waiting for the page to attach again", ev, ev)
 		}
 	}
 
 	page.Close()
-	var why map[string]string
-	decodeEvent(t, appEvent(t, app, "desktop.detached"), &why)
-	if why["reason"] != "session-ended" {
-		t.Fatalf("desktop.detached = %v", why)
+	if det := appNext[desktopclient.Detached](t, app); det.Reason != "session-ended" {
+		t.Fatalf("desktop.detached = %+v", det)
 	}
-	err = app.Call(ctx, "desktop.makeCall", map[string]string{"number": "1002"}, nil)
+	_, err = app.MakeCall(ctx, "1002")
 	wantDesktopReason(t, "after the page closed", err, jsonrpc.ReasonNotAttached)
+}
+
+// callInteraction is what the demo page's call events carry.
+type callInteraction struct {
+	InteractionID string `json:"interactionId"`
+	Number        string `json:"number"`
+	CallID        string `json:"callId"`
+	Codec         string `json:"codec"`
+	Reason        string `json:"reason"`
+}
+
+// appNextAny is the Go client's next event but the helper's own
+// softphone events (call.state, quality.report, ...), which an
+// application may use and these tests need not.
+func appNextAny(t *testing.T, c *desktopclient.Client) desktopclient.Event {
+	t.Helper()
+	timeout := time.After(stateTimeout)
+	for {
+		select {
+		case ev, ok := <-c.Events():
+			if !ok {
+				t.Fatal("the client's events ended")
+			}
+			if _, helper := ev.(desktopclient.HelperEvent); !helper {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no desktop event within %v", stateTimeout)
+		}
+	}
+}
+
+// appNext is the Go client's next event, which must be a T: anything
+// else first fails the test, so the order of events is asserted.
+func appNext[T desktopclient.Event](t *testing.T, c *desktopclient.Client) T {
+	t.Helper()
+	ev := appNextAny(t, c)
+	e, ok := ev.(T)
+	if !ok {
+		t.Fatalf("%T %+v came first, want a %T", ev, ev, *new(T))
+	}
+	return e
+}
+
+// appInteraction is the next event, which must be the page's event
+// name; it returns its params.
+func appInteraction(t *testing.T, c *desktopclient.Client, name string) json.RawMessage {
+	t.Helper()
+	ev := appNext[desktopclient.Interaction](t, c)
+	if ev.Event != name {
+		t.Fatalf("the page's %s %s came first, want %s", ev.Event, ev.Params, name)
+	}
+	return ev.Params
 }
 
 // demoDesktop is the demo Agent Desktop's browser: headless Chromium with
@@ -199,25 +254,6 @@ func wantDesktopReason(t *testing.T, what string, err error, reason string) {
 	}
 	if data, _ := rerr.Data.(map[string]any); data["reason"] != reason {
 		t.Fatalf("%s: %v, want reason %s", what, rerr, reason)
-	}
-}
-
-// appEvent returns the app's next event named method.
-func appEvent(t *testing.T, c *client.Client, method string) json.RawMessage {
-	t.Helper()
-	timeout := time.After(stateTimeout)
-	for {
-		select {
-		case ev, ok := <-c.Events():
-			if !ok {
-				t.Fatalf("the app's session closed waiting for %s", method)
-			}
-			if ev.Method == method {
-				return ev.Params
-			}
-		case <-timeout:
-			t.Fatalf("no %s within %v", method, stateTimeout)
-		}
 	}
 }
 

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,10 +15,12 @@ import (
 // page: the C# program (dotnet/test/PageTest.cs) under mono is the
 // desktop application, and the demo Agent Desktop in headless Chromium
 // (bpclient.js attachDesktop, the real extension, host and agent) the
-// provider. The C# makeCall reaches the page, the page's answer comes
-// back, the call's events the page publishes arrive on the program's
-// SynchronizationContext, and a reload of the page is a detached and a
-// new attached there.
+// provider. The C# makeCall reaches the page, which places the call
+// through its softphone (Kamailio, baresip answering); call.initiated
+// and call.released arrive in order on the program's
+// SynchronizationContext, the callee heard the agent's tone, the page
+// answers the recording requests, a reload of the page is a detached and
+// a new attached there, and closing it a detached.
 func TestDotNetClientWithDemoPage(t *testing.T) {
 	t.Parallel()
 	dotnettest.Need(t)
@@ -29,6 +30,7 @@ func TestDotNetClientWithDemoPage(t *testing.T) {
 	exe := build.Program(t, ctx, "PageTest.exe", "test/PageTest.cs", "test/TestSupport.cs")
 
 	page := d.open(t)
+	callee := registerDemoSoftphone(t, ctx, page)
 	lines := dotnettest.Run(t, ctx, nil, func(line string) {
 		switch {
 		case line == "connected", line == "detached":
@@ -47,14 +49,16 @@ func TestDotNetClientWithDemoPage(t *testing.T) {
 			if req.Params["number"] != "1002" || req.App.Name != "C# page test" {
 				t.Fatalf("the page got makeCall %s", e.Data)
 			}
-			if err := page.Eval(ctx, fmt.Sprintf(`bpDemo.desktop.release(%q)`, strings.TrimPrefix(line, "call ")), nil); err != nil {
-				t.Fatal(err)
-			}
+			hangUpDemoCall(t, ctx, page)
+		case line == "calls ok":
+			checkCalleeHeardAgentTone(t, callee)
 		case line == "reload":
 			if err := page.Navigate(ctx, d.url()); err != nil {
 				t.Fatal(err)
 			}
 			waitState(t, ctx, page, "connected", 0, stateTimeout)
+		case line == "close":
+			page.Close()
 		}
 	}, exe, f.env.AgentSocket())
 	t.Logf("%s printed:\n%s", filepath.Base(exe), strings.Join(lines, "\n"))

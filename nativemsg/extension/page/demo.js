@@ -47,12 +47,16 @@
         (e) => ({error: {code: e.code, message: e.message, data: e.data}}));
     },
     // softphone.start(config, to) configures and registers the phone
-    // (phone.configure's params), then dials `to`; softphone.stop() hangs
-    // up and unregisters. Each request and its answer is logged as kind
-    // "request". Both resolve with {ok: true, ...} or {error}.
+    // (phone.configure's params), then dials `to`; softphone.register(config)
+    // only configures and registers it (the desktop API's makeCall then
+    // dials through it); softphone.stop() hangs up and unregisters. Each
+    // request and its answer is logged as kind "request". All resolve
+    // with {ok: true, ...} or {error}.
     softphone: {
       callId: null,
+      registered: false,
       start(config, to) { return settle(startPhone(config, to)); },
+      register(config) { return settle(registerPhone(config).then(() => ({registered: true}))); },
       stop() { return settle(stopPhone()); },
     },
   };
@@ -150,15 +154,19 @@
     });
   }
 
-  async function startPhone(config, to) {
+  async function registerPhone(config) {
     const form = document.getElementById("phone-form");
     for (const k of ["server", "domain", "username", "password"]) form.elements[k].value = config[k] || "";
-    form.elements.to.value = to;
     await request("phone.configure", config);
     const registered = nextEvent("registration.state", (p) => p.state === "registered" || p.state === "failed", 15000);
     await request("phone.register");
     const reg = await registered;
     if (reg.state !== "registered") throw new Error("registration " + reg.state + ": " + reg.reason);
+  }
+
+  async function startPhone(config, to) {
+    document.getElementById("phone-form").elements.to.value = to;
+    await registerPhone(config);
     const r = await request("call.dial", {to});
     demo.softphone.callId = r.callId;
     return {callId: r.callId};
@@ -181,7 +189,10 @@
   }
 
   const text = (id, v) => { document.getElementById(id).textContent = v; };
-  client.on("registration.state", (p) => text("phone-reg", p.state + (p.reason ? " (" + p.reason + ")" : "")));
+  client.on("registration.state", (p) => {
+    demo.softphone.registered = p.state === "registered";
+    text("phone-reg", p.state + (p.reason ? " (" + p.reason + ")" : ""));
+  });
   client.on("call.state", (p) => text("phone-call", p.state + (p.codec ? " " + p.codec : "") + (p.reason ? " (" + p.reason + ")" : "")));
   client.on("quality.report", (p) => text("phone-quality",
     "MOS " + p.mos.toFixed(2) + ", RTT " + Math.round(p.rttMs) + " ms, jitter " + p.jitterMs.toFixed(1) + " ms, loss " + p.lossPct.toFixed(1) + "%"));
@@ -196,23 +207,37 @@
   document.getElementById("phone-stop").addEventListener("click", () => demo.softphone.stop());
 
   // The desktop API (docs/DESKTOP-API.md): the page as the Agent Desktop
-  // of local applications. A makeCall dials through the softphone when it
-  // is registered, else stands for the contact center's call with an
-  // interaction of its own; recording is a pair of flags. Each request
-  // is logged as kind "desktop".
+  // of local applications. A makeCall dials through the softphone when
+  // this page registered it: the answer comes once the call is placed,
+  // call.initiated when it is set up (connected) and call.released when
+  // it ends (followCalls; a call that fails before it is set up, busy or
+  // not found, is only released, with the reason). Without the softphone
+  // the page stands
+  // for the contact center's call with an interaction of its own,
+  // initiated at once and released by desktop.release. Recording is a
+  // pair of flags. Each request is logged as kind "desktop".
   let interactions = 0;
   const recording = {voice: true, screen: true};
   const publish = (event, params) => desktopProvider && desktopProvider.publish(event, params).catch(() => {});
   let desktopProvider = null;
+  const calls = followCalls(client);
   const handlers = {
     async makeCall(params, app) {
       record("desktop", "makeCall", {params, app});
       const interactionId = "i" + (++interactions);
-      let callId = null;
-      if (document.getElementById("phone-reg").textContent === "registered") {
-        callId = (await request("call.dial", {to: params.number})).callId;
+      if (!demo.softphone.registered) {
+        publish("call.initiated", {interactionId, number: params.number, callId: null});
+        return {interactionId, callId: null};
       }
-      publish("call.initiated", {interactionId, number: params.number, callId});
+      const {callId} = await request("call.dial", {to: params.number});
+      demo.softphone.callId = callId;
+      calls.watch(callId, {
+        connected(st) { publish("call.initiated", {interactionId, number: params.number, callId, codec: st.codec}); },
+        ended(st) {
+          if (demo.softphone.callId === callId) demo.softphone.callId = null;
+          publish("call.released", {interactionId, callId, reason: st.reason});
+        },
+      });
       return {interactionId, callId};
     },
     pauseRecording(params, app) { return setRecording(params, app, false); },
@@ -228,6 +253,43 @@
     if (params.screen) recording.screen = on;
     publish(on ? "recording.resumed" : "recording.paused", {voice: params.voice, screen: params.screen});
     return Object.assign({}, recording);
+  }
+  // followCalls follows the softphone's calls by callId for makeCall:
+  // watch(callId, {connected, ended}) calls connected(state) the first
+  // time the call is connected and ended(state) when it ends. A call may
+  // change before call.dial's answer names it, so the states of calls
+  // nobody watches yet are kept (the last few calls only).
+  function followCalls(client) {
+    const keep = 16;
+    const early = new Map(); // callId -> [call.state params]
+    const watchers = new Map(); // callId -> fn(call.state params)
+    client.on("call.state", (p) => {
+      const w = watchers.get(p.callId);
+      if (w) return w(p);
+      if (!early.has(p.callId)) {
+        if (early.size >= keep) early.delete(early.keys().next().value);
+        early.set(p.callId, []);
+      }
+      early.get(p.callId).push(p);
+    });
+    return {
+      watch(callId, on) {
+        let connected = false;
+        const w = (p) => {
+          if (p.state === "connected" && !connected) {
+            connected = true;
+            on.connected(p);
+          } else if (p.state === "ended") {
+            watchers.delete(callId);
+            on.ended(p);
+          }
+        };
+        watchers.set(callId, w);
+        const before = early.get(callId) || [];
+        early.delete(callId);
+        for (const p of before) w(p);
+      },
+    };
   }
   demo.desktop = {
     // attach(agent, replace) makes this page the Agent Desktop.
