@@ -69,3 +69,28 @@ func TestDecodeRejectsShapes(t *testing.T) {
 		t.Error("decode of 2 frames into 100 samples: no error")
 	}
 }
+
+// TestEncodeAllocatesNothing: encoding a 20 ms packet allocates nothing.
+func TestEncodeAllocatesNothing(t *testing.T) {
+	e := NewEncoder()
+	pcm := make([]int16, 2*FrameSamples)
+	rng := rand.New(rand.NewSource(2))
+	for i := range pcm {
+		pcm[i] = int16(rng.Intn(20000) - 10000)
+	}
+	out := make([]byte, 2*FrameBytes)
+	allocs := testing.AllocsPerRun(50, func() {
+		if _, err := e.Encode(out, pcm); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per encode", allocs)
+	}
+	if _, err := e.Encode(out, pcm[:100]); err == nil {
+		t.Error("encode of 100 samples: no error")
+	}
+	if _, err := e.Encode(out[:5], pcm[:80]); err == nil {
+		t.Error("encode into 5 bytes: no error")
+	}
+}

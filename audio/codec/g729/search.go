@@ -1,0 +1,264 @@
+package g729
+
+// The encoder's searches: open-loop pitch on the decimated weighted
+// speech (Annex A), the closed-loop adaptive codebook with 1/3
+// resolution, the algebraic codebook and the gain quantiser, all in the
+// weighted domain of Annex A, W(z)/Â(z) = 1/Â(z/γ).
+
+// convolve is y = v * h over a subframe (h Q12), y Q0 when v is.
+func convolve(y *[subframe]int32, v []int16, h *[subframe]int16) {
+	for n := range subframe {
+		var acc int64
+		for i := 0; i <= n; i++ {
+			acc += int64(v[i]) * int64(h[n-i])
+		}
+		y[n] = sat32(roundShift(acc, 12))
+	}
+}
+
+// openLoopPitch is Annex A's open-loop delay: the best normalised
+// correlation of the weighted speech sw (the frame at sw[at:at+80], the
+// past before it) with its past, on every other sample, in the ranges
+// 80..143, 40..79 and 20..39, the shorter delays favoured so a multiple
+// of the period is not taken for it.
+func openLoopPitch(sw []int16, at int) int {
+	corr := func(k int) int64 {
+		var c int64
+		for n := 0; n < FrameSamples; n += 2 {
+			c += int64(sw[at+n]) * int64(sw[at+n-k])
+		}
+		return c
+	}
+	energy := func(k int) int64 {
+		var e int64
+		for n := 0; n < FrameSamples; n += 2 {
+			e += int64(sw[at+n-k]) * int64(sw[at+n-k])
+		}
+		return max(e, 1)
+	}
+	bestIn := func(lo, hi, step int) (int, int64) {
+		best, bestC := lo, int64(-1<<62)
+		for k := lo; k <= hi; k += step {
+			if c := corr(k); c > bestC {
+				best, bestC = k, c
+			}
+		}
+		if step > 1 {
+			for _, k := range [2]int{best - 1, best + 1} {
+				if k >= lo && k <= hi {
+					if c := corr(k); c > bestC {
+						best, bestC = k, c
+					}
+				}
+			}
+		}
+		// normalised: c / sqrt(e), kept as a Q8 value of its scale
+		norm := bestC
+		if norm > 0 {
+			norm = int64(float64Free64(bestC, energy(best)))
+		}
+		return best, norm
+	}
+	t1, r1 := bestIn(80, 143, 2)
+	t2, r2 := bestIn(40, 79, 1)
+	t3, r3 := bestIn(20, 39, 1)
+	top, r := t1, r1
+	if r2*100 >= r*85 {
+		top, r = t2, r2
+	}
+	if r3*100 >= r*85 {
+		top = t3
+	}
+	return top
+}
+
+// float64Free64 is c/sqrt(e) in integers, c >= 0.
+func float64Free64(c, e int64) int64 {
+	s := int64(isqrt64(uint64(e)))
+	if s == 0 {
+		return 0
+	}
+	return c / s
+}
+
+// closedLoopPitch finds the delay (integer and thirds) in [tmin, tmax]
+// whose adaptive vector, through h, best matches x (by normalised
+// correlation), trying thirds around the best integer when fractions
+// are allowed. scratch is the excitation (past first) the vectors are
+// built in; at is where the subframe starts.
+func closedLoopPitch(x *[subframe]int32, h *[subframe]int16, exc []int16, at int, scratch []int16,
+	tmin, tmax int, fractions bool) (t, frac int) {
+	score := func(k, f int) (num, den int64) {
+		copy(scratch[:at], exc[:at])
+		adaptiveVector(scratch, at, subframe, k, f)
+		var y [subframe]int32
+		convolve(&y, scratch[at:at+subframe], h)
+		var xy, yy int64
+		for n := range subframe {
+			xy += int64(x[n]) * int64(y[n])
+			yy += int64(y[n]) * int64(y[n])
+		}
+		return xy, max(yy, 1)
+	}
+	better := func(n1, d1, n2, d2 int64) bool { // n1²/d1 > n2²/d2, for n > 0
+		if n1 <= 0 {
+			return false
+		}
+		if n2 <= 0 {
+			return true
+		}
+		a, b := float64Free64(n1, d1), float64Free64(n2, d2)
+		return a > b
+	}
+	t, frac = tmin, 0
+	bn, bd := int64(0), int64(1)
+	for k := tmin; k <= tmax; k++ {
+		if n, d := score(k, 0); better(n, d, bn, bd) || k == tmin {
+			t, bn, bd = k, n, d
+		}
+	}
+	if fractions {
+		for _, f := range [2]int{-1, 1} {
+			if t == tmin && f == -1 && t <= pitchMin {
+				continue
+			}
+			if n, d := score(t, f); better(n, d, bn, bd) {
+				frac, bn, bd = f, n, d
+			}
+		}
+	}
+	return t, frac
+}
+
+// algebraicSearch picks the four pulses and their signs for the target
+// x2 through h2 (h with the pitch sharpening in it): it maximises C²/E
+// over every combination of the tracks (a full search, where Annex A
+// prunes a depth-first tree; 8192 combinations is affordable), the sign
+// of each position fixed beforehand by the backward-filtered target.
+func algebraicSearch(x2 *[subframe]int32, h2 *[subframe]int16, phi *[subframe][subframe]int32) (c, s int) {
+	var d [subframe]int64
+	var maxD int64
+	for n := range subframe {
+		var acc int64
+		for j := n; j < subframe; j++ {
+			acc += int64(x2[j]) * int64(h2[j-n])
+		}
+		d[n] = acc
+		maxD = max(maxD, acc, -acc)
+	}
+	// Correlation matrix of h2, Q24 → scaled below.
+	var maxPhi int64
+	for i := range subframe {
+		for j := i; j < subframe; j++ {
+			var acc int64
+			for n := j; n < subframe; n++ {
+				acc += int64(h2[n-i]) * int64(h2[n-j])
+			}
+			phi[i][j] = int32(acc >> 8)
+			maxPhi = max(maxPhi, int64(phi[i][j]), -int64(phi[i][j]))
+		}
+	}
+	dShift := shiftToFit(maxD, 13)
+	pShift := shiftToFit(maxPhi, 13)
+	var dd [subframe]int32
+	var sign [subframe]int32
+	for n := range subframe {
+		sign[n] = 1
+		if d[n] < 0 {
+			sign[n] = -1
+		}
+		dd[n] = int32((d[n] * int64(sign[n])) >> dShift)
+	}
+	for i := range subframe {
+		for j := i; j < subframe; j++ {
+			v := int32(int64(phi[i][j]) >> pShift)
+			v *= sign[i] * sign[j]
+			if i == j {
+				v /= 2 // E/2 = Σ diag/2 + Σ cross
+			}
+			phi[i][j] = v
+			phi[j][i] = v
+		}
+	}
+	var best [4]int
+	bestC, bestE := int64(-1), int64(1)
+	for i0 := 0; i0 < subframe; i0 += 5 {
+		c0, e0 := int64(dd[i0]), int64(phi[i0][i0])
+		for i1 := 1; i1 < subframe; i1 += 5 {
+			c1 := c0 + int64(dd[i1])
+			e1 := e0 + int64(phi[i1][i1]) + int64(phi[i0][i1])
+			for i2 := 2; i2 < subframe; i2 += 5 {
+				c2 := c1 + int64(dd[i2])
+				e2 := e1 + int64(phi[i2][i2]) + int64(phi[i0][i2]) + int64(phi[i1][i2])
+				for i3 := 3; i3 < subframe; i3++ {
+					if i3%5 == 0 || i3%5 == 1 || i3%5 == 2 {
+						continue
+					}
+					c3 := c2 + int64(dd[i3])
+					e3 := max(e2+int64(phi[i3][i3])+int64(phi[i0][i3])+int64(phi[i1][i3])+int64(phi[i2][i3]), 1)
+					if c3*c3*bestE > bestC*bestC*e3 || bestC < 0 {
+						bestC, bestE = c3, e3
+						best = [4]int{i0, i1, i2, i3}
+					}
+				}
+			}
+		}
+	}
+	j3 := 2*(best[3]/5) + (best[3]%5 - 3)
+	c = best[0]/5 + 8*(best[1]/5) + 64*(best[2]/5) + 512*j3
+	for k, p := range best {
+		if sign[p] > 0 {
+			s |= 1 << uint(k)
+		}
+	}
+	return c, s
+}
+
+// shiftToFit is the right shift that brings m under 2^b.
+func shiftToFit(m int64, b int) uint {
+	s := uint(0)
+	for m>>s >= 1<<b {
+		s++
+	}
+	return s
+}
+
+// gainSearch picks GA and GB (transmitted indices) minimising the
+// weighted error of gp·y + gc·z against x, over all 128 pairs (the
+// Recommendation's pre-selection only saves time). pred is the
+// predicted fixed gain (Q16); z is Q13-scaled (from a Q13 code).
+func gainSearch(x, y, z *[subframe]int32, pred int64) (ga, gb int) {
+	var xy, yy, xz, zz, yz int64
+	for n := range subframe {
+		xy += int64(x[n]) * int64(y[n])
+		yy += int64(y[n]) * int64(y[n])
+		xz += int64(x[n]) * int64(z[n])
+		zz += int64(z[n]) * int64(z[n])
+		yz += int64(y[n]) * int64(z[n])
+	}
+	m := max(abs64(xy), yy, abs64(xz), zz, abs64(yz))
+	sh := shiftToFit(m, 30)
+	xy, yy, xz, zz, yz = xy>>sh, yy>>sh, xz>>sh, zz>>sh, yz>>sh
+	bestErr := int64(0)
+	first := true
+	for a := range gainCodebookA {
+		for b := range gainCodebookB {
+			gp := int64(gainCodebookA[a][0]) + int64(gainCodebookB[b][0]) // Q14
+			gamma := int64(gainCodebookA[a][1]) + int64(gainCodebookB[b][1])
+			gc := int64(sat16of64(roundShift(pred*gamma, 28))) // Q1
+			// Σ(gp·y + gc·z)² - 2Σx(gp·y + gc·z), with gc·z in Q14 like gp·y.
+			e := (gp*gp*yy+gc*gc*zz+2*gp*gc*yz)>>28 - (gp*xy+gc*xz)>>13
+			if first || e < bestErr {
+				bestErr, ga, gb, first = e, int(gainMapA[a]), int(gainMapB[b]), false
+			}
+		}
+	}
+	return ga, gb
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
