@@ -40,8 +40,9 @@ func (bcg729Codec) NewDecoder() (codec.Decoder, error) {
 }
 
 // TestG729OnlyCall: two of our phones through Kamailio, whose only common
-// codec is G.729: the caller with the G.729 of this build (the registry's),
-// the callee with bcg729. Both report G729 connected, and each hears the
+// codec is G.729: the caller (the agent's side) with the G.729 of this
+// build, the registry's, which is our pure-Go audio/codec/g729; the
+// callee with bcg729, an independent implementation. Both report G729 connected, and each hears the
 // other's tone at its frequency (the caller 1000 Hz, the callee 600 Hz).
 func TestG729OnlyCall(t *testing.T) {
 	t.Parallel()

@@ -1,16 +1,17 @@
-//go:build cgo && g729
-
 package codec
 
-import "github.com/openbpclient/bpclient/internal/bcg729"
+import "github.com/openbpclient/bpclient/audio/codec/g729"
 
-// G.729 (ITU-T G.729 Annex A) through bcg729 (internal/bcg729): 10 ms
-// frames of 80 samples at 8 kHz into 10 bytes, 8 kbit/s. We send without
-// VAD (annexb=no) and accept Annex B SID frames (2 bytes after the voice
-// frames, RFC 3551 4.5.6) on receipt. Built only with cgo and the "g729"
-// build tag, so only test builds have it (bcg729 is GPL-3.0).
+// G.729 Annex A through audio/codec/g729, our clean-room pure-Go codec
+// (MIT, no cgo, so every build and release has it): 10 ms frames of 80
+// samples at 8 kHz into 10 bytes, 8 kbit/s. We send without VAD, so our
+// SDP says annexb=no (in answers too: RFC 4856 lets either side decline
+// Annex B); Annex B SID frames (2 bytes after the voice frames, RFC 3551
+// 4.5.6) are decoded whenever a peer sends them, and frames missing
+// after one keep the comfort noise going. bcg729 (internal/bcg729) is a
+// test-only reference now.
 
-// G729 is the G.729 codec, present only in builds with cgo and -tags g729.
+// G729 is the G.729 codec.
 var G729 Codec = g729Codec{}
 
 func init() { register(prefG729, G729) }
@@ -22,20 +23,6 @@ func (g729Codec) Info() Info {
 		FMTP: "annexb=no"}
 }
 
-// The error checks keep a failed constructor from handing back a non-nil
-// interface that holds a nil pointer.
-func (g729Codec) NewEncoder() (Encoder, error) {
-	e, err := bcg729.NewEncoder(false)
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
-}
+func (g729Codec) NewEncoder() (Encoder, error) { return g729.NewEncoder(), nil }
 
-func (g729Codec) NewDecoder() (Decoder, error) {
-	d, err := bcg729.NewDecoder()
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
-}
+func (g729Codec) NewDecoder() (Decoder, error) { return g729.NewDecoder(), nil }

@@ -1,8 +1,7 @@
 // Package bcg729 wraps bcg729 (GPL-3.0), Belledonne's G.729 Annex A
-// codec, through cgo. It exists for test builds (-tags g729): today it is
-// the G.729 that audio/codec registers there, and it is the black-box
-// reference that an independent G.729 implementation is measured against
-// (audio/codec's quality tests, the end-to-end G.729 call). Releases never
+// codec, through cgo. It exists for test builds (-tags g729) as the
+// black-box reference that our own G.729 (audio/codec/g729) is measured
+// against (audio/codec's quality tests, the end-to-end G.729 call). Releases never
 // link it: scripts/release.sh builds without the g729 tag, and this
 // package is internal so nothing outside the module can depend on it.
 //
