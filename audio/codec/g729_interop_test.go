@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/openbpclient/bpclient/audio/codec/g729"
+	"github.com/openbpclient/bpclient/internal/bcg729"
 )
 
 // Our pure-Go G.729 (audio/codec/g729) against bcg729 as a black box: the
@@ -105,4 +106,47 @@ func TestG729EncoderAgainstBcg729(t *testing.T) {
 	_, toneDec := newBcg729(t)
 	checkG729Tones(t, g729DecodeLossy(t, toneDec, toneFrames, nil))
 	checkG729Tones(t, g729DecodeLossy(t, g729.NewDecoder(), toneFrames, nil))
+}
+
+// BenchmarkG729AgainstBcg729 runs our G.729 and bcg729 on the same 20 ms
+// frames in the same run (CPU per second of audio, allocations), since
+// the machine's load moves both alike.
+func BenchmarkG729AgainstBcg729(b *testing.B) {
+	pcm := benchFrame(G729)
+	bcgEnc, err := bcg729.NewEncoder(false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bcgDec, err := bcg729.NewDecoder()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { bcgEnc.Close(); bcgDec.Close() })
+	impls := []struct {
+		name string
+		enc  Encoder
+		dec  Decoder
+	}{{"pure-Go", g729.NewEncoder(), g729.NewDecoder()}, {"bcg729", bcgEnc, bcgDec}}
+	for _, im := range impls {
+		buf := make([]byte, 2*g729FrameLen)
+		b.Run("Encode/"+im.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := im.enc.Encode(buf, pcm); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerSecond(b)
+		})
+		out := make([]int16, len(pcm))
+		b.Run("Decode/"+im.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := im.dec.Decode(out, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerSecond(b)
+		})
+	}
 }

@@ -135,9 +135,12 @@ func (e *Encoder) frame(out []byte, pcm []int16) {
 
 		// Adaptive codebook.
 		var t, frac int
+		var vec [subframe]int16 // the search's vector for (t, searched)
+		var searched int
 		if s == 0 {
 			lo, hi := max(top-3, pitchMin), min(top+3, pitchMax)
-			t, frac = closedLoopPitch(&x, &h, e.exc[:], at, e.scratch[:], lo, hi, true)
+			t, frac = closedLoopPitch(&vec, &x, &h, e.exc[:], at, e.scratch[:], lo, hi)
+			searched = frac
 			if t >= 85 {
 				frac = 0
 			}
@@ -154,7 +157,8 @@ func (e *Encoder) frame(out []byte, pcm []int16) {
 			t1 = t
 		} else {
 			tmin, tmax := delay2Range(t1)
-			t, frac = closedLoopPitch(&x, &h, e.exc[:], at, e.scratch[:], tmin, tmax, true)
+			t, frac = closedLoopPitch(&vec, &x, &h, e.exc[:], at, e.scratch[:], tmin, tmax)
+			searched = frac
 			if t == tmin && frac == -1 {
 				frac = 0
 			}
@@ -163,7 +167,11 @@ func (e *Encoder) frame(out []byte, pcm []int16) {
 			}
 			p.p2 = 3*(t-tmin) + frac + 2
 		}
-		adaptiveVector(e.exc[:], at, subframe, t, frac)
+		if frac == searched {
+			copy(e.exc[at:at+subframe], vec[:])
+		} else {
+			adaptiveVector(e.exc[:], at, subframe, t, frac)
+		}
 		var y [subframe]int32
 		convolve(&y, e.exc[at:at+subframe], &h)
 		gpOpt := optimalGain(&x, &y) // Q14, bounded [0, 1.2]

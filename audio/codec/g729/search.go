@@ -82,59 +82,68 @@ func float64Free64(c, e int64) int64 {
 }
 
 // closedLoopPitch finds the delay (integer and thirds) in [tmin, tmax]
-// whose adaptive vector, through h, best matches x (by normalised
-// correlation), trying thirds around the best integer when fractions
-// are allowed. scratch is the excitation (past first) the vectors are
-// built in; at is where the subframe starts.
-func closedLoopPitch(x *[subframe]int32, h *[subframe]int16, exc []int16, at int, scratch []int16,
-	tmin, tmax int, fractions bool) (t, frac int) {
-	score := func(k, f int) (num, den int64) {
-		copy(scratch[:at], exc[:at])
-		adaptiveVector(scratch, at, subframe, k, f)
-		var y [subframe]int32
-		convolve(&y, scratch[at:at+subframe], h)
-		var xy, yy int64
-		for n := range subframe {
-			xy += int64(x[n]) * int64(y[n])
-			yy += int64(y[n]) * int64(y[n])
+// whose adaptive vector, through h, best correlates with x. As Annex A
+// does, the correlation is taken as Σ v(n)·d(n) with d the target filtered
+// backwards through h, so no candidate needs a convolution: integer delays
+// on the past excitation repeated, then the thirds around the best on the
+// interpolated vectors the decoder will build. scratch is the excitation
+// (past first) those are built in; at is where the subframe starts. The
+// chosen delay's vector is left in vec.
+func closedLoopPitch(vec *[subframe]int16, x *[subframe]int32, h *[subframe]int16, exc []int16, at int, scratch []int16,
+	tmin, tmax int) (t, frac int) {
+	var d [subframe]int64
+	for n := range subframe {
+		var acc int64
+		for j := n; j < subframe; j++ {
+			acc += int64(x[j]) * int64(h[j-n])
 		}
-		return xy, max(yy, 1)
+		d[n] = acc >> 12
 	}
-	better := func(n1, d1, n2, d2 int64) bool { // n1²/d1 > n2²/d2, for n > 0
-		if n1 <= 0 {
-			return false
-		}
-		if n2 <= 0 {
-			return true
-		}
-		a, b := float64Free64(n1, d1), float64Free64(n2, d2)
-		return a > b
-	}
-	t, frac = tmin, 0
-	bn, bd := int64(0), int64(1)
+	t = tmin
+	var best int64
 	for k := tmin; k <= tmax; k++ {
-		if n, d := score(k, 0); better(n, d, bn, bd) || k == tmin {
-			t, bn, bd = k, n, d
+		var c int64
+		for n := range subframe {
+			// u(n-k), the past repeated for delays under the subframe.
+			m := n - k
+			for m >= 0 {
+				m -= k
+			}
+			c += int64(exc[at+m]) * d[n]
+		}
+		if k == tmin || c > best {
+			t, best = k, c
 		}
 	}
-	if fractions {
-		for _, f := range [2]int{-1, 1} {
-			if t == tmin && f == -1 && t <= pitchMin {
-				continue
-			}
-			if n, d := score(t, f); better(n, d, bn, bd) {
-				frac, bn, bd = f, n, d
-			}
+	copy(scratch[:at], exc[:at])
+	score := func(f int) int64 {
+		adaptiveVector(scratch, at, subframe, t, f)
+		var c int64
+		for n := range subframe {
+			c += int64(scratch[at+n]) * d[n]
+		}
+		return c
+	}
+	best, frac = score(0), 0
+	copy(vec[:], scratch[at:at+subframe])
+	for _, f := range [2]int{-1, 1} {
+		if f == -1 && t <= pitchMin {
+			continue
+		}
+		if c := score(f); c > best {
+			frac, best = f, c
+			copy(vec[:], scratch[at:at+subframe])
 		}
 	}
 	return t, frac
 }
 
 // algebraicSearch picks the four pulses and their signs for the target
-// x2 through h2 (h with the pitch sharpening in it): it maximises C²/E
-// over every combination of the tracks (a full search, where Annex A
-// prunes a depth-first tree; 8192 combinations is affordable), the sign
-// of each position fixed beforehand by the backward-filtered target.
+// x2 through h2 (h with the pitch sharpening in it), maximising C²/E with
+// the sign of each position fixed beforehand by the backward-filtered
+// target. Our own pruning, in place of Annex A's depth-first tree: every
+// combination of the first three tracks (512) is scored, and the best
+// few are completed with each of the 16 positions of the fourth.
 func algebraicSearch(x2 *[subframe]int32, h2 *[subframe]int16, phi *[subframe][subframe]int32) (c, s int) {
 	var d [subframe]int64
 	var maxD int64
@@ -146,16 +155,17 @@ func algebraicSearch(x2 *[subframe]int32, h2 *[subframe]int16, phi *[subframe][s
 		d[n] = acc
 		maxD = max(maxD, acc, -acc)
 	}
-	// Correlation matrix of h2, Q24 → scaled below.
+	// Correlation matrix of h2: Φ(i,j) = Σ_{m=0}^{39-j} h(m)h(m+j-i) for
+	// j >= i, a running sum along each diagonal.
 	var maxPhi int64
-	for i := range subframe {
-		for j := i; j < subframe; j++ {
-			var acc int64
-			for n := j; n < subframe; n++ {
-				acc += int64(h2[n-i]) * int64(h2[n-j])
-			}
+	for diag := 0; diag < subframe; diag++ {
+		var acc int64
+		for m := 0; m+diag < subframe; m++ {
+			acc += int64(h2[m]) * int64(h2[m+diag])
+			j := subframe - 1 - m // Σ up to m = 39-j
+			i := j - diag
 			phi[i][j] = int32(acc >> 8)
-			maxPhi = max(maxPhi, int64(phi[i][j]), -int64(phi[i][j]))
+			maxPhi = max(maxPhi, acc>>8, -(acc >> 8))
 		}
 	}
 	dShift := shiftToFit(maxD, 13)
@@ -180,8 +190,16 @@ func algebraicSearch(x2 *[subframe]int32, h2 *[subframe]int16, phi *[subframe][s
 			phi[j][i] = v
 		}
 	}
-	var best [4]int
-	bestC, bestE := int64(-1), int64(1)
+
+	// The first three tracks, all 512, keeping the best few.
+	const keep = 6
+	type partial struct {
+		pos  [3]int
+		c, e int64
+	}
+	var top [keep]partial
+	n := 0
+	better := func(c1, e1, c2, e2 int64) bool { return c1*c1*e2 > c2*c2*e1 }
 	for i0 := 0; i0 < subframe; i0 += 5 {
 		c0, e0 := int64(dd[i0]), int64(phi[i0][i0])
 		for i1 := 1; i1 < subframe; i1 += 5 {
@@ -189,18 +207,31 @@ func algebraicSearch(x2 *[subframe]int32, h2 *[subframe]int16, phi *[subframe][s
 			e1 := e0 + int64(phi[i1][i1]) + int64(phi[i0][i1])
 			for i2 := 2; i2 < subframe; i2 += 5 {
 				c2 := c1 + int64(dd[i2])
-				e2 := e1 + int64(phi[i2][i2]) + int64(phi[i0][i2]) + int64(phi[i1][i2])
-				for i3 := 3; i3 < subframe; i3++ {
-					if i3%5 == 0 || i3%5 == 1 || i3%5 == 2 {
-						continue
-					}
-					c3 := c2 + int64(dd[i3])
-					e3 := max(e2+int64(phi[i3][i3])+int64(phi[i0][i3])+int64(phi[i1][i3])+int64(phi[i2][i3]), 1)
-					if c3*c3*bestE > bestC*bestC*e3 || bestC < 0 {
-						bestC, bestE = c3, e3
-						best = [4]int{i0, i1, i2, i3}
-					}
+				e2 := max(e1+int64(phi[i2][i2])+int64(phi[i0][i2])+int64(phi[i1][i2]), 1)
+				if n == keep && !better(c2, e2, top[keep-1].c, top[keep-1].e) {
+					continue
 				}
+				k := min(n, keep-1)
+				for k > 0 && better(c2, e2, top[k-1].c, top[k-1].e) {
+					if k < keep {
+						top[k] = top[k-1]
+					}
+					k--
+				}
+				top[k] = partial{[3]int{i0, i1, i2}, c2, e2}
+				n = min(n+1, keep)
+			}
+		}
+	}
+	var best [4]int
+	bestC, bestE := int64(-1), int64(1)
+	for _, p := range top[:n] {
+		for _, i3 := range track3 {
+			c3 := p.c + int64(dd[i3])
+			e3 := max(p.e+int64(phi[i3][i3])+int64(phi[p.pos[0]][i3])+int64(phi[p.pos[1]][i3])+int64(phi[p.pos[2]][i3]), 1)
+			if bestC < 0 || better(c3, e3, bestC, bestE) {
+				bestC, bestE = c3, e3
+				best = [4]int{p.pos[0], p.pos[1], p.pos[2], i3}
 			}
 		}
 	}
@@ -213,6 +244,9 @@ func algebraicSearch(x2 *[subframe]int32, h2 *[subframe]int16, phi *[subframe][s
 	}
 	return c, s
 }
+
+// track3 is the fourth pulse's 16 positions, 3, 8 ... 38 and 4, 9 ... 39.
+var track3 = [16]int{3, 4, 8, 9, 13, 14, 18, 19, 23, 24, 28, 29, 33, 34, 38, 39}
 
 // shiftToFit is the right shift that brings m under 2^b.
 func shiftToFit(m int64, b int) uint {
