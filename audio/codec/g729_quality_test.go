@@ -243,8 +243,12 @@ func checkComfortNoise(t *testing.T, dec Decoder, level float64, conceal bool) {
 	noise := pcm[len(pcm)-2*8000:]
 	got := dsp.DBFS(dsp.RMS(out[len(out)-2*8000:]))
 	want := dsp.DBFS(dsp.RMS(noise))
-	t.Logf("noise at %.1f dBFS: %d voice frames, %d SID, %d not sent; comfort noise %.1f dBFS (%+.1f dB)",
-		want, voice, sid, none, got, got-want)
+	how := "the last SID again"
+	if conceal {
+		how = "concealed"
+	}
+	t.Logf("noise at %.1f dBFS: %d voice frames, %d SID, %d not sent (%s); comfort noise %.1f dBFS (%+.1f dB)",
+		want, voice, sid, none, how, got, got-want)
 	if sid == 0 || none == 0 {
 		t.Errorf("noise at %.0f dBFS: %d SID frames and %d not sent; the VAD never went to DTX", level, sid, none)
 	}
