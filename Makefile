@@ -72,6 +72,7 @@ fuzz:
 	$(GO) test -tags opus -run '^$$' -fuzz FuzzOpusDecode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzG729Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./audio/codec/g729
+	$(GO) test -run '^$$' -fuzz FuzzEncode -fuzztime $(FUZZTIME) ./audio/codec/g729
 	$(GO) test -run '^$$' -fuzz FuzzParseWAV -fuzztime $(FUZZTIME) ./audio/dsp
 	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip/sdp
 	$(GO) test -run '^$$' -fuzz FuzzScrub -fuzztime $(FUZZTIME) ./helper/support
