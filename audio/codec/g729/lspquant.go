@@ -68,6 +68,9 @@ func nearestFirstStage(t *[order]int16) int {
 		for i := range order {
 			d := int64(t[i]) - int64(lspCodebook1[j][i])
 			e += d * d
+			if bestErr >= 0 && e >= bestErr {
+				break // already worse: the rest only adds
+			}
 		}
 		if bestErr < 0 || e < bestErr {
 			best, bestErr = j, e

@@ -157,17 +157,16 @@ func algebraicSearch(x2 *[subframe]int32, h2 *[subframe]int16, phi *[subframe][s
 	}
 	// Correlation matrix of h2: Φ(i,j) = Σ_{m=0}^{39-j} h(m)h(m+j-i) for
 	// j >= i, a running sum along each diagonal.
-	var maxPhi int64
 	for diag := 0; diag < subframe; diag++ {
 		var acc int64
 		for m := 0; m+diag < subframe; m++ {
 			acc += int64(h2[m]) * int64(h2[m+diag])
 			j := subframe - 1 - m // Σ up to m = 39-j
-			i := j - diag
-			phi[i][j] = int32(acc >> 8)
-			maxPhi = max(maxPhi, acc>>8, -(acc >> 8))
+			phi[j-diag][j] = int32(acc >> 8)
 		}
 	}
+	// |Φ(i,j)| <= sqrt(Φ(i,i)·Φ(j,j)) <= Φ(0,0), the whole energy of h2.
+	maxPhi := int64(phi[0][0])
 	dShift := shiftToFit(maxD, 13)
 	pShift := shiftToFit(maxPhi, 13)
 	var dd [subframe]int32
