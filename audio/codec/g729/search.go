@@ -55,7 +55,7 @@ func openLoopPitch(sw []int16, at int) int {
 		// normalised: c / sqrt(e), kept as a Q8 value of its scale
 		norm := bestC
 		if norm > 0 {
-			norm = int64(float64Free64(bestC, energy(best)))
+			norm = int64(normalisedCorrelation(bestC, energy(best)))
 		}
 		return best, norm
 	}
@@ -72,8 +72,8 @@ func openLoopPitch(sw []int16, at int) int {
 	return top
 }
 
-// float64Free64 is c/sqrt(e) in integers, c >= 0.
-func float64Free64(c, e int64) int64 {
+// normalisedCorrelation is c/sqrt(e) in integers, for c >= 0.
+func normalisedCorrelation(c, e int64) int64 {
 	s := int64(isqrt64(uint64(e)))
 	if s == 0 {
 		return 0
