@@ -120,6 +120,7 @@ func (d *Decoder) voiceFrame(out []int16, p *frameParams, erased bool) {
 			frac = d.lastFrac
 		case s == 0 && pitchParity(p.p1) != p.p0:
 			// A damaged delay: keep the last one (§4.1.2).
+			frac = d.lastFrac
 		case s == 0:
 			t, frac = decodeDelay1(p.p1)
 		default:
