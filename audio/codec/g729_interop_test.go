@@ -58,8 +58,26 @@ func TestG729DecoderAgainstBcg729(t *testing.T) {
 // own concealment fades the noise; ours keeps it).
 func TestG729DecoderComfortNoise(t *testing.T) {
 	for _, level := range []float64{-30, -40, -50} {
-		checkComfortNoise(t, g729.NewDecoder(), level, false)
-		checkComfortNoise(t, g729.NewDecoder(), level, true)
+		for _, conceal := range []bool{false, true} {
+			enc, err := bcg729.NewEncoder(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkComfortNoise(t, enc, g729.NewDecoder(), level, conceal)
+			enc.Close()
+		}
+	}
+}
+
+// TestG729EncoderComfortNoise: our encoder with DTX (our VAD, Annex B's
+// SID format) sends SID frames and nothing in the noise after speech,
+// and bcg729's decoder, like ours, turns them into noise at the
+// background's level.
+func TestG729EncoderComfortNoise(t *testing.T) {
+	for _, level := range []float64{-30, -40, -50} {
+		_, bcgDec := newBcg729(t)
+		checkComfortNoise(t, g729.NewEncoderDTX(), bcgDec, level, false)
+		checkComfortNoise(t, g729.NewEncoderDTX(), g729.NewDecoder(), level, true)
 	}
 }
 
@@ -173,5 +191,47 @@ func TestG729ParityErrors(t *testing.T) {
 	t.Logf("parity flipped in 5%% of frames: pure-Go decoder %.2f dB, bcg729's %.2f dB (undamaged round trip %.2f dB)", ours, theirs, bar)
 	if ours < theirs-0.1 {
 		t.Errorf("pure-Go decoder %.2f dB on frames with parity errors, more than 0.1 dB under bcg729's %.2f dB", ours, theirs)
+	}
+}
+
+// TestG729DTXKeepsSpeech: with DTX our VAD must not cut speech: the
+// round trip of espeak-ng speech (pauses of digital silence between
+// words) through the DTX encoder stays within 1 dB of segmental SNR of
+// the encoder without it (segments of silence do not count).
+func TestG729DTXKeepsSpeech(t *testing.T) {
+	speech := speech8k(t)
+	plain, _ := segSNR(speech, g729DecodeLossy(t, g729.NewDecoder(), g729Frames(t, g729.NewEncoder(), speech), nil))
+	enc, dec := g729.NewEncoderDTX(), g729.NewDecoder()
+	out := make([]int16, 0, len(speech))
+	frame, buf := make([]int16, g729Frame), make([]byte, g729FrameLen)
+	var voice, sid, none int
+	for off := 0; off+g729Frame <= len(speech); off += g729Frame {
+		n, err := enc.Encode(buf, speech[off:off+g729Frame])
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch n {
+		case g729FrameLen:
+			voice++
+			_, err = dec.Decode(frame, buf[:n])
+		case g729.SIDBytes:
+			sid++
+			_, err = dec.Decode(frame, buf[:n])
+		default:
+			none++
+			_, err = dec.Conceal(frame)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, frame...)
+	}
+	dtx, _ := segSNR(speech, out)
+	t.Logf("speech with DTX: %d voice frames, %d SID, %d not sent; segmental SNR %.2f dB, without DTX %.2f dB", voice, sid, none, dtx, plain)
+	if none == 0 {
+		t.Error("DTX sent every frame of speech with pauses")
+	}
+	if dtx < plain-1 {
+		t.Errorf("DTX cut speech: %.2f dB against %.2f dB without it", dtx, plain)
 	}
 }

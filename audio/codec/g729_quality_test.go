@@ -169,17 +169,22 @@ func TestG729ReferenceQuality(t *testing.T) {
 // noise seeds); the bar is 4 dB.
 func TestG729ReferenceComfortNoise(t *testing.T) {
 	for _, level := range []float64{-30, -40, -50} {
+		enc, err := bcg729.NewEncoder(true)
+		if err != nil {
+			t.Fatal(err)
+		}
 		_, dec := newBcg729(t)
-		checkComfortNoise(t, dec, level, false)
+		checkComfortNoise(t, enc, dec, level, false)
+		enc.Close()
 	}
 }
 
-// checkComfortNoise runs bcg729's encoder with VAD over speech and then
-// white noise at level dBFS into dec, and checks the comfort noise's
-// level. Frames bcg729 does not send are the last SID decoded again, or
+// checkComfortNoise runs enc (an encoder with VAD: bcg729's or ours)
+// over speech and then white noise at level dBFS into dec, and checks
+// the comfort noise's level. Frames bcg729 does not send are the last SID decoded again, or
 // with conceal, dec's concealment (what a receiver in DTX does with no
 // packet).
-func checkComfortNoise(t *testing.T, dec Decoder, level float64, conceal bool) {
+func checkComfortNoise(t *testing.T, enc Encoder, dec Decoder, level float64, conceal bool) {
 	t.Helper()
 	speech := speech8k(t)[:2*8000]
 	rng := rand.New(rand.NewSource(29))
@@ -192,11 +197,6 @@ func checkComfortNoise(t *testing.T, dec Decoder, level float64, conceal bool) {
 		}
 		pcm[i] = int16(max(-32768, min(32767, v)))
 	}
-	enc, err := bcg729.NewEncoder(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enc.Close()
 	out := make([]int16, 0, len(pcm))
 	frame, buf := make([]int16, g729Frame), make([]byte, g729FrameLen)
 	var lastSID []byte
@@ -215,7 +215,7 @@ func checkComfortNoise(t *testing.T, dec Decoder, level float64, conceal bool) {
 		case 0:
 			none++
 		default:
-			t.Fatalf("bcg729 with VAD gave a frame of %d bytes", n)
+			t.Fatalf("the encoder with VAD gave a frame of %d bytes", n)
 		}
 		payload := buf[:n]
 		if n == 0 && conceal {
@@ -233,7 +233,7 @@ func checkComfortNoise(t *testing.T, dec Decoder, level float64, conceal bool) {
 			payload = lastSID
 		}
 		if payload == nil {
-			t.Fatal("bcg729 left out a frame before sending any SID")
+			t.Fatal("the encoder left out a frame before sending any SID")
 		}
 		if _, err := dec.Decode(frame, payload); err != nil {
 			t.Fatal(err)

@@ -3,7 +3,10 @@ package g729
 // Annex B comfort noise at the receiver: a SID frame carries the noise's
 // spectrum (LSFs, quantised like a voice frame's but with Annex B's own
 // predictors and smaller codebooks) and its energy; between SID frames the
-// decoder keeps making the same noise. The excitation is white Gaussian
+// decoder keeps making the same noise, its LSF predictor moving on with
+// the SID's residual every frame as if the SID came again (which is what
+// bcg729 measurably does too: a SID decoded again and again keeps its
+// level through both decoders only this way). The excitation is white Gaussian
 // noise at the SID's gain, smoothed from frame to frame, shaped by the
 // SID's synthesis filter.
 
@@ -29,7 +32,9 @@ const (
 
 type comfortNoise struct {
 	active  bool         // the last frame was a SID or comfort noise
-	lsf     [order]int16 // the SID's LSFs, Q13
+	l       [order]int16 // the SID's quantised LSF residual, Q13
+	mode    int          // and its predictor
+	lsf     [order]int16 // the noise's LSFs, Q13
 	target  int32        // the SID's excitation RMS, Q3
 	gain    int32        // the smoothed RMS, Q3
 	started bool         // gain holds a value to smooth from
@@ -37,7 +42,28 @@ type comfortNoise struct {
 
 // sidFrame takes a SID frame's parameters.
 func (d *Decoder) sidFrame(s *sidParams) {
-	var l [order]int16
+	sidResidual(&d.cng.l, s)
+	d.cng.mode = s.mode & 1
+	d.applySID()
+	d.cng.target = int32(sidGainTable[s.energy&31])
+	if !d.cng.active {
+		d.cng.started = false // speech before: start at the new level
+	}
+	d.cng.active = true
+}
+
+// applySID rebuilds the noise's LSFs from the SID's residual and moves the
+// predictor memory on with it, on the SID frame and on each frame not
+// sent after it, so that the decoder's memory follows the encoder's
+// through the silence (and a frame not sent is the last SID again).
+func (d *Decoder) applySID() {
+	d.lspMem.predict(&d.cng.lsf, &d.cng.l, &sidMAPredictor[d.cng.mode], &sidMAPredictorRest[d.cng.mode])
+	d.lspMem.push(&d.cng.l)
+	stabilise(&d.cng.lsf)
+}
+
+// sidResidual is the quantised LSF residual l a SID's indices name.
+func sidResidual(l *[order]int16, s *sidParams) {
 	first := &lspCodebook1[sidLspCodebook1Rows[s.l1&31]]
 	lower := &lspCodebook2[sidLspCodebook2Rows[0][s.l2&15]]
 	upper := &lspCodebook2[sidLspCodebook2Rows[1][s.l2&15]]
@@ -45,16 +71,8 @@ func (d *Decoder) sidFrame(s *sidParams) {
 		l[i] = first[i] + lower[i]
 		l[i+5] = first[i+5] + upper[i+5]
 	}
-	rearrange(&l, lsfGapWide)
-	rearrange(&l, lsfGapFine)
-	mode := s.mode & 1
-	d.lspMem.predict(&d.cng.lsf, &l, &sidMAPredictor[mode], &sidMAPredictorRest[mode])
-	stabilise(&d.cng.lsf)
-	d.cng.target = int32(sidGainTable[s.energy&31])
-	if !d.cng.active {
-		d.cng.started = false // speech before: start at the new level
-	}
-	d.cng.active = true
+	rearrange(l, lsfGapWide)
+	rearrange(l, lsfGapFine)
 }
 
 // noiseFrame makes one frame of comfort noise from the last SID.

@@ -91,6 +91,7 @@ func (d *Decoder) Conceal(dst []int16) (int, error) {
 	for i := range frames {
 		out := dst[i*FrameSamples : (i+1)*FrameSamples]
 		if d.cng.active {
+			d.applySID()
 			d.noiseFrame(out)
 		} else {
 			d.voiceFrame(out, &p, true)

@@ -1,7 +1,10 @@
 // Package g729 is a G.729 Annex A speech codec (8 kbit/s CS-ACELP, 10 ms
 // frames of 80 samples at 8 kHz into 10 bytes) in pure Go, with Annex B
-// comfort noise on receipt (2-byte SID frames, RFC 3551 4.5.6). The
-// encoder sends voice frames only (no VAD, DTX or SID: annexb=no).
+// comfort noise on receipt (2-byte SID frames, RFC 3551 4.5.6). NewEncoder
+// sends voice frames only (annexb=no); NewEncoderDTX also sends Annex B
+// SID frames, or nothing, in silence, with a voice activity detector of
+// our own (dtx.go: Annex B's decision boundaries are not among the tables
+// we hold), for a peer that accepts Annex B.
 //
 // How it was written: clean-room, from the algorithm as ITU-T G.729
 // (sections 3 and 4) and its Annexes A and B describe it in prose and
@@ -33,7 +36,9 @@
 // and into this decoder, each within 1 dB of segmental SNR of bcg729's
 // own round trip; with 5% of frames lost, concealment no worse than
 // bcg729's; tones at their frequency and level; bcg729's SID frames to
-// comfort noise at the background's level, kept through lost frames; a
+// comfort noise at the background's level, kept through lost frames, and
+// ours to the same level through bcg729's decoder and ours; DTX keeping
+// speech whole; a
 // G.729-only call through Kamailio against bcg729, by frequency both
 // ways. In this package: FuzzDecode and FuzzEncode, no allocations per
 // frame, hard signals, and a digest that every platform must reproduce.

@@ -22,6 +22,7 @@ type Encoder struct {
 	swMem    [order]int16                       // 1/Â(z/γ) memory of sw
 	errMem   [order]int16                       // the weighted error's memory (the target's zero-input response)
 	scratch  [excHistory + FrameSamples]int16
+	dtx      *dtxState // nil: every frame is a voice frame
 	phi      [subframe][subframe]int32
 }
 
@@ -39,10 +40,27 @@ func NewEncoder() *Encoder {
 	return e
 }
 
-// Encode codes pcm (a multiple of 80 samples) into 10 bytes per 80.
+// NewEncoderDTX makes an encoder that sends SID frames or nothing in
+// silence (dtx.go), for a peer that accepts Annex B (annexb=yes). It
+// takes one 80-sample frame per Encode, since a SID may only end a packet.
+func NewEncoderDTX() *Encoder {
+	e := NewEncoder()
+	e.dtx = &dtxState{}
+	return e
+}
+
+// Encode codes pcm (a multiple of 80 samples) into 10 bytes per 80; with
+// DTX, one frame into 10 bytes, a 2-byte SID or nothing.
 func (e *Encoder) Encode(dst []byte, pcm []int16) (int, error) {
 	if len(pcm) == 0 || len(pcm)%FrameSamples != 0 {
 		return 0, fmt.Errorf("g729 encode: %d samples, need a multiple of %d", len(pcm), FrameSamples)
+	}
+	if e.dtx != nil {
+		if len(pcm) != FrameSamples || len(dst) < FrameBytes {
+			return 0, fmt.Errorf("g729 encode with DTX: %d samples into %d bytes, need one frame of %d into %d",
+				len(pcm), len(dst), FrameSamples, FrameBytes)
+		}
+		return e.frame(dst[:FrameBytes], pcm), nil
 	}
 	need := len(pcm) / FrameSamples * FrameBytes
 	if len(dst) < need {
@@ -56,7 +74,9 @@ func (e *Encoder) Encode(dst []byte, pcm []int16) (int, error) {
 
 const frameStart = 120 // the frame's place in the analysis window
 
-func (e *Encoder) frame(out []byte, pcm []int16) {
+// frame codes one frame and returns its length: FrameBytes, or with DTX
+// SIDBytes or 0.
+func (e *Encoder) frame(out []byte, pcm []int16) int {
 	copy(e.speech[:], e.speech[FrameSamples:])
 	e.highPass.run(e.speech[windowLen-FrameSamples:], pcm)
 
@@ -78,6 +98,19 @@ func (e *Encoder) frame(out []byte, pcm []int16) {
 	var om [order]int16
 	for i, q := range lsp {
 		om[i] = acosQ15(q)
+	}
+	if e.dtx != nil {
+		if !e.dtx.active(frameEnergyDBQ10(e.speech[frameStart : frameStart+FrameSamples])) {
+			n := e.silenceFrame(out, &om)
+			// No excitation of ours in silence (a decoder makes its own
+			// noise there): the histories move on over zeros.
+			clear(e.exc[excHistory:])
+			copy(e.exc[:excHistory], e.exc[FrameSamples:])
+			clear(e.sw[pitchMax+1:])
+			copy(e.sw[:pitchMax+1], e.sw[FrameSamples:])
+			return n
+		}
+		e.dtx.inactive = false
 	}
 	quantiseLSF(&p, &om, &e.lspMem)
 	var l, omQ, lspQ [order]int16
@@ -219,6 +252,7 @@ func (e *Encoder) frame(out []byte, pcm []int16) {
 	}
 	copy(e.exc[:excHistory], e.exc[FrameSamples:])
 	p.pack(out)
+	return FrameBytes
 }
 
 // clampDelay1 keeps subframe 1's delay inside what P1 can say.

@@ -82,3 +82,52 @@ func TestEncodeHardSignals(t *testing.T) {
 		}
 	}
 }
+
+// TestDTXFrames: with DTX, a loud stretch over a quiet background is
+// sent as voice, and the background after it as a SID and then nothing,
+// a frame at a time, without allocating; more than a frame per call is
+// an error (a SID may only end a packet).
+func TestDTXFrames(t *testing.T) {
+	e := NewEncoderDTX()
+	rng := rand.New(rand.NewSource(8))
+	pcm := make([]int16, FrameSamples)
+	out := make([]byte, FrameBytes)
+	var sizes []int
+	for f := range 70 {
+		amp := 100 // the background
+		if f >= 10 && f < 30 {
+			amp = 8000
+		}
+		for i := range pcm {
+			pcm[i] = int16(rng.Intn(2*amp) - amp)
+		}
+		n, err := e.Encode(out, pcm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, n)
+	}
+	for f, n := range sizes[10:30] {
+		if n != FrameBytes {
+			t.Fatalf("frame %d of the loud stretch: %d bytes", f, n)
+		}
+	}
+	sids, none := 0, 0
+	for _, n := range sizes[30:] {
+		switch n {
+		case SIDBytes:
+			sids++
+		case 0:
+			none++
+		}
+	}
+	if sids == 0 || none < 30 {
+		t.Errorf("background after the loud stretch: %d SID frames and %d not sent (sizes %v)", sids, none, sizes[30:])
+	}
+	if a := testing.AllocsPerRun(20, func() { e.Encode(out, pcm) }); a != 0 {
+		t.Errorf("%.1f allocations per DTX frame", a)
+	}
+	if _, err := e.Encode(make([]byte, 2*FrameBytes), make([]int16, 2*FrameSamples)); err == nil {
+		t.Error("DTX encode of two frames in one call: no error")
+	}
+}

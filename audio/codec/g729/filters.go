@@ -2,8 +2,8 @@ package g729
 
 // Filters on 16-bit signals with LP coefficients in Q12 (a[0] = 4096).
 
-// synthesise runs 1/A(z) over x into y (may be the same slice), mem
-// holding the last ten outputs, oldest first. It reports whether any
+// synthesise runs 1/A(z) over x (at most a subframe) into y (may be the
+// same slice), mem holding the last ten outputs, oldest first. It reports whether any
 // output had to be clamped.
 func synthesise(y, x []int16, a *[order + 1]int16, mem *[order]int16) (overflow bool) {
 	var hist [order + subframe]int16
