@@ -216,14 +216,7 @@ func (d *Decoder) decodeLSP(lsp *[order]int16, p *frameParams, erased bool) {
 		lsfToLSP(lsp, &d.lsf)
 		return
 	}
-	first := &lspCodebook1[p.l1&127]
-	lower, upper := &lspCodebook2[p.l2&31], &lspCodebook2[p.l3&31]
-	for i := range 5 {
-		l[i] = first[i] + lower[i]
-		l[i+5] = first[i+5] + upper[i+5]
-	}
-	rearrange(&l, lsfGapWide)
-	rearrange(&l, lsfGapFine)
+	voiceResidual(&l, p.l1, p.l2, p.l3)
 	d.mode = p.l0 & 1
 	d.lspMem.predict(&d.lsf, &l, &lspMAPredictor[d.mode], &lspMAPredictorRest[d.mode])
 	d.lspMem.push(&l)

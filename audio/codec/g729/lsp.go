@@ -56,6 +56,19 @@ func (m *lspPredictorMemory) residualFor(l, omega *[order]int16, pred *[4][order
 	}
 }
 
+// voiceResidual is the quantised LSF residual l a voice frame's indices
+// name: L1's vector plus the two halves of the second stage, rearranged
+// (§3.2.4).
+func voiceResidual(l *[order]int16, l1, l2, l3 int) {
+	first, lower, upper := &lspCodebook1[l1&127], &lspCodebook2[l2&31], &lspCodebook2[l3&31]
+	for i := range 5 {
+		l[i] = first[i] + lower[i]
+		l[i+5] = first[i+5] + upper[i+5]
+	}
+	rearrange(l, lsfGapWide)
+	rearrange(l, lsfGapFine)
+}
+
 // rearrange keeps neighbouring coefficients at least gap apart (§3.2.4).
 func rearrange(l *[order]int16, gap int16) {
 	for i := 1; i < order; i++ {

@@ -43,12 +43,7 @@ func quantiseLSF(p *frameParams, om *[order]int16, mem *lspPredictorMemory) {
 		l1 := nearestFirstStage(&target)
 		l2 := nearestSecondStage(&target, &lspCodebook1[l1], &ww, 0)
 		l3 := nearestSecondStage(&target, &lspCodebook1[l1], &ww, 5)
-		for i := range 5 {
-			l[i] = lspCodebook1[l1][i] + lspCodebook2[l2][i]
-			l[i+5] = lspCodebook1[l1][i+5] + lspCodebook2[l3][i+5]
-		}
-		rearrange(&l, lsfGapWide)
-		rearrange(&l, lsfGapFine)
+		voiceResidual(&l, l1, l2, l3)
 		var e int64
 		for i := range order {
 			d := int64(target[i]) - int64(l[i])
