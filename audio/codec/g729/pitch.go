@@ -64,12 +64,16 @@ func adaptiveVector(exc []int16, at, n, t, frac int) {
 	case -1: // t - 1/3
 		ph = 1
 	}
+	var back, fwd [10]int32
+	for i := range 10 {
+		back[i] = int32(interp3[ph+3*i])
+		fwd[i] = int32(interp3[3-ph+3*i])
+	}
 	for j := at; j < at+n; j++ {
+		w := (*[20]int16)(exc[j-k-9 : j-k+11]) // w[9] is u(m), m = j-k
 		var acc int32
-		x := j - k
-		for i := 0; i < 10; i++ {
-			acc += int32(exc[x-i]) * int32(interp3[ph+3*i])
-			acc += int32(exc[x+1+i]) * int32(interp3[3-ph+3*i])
+		for i := range 10 {
+			acc += int32(w[9-i])*back[i] + int32(w[10+i])*fwd[i]
 		}
 		exc[j] = sat16((acc + 1<<14) >> 15)
 	}
