@@ -27,10 +27,11 @@ func synthesise(y, x []int16, a *[order + 1]int16, mem *[order]int16) (overflow 
 // residual runs A(z) over x[at:at+n] into r, x holding ten past samples
 // before at.
 func residual(r []int16, x []int16, at, n int, a *[order + 1]int16) {
-	for j := 0; j < n; j++ {
+	for j := range r[:n] {
+		w := (*[order + 1]int16)(x[at+j-order : at+j+1]) // w[order] is x[at+j]
 		acc := int64(0)
-		for i := 0; i <= order; i++ {
-			acc += int64(a[i]) * int64(x[at+j-i])
+		for i, c := range a {
+			acc += int64(c) * int64(w[order-i])
 		}
 		r[j] = sat16of64(roundShift(acc, 12))
 	}

@@ -7,10 +7,12 @@ package g729
 
 // convolve is y = v * h over a subframe (h Q12), y Q0 when v is.
 func convolve(y *[subframe]int32, v []int16, h *[subframe]int16) {
+	vv := (*[subframe]int16)(v)
 	for n := range subframe {
 		var acc int64
-		for i := 0; i <= n; i++ {
-			acc += int64(v[i]) * int64(h[n-i])
+		hn := h[:n+1]
+		for i, c := range vv[:n+1] {
+			acc += int64(c) * int64(hn[n-i])
 		}
 		y[n] = sat32(roundShift(acc, 12))
 	}
