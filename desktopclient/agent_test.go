@@ -78,25 +78,6 @@ func (w *world) fakePage(agentID string) *fakedesktop.Page {
 	return p
 }
 
-// next returns the next event of type T, skipping others.
-func next[T desktopclient.Event](t *testing.T, c *desktopclient.Client) T {
-	t.Helper()
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case ev, ok := <-c.Events():
-			if !ok {
-				t.Fatalf("events closed waiting for %T", *new(T))
-			}
-			if e, ok := ev.(T); ok {
-				return e
-			}
-		case <-timeout:
-			t.Fatalf("no %T within 20 s", *new(T))
-		}
-	}
-}
-
 func TestClientAgainstTheRealAgent(t *testing.T) {
 	w := newWorld(t)
 	app, err := desktopclient.Dial(w.ctx, desktopclient.Options{Name: "Go CRM", Version: "0.9", Addr: w.env.AgentSocket(), Retry: 100 * time.Millisecond})

@@ -6,58 +6,70 @@
 package dotnet
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openbpclient/bpclient/internal/browsertest"
+	"github.com/openbpclient/bpclient/internal/dotnettest"
 	"github.com/openbpclient/bpclient/internal/fakedesktop"
-	"github.com/openbpclient/bpclient/internal/testpeers"
 )
-
-// mcs compiles args into out, with the XML documentation where asked.
-func mcs(t *testing.T, ctx context.Context, args ...string) {
-	t.Helper()
-	out, err := exec.CommandContext(ctx, "mcs", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("mcs %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	if strings.Contains(string(out), "warning") {
-		t.Errorf("mcs %s warns:\n%s", strings.Join(args, " "), out)
-	}
-}
 
 // TestDotNetClientAgainstTheRealAgent compiles BPClient.Desktop.dll, the
 // sample and the test program, and runs the test program under mono: it
 // waits for the fake Agent Desktop to attach, makes a call and pauses and
 // resumes recording (the page's answers), gets call.initiated and
 // call.released in order on its dispatcher thread, reconnects after the
-// agent restarts, and sees desktop.detached when the page goes.
+// agent restarts, and sees desktop.detached when the page goes. It does
+// so over the Unix socket, and over the client's named-pipe branch.
 func TestDotNetClientAgainstTheRealAgent(t *testing.T) {
-	for _, tool := range []string{"mcs", "mono"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testpeers.Missing(t, tool+" is not installed (scripts/deps.sh installs mono-mcs)")
-			return
-		}
-	}
+	dotnettest.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	out := t.TempDir()
-	lib := filepath.Join(out, "BPClient.Desktop.dll")
-	sources, _ := filepath.Glob("BPClient.Desktop/*.cs")
-	mcs(t, ctx, append([]string{"-target:library", "-out:" + lib, "-doc:" + filepath.Join(out, "BPClient.Desktop.xml")}, sources...)...)
-	mcs(t, ctx, "-out:"+filepath.Join(out, "Sample.exe"), "-r:"+lib, "sample/Sample.cs")
-	mcs(t, ctx, "-out:"+filepath.Join(out, "DesktopTest.exe"), "-r:"+lib, "test/DesktopTest.cs")
-
+	build := dotnettest.BuildLibrary(t, ctx, out)
+	build.Program(t, ctx, "Sample.exe", "sample/Sample.cs")
+	test := build.Program(t, ctx, "DesktopTest.exe", "test/DesktopTest.cs", "test/TestSupport.cs")
 	bins, err := browsertest.BuildBinaries(ctx, filepath.Join(out, "bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	t.Run("unix socket", func(t *testing.T) {
+		runDesktopTest(t, ctx, bins, test, func(env *browsertest.Env) (string, []string) {
+			return env.AgentSocket(), nil
+		})
+	})
+	// On Windows the client reaches the agent by NamedPipeClientStream.
+	// Debian's mono implements that class as .NET does on Unix (corefx):
+	// pipe NAME is the Unix socket $TMPDIR/CoreFxPipe_NAME. Pointing that
+	// at the agent's socket runs the client's pipe branch (the pipe
+	// stream, its connect timeout, framing and reconnects over it) against
+	// the real agent. Not shown here: Windows' own pipe (its ACL, the
+	// name from the user's SID, Win32 pipe semantics); the agent's side
+	// of that is tested under wine (scripts/test-release.sh: helper/ipc).
+	t.Run("named pipe", func(t *testing.T) {
+		runDesktopTest(t, ctx, bins, test, func(env *browsertest.Env) (string, []string) {
+			tmp := filepath.Join(env.Root, "tmp")
+			if err := os.Mkdir(tmp, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			const name = "bpclient-dotnet-test"
+			if err := os.Symlink(env.AgentSocket(), filepath.Join(tmp, "CoreFxPipe_"+name)); err != nil {
+				t.Fatal(err)
+			}
+			return `\\.\pipe\` + name, append(os.Environ(), "TMPDIR="+tmp)
+		})
+	})
+}
+
+// runDesktopTest runs DesktopTest.exe against a new agent and fake page;
+// address says where the program finds the agent, and in which
+// environment (nil: this process's) it runs.
+func runDesktopTest(t *testing.T, ctx context.Context, bins *browsertest.Binaries, test string, address func(*browsertest.Env) (string, []string)) {
 	// A short root: the agent's socket path must fit in 108 bytes.
 	root, err := os.MkdirTemp("", "dn")
 	if err != nil {
@@ -79,22 +91,8 @@ func TestDotNetClientAgainstTheRealAgent(t *testing.T) {
 	}
 	defer func() { page.Close() }()
 
-	cmd := exec.CommandContext(ctx, "mono", filepath.Join(out, "DesktopTest.exe"), env.AgentSocket())
-	cmd.Dir = out
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	passed := false
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		lines = append(lines, line)
+	addr, monoEnv := address(env)
+	lines := dotnettest.Run(t, ctx, monoEnv, func(line string) {
 		switch line {
 		case "restart":
 			page.Close()
@@ -109,13 +107,7 @@ func TestDotNetClientAgainstTheRealAgent(t *testing.T) {
 			}
 		case "detach":
 			page.Close()
-		case "PASS":
-			passed = true
 		}
-	}
-	err = cmd.Wait()
-	if err != nil || !passed {
-		t.Fatalf("the C# test program: %v; it printed:\n%s", err, strings.Join(lines, "\n"))
-	}
+	}, test, addr)
 	t.Logf("the C# test program printed:\n%s", strings.Join(lines, "\n"))
 }

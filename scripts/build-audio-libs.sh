@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The C libraries the agent links statically: PortAudio (19.6) and libopus
-# (1.3.1), built from Debian's source packages (bookworm) for one target:
+# The C libraries the agent links statically: PortAudio (19.6), libopus
+# (1.3.1) and libvpx (1.12, VP8 only), built from Debian's source packages
+# (bookworm) for one target:
 #   scripts/build-audio-libs.sh TARGET [PREFIX]
 #     TARGET  linux-amd64    PortAudio with the ALSA host API only (no JACK,
 #                            no OSS), loading libasound when audio starts,
@@ -13,7 +14,7 @@
 # Prints PREFIX on stdout (progress goes to stderr). PREFIX/lib holds only
 # the static libraries, PREFIX/lib/pkgconfig their .pc files (usable by cgo,
 # which asks pkg-config without --static: Libs carries what they need),
-# PREFIX/share/licenses/{portaudio,opus} their license texts (for
+# PREFIX/share/licenses/{portaudio,opus,vpx} their license texts (for
 # THIRD_PARTY_NOTICES.txt), PREFIX/id a checksum for Go's build cache
 # (see the end). A library whose .a and license are already
 # there is not built again; a build takes about a minute per library.
@@ -136,6 +137,30 @@ build_opus() {
   say "$prefix/lib/libopus.a ($target)"
 }
 
+# libvpx (VP8 only, for screen recording: screen/vp8, -tags vpx): its own
+# configure, not autotools; nasm assembles its x86 SIMD (without it the
+# encoder is several times slower, so a missing nasm is an error here).
+build_vpx() {
+  local src=$work/libvpx
+  command -v nasm >/dev/null || { say "libvpx needs nasm (scripts/deps-release.sh installs it)"; exit 1; }
+  debian_source libvpx "$src"
+  cd "$src"
+  local vpx_target=x86_64-linux-gcc
+  if [[ $target == windows-amd64 ]]; then vpx_target=x86_64-win64-gcc; export CROSS=$host-; fi
+  ./configure --target=$vpx_target --prefix="$prefix" --as=nasm --enable-static --disable-shared --enable-pic \
+    --enable-vp8 --disable-vp9 --disable-examples --disable-tools --disable-docs --disable-unit-tests \
+    --disable-install-bins --disable-install-srcs >/dev/null
+  make -s -j"$(nproc)" >/dev/null 2>&1 || make -j"$(nproc)"
+  make -s install >/dev/null
+  unset CROSS
+  # As for PortAudio: what the static library needs, on Libs.
+  sed -i 's/^Libs: .*/Libs: -L${libdir} -lvpx -lm -lpthread/; /^Libs.private:/d' "$prefix/lib/pkgconfig/vpx.pc"
+  install_license vpx LICENSE
+  cp PATENTS "$prefix/share/licenses/vpx/PATENTS"
+  cd - >/dev/null
+  say "$prefix/lib/libvpx.a ($target)"
+}
+
 # The host's pkg-config must not leak its ALSA, JACK or Opus into a cross
 # build; the Linux build finds ALSA by its default paths.
 export PKG_CONFIG_LIBDIR= PKG_CONFIG_PATH=
@@ -146,6 +171,7 @@ portaudio_build="19.6 ${PORTAUDIO_WINAPIS:-} alsa-dynamic"
 [[ -f $prefix/lib/libportaudio.a && -f $prefix/share/licenses/portaudio/LICENSE &&
    $(cat "$prefix/portaudio.build" 2>/dev/null) == "$portaudio_build" ]] || { build_portaudio; echo "$portaudio_build" >"$prefix/portaudio.build"; }
 [[ -f $prefix/lib/libopus.a && -f $prefix/share/licenses/opus/LICENSE ]] || build_opus
+[[ -f $prefix/lib/libvpx.a && -f $prefix/share/licenses/vpx/LICENSE ]] || build_vpx
 # No shared library may sit beside the static ones: -L PREFIX/lib must
 # find the .a files.
 rm -f "$prefix"/lib/*.so* "$prefix"/lib/*.la

@@ -34,6 +34,10 @@ packages+=(xvfb dunst xdotool libnotify-bin libglib2.0-bin)
 # runtime build BPClient.Desktop.dll and run its test program against the
 # real agent; mcs with System.dll is enough (not mono-devel's 160 packages).
 packages+=(mono-mcs)
+# Screen recording (issue 16): libvpx for VP8 through cgo (screen/vp8,
+# build tag vpx); Xvfb, xdotool and ffmpeg above run its tests. nasm
+# and g++ build the static libvpx scripts/build-audio-libs.sh makes for tests.
+packages+=(libvpx-dev nasm g++)
 
 . scripts/apt-ensure.sh
 apt_ensure deps "${packages[@]}"

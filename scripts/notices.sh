@@ -2,7 +2,7 @@
 # THIRD_PARTY_NOTICES.txt for the release packages:
 #   scripts/notices.sh [--windows] OUT LIBS_PREFIX BINARY...
 # The license texts of the C libraries the binaries contain statically
-# (PortAudio, libopus: from their Debian source packages, installed in
+# (PortAudio, libopus, libvpx: from their Debian source packages, installed in
 # LIBS_PREFIX/share/licenses by scripts/build-audio-libs.sh), the Go
 # standard library's, and every Go module the BINARYs link (go version -m)
 # with its license's name, then each distinct license text once.
@@ -106,6 +106,15 @@ trap 'rm -rf "$texts"' EXIT
   echo "License: BSD-3-Clause"
   echo
   cat "$libs/share/licenses/opus/LICENSE"
+  if [[ -f $libs/share/licenses/vpx/LICENSE ]]; then
+    section "libvpx (VP8 for screen recording, statically linked into the agent for Linux and Windows)"
+    echo "WebM Project VP8/VP9 codec SDK, https://www.webmproject.org/"
+    echo "License: BSD-3-Clause, with the WebM Project's additional patent grant"
+    echo
+    cat "$libs/share/licenses/vpx/LICENSE"
+    echo
+    cat "$libs/share/licenses/vpx/PATENTS"
+  fi
   if ((windows)); then mingw_notices; fi
   section "Go standard library and runtime ($(go env GOVERSION))"
   echo "License: BSD-3-Clause"

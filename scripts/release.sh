@@ -13,6 +13,14 @@
 #   bpclient_mac.pkg                     BPClient.app, LaunchAgent, manifests
 #   SHA256SUMS
 #
+# The desktop API's .NET client (dotnet/) is compiled with Debian's mono
+# compiler (mcs) into sdk/dotnet: BPClient.Desktop.dll, its XML docs, and
+# the sample (Sample.cs and Sample.exe, which runs beside the DLL). Every
+# package carries that folder in its install folder (Windows:
+# <install dir>\sdk\dotnet; .deb: /usr/lib/bpclient/sdk/dotnet;
+# macOS: BPClient.app/Contents/Resources/sdk/dotnet), so a developer finds
+# the DLL for the version of the agent the machine runs.
+#
 # Signing: with BPCLIENT_SIGN_PFX and BPCLIENT_SIGN_PASSWORD set (see
 # scripts/sign.sh) every exe, the installer, its uninstaller and the MSIs
 # are Authenticode-signed; without them the build is unsigned and says so.
@@ -35,7 +43,7 @@
 # the Go modules the binaries contain; the Windows packages' also those of
 # the mingw-w64 runtime linked into the cgo exes.
 #
-# DIST=dir overrides dist/. Tools: go, gcc, libasound2-dev,
+# DIST=dir overrides dist/. Tools: go, gcc, libasound2-dev, mcs (mono-mcs),
 # x86_64-w64-mingw32-windres and -gcc, makensis, wixl, osslsigncode,
 # dpkg-deb, bsdtar (scripts/deps-release.sh).
 set -euo pipefail
@@ -115,21 +123,21 @@ done
 # scripts/windows-agent-env.sh gives (the wine end-to-end test builds with
 # it too).
 winlibs=$(scripts/build-audio-libs.sh windows-amd64)
-echo "   bpclient.exe with cgo, static PortAudio and libopus from $winlibs"
+echo "   bpclient.exe with cgo, static PortAudio, libopus and libvpx from $winlibs"
 # WINMM (PortAudio's MME) is not a KnownDLL: imported statically, it would be
 # looked for first in the user-writable install folder. Its delay-import
 # library (in $work/delayimp) makes it load at PortAudio's first call, from
 # System32 only (helper/safedll has set that by then).
 win_agent_vars=$(scripts/windows-agent-env.sh "$work/delayimp")
 mapfile -t win_agent_env <<<"$win_agent_vars"
-env "${win_agent_env[@]}" go build -trimpath -tags opus \
+env "${win_agent_env[@]}" go build -trimpath -tags opus,vpx \
   -ldflags "$ldflags -extldflags -static" -o "$win/bpclient.exe" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-host.exe" ./cmd/bpclient-host
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$win/bpclient-chart.exe" ./cmd/bpclient-chart
 # bpclient-agent.exe: the same program for the Windows GUI subsystem, so the
 # agent started at login (HKCU Run) opens no console window. bpclient.exe
 # stays a console program for the command line.
-env "${win_agent_env[@]}" go build -trimpath -tags opus \
+env "${win_agent_env[@]}" go build -trimpath -tags opus,vpx \
   -ldflags "$ldflags -H windowsgui -extldflags -static" -o "$win/bpclient-agent.exe" ./cmd/bpclient
 rm -f "${sysos[@]}"; sysos=()
 sign "$win/bpclient.exe" "BPClient"
@@ -142,12 +150,12 @@ cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$win/
 echo "== linux and darwin binaries"
 linux=$work/linux && mkdir -p "$linux"
 linuxlibs=$(scripts/build-audio-libs.sh linux-amd64)
-echo "   bpclient with cgo, static PortAudio (ALSA only) and libopus from $linuxlibs"
+echo "   bpclient with cgo, static PortAudio (ALSA only), libopus and libvpx from $linuxlibs"
 CGO_ENABLED=1 PKG_CONFIG_LIBDIR="$linuxlibs/lib/pkgconfig" PKG_CONFIG_PATH= CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$linuxlibs/id")" \
-  GOOS=linux GOARCH=amd64 go build -trimpath -tags opus -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
+  GOOS=linux GOARCH=amd64 go build -trimpath -tags opus,vpx -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$linux/" ./cmd/bpclient-host ./cmd/bpclient-chart
 # What ships must not pull in the libraries the static PortAudio avoids.
-if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound)'; then
+if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound|vpx)'; then
   echo "release: the Linux bpclient needs a library it must not" >&2; exit 1
 fi
 for arch in amd64 arm64; do
@@ -162,9 +170,25 @@ allbins=("$win/bpclient.exe" "$win/bpclient-host.exe" "$win/bpclient-chart.exe" 
 scripts/notices.sh "$notices" "$linuxlibs" "${allbins[@]}"
 scripts/notices.sh --windows "$win/THIRD_PARTY_NOTICES.txt" "$winlibs" "${allbins[@]}"
 
+# ---- the .NET client ----------------------------------------------------------
+# One build for every package: CIL, signed like the exes (Authenticode on
+# the DLL and the sample), staged in $win/sdk/dotnet, where the NSIS
+# script and the MSI find it.
+echo "== .NET client"
+sdk=$win/sdk/dotnet && mkdir -p "$sdk"
+# Without -debug mcs writes no symbol file, so no path of this machine
+# goes into them. mcs's default profile is .NET Framework 4.5's, which
+# .NET Framework 4.x and current .NET both load.
+mcs -nologo -warnaserror -target:library -out:"$sdk/BPClient.Desktop.dll" \
+  -doc:"$sdk/BPClient.Desktop.xml" dotnet/BPClient.Desktop/*.cs
+cp dotnet/sample/Sample.cs "$sdk/"
+(cd "$sdk" && mcs -nologo -warnaserror -r:BPClient.Desktop.dll -out:Sample.exe Sample.cs)
+sign "$sdk/BPClient.Desktop.dll" "BPClient desktop API client"
+sign "$sdk/Sample.exe" "BPClient desktop API sample"
+
 # ---- BPClientSetup.exe (NSIS) -----------------------------------------------
 echo "== BPClientSetup.exe"
-size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-agent.exe") + $(stat -c %s "$win/bpclient-host.exe") + $(stat -c %s "$win/bpclient-chart.exe")) / 1024 ))
+size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-agent.exe") + $(stat -c %s "$win/bpclient-host.exe") + $(stat -c %s "$win/bpclient-chart.exe")) / 1024 + $(du -sk "$win/sdk" | cut -f1) ))
 nsis_sign=()
 if ((signing)); then nsis_sign=(-DSIGN_CMD="$root/scripts/sign.sh"); fi
 makensis -V2 -DVERSION="$version" -DSTAGE="$win" -DOUTFILE="$dist/BPClientSetup.exe" \
@@ -188,6 +212,7 @@ echo "== deb"
 deb=$work/deb
 mkdir -p "$deb/DEBIAN" "$deb/usr/lib/bpclient" "$deb/usr/bin" "$deb/usr/lib/systemd/user" "$deb/usr/share/doc/bpclient"
 cp "$linux/bpclient" "$linux/bpclient-host" "$linux/bpclient-chart" "$deb/usr/lib/bpclient/"
+mkdir -p "$deb/usr/lib/bpclient/sdk" && cp -r "$sdk" "$deb/usr/lib/bpclient/sdk/"
 install -m 644 "$notices" "$deb/usr/share/doc/bpclient/"
 ln -s ../lib/bpclient/bpclient "$deb/usr/bin/bpclient"
 install -m 644 packaging/linux/bpclient.service "$deb/usr/lib/systemd/user/bpclient.service"
@@ -230,6 +255,7 @@ done
 sed -e "s/@VERSION@/$version/g" -e "s/@PUBLISHER@/$publisher/g" packaging/macos/Info.plist.in >"$appdir/Info.plist"
 install -m 755 packaging/macos/uninstall.sh "$appdir/Resources/uninstall.sh"
 install -m 644 "$notices" "$appdir/Resources/THIRD_PARTY_NOTICES.txt"
+mkdir -p "$appdir/Resources/sdk" && cp -r "$sdk" "$appdir/Resources/sdk/"
 install -m 644 packaging/macos/org.openbpclient.bpclient.agent.plist "$macroot/Library/LaunchAgents/"
 machost=/Applications/BPClient.app/Contents/MacOS/bpclient-host
 for d in "Google/Chrome" "Application Support/Chromium" "Microsoft/Edge"; do

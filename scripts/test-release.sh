@@ -18,6 +18,14 @@
 #     names the mingw-w64 runtime, the .deb's and the mac pkg's do not
 #   - the .deb installs and removes cleanly (as root, when bpclient is not
 #     already installed from elsewhere)
+#   - under wine, the installed agent's named pipe serves the desktop API
+#     to a Windows Go program (desktopclient's TestDesktopAPIOverTheAgentPipe)
+#   - every package carries the desktop API's .NET client in sdk/dotnet
+#     (BPClient.Desktop.dll, signed, its XML docs, Sample.cs, Sample.exe);
+#     the Sample.exe each install put there (NSIS, both MSIs under wine,
+#     the .deb) runs under mono against the .deb's real agent with a fake
+#     Agent Desktop attached: it sees the page attach, makes a call, gets
+#     the page's answer and the call's events; uninstalls remove it
 # Prints one line per check; exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,11 +58,17 @@ go build -o "$work/releasetest" ./internal/cmd/releasetest
 go build -o "$work/pkgtool" ./packaging/macos/pkgtool
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/ipc.test.exe" ./helper/ipc
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/policy.test.exe" ./helper/policy
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -o "$work/desktopclient.test.exe" ./desktopclient
 eval "$(scripts/make-test-cert.sh "$work/cert" | sed 's/^/export /')"
 export BPCLIENT_REQUIRE_SIGNING=1
 timed build_old env DIST="$work/old" scripts/release.sh $old >"$work/release-old.log"
 timed build_new env DIST="$work/new" scripts/release.sh $new >"$work/release-new.log"
 ok "release.sh built $old in ${build_old}ms and $new in ${build_new}ms"
+# The .deb's files without installing it: its Linux agent is the real
+# agent the installed .NET samples talk to (as root or not).
+debroot=$work/debroot
+dpkg-deb -x "$work/new/bpclient_${new}_amd64.deb" "$debroot"
+linux_agent=$debroot/usr/lib/bpclient/bpclient
 (cd "$work/new" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS"
 ok "SHA256SUMS"
 # Only KnownDLLs may be imported statically: the loader looks for any other
@@ -71,7 +85,8 @@ verify() {
 for f in bpclient.exe bpclient-agent.exe bpclient-host.exe bpclient-chart.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
   verify "$work/new/$f"
 done
-ok "signatures verify: exes, BPClientSetup.exe, both MSIs"
+for f in BPClient.Desktop.dll Sample.exe; do verify "$debroot/usr/lib/bpclient/sdk/dotnet/$f"; done
+ok "signatures verify: exes, BPClientSetup.exe, both MSIs, the .NET client's DLL and sample"
 [[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient-agent.exe") == *"(Windows GUI)"* ]] || fail "bpclient-agent.exe is not a GUI-subsystem exe"
 [[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient.exe") == *"(Windows CUI)"* ]] || fail "bpclient.exe is not a console exe"
 ok "bpclient-agent.exe (login start) without a console window; bpclient.exe a console program"
@@ -132,10 +147,25 @@ notices_ok() { # notices_ok FILE WHAT WINDOWS: the notices name the static C lib
   fi
 }
 notices_ok "$pkgdir/payload/$app/Resources/THIRD_PARTY_NOTICES.txt" bpclient_mac.pkg 0
+# dotnet_sdk_ok DIR WHAT: the .NET client is in DIR, and its sample runs
+# under mono against the real agent (releasetest desktopsample).
+dotnet_sdk_ok() {
+  local dir=$1 what=$2 f out
+  for f in BPClient.Desktop.dll BPClient.Desktop.xml Sample.cs Sample.exe; do
+    [[ -f $dir/$f ]] || fail "$what: no sdk/dotnet/$f"
+  done
+  grep -q '<member name="T:BPClient.Desktop.DesktopClient">' "$dir/BPClient.Desktop.xml" || fail "$what: BPClient.Desktop.xml documents no DesktopClient"
+  out=$("$work/releasetest" desktopsample -agent "$linux_agent" -- mono "$dir/Sample.exe" 2>"$work/sample.err") \
+    || fail "$what: the installed Sample.exe under mono: $(cat "$work/sample.err")"
+  ok "$what: sdk/dotnet has BPClient.Desktop.dll, .xml, Sample.cs, Sample.exe; the installed Sample.exe under mono against the real agent: $out"
+}
+for f in BPClient.Desktop.dll BPClient.Desktop.xml Sample.cs Sample.exe; do
+  grep -qx "\./$app/Resources/sdk/dotnet/$f" <(cut -f1 "$pkgdir/bom.txt") || fail "bpclient_mac.pkg: no Resources/sdk/dotnet/$f"
+done
 for arch in amd64 arm64; do
   bsdtar -tzf "$work/new/bpclient-$new-darwin-$arch.tar.gz" | grep -qx bpclient-chart || fail "bpclient-$new-darwin-$arch.tar.gz: no bpclient-chart"
 done
-ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries (bpclient, bpclient-host, bpclient-chart); plists; THIRD_PARTY_NOTICES.txt (no mingw-w64); darwin tarballs with bpclient-chart"
+ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries (bpclient, bpclient-host, bpclient-chart); plists; THIRD_PARTY_NOTICES.txt (no mingw-w64); the .NET client in Resources/sdk/dotnet; darwin tarballs with bpclient-chart"
 
 # ---- wine prefix --------------------------------------------------------------
 mkdir -p "$work/planted"
@@ -227,6 +257,7 @@ check_installed() { # check_installed HIVE DIR VERSION WHAT
   regval "$hive\\$run_key" BPClient | grep -qi 'bpclient-agent.exe" agent' || fail "$what: Run value"
   [[ -f $(unixpath "$dir\\bpclient-chart.exe") ]] || fail "$what: no bpclient-chart.exe beside bpclient.exe"
   notices_ok "$(unixpath "$dir\\THIRD_PARTY_NOTICES.txt")" "$what" 1
+  dotnet_sdk_ok "$(unixpath "$dir\\sdk\\dotnet")" "$what"
   local v; v=$(win "$dir\\bpclient.exe" version)
   [[ $v == "bpclient $ver "* ]] || fail "$what: bpclient.exe version says: $v"
   ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; bpclient-chart.exe; THIRD_PARTY_NOTICES.txt with mingw-w64; '$v'"
@@ -284,6 +315,12 @@ rc=0; out=$(WINEDLLOVERRIDES="$WINEDLLOVERRIDES;winmm=n,b" win "$instdir\\bpclie
 audio_ok "bpclient.exe beside a planted WINMM.dll (System32's is used)" "$out"
 rm -f "$planted/WINMM.dll" "$planted/planted-dll-loaded"
 check_agent "$instdir" $new "NSIS upgrade over the running agent"
+# The desktop API over the installed agent's named pipe, as a Windows
+# desktop application reaches it: malformed frames, a fake Agent Desktop,
+# the Go client's call and events.
+(cd "$work" && BPCLIENT_TEST_AGENT_PIPE=1 wine desktopclient.test.exe -test.v -test.timeout 2m -test.run TestDesktopAPIOverTheAgentPipe >"$work/pipe.log" 2>&1) \
+  && grep -q '^--- PASS: TestDesktopAPIOverTheAgentPipe' "$work/pipe.log" || { cat "$work/pipe.log"; fail "the desktop API over the installed agent's pipe under wine"; }
+ok "the desktop API over the installed agent's named pipe under wine: malformed and oversized frames refused, a fake Agent Desktop attached, the Go client's makeCall answered, its events in order"
 [[ $(regval "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\BPClient" DisplayVersion) == "$new" ]] || fail "NSIS: DisplayVersion"
 s=$(secs)
 win "$instdir\\uninstall.exe" /S
@@ -339,12 +376,13 @@ else
            /etc/opt/edge/native-messaging-hosts/$hostname.json /usr/lib/mozilla/native-messaging-hosts/$hostname.json; do
     [[ -e $f ]] || { dpkg -r bpclient >/dev/null; fail ".deb: $f missing"; }
   done
+  linux_agent=/usr/lib/bpclient/bpclient dotnet_sdk_ok /usr/lib/bpclient/sdk/dotnet ".deb install"
   [[ $(bpclient version) == "bpclient $new "* ]] || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient version"; }
   # The agent links PortAudio (ALSA only) and libopus statically: no
   # libportaudio, and none of what it would bring (JACK, libstdc++);
   # libasound is loaded when audio starts (the device list below proves it).
   needed=$(readelf -d /usr/lib/bpclient/bpclient | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd' ')
-  [[ $needed != *portaudio* && $needed != *jack* && $needed != *stdc++* && $needed != *asound* ]] \
+  [[ $needed != *portaudio* && $needed != *jack* && $needed != *stdc++* && $needed != *asound* && $needed != *vpx* ]] \
     || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient needs $needed"; }
   ok ".deb: bpclient needs only $needed"
   # $HOME/.asoundrc (above) gives ALSA a null device, as a sound card would.

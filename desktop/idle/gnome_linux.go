@@ -10,9 +10,11 @@ import (
 )
 
 // The D-Bus sources of Wayland sessions, where X11 clients cannot see
-// other clients' input: GNOME's Mutter IdleMonitor gives the idle time,
-// the freedesktop ScreenSaver interface whether the screen is locked
-// (its screen saver is the lock screen in GNOME and KDE).
+// other clients' input: GNOME's Mutter IdleMonitor gives the idle time;
+// KDE's ScreenSaver service (kscreenlocker) gives it as
+// GetSessionIdleTime; the freedesktop ScreenSaver's GetActive whether
+// the screen is locked (its screen saver is the lock screen in GNOME and
+// KDE).
 const (
 	mutterName      = "org.gnome.Mutter.IdleMonitor"
 	mutterPath      = dbus.ObjectPath("/org/gnome/Mutter/IdleMonitor/Core")
@@ -22,40 +24,77 @@ const (
 	saverInterface  = "org.freedesktop.ScreenSaver"
 )
 
-// gnome reads Mutter's GetIdletime and the ScreenSaver's GetActive.
-type gnome struct {
-	conn *dbus.Conn
-	idle dbus.BusObject
-	lock *screenLock
+// busIdle reads the idle time from a D-Bus service: Mutter's
+// GetIdletime (t, ms) or KDE's GetSessionIdleTime (u, ms: KIdleTime's).
+type busIdle struct {
+	conn  *dbus.Conn
+	idle  dbus.BusObject
+	name  string
+	read  func(ctx context.Context, obj dbus.BusObject) (uint64, error)
+	locks locks
 }
 
-func openGnome(busAddress string) (*gnome, error) {
-	conn, err := sessionbus.Connect(busAddress)
+func readMutter(ctx context.Context, obj dbus.BusObject) (uint64, error) {
+	var ms uint64
+	if err := obj.CallWithContext(ctx, mutterInterface+".GetIdletime", 0).Store(&ms); err != nil {
+		return 0, fmt.Errorf("idle: Mutter GetIdletime: %w", err)
+	}
+	return ms, nil
+}
+
+func readKDE(ctx context.Context, obj dbus.BusObject) (uint64, error) {
+	var ms uint32
+	if err := obj.CallWithContext(ctx, saverInterface+".GetSessionIdleTime", 0).Store(&ms); err != nil {
+		return 0, fmt.Errorf("idle: ScreenSaver GetSessionIdleTime: %w", err)
+	}
+	return uint64(ms), nil
+}
+
+func openGnome(opts Options) (*busIdle, error) {
+	return openBusIdle(opts, SourceMutter, mutterName, mutterPath, readMutter,
+		"no Mutter IdleMonitor on the session bus (a Wayland session other than GNOME's?)")
+}
+
+func openKDE(opts Options) (*busIdle, error) {
+	return openBusIdle(opts, SourceKDE, saverName, saverPath, readKDE,
+		"no ScreenSaver GetSessionIdleTime on the session bus (a Wayland session other than KDE's?)")
+}
+
+func openBusIdle(opts Options, name, service string, path dbus.ObjectPath,
+	read func(context.Context, dbus.BusObject) (uint64, error), missing string) (*busIdle, error) {
+	conn, err := sessionbus.Connect(opts.BusAddress)
 	if err != nil {
 		return nil, unavailable("no D-Bus session bus: %v", err)
 	}
-	g := &gnome{conn: conn, idle: conn.Object(mutterName, mutterPath), lock: &screenLock{obj: conn.Object(saverName, saverPath)}}
-	if _, err := g.Read(context.Background()); err != nil {
+	b := &busIdle{conn: conn, idle: conn.Object(service, path), name: name, read: read}
+	if _, err := read(context.Background(), b.idle); err != nil {
 		conn.Close()
-		return nil, unavailable("no Mutter IdleMonitor on the session bus (a Wayland session other than GNOME's?): %v", err)
+		return nil, unavailable("%s: %v", missing, err)
 	}
-	return g, nil
+	b.locks = openLocks(conn, opts)
+	return b, nil
 }
 
 // Read implements Source.
-func (g *gnome) Read(ctx context.Context) (Reading, error) {
-	var ms uint64
-	if err := g.idle.CallWithContext(ctx, mutterInterface+".GetIdletime", 0).Store(&ms); err != nil {
-		return Reading{}, fmt.Errorf("idle: Mutter GetIdletime: %w", err)
+func (b *busIdle) Read(ctx context.Context) (Reading, error) {
+	ms, err := b.read(ctx, b.idle)
+	if err != nil {
+		return Reading{}, err
 	}
-	return Reading{Idle: msToDuration(ms), Locked: g.lock.locked(ctx)}, nil
+	return Reading{Idle: msToDuration(ms), Locked: b.locks.locked(ctx)}, nil
 }
 
 // Name implements Source.
-func (g *gnome) Name() string { return SourceMutter }
+func (b *busIdle) Name() string { return b.name }
+
+// Details implements Detailer.
+func (b *busIdle) Details() Details { return Details{Lock: b.locks.name()} }
 
 // Close implements Source.
-func (g *gnome) Close() error { return g.conn.Close() }
+func (b *busIdle) Close() error {
+	b.locks.close()
+	return b.conn.Close()
+}
 
 // screenLock asks the freedesktop ScreenSaver whether it is active (the
 // lock screen, in GNOME and KDE). A nil *screenLock, or a session without

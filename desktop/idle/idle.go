@@ -2,9 +2,11 @@
 // the pointer: only that time, never which keys or where the pointer is.
 // One small interface, Source, with a body per OS: the X11 screen-saver
 // extension on Linux under X11 (pure Go over the X protocol), GNOME's
-// Mutter IdleMonitor and the freedesktop ScreenSaver's lock over D-Bus in
-// Wayland sessions; Windows and macOS say that they are unavailable in
-// this build.
+// Mutter IdleMonitor or KDE's ScreenSaver GetSessionIdleTime over D-Bus
+// in Wayland sessions, the lock from the freedesktop ScreenSaver and
+// logind's LockedHint; on Windows GetLastInputInfo and the session's lock
+// state (pure Go over user32 and wtsapi32); on macOS IOKit's HIDIdleTime
+// through purego (untested on a Mac: see idle_darwin.go).
 package idle
 
 import (
@@ -46,16 +48,35 @@ type Options struct {
 	// BusAddress is the D-Bus session bus of the D-Bus sources (Mutter's
 	// idle time, the ScreenSaver's lock); "" means the user's own.
 	BusAddress string
-	// Source forces a source: SourceX11 or SourceMutter; "" chooses
-	// (Mutter under Wayland or without an X display, else X11).
+	// SystemBusAddress is the system bus of logind's LockedHint (Linux);
+	// "" means the machine's own.
+	SystemBusAddress string
+	// Source forces a source: SourceX11, SourceMutter or SourceKDE; ""
+	// chooses (under Wayland or without an X display Mutter, else KDE's
+	// ScreenSaver; else X11).
 	Source string
 }
 
 // The sources, by the names Source.Name gives.
 const (
-	SourceX11    = "x11-screensaver"
-	SourceMutter = "mutter-idlemonitor"
+	SourceX11     = "x11-screensaver"
+	SourceMutter  = "mutter-idlemonitor"
+	SourceKDE     = "kde-screensaver-idletime"
+	SourceWindows = "windows-lastinputinfo"
+	SourceMacOS   = "macos-hididletime"
 )
+
+// Details are what helper.status shows of a source beyond its name.
+type Details struct {
+	// Lock names where the lock state comes from; "" when nothing in
+	// this session says so (never locked as far as the source knows).
+	Lock string
+	// Note is a caveat for the status ("untested on a Mac").
+	Note string
+}
+
+// Detailer is a Source that tells its Details.
+type Detailer interface{ Details() Details }
 
 func msToDuration(ms uint64) time.Duration {
 	if ms > uint64(1<<63-1)/uint64(time.Millisecond) {

@@ -18,9 +18,11 @@ func open(opts Options) (Source, error) {
 	}
 	switch opts.Source {
 	case SourceMutter:
-		return openGnome(opts.BusAddress)
+		return openGnome(opts)
+	case SourceKDE:
+		return openKDE(opts)
 	case SourceX11:
-		return openX11(display, opts.BusAddress)
+		return openX11(display, opts)
 	case "":
 	default:
 		return nil, unavailable("no idle source %q", opts.Source)
@@ -28,15 +30,19 @@ func open(opts Options) (Source, error) {
 	if os.Getenv("WAYLAND_DISPLAY") != "" || display == "" {
 		// Under Wayland an X11 client (Xwayland) sees only the input of
 		// X11 windows: ask the compositor.
-		g, err := openGnome(opts.BusAddress)
-		switch {
-		case err == nil:
+		g, err := openGnome(opts)
+		if err == nil {
 			return g, nil
+		}
+		k, kerr := openKDE(opts)
+		switch {
+		case kerr == nil:
+			return k, nil
 		case display == "":
-			return nil, fmt.Errorf("%w (and no X display: $DISPLAY is not set)", err)
+			return nil, fmt.Errorf("%w; %v (and no X display: $DISPLAY is not set)", err, kerr)
 		}
 	}
-	return openX11(display, opts.BusAddress)
+	return openX11(display, opts)
 }
 
 // x11 reads MsSinceUserInput of the MIT-SCREEN-SAVER extension's
@@ -46,12 +52,12 @@ type x11 struct {
 	mu   sync.Mutex
 	conn *xgb.Conn
 	root xproto.Drawable
-	// lock, when the session bus has a ScreenSaver (GNOME and KDE on X11
-	// too), says whether the screen is locked; nil: never locked.
-	lock *screenLock
+	// locks say whether the session is locked: the session bus's
+	// ScreenSaver (GNOME and KDE on X11 too), logind's LockedHint.
+	locks locks
 }
 
-func openX11(display, busAddress string) (*x11, error) {
+func openX11(display string, opts Options) (*x11, error) {
 	if display == "" {
 		return nil, unavailable("no X display ($DISPLAY is not set)")
 	}
@@ -64,7 +70,7 @@ func openX11(display, busAddress string) (*x11, error) {
 		return nil, unavailable("the X server has no MIT-SCREEN-SAVER extension: %v", err)
 	}
 	root := xproto.Setup(conn).DefaultScreen(conn).Root
-	return &x11{conn: conn, root: xproto.Drawable(root), lock: openScreenLock(busAddress)}, nil
+	return &x11{conn: conn, root: xproto.Drawable(root), locks: openLocks(nil, opts)}, nil
 }
 
 // Read implements Source. The X round trip has no context of its own: a
@@ -79,17 +85,20 @@ func (x *x11) Read(ctx context.Context) (Reading, error) {
 	if err != nil {
 		return Reading{}, fmt.Errorf("idle: X screen-saver query: %w", err)
 	}
-	return Reading{Idle: msToDuration(uint64(info.MsSinceUserInput)), Locked: x.lock.locked(ctx)}, nil
+	return Reading{Idle: msToDuration(uint64(info.MsSinceUserInput)), Locked: x.locks.locked(ctx)}, nil
 }
 
 // Name implements Source.
 func (x *x11) Name() string { return SourceX11 }
+
+// Details implements Detailer.
+func (x *x11) Details() Details { return Details{Lock: x.locks.name()} }
 
 // Close implements Source.
 func (x *x11) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.conn.Close()
-	x.lock.close()
+	x.locks.close()
 	return nil
 }

@@ -1,7 +1,8 @@
 // Package notify shows desktop notifications ("pop-ups") with buttons and
 // reports what the user did with them. One small interface, Notifier,
 // with a body per OS: the freedesktop notification service over D-Bus on
-// Linux; Windows and macOS say that they are unavailable in this build.
+// Linux; on Windows a topmost pop-up window of our own (plain Win32, pure
+// Go); macOS says why it is unavailable in this build.
 // It knows nothing of calls or pages: the agent's popup service does.
 package notify
 

@@ -1,76 +1,22 @@
 // The .NET client's test program, run under mono by dotnet_test.go
 // against the real agent with a fake Agent Desktop attached from Go. It
 // talks to the Go test on stdout/stdin: it prints what it saw, and "restart"
-// when the Go side should restart the agent; "PASS" at the end.
+// when the Go side should restart the agent; "PASS" at the end. Its
+// dispatcher and event log are TestSupport.cs's.
 using System;
-using System.Collections.Concurrent;
-using System.Collections.Generic;
-using System.Threading;
 using BPClient.Desktop;
-
-// A UI thread's stand-in: a SynchronizationContext that runs what is
-// posted to it, in order, on its one thread.
-sealed class DispatcherContext : SynchronizationContext
-{
-    readonly BlockingCollection<Action> queue = new BlockingCollection<Action>();
-    public readonly Thread Thread;
-
-    public DispatcherContext()
-    {
-        Thread = new Thread(() => { foreach (var a in queue.GetConsumingEnumerable()) a(); }) { IsBackground = true, Name = "dispatcher" };
-        Thread.Start();
-    }
-
-    public override void Post(SendOrPostCallback d, object state) { queue.Add(() => d(state)); }
-    public override void Send(SendOrPostCallback d, object state) { throw new NotSupportedException(); }
-}
 
 static class DesktopTest
 {
-    static readonly BlockingCollection<string> seen = new BlockingCollection<string>();
-    static DispatcherContext dispatcher;
-
-    static void Saw(string what)
-    {
-        if (Thread.CurrentThread != dispatcher.Thread) what = "WRONG-THREAD " + what;
-        seen.Add(what);
-    }
-
-    static string Next(string prefix)
-    {
-        string s;
-        while (seen.TryTake(out s, 20000))
-        {
-            if (s.StartsWith("WRONG-THREAD")) Fail("an event came on another thread than the dispatcher's: " + s);
-            if (s.StartsWith(prefix)) return s;
-        }
-        Fail("no " + prefix + " within 20 s");
-        return null;
-    }
-
-    static void Fail(string why)
-    {
-        Console.WriteLine("FAIL " + why);
-        Environment.Exit(1);
-    }
-
-    static string Field(object result, string key)
-    {
-        var d = result as Dictionary<string, object>;
-        object v;
-        return d != null && d.TryGetValue(key, out v) ? v as string : null;
-    }
+    static Seen seen;
+    static string Next(string prefix) { return seen.Next(prefix); }
+    static void Fail(string why) { Seen.Fail(why); }
+    static string Field(object result, string key) { return Seen.Field(result, key); }
 
     static int Main(string[] args)
     {
-        dispatcher = new DispatcherContext();
-        SynchronizationContext.SetSynchronizationContext(dispatcher);
-        var client = new DesktopClient(new DesktopClientOptions { Name = "C# CRM", Version = "4.8", Address = args[0], RetryMs = 100 });
-        SynchronizationContext.SetSynchronizationContext(null);
-        client.ConnectionChanged += (s, e) => Saw("connection " + e.Connected);
-        client.Attached += (s, e) => Saw("attached " + e.Agent.Id + " " + e.Agent.Extension + " " + e.Functions.Count);
-        client.Detached += (s, e) => Saw("detached " + e.Reason);
-        client.Interaction += (s, e) => Saw("interaction " + e.Event + " " + Json.Write(e.Params));
+        seen = new Seen(new DispatcherContext());
+        var client = seen.Watch(new DesktopClientOptions { Name = "C# CRM", Version = "4.8", Address = args[0], RetryMs = 100 });
 
         Next("connection True");
         Console.WriteLine("connected");

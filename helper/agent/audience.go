@@ -3,11 +3,12 @@ package agent
 // Audience is who an event is for. The user's own clients (local clients
 // such as the CLI, and the extension's privileged pages) are the user and
 // hear every event; a page hears an event meant for its origin or for
-// every page. The zero Audience is the user's own clients only.
+// every page. The zero Audience is the user's own clients only. An event
+// for one session, whatever its kind, is not an audience: send it with
+// SessionSender.SendToSession.
 type Audience struct {
 	pageOrigin string
 	allPages   bool
-	session    string // set by ToSession: that one session, nobody else
 }
 
 // Everyone is every session that said hello: events that tell nothing
@@ -19,17 +20,9 @@ func Everyone() Audience { return Audience{allPages: true} }
 // user's own clients only.
 func ToOrigin(origin string) Audience { return Audience{pageOrigin: origin} }
 
-// ToSession is the one session with id (as Call.SessionID names it),
-// whatever its kind: a request meant for one page (the desktop API's
-// provider) must not reach the user's other clients.
-func ToSession(id string) Audience { return Audience{session: id} }
-
 // Admits reports whether the caller of c belongs to the audience: events
 // for aud may reach it, and a service may let it do what aud may do.
 func (aud Audience) Admits(c *Call) bool {
-	if aud.session != "" {
-		return c.SessionID == aud.session
-	}
 	if c.Kind != kindPage {
 		return true
 	}

@@ -205,3 +205,54 @@ func TestAudienceAdmits(t *testing.T) {
 		}
 	}
 }
+
+// oneSession is a service whose method sends an event to its caller's
+// session only, as the desktop API sends a request to its page, and
+// reports what SendToSession said for it and for a session that is not.
+type oneSession struct{ srv *Server }
+
+func (*oneSession) Name() string           { return "one" }
+func (*oneSession) Capabilities() []string { return nil }
+func (*oneSession) Status() any            { return nil }
+func (o *oneSession) Methods() map[string]Method {
+	return map[string]Method{"one.send": func(_ context.Context, c *Call) (any, *jsonrpc.Error) {
+		sent := o.srv.SendToSession(c.SessionID, "one.event", map[string]string{"for": c.SessionID})
+		unknown := o.srv.SendToSession("no-such-session", "one.event", nil)
+		o.srv.Broadcast("one.after", nil)
+		return map[string]bool{"sent": sent, "unknown": unknown}, nil
+	}}
+}
+
+// TestSendToSessionReachesThatSessionOnly: an event for one page's session
+// reaches it and neither the user's own clients (who hear every audience)
+// nor another page of its origin; a session that is not there reports so.
+func TestSendToSessionReachesThatSessionOnly(t *testing.T) {
+	e := startAgent(t)
+	if err := e.srv.Register(&oneSession{e.srv}); err != nil {
+		t.Fatal(err)
+	}
+	a1, a2 := e.page(t, originA), e.page(t, originA)
+	ext := e.extensionPage(t)
+	var got map[string]bool
+	if err := call(t, a1, "one.send", nil, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got["sent"] || got["unknown"] {
+		t.Errorf("SendToSession reported %v, want sent to the caller and not to an unknown session", got)
+	}
+	waitEvent(t, a1, "one.event")
+	for name, c := range map[string]*client.Client{"second page A": a2, "extension": ext} {
+		timeout := time.After(5 * time.Second)
+		for heard := false; !heard; {
+			select {
+			case ev := <-c.Events():
+				if ev.Method == "one.event" {
+					t.Fatalf("%s got another session's event: %s", name, ev.Params)
+				}
+				heard = ev.Method == "one.after"
+			case <-timeout:
+				t.Fatalf("%s: no one.after within 5 s", name)
+			}
+		}
+	}
+}

@@ -1,9 +1,12 @@
 package agent
 
-// A service whose events belong to one session (a pop-up's answer goes to
-// the page that showed it) sends them with SendToSession, and hears of
-// each session's hello through HelloWatcher so that it can hand what the
-// closed session was owed to its successor of the same origin.
+// A service whose events belong to one session, whatever its kind (a
+// pop-up's answer goes to the page that showed it; the desktop API's
+// request goes to the attached page and must not reach the user's other
+// clients), sends them with SendToSession: the one way to reach a single
+// session. It reports whether the session was there, so that the service
+// can keep the event for a successor (HelloWatcher tells it of each
+// session's hello) or fail what waited on it.
 
 // SessionSender sends events to one session. *Server is one.
 type SessionSender interface {

@@ -38,20 +38,40 @@ const maxPending = 64
 type Options struct {
 	Logger zerolog.Logger
 	// Events sends the broker's events; *agent.Server is one.
-	Events agent.AudienceBroadcaster
+	Events Server
 	// Timeout is how long a request waits for the page; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// AfterFunc is the clock: it calls f after d unless stopped. nil
 	// means time.AfterFunc; tests fire it by hand.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Screen is the agent's screen recorder, which pauseRecording and
+	// resumeRecording with screen: true reach directly; nil: only the page.
+	Screen ScreenRecorder
+}
+
+// ScreenRecorder is the agent's screen recording as the desktop API
+// reaches it (helper/screenapi's Service is one): each reports whether a
+// recording was paused or resumed.
+type ScreenRecorder interface {
+	DesktopPause() (bool, error)
+	DesktopResume() (bool, error)
+}
+
+// Server is what the broker needs of the agent to send: events for the
+// applications (an audience) and requests for the attached page (its one
+// session). *agent.Server is one.
+type Server interface {
+	agent.AudienceBroadcaster
+	agent.SessionSender
 }
 
 // Service is the broker; register it with the agent.
 type Service struct {
 	log       zerolog.Logger
-	events    agent.AudienceBroadcaster
+	events    Server
 	timeout   time.Duration
 	afterFunc func(d time.Duration, f func()) (stop func() bool)
+	screen    ScreenRecorder
 
 	mu       sync.Mutex
 	provider *provider
@@ -77,7 +97,7 @@ func New(opts Options) *Service {
 	if after == nil {
 		after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
-	return &Service{log: opts.Logger, events: opts.Events, timeout: timeout, afterFunc: after,
+	return &Service{log: opts.Logger, events: opts.Events, timeout: timeout, afterFunc: after, screen: opts.Screen,
 		pending: make(map[string]*pending)}
 }
 

@@ -42,7 +42,8 @@ func (s *Service) attach(_ context.Context, c *agent.Call) (any, *jsonrpc.Error)
 	s.failAll(orphans, jsonrpc.ReasonProviderLeft)
 	if prev != nil && prev.sessionID != c.SessionID {
 		s.log.Info().Str("session", c.SessionID).Str("replaced", prev.sessionID).Msg("desktop: Agent Desktop replaced")
-		s.events.BroadcastTo(agent.ToSession(prev.sessionID), EventDetached, map[string]string{"reason": detachedReplace})
+		// The replaced tab may have gone meanwhile: then nobody needs telling.
+		s.events.SendToSession(prev.sessionID, EventDetached, map[string]string{"reason": detachedReplace})
 	} else {
 		s.log.Info().Str("session", c.SessionID).Str("pageOrigin", c.PageOrigin).Msg("desktop: Agent Desktop attached")
 	}

@@ -68,12 +68,23 @@ func (s *Service) forward(ctx context.Context, c *agent.Call, function string, p
 	p.stop = s.afterFunc(s.timeout, func() { s.expire(p.id) })
 	s.mu.Unlock()
 
-	s.events.BroadcastTo(agent.ToSession(prov.sessionID), EventRequest, requestEvent{
+	sent := s.events.SendToSession(prov.sessionID, EventRequest, requestEvent{
 		RequestID: p.id,
 		App:       appInfo{Name: c.Client, Version: c.ClientVersion, SessionID: c.SessionID},
 		Method:    function,
 		Params:    params,
 	})
+	if !sent {
+		// The page's session closed and its SessionClosed is still on the
+		// way: the request has nobody to answer it, so fail it now rather
+		// than at the timeout (unless the detach failed it first).
+		s.mu.Lock()
+		gone := s.take(p.id)
+		s.mu.Unlock()
+		if gone != nil {
+			s.failAll([]*pending{gone}, jsonrpc.ReasonProviderLeft)
+		}
+	}
 	select {
 	case a := <-p.done:
 		if a.err != nil {
@@ -172,14 +183,44 @@ func (s *Service) makeCall(ctx context.Context, c *agent.Call) (any, *jsonrpc.Er
 	return s.forward(ctx, c, "makeCall", p)
 }
 
+// recording forwards pauseRecording or resumeRecording to the page. With
+// screen: true the agent's own screen recorder, when it records, is
+// paused or resumed first, at once: the page still hears the request
+// (its own recordings, its state), and when only the screen was asked
+// and the page cannot answer, the agent's doing is the answer.
 func (s *Service) recording(function string) agent.Method {
 	return func(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
 		p, rerr := decodeRecording(c.Params)
 		if rerr != nil {
 			return nil, rerr
 		}
-		return s.forward(ctx, c, function, p)
+		screenDone, state := s.screenRecording(function, p)
+		res, ferr := s.forward(ctx, c, function, p)
+		if ferr != nil && screenDone && !p.Voice && ferr.Code == jsonrpc.CodeNoDesktopSession {
+			return map[string]string{"screen": state}, nil
+		}
+		return res, ferr
 	}
+}
+
+// screenRecording acts on the agent's recorder for a screen request and
+// reports whether it did, and the recording's state then.
+func (s *Service) screenRecording(function string, p *recordingParams) (bool, string) {
+	if !p.Screen || s.screen == nil {
+		return false, ""
+	}
+	act, state := s.screen.DesktopPause, "paused"
+	if function == "resumeRecording" {
+		act, state = s.screen.DesktopResume, "recording"
+	}
+	done, err := act()
+	if err != nil {
+		s.log.Warn().Err(err).Str("function", function).Msg("desktop: the screen recorder")
+	}
+	if done {
+		s.log.Info().Str("function", function).Msg("desktop: the agent's screen recording " + state)
+	}
+	return done, state
 }
 
 func (s *Service) status(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {

@@ -50,7 +50,12 @@ func TestDoctorHoldsNoSecrets(t *testing.T) {
 	// reads is fed by the phone below.
 	history := support.NewHistory(nil)
 	refusals := refusals.New(filepath.Join(dir, "state", "refusals.json"), nil)
-	d := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Pages: pages, Phone: history.PhoneProbe, Refusals: refusals})
+	// And the network, quality and audio checks, which read the phone's
+	// server, the calls' summaries and the sound system.
+	server := doctor.PhoneTarget{Configured: true, Server: k.Addr(), Transport: "udp"}
+	d := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Pages: pages, Phone: history.PhoneProbe, Refusals: refusals,
+		Network: func(context.Context) doctor.PhoneTarget { return server }, Quality: history.QualityProbe,
+		Audio: func(context.Context) doctor.AudioState { return doctor.AudioStateOf(nil, nil, "", "") }})
 
 	ln, err := ipc.Listen(filepath.Join(dir, "run", "agent.sock"))
 	if err != nil {
@@ -122,6 +127,9 @@ func TestDoctorHoldsNoSecrets(t *testing.T) {
 		}
 		if r, ok := rep.Find("phone.registration"); name == "local" && (!ok || r.Status != doctor.OK || !strings.Contains(r.Found, "registered")) {
 			t.Errorf("local: the phone check %+v", r)
+		}
+		if r, ok := rep.Find("network.sip"); name == "local" && (!ok || r.Status != doctor.OK) {
+			t.Errorf("local: the network check %+v", r)
 		}
 	}
 }

@@ -31,6 +31,17 @@ type Options struct {
 	// Phone reports the phone's registration history; nil leaves the
 	// phone check out.
 	Phone PhoneProbe
+	// Network says which phone server to probe; nil leaves the network
+	// checks out.
+	Network NetworkProbe
+	// Quality reports the last calls' quality; nil leaves the quality
+	// check out.
+	Quality QualityProbe
+	// Audio reports the sound system; nil leaves the audio checks out.
+	Audio AudioProbe
+	// HostLog is BPClient.log, where the agent notes the version of each
+	// bpclient-host that connects; "" leaves the host version check out.
+	HostLog string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -42,6 +53,9 @@ func Standard(o Options) *Doctor {
 	checks := []Check{ManifestChecks(o.Roots, o.Browsers, o.RunHost)}
 	if o.Agent != nil {
 		checks = append(checks, AgentCheck(o.Agent))
+	}
+	if o.HostLog != "" {
+		checks = append(checks, HostVersionCheck(o.HostLog))
 	}
 	if o.Autostart != nil {
 		checks = append(checks, AutostartCheck(o.Autostart))
@@ -55,6 +69,15 @@ func Standard(o Options) *Doctor {
 	}
 	if o.Phone != nil {
 		checks = append(checks, PhoneCheck(o.Phone))
+	}
+	if o.Network != nil {
+		checks = append(checks, NetworkCheck(o.Network))
+	}
+	if o.Quality != nil {
+		checks = append(checks, QualityCheck(o.Quality))
+	}
+	if o.Audio != nil {
+		checks = append(checks, AudioChecks(o.Audio))
 	}
 	return New(o.Now, checks...)
 }

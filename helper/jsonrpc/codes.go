@@ -24,6 +24,7 @@ const (
 	CodeNoDesktopSession = -32012
 	CodePopup            = -32013 // a popup.* request failed; data.reason says why
 	CodePresence         = -32014 // a presence.* request failed; data.reason says why
+	CodeScreen           = -32015 // a screen.* request failed; data.reason says why
 )
 
 // Reasons of CodeNotAllowed: why the agent (or the host for it) refuses
@@ -86,4 +87,22 @@ const (
 	ReasonAlreadyAttached = "already-attached" // another page is the Agent Desktop; attach with replace to take over
 	ReasonDesktopAppOnly  = "desktop-app-only" // only a desktop application may call this method
 	ReasonProviderOnly    = "provider-only"    // a desktop application called the Agent Desktop's own method
+)
+
+// Reasons of CodeScreen (ReasonUnavailable too: no capture or encoder in
+// this build or on this desktop).
+const (
+	ReasonBadURL           = "bad-url"    // uploadUrl not https, or its host off the allow-list
+	ReasonBadParams        = "bad-params" // fps, maxWidth, segmentSeconds, screens, headers out of bounds
+	ReasonAlreadyRecording = "already-recording"
+	ReasonNotRecording     = "not-recording"
+)
+
+// Reasons of CodeScreen from live monitoring (screen.monitor.*,
+// screen.view.*); ReasonUnavailable, ReasonBusy and ReasonWrongState too.
+const (
+	ReasonNoSuchMonitor = "no-such-monitor" // no monitoring of this caller's origin has the monitorId
+	ReasonNoSuchView    = "no-such-view"    // no view of this caller's origin has the viewId
+	ReasonBadSDP        = "bad-sdp"         // the offer or answer cannot be applied
+	ReasonBadCandidate  = "bad-candidate"   // the ICE candidate cannot be applied
 )

@@ -225,7 +225,7 @@ func (s *Service) Methods() map[string]agent.Method {
 			methods[name] = s.ownerOnly(m)
 		}
 	}
-	return methods
+	return s.logCallRequests(methods)
 }
 
 func (s *Service) methods() map[string]agent.Method {
@@ -538,6 +538,7 @@ func (s *Service) transfer(ctx context.Context, c *sip.Call, p callParams) error
 var errBadTransfer = errors.New(`call.transfer takes either "to" (blind) or "targetCallId" (attended)`)
 
 func (s *Service) broadcast(aud agent.Audience, name string, params any) {
+	logQuality(s.log, name, params)
 	s.ring(name, params)
 	s.forgetCall(params)
 	if s.opts.Events != nil {

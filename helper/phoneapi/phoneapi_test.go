@@ -191,6 +191,48 @@ func TestRegistrationAndCallKeepSecrets(t *testing.T) {
 	if !strings.Contains(logText, "call connected") || !strings.Contains(logText, `"registered"`) {
 		t.Errorf("the log does not cover the call:\n%s", logText)
 	}
+	checkWhoAskedAndQuality(t, logText, callID)
+}
+
+// checkWhoAskedAndQuality: a grep of the call id finds who placed and
+// hung up the call (the page's session and origin) and its quality
+// reports, and no request line holds the DTMF digits.
+func checkWhoAskedAndQuality(t *testing.T, logText, callID string) {
+	t.Helper()
+	methods := map[string]bool{}
+	quality := 0
+	for _, line := range strings.Split(logText, "\n") {
+		var l struct {
+			Call, Message, Method, Session, Origin, Kind string
+			MOS                                          *float64 `json:"mos"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil || l.Call != callID {
+			continue
+		}
+		switch l.Message {
+		case "call request":
+			if l.Session != "s1" || l.Origin != "https://agent.example.test" || l.Kind != "page" {
+				t.Errorf("a call request without the page that asked: %s", line)
+			}
+			if strings.Contains(line, "digits") || strings.Contains(line, `"42"`) {
+				t.Errorf("a call request line holds the DTMF digits: %s", line)
+			}
+			methods[l.Method] = true
+		case "quality":
+			if l.MOS == nil {
+				t.Errorf("a quality line without MOS: %s", line)
+			}
+			quality++
+		}
+	}
+	for _, m := range []string{"call.dial", "call.mute", "call.dtmf", "call.hold", "call.hangup"} {
+		if !methods[m] {
+			t.Errorf("no call request line for %s with call %s", m, callID)
+		}
+	}
+	if quality == 0 {
+		t.Errorf("no quality line for call %s", callID)
+	}
 }
 
 func mustJSON(v any) []byte {

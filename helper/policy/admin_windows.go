@@ -43,8 +43,14 @@ func readAdminPolicy() (*File, error) {
 	if v, _, err := k.GetStringValue("SupportUploadUrl"); err == nil {
 		f.SupportUploadURL = v
 	}
+	if v, _, err := k.GetIntegerValue("ScreenRecordingIndicator"); err == nil {
+		f.ScreenRecordingIndicator = v != 0
+	}
 	if v, _, err := k.GetIntegerValue("AllowRemoteTransfer"); err == nil {
 		f.AllowRemoteTransfer = v != 0
+	}
+	if v, _, err := k.GetIntegerValue("ScreenMonitoringIndicator"); err == nil {
+		f.ScreenMonitoringIndicator = v != 0
 	}
 	return &f, nil
 }

@@ -19,7 +19,7 @@ func TestRegistryAdminPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = registry.DeleteKey(registry.LOCAL_MACHINE, adminKey) })
-	for name, v := range map[string]uint32{"UsersCanManageDomains": 0, "AllowRemoteTransfer": 1} {
+	for name, v := range map[string]uint32{"UsersCanManageDomains": 0, "AllowRemoteTransfer": 1, "ScreenRecordingIndicator": 1} {
 		if err := k.SetDWordValue(name, v); err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func TestRegistryAdminPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !f.AllowRemoteTransfer || f.UsersCanManageDomains == nil || *f.UsersCanManageDomains || len(f.Domains) != 1 {
+	if !f.AllowRemoteTransfer || !f.ScreenRecordingIndicator || f.UsersCanManageDomains == nil || *f.UsersCanManageDomains || len(f.Domains) != 1 {
 		t.Errorf("read %+v", f)
 	}
 }

@@ -51,6 +51,12 @@ type File struct {
 	// names the numbers called, and only the administrator decides
 	// where it may go.
 	SupportUploadURL string `json:"supportUploadUrl,omitempty"`
+	// ScreenRecordingIndicator shows a notification while a screen
+	// recording runs, so the agent knows. Admin policy only.
+	ScreenRecordingIndicator bool `json:"screenRecordingIndicator,omitempty"`
+	// ScreenMonitoringIndicator: the agent is shown a notification for
+	// as long as a supervisor watches the screen live. Admin policy only.
+	ScreenMonitoringIndicator bool `json:"screenMonitoringIndicator,omitempty"`
 }
 
 // Policy is the merged view the agent decides with.
@@ -65,6 +71,10 @@ type Policy struct {
 	AllowRemoteTransfer bool
 	// SupportUploadURL: the admin policy's (File), when it is https.
 	SupportUploadURL string
+	// ScreenRecordingIndicator: the admin policy's (File).
+	ScreenRecordingIndicator bool
+	// ScreenMonitoringIndicator: the admin policy's (File).
+	ScreenMonitoringIndicator bool
 }
 
 // Refusal says why a caller is refused, and whether the user may be asked.
@@ -269,6 +279,8 @@ func Merge(admin, user *File) (*Policy, []error) {
 	}
 	p.CAFile, p.CAPEM = admin.CAFile, admin.CAPEM
 	p.AllowRemoteTransfer = admin.AllowRemoteTransfer
+	p.ScreenRecordingIndicator = admin.ScreenRecordingIndicator
+	p.ScreenMonitoringIndicator = admin.ScreenMonitoringIndicator
 	if admin.SupportUploadURL != "" {
 		if u, err := url.Parse(admin.SupportUploadURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
 			warns = append(warns, fmt.Errorf("admin policy: supportUploadUrl %q: want an https URL without credentials", admin.SupportUploadURL))

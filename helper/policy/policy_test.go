@@ -205,6 +205,27 @@ func TestAllowRemoteTransfer(t *testing.T) {
 	}
 }
 
+// TestScreenRecordingIndicator: only the admin policy asks for the
+// recording indicator; a user's file cannot turn it on (or keep it).
+func TestScreenRecordingIndicator(t *testing.T) {
+	dir := t.TempDir()
+	s := &Store{AdminFile: filepath.Join(dir, "admin.json"), UserFile: filepath.Join(dir, "user.json")}
+	os.WriteFile(s.UserFile, []byte(`{"domains":[],"screenRecordingIndicator":true}`), 0o600)
+	if p, _, err := s.Load(); err != nil || p.ScreenRecordingIndicator {
+		t.Fatalf("the user's file turned it on: %+v %v", p, err)
+	}
+	if _, err := s.Allow("agent.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := ReadFile(s.UserFile); err != nil || f.ScreenRecordingIndicator {
+		t.Errorf("the user's file kept it after an edit: %+v %v", f, err)
+	}
+	os.WriteFile(s.AdminFile, []byte(`{"domains":[],"screenRecordingIndicator":true}`), 0o644)
+	if p, _, err := s.Load(); err != nil || !p.ScreenRecordingIndicator {
+		t.Fatalf("the admin's file did not turn it on: %+v %v", p, err)
+	}
+}
+
 // A Policy owns its extension list: changing one (or the admin file it
 // came from) leaves every other policy and the defaults as they were.
 func TestMergedExtensionsAreTheirOwn(t *testing.T) {

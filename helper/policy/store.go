@@ -87,6 +87,8 @@ func (s *Store) editUser(domain string, edit func([]string, string) []string) (*
 	// The user's file may never carry admin-only settings.
 	user.Extensions, user.UsersCanManageDomains = nil, nil
 	user.AllowRemoteTransfer = false
+	user.ScreenRecordingIndicator = false
+	user.ScreenMonitoringIndicator = false
 	if err := WriteFile(s.UserFile, user); err != nil {
 		return nil, fmt.Errorf("%s: %w", domain, err)
 	}

@@ -22,11 +22,11 @@ func callTag(callID string) string { return "call:" + callID }
 // phone owner's audience (the extension focuses the owner's tab on
 // "default"); the buttons act on the call here, page or no page.
 func (s *Service) ShowIncoming(in phoneapi.IncomingPopup) {
-	if s.opts.Notifier == nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if s.ensureNotifier(ctx) == nil {
+		return
+	}
 	o := owner{origin: in.Owner, page: in.Owner != ""}
 	p, err := s.open(ctx, callNote(in.From, in.DisplayName), callTag(in.CallID), o,
 		&callActions{callID: in.CallID, answer: in.Answer, decline: in.Decline})

@@ -52,7 +52,12 @@ type Options struct {
 	// why) and popup.show fails with reason unavailable.
 	Notifier    notify.Notifier
 	Unavailable error
-	Server      Server
+	// Open opens the notifier again while there is none: the
+	// notification server may start after the agent (a session's dunst
+	// or notification daemon comes up late). Tried on the next pop-up, at
+	// most once a second; nil: never.
+	Open   func(ctx context.Context) (notify.Notifier, error)
+	Server Server
 	// AfterFunc is the clock of the expiry fallback; nil: time.AfterFunc.
 	AfterFunc  func(d time.Duration, f func()) (stop func() bool)
 	MaxPerPage int
@@ -102,6 +107,8 @@ type Service struct {
 	byNID   map[notify.ID]*popup
 	pending map[originKey][]pendingEvent // by origin key: events for a page that has gone
 
+	notifierState // the notifier, which Options.Open may bring later
+
 	stop chan struct{}
 	wg   sync.WaitGroup // the event pump and the call actions it starts
 }
@@ -117,19 +124,24 @@ func New(opts Options) *Service {
 	s := &Service{opts: opts, log: opts.Logger.With().Str("svc", "popup").Logger(),
 		byID: map[string]*popup{}, byNID: map[notify.ID]*popup{}, pending: map[originKey][]pendingEvent{},
 		stop: make(chan struct{})}
+	s.notifierState = notifierState{n: opts.Notifier, unavailableErr: opts.Unavailable}
 	if opts.Notifier != nil {
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.pump() }()
+		s.startPump(opts.Notifier)
 	}
 	return s
+}
+
+func (s *Service) startPump(n notify.Notifier) {
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.pump(n) }()
 }
 
 // Close stops the service and the notifier, after the call actions under
 // way have ended.
 func (s *Service) Close() {
 	close(s.stop)
-	if s.opts.Notifier != nil {
-		_ = s.opts.Notifier.Stop()
+	if n := s.closeNotifier(); n != nil {
+		_ = n.Stop()
 	}
 	s.wg.Wait()
 }
@@ -140,11 +152,12 @@ func (s *Service) Name() string { return "popup" }
 // Capabilities implements agent.Service: "popup" when pop-ups can be
 // shown, "popup-actions" when they have buttons.
 func (s *Service) Capabilities() []string {
-	if s.opts.Notifier == nil {
+	n := s.notifier()
+	if n == nil {
 		return nil
 	}
 	caps := []string{"popup"}
-	if s.opts.Notifier.Capabilities().Actions {
+	if n.Capabilities().Actions {
 		caps = append(caps, "popup-actions")
 	}
 	return caps
@@ -166,14 +179,15 @@ type status struct {
 
 // Status implements agent.Service.
 func (s *Service) Status() any {
-	if s.opts.Notifier == nil {
+	n, why := s.notifierAndWhy()
+	if n == nil {
 		st := status{Reason: "no notification service"}
-		if s.opts.Unavailable != nil {
-			st.Reason = s.opts.Unavailable.Error()
+		if why != nil {
+			st.Reason = why.Error()
 		}
 		return st
 	}
-	c := s.opts.Notifier.Capabilities()
+	c := n.Capabilities()
 	s.mu.Lock()
 	open := len(s.byID)
 	s.mu.Unlock()
@@ -186,8 +200,8 @@ func popupErr(reason, format string, args ...any) *jsonrpc.Error {
 
 func (s *Service) unavailable() *jsonrpc.Error {
 	why := "no notification service"
-	if s.opts.Unavailable != nil {
-		why = s.opts.Unavailable.Error()
+	if _, err := s.notifierAndWhy(); err != nil {
+		why = err.Error()
 	}
 	return popupErr(jsonrpc.ReasonUnavailable, "pop-ups are unavailable: %s", why)
 }
@@ -204,7 +218,7 @@ func (s *Service) show(ctx context.Context, call *agent.Call) (any, *jsonrpc.Err
 	if jerr != nil {
 		return nil, jerr
 	}
-	if s.opts.Notifier == nil {
+	if s.ensureNotifier(ctx) == nil {
 		return nil, s.unavailable()
 	}
 	o := ownerOf(call)
@@ -224,7 +238,11 @@ func (s *Service) open(ctx context.Context, note notify.Notification, tag string
 	for _, old := range s.toReplace(tag, o) {
 		s.finish(old, reasonReplace)
 	}
-	nid, err := s.opts.Notifier.Show(ctx, note)
+	n := s.notifier()
+	if n == nil {
+		return nil, errNoNotifier
+	}
+	nid, err := n.Show(ctx, note)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +256,7 @@ func (s *Service) open(ctx context.Context, note notify.Notification, tag string
 	}
 	s.next++
 	p := &popup{id: fmt.Sprintf("p%d", s.next), nid: nid, tag: tag, owner: o, shown: time.Now(), call: ca,
-		actions: s.opts.Notifier.Capabilities().Actions}
+		actions: n.Capabilities().Actions}
 	s.byID[p.id], s.byNID[nid] = p, p
 	if note.Timeout > 0 {
 		// Servers that ignore the timeout (some do) still lose it: a
@@ -339,7 +357,9 @@ func (s *Service) finish(p *popup, reason string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := s.opts.Notifier.Close(ctx, p.nid); err != nil {
+	if n := s.notifier(); n == nil {
+		s.log.Debug().Str("popup", p.id).Msg("close pop-up: no notifier")
+	} else if err := n.Close(ctx, p.nid); err != nil {
 		s.log.Debug().Err(err).Str("popup", p.id).Msg("close pop-up")
 	}
 	s.tell(p, EventClosed, closedEvent{PopupID: p.id, Tag: p.tag, Reason: reason})
@@ -379,12 +399,12 @@ type closedEvent struct {
 }
 
 // pump handles what the user does with the pop-ups until Close.
-func (s *Service) pump() {
+func (s *Service) pump(n notify.Notifier) {
 	for {
 		select {
 		case <-s.stop:
 			return
-		case ev, ok := <-s.opts.Notifier.Events():
+		case ev, ok := <-n.Events():
 			if !ok {
 				return
 			}

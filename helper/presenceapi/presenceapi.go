@@ -160,6 +160,8 @@ type changedEvent struct {
 type status struct {
 	Available        bool    `json:"available"`
 	Source           string  `json:"source,omitempty"`
+	LockSource       string  `json:"lockSource,omitempty"`
+	Note             string  `json:"note,omitempty"`
 	Reason           string  `json:"reason,omitempty"`
 	State            string  `json:"state,omitempty"`
 	IdleSeconds      float64 `json:"idleSeconds"`
@@ -172,6 +174,9 @@ func (s *Service) snapshotLocked() status {
 		IdleAfterSeconds: s.idleAfter.Seconds(), Reason: s.readErr}
 	if s.opts.Source != nil {
 		st.Source = s.opts.Source.Name()
+		if d, ok := s.opts.Source.(idle.Detailer); ok {
+			st.LockSource, st.Note = d.Details().Lock, d.Details().Note
+		}
 	} else if s.opts.Unavailable != nil {
 		st.Reason = s.opts.Unavailable.Error()
 	}

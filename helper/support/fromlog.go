@@ -12,17 +12,23 @@ import (
 // HistoryFromLog rebuilds what it can of the history from BPClient.log's
 // lines (files newest first, as LogFiles lists them) when no agent runs
 // to answer support.history: the registration changes and the calls'
-// states the phone logged. Quality reports are not logged, so the calls
-// have no samples.
+// states the phone logged, and each call's quality reports (the agent's
+// "quality" lines).
 func HistoryFromLog(files []string, since time.Time) Snapshot {
 	type line struct {
-		Time      string `json:"time"`
-		Message   string `json:"message"`
-		State     string `json:"state"`
-		Reason    string `json:"reason"`
-		Server    string `json:"server"`
-		Call      string `json:"call"`
-		Direction string `json:"direction"`
+		Time      string   `json:"time"`
+		Message   string   `json:"message"`
+		State     string   `json:"state"`
+		Reason    string   `json:"reason"`
+		Server    string   `json:"server"`
+		Call      string   `json:"call"`
+		Direction string   `json:"direction"`
+		Codec     string   `json:"codec"`
+		MOS       float64  `json:"mos"`
+		LossPct   float64  `json:"lossPct"`
+		JitterMs  float64  `json:"jitterMs"`
+		RTTMs     float64  `json:"rttMs"`
+		Warnings  []string `json:"warnings"`
 	}
 	h := NewHistory(nil)
 	// Oldest file first, so that the history keeps its order.
@@ -32,7 +38,8 @@ func HistoryFromLog(files []string, since time.Time) Snapshot {
 			continue
 		}
 		for _, raw := range splitLines(data) {
-			if !strings.Contains(raw, `"message":"registration"`) && !strings.Contains(raw, `"message":"call state"`) {
+			if !strings.Contains(raw, `"message":"registration"`) && !strings.Contains(raw, `"message":"call state"`) &&
+				!strings.Contains(raw, `"message":"quality"`) {
 				continue
 			}
 			var l line
@@ -51,6 +58,17 @@ func HistoryFromLog(files []string, since time.Time) Snapshot {
 			case "call state":
 				if l.Call != "" {
 					h.Observe(sip.EventCallState, sip.CallState{CallID: l.Call, Direction: l.Direction, State: l.State, Reason: l.Reason})
+				}
+			case "quality":
+				if l.Call == "" {
+					continue
+				}
+				q := sip.QualityReport{CallID: l.Call, Codec: l.Codec, MOS: l.MOS, LossPct: l.LossPct, JitterMs: l.JitterMs, RTTMs: l.RTTMs}
+				h.Observe(sip.EventQualityReport, q)
+				if len(l.Warnings) > 0 {
+					// The warning repeats the report: it marks it.
+					q.Warnings = l.Warnings
+					h.Observe(sip.EventQualityWarning, q)
 				}
 			}
 		}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/openbpclient/bpclient/helper/support/callquality"
 	"github.com/openbpclient/bpclient/sip"
 )
@@ -53,6 +55,13 @@ type Snapshot struct {
 // bundle. The zero value is not usable: build it with NewHistory.
 type History struct {
 	now func() time.Time
+	// file keeps the calls' summaries across agent restarts (persist.go);
+	// empty: memory only.
+	file   string
+	log    zerolog.Logger
+	saveMu sync.Mutex
+	saved  uint64 // the generation last written
+	gen    uint64 // bumped under mu by each change worth saving
 
 	mu    sync.Mutex
 	reg   []RegistrationChange
@@ -64,21 +73,36 @@ func NewHistory(now func() time.Time) *History {
 	if now == nil {
 		now = time.Now
 	}
-	return &History{now: now}
+	return &History{now: now, log: zerolog.Nop()}
 }
 
 // Observe records what of one phone event the history keeps; events it
 // does not know are ignored.
 func (h *History) Observe(name string, params any) {
+	if h.observe(name, params) {
+		h.save()
+	}
+}
+
+// observe records the event and reports whether the change is one to
+// save: a call's state, or a quality warning. Plain reports are not
+// written each time; the call's end writes their summary.
+func (h *History) observe(name string, params any) (save bool) {
 	at := h.now().UTC()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	defer func() {
+		if save {
+			h.gen++
+		}
+	}()
 	switch v := params.(type) {
 	case sip.RegistrationState:
 		if name != sip.EventRegistrationState {
-			return
+			return false
 		}
 		h.reg = appendBounded(h.reg, RegistrationChange{At: at, State: v.State, Reason: v.Reason, Server: v.Server}, maxRegistrationChanges)
+		return false
 	case sip.CallState:
 		c := h.call(v.CallID, at)
 		c.Direction, c.Remote = v.Direction, v.Remote
@@ -89,6 +113,7 @@ func (h *History) Observe(name string, params any) {
 		if v.State == sip.StateEnded && c.Ended == nil {
 			c.Ended, c.EndReason = &at, v.Reason
 		}
+		return true
 	case sip.QualityReport:
 		c := h.call(v.CallID, at)
 		s := QualitySample{At: at, MOS: v.MOS, LossPct: v.LossPct, JitterMs: v.JitterMs, RTTMs: v.RTTMs}
@@ -97,7 +122,8 @@ func (h *History) Observe(name string, params any) {
 			// keep one sample, marked.
 			if n := len(c.Samples); n > 0 && at.Sub(c.Samples[n-1].At) < time.Second {
 				c.Samples[n-1].Warnings = slices.Clone(v.Warnings)
-				return
+				summaryOf(c).AddWarnings(v.Warnings)
+				return true
 			}
 			s.Warnings = slices.Clone(v.Warnings)
 		}
@@ -105,7 +131,10 @@ func (h *History) Observe(name string, params any) {
 			c.DroppedSamples++
 		}
 		c.Samples = appendBounded(c.Samples, s, maxSamplesPerCall)
+		summaryOf(c).Add(s)
+		return name == sip.EventQualityWarning
 	}
+	return false
 }
 
 // call returns the history of callID, starting one (and forgetting the
@@ -121,6 +150,14 @@ func (h *History) call(callID string, at time.Time) *CallHistory {
 	return c
 }
 
+// summaryOf is c's summary, started when c has none yet.
+func summaryOf(c *CallHistory) *callquality.Summary {
+	if c.Summary == nil {
+		c.Summary = &callquality.Summary{}
+	}
+	return c.Summary
+}
+
 // Snapshot copies the history.
 func (h *History) Snapshot() Snapshot {
 	h.mu.Lock()
@@ -130,11 +167,20 @@ func (h *History) Snapshot() Snapshot {
 		s.Registration = []RegistrationChange{}
 	}
 	for _, c := range h.calls {
-		cc := *c
-		cc.Samples = slices.Clone(c.Samples)
-		s.Calls = append(s.Calls, cc)
+		s.Calls = append(s.Calls, copyCall(c))
 	}
 	return s
+}
+
+func copyCall(c *CallHistory) CallHistory {
+	cc := *c
+	cc.Samples = slices.Clone(c.Samples)
+	if c.Summary != nil {
+		sum := *c.Summary
+		sum.Warnings = slices.Clone(c.Summary.Warnings)
+		cc.Summary = &sum
+	}
+	return cc
 }
 
 // appendBounded appends v, dropping the oldest entries beyond max.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/openbpclient/bpclient/helper/doctor"
 )
 
 // maxLogRead bounds what is read of one log file: lumberjack rotates at
@@ -116,28 +118,9 @@ func (b *Bundle) addTail(name, text string, older int) (cut bool, err error) {
 	return true, fmt.Errorf("%s: %w", name, ErrTooBig)
 }
 
-// readTail reads the last max bytes of path.
-func readTail(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	off := info.Size() - max
-	if off < 0 {
-		off = 0
-	}
-	buf := make([]byte, info.Size()-off)
-	n, err := f.ReadAt(buf, off)
-	if n < len(buf) && err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	return buf[:n], nil
-}
+// readTail reads the last max bytes of path, from a line's start (the
+// doctor's reader: both read the tail of BPClient.log).
+func readTail(path string, max int64) ([]byte, error) { return doctor.ReadLogTail(path, max) }
 
 // splitLines splits data after each newline, keeping them.
 func splitLines(data []byte) []string {

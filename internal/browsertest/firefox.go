@@ -39,7 +39,10 @@ type FirefoxOptions struct {
 	Env    *Env   // isolated environment (required)
 	Addons []FirefoxAddon
 	Prefs  map[string]any // extra user.js preferences
-	Output io.Writer      // the browser's stdout and stderr; nil discards them
+	// Profile is the profile folder to use (created when missing); ""
+	// makes a fresh one in Env.Root.
+	Profile string
+	Output  io.Writer // the browser's stdout and stderr; nil discards them
 }
 
 // FirefoxAddon is an unpacked extension to install as a temporary add-on.
@@ -80,7 +83,7 @@ func StartFirefox(ctx context.Context, o FirefoxOptions) (*Firefox, error) {
 	if err != nil {
 		return nil, err
 	}
-	profile, err := os.MkdirTemp(o.Env.Root, "ffprofile")
+	profile, err := firefoxProfileDir(o)
 	if err != nil {
 		return nil, err
 	}

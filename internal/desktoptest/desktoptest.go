@@ -43,13 +43,24 @@ var tools = map[string]string{"Xvfb": "xvfb", "dbus-daemon": "dbus", "dunst": "d
 // in CI) when one of them is not installed.
 func Start(t testing.TB) *Desktop {
 	t.Helper()
+	d := StartWithoutServer(t)
+	if d != nil {
+		d.StartDunst()
+	}
+	return d
+}
+
+// StartWithoutServer runs Xvfb and a session bus, and no notification
+// server yet: StartDunst starts it later (a session whose server comes up
+// after the agent).
+func StartWithoutServer(t testing.TB) *Desktop {
+	t.Helper()
 	d := StartX(t)
 	if d == nil {
 		return nil
 	}
 	d.BusAddress = "unix:path=" + filepath.Join(d.dir, "bus")
 	d.startWithFD("dbus", []string{"dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=" + d.BusAddress, "--print-address=3"}, nil)
-	d.startDunst()
 	return d
 }
 
@@ -211,7 +222,9 @@ const dunstrc = `[global]
     timeout = 0
 `
 
-func (d *Desktop) startDunst() {
+// StartDunst starts dunst on the desktop's bus and waits until it has
+// taken the notification service's name.
+func (d *Desktop) StartDunst() {
 	d.t.Helper()
 	if err := os.WriteFile(filepath.Join(d.dir, "dmenu.sh"), []byte(fakeDmenu), 0o755); err != nil {
 		d.t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 )
 
 // FakeGnome serves Mutter's IdleMonitor and the freedesktop ScreenSaver
-// with values the test sets.
+// (with KDE's GetSessionIdleTime) with values the test sets.
 type FakeGnome struct {
 	mu     sync.Mutex
 	idleMs uint64
@@ -33,6 +33,13 @@ func (s saverObj) GetActive() (bool, *dbus.Error) {
 	return s.f.locked, nil
 }
 
+// GetSessionIdleTime is KDE's (kscreenlocker's) idle time, in ms.
+func (s saverObj) GetSessionIdleTime() (uint32, *dbus.Error) {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	return uint32(s.f.idleMs), nil
+}
+
 // Set is what the fakes answer from now on.
 func (f *FakeGnome) Set(idleMs uint64, locked bool) {
 	f.mu.Lock()
@@ -43,6 +50,18 @@ func (f *FakeGnome) Set(idleMs uint64, locked bool) {
 // StartFakeGnome serves the fakes on a private bus and returns its
 // address; withSaver false leaves the ScreenSaver out.
 func StartFakeGnome(t testing.TB, withSaver bool) (*FakeGnome, string) {
+	t.Helper()
+	return startFake(t, true, withSaver)
+}
+
+// StartFakeKDE serves the ScreenSaver alone, with KDE's
+// GetSessionIdleTime: a KDE Wayland session has no Mutter.
+func StartFakeKDE(t testing.TB) (*FakeGnome, string) {
+	t.Helper()
+	return startFake(t, false, true)
+}
+
+func startFake(t testing.TB, withMutter, withSaver bool) (*FakeGnome, string) {
 	t.Helper()
 	addr := StartBus(t)
 	conn, err := dbus.Connect(addr)
@@ -59,7 +78,9 @@ func StartFakeGnome(t testing.TB, withSaver bool) (*FakeGnome, string) {
 			t.Fatalf("request %s: %v %v", name, r, err)
 		}
 	}
-	serve(mutterObj{f}, "org.gnome.Mutter.IdleMonitor", "/org/gnome/Mutter/IdleMonitor/Core")
+	if withMutter {
+		serve(mutterObj{f}, "org.gnome.Mutter.IdleMonitor", "/org/gnome/Mutter/IdleMonitor/Core")
+	}
 	if withSaver {
 		serve(saverObj{f}, "org.freedesktop.ScreenSaver", "/org/freedesktop/ScreenSaver")
 	}

@@ -157,6 +157,10 @@ func TestBundleOfASecureCall(t *testing.T) {
 		t.Errorf("the plain bundle does not name the number called: the redaction test below would prove nothing")
 	}
 	checkCallLines(t, plain["logs/BPClient.log"], callID)
+	// The log itself, unscrubbed, and the doctor hold none of them
+	// either: the scrubbing is for libraries, not for our own lines.
+	checkNoSecrets(t, "BPClient.log", string(mustReadFile(t, env.LogFile())), secrets)
+	checkNoSecrets(t, "bpclient doctor --json", runDoctor(t, bins, env), secrets)
 	checkCallCSV(t, plain)
 	checkQualityPNG(t, plain["quality.png"])
 
@@ -234,9 +238,75 @@ func TestBundleOfASecureCall(t *testing.T) {
 	}
 	offline := collect(t, bins, env, root, "offline.zip")
 	h := offline["history-from-log.json"]
-	if !strings.Contains(h, `"state": "registered"`) || !strings.Contains(h, callID) || !strings.Contains(offline["MANIFEST.json"], "history.json") {
+	if !strings.Contains(h, `"state": "registered"`) || !strings.Contains(h, callID) || !strings.Contains(h, `"mos"`) ||
+		!strings.Contains(offline["MANIFEST.json"], "history.json") {
 		t.Errorf("without the agent: history-from-log.json %s\nmanifest %s", h, offline["MANIFEST.json"])
 	}
+
+	// Started again, the agent still has the call's summary: a bundle
+	// after a restart shows the last calls. The file that keeps them is
+	// private and holds no secret.
+	saved := filepath.Join(filepath.Dir(env.LogFile()), "support-history.json")
+	if info, err := os.Stat(saved); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the saved support history: %v, %v; want 0600", info, err)
+	}
+	checkNoSecrets(t, "support-history.json", string(mustReadFile(t, saved)), secrets)
+	if agent, err = browsertest.StartAgent(ctx, bins, env); err != nil {
+		t.Fatal(err)
+	}
+	restarted := collect(t, bins, env, root, "restarted.zip")
+	var hist struct {
+		Calls []struct {
+			CallID   string `json:"callId"`
+			Restored bool   `json:"restored"`
+			Summary  *struct {
+				Reports int     `json:"reports"`
+				MinMOS  float64 `json:"minMos"`
+			} `json:"summary"`
+		} `json:"calls"`
+	}
+	if err := json.Unmarshal([]byte(restarted["history.json"]), &hist); err != nil {
+		t.Fatalf("history.json after the restart: %v\n%s", err, restarted["history.json"])
+	}
+	if len(hist.Calls) != 1 || hist.Calls[0].CallID != callID || !hist.Calls[0].Restored ||
+		hist.Calls[0].Summary == nil || hist.Calls[0].Summary.Reports < 2 || hist.Calls[0].Summary.MinMOS < 1 {
+		t.Errorf("history.json after the restart: %s; want call %s restored with its quality summary", restarted["history.json"], callID)
+	}
+}
+
+// checkNoSecrets fails for each secret that text holds.
+func checkNoSecrets(t *testing.T, what, text string, secrets map[string]string) {
+	t.Helper()
+	for name, s := range secrets {
+		if strings.Contains(text, s) {
+			t.Errorf("%s holds %s", what, name)
+		}
+	}
+}
+
+func mustReadFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// runDoctor runs `bpclient doctor --json` in env and returns its output
+// (it exits 4 when a check failed: not an error here).
+func runDoctor(t *testing.T, bins *browsertest.Binaries, env *browsertest.Env) string {
+	t.Helper()
+	cmd := exec.Command(bins.CLI, "doctor", "--json")
+	cmd.Env = env.Environ()
+	out, err := cmd.Output()
+	if err != nil && cmd.ProcessState == nil {
+		t.Fatalf("bpclient doctor: %v", err)
+	}
+	if !json.Valid(out) {
+		t.Fatalf("bpclient doctor --json printed:\n%s", out)
+	}
+	return string(out)
 }
 
 // secureCall configures the agent's phone in secure mode, registers,
@@ -365,21 +435,45 @@ func firstKey(keys map[string]bool) string {
 }
 
 // checkCallLines: one grep for the call id tells the call's story (its
-// states from dialing to ended), and no line about a call lacks it.
+// states from dialing to ended, who placed and hung it up, its quality
+// every report), and no line about a call lacks it.
 func checkCallLines(t *testing.T, log, callID string) {
 	t.Helper()
 	var story []string
+	quality := 0
 	for _, line := range strings.Split(log, "\n") {
 		var l struct {
-			Call    string `json:"call"`
-			State   string `json:"state"`
-			Message string `json:"message"`
+			Call    string   `json:"call"`
+			State   string   `json:"state"`
+			Message string   `json:"message"`
+			Method  string   `json:"method"`
+			Session string   `json:"session"`
+			Kind    string   `json:"kind"`
+			MOS     *float64 `json:"mos"`
+			Loss    *float64 `json:"lossPct"`
+			Jitter  *float64 `json:"jitterMs"`
+			RTT     *float64 `json:"rttMs"`
 		}
 		if json.Unmarshal([]byte(line), &l) != nil {
 			continue
 		}
 		if l.Call == callID {
-			story = append(story, l.Message+" "+l.State)
+			switch l.Message {
+			case "call request":
+				// The CLI's session placed it: a page's would also
+				// carry its origin.
+				if l.Session == "" || l.Kind != "local" {
+					t.Errorf("a call request without who asked: %s", line)
+				}
+				story = append(story, "request "+l.Method)
+			case "quality":
+				if l.MOS == nil || l.Loss == nil || l.Jitter == nil || l.RTT == nil || *l.MOS < 1 {
+					t.Errorf("a quality line without MOS, loss, jitter and RTT: %s", line)
+				}
+				quality++
+			default:
+				story = append(story, l.Message+" "+l.State)
+			}
 			continue
 		}
 		if m := strings.ToLower(l.Message); strings.Contains(m, "call") || strings.Contains(m, "rtp") || strings.Contains(m, "srtp") {
@@ -387,10 +481,14 @@ func checkCallLines(t *testing.T, log, callID string) {
 		}
 	}
 	got := strings.Join(story, "; ")
-	for _, want := range []string{"call state dialing", "call connected", "call state connected", "call state ended"} {
+	for _, want := range []string{"request call.dial", "call state dialing", "call connected", "call state connected", "request call.hangup", "call state ended"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the call's lines lack %q: %s", want, got)
 		}
+	}
+	// secureCall waits for two reports.
+	if quality < 2 {
+		t.Errorf("%d quality lines for the call, want one per report (2 or more)", quality)
 	}
 }
 

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,25 +26,8 @@ import (
 // and sees desktop.detached when the page closes.
 func TestDesktopAPIWithDemoPage(t *testing.T) {
 	t.Parallel()
-	browsertest.NeedChromium(t)
-	f := newFixture(t, extension.Chromium)
-	ctx := f.ctx
-	var out bytes.Buffer
-	var outMu sync.Mutex
-	b, err := browsertest.StartChromium(ctx, browsertest.ChromiumOptions{
-		Env: f.env, Extensions: []string{f.ext}, ExtensionID: extension.ChromiumID, Output: &lockedBuffer{b: &out, mu: &outMu},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	t.Cleanup(func() {
-		if t.Failed() {
-			outMu.Lock()
-			t.Logf("chromium output:\n%s", tail(out.Bytes(), 40))
-			outMu.Unlock()
-		}
-	})
+	d := startDemoDesktop(t)
+	f, ctx := d.f, d.f.ctx
 
 	app, err := client.Dial(ctx, f.env.AgentSocket())
 	if err != nil {
@@ -56,22 +40,8 @@ func TestDesktopAPIWithDemoPage(t *testing.T) {
 	err = app.Call(ctx, "desktop.makeCall", map[string]string{"number": "1002"}, nil)
 	wantDesktopReason(t, "before the page attached", err, jsonrpc.ReasonNotAttached)
 
-	// The browser's first tab cannot be closed on its own: the page gets a
-	// second one, so that closing it ends its session.
-	f.page(b, "about:blank")
-	page := f.page(b, f.srv.URL(browsertest.AllowedDomain, "/demo.html"))
-	waitState(t, ctx, page, "connected", 0, stateTimeout)
-	var attached struct {
-		OK        bool     `json:"ok"`
-		Functions []string `json:"functions"`
-		Error     any      `json:"error"`
-	}
-	if err := page.Eval(ctx, `bpDemo.desktop.attach({id: "a-7", name: "Eve Agent", extension: "1007"}, false)`, &attached); err != nil {
-		t.Fatal(err)
-	}
-	if !attached.OK || len(attached.Functions) != 4 {
-		t.Fatalf("attach: %+v", attached)
-	}
+	page := d.open(t)
+	attachDemo(t, ctx, page, "a-7", "Eve Agent", "1007")
 	var view struct {
 		Agent struct{ ID, Name string } `json:"agent"`
 	}
@@ -155,6 +125,70 @@ func TestDesktopAPIWithDemoPage(t *testing.T) {
 	}
 	err = app.Call(ctx, "desktop.makeCall", map[string]string{"number": "1002"}, nil)
 	wantDesktopReason(t, "after the page closed", err, jsonrpc.ReasonNotAttached)
+}
+
+// demoDesktop is the demo Agent Desktop's browser: headless Chromium with
+// the real extension, host and agent (the fixture's); open loads the page.
+type demoDesktop struct {
+	f       *fixture
+	browser *browsertest.Chromium
+}
+
+// startDemoDesktop starts the fixture and the browser, whose output the
+// test logs when it fails. The browser's first tab cannot be closed on its
+// own: it gets a blank one, so that closing the page ends its session.
+func startDemoDesktop(t *testing.T) *demoDesktop {
+	t.Helper()
+	browsertest.NeedChromium(t)
+	f := newFixture(t, extension.Chromium)
+	var out bytes.Buffer
+	var outMu sync.Mutex
+	b, err := browsertest.StartChromium(f.ctx, browsertest.ChromiumOptions{
+		Env: f.env, Extensions: []string{f.ext}, ExtensionID: extension.ChromiumID, Output: &lockedBuffer{b: &out, mu: &outMu},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	t.Cleanup(func() {
+		if t.Failed() {
+			outMu.Lock()
+			t.Logf("chromium output:\n%s", tail(out.Bytes(), 40))
+			outMu.Unlock()
+		}
+	})
+	f.page(b, "about:blank")
+	return &demoDesktop{f: f, browser: b}
+}
+
+// url is the demo page's address on the allowed domain.
+func (d *demoDesktop) url() string { return d.f.srv.URL(browsertest.AllowedDomain, "/demo.html") }
+
+// open loads the demo page in a tab of its own and waits until
+// bpclient.js is connected to the agent.
+func (d *demoDesktop) open(t *testing.T) browsertest.Page {
+	t.Helper()
+	page := d.f.page(d.browser, d.url())
+	waitState(t, d.f.ctx, page, "connected", 0, stateTimeout)
+	return page
+}
+
+// attachDemo makes the demo page the Agent Desktop of agent id (name,
+// extension), offering all four functions.
+func attachDemo(t *testing.T, ctx context.Context, page browsertest.Page, id, name, ext string) {
+	t.Helper()
+	var attached struct {
+		OK        bool     `json:"ok"`
+		Functions []string `json:"functions"`
+		Error     any      `json:"error"`
+	}
+	expr := fmt.Sprintf(`bpDemo.desktop.attach({id: %q, name: %q, extension: %q}, false)`, id, name, ext)
+	if err := page.Eval(ctx, expr, &attached); err != nil {
+		t.Fatal(err)
+	}
+	if !attached.OK || len(attached.Functions) != 4 {
+		t.Fatalf("attach: %+v", attached)
+	}
 }
 
 func wantDesktopReason(t *testing.T, what string, err error, reason string) {

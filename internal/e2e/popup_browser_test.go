@@ -20,30 +20,55 @@ import (
 // popup.action "default" and the extension brings its tab to the front.
 func TestPopupFocusesItsTabChromium(t *testing.T) {
 	browsertest.NeedChromium(t)
-	popupFocusesItsTab(t, extension.Chromium, func(f *fixture, out *lockedBuffer) browsertest.Browser {
-		b, err := browsertest.StartChromium(f.ctx, browsertest.ChromiumOptions{
-			Env: f.env, Extensions: []string{f.ext}, ExtensionID: extension.ChromiumID, Output: out,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	})
+	popupFocusesItsTab(t, extension.Chromium, startFixtureChromium)
 }
 
 func TestPopupFocusesItsTabFirefox(t *testing.T) {
 	browsertest.NeedFirefox(t)
-	popupFocusesItsTab(t, extension.Firefox, func(f *fixture, out *lockedBuffer) browsertest.Browser {
-		b, err := browsertest.StartFirefox(f.ctx, browsertest.FirefoxOptions{
-			Env:    f.env,
-			Addons: []browsertest.FirefoxAddon{{Dir: f.ext, ID: extension.GeckoID, UUID: addonUUID}},
-			Output: out,
-		})
-		if err != nil {
-			t.Fatal(err)
+	popupFocusesItsTab(t, extension.Firefox, startFixtureFirefox)
+}
+
+// startLogged starts the browser with start and, when the test fails,
+// logs the tail of its output.
+func startLogged(t *testing.T, f *fixture, browser string, start func(*fixture, *lockedBuffer) browsertest.Browser) browsertest.Browser {
+	t.Helper()
+	var out bytes.Buffer
+	var outMu sync.Mutex
+	b := start(f, &lockedBuffer{b: &out, mu: &outMu})
+	t.Cleanup(func() {
+		if t.Failed() {
+			outMu.Lock()
+			t.Logf("%s output:\n%s", browser, tail(out.Bytes(), 40))
+			outMu.Unlock()
 		}
-		return b
 	})
+	return b
+}
+
+// startFixtureChromium starts Chromium with the fixture's extension.
+func startFixtureChromium(f *fixture, out *lockedBuffer) browsertest.Browser {
+	f.t.Helper()
+	b, err := browsertest.StartChromium(f.ctx, browsertest.ChromiumOptions{
+		Env: f.env, Extensions: []string{f.ext}, ExtensionID: extension.ChromiumID, Output: out,
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return b
+}
+
+// startFixtureFirefox starts Firefox with the fixture's add-on.
+func startFixtureFirefox(f *fixture, out *lockedBuffer) browsertest.Browser {
+	f.t.Helper()
+	b, err := browsertest.StartFirefox(f.ctx, browsertest.FirefoxOptions{
+		Env:    f.env,
+		Addons: []browsertest.FirefoxAddon{{Dir: f.ext, ID: extension.GeckoID, UUID: addonUUID}},
+		Output: out,
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return b
 }
 
 func popupFocusesItsTab(t *testing.T, browser string, start func(*fixture, *lockedBuffer) browsertest.Browser) {
@@ -58,17 +83,8 @@ func popupFocusesItsTab(t *testing.T, browser string, start func(*fixture, *lock
 	if f.agent, err = browsertest.StartAgent(f.ctx, f.bins, f.env); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	var outMu sync.Mutex
-	b := start(f, &lockedBuffer{b: &out, mu: &outMu})
+	b := startLogged(t, f, browser, start)
 	defer b.Close()
-	t.Cleanup(func() {
-		if t.Failed() {
-			outMu.Lock()
-			t.Logf("%s output:\n%s", browser, tail(out.Bytes(), 40))
-			outMu.Unlock()
-		}
-	})
 	// Headless browsers may give every page a window of its own and count
 	// every window as focused, and Marionette brings to the front the tab
 	// it evaluates in: what the test can see is which tabs the extension

@@ -15,6 +15,7 @@ import (
 
 	"github.com/openbpclient/bpclient/audio/dsp"
 	"github.com/openbpclient/bpclient/internal/browsertest"
+	"github.com/openbpclient/bpclient/internal/desktoptest"
 	"github.com/openbpclient/bpclient/internal/siptest"
 	"github.com/openbpclient/bpclient/internal/soundtest"
 	"github.com/openbpclient/bpclient/internal/testpeers"
@@ -64,17 +65,14 @@ func TestWineCall(t *testing.T) {
 	exes := buildWindowsExes(t, filepath.Join(root, "bin"))
 	t.Logf("Windows exes built in %v", time.Since(start).Round(time.Millisecond))
 	prefix := bootWinePrefix(t, filepath.Join(root, "wine"))
+	// A private Xvfb, for the incoming call's pop-up window (issue 14).
+	desk := desktoptest.StartX(t)
+	if desk == nil {
+		return
+	}
+	prefix.Display = desk.Display
 
-	// The page's origin on the user's allow-list (%APPDATA%\BPClient), where
-	// the host and the agent read it.
-	configDir := filepath.Join(prefix.UnixPath(prefix.Getenv(t, "APPDATA")), "BPClient")
-	policy, _ := json.Marshal(map[string]any{"domains": []string{browsertest.AllowedDomain}})
-	if err := os.MkdirAll(configDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(configDir, "policy.json"), policy, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	prefix.AllowPageOrigin(t)
 	logFile := filepath.Join(prefix.UnixPath(prefix.Getenv(t, "LOCALAPPDATA")), "Temp", "logs", "BPClient.log")
 
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
@@ -90,7 +88,7 @@ func TestWineCall(t *testing.T) {
 	b := siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(),
 		Source: tone, Codecs: []string{"pcmu"}})
 
-	w := &wineWorld{prefix: prefix, exes: exes, sound: sound, k: k, b: b}
+	w := &wineWorld{prefix: prefix, exes: exes, sound: sound, k: k, b: b, desk: desk}
 	setupStart := time.Now()
 	page, devices := w.openPage(t)
 	t.Logf("the host started the agent, which registered, in %v", time.Since(setupStart).Round(time.Millisecond))
@@ -101,6 +99,11 @@ func TestWineCall(t *testing.T) {
 			t.Run("inbound", func(t *testing.T) { c.check(t, c.ringIn) })
 		})
 	}
+	// Answered from the agent's own pop-up window, clicked with xdotool.
+	t.Run("inbound-popup", func(t *testing.T) {
+		c := w.selectDevices(t, page, devices, "Windows WASAPI")
+		c.check(t, c.ringInAnswerFromPopup)
+	})
 	if len(prefix.Agents("bpclient.exe")) != 1 {
 		t.Errorf("agents started by the host: %v, want one", prefix.Agents("bpclient.exe"))
 	}
@@ -186,6 +189,7 @@ type wineWorld struct {
 	sound  *soundtest.Server
 	k      *siptest.Kamailio
 	b      *siptest.Baresip
+	desk   *desktoptest.Desktop // the Xvfb the pop-ups show on
 }
 
 // wineDevices is the audio.devices answer.
@@ -233,7 +237,7 @@ func (w *wineWorld) openPage(t *testing.T) (*framePage, wineDevices) {
 	}
 	m := page.mark()
 	page.call(t, "phone.configure", map[string]any{"mode": "softphone", "server": w.k.Addr(), "domain": "127.0.0.1",
-		"username": "1001", "password": "secret1", "codecs": []string{"PCMU"}}, nil)
+		"username": "1001", "password": "secret1", "codecs": []string{"PCMU"}, "incomingPopup": true}, nil)
 	page.call(t, "phone.register", nil, nil)
 	page.waitEvent(t, m, 30*time.Second, "registration.state", `"registered"`)
 	var devices wineDevices
@@ -307,6 +311,13 @@ func (w *wineCall) dial(t *testing.T, from int) string {
 
 // ringIn has baresip call us and answers it as the page would.
 func (w *wineCall) ringIn(t *testing.T, from int) string {
+	id := w.ring(t, from)
+	w.page.call(t, "call.answer", map[string]string{"callId": id}, nil)
+	return id
+}
+
+// ring has baresip call us and returns the call.incoming's callId.
+func (w *wineCall) ring(t *testing.T, from int) string {
 	if _, err := w.b.Command("dial", "sip:1001@"+w.k.Addr()); err != nil {
 		t.Fatal(err)
 	}
@@ -318,8 +329,19 @@ func (w *wineCall) ringIn(t *testing.T, from int) string {
 	if err := json.Unmarshal(e.Params, &inc); err != nil || inc.CallID == "" || !strings.Contains(inc.From, "1002") {
 		t.Fatalf("call.incoming %s (%v)", e.Params, err)
 	}
-	w.page.call(t, "call.answer", map[string]string{"callId": inc.CallID}, nil)
 	return inc.CallID
+}
+
+// ringInAnswerFromPopup is ringIn answered with the Answer button of the
+// call's pop-up window (the incoming call's pop-up of phone.configure
+// incomingPopup), which a click on it, not the page, answers.
+func (w *wineCall) ringInAnswerFromPopup(t *testing.T, from int) string {
+	id := w.ring(t, from)
+	pop := findXWindow(t, w.desk, "^Incoming call: ", 15*time.Second)
+	t.Logf("the call's pop-up %+v", pop)
+	clickPopupButton(t, w.desk, pop, 0, 2) // Answer, Decline
+	w.page.waitEvent(t, from, 10*time.Second, "popup.action", `"action":"answer"`, `"tag":"call:`+id+`"`)
+	return id
 }
 
 // check sets a call up with setup, records both directions for

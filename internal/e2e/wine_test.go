@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -71,15 +72,15 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 		Host: filepath.Join(dir, "bpclient-host.exe")}
 	agentEnv := strings.Split(strings.TrimSpace(string(vars)), "\n")
 	// As in release.sh: the release chooses its own flags (scripts/test.sh
-	// exports -tags=opus,g729, and G.729 must not be in a release).
+	// exports -tags=opus,g729,vpx; the release builds with opus,vpx).
 	base := append(os.Environ(), "GOFLAGS=")
 	builds := []struct {
 		out, pkg string
 		env      []string
 		args     []string
 	}{
-		{exes.Agent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus", "-ldflags", "-s -w -extldflags -static"}},
-		{exes.LoginAgent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus", "-ldflags", "-s -w -H windowsgui -extldflags -static"}},
+		{exes.Agent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus,vpx", "-ldflags", "-s -w -extldflags -static"}},
+		{exes.LoginAgent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus,vpx", "-ldflags", "-s -w -H windowsgui -extldflags -static"}},
 		{exes.Host, "./cmd/bpclient-host", []string{"CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64"}, []string{"-ldflags", "-s -w"}},
 	}
 	for _, b := range builds {
@@ -99,6 +100,9 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 type winePrefix struct {
 	Dir  string // WINEPREFIX
 	home string
+	// Display, when set, is the X display of the programs run in the
+	// prefix (a private Xvfb: the Windows pop-ups' windows).
+	Display string
 }
 
 // bootWinePrefix creates and boots a prefix under dir, with the test's
@@ -146,9 +150,10 @@ func bootWinePrefix(t *testing.T, dir string) *winePrefix {
 	return w
 }
 
-// Env is the environment of a program run in the prefix: no display,
-// wine's own HOME, no debug output, no Mono or Gecko install prompts. The
-// rest (PULSE_SERVER above all) comes from the test's environment.
+// Env is the environment of a program run in the prefix: no display
+// (but Display when set), wine's own HOME, no debug output, no Mono or
+// Gecko install prompts. The rest (PULSE_SERVER above all) comes from the
+// test's environment.
 func (w *winePrefix) Env(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -158,6 +163,9 @@ func (w *winePrefix) Env(extra ...string) []string {
 	}
 	env = append(env, "WINEPREFIX="+w.Dir, "WINEARCH=win64", "WINEDEBUG=-all",
 		"WINEDLLOVERRIDES=mscoree,mshtml=", "HOME="+w.home)
+	if w.Display != "" {
+		env = append(env, "DISPLAY="+w.Display)
+	}
 	return append(env, extra...)
 }
 
@@ -216,6 +224,20 @@ func (w *winePrefix) UnixPath(winPath string) string {
 	}
 	drive := strings.ToLower(winPath[:1]) + ":"
 	return filepath.Join(w.Dir, "dosdevices", drive, strings.ReplaceAll(winPath[2:], `\`, "/"))
+}
+
+// AllowPageOrigin puts browsertest.AllowedDomain on the user's allow-list
+// (%APPDATA%\BPClient\policy.json), where the host and the agent read it.
+func (w *winePrefix) AllowPageOrigin(t *testing.T) {
+	t.Helper()
+	configDir := filepath.Join(w.UnixPath(w.Getenv(t, "APPDATA")), "BPClient")
+	policy, _ := json.Marshal(map[string]any{"domains": []string{browsertest.AllowedDomain}})
+	if err := os.MkdirAll(configDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(configDir, "policy.json"), policy, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Getenv is a variable of the Windows environment wine gives programs

@@ -39,7 +39,7 @@ const (
 	Firefox  = "firefox"
 )
 
-//go:embed manifest.json sw.js content.js popup.html popup.js popup.css icons/*.png
+//go:embed manifest.json sw.js content.js popup.html popup.js popup-checks.js popup-logs.js popup.css icons/*.png
 var files embed.FS
 
 //go:embed page/bpclient.js page/demo.html page/demo.js page/demo.css

@@ -83,7 +83,7 @@ func TestSourceManifest(t *testing.T) {
 		t.Errorf("popup = %q", m.Action.DefaultPopup)
 	}
 	// Every file the manifest names is embedded.
-	for _, name := range []string{"sw.js", "content.js", "popup.html", "popup.js", "popup.css",
+	for _, name := range []string{"sw.js", "content.js", "popup.html", "popup.js", "popup-checks.js", "popup-logs.js", "popup.css",
 		"icons/icon-16.png", "icons/icon-32.png", "icons/icon-48.png", "icons/icon-128.png"} {
 		if _, err := fs.Stat(Files(), name); err != nil {
 			t.Error(err)

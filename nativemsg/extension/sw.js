@@ -17,8 +17,9 @@
 // wait for the answer. Pages that are not https, and opaque origins
 // (sandboxed documents), are refused here without asking anyone.
 //
-// The toolbar popup asks the user about a refused domain and shows the
-// helper's status; for that this script opens short-lived privileged
+// The toolbar popup asks the user about a refused domain, shows the
+// helper's status and checks (helper.doctor), collects support bundles
+// and answers the pages' requests for them (logs.*); for that this script opens short-lived privileged
 // native ports (hello without pageOrigin), the only ones on which the
 // agent accepts policy.allow.
 "use strict";
@@ -34,6 +35,11 @@ const HELLO_MIN_INTERVAL_MS = 1000;
 const REFUSAL_TTL_MS = 60000;
 const MAX_REMEMBERED = 256;
 const PRIVILEGED_TIMEOUT_MS = 8000;
+// A support bundle runs `bpclient logs collect`, which reads the logs and
+// lists the devices: give it longer than a question.
+const COLLECT_TIMEOUT_MS = 90000;
+// The agent's request ids are "logs-<n>".
+const LOG_REQUEST_ID = /^logs-[0-9]{1,9}$/;
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10000;
 const NOT_INSTALLED_RETRY_FIRST_MS = 2000;
@@ -50,7 +56,8 @@ const E_UNAVAILABLE = -32004;
 // the first of two locks.
 function forbiddenForPage(method) {
   return method === "helper.hello" || method === "policy.allow" ||
-    method === "policy.remove" || method.startsWith("relay.");
+    method === "policy.remove" || method.startsWith("relay.") ||
+    method === "logs.pending" || method === "logs.collect" || method === "logs.deny";
 }
 
 // The reason the browser gives when a native port closes: Chromium puts it
@@ -675,7 +682,7 @@ api.runtime.onConnect.addListener((port) => {
 // Opens a native port, says hello without pageOrigin, runs the calls in
 // order and closes the port. Resolves with the results; rejects with
 // {state, message, code?, data?}.
-function privileged(calls) {
+function privileged(calls, timeoutMs = PRIVILEGED_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
     let port;
     try {
@@ -699,7 +706,7 @@ function privileged(calls) {
       if (err) reject(err);
       else resolve(results);
     };
-    const timer = setTimeout(() => finish({state: "helper-disconnected", message: "the helper did not answer"}), PRIVILEGED_TIMEOUT_MS);
+    const timer = setTimeout(() => finish({state: "helper-disconnected", message: "the helper did not answer"}), timeoutMs);
     const send = () => {
       if (step === -1) {
         port.postMessage({jsonrpc: "2.0", id: 1, method: "helper.hello",
@@ -767,6 +774,43 @@ async function handleExtensionMessage(msg) {
         updateBadge();
         retryRefusedSessions(domain);
         return {ok: true, policy, view: popupView()};
+      } catch (e) {
+        return {ok: false, error: e};
+      }
+    }
+    case "popup:doctor": {
+      try {
+        const [report] = await privileged([{method: "helper.doctor"}]);
+        return {ok: true, report};
+      } catch (e) {
+        return {ok: false, error: e};
+      }
+    }
+    case "popup:logs-pending": {
+      try {
+        const [res] = await privileged([{method: "logs.pending"}]);
+        return {ok: true, requests: (res && res.requests) || []};
+      } catch (e) {
+        return {ok: false, error: e};
+      }
+    }
+    case "popup:logs-collect":
+    case "popup:logs-deny": {
+      // No requestId: the user's own "Collect logs".
+      const params = {};
+      if (msg.requestId !== undefined) {
+        if (typeof msg.requestId !== "string" || !LOG_REQUEST_ID.test(msg.requestId)) {
+          return {ok: false, error: {message: "not a support bundle request"}};
+        }
+        params.requestId = msg.requestId;
+      } else if (msg.type === "popup:logs-deny") {
+        return {ok: false, error: {message: "no request to deny"}};
+      }
+      const method = msg.type === "popup:logs-collect" ? "logs.collect" : "logs.deny";
+      const timeout = method === "logs.collect" ? COLLECT_TIMEOUT_MS : PRIVILEGED_TIMEOUT_MS;
+      try {
+        const [result] = await privileged([{method, params}], timeout);
+        return {ok: true, result};
       } catch (e) {
         return {ok: false, error: e};
       }

@@ -5,7 +5,9 @@
 ;
 ; What it does (and the uninstaller undoes):
 ;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host,bpclient-chart}.exe,
-;                THIRD_PARTY_NOTICES.txt
+;                THIRD_PARTY_NOTICES.txt, and the desktop API's .NET client in
+;                sdk\dotnet (BPClient.Desktop.dll, its XML docs, Sample.cs and
+;                Sample.exe; STAGE\sdk\dotnet, built by release.sh)
 ;                (bpclient-agent.exe is bpclient.exe built for the GUI subsystem:
 ;                the agent started at login opens no console window; bpclient-chart.exe
 ;                draws the support bundle's quality picture for `bpclient logs collect`)
@@ -134,6 +136,19 @@ Section "Install"
   Delete "$INSTDIR\bpclient-host.exe.old"   ; removes it
   Delete "$INSTDIR\bpclient-chart.exe.old"
 
+  ; The .NET client for desktop applications. A running sample holds its
+  ; files open: they are displaced like the exes.
+  SetOutPath "$INSTDIR\sdk\dotnet"
+  !insertmacro Displace "sdk\dotnet\BPClient.Desktop.dll"
+  !insertmacro Displace "sdk\dotnet\Sample.exe"
+  File "/oname=BPClient.Desktop.dll" "${STAGE}\sdk\dotnet\BPClient.Desktop.dll"
+  File "/oname=BPClient.Desktop.xml" "${STAGE}\sdk\dotnet\BPClient.Desktop.xml"
+  File "/oname=Sample.cs" "${STAGE}\sdk\dotnet\Sample.cs"
+  File "/oname=Sample.exe" "${STAGE}\sdk\dotnet\Sample.exe"
+  Delete "$INSTDIR\sdk\dotnet\BPClient.Desktop.dll.old"
+  Delete "$INSTDIR\sdk\dotnet\Sample.exe.old"
+  SetOutPath "$INSTDIR"
+
   DetailPrint "Registering with the browsers"
   !insertmacro BPClient 'install --agent "$INSTDIR\bpclient-agent.exe"'
   StrCmp $0 0 registered
@@ -179,6 +194,14 @@ Section "Uninstall"
   Delete /REBOOTOK "$INSTDIR\bpclient-host.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-chart.exe.old"
   Delete "$INSTDIR\THIRD_PARTY_NOTICES.txt"
+  Delete /REBOOTOK "$INSTDIR\sdk\dotnet\BPClient.Desktop.dll"
+  Delete /REBOOTOK "$INSTDIR\sdk\dotnet\BPClient.Desktop.dll.old"
+  Delete "$INSTDIR\sdk\dotnet\BPClient.Desktop.xml"
+  Delete "$INSTDIR\sdk\dotnet\Sample.cs"
+  Delete /REBOOTOK "$INSTDIR\sdk\dotnet\Sample.exe"
+  Delete /REBOOTOK "$INSTDIR\sdk\dotnet\Sample.exe.old"
+  RMDir "$INSTDIR\sdk\dotnet"              ; only when empty: a developer's
+  RMDir "$INSTDIR\sdk"                      ; own files there stay
   Delete "$INSTDIR\uninstall.exe"
   RMDir /REBOOTOK "$INSTDIR"                 ; only when empty
 SectionEnd

@@ -95,20 +95,30 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	}
 	roots := doctor.DefaultRoots()
 	// The support bundle's registration and quality history is kept
-	// from the phone's events on their way to the pages.
-	history := support.NewHistory(nil)
-	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
-		Refusals: refusals, Phone: history.PhoneProbe})
-	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
+	// from the phone's events on their way to the pages; the last calls'
+	// summaries outlive the agent in its state folder.
+	history, err := openSupportHistory(log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	// The sound devices follow the phone's owner; phone is set before the
 	// server serves its first request.
 	var phone *phoneapi.Service
+	// The doctor's network and audio checks read the phone and the sound
+	// system, which start below, before the first request.
+	late := &lateProbes{}
+	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
+		Refusals: refusals, Phone: history.PhoneProbe, Quality: history.QualityProbe, Network: late.network, Audio: late.audio,
+		HostLog: logPath})
+	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log, func(c *agent.Call) bool { return phone.Controls(c) })
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stopAudio()
+	late.audioSys, late.audioSvc = audioSys, audioSvc
 	popups, err := startPopups(ctx, srv, log)
 	if err != nil {
 		ln.Close()
@@ -121,13 +131,26 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer presence.Close()
+	monitor, err := startMonitor(srv, log, store, popups)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer monitor.Close()
 	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: support.Recorder{Next: srv, History: history}, Ringer: audioSvc, Policy: store, Popups: popups,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv})
+	screenSvc, stopScreen, err := startScreen(ctx, srv, store, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopScreen()
+	late.phone = phone
+	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv, Screen: screenSvc})
 	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, desktop, &support.Service{History: history},
 		&support.Collector{Collect: collectInChild, Downloads: support.DownloadsDir, Events: srv}} {
 		if err := srv.Register(svc); err != nil {

@@ -12,8 +12,8 @@ import (
 )
 
 // startPopups opens the desktop's notification service and registers the
-// popup service; without a service the agent runs on and popup.show says
-// why it is unavailable.
+// popup service; without a service the agent runs on, popup.show says why
+// it is unavailable, and looks again (the service may start later).
 func startPopups(ctx context.Context, srv *agent.Server, log zerolog.Logger) (*popupapi.Service, error) {
 	octx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -24,7 +24,8 @@ func startPopups(ctx context.Context, srv *agent.Server, log zerolog.Logger) (*p
 	} else {
 		log.Info().Str("server", n.Capabilities().Server).Bool("actions", n.Capabilities().Actions).Msg("desktop pop-ups")
 	}
-	svc := popupapi.New(popupapi.Options{Logger: log, Notifier: n, Unavailable: err, Server: srv})
+	reopen := func(ctx context.Context) (notify.Notifier, error) { return notify.Open(ctx, notify.Options{}) }
+	svc := popupapi.New(popupapi.Options{Logger: log, Notifier: n, Unavailable: err, Open: reopen, Server: srv})
 	if err := srv.Register(svc); err != nil {
 		svc.Close()
 		return nil, err

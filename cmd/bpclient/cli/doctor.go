@@ -79,6 +79,9 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 				Agent:     cliAgent{}.Status,
 				Autostart: doctor.InstallerAutostart(roots),
 				Phone:     agentPhoneProbe,
+				Network:   agentPhoneTarget,
+				Quality:   agentQualityProbe,
+				HostLog:   hostLog(),
 			})
 			rep := d.Run(ctx, doctor.View{Local: true})
 			if asJSON {

@@ -34,7 +34,8 @@ func gatherBundle(ctx context.Context, b *support.Bundle, o bundleOptions) {
 	refusals, rerr := doctorRefusals()
 	if err == nil && rerr == nil {
 		d := doctor.Standard(doctor.Options{Pages: pages, Refusals: refusals, Roots: roots, Agent: cliAgent{}.Status,
-			Autostart: doctor.InstallerAutostart(roots), Phone: agentPhoneProbe})
+			Autostart: doctor.InstallerAutostart(roots), Phone: agentPhoneProbe, Network: agentPhoneTarget, Quality: agentQualityProbe,
+			HostLog: hostLog()})
 		b.AddJSON("doctor.json", d.Run(ctx, doctor.View{Local: true}))
 	} else {
 		b.Missing("doctor.json", errors.Join(err, rerr))
@@ -147,7 +148,7 @@ func addFile(b *support.Bundle, name, path string) {
 // addHistory asks the running agent for the registration and quality
 // history, and adds it with each call's CSV and the picture of them all.
 // Without an agent, what the log files say of the registration and the
-// calls stands in (without quality: reports are not logged).
+// calls stands in (their quality from the agent's "quality" lines).
 func addHistory(ctx context.Context, b *support.Bundle, logs []string, since time.Time) {
 	snap, err := agentHistory(ctx)
 	if err != nil {

@@ -29,6 +29,54 @@ type CallHistory struct {
 	Samples   []QualitySample `json:"samples"`
 	// DroppedSamples counts the oldest samples left out to stay bounded.
 	DroppedSamples int `json:"droppedSamples,omitempty"`
+	// Summary sums up every report of the call, the dropped ones too.
+	Summary *Summary `json:"summary,omitempty"`
+	// Restored marks a call from before the agent last started: only
+	// its summary was kept, not its samples.
+	Restored bool `json:"restored,omitempty"`
+}
+
+// Summary is a call's quality in a few numbers: what the doctor's
+// network check reads, and what survives an agent restart.
+type Summary struct {
+	Reports     int      `json:"reports"`
+	MinMOS      float64  `json:"minMos"`
+	MeanMOS     float64  `json:"meanMos"`
+	MaxLossPct  float64  `json:"maxLossPct"`
+	MaxJitterMs float64  `json:"maxJitterMs"`
+	MaxRTTMs    float64  `json:"maxRttMs"`
+	Warnings    []string `json:"warnings,omitempty"` // each kind once
+}
+
+// Add counts one report in the summary.
+func (s *Summary) Add(q QualitySample) {
+	if s.Reports == 0 || q.MOS < s.MinMOS {
+		s.MinMOS = q.MOS
+	}
+	s.MeanMOS += (q.MOS - s.MeanMOS) / float64(s.Reports+1)
+	s.Reports++
+	s.MaxLossPct = max(s.MaxLossPct, q.LossPct)
+	s.MaxJitterMs = max(s.MaxJitterMs, q.JitterMs)
+	s.MaxRTTMs = max(s.MaxRTTMs, q.RTTMs)
+	s.AddWarnings(q.Warnings)
+}
+
+// AddWarnings notes the thresholds a report already counted crossed.
+func (s *Summary) AddWarnings(ws []string) {
+	for _, w := range ws {
+		if !contains(s.Warnings, w) {
+			s.Warnings = append(s.Warnings, w)
+		}
+	}
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // Duration is how long the call lasted, or has lasted until now.

@@ -14,6 +14,9 @@
 //	    when all are KnownDLLs (or API sets), which Windows loads from
 //	    System32 only; any other would be looked for first in the exe's
 //	    own folder, which a per-user install lets the user write to
+//	releasetest desktopsample -agent BPCLIENT -- CMD [ARGS...]
+//	    runs an installed desktop-API sample against a real agent with a
+//	    fake Agent Desktop attached (desktopsample.go)
 package main
 
 import (
@@ -53,6 +56,8 @@ func run(args []string) error {
 		return xmlOK(args[1:])
 	case "knowndlls":
 		return knownDLLs(args[1:], os.Stdout)
+	case "desktopsample":
+		return desktopSample(args[1:])
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
@@ -67,16 +72,8 @@ func hello(args []string) error {
 		return errors.New("hello: no command")
 	}
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	stdin, stdout, err := startPiped(cmd)
 	if err != nil {
-		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer cmd.Wait()
@@ -123,6 +120,24 @@ func hello(args []string) error {
 		cmd.Process.Kill()
 		return fmt.Errorf("no answer to helper.hello within %v", *timeout)
 	}
+}
+
+// startPiped starts cmd with pipes to its stdin and from its stdout; its
+// stderr is ours.
+func startPiped(cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser, error) {
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	return stdin, stdout, nil
 }
 
 func writeFrame(w io.Writer, msg []byte) error {

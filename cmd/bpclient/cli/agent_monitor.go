@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"github.com/rs/zerolog"
+
+	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/monitorapi"
+	"github.com/openbpclient/bpclient/helper/policy"
+	"github.com/openbpclient/bpclient/helper/popupapi"
+	"github.com/openbpclient/bpclient/screen/live"
+	"github.com/openbpclient/bpclient/screen/vp8"
+)
+
+// startMonitor registers live screen monitoring: this agent's screen can
+// be watched, and it can watch, when VP8 is in this build. The indicator
+// shares the pop-ups' notification service.
+func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, popups *popupapi.Service) (*monitorapi.Service, error) {
+	opts := monitorapi.Options{Logger: log, Server: srv, Policy: store}
+	if n := popups.Notifier(); n != nil {
+		opts.Indicator = n
+	}
+	if vp8.Available() {
+		opts.Source = live.ScreenSource("")
+		opts.NewDecoder = live.NewVP8Decoder
+	} else {
+		opts.SourceUnavailable, opts.DecoderUnavailable = vp8.ErrUnavailable, vp8.ErrUnavailable
+		log.Warn().Err(vp8.ErrUnavailable).Msg("no live screen monitoring")
+	}
+	svc := monitorapi.New(opts)
+	if err := srv.Register(svc); err != nil {
+		svc.Close()
+		return nil, err
+	}
+	return svc, nil
+}

@@ -1,0 +1,56 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openbpclient/bpclient/internal/desktoptest"
+)
+
+// TestWineScreenCapture runs screen/capture's Windows code (GDI BitBlt of
+// the virtual screen, the pointer drawn with DrawIconEx) under wine on a
+// private Xvfb painted with four colours, the pointer moved with xdotool:
+// the Windows test exe checks the pixels and the pointer (its
+// TestGDIGrabKnownScreen). Run with BPCLIENT_WINE_E2E=1, as the other
+// wine tests.
+func TestWineScreenCapture(t *testing.T) {
+	if os.Getenv("BPCLIENT_WINE_E2E") == "" {
+		t.Skip("SKIP: set BPCLIENT_WINE_E2E=1 to run the Windows screen capture under wine")
+	}
+	if !needWine(t) {
+		return
+	}
+	p := desktoptest.StartPainted(t, 1280, 720)
+	if p == nil {
+		return
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "capture.test.exe")
+	build := exec.Command("go", "test", "-c", "-o", exe, "../../screen/capture")
+	build.Env = append(build.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the Windows capture test: %v\n%s", err, out)
+	}
+	w := bootWinePrefix(t, dir)
+	p.Fill(desktoptest.Box{W: 640, H: 360, RGB: 0xff0000}, desktoptest.Box{X: 640, W: 640, H: 360, RGB: 0x00ff00},
+		desktoptest.Box{Y: 360, W: 640, H: 360, RGB: 0x0000ff}, desktoptest.Box{X: 640, Y: 360, W: 640, H: 360, RGB: 0xffff00})
+	p.MovePointer(900, 500) // in the yellow quarter
+	expect := "1280x720;10,10,ff0000;1270,10,00ff00;10,710,0000ff;1270,710,ffff00;639,359,ff0000;640,360,ffff00;pointer=900,500,ffff00"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "wine", exe, "-test.run", "^TestGDIGrabKnownScreen$", "-test.v")
+	cmd.Env = w.Env("DISPLAY="+p.Display, "BPCLIENT_CAPTURE_EXPECT="+expect)
+	out, err := cmd.CombinedOutput()
+	text := strings.ReplaceAll(string(out), "\r", "")
+	t.Logf("under wine:\n%s", text)
+	if err != nil || !strings.Contains(text, "--- PASS: TestGDIGrabKnownScreen") {
+		t.Fatalf("the Windows capture test under wine: %v", err)
+	}
+}

@@ -1,0 +1,134 @@
+// Package capture grabs pictures of the desktop: every monitor's bounding
+// box or the primary one, with the mouse pointer drawn in, into a
+// screen.Frame the caller reuses from grab to grab.
+//
+// Per OS: on Linux the X server over the X protocol (github.com/jezek/xgb,
+// pure Go), into a shared-memory segment when the server has MIT-SHM and
+// runs on this machine, plain GetImage in bands otherwise; monitors from
+// RandR. On Windows GDI (BitBlt of the virtual screen, the cursor drawn
+// with DrawIconEx); DXGI desktop duplication would be cheaper but needs
+// COM and a D3D11 device, left for later. macOS and a Wayland session say
+// ErrUnavailable with the reason; the portal with PipeWire is the way
+// Wayland will come.
+package capture
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/openbpclient/bpclient/screen"
+)
+
+// ErrUnavailable is returned (wrapped, with the reason) by Open where
+// this machine or build cannot capture the screen.
+var ErrUnavailable = errors.New("screen capture unavailable")
+
+// Screen is one monitor, in the desktop's coordinates.
+type Screen struct {
+	Index   int
+	Name    string
+	Primary bool
+	X, Y    int
+	Width   int
+	Height  int
+}
+
+// Options say what to capture.
+type Options struct {
+	// Screens is "all" (the bounding box of every monitor; "" means
+	// this) or "primary".
+	Screens string
+	// Display is the X11 display; "" uses $DISPLAY.
+	Display string
+}
+
+// Capturer grabs the screens chosen at Open. The area (and so the frame
+// size) is fixed at Open: after a change of monitors, Screens shows the
+// new layout and the owner opens a new Capturer. A Capturer is used from
+// one goroutine at a time.
+type Capturer interface {
+	// Screens lists the monitors as they are now.
+	Screens() ([]Screen, error)
+	// Grab takes a picture into f, reusing f.Pix, with the pointer drawn.
+	Grab(f *screen.Frame) error
+	Close() error
+}
+
+// Open connects to the platform's screen and fixes the capture area.
+func Open(o Options) (Capturer, error) {
+	switch o.Screens {
+	case "":
+		o.Screens = "all"
+	case "all", "primary":
+	default:
+		return nil, fmt.Errorf("capture: screens %q: want \"all\" or \"primary\"", o.Screens)
+	}
+	return open(o)
+}
+
+// unavailable wraps ErrUnavailable with why.
+func unavailable(why string) error {
+	return fmt.Errorf("%w: %s", ErrUnavailable, why)
+}
+
+// area picks the capture rectangle from the monitors: their bounding box,
+// or the primary one (the first when none is marked).
+func area(screens []Screen, which string) (Screen, error) {
+	if len(screens) == 0 {
+		return Screen{}, errors.New("capture: no monitor found")
+	}
+	if which == "primary" {
+		for _, s := range screens {
+			if s.Primary {
+				return s, nil
+			}
+		}
+		return screens[0], nil
+	}
+	box := screens[0]
+	x1, y1 := box.X+box.Width, box.Y+box.Height
+	for _, s := range screens[1:] {
+		box.X, box.Y = min(box.X, s.X), min(box.Y, s.Y)
+		x1, y1 = max(x1, s.X+s.Width), max(y1, s.Y+s.Height)
+	}
+	return Screen{Index: -1, Name: "all", X: box.X, Y: box.Y, Width: x1 - box.X, Height: y1 - box.Y}, nil
+}
+
+// cursorImage is a pointer picture: premultiplied ARGB (alpha in the top
+// byte), Width×Height, its top-left corner at X, Y in frame coordinates.
+type cursorImage struct {
+	X, Y, Width, Height int
+	ARGB                []uint32
+}
+
+// drawCursor blends c over f (premultiplied "over": dst = src +
+// dst×(1−α)), clipped to the frame.
+func drawCursor(f *screen.Frame, c cursorImage) {
+	for cy := range c.Height {
+		y := c.Y + cy
+		if y < 0 || y >= f.Height {
+			continue
+		}
+		for cx := range c.Width {
+			x := c.X + cx
+			if x < 0 || x >= f.Width {
+				continue
+			}
+			p := c.ARGB[cy*c.Width+cx]
+			a := p >> 24
+			if a == 0 {
+				continue
+			}
+			i := y*f.Stride + x*screen.BytesPerPixel
+			inv := 255 - a
+			f.Pix[i] = blend(p, f.Pix[i], inv)
+			f.Pix[i+1] = blend(p>>8, f.Pix[i+1], inv)
+			f.Pix[i+2] = blend(p>>16, f.Pix[i+2], inv)
+		}
+	}
+}
+
+func blend(src uint32, dst byte, inv uint32) byte {
+	v := src&0xff + (uint32(dst)*inv+127)/255
+	return byte(min(v, 255))
+}
