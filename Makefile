@@ -70,7 +70,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzG722Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -tags opus -run '^$$' -fuzz FuzzOpusDecode -fuzztime $(FUZZTIME) ./audio/codec
-	$(GO) test -tags g729 -run '^$$' -fuzz FuzzG729Decode -fuzztime $(FUZZTIME) ./audio/codec
+	$(GO) test -run '^$$' -fuzz FuzzG729Decode -fuzztime $(FUZZTIME) ./audio/codec
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./audio/codec/g729
+	$(GO) test -run '^$$' -fuzz FuzzEncode -fuzztime $(FUZZTIME) ./audio/codec/g729
 	$(GO) test -tags vpx -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./screen/vp8
 	$(GO) test -run '^$$' -fuzz FuzzParseWAV -fuzztime $(FUZZTIME) ./audio/dsp
 	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip/sdp

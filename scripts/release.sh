@@ -32,9 +32,10 @@
 # ${XDG_CACHE_HOME:-~/.cache}/bpclient/audio-libs/TARGET): on Linux it then
 # needs only libc and libm, loading libasound when audio starts (no
 # libportaudio, JACK or libstdc++), on
-# Windows no DLL at all. G.729 (-tags g729) is left out on purpose: bcg729
-# is GPL-3.0 and bpclient's releases are MIT-licensed, so it must not be
-# linked into them (test builds use it to test the codec). bpclient-host
+# Windows no DLL at all. G.729 is in every package: it is our own pure-Go
+# G.729 Annex A (audio/codec/g729, MIT), in every build without a tag.
+# The g729 tag is left out on purpose: it adds only bcg729 (GPL-3.0), a
+# test-only reference that bpclient's MIT releases must not link. bpclient-host
 # and bpclient-chart stay pure Go; bpclient-chart, which `bpclient logs
 # collect` runs from bpclient's own folder, goes next to bpclient in every
 # package (it holds the plotting library, so that bpclient does not). THIRD_PARTY_NOTICES.txt (scripts/notices.sh) goes with
@@ -116,8 +117,9 @@ for cmd in bpclient bpclient-host bpclient-chart; do
   sysos+=("$syso")
   x86_64-w64-mingw32-windres -O coff -o "$syso" "$work/$cmd.rc"
 done
-# The agent with audio: cgo, static PortAudio and libopus, -tags opus (and
-# not g729: GPL-3.0, see the top), in the environment
+# The agent with audio: cgo, static PortAudio and libopus, -tags opus (not
+# g729, which would add bcg729: GPL-3.0, see the top; G.729 itself is pure
+# Go and always in), in the environment
 # scripts/windows-agent-env.sh gives (the wine end-to-end test builds with
 # it too).
 winlibs=$(scripts/build-audio-libs.sh windows-amd64)

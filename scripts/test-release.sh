@@ -10,7 +10,7 @@
 #     and no file; the same for the per-user MSI (msiexec /qn) and, more
 #     briefly, the per-machine MSI
 #   - the agent has audio: under wine, the installed bpclient.exe finds
-#     devices and offers Opus (`bpclient version --verbose`); so does the
+#     devices and offers Opus and G.729 (`bpclient version --verbose`); so does the
 #     .deb's bpclient, which needs no libportaudio, libjack or libstdc++
 #   - every package carries bpclient-chart next to bpclient, and it draws a
 #     PNG from a call's samples (under wine for the Windows installs)
@@ -294,10 +294,12 @@ chart_ok "NSIS install $old" wine "$instdir\\bpclient-chart.exe"
 ok "NSIS install $old: bpclient-chart.exe under wine draws a PNG from a call's samples"
 timed t_nsis_upgrade win "$work/new/BPClientSetup.exe" /S
 check_installed HKCU "$instdir" $new "NSIS upgrade to $new"
-# audio_ok WHAT OUTPUT: `bpclient version --verbose` found devices and offers Opus.
+# audio_ok WHAT OUTPUT: `bpclient version --verbose` found devices and offers Opus
+# and G.729 (pure Go, in every release since issue 17).
 audio_ok() {
   grep -q '^audio: available: PortAudio' <<<"$2" && grep -q '^codecs:.* opus/48000' <<<" $2" \
-    || fail "$1: no audio or no Opus in 'bpclient version --verbose': $2"
+    && grep -q '^codecs:.* G729/8000' <<<"$2" \
+    || fail "$1: no audio, no Opus or no G.729 in 'bpclient version --verbose': $2"
   ok "$1: $(grep -E '^(audio|codecs):' <<<"$2" | sed 's/, revision [0-9a-f]*//' | paste -sd'|' | sed 's/|/; /')"
 }
 audio_ok "bpclient.exe under wine (MME, WASAPI)" "$(win "$instdir\\bpclient.exe" version --verbose)"

@@ -1,12 +1,14 @@
-// Package codec holds the voice codecs: G.711 (PCMU, PCMA) and G.722 in
-// pure Go, Opus and G.729 through cgo behind build tags. Every codec works
+// Package codec holds the voice codecs: G.711 (PCMU, PCMA), G.722 and
+// G.729 Annex A (audio/codec/g729) in pure Go, Opus through cgo behind a
+// build tag. Every codec works
 // on frames of 16-bit mono PCM at its own SampleRate; resampling to and
 // from the devices' rates is the audio package's job.
 //
 // Build tags: the cgo codecs are opt-in so that a plain `go build` needs
 // no C libraries. `-tags opus` (with cgo and libopus-dev) adds Opus,
-// `-tags g729` (with cgo and libbcg729-dev) adds G.729; `make test` sets
-// both. Without cgo the tags are ignored and Available simply omits them.
+// `-tags g729` (with cgo and libbcg729-dev) adds only the tests against
+// bcg729, a reference for our G.729; `make test` sets both. Without cgo
+// the tags are ignored and Available simply omits Opus.
 //
 // Decoders of codecs with packet loss concealment also implement
 // Concealer; the cgo encoders and decoders implement io.Closer to free

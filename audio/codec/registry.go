@@ -10,14 +10,15 @@ import (
 // ErrUnknown is returned by Lookup for a codec this build does not have.
 var ErrUnknown = errors.New("codec not available in this build")
 
-// Preference orders codecs for an SDP offer: wideband first, then G.711,
-// then G.729 (narrowband, low bit rate), as a softphone usually offers.
+// Preference orders codecs for an SDP offer: wideband first, then G.729
+// (narrowband but a twelfth of G.711's bit rate, what trunks that offer
+// it want), then G.711.
 const (
 	prefOpus = 10
 	prefG722 = 20
+	prefG729 = 25
 	prefPCMU = 30
 	prefPCMA = 40
-	prefG729 = 50
 )
 
 type entry struct {
@@ -26,7 +27,7 @@ type entry struct {
 }
 
 // registry is filled by init functions: the pure-Go codecs always, the cgo
-// ones (opus.go, g729.go) only when their build tags are set.
+// one (opus.go) only when its build tag is set.
 var registry []entry
 
 func register(pref int, c Codec) {
@@ -35,8 +36,8 @@ func register(pref int, c Codec) {
 }
 
 // Available lists the audio codecs compiled into this build, in the order
-// an offer should list them. Opus and G.729 appear only when built with
-// cgo and their tags (see the package documentation).
+// an offer should list them. Opus appears only when built with cgo and
+// its tag (see the package documentation).
 func Available() []Codec {
 	out := make([]Codec, len(registry))
 	for i, e := range registry {

@@ -9,8 +9,9 @@
 // softphone, the RTP engine, SRTP keying, the demo's echo service),
 // audio/ and its subpackages (devices, codecs, dsp), installer and
 // nativemsg (the host manifests it installs), and version. With cgo it
-// links PortAudio, and libopus and bcg729 with the opus and g729 build
-// tags; without cgo it builds, and says that audio is unavailable.
+// links PortAudio, and libopus with the opus build tag (G.729 is pure Go;
+// the g729 tag adds bcg729 to tests only); without cgo it builds, and
+// says that audio is unavailable.
 //
 // DESIGN.md draws the imports as cmd → helper → sip → audio. helper and
 // cmd also import audio directly, and that is right: the agent's audio

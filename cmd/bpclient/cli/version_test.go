@@ -30,6 +30,10 @@ func TestVersionVerbose(t *testing.T) {
 	if len(got.Codecs) != len(codec.Available()) || !strings.Contains(strings.Join(got.Codecs, " "), "PCMU/8000") {
 		t.Errorf("codecs %v, want one per codec.Available(), PCMU among them", got.Codecs)
 	}
+	// G.729 is pure Go now (audio/codec/g729): in every build, so every release.
+	if !strings.Contains(" "+strings.Join(got.Codecs, " ")+" ", " G729/8000 ") {
+		t.Errorf("codecs %v, want G729/8000 among them", got.Codecs)
+	}
 	switch got.Audio.BackendName {
 	case audio.BackendPulse:
 		if !strings.HasPrefix(got.Audio.Backend, "PulseAudio protocol, server: ") || got.Audio.Server == "" || got.Audio.BackendReason == "" {
