@@ -37,12 +37,21 @@ func DeviceAudio(sys *audio.System, selected func() (input, output string)) sip.
 			return sip.Audio{}, err
 		}
 		mic := newMicPump(capture, f.Samples())
-		return sip.Audio{Source: mic, Sink: playback, Close: func() {
+		return sip.Audio{Source: mic, Sink: speaker{playback}, Close: func() {
 			mic.stop() // closes the capture
 			playback.Close()
 		}}, nil
 	}
 }
+
+// speaker is the call's playback stream as its media writes it: queued
+// without waiting, so that the media's 20 ms turn, which also sends the
+// microphone's frame, is never held by the device (a held turn sends
+// its packets late and in pairs).
+type speaker struct{ p *audio.Playback }
+
+// WritePCM implements sip.PCMSink.
+func (s speaker) WritePCM(buf []int16) (int, error) { return s.p.QueuePCM(buf) }
 
 // micPump reads a capture stream in its own goroutine and hands out the
 // newest frames without blocking.
