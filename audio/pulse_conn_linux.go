@@ -3,6 +3,7 @@ package audio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -76,11 +77,15 @@ func dialPulseAddr(a pulseAddr) (*pulseConn, error) {
 		return nil, err
 	}
 	c := &pulseConn{addr: a, conn: nc, kick: make(chan struct{}, 1), playback: map[uint32]*pulseStream{}, record: map[uint32]*pulseStream{}}
-	d := newPulseDemux(nc)
+	var sock io.ReadWriter = nc
+	if s, err := newPulseSocket(nc); err == nil {
+		sock = s
+	}
+	d := newPulseDemux(sock)
 	d.onData, d.onRequest, d.onClosed = c.data, c.request, c.lost
 	c.c = &proto.Client{Callback: c.message}
 	c.c.SetTimeout(pulseRequestTimeout)
-	c.c.Open(pulseRW{d, nc})
+	c.c.Open(pulseRW{d, sock})
 	if err := c.handshake(); err != nil {
 		nc.Close()
 		return nil, err
@@ -91,7 +96,7 @@ func dialPulseAddr(a pulseAddr) (*pulseConn, error) {
 // pulseRW reads through the demux and writes straight to the socket.
 type pulseRW struct {
 	r *pulseDemux
-	w net.Conn
+	w io.Writer
 }
 
 func (rw pulseRW) Read(p []byte) (int, error)  { return rw.r.Read(p) }

@@ -22,11 +22,14 @@ type stream struct {
 	stats   Stats
 	started bool // playback: the first WritePCM came
 	closed  bool
-	waiting int       // capture: readers waiting in ReadPCM for a frame
-	read    time.Time // capture: when ReadPCM was last called
+	waiting int // capture: readers waiting in ReadPCM for a frame
+	// writerWaits: playback's writer waits for room (it is woken when
+	// the device takes a frame; otherwise nobody is signalled).
+	writerWaits bool
+	read        time.Time // capture: when ReadPCM was last called
 
 	wtimer  *time.Timer   // the writer's wait for room (one writer at a time)
-	data    chan struct{} // capture: a frame is ready; playback: samples were queued
+	data    chan struct{} // capture: a frame is ready for a reader waiting in ReadPCM
 	space   chan struct{} // playback: room in the queue
 	moveReq chan moveRequest
 	follow  chan string // the server moved the stream to this device
@@ -135,6 +138,36 @@ func (s *stream) readPCM(buf []int16) (int, error) {
 	}
 }
 
+// queuePCM queues buf for playing without waiting for the device: a
+// writer on a clock of its own (a call's media, whose turn also sends
+// the microphone's packet) must not be held by a device that takes its
+// audio in bursts of another size (PipeWire's quantum) or has stalled.
+// The queue holds up to maxQueued; beyond that the oldest whole frames
+// go (Stats.Overruns).
+func (s *stream) queuePCM(buf []int16) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	if need := len(buf) - s.q.free(); need > 0 && s.q.size() < s.maxQueued() {
+		s.q.grow(min(s.maxQueued(), s.q.size()+(need+s.frame-1)/s.frame*s.frame))
+	}
+	if need := len(buf) - s.q.free(); need > 0 {
+		drop := (min(need, s.q.len()) + s.frame - 1) / s.frame
+		s.q.discard(drop * s.frame)
+		s.stats.Overruns += uint64(drop)
+	}
+	n := s.q.write(buf)
+	s.started = true
+	return n, nil
+}
+
+// maxQueued is the most playback audio queuePCM keeps: four frames, room
+// for a device that asks for a little more than a frame at a time, and
+// whose requests drift against the writer's clock, without dropping any.
+func (s *stream) maxQueued() int { return 4*s.frame + 8 }
+
 func (s *stream) writePCM(buf []int16) (int, error) {
 	total := 0
 	for {
@@ -145,14 +178,13 @@ func (s *stream) writePCM(buf []int16) (int, error) {
 		}
 		n := s.q.write(buf)
 		s.started = true
+		if len(buf) == n {
+			s.mu.Unlock()
+			return total + n, nil
+		}
+		s.writerWaits = true
 		s.mu.Unlock()
-		if n > 0 {
-			signal(s.data)
-		}
 		buf, total = buf[n:], total+n
-		if len(buf) == 0 {
-			return total, nil
-		}
 		// A running device makes room within a frame. One that does not
 		// (stalled, or being replaced) must not hold the writer, which
 		// may be a call's receive path: after two frames the oldest
@@ -199,9 +231,10 @@ func (s *stream) deliver(pcm []int16) {
 		s.stats.Overruns += uint64(drop)
 	}
 	s.q.write(pcm)
-	ready := s.q.len() >= s.frame
+	// Only a reader waiting in ReadPCM needs waking.
+	wake := s.waiting > 0 && s.q.len() >= s.frame
 	s.mu.Unlock()
-	if ready {
+	if wake {
 		signal(s.data)
 	}
 }
@@ -330,8 +363,12 @@ func (s *stream) takeFrame(buf []int16) int {
 	} else {
 		s.stats.Frames++
 	}
+	wake := s.writerWaits
+	s.writerWaits = false
 	s.mu.Unlock()
-	signal(s.space)
+	if wake {
+		signal(s.space)
+	}
 	return len(buf)
 }
 

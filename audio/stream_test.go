@@ -422,3 +422,37 @@ func TestAlertReleasesDevicesAfterItsEnd(t *testing.T) {
 	recv(t, s.aborted, "not released")
 	r.Stop()
 }
+
+// A call's media queues its speaker's frames without waiting, even on a
+// device that takes nothing (a PulseAudio null sink takes up to 2 s to
+// start a new stream): WritePCM would hold the media's turn two frames
+// each time, and with it the microphone's packet. Four frames wait, the
+// oldest go.
+func TestPlaybackQueuePCMNeverWaits(t *testing.T) {
+	fb := newFake()
+	sys := newSystem(fb)
+	sys.stallLimit, sys.firstIOLimit = time.Hour, time.Hour
+	defer sys.Close()
+	pb, err := sys.OpenPlayback("", f8k20, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]int16, 160)
+	for i := range 50 {
+		frame[0] = int16(i)
+		if n, err := pb.QueuePCM(frame); n != len(frame) || err != nil {
+			t.Fatalf("frame %d: queued %d, %v", i, n, err)
+		}
+	}
+	if st := pb.Stats(); st.Overruns != 46 {
+		t.Errorf("overruns %d after 50 frames into a device that took none, want 46 (four wait)", st.Overruns)
+	}
+	// The device takes the newest four, oldest first.
+	pb.mu.Lock()
+	got := make([]int16, 4*160+8)
+	n := pb.q.read(got)
+	pb.mu.Unlock()
+	if n != 4*160 || got[0] != 46 || got[3*160] != 49 {
+		t.Fatalf("queued %d samples starting with frame %d, ending with frame %d; want frames 46 to 49", n, got[0], got[3*160])
+	}
+}

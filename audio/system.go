@@ -239,6 +239,13 @@ type Playback struct{ *stream }
 // silence (Stats.Underruns). One writer at a time.
 func (p *Playback) WritePCM(buf []int16) (int, error) { return p.writePCM(buf) }
 
+// QueuePCM queues buf for playing and returns at once: for a writer with
+// a clock of its own (a call's media), which a device that takes audio
+// in bursts must not hold. Up to four frames wait; beyond that the
+// oldest go (Stats.Overruns). It returns the samples queued (all of buf
+// when it is at most four frames).
+func (p *Playback) QueuePCM(buf []int16) (int, error) { return p.queuePCM(buf) }
+
 // Close stops playing at once (what is queued is dropped) and releases
 // the device.
 func (p *Playback) Close() error { p.close(); return nil }

@@ -37,12 +37,21 @@ func DeviceAudio(sys *audio.System, selected func() (input, output string)) sip.
 			return sip.Audio{}, err
 		}
 		mic := newMicPump(capture, f.Samples())
-		return sip.Audio{Source: mic, Sink: playback, Close: func() {
+		return sip.Audio{Source: mic, Sink: speaker{playback}, Close: func() {
 			mic.stop() // closes the capture
 			playback.Close()
 		}}, nil
 	}
 }
+
+// speaker is the call's playback stream as its media writes it: queued
+// without waiting, so that the media's 20 ms turn, which also sends the
+// microphone's frame, is never held by the device (a held turn sends
+// its packets late and in pairs).
+type speaker struct{ p *audio.Playback }
+
+// WritePCM implements sip.PCMSink.
+func (s speaker) WritePCM(buf []int16) (int, error) { return s.p.QueuePCM(buf) }
 
 // micPump reads a capture stream in its own goroutine and hands out the
 // newest frames without blocking.
@@ -52,8 +61,10 @@ type micPump struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 
+	rbuf []int16 // the goroutine's read buffer
+
 	mu     sync.Mutex
-	frames [][]int16 // at most micBacklog waiting
+	frames frameRing // at most micBacklog waiting
 	// starved: a read found no frame. The next frame goes out once a
 	// second one waits behind it: a device that delivers in bursts then
 	// keeps a frame in hand between them instead of leaving a 20 ms
@@ -78,7 +89,7 @@ const micBacklog = 10
 const trimWindow = 50
 
 func newMicPump(c *audio.Capture, frame int) *micPump {
-	m := &micPump{c: c, frame: frame, done: make(chan struct{})}
+	m := &micPump{c: c, frame: frame, done: make(chan struct{}), rbuf: make([]int16, frame), frames: newFrameRing(micBacklog, frame)}
 	m.wg.Add(1)
 	go m.run()
 	return m
@@ -87,8 +98,7 @@ func newMicPump(c *audio.Capture, frame int) *micPump {
 func (m *micPump) run() {
 	defer m.wg.Done()
 	for {
-		buf := make([]int16, m.frame)
-		n, err := m.c.ReadPCM(buf)
+		n, err := m.c.ReadPCM(m.rbuf)
 		select {
 		case <-m.done:
 			return
@@ -99,10 +109,7 @@ func (m *micPump) run() {
 			return
 		}
 		m.mu.Lock()
-		m.frames = append(m.frames, buf[:n])
-		if len(m.frames) > micBacklog {
-			m.frames = m.frames[1:]
-		}
+		m.frames.push(m.rbuf[:n])
 		m.mu.Unlock()
 	}
 }
@@ -110,18 +117,17 @@ func (m *micPump) run() {
 // ReadPCM implements sip.PCMSource.
 func (m *micPump) ReadPCM(buf []int16) (int, error) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.trim()
-	var f []int16
+	n := 0
 	switch {
-	case len(m.frames) == 0:
+	case m.frames.len() == 0:
 		m.starved = true
-	case m.starved && len(m.frames) < 2:
+	case m.starved && m.frames.len() < 2:
 	default:
 		m.starved = false
-		f, m.frames = m.frames[0], m.frames[1:]
+		n = m.frames.pop(buf)
 	}
-	m.mu.Unlock()
-	n := copy(buf, f)
 	clear(buf[n:])
 	return len(buf), nil
 }
@@ -130,15 +136,15 @@ func (m *micPump) ReadPCM(buf []int16) (int, error) {
 // trimWindow reads, but for two: the one read and the one kept in hand
 // (as after an underrun); mu is held.
 func (m *micPump) trim() {
-	if m.reads == 0 || len(m.frames) < m.least {
-		m.least = len(m.frames)
+	if m.reads == 0 || m.frames.len() < m.least {
+		m.least = m.frames.len()
 	}
 	m.reads++
 	if m.reads < trimWindow {
 		return
 	}
 	if excess := m.least - 2; excess > 0 {
-		m.frames = m.frames[excess:]
+		m.frames.drop(excess)
 	}
 	m.reads = 0
 }
@@ -149,8 +155,8 @@ func (m *micPump) trim() {
 // packet instead of from the device's next burst.
 func (m *micPump) DiscardPCM() {
 	m.mu.Lock()
-	if n := len(m.frames); n > 2 {
-		m.frames = m.frames[n-2:]
+	if n := m.frames.len(); n > 2 {
+		m.frames.drop(n - 2)
 	}
 	m.starved, m.reads = false, 0
 	m.mu.Unlock()
@@ -162,4 +168,52 @@ func (m *micPump) stop() {
 	close(m.done)
 	m.c.Close()
 	m.wg.Wait()
+}
+
+// frameRing is the pump's queue of frames, in buffers allocated once: a
+// buffer per frame was 50 allocations a second, garbage that grew the
+// agent's heap by about a megabyte during a call. Its owner locks it.
+type frameRing struct {
+	buf     [][]int16
+	lens    []int
+	head, n int
+}
+
+func newFrameRing(frames, size int) frameRing {
+	r := frameRing{buf: make([][]int16, frames), lens: make([]int, frames)}
+	for i := range r.buf {
+		r.buf[i] = make([]int16, size)
+	}
+	return r
+}
+
+func (r *frameRing) len() int { return r.n }
+
+// push copies p in (at most a frame) as the newest, dropping the oldest
+// when the ring is full.
+func (r *frameRing) push(p []int16) {
+	if r.n == len(r.buf) {
+		r.drop(1)
+	}
+	i := (r.head + r.n) % len(r.buf)
+	r.lens[i] = copy(r.buf[i], p)
+	r.n++
+}
+
+// pop copies the oldest frame into dst and returns its length; 0 when
+// the ring is empty.
+func (r *frameRing) pop(dst []int16) int {
+	if r.n == 0 {
+		return 0
+	}
+	k := copy(dst, r.buf[r.head][:r.lens[r.head]])
+	r.drop(1)
+	return k
+}
+
+// drop drops the k oldest frames (all, when fewer wait).
+func (r *frameRing) drop(k int) {
+	k = min(k, r.n)
+	r.head = (r.head + k) % len(r.buf)
+	r.n -= k
 }

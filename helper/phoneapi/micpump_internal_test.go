@@ -8,10 +8,10 @@ import "testing"
 // a second waits behind it. DiscardPCM (the call connecting) drops the
 // backlog but for the newest two frames, which go at once.
 func TestMicPumpKeepsAFrameInHandAfterAnUnderrun(t *testing.T) {
-	m := &micPump{frame: 2}
+	m := &micPump{frame: 2, frames: newFrameRing(micBacklog, 2)}
 	push := func(v int16) {
 		m.mu.Lock()
-		m.frames = append(m.frames, []int16{v, v})
+		m.frames.push([]int16{v, v})
 		m.mu.Unlock()
 	}
 	read := func() int16 {
@@ -57,11 +57,11 @@ func TestMicPumpKeepsAFrameInHandAfterAnUnderrun(t *testing.T) {
 // a second of that the pump drops all but two (one to read, one in hand), so the agent's voice is
 // not delayed by them for the rest of the call.
 func TestMicPumpTrimsAStandingBacklog(t *testing.T) {
-	m := &micPump{frame: 1}
+	m := &micPump{frame: 1, frames: newFrameRing(micBacklog, 1)}
 	next := int16(1)
 	push := func() {
 		m.mu.Lock()
-		m.frames = append(m.frames, []int16{next})
+		m.frames.push([]int16{next})
 		next++
 		m.mu.Unlock()
 	}
@@ -76,10 +76,40 @@ func TestMicPumpTrimsAStandingBacklog(t *testing.T) {
 	// The last read trimmed to two, handed out the older and keeps the
 	// newest in hand.
 	m.mu.Lock()
-	left := len(m.frames)
+	left := m.frames.len()
 	m.mu.Unlock()
 	if left != 1 || buf[0] != next-2 {
 		t.Fatalf("after a second with at least 6 frames at every read: read frame %d with %d left, want frame %d with 1 left",
 			buf[0], left, next-2)
+	}
+}
+
+// The pump keeps its frames in buffers allocated once: a frame from the
+// device to the media's read allocates nothing, and a full backlog drops
+// its oldest frame.
+func TestMicPumpNoAllocationPerFrame(t *testing.T) {
+	m := &micPump{frame: 160, frames: newFrameRing(micBacklog, 160)}
+	in, out := make([]int16, 160), make([]int16, 160)
+	var v int16
+	allocs := testing.AllocsPerRun(200, func() {
+		v++
+		in[0] = v
+		m.mu.Lock()
+		m.frames.push(in)
+		m.mu.Unlock()
+		m.ReadPCM(out)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per frame", allocs)
+	}
+	for i := range micBacklog + 3 {
+		in[0] = int16(1000 + i)
+		m.frames.push(in)
+	}
+	if m.frames.len() != micBacklog {
+		t.Fatalf("%d frames wait after %d pushes, want %d", m.frames.len(), micBacklog+3, micBacklog)
+	}
+	if k := m.frames.pop(out); k != 160 || out[0] != 1003 {
+		t.Fatalf("oldest frame %d (%d samples), want frame 1003: the three oldest dropped", out[0], k)
 	}
 }
