@@ -56,6 +56,7 @@ func Standard(o Options) *Doctor {
 	if o.Phone != nil {
 		checks = append(checks, PhoneCheck(o.Phone))
 	}
+	checks = append(checks, ScreenCaptureCheck(o.Roots.Getenv))
 	return New(o.Now, checks...)
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 
@@ -62,6 +63,9 @@ type Options struct {
 	Clock clockwork.Clock
 	// Spool adjusts the spool's options (tests: back-off).
 	Spool func(*spool.Options)
+	// Getenv reads the session's kind and display (WAYLAND_DISPLAY,
+	// XDG_SESSION_TYPE, DISPLAY); nil: the process's environment.
+	Getenv func(string) string
 }
 
 // Service implements agent.Service.
@@ -70,6 +74,8 @@ type Service struct {
 	log   zerolog.Logger
 	spool *spool.Spool
 	ind   *indicator
+
+	probe probeCache
 
 	mu     sync.Mutex
 	active *active // the recording that runs or is paused; nil: none
@@ -91,6 +97,9 @@ type active struct {
 func New(o Options) (*Service, error) {
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
 	s := &Service{o: o, log: o.Logger.With().Str("svc", "screen").Logger()}
 	s.ind = newIndicator(o.Indicator, s.log)
@@ -138,17 +147,6 @@ func (s *Service) Methods() map[string]agent.Method {
 		"screen.record.stop":   s.control(func(r *record.Recorder) error { return r.Stop("") }),
 		"screen.status":        s.status,
 	}
-}
-
-// unavailable says why this build or desktop cannot record, or nil.
-func (s *Service) unavailable() error {
-	if s.o.Capture != nil && s.o.Parts.NewEncoder != nil && s.o.Parts.NewSegment != nil {
-		return nil
-	}
-	if s.o.Unavailable != nil {
-		return s.o.Unavailable
-	}
-	return errors.New("screen recording is not in this build")
 }
 
 // allowHost is the spool's allow-list check: the page domains of the
