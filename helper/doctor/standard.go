@@ -79,6 +79,7 @@ func Standard(o Options) *Doctor {
 	if o.Audio != nil {
 		checks = append(checks, AudioChecks(o.Audio))
 	}
+	checks = append(checks, ScreenCaptureCheck(o.Roots.Getenv))
 	return New(o.Now, checks...)
 }
 

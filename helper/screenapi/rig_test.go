@@ -118,6 +118,17 @@ func newRig(t *testing.T, indicator bool) *rig { t.Helper(); return newRigShowin
 // newRigShowing is newRig with the indicator on notifier (nil: a fake).
 func newRigShowing(t *testing.T, indicator bool, notifier screenapi.Indicator) *rig {
 	t.Helper()
+	return newRigWith(t, indicator, notifier, nil)
+}
+
+// xSession is the environment of an X11 session (the rig's default: the
+// fake screen stands for its display).
+var xSession = map[string]string{"DISPLAY": ":fake"}
+
+// newRigWith is newRigShowing with the service's options adjusted by
+// adjust (nil: as they are).
+func newRigWith(t *testing.T, indicator bool, notifier screenapi.Indicator, adjust func(*screenapi.Options)) *rig {
+	t.Helper()
 	r := &rig{t: t, screen: &solidScreen{}, ind: &fakeIndicator{}, status: http.StatusCreated, clock: clockwork.NewFakeClock()}
 	r.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -144,10 +155,15 @@ func newRigShowing(t *testing.T, indicator bool, notifier screenapi.Indicator) *
 	}
 	r.spool = filepath.Join(dir, "spool")
 	r.a = agenttest.Start(t, func(srv *agent.Server) []agent.Service {
-		svc, err := screenapi.New(screenapi.Options{Logger: zerolog.Nop(), Events: srv, Policy: store, SpoolDir: r.spool,
+		o := screenapi.Options{Logger: zerolog.Nop(), Events: srv, Policy: store, SpoolDir: r.spool,
 			HTTPClient: r.srv.Client(), Parts: fakeParts, Indicator: ind, Clock: r.clock,
 			Capture: func(string) (record.Grabber, error) { return r.screen, nil },
-			Spool:   func(o *spool.Options) { o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 100*time.Millisecond }})
+			Spool:   func(o *spool.Options) { o.MinBackoff, o.MaxBackoff = 20*time.Millisecond, 100*time.Millisecond },
+			Getenv:  func(k string) string { return xSession[k] }}
+		if adjust != nil {
+			adjust(&o)
+		}
+		svc, err := screenapi.New(o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -62,6 +64,9 @@ type Options struct {
 	Clock clockwork.Clock
 	// Spool adjusts the spool's options (tests: back-off).
 	Spool func(*spool.Options)
+	// Getenv reads the session's kind and display (WAYLAND_DISPLAY,
+	// XDG_SESSION_TYPE, DISPLAY); nil: the process's environment.
+	Getenv func(string) string
 }
 
 // Service implements agent.Service.
@@ -70,6 +75,8 @@ type Service struct {
 	log   zerolog.Logger
 	spool *spool.Spool
 	ind   *indicator
+
+	probe probeCache
 
 	mu     sync.Mutex
 	active *active // the recording that runs or is paused; nil: none
@@ -91,6 +98,9 @@ type active struct {
 func New(o Options) (*Service, error) {
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
 	}
 	s := &Service{o: o, log: o.Logger.With().Str("svc", "screen").Logger()}
 	s.ind = newIndicator(o.Indicator, s.log)
@@ -138,17 +148,6 @@ func (s *Service) Methods() map[string]agent.Method {
 		"screen.record.stop":   s.control(func(r *record.Recorder) error { return r.Stop("") }),
 		"screen.status":        s.status,
 	}
-}
-
-// unavailable says why this build or desktop cannot record, or nil.
-func (s *Service) unavailable() error {
-	if s.o.Capture != nil && s.o.Parts.NewEncoder != nil && s.o.Parts.NewSegment != nil {
-		return nil
-	}
-	if s.o.Unavailable != nil {
-		return s.o.Unavailable
-	}
-	return errors.New("screen recording is not in this build")
 }
 
 // allowHost is the spool's allow-list check: the page domains of the
@@ -277,7 +276,17 @@ func (s *Service) stateChanged(a *active, st record.State, reason string) {
 		// The capture goes once the recorder has left it; not from here:
 		// a failure's stop runs while the feed's goroutine may wait.
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); a.rec.Wait(); a.feed.Close() }()
+		go func() {
+			defer s.wg.Done()
+			a.rec.Wait()
+			a.feed.Close()
+			// A 1080p recording leaves some 20 MB of Go buffers (the
+			// grabbed frame, the encoder's copy of the last one and its
+			// planes) that nothing allocates after it to collect: an idle
+			// agent would hold them until the two-minute forced GC and the
+			// scavenger after it. Return them now, once per recording.
+			debug.FreeOSMemory()
+		}()
 	}
 	s.send(a, EventState, stateEvent{State: string(st), RecordingID: a.params.RecordingID, Reason: reason})
 }

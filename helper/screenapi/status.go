@@ -10,11 +10,13 @@ import (
 )
 
 // statusView is screen.status's answer; helper.status's "screen" entry
-// is its first three fields (other sites learn only that one runs).
+// is its first four fields (other sites learn only that one runs).
 type statusView struct {
 	Available bool   `json:"available"`
 	Reason    string `json:"reason,omitempty"` // why unavailable
 	State     string `json:"state"`
+	// ReasonCode is why unavailable as one of doctor's Screen* codes.
+	ReasonCode string `json:"reasonCode,omitempty"`
 
 	RecordingID    string        `json:"recordingId,omitempty"`
 	StateReason    string        `json:"stateReason,omitempty"`
@@ -31,8 +33,8 @@ type statusView struct {
 
 func (s *Service) view(c *agent.Call) statusView {
 	v := statusView{Available: true, State: string(record.Idle)}
-	if err := s.unavailable(); err != nil {
-		v.Available, v.Reason = false, err.Error()
+	if a := s.availability(); !a.Available() {
+		v.Available, v.Reason, v.ReasonCode = false, a.Reason, a.Code
 	}
 	s.mu.Lock()
 	a := s.active

@@ -1,0 +1,107 @@
+package doctor
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/openbpclient/bpclient/internal/desktoptest"
+	"github.com/openbpclient/bpclient/screen/vp8"
+)
+
+// envOf is an environment of exactly vars (not the test process's).
+func envOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// screenCheck runs the screen.capture check alone.
+func screenCheck(t *testing.T, getenv func(string) string) Result {
+	t.Helper()
+	rep := New(nil, ScreenCaptureCheck(getenv)).Run(context.Background(), View{Local: true})
+	r, ok := rep.Find("screen.capture")
+	if !ok {
+		t.Fatalf("no screen.capture check in %+v", rep.Checks)
+	}
+	return r
+}
+
+// TestScreenCaptureOnXvfb: a real X server grabbed for real is ok (with
+// the encoder of a vpx build; without one the check says so).
+func TestScreenCaptureOnXvfb(t *testing.T) {
+	d := desktoptest.StartScreen(t, 640, 480)
+	if d == nil {
+		return
+	}
+	env := envOf(map[string]string{"DISPLAY": d.Display})
+	a := ProbeScreenCapture(env)
+	r := screenCheck(t, env)
+	if !vp8.Available() {
+		if a.Code != ScreenNoEncoder || r.Status != Warning || r.Fix == "" {
+			t.Fatalf("a build without vpx: probe %+v, check %+v", a, r)
+		}
+		t.Log("built without the vpx tag: checked the no-encoder answer only")
+		return
+	}
+	if !a.Available() || r.Status != OK || r.Fix != "" {
+		t.Fatalf("Xvfb %s: probe %+v, check %+v", d.Display, a, r)
+	}
+}
+
+// TestScreenCaptureWithoutDisplay: no $DISPLAY, no Wayland: the reason,
+// a warning and a fix.
+func TestScreenCaptureWithoutDisplay(t *testing.T) {
+	env := envOf(nil)
+	a := ProbeScreenCapture(env)
+	r := screenCheck(t, env)
+	if a.Code != ScreenNoDisplay || a.Reason != "no X display ($DISPLAY is empty)" {
+		t.Fatalf("probe %+v", a)
+	}
+	if r.Status != Warning || !strings.Contains(r.Found, "no X display") || r.Fix != screenFixes[ScreenNoDisplay] {
+		t.Fatalf("check %+v", r)
+	}
+}
+
+// TestScreenCaptureOnWayland: a Wayland session without X says Wayland;
+// so does one with an X display (Xwayland shows only the X clients), and
+// one known only from XDG_SESSION_TYPE.
+func TestScreenCaptureOnWayland(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"no X":         {"WAYLAND_DISPLAY": "wayland-0"},
+		"Xwayland":     {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"},
+		"session type": {"XDG_SESSION_TYPE": "wayland"},
+	} {
+		a := ProbeScreenCapture(envOf(vars))
+		r := screenCheck(t, envOf(vars))
+		if a.Code != ScreenWayland || a.Reason != "not available on Wayland yet" {
+			t.Errorf("%s: probe %+v", name, a)
+		}
+		if r.Status != Warning || r.Fix != screenFixes[ScreenWayland] || !strings.Contains(r.Found, "Wayland") {
+			t.Errorf("%s: check %+v", name, r)
+		}
+	}
+}
+
+// TestScreenProbeOrder: the other codes, from a probe with parts taken
+// away (the OS and the build are what they are here).
+func TestScreenProbeOrder(t *testing.T) {
+	x := envOf(map[string]string{"DISPLAY": ":9"})
+	opened := 0
+	open := func() error { opened++; return nil }
+	for _, c := range []struct {
+		p    ScreenProbe
+		want string
+	}{
+		{ScreenProbe{GOOS: "darwin", Getenv: x, Open: open}, ScreenMacOS},
+		{ScreenProbe{GOOS: "linux", Getenv: x, Open: open, Encoder: vp8.ErrUnavailable}, ScreenNoEncoder},
+		{ScreenProbe{GOOS: "linux", Getenv: x}, ScreenNoCapture},
+		{ScreenProbe{GOOS: "linux", Getenv: x, Open: func() error { return context.DeadlineExceeded }}, ScreenCaptureFailed},
+		{ScreenProbe{GOOS: "windows", Getenv: envOf(nil), Open: open}, ""},
+	} {
+		if got := c.p.Run(); got.Code != c.want || (c.want != "" && got.Reason == "") {
+			t.Errorf("%+v: %+v, want code %q", c.p, got, c.want)
+		}
+	}
+	if opened != 1 {
+		t.Errorf("the capture was opened %d times; only the Windows probe had reason to", opened)
+	}
+}
