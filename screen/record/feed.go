@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -17,113 +18,386 @@ type Grabber interface {
 	Close() error
 }
 
-// Consumer takes the frames of a Feed: a recorder now, a live monitor
-// later. Frame is called in the feed's goroutine with a frame that the
-// next grab overwrites: a consumer that keeps it copies it.
-type Consumer interface {
-	Frame(f *screen.Frame)
-	// GrabFailed is told each failed grab.
-	GrabFailed(err error)
+// StaleTeller is a Grabber that knows when the screens it was opened for
+// changed (a monitor plugged in or out, a new resolution): its area is
+// fixed at open, so the feed opens the capture again.
+type StaleTeller interface {
+	Stale() bool
 }
 
-// Feed is one capture, paced by a ticker, handed to every consumer
-// subscribed: recording and live monitoring share it rather than each
-// grabbing the screen. With no consumer subscribed it grabs nothing.
+// Consumer takes the frames of a Feed: the recorder and live
+// monitoring's source.
+type Consumer = screen.Consumer
+
+// staleCheckEvery: how often a feed asks its grabber whether the screens
+// changed (the question costs a round trip to the X server).
+const staleCheckEvery = time.Second
+
+// Feed is the agent's one capture of the screen, shared by every
+// consumer subscribed (a recording and a live monitoring): it opens the
+// capture when the first consumer subscribes, closes it when the last
+// leaves, and opens it again when the screens change. It grabs at the
+// highest rate a consumer asked for; each consumer gets the frames its
+// own rate needs (see due). While a holder holds it (a recording
+// paused: PCI) it grabs nothing for anybody.
 type Feed struct {
-	grab  Grabber
-	clock clockwork.Clock
+	open   func() (Grabber, error)
+	clock  clockwork.Clock
+	ticked func() // tests: hears each tick handled
 
-	mu   sync.Mutex
-	subs []Consumer
-	// delivering is held through a grab and its delivery, so that
-	// Unsubscribe returns only once no frame is on its way to the
-	// consumer that left.
+	mu      sync.Mutex
+	subs    []*subscriber
+	holders []any
+	rate    int // the ticker's frames a second: the highest asked
+	loop    *feedLoop
+	stats   FeedStats
+	// delivering is held through a grab and its delivery, and through
+	// telling of a pause, so that Unsubscribe and Hold return only once
+	// no frame is on its way.
 	delivering sync.Mutex
+}
 
+// subscriber is one consumer and its rate. credit counts, in units of
+// 1/rate of a tick, how far it is towards its next frame.
+type subscriber struct {
+	c      Consumer
+	fps    int
+	credit int
+}
+
+// feedLoop is one opening of the capture and the goroutine that grabs.
+type feedLoop struct {
+	ticker clockwork.Ticker
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// NewFeed grabs from g fps times a second, by clock (nil: the wall
-// clock), until Close, which closes g.
-func NewFeed(g Grabber, fps int, clock clockwork.Clock) *Feed { return newFeed(g, fps, clock, nil) }
+// FeedStats count what a feed did (helper.status; the tests count grabs
+// to show that recording and monitoring share one capture).
+type FeedStats struct {
+	Opens     int64 `json:"opens"`
+	Grabs     int64 `json:"grabs"`
+	Consumers int   `json:"consumers"`
+	FPS       int   `json:"fps,omitempty"`
+	Held      bool  `json:"held,omitempty"`
+}
 
-// newFeed is NewFeed with a hook that hears each tick handled (tests).
-func newFeed(g Grabber, fps int, clock clockwork.Clock, ticked func()) *Feed {
+// NewFeed returns a feed that opens its capture with open on first use,
+// paced by clock (nil: the wall clock).
+func NewFeed(open func() (Grabber, error), clock clockwork.Clock) *Feed {
+	return newFeed(open, clock, nil)
+}
+
+func newFeed(open func() (Grabber, error), clock clockwork.Clock, ticked func()) *Feed {
 	if clock == nil {
 		clock = clockwork.NewRealClock()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	f := &Feed{grab: g, clock: clock, cancel: cancel, done: make(chan struct{})}
-	t := clock.NewTicker(time.Second / time.Duration(fps))
-	go func() {
-		defer close(f.done)
-		defer t.Stop()
-		f.run(ctx, t, ticked)
-	}()
-	return f
+	return &Feed{open: open, clock: clock, ticked: ticked}
 }
 
-// Subscribe adds c; the next tick's frame reaches it.
-func (f *Feed) Subscribe(c Consumer) {
+// Stats says what the feed did so far and who uses it now.
+func (f *Feed) Stats() FeedStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !slices.Contains(f.subs, c) {
-		f.subs = append(f.subs, c)
-	}
+	s := f.stats
+	s.Consumers, s.FPS, s.Held = len(f.subs), f.rate, len(f.holders) > 0
+	return s
 }
 
-// Unsubscribe removes c. When it returns no grab for c is under way and
-// none will be.
+// running says whether the capture is open (tests).
+func (f *Feed) running() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.loop != nil
+}
+
+// Subscribe adds c at fps frames a second, opening the capture if c is
+// the first consumer; its first frame comes with the next tick. A
+// consumer subscribed again keeps one subscription, at the new rate.
+func (f *Feed) Subscribe(c Consumer, fps int) error {
+	if fps <= 0 {
+		return fmt.Errorf("feed: %d frames a second", fps)
+	}
+	f.mu.Lock()
+	if f.loop == nil {
+		g, err := f.open()
+		if err != nil {
+			f.mu.Unlock()
+			return fmt.Errorf("open the screen: %w", err)
+		}
+		f.stats.Opens++
+		f.startLoopLocked(g, fps)
+	}
+	f.subs = slices.DeleteFunc(f.subs, func(s *subscriber) bool { return s.c == c })
+	f.subs = append(f.subs, &subscriber{c: c, fps: fps})
+	f.retimeLocked()
+	// A new consumer's first frame is due at the next tick.
+	f.subs[len(f.subs)-1].credit = f.rate - fps
+	held := len(f.holders) > 0
+	f.mu.Unlock()
+	if l, ok := c.(screen.PauseListener); ok && held {
+		l.CapturePaused(true)
+	}
+	return nil
+}
+
+// Unsubscribe removes c; the last consumer leaving closes the capture.
+// When it returns no frame for c is under way and none will be. Not
+// from a consumer's Frame (the feed's goroutine would wait on itself).
 func (f *Feed) Unsubscribe(c Consumer) {
 	f.mu.Lock()
-	f.subs = slices.DeleteFunc(f.subs, func(s Consumer) bool { return s == c })
+	f.subs = slices.DeleteFunc(f.subs, func(s *subscriber) bool { return s.c == c })
+	var last *feedLoop
+	if len(f.subs) == 0 {
+		last, f.loop, f.rate = f.loop, nil, 0
+	} else {
+		f.retimeLocked()
+	}
 	f.mu.Unlock()
 	f.delivering.Lock()
 	f.delivering.Unlock() //nolint:staticcheck // waits out a delivery in progress
+	if last != nil {
+		last.stop()
+	}
 }
 
-// Close stops the ticker and closes the grabber.
+// Hold stops every grab until each holder has released (a recording
+// paused: nothing of the screen is captured, for recording or for
+// monitoring). Consumers that are PauseListeners hear it. When Hold
+// returns no grab is under way and none will be.
+func (f *Feed) Hold(holder any) {
+	f.mu.Lock()
+	first := len(f.holders) == 0
+	if !slices.Contains(f.holders, holder) {
+		f.holders = append(f.holders, holder)
+	}
+	f.mu.Unlock()
+	f.delivering.Lock()
+	defer f.delivering.Unlock()
+	if first {
+		f.tellPaused(true)
+	}
+}
+
+// Release ends holder's hold; with no holder left the feed grabs again.
+func (f *Feed) Release(holder any) {
+	f.mu.Lock()
+	n := len(f.holders)
+	f.holders = slices.DeleteFunc(f.holders, func(h any) bool { return h == holder })
+	freed := n > 0 && len(f.holders) == 0
+	f.mu.Unlock()
+	if freed {
+		f.delivering.Lock()
+		defer f.delivering.Unlock()
+		f.tellPaused(false)
+	}
+}
+
+// tellPaused tells the listeners; f.delivering held, so that no frame
+// crosses the news.
+func (f *Feed) tellPaused(paused bool) {
+	f.mu.Lock()
+	subs := slices.Clone(f.subs)
+	f.mu.Unlock()
+	for _, s := range subs {
+		if l, ok := s.c.(screen.PauseListener); ok {
+			l.CapturePaused(paused)
+		}
+	}
+}
+
+// Close stops grabbing and closes the capture, whoever is subscribed
+// (the agent shutting down; tests).
 func (f *Feed) Close() error {
-	f.cancel()
-	<-f.done
-	return f.grab.Close()
+	f.mu.Lock()
+	l := f.loop
+	f.loop, f.subs, f.rate = nil, nil, 0
+	f.mu.Unlock()
+	if l != nil {
+		l.stop()
+	}
+	return nil
 }
 
-func (f *Feed) run(ctx context.Context, t clockwork.Ticker, ticked func()) {
+// retimeLocked sets the ticker to the highest rate asked, keeping each
+// consumer's place towards its next frame.
+func (f *Feed) retimeLocked() {
+	rate := 0
+	for _, s := range f.subs {
+		rate = max(rate, s.fps)
+	}
+	if rate == f.rate || rate == 0 {
+		return
+	}
+	for _, s := range f.subs {
+		if f.rate > 0 {
+			s.credit = s.credit * rate / f.rate
+		}
+	}
+	f.rate = rate
+	f.loop.ticker.Reset(time.Second / time.Duration(rate))
+}
+
+func (f *Feed) startLoopLocked(g Grabber, fps int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &feedLoop{ticker: f.clock.NewTicker(time.Second / time.Duration(fps)), cancel: cancel, done: make(chan struct{})}
+	f.loop, f.rate = l, fps
+	go func() {
+		defer close(l.done)
+		defer l.ticker.Stop()
+		f.run(ctx, l, g)
+	}()
+}
+
+func (l *feedLoop) stop() {
+	l.cancel()
+	<-l.done
+}
+
+// run grabs for the consumers due at each tick until ctx ends, and owns
+// g: it closes it, and opens it again when the screens changed or a grab
+// failed.
+func (f *Feed) run(ctx context.Context, l *feedLoop, g Grabber) {
+	defer func() {
+		if g != nil {
+			_ = g.Close()
+		}
+	}()
 	var frame screen.Frame
+	lastCheck := f.clock.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.Chan():
+		case <-l.ticker.Chan():
 		}
 		f.delivering.Lock()
-		f.mu.Lock()
-		subs := slices.Clone(f.subs)
-		f.mu.Unlock()
-		if len(subs) > 0 {
-			f.grabFor(&frame, subs)
+		due := f.due(l)
+		if len(due) > 0 {
+			if st, ok := g.(StaleTeller); ok && f.clock.Since(lastCheck) >= staleCheckEvery {
+				lastCheck = f.clock.Now()
+				if st.Stale() {
+					_ = g.Close()
+					g = nil
+				}
+			}
+			g = f.grabFor(g, &frame, due)
 		}
 		f.delivering.Unlock()
-		if ticked != nil {
-			ticked()
+		if f.ticked != nil {
+			f.ticked()
 		}
 	}
 }
 
-func (f *Feed) grabFor(frame *screen.Frame, subs []Consumer) {
-	frame.Time = time.Time{}
-	if err := f.grab.Grab(frame); err != nil {
-		for _, c := range subs {
+// due returns the consumers whose rate wants a frame at this tick: each
+// gains its fps in credit a tick and takes a frame when it has the
+// feed's rate, so a consumer at 2 fps on a feed at 10 takes every fifth
+// grab, one at 3 on 10 takes three of each ten at even spacing. None
+// while held, or when l is no longer the feed's loop.
+func (f *Feed) due(l *feedLoop) []Consumer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.loop != l || len(f.holders) > 0 {
+		return nil
+	}
+	var due []Consumer
+	for _, s := range f.subs {
+		s.credit += s.fps
+		if s.credit >= f.rate {
+			s.credit -= f.rate
+			due = append(due, s.c)
+		}
+	}
+	return due
+}
+
+// grabFor grabs one frame for the consumers due, opening the capture
+// again first if it was closed; it returns the grabber to use next.
+func (f *Feed) grabFor(g Grabber, frame *screen.Frame, due []Consumer) Grabber {
+	fail := func(err error) {
+		for _, c := range due {
 			c.GrabFailed(err)
 		}
-		return
+	}
+	if g == nil {
+		var err error
+		if g, err = f.open(); err != nil {
+			fail(fmt.Errorf("open the screen again: %w", err))
+			return nil
+		}
+		f.mu.Lock()
+		f.stats.Opens++
+		f.mu.Unlock()
+	}
+	frame.Time = time.Time{}
+	err := g.Grab(frame)
+	f.mu.Lock()
+	f.stats.Grabs++
+	f.mu.Unlock()
+	if err != nil {
+		// The screens may have changed under the capture: the next tick
+		// opens it again.
+		_ = g.Close()
+		fail(err)
+		return nil
 	}
 	if frame.Time.IsZero() {
 		frame.Time = f.clock.Now()
 	}
-	for _, c := range subs {
+	for _, c := range due {
 		c.Frame(frame)
+	}
+	return g
+}
+
+// Feeds are the agent's feeds, one per choice of screens ("all",
+// "primary"), each made on first use.
+type Feeds struct {
+	open  func(screens string) (Grabber, error)
+	clock clockwork.Clock
+
+	mu    sync.Mutex
+	feeds map[string]*Feed
+}
+
+// NewFeeds returns feeds that open their captures with open.
+func NewFeeds(open func(screens string) (Grabber, error), clock clockwork.Clock) *Feeds {
+	return &Feeds{open: open, clock: clock, feeds: map[string]*Feed{}}
+}
+
+// For returns the feed of screens.
+func (fs *Feeds) For(screens string) *Feed {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	f := fs.feeds[screens]
+	if f == nil {
+		f = NewFeed(func() (Grabber, error) { return fs.open(screens) }, fs.clock)
+		fs.feeds[screens] = f
+	}
+	return f
+}
+
+// Stats are each feed's, by its screens.
+func (fs *Feeds) Stats() map[string]FeedStats {
+	fs.mu.Lock()
+	feeds := make(map[string]*Feed, len(fs.feeds))
+	for k, f := range fs.feeds {
+		feeds[k] = f
+	}
+	fs.mu.Unlock()
+	out := make(map[string]FeedStats, len(feeds))
+	for k, f := range feeds {
+		out[k] = f.Stats()
+	}
+	return out
+}
+
+// Close closes every feed.
+func (fs *Feeds) Close() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, f := range fs.feeds {
+		_ = f.Close()
 	}
 }
