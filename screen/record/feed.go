@@ -44,6 +44,7 @@ type Feed struct {
 	open   func() (Grabber, error)
 	clock  clockwork.Clock
 	ticked func() // tests: hears each tick handled
+	group  *Feeds // holds go to every feed of it; nil: this one only
 
 	mu      sync.Mutex
 	subs    []*subscriber
@@ -63,6 +64,8 @@ type subscriber struct {
 	c      Consumer
 	fps    int
 	credit int
+	// toldPaused is what a PauseListener was last told.
+	toldPaused bool
 }
 
 // feedLoop is one opening of the capture and the goroutine that grabs.
@@ -133,10 +136,12 @@ func (f *Feed) Subscribe(c Consumer, fps int) error {
 	f.retimeLocked()
 	// A new consumer's first frame is due at the next tick.
 	f.subs[len(f.subs)-1].credit = f.rate - fps
-	held := len(f.holders) > 0
 	f.mu.Unlock()
-	if l, ok := c.(screen.PauseListener); ok && held {
-		l.CapturePaused(true)
+	if _, ok := c.(screen.PauseListener); ok {
+		// One that comes while the feed is held hears it.
+		f.delivering.Lock()
+		f.tellPaused()
+		f.delivering.Unlock()
 	}
 	return nil
 }
@@ -163,46 +168,63 @@ func (f *Feed) Unsubscribe(c Consumer) {
 
 // Hold stops every grab until each holder has released (a recording
 // paused: nothing of the screen is captured, for recording or for
-// monitoring). Consumers that are PauseListeners hear it. When Hold
-// returns no grab is under way and none will be.
+// monitoring). A feed of Feeds holds them all: a recording of the
+// primary screen paused holds the monitoring of all of them too.
+// Consumers that are PauseListeners hear it. When Hold returns no grab
+// is under way and none will be.
 func (f *Feed) Hold(holder any) {
+	if f.group != nil {
+		f.group.hold(holder)
+		return
+	}
+	f.holdOne(holder)
+}
+
+// Release ends holder's hold; with no holder left the feed grabs again.
+func (f *Feed) Release(holder any) {
+	if f.group != nil {
+		f.group.release(holder)
+		return
+	}
+	f.releaseOne(holder)
+}
+
+func (f *Feed) holdOne(holder any) {
 	f.mu.Lock()
-	first := len(f.holders) == 0
 	if !slices.Contains(f.holders, holder) {
 		f.holders = append(f.holders, holder)
 	}
 	f.mu.Unlock()
 	f.delivering.Lock()
 	defer f.delivering.Unlock()
-	if first {
-		f.tellPaused(true)
-	}
+	f.tellPaused()
 }
 
-// Release ends holder's hold; with no holder left the feed grabs again.
-func (f *Feed) Release(holder any) {
+func (f *Feed) releaseOne(holder any) {
 	f.mu.Lock()
-	n := len(f.holders)
 	f.holders = slices.DeleteFunc(f.holders, func(h any) bool { return h == holder })
-	freed := n > 0 && len(f.holders) == 0
 	f.mu.Unlock()
-	if freed {
-		f.delivering.Lock()
-		defer f.delivering.Unlock()
-		f.tellPaused(false)
-	}
+	f.delivering.Lock()
+	defer f.delivering.Unlock()
+	f.tellPaused()
 }
 
-// tellPaused tells the listeners; f.delivering held, so that no frame
-// crosses the news.
-func (f *Feed) tellPaused(paused bool) {
+// tellPaused tells each listener whether the feed is held, if it was not
+// told so last; f.delivering held, so that no frame crosses the news and
+// a Subscribe, a Hold and a Release that race each tell in order.
+func (f *Feed) tellPaused() {
 	f.mu.Lock()
-	subs := slices.Clone(f.subs)
-	f.mu.Unlock()
-	for _, s := range subs {
-		if l, ok := s.c.(screen.PauseListener); ok {
-			l.CapturePaused(paused)
+	held := len(f.holders) > 0
+	var tell []screen.PauseListener
+	for _, s := range f.subs {
+		if l, ok := s.c.(screen.PauseListener); ok && s.toldPaused != held {
+			s.toldPaused = held
+			tell = append(tell, l)
 		}
+	}
+	f.mu.Unlock()
+	for _, l := range tell {
+		l.CapturePaused(held)
 	}
 }
 
@@ -357,8 +379,9 @@ type Feeds struct {
 	open  func(screens string) (Grabber, error)
 	clock clockwork.Clock
 
-	mu    sync.Mutex
-	feeds map[string]*Feed
+	mu      sync.Mutex
+	feeds   map[string]*Feed
+	holders []any // every feed's, and a new one's from the start
 }
 
 // NewFeeds returns feeds that open their captures with open.
@@ -373,9 +396,42 @@ func (fs *Feeds) For(screens string) *Feed {
 	f := fs.feeds[screens]
 	if f == nil {
 		f = NewFeed(func() (Grabber, error) { return fs.open(screens) }, fs.clock)
+		f.group, f.holders = fs, slices.Clone(fs.holders)
 		fs.feeds[screens] = f
 	}
 	return f
+}
+
+// hold holds every feed, and those made while held.
+func (fs *Feeds) hold(holder any) {
+	fs.mu.Lock()
+	if !slices.Contains(fs.holders, holder) {
+		fs.holders = append(fs.holders, holder)
+	}
+	feeds := fs.list()
+	fs.mu.Unlock()
+	for _, f := range feeds {
+		f.holdOne(holder)
+	}
+}
+
+func (fs *Feeds) release(holder any) {
+	fs.mu.Lock()
+	fs.holders = slices.DeleteFunc(fs.holders, func(h any) bool { return h == holder })
+	feeds := fs.list()
+	fs.mu.Unlock()
+	for _, f := range feeds {
+		f.releaseOne(holder)
+	}
+}
+
+// list returns the feeds; fs.mu held.
+func (fs *Feeds) list() []*Feed {
+	out := make([]*Feed, 0, len(fs.feeds))
+	for _, f := range fs.feeds {
+		out = append(out, f)
+	}
+	return out
 }
 
 // Stats are each feed's, by its screens.

@@ -38,8 +38,17 @@ func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, po
 }
 
 // monitorSource is live monitoring's Source over the shared capture of
-// all the monitors; an offer first checks that the screen can be opened.
+// all the monitors. An offer first checks that the screen can be opened,
+// unless that capture is open already (a recording uses it): no second
+// connection to the screen then.
 func monitorSource(feeds *record.Feeds) *live.FeedSource {
 	own := live.ScreenSource("")
-	return &live.FeedSource{Feed: feeds.For("all"), NewEncoder: own.NewEncoder, OutputSize: own.OutputSize, CheckScreen: own.Check}
+	feed := feeds.For("all")
+	check := func() error {
+		if feed.Stats().Consumers > 0 {
+			return nil
+		}
+		return own.Check()
+	}
+	return &live.FeedSource{Feed: feed, NewEncoder: own.NewEncoder, OutputSize: own.OutputSize, CheckScreen: check}
 }
