@@ -18,3 +18,9 @@ type Consumer interface {
 type PauseListener interface {
 	CapturePaused(paused bool)
 }
+
+// Eager is a Consumer that wants its first frame at once rather than at
+// the next tick: a viewer that just connected looks at nothing until then.
+type Eager interface {
+	FrameAtOnce() bool
+}

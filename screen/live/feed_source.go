@@ -146,6 +146,10 @@ func (t *feedTap) GrabFailed(err error) {
 	t.poke()
 }
 
+// FrameAtOnce implements screen.Eager: the viewer's first picture comes
+// when the stream starts, not a period later.
+func (t *feedTap) FrameAtOnce() bool { return true }
+
 // CapturePaused implements screen.PauseListener. A frame grabbed before
 // the pause and not yet sent is dropped: nothing goes out once paused.
 func (t *feedTap) CapturePaused(paused bool) {

@@ -66,11 +66,14 @@ type subscriber struct {
 	credit int
 	// toldPaused is what a PauseListener was last told.
 	toldPaused bool
+	// now: an Eager consumer's first frame is due at once.
+	now bool
 }
 
 // feedLoop is one opening of the capture and the goroutine that grabs.
 type feedLoop struct {
 	ticker clockwork.Ticker
+	now    chan struct{} // a value: an Eager consumer waits for a frame
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -132,10 +135,19 @@ func (f *Feed) Subscribe(c Consumer, fps int) error {
 		f.startLoopLocked(g, fps)
 	}
 	f.subs = slices.DeleteFunc(f.subs, func(s *subscriber) bool { return s.c == c })
-	f.subs = append(f.subs, &subscriber{c: c, fps: fps})
+	sub := &subscriber{c: c, fps: fps}
+	f.subs = append(f.subs, sub)
 	f.retimeLocked()
-	// A new consumer's first frame is due at the next tick.
-	f.subs[len(f.subs)-1].credit = f.rate - fps
+	// A new consumer's first frame is due at the next tick; an eager
+	// one's at once, and its second a period of its own after.
+	sub.credit = f.rate - fps
+	if e, ok := c.(screen.Eager); ok && e.FrameAtOnce() {
+		sub.credit, sub.now = 0, true
+		select {
+		case f.loop.now <- struct{}{}:
+		default: // one is pending already
+		}
+	}
 	f.mu.Unlock()
 	if _, ok := c.(screen.PauseListener); ok {
 		// One that comes while the feed is held hears it.
@@ -262,7 +274,7 @@ func (f *Feed) retimeLocked() {
 
 func (f *Feed) startLoopLocked(g Grabber, fps int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &feedLoop{ticker: f.clock.NewTicker(time.Second / time.Duration(fps)), cancel: cancel, done: make(chan struct{})}
+	l := &feedLoop{ticker: f.clock.NewTicker(time.Second / time.Duration(fps)), now: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	f.loop, f.rate = l, fps
 	go func() {
 		defer close(l.done)
@@ -288,13 +300,16 @@ func (f *Feed) run(ctx context.Context, l *feedLoop, g Grabber) {
 	var frame screen.Frame
 	lastCheck := f.clock.Now()
 	for {
+		tick := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-l.ticker.Chan():
+			tick = true
+		case <-l.now:
 		}
 		f.delivering.Lock()
-		due := f.due(l)
+		due := f.due(l, tick)
 		if len(due) > 0 {
 			if st, ok := g.(StaleTeller); ok && f.clock.Since(lastCheck) >= staleCheckEvery {
 				lastCheck = f.clock.Now()
@@ -306,7 +321,7 @@ func (f *Feed) run(ctx context.Context, l *feedLoop, g Grabber) {
 			g = f.grabFor(g, &frame, due)
 		}
 		f.delivering.Unlock()
-		if f.ticked != nil {
+		if f.ticked != nil && tick {
 			f.ticked()
 		}
 	}
@@ -315,9 +330,10 @@ func (f *Feed) run(ctx context.Context, l *feedLoop, g Grabber) {
 // due returns the consumers whose rate wants a frame at this tick: each
 // gains its fps in credit a tick and takes a frame when it has the
 // feed's rate, so a consumer at 2 fps on a feed at 10 takes every fifth
-// grab, one at 3 on 10 takes three of each ten at even spacing. None
-// while held, or when l is no longer the feed's loop.
-func (f *Feed) due(l *feedLoop) []Consumer {
+// grab, one at 3 on 10 takes three of each ten at even spacing. Out of
+// a tick only the eager consumers that wait for their first frame are
+// due. None while held, or when l is no longer the feed's loop.
+func (f *Feed) due(l *feedLoop, tick bool) []Consumer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.loop != l || len(f.holders) > 0 {
@@ -325,9 +341,16 @@ func (f *Feed) due(l *feedLoop) []Consumer {
 	}
 	var due []Consumer
 	for _, s := range f.subs {
+		if !tick {
+			if s.now {
+				s.now = false
+				due = append(due, s.c)
+			}
+			continue
+		}
 		s.credit += s.fps
-		if s.credit >= f.rate {
-			s.credit -= f.rate
+		if s.credit >= f.rate || s.now {
+			s.credit, s.now = max(0, s.credit-f.rate), false
 			due = append(due, s.c)
 		}
 	}

@@ -215,3 +215,30 @@ func TestFeedsHoldEveryCapture(t *testing.T) {
 		t.Errorf("released: %+v; the monitor heard %v", st, pauses)
 	}
 }
+
+// eagerConsumer wants its first frame at once (a viewer).
+type eagerConsumer struct{ countingConsumer }
+
+func (*eagerConsumer) FrameAtOnce() bool { return true }
+
+// TestFeedEagerConsumerGetsAFrameAtOnce: a monitoring joining a
+// recording's feed gets a frame when it subscribes, the recording none
+// extra, and then each its own rate.
+func TestFeedEagerConsumerGetsAFrameAtOnce(t *testing.T) {
+	r := newRig(t, Config{RecordingID: "x"}, 32, 32, false)
+	rec, mon := &countingConsumer{}, &eagerConsumer{}
+	mustSubscribe(t, r.feed, rec, 2)
+	r.tick(1)
+	mustSubscribe(t, r.feed, mon, 2)
+	deadline := time.Now().Add(5 * time.Second)
+	for mon.count() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if mon.count() != 1 || rec.count() != 1 || r.screen.grabCount() != 2 {
+		t.Fatalf("after subscribing: monitor %d, recording %d frames, %d grabs; want 1, 1, 2", mon.count(), rec.count(), r.screen.grabCount())
+	}
+	r.tick(2)
+	if mon.count() != 3 || rec.count() != 3 || r.screen.grabCount() != 4 {
+		t.Errorf("two ticks on: monitor %d, recording %d frames, %d grabs; want 3, 3, 4", mon.count(), rec.count(), r.screen.grabCount())
+	}
+}
