@@ -57,11 +57,12 @@ set -e
 # own (installer, packaging, version).
 # checkptr (which -race turns on) is off: gordonklaus/portaudio's
 # OpenStream does pointer arithmetic it rejects, which is not a race.
+# screen/live: its stream over the capture shared with recording (~6 s).
 echo "== go test -race"
 set +e
 go test -json -race -gcflags=all=-d=checkptr=0 -count=1 -timeout 15m \
   ./sip/... ./helper/... ./nativemsg/... ./audio ./cmd/bpclient/cli ./internal/siptest \
-  ./screen/spool ./screen/record |
+  ./screen/spool ./screen/record ./screen/live |
   go run ./internal/cmd/testreport
 race_status=${PIPESTATUS[1]}
 set -e

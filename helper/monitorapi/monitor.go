@@ -32,6 +32,7 @@ type monitoring struct {
 	startOnce, endOnce  sync.Once
 	indicator           indicatorHandle
 	frames, bytes, keys atomic.Int64 // sent
+	paused              atomic.Bool  // the feed is held: nothing sent
 }
 
 func (s *Service) monitorOffer(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
@@ -170,14 +171,20 @@ func (m *monitoring) start() {
 	go func() {
 		defer m.wg.Done()
 		interval := time.Second / time.Duration(m.params.FPS)
-		err := m.s.opts.Source.Stream(m.ctx, m.params, m.sender.KeyframeRequests(), func(frame []byte, key bool) error {
+		send := func(frame []byte, key bool) error {
 			m.frames.Add(1)
 			if key {
 				m.keys.Add(1)
 			}
 			m.bytes.Add(int64(len(frame)))
 			return m.sender.WriteFrame(frame, interval)
-		})
+		}
+		var err error
+		if pt, ok := m.s.opts.Source.(live.PauseTeller); ok {
+			err = pt.StreamWithPauses(m.ctx, m.params, m.sender.KeyframeRequests(), send, m.capturePaused)
+		} else {
+			err = m.s.opts.Source.Stream(m.ctx, m.params, m.sender.KeyframeRequests(), send)
+		}
 		if m.ctx.Err() == nil {
 			m.s.log.Warn().Err(err).Str("monitor", m.id).Msg("screen source stopped")
 			go m.end(reasonSourceFailed)
@@ -201,4 +208,17 @@ func (m *monitoring) end(reason string) {
 		m.s.log.Info().Str("monitor", m.id).Str("reason", reason).Msg("screen monitoring ended")
 		m.tell(live.StateEnded, reason)
 	})
+}
+
+// capturePaused tells the page that the screen is private (a recording
+// paused: PCI) and nothing is sent, and when it is sent again; the page
+// relays it to the supervisor's, whose viewer keeps the last picture.
+func (m *monitoring) capturePaused(paused bool) {
+	m.paused.Store(paused)
+	m.s.log.Info().Str("monitor", m.id).Bool("paused", paused).Msg("screen monitoring paused with the recording")
+	if paused {
+		m.tell(live.StatePaused, live.ReasonPaused)
+	} else {
+		m.tell(live.StateLive, live.ReasonResumed)
+	}
 }

@@ -137,6 +137,8 @@ type status struct {
 	SentFrames    int64 `json:"sentFrames,omitempty"`
 	SentKeyframes int64 `json:"sentKeyframes,omitempty"`
 	SentBytes     int64 `json:"sentBytes,omitempty"`
+	// Paused: a recording's pause holds the capture; nothing is sent.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // Status implements agent.Service; StatusFor tells a page only of its
@@ -156,6 +158,7 @@ func (s *Service) StatusFor(c *agent.Call) any {
 	defer s.mu.Unlock()
 	if m := s.monitor; m != nil && m.owner.admits(c) {
 		st.Monitoring, st.SentFrames, st.SentKeyframes, st.SentBytes = true, m.frames.Load(), m.keys.Load(), m.bytes.Load()
+		st.Paused = m.paused.Load()
 	}
 	for _, v := range s.views {
 		if v.owner.admits(c) {

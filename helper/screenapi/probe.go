@@ -40,9 +40,12 @@ func (s *Service) availability() doctor.ScreenAvailability {
 		return s.probe.got
 	}
 	p := doctor.ScreenProbe{GOOS: runtime.GOOS, Getenv: s.o.Getenv}
-	if s.o.Capture != nil {
+	if open := s.o.Capture; open != nil || s.feeds != nil {
+		if open == nil {
+			open = s.feeds.Open
+		}
 		p.Open = func() error {
-			g, err := s.o.Capture("all")
+			g, err := open("all")
 			if err != nil {
 				return err
 			}

@@ -57,6 +57,10 @@ type Options struct {
 	Capture     func(screens string) (record.Grabber, error)
 	Parts       record.Parts
 	Unavailable error
+	// Feeds are the agent's captures, shared with live monitoring (one
+	// capture for both), in place of Capture; nil: the service makes
+	// its own over Capture.
+	Feeds *record.Feeds
 	// Indicator shows that recording runs when the admin policy asks
 	// (screenRecordingIndicator); nil: there is none.
 	Indicator Indicator
@@ -73,6 +77,7 @@ type Options struct {
 type Service struct {
 	o     Options
 	log   zerolog.Logger
+	feeds *record.Feeds
 	spool *spool.Spool
 	ind   *indicator
 
@@ -102,7 +107,10 @@ func New(o Options) (*Service, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
-	s := &Service{o: o, log: o.Logger.With().Str("svc", "screen").Logger()}
+	s := &Service{o: o, log: o.Logger.With().Str("svc", "screen").Logger(), feeds: o.Feeds}
+	if s.feeds == nil && o.Capture != nil {
+		s.feeds = record.NewFeeds(o.Capture, o.Clock)
+	}
 	s.ind = newIndicator(o.Indicator, s.log)
 	so := spool.Options{Dir: o.SpoolDir, MaxBytes: o.SpoolMaxBytes, Client: o.HTTPClient, Allow: s.allowHost,
 		Events: s.spoolEvent, Logger: o.Logger, Clock: o.Clock}
@@ -210,21 +218,16 @@ func (s *Service) start(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error
 		s.mu.Lock()
 		s.active = nil
 		s.mu.Unlock()
-		a.feed.Close()
 		_ = s.spool.End(p.RecordingID)
 		return nil, screenErr(jsonrpc.ReasonUnavailable, "screen recording could not start: %v", err)
 	}
 	return startResult{RecordingID: p.RecordingID, State: string(record.Recording)}, nil
 }
 
-// begin opens the capture, the spool's recording and the recorder; s.mu held.
+// begin makes the spool's recording and the recorder on the shared
+// capture of p.Screens (which Start opens if nobody uses it yet); s.mu held.
 func (s *Service) begin(p *startParams, c *agent.Call) (*active, *jsonrpc.Error) {
-	g, err := s.o.Capture(p.Screens)
-	if err != nil {
-		return nil, screenErr(jsonrpc.ReasonUnavailable, "screen capture is unavailable: %v", err)
-	}
 	if err := s.spool.Begin(spool.Manifest{RecordingID: p.RecordingID, UploadURL: p.UploadURL, Method: p.UploadMethod, Headers: p.Headers}); err != nil {
-		g.Close()
 		if errors.Is(err, spool.ErrNotAllowed) {
 			return nil, screenErr(jsonrpc.ReasonBadURL, "uploadUrl: %v", err)
 		}
@@ -235,12 +238,11 @@ func (s *Service) begin(p *startParams, c *agent.Call) (*active, *jsonrpc.Error)
 	if a.page {
 		a.origin = c.PageOrigin
 	}
-	a.feed = record.NewFeed(g, p.FPS, s.o.Clock)
+	a.feed = s.feeds.For(p.Screens)
 	rec, err := record.New(record.Options{Config: record.Config{RecordingID: p.RecordingID, FPS: p.FPS, MaxWidth: p.MaxWidth,
 		SegmentSeconds: p.SegmentSeconds}, Feed: a.feed, Parts: s.o.Parts, Sink: s.spool, Logger: s.o.Logger,
 		OnState: func(st record.State, reason string) { s.stateChanged(a, st, reason) }})
 	if err != nil {
-		a.feed.Close()
 		_ = s.spool.End(p.RecordingID)
 		return nil, badParams("%v", err)
 	}
@@ -273,13 +275,13 @@ func (s *Service) stateChanged(a *active, st record.State, reason string) {
 			s.active = nil
 		}
 		s.mu.Unlock()
-		// The capture goes once the recorder has left it; not from here:
-		// a failure's stop runs while the feed's goroutine may wait.
+		// The recorder has left the shared capture, which closes when
+		// live monitoring does not use it either; a failure's stop is
+		// waited for by Close.
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			a.rec.Wait()
-			a.feed.Close()
 			// A 1080p recording leaves some 20 MB of Go buffers (the
 			// grabbed frame, the encoder's copy of the last one and its
 			// planes) that nothing allocates after it to collect: an idle

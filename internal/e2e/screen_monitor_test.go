@@ -50,6 +50,17 @@ var quadrantColours = [4]color.RGBA{screentest.Red, screentest.Green, screentest
 func rgb(c color.RGBA) uint32 { return uint32(c.R)<<16 | uint32(c.G)<<8 | uint32(c.B) }
 
 func newMonitorWorld(t *testing.T) *monitorWorld {
+	return newMonitorWorldWith(t, monitorWorldOptions{})
+}
+
+// monitorWorldOptions add to the watched agent's environment and policy
+// (a test that also records gives it the upload server).
+type monitorWorldOptions struct {
+	agentEnv     []string
+	agentDomains []string
+}
+
+func newMonitorWorldWith(t *testing.T, o monitorWorldOptions) *monitorWorld {
 	t.Helper()
 	if !vp8.Available() {
 		if testpeers.Required() {
@@ -77,7 +88,12 @@ func newMonitorWorld(t *testing.T) *monitorWorld {
 			t.Fatal(err)
 		}
 		env.Extra = append(env.Extra, "DISPLAY="+p.Display)
-		if err := browsertest.WriteUserPolicy(env, "agent.example.test", "crm.example.test"); err != nil {
+		domains := []string{"agent.example.test", "crm.example.test"}
+		if i == 0 {
+			env.Extra = append(env.Extra, o.agentEnv...)
+			domains = append(domains, o.agentDomains...)
+		}
+		if err := browsertest.WriteUserPolicy(env, domains...); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

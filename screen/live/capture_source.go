@@ -23,8 +23,9 @@ type Encoder interface {
 
 // CaptureSource is a Source that grabs the screen and encodes it itself,
 // fps times a second. A capture of its own, opened when a stream starts
-// and closed when it ends: when the recorder's shared capture is in the
-// same build, a Source over it serves instead (issue 16: "one capture").
+// and closed when it ends. The agent uses FeedSource instead, over the
+// capture it shares with recording (issue 16: "one capture"); this one
+// serves where there is no recorder (tests, a viewer-only tool).
 type CaptureSource struct {
 	// OpenCapture opens the screen for one stream.
 	OpenCapture func() (Grabber, error)
@@ -64,7 +65,7 @@ func (s *CaptureSource) Stream(ctx context.Context, p StreamParams, keyframe <-c
 	}
 	tick, stop := newTicker(time.Second / time.Duration(p.FPS))
 	defer stop()
-	st := &encodeState{s: s, p: p}
+	st := &encodeState{newEncoder: s.NewEncoder, outputSize: s.OutputSize, p: p}
 	defer st.close()
 	var f screen.Frame
 	force := true
@@ -72,14 +73,10 @@ func (s *CaptureSource) Stream(ctx context.Context, p StreamParams, keyframe <-c
 		if err := g.Grab(&f); err != nil {
 			return fmt.Errorf("grab the screen: %w", err)
 		}
-		data, key, err := st.encode(&f, force)
-		if err != nil {
+		if err := st.encodeAndSend(&f, force, send); err != nil {
 			return err
 		}
 		force = false
-		if err := send(data, key); err != nil {
-			return err
-		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -98,7 +95,8 @@ func (s *CaptureSource) Stream(ctx context.Context, p StreamParams, keyframe <-c
 // encodeState is the encoder of a stream, made again when the screen's
 // size changes (a monitor plugged in or out).
 type encodeState struct {
-	s          *CaptureSource
+	newEncoder func(width, height, fps int) (Encoder, error)
+	outputSize func(width, height, maxWidth int) (w, h int)
 	p          StreamParams
 	enc        Encoder
 	srcW, srcH int
@@ -107,8 +105,8 @@ type encodeState struct {
 func (e *encodeState) encode(f *screen.Frame, force bool) ([]byte, bool, error) {
 	if e.enc == nil || f.Width != e.srcW || f.Height != e.srcH {
 		e.close()
-		w, h := e.s.OutputSize(f.Width, f.Height, e.p.MaxWidth)
-		enc, err := e.s.NewEncoder(w, h, e.p.FPS)
+		w, h := e.outputSize(f.Width, f.Height, e.p.MaxWidth)
+		enc, err := e.newEncoder(w, h, e.p.FPS)
 		if err != nil {
 			return nil, false, fmt.Errorf("vp8 encoder for %dx%d: %w", w, h, err)
 		}
@@ -119,6 +117,15 @@ func (e *encodeState) encode(f *screen.Frame, force bool) ([]byte, bool, error) 
 		return nil, false, fmt.Errorf("encode %dx%d: %w", f.Width, f.Height, err)
 	}
 	return data, key, nil
+}
+
+// encodeAndSend encodes f (a keyframe when force) and sends it.
+func (e *encodeState) encodeAndSend(f *screen.Frame, force bool, send func([]byte, bool) error) error {
+	data, key, err := e.encode(f, force)
+	if err != nil {
+		return err
+	}
+	return send(data, key)
 }
 
 func (e *encodeState) close() {

@@ -10,6 +10,15 @@ const (
 	StateConnecting State = "connecting" // signalling or ICE/DTLS under way
 	StateLive       State = "live"       // connected: frames flow
 	StateEnded      State = "ended"      // stopped, failed or closed; final
+	// StatePaused: connected, but the screen is private (a recording
+	// paused) and no frame is sent; StateLive with ReasonResumed follows.
+	StatePaused State = "paused"
+)
+
+// Reasons of StatePaused and of the StateLive after it.
+const (
+	ReasonPaused  = "paused"
+	ReasonResumed = "resumed"
 )
 
 // Reasons of StateEnded.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ type fakeScreen struct {
 	fail          error
 	clock         clockwork.Clock
 	closed        bool
+	opens         atomic.Int32
 }
 
 func (s *fakeScreen) Grab(f *screen.Frame) error {
@@ -153,7 +155,7 @@ func newRig(t *testing.T, cfg Config, width, height int, scale bool) *rig {
 		cfg.FPS = DefaultFPS
 	}
 	r.period = time.Second / time.Duration(cfg.FPS)
-	r.feed = newFeed(r.screen, cfg.FPS, clock, func() { r.ticks <- struct{}{} })
+	r.feed = newFeed(func() (Grabber, error) { r.screen.opens.Add(1); return r.screen, nil }, clock, func() { r.ticks <- struct{}{} })
 	t.Cleanup(func() { r.feed.Close() })
 	parts := Parts{
 		NewEncoder: func(w, h, fps int) (Encoder, error) {
@@ -181,11 +183,16 @@ func newRig(t *testing.T, cfg Config, width, height int, scale bool) *rig {
 	return r
 }
 
-// tick moves the clock n frame periods, each handled by the feed.
+// tick moves the clock n frame periods, each handled by the feed while
+// it runs (nobody subscribed: nothing to wait for).
 func (r *rig) tick(n int) {
 	r.t.Helper()
 	for i := 0; i < n; i++ {
+		running := r.feed.running()
 		r.clock.Advance(r.period)
+		if !running {
+			continue
+		}
 		select {
 		case <-r.ticks:
 		case <-time.After(10 * time.Second):

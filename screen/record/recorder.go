@@ -2,8 +2,9 @@
 // recording's fps, on an injected clock) are scaled, encoded as VP8 and
 // cut into WebM segments of segmentSeconds, each starting with a
 // keyframe, which go to a Sink (the upload spool). Pause closes the
-// segment under way and unsubscribes from the feed, so that nothing of
-// the paused time is grabbed or kept (PCI); resume starts a new segment.
+// segment under way and holds the feed, so that nothing of the paused
+// time is grabbed or kept, for the recording or a live monitoring on the
+// same feed (PCI); resume starts a new segment.
 package record
 
 import (
@@ -144,23 +145,33 @@ func (r *Recorder) Stats() Stats {
 
 // Start begins recording.
 func (r *Recorder) Start() error {
-	return r.change(Idle, Recording, ReasonStarted, func() { r.o.Feed.Subscribe(r) })
+	return r.change(Idle, Recording, ReasonStarted, func() error { return r.o.Feed.Subscribe(r, r.o.FPS) })
 }
 
-// Pause closes the segment under way and grabs nothing more until
-// Resume: when Pause returns, no frame is being grabbed for the recorder.
+// Pause closes the segment under way and holds the feed until Resume:
+// when Pause returns, no frame is being grabbed, for the recorder or for
+// anybody else on the feed (a live monitoring must not show what a
+// paused recording may not keep).
 func (r *Recorder) Pause() error {
-	return r.change(Recording, Paused, ReasonPaused, func() {
+	return r.change(Recording, Paused, ReasonPaused, func() error {
+		r.o.Feed.Hold(r)
 		r.o.Feed.Unsubscribe(r)
 		r.mu.Lock()
 		r.closeSegmentLocked()
 		r.mu.Unlock()
+		return nil
 	})
 }
 
-// Resume records again, from a new segment.
+// Resume records again, from a new segment, and lets the feed grab.
 func (r *Recorder) Resume() error {
-	return r.change(Paused, Recording, ReasonResumed, func() { r.o.Feed.Subscribe(r) })
+	return r.change(Paused, Recording, ReasonResumed, func() error {
+		if err := r.o.Feed.Subscribe(r, r.o.FPS); err != nil {
+			return err
+		}
+		r.o.Feed.Release(r)
+		return nil
+	})
 }
 
 // Stop ends the recording for reason (ReasonStopped when ""): the last
@@ -170,8 +181,9 @@ func (r *Recorder) Stop(reason string) error {
 	if reason == "" {
 		reason = ReasonStopped
 	}
-	return r.change("", Stopped, reason, func() {
+	return r.change("", Stopped, reason, func() error {
 		r.o.Feed.Unsubscribe(r)
+		r.o.Feed.Release(r)
 		r.mu.Lock()
 		r.closeSegmentLocked()
 		if r.enc != nil {
@@ -182,6 +194,7 @@ func (r *Recorder) Stop(reason string) error {
 		if err := r.o.Sink.End(r.o.RecordingID); err != nil {
 			r.log.Warn().Err(err).Msg("recorder: ending the spooled recording")
 		}
+		return nil
 	})
 }
 
@@ -190,8 +203,8 @@ func (r *Recorder) Stop(reason string) error {
 func (r *Recorder) Wait() { r.wg.Wait() }
 
 // change moves from (any but Stopped when from is "") to to, running do
-// between; OnState hears it after.
-func (r *Recorder) change(from, to State, reason string, do func()) error {
+// between; OnState hears it after. When do fails the state stays.
+func (r *Recorder) change(from, to State, reason string, do func() error) error {
 	r.stateMu.Lock()
 	defer r.stateMu.Unlock()
 	r.mu.Lock()
@@ -201,7 +214,9 @@ func (r *Recorder) change(from, to State, reason string, do func()) error {
 		return fmt.Errorf("%w: %s while %s", ErrWrongState, to, cur)
 	}
 	r.mu.Unlock()
-	do()
+	if err := do(); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	r.state, r.reason = to, reason
 	r.mu.Unlock()

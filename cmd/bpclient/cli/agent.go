@@ -131,7 +131,14 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer presence.Close()
-	monitor, err := startMonitor(srv, log, store, popups)
+	// One capture of the screen for recording and live monitoring.
+	screenFeeds := newScreenFeeds()
+	defer screenFeeds.Close()
+	if err := srv.Register(screenCaptureStatus{screenFeeds}); err != nil {
+		ln.Close()
+		return err
+	}
+	monitor, err := startMonitor(srv, log, store, popups, screenFeeds)
 	if err != nil {
 		ln.Close()
 		return err
@@ -143,7 +150,7 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	screenSvc, stopScreen, err := startScreen(ctx, srv, store, log)
+	screenSvc, stopScreen, err := startScreen(ctx, srv, store, log, screenFeeds)
 	if err != nil {
 		ln.Close()
 		return err

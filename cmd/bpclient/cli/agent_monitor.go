@@ -8,19 +8,22 @@ import (
 	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/helper/popupapi"
 	"github.com/openbpclient/bpclient/screen/live"
+	"github.com/openbpclient/bpclient/screen/record"
 	"github.com/openbpclient/bpclient/screen/vp8"
 )
 
 // startMonitor registers live screen monitoring: this agent's screen can
-// be watched, and it can watch, when VP8 is in this build. The indicator
-// shares the pop-ups' notification service.
-func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, popups *popupapi.Service) (*monitorapi.Service, error) {
+// be watched, and it can watch, when VP8 is in this build. The stream
+// takes its frames from the capture of every monitor that recording
+// shares (feeds), with an encoder of its own. The indicator shares the
+// pop-ups' notification service.
+func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, popups *popupapi.Service, feeds *record.Feeds) (*monitorapi.Service, error) {
 	opts := monitorapi.Options{Logger: log, Server: srv, Policy: store}
 	if n := popups.Notifier(); n != nil {
 		opts.Indicator = n
 	}
 	if vp8.Available() {
-		opts.Source = live.ScreenSource("")
+		opts.Source = monitorSource(feeds)
 		opts.NewDecoder = live.NewVP8Decoder
 	} else {
 		opts.SourceUnavailable, opts.DecoderUnavailable = vp8.ErrUnavailable, vp8.ErrUnavailable
@@ -32,4 +35,20 @@ func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, po
 		return nil, err
 	}
 	return svc, nil
+}
+
+// monitorSource is live monitoring's Source over the shared capture of
+// all the monitors. An offer first checks that the screen can be opened,
+// unless that capture is open already (a recording uses it): no second
+// connection to the screen then.
+func monitorSource(feeds *record.Feeds) *live.FeedSource {
+	own := live.ScreenSource("")
+	feed := feeds.For("all")
+	check := func() error {
+		if feed.Stats().Consumers > 0 {
+			return nil
+		}
+		return own.Check()
+	}
+	return &live.FeedSource{Feed: feed, NewEncoder: own.NewEncoder, OutputSize: own.OutputSize, CheckScreen: check}
 }

@@ -12,14 +12,14 @@ import (
 	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/policy"
 	"github.com/openbpclient/bpclient/helper/screenapi"
-	"github.com/openbpclient/bpclient/screen/capture"
 	"github.com/openbpclient/bpclient/screen/record"
 )
 
 // startScreen registers the screen service: its spool beside
-// BPClient.log (it uploads what an earlier agent left), the capture, and
-// a notifier of its own for the recording indicator.
-func startScreen(ctx context.Context, srv *agent.Server, store *policy.Store, log zerolog.Logger) (*screenapi.Service, func(), error) {
+// BPClient.log (it uploads what an earlier agent left), the captures it
+// shares with live monitoring, and a notifier of its own for the
+// recording indicator.
+func startScreen(ctx context.Context, srv *agent.Server, store *policy.Store, log zerolog.Logger, feeds *record.Feeds) (*screenapi.Service, func(), error) {
 	dir, err := paths.LogDir()
 	if err != nil {
 		return nil, nil, err
@@ -36,8 +36,7 @@ func startScreen(ctx context.Context, srv *agent.Server, store *policy.Store, lo
 		log.Info().Err(unavailable).Msg("no screen recording in this build")
 	}
 	svc, err := screenapi.New(screenapi.Options{Logger: log, Events: srv, Policy: store, SpoolDir: filepath.Join(dir, "screen-spool"),
-		Capture: func(screens string) (record.Grabber, error) { return capture.Open(capture.Options{Screens: screens}) },
-		Parts:   parts, Unavailable: unavailable, Indicator: ind})
+		Feeds: feeds, Parts: parts, Unavailable: unavailable, Indicator: ind})
 	stop := func() {
 		svc.Close()
 		if n != nil {
