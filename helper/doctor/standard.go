@@ -79,6 +79,7 @@ func Standard(o Options) *Doctor {
 	if o.Audio != nil {
 		checks = append(checks, AudioChecks(o.Audio))
 	}
+	checks = append(checks, MicrophonePermissionCheck(o.Roots))
 	if o.Quality != nil {
 		checks = append(checks, MicrophoneCheck(o.Quality))
 	}
