@@ -18,6 +18,21 @@ type CallQuality struct {
 	MaxLossPct  float64
 	MaxJitterMs float64
 	MaxRTTMs    float64
+	// PacketsReceived is the other side's audio packets the call got;
+	// nil: not known.
+	PacketsReceived *uint64
+	// MicPeak is the loudest microphone sample the call sent, 0..1 of
+	// full scale; nil: not known (no microphone, or always muted).
+	MicPeak *float64
+	// AudioStops counts the times the other side's audio stopped;
+	// EndedWithoutAudio says it was still missing at the end.
+	AudioStops        int
+	EndedWithoutAudio bool
+}
+
+// receivedNothing says the call got none of the other side's audio.
+func (c CallQuality) receivedNothing() bool {
+	return c.PacketsReceived != nil && *c.PacketsReceived == 0
 }
 
 // QualityProbe returns the last calls, oldest first.
@@ -102,7 +117,7 @@ func QualityCheck(probe QualityProbe) Check {
 
 // qualityCauses lists the thresholds call c crossed, worst first.
 func qualityCauses(c CallQuality) []qualityCause {
-	if c.MaxLossPct >= noAudioLossPct {
+	if c.MaxLossPct >= noAudioLossPct || c.receivedNothing() {
 		return []qualityCause{{
 			found: "no audio arrived from the other side",
 			fix:   "A firewall or the router (NAT) drops the call's audio: ask IT to let BPClient's UDP audio through.",

@@ -19,7 +19,24 @@ import (
 // quality reports, with the phone's events kept in a support history.
 func qualityCall(t *testing.T, im *siptest.Impairment) *support.History {
 	t.Helper()
-	relay := siptest.StartImpairedRelay(t, im, nil)
+	return realCall(t, callSetup{toPhone: im})
+}
+
+// callSetup varies the real call of realCall.
+type callSetup struct {
+	toPhone *siptest.Impairment
+	// mic is the phone's microphone (nil: the call sends silence of its
+	// own, with no microphone to judge).
+	mic sip.AudioFactory
+	// midCall runs once the call has had its reports, before the hangup;
+	// it waits for what it needs on the phone's reports.
+	midCall func(relay *siptest.RTPRelay, reports <-chan sip.QualityReport)
+}
+
+// realCall places the call of qualityCall as setup says.
+func realCall(t *testing.T, setup callSetup) *support.History {
+	t.Helper()
+	relay := siptest.StartImpairedRelay(t, setup.toPhone, nil)
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{RTPRelay: relay})
 	if k == nil {
 		return nil
@@ -27,23 +44,29 @@ func qualityCall(t *testing.T, im *siptest.Impairment) *support.History {
 	siptest.StartBaresip(t, siptest.BaresipOptions{User: siptest.DefaultUsers[1], Registrar: k.Addr(), Codecs: []string{"pcmu"},
 		Source: toneWAV(t, 20*time.Second)})
 	history := support.NewHistory(nil)
-	reports := make(chan sip.QualityReport, 16)
+	reports := make(chan sip.QualityReport, 64)
 	states := make(chan string, 16)
-	p, err := sip.New(sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
-		Codecs: []string{"PCMU"}, QualityInterval: time.Second},
-		sip.WithEvents(func(name string, params any) {
-			history.Observe(name, params)
-			switch v := params.(type) {
-			case sip.QualityReport:
-				if name == sip.EventQualityReport {
-					reports <- v
+	opts := []sip.Option{sip.WithEvents(func(name string, params any) {
+		history.Observe(name, params)
+		switch v := params.(type) {
+		case sip.QualityReport:
+			if name == sip.EventQualityReport {
+				select {
+				case reports <- v:
+				default: // nobody reads them any more
 				}
-			case sip.RegistrationState:
-				states <- v.State
-			case sip.CallState:
-				states <- v.State
 			}
-		}))
+		case sip.RegistrationState:
+			states <- v.State
+		case sip.CallState:
+			states <- v.State
+		}
+	})}
+	if setup.mic != nil {
+		opts = append(opts, sip.WithAudio(setup.mic))
+	}
+	p, err := sip.New(sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
+		Codecs: []string{"PCMU"}, QualityInterval: time.Second, NoMediaTimeout: time.Second}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +91,9 @@ func qualityCall(t *testing.T, im *siptest.Impairment) *support.History {
 		case <-ctx.Done():
 			t.Fatal("no quality reports")
 		}
+	}
+	if setup.midCall != nil {
+		setup.midCall(relay, reports)
 	}
 	if err := c.Hangup(ctx); err != nil {
 		t.Fatal(err)

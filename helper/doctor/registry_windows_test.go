@@ -11,14 +11,22 @@ import (
 	"github.com/openbpclient/bpclient/nativemsg"
 )
 
+// onlyInWinePrefix skips a test that writes the registry (what names the
+// hives) unless it runs in the private wine prefix that
+// TestWindowsRegistryUnderWine boots: never on a real desktop.
+func onlyInWinePrefix(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("BPCLIENT_DOCTOR_WINE_PREFIX") == "" {
+		t.Skip("writes " + what + ": runs only in the private wine prefix of TestWindowsRegistryUnderWine")
+	}
+}
+
 // TestRegistryUnderWine runs the real registry reader and the Windows
 // checks against keys written the way Group Policy and the installer
 // write them. It writes HKCU, so it runs only inside the private wine
 // prefix TestWindowsRegistryUnderWine boots, never on a real desktop.
 func TestRegistryUnderWine(t *testing.T) {
-	if os.Getenv("BPCLIENT_DOCTOR_WINE_PREFIX") == "" {
-		t.Skip("writes HKCU: runs only in the private wine prefix of TestWindowsRegistryUnderWine")
-	}
+	onlyInWinePrefix(t, "HKCU")
 	set := func(key string, values map[string]any) {
 		t.Helper()
 		k, _, err := registry.CreateKey(registry.CURRENT_USER, key, registry.ALL_ACCESS)

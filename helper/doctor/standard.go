@@ -74,12 +74,16 @@ func Standard(o Options) *Doctor {
 		checks = append(checks, NetworkCheck(o.Network))
 	}
 	if o.Quality != nil {
-		checks = append(checks, QualityCheck(o.Quality))
+		checks = append(checks, QualityCheck(o.Quality), ConnectionCheck(o.Quality))
 	}
 	if o.Audio != nil {
 		checks = append(checks, AudioChecks(o.Audio))
 	}
 	checks = append(checks, ScreenCaptureCheck(o.Roots.Getenv))
+	checks = append(checks, MicrophonePermissionCheck(o.Roots))
+	if o.Quality != nil {
+		checks = append(checks, MicrophoneCheck(o.Quality))
+	}
 	return New(o.Now, checks...)
 }
 

@@ -15,7 +15,8 @@ import (
 
 // TestWindowsRegistryUnderWine builds this package's tests for Windows
 // and runs TestRegistryUnderWine in a private wine prefix: the real
-// registry reader (golang.org/x/sys/windows/registry) against real keys.
+// registry reader (golang.org/x/sys/windows/registry) against real keys,
+// and TestMicrophonePermissionUnderWine in the same prefix.
 func TestWindowsRegistryUnderWine(t *testing.T) {
 	for _, tool := range []string{"wine", "wineboot", "wineserver", "x86_64-w64-mingw32-gcc"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -64,11 +65,11 @@ func TestWindowsRegistryUnderWine(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(prefix, "drive_c/windows/system32/bcryptprimitives.dll"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := exec.CommandContext(ctx, "wine", exe, "-test.run", "^TestRegistryUnderWine$", "-test.v")
+	run := exec.CommandContext(ctx, "wine", exe, "-test.run", "^(TestRegistryUnderWine|TestMicrophonePermissionUnderWine)$", "-test.v")
 	run.Env = append(env, "BPCLIENT_DOCTOR_WINE_PREFIX="+prefix)
 	out, err := run.CombinedOutput()
 	text := strings.ReplaceAll(string(out), "\r", "")
-	if err != nil || !strings.Contains(text, "--- PASS: TestRegistryUnderWine") {
+	if err != nil || !strings.Contains(text, "--- PASS: TestRegistryUnderWine") || !strings.Contains(text, "--- PASS: TestMicrophonePermissionUnderWine") {
 		t.Fatalf("under wine: %v\n%s", err, text)
 	}
 }

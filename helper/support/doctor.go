@@ -37,6 +37,8 @@ func CallQualities(snap Snapshot) []doctor.CallQuality {
 		if s := c.Summary; s != nil {
 			q.Reports, q.MinMOS, q.MeanMOS = s.Reports, s.MinMOS, s.MeanMOS
 			q.MaxLossPct, q.MaxJitterMs, q.MaxRTTMs = s.MaxLossPct, s.MaxJitterMs, s.MaxRTTMs
+			q.PacketsReceived, q.MicPeak = s.PacketsReceived, s.MicPeak
+			q.AudioStops, q.EndedWithoutAudio = s.AudioStops, s.EndedWithoutAudio
 		}
 		out = append(out, q)
 	}

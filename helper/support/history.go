@@ -112,8 +112,19 @@ func (h *History) observe(name string, params any) (save bool) {
 		c.Secure = c.Secure || v.Secure
 		if v.State == sip.StateEnded && c.Ended == nil {
 			c.Ended, c.EndReason = &at, v.Reason
+			c.MarkEnded()
 		}
 		return true
+	case sip.NetworkIssue:
+		if name != sip.EventNetworkIssue || v.CallID == "" {
+			return false
+		}
+		c := h.call(v.CallID, at)
+		if c.Ended != nil {
+			return false // the media's last word after the end
+		}
+		c.AudioStopped(v.Active)
+		return v.Active
 	case sip.QualityReport:
 		c := h.call(v.CallID, at)
 		s := QualitySample{At: at, MOS: v.MOS, LossPct: v.LossPct, JitterMs: v.JitterMs, RTTMs: v.RTTMs}
@@ -132,6 +143,7 @@ func (h *History) observe(name string, params any) (save bool) {
 		}
 		c.Samples = appendBounded(c.Samples, s, maxSamplesPerCall)
 		summaryOf(c).Add(s)
+		summaryOf(c).AddMedia(v.PacketsReceived, v.MicPeak)
 		return name == sip.EventQualityWarning
 	}
 	return false
@@ -178,6 +190,14 @@ func copyCall(c *CallHistory) CallHistory {
 	if c.Summary != nil {
 		sum := *c.Summary
 		sum.Warnings = slices.Clone(c.Summary.Warnings)
+		if p := c.Summary.PacketsReceived; p != nil {
+			n := *p
+			sum.PacketsReceived = &n
+		}
+		if p := c.Summary.MicPeak; p != nil {
+			v := *p
+			sum.MicPeak = &v
+		}
 		cc.Summary = &sum
 	}
 	return cc

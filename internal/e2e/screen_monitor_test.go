@@ -39,9 +39,11 @@ import (
 type monitorWorld struct {
 	painter    *desktoptest.Painter
 	agentProc  *browsertest.Agent
+	agentEnv   *browsertest.Env // the watched agent's user: its BPClient.log
 	agentPage  *agenttest.Session
 	superPage  *agenttest.Session
 	agentOther *agenttest.Session // a page of another origin on the agent's helper
+	sdps       []string           // the offers and answers connect exchanged
 }
 
 // The quadrant pattern, left to right and top to bottom.
@@ -108,7 +110,7 @@ func newMonitorWorldWith(t *testing.T, o monitorWorldOptions) *monitorWorld {
 			}
 		})
 		if i == 0 {
-			w.agentProc = a
+			w.agentProc, w.agentEnv = a, env
 		}
 		agents[i] = agenttest.Connect(t, env.AgentSocket())
 	}
@@ -157,6 +159,7 @@ func (w *monitorWorld) connect(t *testing.T, monitorID, viewID string, fps int) 
 	if jerr := w.superPage.Call("screen.view.start", map[string]any{"viewId": viewID, "sdp": offer.SDP}, &answer); jerr != nil {
 		t.Fatalf("view.start: %v", jerr)
 	}
+	w.sdps = append(w.sdps, offer.SDP, answer.SDP)
 	if jerr := w.agentPage.Call("screen.monitor.answer", map[string]any{"monitorId": monitorID, "sdp": answer.SDP}, nil); jerr != nil {
 		t.Fatalf("answer: %v", jerr)
 	}

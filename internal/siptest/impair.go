@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -74,8 +75,11 @@ type RelayEvent struct {
 // packet of both directions.
 type relayShaper struct {
 	toPhone, toBaresip *impairPattern // nil: that direction passes clean
-	mu                 sync.Mutex
-	log                []RelayEvent
+	// cut drops every packet both ways from Cut on: the network gone
+	// mid-call.
+	cut atomic.Bool
+	mu  sync.Mutex
+	log []RelayEvent
 }
 
 // StartImpairedRelay is StartRTPRelay with the packets toward the phone
@@ -92,6 +96,15 @@ func StartImpairedRelay(t testing.TB, toPhone, toBaresip *Impairment) *RTPRelay 
 	}
 	r := startRelay(t, false, s)
 	return r
+}
+
+// Cut drops every packet of an impairing relay from now on, both ways,
+// as a network that went away during the call.
+func (r *RTPRelay) Cut() {
+	if r.shape == nil {
+		panic("siptest: Cut on a relay of StartRTPRelay; use StartImpairedRelay")
+	}
+	r.shape.cut.Store(true)
 }
 
 // RelayLog returns what the impairing relay took so far, in order of
@@ -119,6 +132,7 @@ func (s *relayShaper) pass(out *net.UDPConn, data []byte, to *net.UDPAddr, fromP
 		ev.Lost, ev.Held = pat.next()
 		s.mu.Unlock()
 	}
+	ev.Lost = ev.Lost || s.cut.Load()
 	s.mu.Lock()
 	s.log = append(s.log, ev)
 	s.mu.Unlock()

@@ -68,6 +68,15 @@ type QualityReport struct {
 	// the call began because they came from an address that is not the
 	// peer's (latch.go).
 	FromStrangers uint64 `json:"rtpFromStrangers"`
+	// PacketsReceived counts the RTP packets of the other side received
+	// since the call began: 0 on a connected call is a firewall or NAT
+	// dropping its audio.
+	PacketsReceived uint64 `json:"packetsReceived"`
+	// MicPeak is the loudest microphone sample the call sent so far, as
+	// a share of full scale (0..1; muted frames left out); absent until
+	// one frame was sent. Near 0 throughout: the microphone is muted at
+	// the computer, or the wrong device.
+	MicPeak *float64 `json:"micPeak,omitempty"`
 }
 
 // NetworkIssue is the payload of network.issue.
@@ -112,6 +121,8 @@ type Session struct {
 	thr    Thresholds
 	qEvery time.Duration
 	noRTP  time.Duration
+	// mic measures what the call sent from the microphone (miclevel.go).
+	mic micLevel
 
 	rtpConn, rtcpConn *net.UDPConn
 	// sec protects RTP and RTCP in secure mode (secure.go); set before

@@ -191,6 +191,10 @@ func (m *Session) newSender() func() {
 		}
 		if muted {
 			clear(pcm[:n])
+		} else if src != nil {
+			// Without a microphone the call sends silence of its own:
+			// not a microphone to judge.
+			m.mic.observe(pcm[:n])
 		}
 		k, err := enc.Encode(payload, pcm[:n])
 		if err != nil {

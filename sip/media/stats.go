@@ -16,6 +16,8 @@ func (m *Session) Snapshot() QualityReport {
 	q.MOS = eModelMOS(m.neg.Send.Name, oneWay, q.LossPct)
 	q.SRTP = m.srtpStatsLocked()
 	q.FromStrangers = m.rtpPeer.strangers + m.rtcpPeer.strangers
+	q.PacketsReceived = uint64(m.rx.received)
+	q.MicPeak = m.mic.peakOfFullScale()
 	return q
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/openbpclient/bpclient/screen/live"
 	"github.com/openbpclient/bpclient/screen/record"
 	"github.com/openbpclient/bpclient/screen/vp8"
+	"github.com/openbpclient/bpclient/sip"
 )
 
 // startMonitor registers live screen monitoring: this agent's screen can
@@ -19,6 +20,9 @@ import (
 // pop-ups' notification service.
 func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, popups *popupapi.Service, feeds *record.Feeds) (*monitorapi.Service, error) {
 	opts := monitorapi.Options{Logger: log, Server: srv, Policy: store}
+	// pion's WebRTC (ICE, DTLS, SRTP) logs into BPClient.log at debug,
+	// with sip's redaction: its lines can print SDP.
+	opts.ICE.LoggerFactory = sip.PionLogs(log.With().Str("part", "screen").Logger())
 	if n := popups.Notifier(); n != nil {
 		opts.Indicator = n
 	}

@@ -34,6 +34,33 @@ type CallHistory struct {
 	// Restored marks a call from before the agent last started: only
 	// its summary was kept, not its samples.
 	Restored bool `json:"restored,omitempty"`
+	// audioMissing: the other side's audio has stopped and not come
+	// back (between network.issue active and inactive).
+	audioMissing bool
+}
+
+// AudioStopped notes a network.issue of the call: the other side's
+// audio stopped (active) or came back.
+func (c *CallHistory) AudioStopped(active bool) {
+	if active && !c.audioMissing {
+		c.summary().AudioStops++
+	}
+	c.audioMissing = active
+}
+
+// MarkEnded notes the end of the call: an end while its audio was
+// missing is a lost connection.
+func (c *CallHistory) MarkEnded() {
+	if c.audioMissing {
+		c.summary().EndedWithoutAudio = true
+	}
+}
+
+func (c *CallHistory) summary() *Summary {
+	if c.Summary == nil {
+		c.Summary = &Summary{}
+	}
+	return c.Summary
 }
 
 // Summary is a call's quality in a few numbers: what the doctor's
@@ -46,6 +73,31 @@ type Summary struct {
 	MaxJitterMs float64  `json:"maxJitterMs"`
 	MaxRTTMs    float64  `json:"maxRttMs"`
 	Warnings    []string `json:"warnings,omitempty"` // each kind once
+	// PacketsReceived is the other side's RTP packets the call received
+	// by its last report; absent in a history from before it was kept.
+	PacketsReceived *uint64 `json:"packetsReceived,omitempty"`
+	// MicPeak is the loudest microphone sample the call sent (0..1 of
+	// full scale, muted frames left out); absent: no microphone frame
+	// was sent, or the history is older. A number, never the audio.
+	MicPeak *float64 `json:"micPeak,omitempty"`
+	// AudioStops counts the times the other side's audio stopped
+	// arriving (network.issue); EndedWithoutAudio says it had not come
+	// back when the call ended: the connection was lost.
+	AudioStops        int  `json:"audioStops,omitempty"`
+	EndedWithoutAudio bool `json:"endedWithoutAudio,omitempty"`
+}
+
+// AddMedia notes a report's counts of what the call received and how
+// loud its microphone was (each report carries the call's totals).
+func (s *Summary) AddMedia(received uint64, micPeak *float64) {
+	s.PacketsReceived = &received
+	if micPeak != nil {
+		p := *micPeak
+		if s.MicPeak != nil {
+			p = max(p, *s.MicPeak)
+		}
+		s.MicPeak = &p
+	}
 }
 
 // Add counts one report in the summary.

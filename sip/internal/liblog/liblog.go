@@ -31,17 +31,26 @@ var (
 	inlineKey = regexp.MustCompile(`(?i)(inline:)[^\s"\\]+`)
 	// Named secrets written as name=value or name: value, e.g. in a
 	// printed struct or a URL.
+	// An ICE password: an SDP's a=ice-pwd (RFC 8839), and pion ICE's
+	// "remotePwd: \"...\"" when its agent starts. A credential.
+	icePassword = regexp.MustCompile(`(?i)(\b[\w-]*pwd"?\s*[:=]\s*)("[^"]*"|[^\s"\\,;]+)`)
+	// A PEM block (a certificate's private key), whole.
+	pemBlock    = regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|$)`)
 	namedSecret = regexp.MustCompile(`(?i)((?:password|passwd|secret|master_?key|master_?salt)"?\s*[=:]\s*)(\[[^\]]*\]|"[^"]*"|[^\s,;&}]+)`)
 )
 
 // Redact returns s with what looks like a secret replaced: the value of
-// an Authorization header, a digest response, an a=crypto inline key, a
-// password, a secret, an SRTP master key or salt. It errs on the side of
+// an Authorization header, a digest response, an a=crypto inline key, an
+// ICE password, a PEM block, a password, a secret, an SRTP master key or salt. It errs on the side of
 // taking out too much.
 func Redact(s string) string {
+	// A PEM block first: the other patterns could take its first line
+	// and leave the key's body behind.
+	s = pemBlock.ReplaceAllString(s, redacted)
 	s = authHeader.ReplaceAllString(s, "${1} "+redacted)
 	s = digestResponse.ReplaceAllString(s, `${1}"`+redacted+`"`)
 	s = inlineKey.ReplaceAllString(s, "${1}"+redacted)
+	s = icePassword.ReplaceAllString(s, "${1}"+redacted)
 	return namedSecret.ReplaceAllString(s, "${1}"+redacted)
 }
 

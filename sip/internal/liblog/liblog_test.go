@@ -154,6 +154,9 @@ func FuzzRedact(f *testing.F) {
 	f.Add("response=")
 	f.Add(`Authorization: Digest response="`)
 	f.Fuzz(func(t *testing.T, s string) {
+		if strings.Contains(s, secretResponse) || strings.Contains(s, sdesKey) {
+			return // the input itself holds the secret the tails test for
+		}
 		once := Redact(s)
 		if twice := Redact(once); twice != once {
 			t.Fatalf("not stable:\n%q\n%q", once, twice)
@@ -161,6 +164,9 @@ func FuzzRedact(f *testing.F) {
 		for _, tail := range []string{
 			"\r\nAuthorization: Digest response=\"" + secretResponse + "\"\r\n",
 			"\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + sdesKey + "|2^20\r\n",
+			"\r\na=ice-pwd:" + sdesKey + "\r\n",
+			"\nStarted agent: isControlling? true, remoteUfrag: \"u\", remotePwd: \"" + sdesKey + "\"\n",
+			"\n-----BEGIN EC PRIVATE KEY-----\n" + sdesKey + "\n-----END EC PRIVATE KEY-----\n",
 		} {
 			if out := Redact(s + tail); strings.Contains(out, secretResponse) || strings.Contains(out, sdesKey) {
 				t.Fatalf("secret kept: %q", out)
