@@ -58,9 +58,14 @@ set -e
 # checkptr (which -race turns on) is off: gordonklaus/portaudio's
 # OpenStream does pointer arithmetic it rejects, which is not a race.
 # screen/live: its stream over the capture shared with recording (~6 s).
+# TestAudioTestNoStallAtAnyLatency is left out of this pass (it runs in
+# the one above): it measures whether a tone reaches a sound server in
+# every half second, which the race detector's slowdown on 2 shared cores
+# breaks without any race being involved.
 echo "== go test -race"
+echo "skip (race pass only) cmd/bpclient/cli TestAudioTestNoStallAtAnyLatency: a timing measurement, run in the main pass"
 set +e
-go test -json -race -gcflags=all=-d=checkptr=0 -count=1 -timeout 15m \
+go test -json -race -gcflags=all=-d=checkptr=0 -count=1 -timeout 15m -skip '^TestAudioTestNoStallAtAnyLatency$' \
   ./sip/... ./helper/... ./nativemsg/... ./audio ./cmd/bpclient/cli ./internal/siptest \
   ./screen/spool ./screen/record ./screen/live |
   go run ./internal/cmd/testreport
