@@ -168,6 +168,7 @@ type Session struct {
 	ts        atomic.Uint32 // written by the send loop, read by the RTCP sender
 	sentPkts  uint32
 	sentBytes uint32
+	sentSID   int // packets that ended in a SID frame (sendDTX)
 	// txBuf and txSec are the send loop's packet buffers, reused for
 	// every packet so that sending allocates nothing; tx sends them.
 	txBuf, txSec []byte
@@ -176,6 +177,7 @@ type Session struct {
 	// receive statistics (RFC 3550 A.3, A.8)
 	rx       rxStats
 	jb       *jitterBuffer
+	dtxIdx   dtxIndex // places a DTX stream's packets in jb (dtxindex.go)
 	lastRecv time.Time
 	issue    bool
 	// issues are network.issue events decided under mu and not emitted
