@@ -30,10 +30,14 @@ func (d *dtxIndex) index(seq uint16, ts uint32, span, step uint32) uint16 {
 		d.started, d.baseIdx, d.baseLast = true, seq, last
 		return seq
 	}
+	// The periods are those of the base, which ends one (the stream
+	// starts with voice); a packet takes the first period that ends at
+	// or after its last sample: the division rounds up (Go's rounds a
+	// negative quotient, a packet reordered from before the base, up).
 	diff := int64(int32(last - d.baseLast))
 	periods := diff / int64(step)
-	if diff < 0 && diff%int64(step) != 0 {
-		periods-- // floor, for a reordered packet from before the base
+	if diff > 0 && diff%int64(step) != 0 {
+		periods++
 	}
 	idx := d.baseIdx + uint16(periods)
 	if diff > dtxReanchor {
