@@ -33,6 +33,8 @@ type Config struct {
 	Password      string
 	DisplayName   string
 	Expires       int // seconds asked for in REGISTER; default 600
+	// Codecs picks and orders the codecs by name; an entry may carry
+	// options: "G729;annexb=yes" (codecoptions.go).
 	Codecs        []string
 	OutboundProxy string // "host[:port]": every request goes there first
 	// AuthRealm is the digest realm secure mode answers when the server's
