@@ -25,16 +25,14 @@ type Config struct {
 	// order, the next one when one stops answering). A host without a port
 	// is looked up with DNS SRV first (_sip._udp, _sip._tcp), then A/AAAA.
 	// A "sips:" before a server ("sips:pbx.example.com") turns SIPS on.
-	Server       string
-	Transport    string // "udp" (default), "tcp", "tls" (the only one in secure mode)
-	Domain       string // the AOR's domain; default: the first server's host
-	Username     string
-	AuthUsername string // default: Username
-	Password     string
-	DisplayName  string
-	Expires      int // seconds asked for in REGISTER; default 600
-	// Codecs picks and orders the codecs by name; an entry may carry
-	// options: "G729;annexb=yes" (codecoptions.go).
+	Server        string
+	Transport     string // "udp" (default), "tcp", "tls" (the only one in secure mode)
+	Domain        string // the AOR's domain; default: the first server's host
+	Username      string
+	AuthUsername  string // default: Username
+	Password      string
+	DisplayName   string
+	Expires       int // seconds asked for in REGISTER; default 600
 	Codecs        []string
 	OutboundProxy string // "host[:port]": every request goes there first
 	// AuthRealm is the digest realm secure mode answers when the server's
