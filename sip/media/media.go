@@ -175,11 +175,13 @@ type Session struct {
 	tx           rtpSender
 
 	// receive statistics (RFC 3550 A.3, A.8)
-	rx       rxStats
-	jb       *jitterBuffer
-	dtxIdx   dtxIndex // places a DTX stream's packets in jb (dtxindex.go)
-	lastRecv time.Time
-	issue    bool
+	rx     rxStats
+	jb     *jitterBuffer
+	dtxIdx dtxIndex // places a DTX stream's packets in jb (dtxindex.go)
+	// playedSID counts the packets played that ended in a SID frame
+	playedSID int
+	lastRecv  time.Time
+	issue     bool
 	// issues are network.issue events decided under mu and not emitted
 	// yet; emitting is true while one goroutine emits them (emitQueued).
 	issues   []NetworkIssue

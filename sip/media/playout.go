@@ -51,6 +51,11 @@ func (m *Session) newPlayer() func() {
 				}
 			}
 			lost.good(pcm[:n])
+			if inComfortNoise(dec) {
+				m.mu.Lock()
+				m.playedSID++
+				m.mu.Unlock()
+			}
 		}
 		m.countPlayed(p, now)
 		if beep != nil {

@@ -60,6 +60,9 @@ type MediaStats struct {
 	// SentPackets counts the RTP audio and event packets sent; SentSID
 	// those of them that ended in a SID frame (G.729 Annex B).
 	SentPackets, SentSID int
+	// PlayedSID counts the packets received and played that ended in a
+	// SID frame.
+	PlayedSID int
 	// TargetDelay is the playout delay the jitter buffer aims for,
 	// above the fastest recent packet's arrival.
 	TargetDelay time.Duration
@@ -76,7 +79,7 @@ func (m *Session) Stats() MediaStats {
 		JitterBufferFrames: int((m.jb.targetDelay() + frameDur - 1) / frameDur), JitterBufferMax: m.jb.max,
 		Stretched: m.jb.stretched, Shrunk: m.jb.shrunk, Duplicates: m.jb.duplicates, Silent: m.jb.silent,
 		ComfortNoise: m.jb.comfort,
-		SentPackets:  int(m.sentPkts), SentSID: m.sentSID,
+		SentPackets:  int(m.sentPkts), SentSID: m.sentSID, PlayedSID: m.playedSID,
 		TargetDelay:      m.jb.targetDelay(),
 		RTPFromStrangers: m.rtpPeer.strangers, RTCPFromStrangers: m.rtcpPeer.strangers}
 	if m.bufCount > 0 {
