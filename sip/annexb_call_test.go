@@ -30,6 +30,7 @@ const (
 // scheduleSource plays tone, background, tone by the samples it has
 // given, whatever the clock.
 type scheduleSource struct {
+	annexBSchedule
 	rate  int
 	mu    sync.Mutex
 	n     int
@@ -41,28 +42,40 @@ func (s *scheduleSource) ReadPCM(buf []int16) (int, error) {
 	defer s.mu.Unlock()
 	toneFrom := int(annexBLead.Seconds() * float64(s.rate))
 	toneEnd := toneFrom + int(annexBTone.Seconds()*float64(s.rate))
-	silenceEnd := toneEnd + int(annexBSilence.Seconds()*float64(s.rate))
+	silenceEnd := toneEnd + int(s.silence.Seconds()*float64(s.rate))
 	for i := range buf {
 		if s.n >= toneFrom && s.n < toneEnd || s.n >= silenceEnd {
 			buf[i] = int16(annexBToneLevel * math.Sin(2*math.Pi*annexBToneHz*float64(s.n)/float64(s.rate)))
 		} else {
-			// Uniform white noise of RMS annexBNoiseRMS (xorshift).
+			// Uniform white noise of RMS noiseRMS (xorshift).
 			s.noise ^= s.noise << 13
 			s.noise ^= s.noise >> 17
 			s.noise ^= s.noise << 5
-			buf[i] = int16((float64(s.noise)/math.MaxUint32*2 - 1) * math.Sqrt(3) * annexBNoiseRMS)
+			buf[i] = int16((float64(s.noise)/math.MaxUint32*2 - 1) * math.Sqrt(3) * s.noiseRMS)
 		}
 		s.n++
 	}
 	return len(buf), nil
 }
 
+// annexBSchedule is how long the silence between the tones lasts and
+// the background's level in it.
+type annexBSchedule struct {
+	silence  time.Duration
+	noiseRMS float64
+}
+
+var annexBDefault = annexBSchedule{silence: annexBSilence, noiseRMS: annexBNoiseRMS}
+
 // scheduleAudio gives the caller's calls scheduleSource and records.
-type scheduleAudio struct{ *testAudio }
+type scheduleAudio struct {
+	*testAudio
+	annexBSchedule
+}
 
 func (a scheduleAudio) factory(callID string, rate int) (sip.Audio, error) {
 	au, err := a.testAudio.factory(callID, rate)
-	au.Source = &scheduleSource{rate: rate, noise: 0x2545f491}
+	au.Source = &scheduleSource{annexBSchedule: a.annexBSchedule, rate: rate, noise: 0x2545f491}
 	return au, err
 }
 
@@ -78,6 +91,7 @@ type annexBResult struct {
 	rate                              int
 	callee                            sip.MediaStats // the callee's counters
 	calleeQuality                     sip.QualityReport
+	calleeIssues                      int // network.issue events saying media stopped
 }
 
 // runAnnexBCall calls from a phone with callerCodecs to one with
@@ -85,13 +99,18 @@ type annexBResult struct {
 // callee a 600 Hz tone.
 func runAnnexBCall(t *testing.T, callerCodecs, calleeCodecs []string, calleeOpts ...sip.Option) annexBResult {
 	t.Helper()
+	return runAnnexBSchedule(t, annexBDefault, callerCodecs, calleeCodecs, calleeOpts...)
+}
+
+func runAnnexBSchedule(t *testing.T, sched annexBSchedule, callerCodecs, calleeCodecs []string, calleeOpts ...sip.Option) annexBResult {
+	t.Helper()
 	k := siptest.StartKamailio(t, siptest.KamailioOptions{})
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kamailio:\n%s", k.Log())
 		}
 	})
-	callerAudio, calleeAudio := scheduleAudio{newTestAudio(0)}, newTestAudio(600)
+	callerAudio, calleeAudio := scheduleAudio{newTestAudio(0), sched}, newTestAudio(600)
 	caller, callerEv := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1001", Password: "secret1",
 		Codecs: callerCodecs, RTPPortMin: 32000, RTPPortMax: 39999}, sip.WithAudio(callerAudio.factory))
 	callee, calleeEv := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1002", Password: "secret2",
@@ -135,11 +154,15 @@ func runAnnexBCall(t *testing.T, callerCodecs, calleeCodecs []string, calleeOpts
 	}
 	r.silenceWindow = window
 	r.voicePackets = count(annexBLead + edge)
-	r.silencePackets = count(2*edge + (annexBSilence-window)/2)
-	time.Sleep((annexBSilence-window)/2 + annexBTone - 200*time.Millisecond)
+	r.silencePackets = count(2*edge + (sched.silence-window)/2)
+	time.Sleep((sched.silence-window)/2 + annexBTone - 200*time.Millisecond)
 	r.sid = out.MediaStats().SentSID
 	r.callee = inCall.MediaStats()
 	r.calleeQuality, _ = inCall.Quality()
+	r.calleeIssues = calleeEv.count(func(name string, params any) bool {
+		ni, ok := params.(sip.NetworkIssue)
+		return name == sip.EventNetworkIssue && ok && ni.Active
+	})
 	if err := out.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -261,5 +284,25 @@ func TestAnnexBDeclined(t *testing.T) {
 			}
 			checkTone(t, "what the callee heard", r.heard, r.rate, annexBToneHz)
 		})
+	}
+}
+
+// TestAnnexBLongSilence: a digital silence of 4.5 s, longer than the
+// no-media timeout (3 s): the caller sends a SID and then nothing, and
+// the callee, whose comfort noise goes on and whose RTCP from the
+// caller keeps coming, reports no network issue; the tone comes back.
+func TestAnnexBLongSilence(t *testing.T) {
+	t.Parallel()
+	r := runAnnexBSchedule(t, annexBSchedule{silence: 4500 * time.Millisecond}, []string{"G729;annexb=yes"}, []string{"G729;annexb=yes"})
+	t.Logf("caller sent %d packets in %v of silence, %d SIDs; callee: %d frames of comfort noise, %d network issues",
+		r.silencePackets, r.silenceWindow, r.sid, r.callee.ComfortNoise, r.calleeIssues)
+	if r.silencePackets != 0 || r.sid < 1 {
+		t.Errorf("%d packets in %v of digital silence, %d SIDs: want a SID and then nothing", r.silencePackets, r.silenceWindow, r.sid)
+	}
+	if r.calleeIssues != 0 {
+		t.Errorf("the callee reported %d network issues through the DTX silence, want none", r.calleeIssues)
+	}
+	if after := r.heard[len(r.heard)-r.rate/2:]; math.Abs(dsp.DominantFrequency(after, r.rate)-annexBToneHz) > 15 {
+		t.Errorf("the tone did not come back after the silence")
 	}
 }

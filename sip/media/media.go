@@ -168,20 +168,16 @@ type Session struct {
 	ts        atomic.Uint32 // written by the send loop, read by the RTCP sender
 	sentPkts  uint32
 	sentBytes uint32
-	sentSID   int // packets that ended in a SID frame (sendDTX)
 	// txBuf and txSec are the send loop's packet buffers, reused for
 	// every packet so that sending allocates nothing; tx sends them.
 	txBuf, txSec []byte
 	tx           rtpSender
 
 	// receive statistics (RFC 3550 A.3, A.8)
-	rx     rxStats
-	jb     *jitterBuffer
-	dtxIdx dtxIndex // places a DTX stream's packets in jb (dtxindex.go)
-	// playedSID counts the packets played that ended in a SID frame
-	playedSID int
-	lastRecv  time.Time
-	issue     bool
+	rx       rxStats
+	jb       *jitterBuffer
+	lastRecv time.Time
+	issue    bool
 	// issues are network.issue events decided under mu and not emitted
 	// yet; emitting is true while one goroutine emits them (emitQueued).
 	issues   []NetworkIssue
@@ -206,6 +202,15 @@ type Session struct {
 	// peerRR is the remote's latest report on what it received of ours
 	// (RFC 3550 §6.4.1): the highest sequence number and the losses.
 	peerRR rtcp.ReceptionReport
+
+	// Discontinuous transmission (G.729 Annex B): dtxIdx places a DTX
+	// stream's packets in jb (dtxindex.go); lastRTCPRecv is when the
+	// peer's RTCP last came, which shows its silence alive
+	// (dtxAliveLocked); sentSID and playedSID count the packets sent
+	// and played that ended in a SID frame.
+	dtxIdx             dtxIndex
+	lastRTCPRecv       time.Time
+	sentSID, playedSID int
 }
 
 // New makes the session of call callID on its RTP and RTCP sockets,
