@@ -132,7 +132,8 @@ func (m *Session) newSender() func() {
 		evFrames int
 		evEnds   int
 		gap      int
-		dtx      *dtxPacketiser // with a DTX encoder (G.729 Annex B)
+		dtx      *dtxPacketiser   // with a DTX encoder (G.729 Annex B)
+		unfit    codec.DTXEncoder // one whose frames do not fit a period
 		err      error
 	)
 	var pkt rtp.Packet // reused: a packet per frame would be garbage 50 times a second
@@ -202,8 +203,9 @@ func (m *Session) newSender() func() {
 			clear(pcm[:n])
 		}
 		if de, ok := enc.(codec.DTXEncoder); ok {
-			if dtx == nil || dtx.enc != de {
+			if (dtx == nil || dtx.enc != de) && unfit != de {
 				if dtx, err = newDTXPacketiser(de, n, step); err != nil {
+					unfit = de // said once, not every frame
 					m.log.Error().Err(err).Msg("no audio is sent")
 				}
 			}
