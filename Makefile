@@ -67,6 +67,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzSipfrag -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDisplaySafe -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzTrustedPeer -fuzztime $(FUZZTIME) ./sip
+	$(GO) test -run '^$$' -fuzz FuzzCodecEntry -fuzztime $(FUZZTIME) ./sip
 	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -run '^$$' -fuzz FuzzG722Decode -fuzztime $(FUZZTIME) ./audio/codec
 	$(GO) test -tags opus -run '^$$' -fuzz FuzzOpusDecode -fuzztime $(FUZZTIME) ./audio/codec
@@ -76,6 +77,7 @@ fuzz:
 	$(GO) test -tags vpx -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./screen/vp8
 	$(GO) test -run '^$$' -fuzz FuzzParseWAV -fuzztime $(FUZZTIME) ./audio/dsp
 	$(GO) test -run '^$$' -fuzz FuzzSDP -fuzztime $(FUZZTIME) ./sip/sdp
+	$(GO) test -run '^$$' -fuzz FuzzAnnexB -fuzztime $(FUZZTIME) ./sip/sdp
 	$(GO) test -run '^$$' -fuzz FuzzScrub -fuzztime $(FUZZTIME) ./helper/support
 	$(GO) test -run '^$$' -fuzz FuzzLineTime -fuzztime $(FUZZTIME) ./helper/support
 	$(GO) test -run '^$$' -fuzz FuzzXDGDownloadDir -fuzztime $(FUZZTIME) ./helper/support

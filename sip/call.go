@@ -114,17 +114,21 @@ func (p *Phone) offerCodecs() ([]codec.Codec, error) {
 		return have, nil
 	}
 	var out []codec.Codec
-	for _, name := range p.cfg.Codecs {
+	for _, entry := range p.cfg.Codecs {
+		e, err := parseCodecEntry(entry)
+		if err != nil {
+			return nil, err
+		}
 		found := false
 		for _, c := range have {
-			if strings.EqualFold(c.Info().Name, name) {
-				out = append(out, c)
+			if strings.EqualFold(c.Info().Name, e.name) {
+				out = append(out, e.withOptions(c))
 				found = true
 				break
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("%w: codec %q is not available in this build", ErrConfig, name)
+			return nil, fmt.Errorf("%w: codec %q is not available in this build", ErrConfig, e.name)
 		}
 	}
 	return out, nil

@@ -68,3 +68,31 @@ func Lookup(name string, clockRate int) (Codec, error) {
 type Concealer interface {
 	Conceal(dst []int16) (int, error)
 }
+
+// DTXEncoder is implemented by encoders with discontinuous transmission
+// (G.729 Annex B): Encode takes one codec frame of DTXFrame's samples and
+// gives a voice frame of voiceBytes, a shorter SID frame (which may only
+// end a packet, RFC 3551 4.5.6) or nothing (the peer keeps its comfort
+// noise). The sender packs the frames into packets.
+type DTXEncoder interface {
+	Encoder
+	DTXFrame() (samples, voiceBytes int)
+}
+
+// ComfortNoiser is implemented by decoders of codecs with discontinuous
+// transmission: InComfortNoise reports whether the last payload decoded
+// ended in comfort noise, so that the frames that do not come next are
+// the sender's silence, to fill with more of it, rather than losses.
+// PayloadSamples is the samples a payload decodes to (a SID frame
+// counts as one frame), which place it on the stream's timeline.
+type ComfortNoiser interface {
+	InComfortNoise() bool
+	PayloadSamples(payload []byte) int
+}
+
+// DTXCodec is implemented by a codec variant that sends with DTX; the
+// negotiation takes WithoutDTX when the peer does not accept it.
+type DTXCodec interface {
+	Codec
+	WithoutDTX() Codec
+}

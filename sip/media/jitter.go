@@ -18,6 +18,9 @@ const (
 	// delay grows by a frame (the buffer ran dry, or it holds too
 	// little for the measured jitter).
 	opStretch
+	// opNoise: the sender is silent in DTX (the last frame played was
+	// comfort noise): play more of it, taking the turn; not a loss.
+	opNoise
 )
 
 // popped is one frame period's decision.
@@ -83,8 +86,14 @@ type jitterBuffer struct {
 	free [][]byte
 	out  []byte
 
+	// noise is set by the player: the last frame it decoded ended in
+	// comfort noise (codec.ComfortNoiser), so the frames that do not
+	// come are the sender's DTX silence.
+	noise bool
+
 	// counters
 	late, dropped, concealed, played, stretched, shrunk, duplicates, silent int
+	comfort                                                                 int // turns of DTX silence filled with comfort noise
 }
 
 // slot is one buffered payload and when it arrived.
@@ -231,6 +240,15 @@ func (j *jitterBuffer) pop(now time.Time, quiet bool) popped {
 		return p
 	}
 	j.over = 0
+	if j.noise {
+		// DTX: nothing is sent while the noise stays the same, and the
+		// packet after the silence comes at its due turn (dtxindex.go):
+		// the turns go by at the playout delay, neither lost nor dry.
+		j.advance(1)
+		j.dry = 0
+		j.comfort++
+		return popped{op: opNoise}
+	}
 	if j.hiIdx <= j.playIdx || len(j.slots) == 0 {
 		// Dry: the next packet may be late rather than lost, so wait
 		// for it, playing concealment in place, while the delay is not

@@ -213,6 +213,15 @@ type Session struct {
 	// peerRR is the remote's latest report on what it received of ours
 	// (RFC 3550 §6.4.1): the highest sequence number and the losses.
 	peerRR rtcp.ReceptionReport
+
+	// Discontinuous transmission (G.729 Annex B): dtxIdx places a DTX
+	// stream's packets in jb (dtxindex.go); lastRTCPRecv is when the
+	// peer's RTCP last came, which shows its silence alive
+	// (dtxAliveLocked); sentSID and playedSID count the packets sent
+	// and played that ended in a SID frame.
+	dtxIdx             dtxIndex
+	lastRTCPRecv       time.Time
+	sentSID, playedSID int
 }
 
 // New makes the session of call callID on its RTP and RTCP sockets,

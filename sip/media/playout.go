@@ -15,6 +15,7 @@ func (m *Session) newPlayer() func() {
 	return func() {
 		m.mu.Lock()
 		now := m.clock.Now()
+		m.jb.noise = inComfortNoise(m.dec)
 		p := m.jb.pop(now, lost.quiet())
 		dec, frame, sink := m.dec, m.frame, m.audio.Sink
 		m.addedDelay = m.jb.currentDelay(now) + frameDur
@@ -35,7 +36,7 @@ func (m *Session) newPlayer() func() {
 				_, _ = sink.WritePCM(pcm[:frame])
 			}
 			return
-		case opLost, opStretch:
+		case opLost, opStretch, opNoise:
 			n = lost.conceal(dec, pcm, frame)
 		case opPlay:
 			n = decodeFrame(dec, pcm, p.payload, frame)
@@ -50,6 +51,11 @@ func (m *Session) newPlayer() func() {
 				}
 			}
 			lost.good(pcm[:n])
+			if inComfortNoise(dec) {
+				m.mu.Lock()
+				m.playedSID++
+				m.mu.Unlock()
+			}
 		}
 		m.countPlayed(p, now)
 		if beep != nil {
@@ -72,12 +78,26 @@ func (m *Session) countPlayed(p popped, now time.Time) {
 }
 
 // decodeFrame decodes payload into pcm; a payload that does not decode
-// plays as a frame of silence.
+// plays as a frame of silence. A payload shorter than the frame period
+// (a G.729 SID frame alone is 10 ms) is completed with the decoder's
+// concealment, which after a SID is more of its comfort noise: the
+// period is played whole, as the sender's clock ran through it.
 func decodeFrame(dec codec.Decoder, pcm []int16, payload []byte, frame int) int {
 	k, err := dec.Decode(pcm, payload)
 	if err != nil || k == 0 {
 		clear(pcm[:frame])
 		return frame
 	}
+	if cc, ok := dec.(codec.Concealer); ok && k < frame {
+		if c, err := cc.Conceal(pcm[k:frame]); err == nil {
+			k += c
+		}
+	}
 	return k
+}
+
+// inComfortNoise reports whether dec's last frame was comfort noise.
+func inComfortNoise(dec codec.Decoder) bool {
+	cn, ok := dec.(codec.ComfortNoiser)
+	return ok && cn.InComfortNoise()
 }

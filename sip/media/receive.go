@@ -106,8 +106,13 @@ func (m *Session) takeRTPLocked(pkt *rtp.Packet, now time.Time) {
 		return
 	}
 	m.updateRxLocked(pkt, now)
+	idx := pkt.SequenceNumber
+	if cn, dtx := m.dec.(codec.ComfortNoiser); dtx {
+		span := uint32(cn.PayloadSamples(pkt.Payload)) * m.tsStep / uint32(max(m.frame, 1))
+		idx = m.dtxIdx.index(pkt.SequenceNumber, pkt.Timestamp, span, m.tsStep)
+	}
 	if m.receiving {
-		m.jb.push(pkt.SequenceNumber, pkt.Payload, now)
+		m.jb.push(idx, pkt.Payload, now)
 	}
 }
 
@@ -127,6 +132,7 @@ func (m *Session) receivedDigitLocked(code byte) {
 func (m *Session) updateRxLocked(pkt *rtp.Packet, now time.Time) {
 	if m.rx.packet(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now) {
 		m.jb.reset()
+		m.dtxIdx.reset()
 	}
 }
 

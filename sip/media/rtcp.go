@@ -39,7 +39,7 @@ func (m *Session) rtcpLoop() {
 
 func (m *Session) checkFlow(now time.Time) {
 	m.mu.Lock()
-	silent := m.receiving && !m.issue && now.Sub(m.lastRecv) > m.noRTP
+	silent := m.receiving && !m.issue && now.Sub(m.lastRecv) > m.noRTP && !m.dtxAliveLocked(now)
 	if silent {
 		m.log.Warn().Dur("silentFor", now.Sub(m.lastRecv)).Msg("no RTP from the remote side")
 		m.queueIssueLocked(true, "a network issue is disrupting your phone device")
@@ -48,6 +48,18 @@ func (m *Session) checkFlow(now time.Time) {
 	if silent {
 		m.emitQueued()
 	}
+}
+
+// dtxSilenceRTCP is how recent the peer's RTCP must be to hold a DTX
+// silence alive: its reports come every 5 s (RFC 3550's interval, and
+// ours), and the no-RTP timeout on top allows for one late.
+const dtxSilenceRTCP = 5 * time.Second
+
+// dtxAliveLocked reports whether a stream without RTP is a peer's DTX
+// silence (the last frame played was comfort noise) that its RTCP
+// still shows alive: no RTP then is not a network issue.
+func (m *Session) dtxAliveLocked(now time.Time) bool {
+	return m.jb.noise && !m.lastRTCPRecv.IsZero() && now.Sub(m.lastRTCPRecv) <= m.noRTP+dtxSilenceRTCP
 }
 
 func (m *Session) receptionReportLocked(now time.Time) []rtcp.ReceptionReport {
@@ -136,6 +148,7 @@ func (m *Session) handleRTCP(d datagram) {
 	if !m.acceptLocked(streamRTCP, &m.rtcpPeer, d.from) {
 		return
 	}
+	m.lastRTCPRecv = now
 	for _, p := range pkts {
 		var reports []rtcp.ReceptionReport
 		switch v := p.(type) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pion/rtp"
 
@@ -131,6 +132,9 @@ func (m *Session) newSender() func() {
 		evFrames int
 		evEnds   int
 		gap      int
+		dtx      *dtxPacketiser   // with a DTX encoder (G.729 Annex B)
+		unfit    codec.DTXEncoder // one whose frames do not fit a period
+		err      error
 	)
 	var pkt rtp.Packet // reused: a packet per frame would be garbage 50 times a second
 	return func() {
@@ -145,6 +149,9 @@ func (m *Session) newSender() func() {
 		if !evActive && gap == 0 && len(m.dtmfQ) > 0 {
 			evCode, m.dtmfQ = m.dtmfQ[0], m.dtmfQ[1:]
 			evActive, evStart, evFrames, evEnds = true, m.ts.Load(), 0, 0
+			if dtx != nil {
+				dtx.reset() // the digit's packets come between
+			}
 		}
 		m.mu.Unlock()
 
@@ -161,6 +168,9 @@ func (m *Session) newSender() func() {
 			clear(pcm[:frame])
 		}
 		if !sending {
+			if dtx != nil {
+				dtx.reset()
+			}
 			m.ts.Add(step)
 			return
 		}
@@ -196,6 +206,19 @@ func (m *Session) newSender() func() {
 			// not a microphone to judge.
 			m.mic.observe(pcm[:n])
 		}
+		if de, ok := enc.(codec.DTXEncoder); ok {
+			if (dtx == nil || dtx.enc != de) && unfit != de {
+				if dtx, err = newDTXPacketiser(de, n, step); err != nil {
+					unfit = de // said once, not every frame
+					m.log.Error().Err(err).Msg("no audio is sent")
+				}
+			}
+			if dtx != nil {
+				m.sendDTX(dtx, &pkt, pcm[:n], t0)
+			}
+			m.ts.Add(step)
+			return
+		}
 		k, err := enc.Encode(payload, pcm[:n])
 		if err != nil {
 			m.ts.Add(step)
@@ -210,6 +233,34 @@ func (m *Session) newSender() func() {
 		m.sendCount++
 		m.mu.Unlock()
 		m.ts.Add(step)
+	}
+}
+
+// sendDTX sends one period of pcm through a DTX encoder's packetiser:
+// a packet, two (a SID ended one mid-period) or none (silence, in which
+// the timestamps go on: the receiver's clock holds through the gap).
+func (m *Session) sendDTX(dtx *dtxPacketiser, pkt *rtp.Packet, pcm []int16, t0 time.Time) {
+	var packets [2]dtxPacket
+	out, err := dtx.frames(packets[:0], pcm, m.ts.Load())
+	if err != nil {
+		return
+	}
+	for _, p := range out {
+		pkt.Header = rtp.Header{Version: 2, Marker: p.marker, PayloadType: m.neg.Send.PT,
+			SequenceNumber: m.nextSeq(), Timestamp: p.ts, SSRC: m.ssrc}
+		pkt.Payload = p.payload
+		m.writeRTP(pkt)
+	}
+	if len(out) > 0 {
+		m.mu.Lock()
+		for _, p := range out {
+			if len(p.payload)%dtx.voiceBytes != 0 {
+				m.sentSID++
+			}
+		}
+		m.sendDelay += m.clock.Now().Sub(t0)
+		m.sendCount++
+		m.mu.Unlock()
 	}
 }
 

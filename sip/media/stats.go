@@ -55,6 +55,16 @@ type MediaStats struct {
 	// periods the speaker got nothing after the stream had played (it
 	// stopped for over a second: a long loss, hold, the end).
 	Stretched, Shrunk, Duplicates, Silent int
+	// ComfortNoise counts the frame periods of a peer's DTX silence
+	// (G.729 Annex B) filled with comfort noise: neither losses nor
+	// Concealed.
+	ComfortNoise int
+	// SentPackets counts the RTP audio and event packets sent; SentSID
+	// those of them that ended in a SID frame (G.729 Annex B).
+	SentPackets, SentSID int
+	// PlayedSID counts the packets received and played that ended in a
+	// SID frame.
+	PlayedSID int
 	// TargetDelay is the playout delay the jitter buffer aims for,
 	// above the fastest recent packet's arrival.
 	TargetDelay time.Duration
@@ -70,6 +80,8 @@ func (m *Session) Stats() MediaStats {
 	s := MediaStats{Played: m.jb.played, Concealed: m.jb.concealed, Late: m.jb.late, Dropped: m.jb.dropped,
 		JitterBufferFrames: int((m.jb.targetDelay() + frameDur - 1) / frameDur), JitterBufferMax: m.jb.max,
 		Stretched: m.jb.stretched, Shrunk: m.jb.shrunk, Duplicates: m.jb.duplicates, Silent: m.jb.silent,
+		ComfortNoise: m.jb.comfort,
+		SentPackets:  int(m.sentPkts), SentSID: m.sentSID, PlayedSID: m.playedSID,
 		TargetDelay:      m.jb.targetDelay(),
 		RTPFromStrangers: m.rtpPeer.strangers, RTCPFromStrangers: m.rtcpPeer.strangers}
 	if m.bufCount > 0 {

@@ -29,6 +29,7 @@ func Answer(offer Description, ours []Payload) (Agreement, error) {
 			if p.Codec != nil && sameFormat(p, o) {
 				a.Send = p
 				a.Send.Codec, a.Send.FMTP = o.Codec, o.FMTP
+				settleAnnexB(&a.Send, p.FMTP)
 				a.takeRemote(offer)
 				return a, nil
 			}
@@ -49,6 +50,7 @@ func ApplyAnswer(answer Description, offered []Payload) (Agreement, error) {
 			if p.Codec != nil && sameFormat(p, o) {
 				a.Send = p
 				a.Send.Codec = o.Codec // ours (the phone's codecs), not the registry's
+				settleAnnexB(&a.Send, p.FMTP)
 				a.takeRemote(answer)
 				return a, nil
 			}
