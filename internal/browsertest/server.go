@@ -41,6 +41,7 @@ var TestDomains = []string{AllowedDomain, OtherDomain, SpareDomain}
 type Server struct {
 	HTTPSPort int
 	HTTPPort  int
+	mux       *http.ServeMux
 	https     *http.Server
 	http      *http.Server
 }
@@ -75,6 +76,7 @@ func StartServer() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
+		mux:       mux,
 		HTTPSPort: tlsLn.Addr().(*net.TCPAddr).Port,
 		HTTPPort:  plainLn.Addr().(*net.TCPAddr).Port,
 		// Browsers drop speculative connections; the server's complaints
@@ -96,6 +98,10 @@ func (s *Server) URL(domain, path string) string {
 func (s *Server) PlainURL(domain, path string) string {
 	return "http://" + net.JoinHostPort(domain, strconv.Itoa(s.HTTPPort)) + path
 }
+
+// Handle serves pattern with h besides the demo page (a test's own page
+// or endpoint); it may be called while the server runs.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Close stops both listeners.
 func (s *Server) Close() error {

@@ -55,6 +55,31 @@ func newMonitorWorld(t *testing.T) *monitorWorld {
 	return newMonitorWorldWith(t, monitorWorldOptions{})
 }
 
+// needVP8 skips the test (fails it under CI=true) when screen/vp8 is not
+// in this build.
+func needVP8(t *testing.T) {
+	t.Helper()
+	if !vp8.Available() {
+		if testpeers.Required() {
+			t.Fatal("screen/vp8 is not in this build: test with -tags vpx (scripts/test.sh does)")
+		}
+		t.Skip("SKIP: screen/vp8 is not in this build (-tags vpx and cgo with libvpx-dev)")
+	}
+}
+
+// startQuadrantScreen starts a 1920×1080 Xvfb painted with the quadrant
+// pattern (nil when StartPainted skipped the test).
+func startQuadrantScreen(t *testing.T) *desktoptest.Painter {
+	t.Helper()
+	p := desktoptest.StartPainted(t, 1920, 1080)
+	if p == nil {
+		return nil
+	}
+	p.Fill(desktoptest.Box{X: 0, Y: 0, W: 960, H: 540, RGB: rgb(quadrantColours[0])}, desktoptest.Box{X: 960, Y: 0, W: 960, H: 540, RGB: rgb(quadrantColours[1])},
+		desktoptest.Box{X: 0, Y: 540, W: 960, H: 540, RGB: rgb(quadrantColours[2])}, desktoptest.Box{X: 960, Y: 540, W: 960, H: 540, RGB: rgb(quadrantColours[3])})
+	return p
+}
+
 // monitorWorldOptions add to the watched agent's environment and policy
 // (a test that also records gives it the upload server).
 type monitorWorldOptions struct {
@@ -64,18 +89,11 @@ type monitorWorldOptions struct {
 
 func newMonitorWorldWith(t *testing.T, o monitorWorldOptions) *monitorWorld {
 	t.Helper()
-	if !vp8.Available() {
-		if testpeers.Required() {
-			t.Fatal("screen/vp8 is not in this build: test with -tags vpx (scripts/test.sh does)")
-		}
-		t.Skip("SKIP: screen/vp8 is not in this build (-tags vpx and cgo with libvpx-dev)")
-	}
-	p := desktoptest.StartPainted(t, 1920, 1080)
+	needVP8(t)
+	p := startQuadrantScreen(t)
 	if p == nil {
 		return nil
 	}
-	p.Fill(desktoptest.Box{X: 0, Y: 0, W: 960, H: 540, RGB: rgb(quadrantColours[0])}, desktoptest.Box{X: 960, Y: 0, W: 960, H: 540, RGB: rgb(quadrantColours[1])},
-		desktoptest.Box{X: 0, Y: 540, W: 960, H: 540, RGB: rgb(quadrantColours[2])}, desktoptest.Box{X: 960, Y: 540, W: 960, H: 540, RGB: rgb(quadrantColours[3])})
 	bins := binaries(t)
 	root, err := os.MkdirTemp("", "mon") // short: the sockets' paths
 	if err != nil {
