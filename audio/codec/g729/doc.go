@@ -3,7 +3,7 @@
 // comfort noise on receipt (2-byte SID frames, RFC 3551 4.5.6). NewEncoder
 // sends voice frames only (annexb=no); NewEncoderDTX also sends Annex B
 // SID frames, or nothing, in silence, with a voice activity detector of
-// our own (dtx.go: Annex B's decision boundaries are not among the tables
+// our own (vad.go: Annex B's decision boundaries are not among the tables
 // we hold), for a peer that accepts Annex B.
 //
 // How it was written: clean-room, from the algorithm as ITU-T G.729

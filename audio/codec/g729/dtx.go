@@ -1,70 +1,30 @@
 package g729
 
 // Sending in silence (discontinuous transmission with SID frames, the
-// format of Annex B). The voice activity detector here is ours, not Annex
-// B's: Annex B's decision boundaries are not among the Recommendation's
-// tables we hold, so it is a simple, stated one — a frame is speech when
-// its energy stands 6 dB over a tracked noise floor, or during the 60 ms
-// after such a frame. Inactive frames send a SID (2 bytes) when the
-// silence starts and when the noise's level moves by two steps of the
-// SID energy quantiser (4 dB), and nothing otherwise. The SID carries the
+// format of Annex B). Which frames are silence is vad.go's decision, a
+// detector of our own rather than Annex B's. Inactive frames send a SID
+// (2 bytes) when the silence starts and when the noise's level moves by
+// two steps of the SID energy quantiser (4 dB), and nothing otherwise. The SID carries the
 // frame's spectrum (LSFs quantised with Annex B's codebooks and
 // predictors) and the energy of its LP residual, the excitation a
 // decoder must generate to match the noise.
 
 const (
-	vadMarginDBQ10  = 6 << 10  // speech stands this far over the noise floor
-	vadFloorRiseQ10 = 51       // the floor climbs 0.05 dB a frame through steady sound
-	vadHangover     = 6        // frames of speech kept after the last loud one
-	vadStartFrames  = 5        // frames always coded as speech at the start
-	vadQuietDBQ10   = 10 << 10 // below ~10 dB (of 16-bit units²), silence whatever the floor
-	sidMinChange    = 2        // energy index steps that call for a new SID
-	sidMaxDrift     = 410      // 0.05 rad of mean LSF distance (Q13) a new one must gain
+	sidMinChange = 2   // energy index steps that call for a new SID
+	sidMaxDrift  = 410 // 0.05 rad of mean LSF distance (Q13) a new one must gain
 )
 
 type dtxState struct {
-	floorQ10 int32 // noise floor, dB Q10 of the frame's mean energy
-	frames   int
-	hang     int
+	vad      vadState
 	inactive bool         // the last frame was not speech
 	last     sidParams    // the last SID sent
 	lastL    [order]int16 // and its LSF residual
 	avg      [order]int16 // the LSFs averaged over the silence so far
 }
 
-// frameEnergyDBQ10 is 10·log10 of the mean energy of pcm, Q10.
-func frameEnergyDBQ10(pcm []int16) int32 {
-	var e uint64
-	for _, s := range pcm {
-		e += uint64(int64(s) * int64(s))
-	}
-	e = e/uint64(len(pcm)) + 1
-	// 10·log10(x) = 3.0103·log2(x): Q16·Q13 → Q29, halved → Q10.
-	return int32(int64(log2Q16(e)) * dbPerLog2Q13 >> 20)
-}
-
-// active decides whether this frame is speech.
-func (v *dtxState) active(energy int32) bool {
-	v.frames++
-	if v.frames == 1 {
-		v.floorQ10 = energy
-	}
-	if energy < v.floorQ10 {
-		v.floorQ10 = energy
-	} else {
-		v.floorQ10 += vadFloorRiseQ10
-	}
-	loud := energy > v.floorQ10+vadMarginDBQ10 && energy > vadQuietDBQ10
-	if loud || v.frames <= vadStartFrames {
-		v.hang = vadHangover
-		return true
-	}
-	if v.hang > 0 {
-		v.hang--
-		return true
-	}
-	return false
-}
+// active decides whether the frame in the analysis window speech is to
+// be sent as voice (vad.go).
+func (v *dtxState) active(speech *[windowLen]int16) bool { return v.vad.active(speech) }
 
 // silenceFrame codes an inactive frame: a SID into out (returning 2) or
 // nothing (0). om is the frame's LSFs (Q13). Like the decoder, the

@@ -83,7 +83,7 @@ func (e *Encoder) frame(out []byte, pcm []int16) int {
 	var om [order]int16
 	e.analyse(&om)
 	if e.dtx != nil {
-		if !e.dtx.active(frameEnergyDBQ10(e.speech[frameStart : frameStart+FrameSamples])) {
+		if !e.dtx.active(&e.speech) {
 			n := e.silenceFrame(out, &om)
 			// No excitation of ours in silence (a decoder makes its own
 			// noise there): the histories move on over zeros.
