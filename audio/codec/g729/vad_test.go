@@ -260,3 +260,38 @@ func FuzzEncodeDTX(f *testing.F) {
 		}
 	})
 }
+
+// TestVADNoiseFloorTracking: the floor drops to a quieter frame at once,
+// climbs at most 0.05 dB a frame through noise-like sound, never moves
+// up for a tonal frame, and stays between -65 and -28 dBFS.
+func TestVADNoiseFloorTracking(t *testing.T) {
+	dbfs := func(db int32) int32 { return fullScaleDBQ10 + db<<10 }
+	steps := []struct {
+		name    string
+		energy  int32 // dBFS
+		quiet   bool  // under vadQuietDBQ10
+		tonal   bool
+		wantQ10 int32
+	}{
+		{"a loud noise-like start is held at the ceiling", -10, false, false, dbfs(-28)},
+		{"a quieter frame: down at once", -40, false, false, dbfs(-40)},
+		{"louder noise: up by 0.05 dB", -20, false, false, dbfs(-40) + vadFloorRiseQ10},
+		{"a loud tone: the floor stays", -15, false, true, dbfs(-40) + vadFloorRiseQ10},
+		{"digital silence: down to the floor's bottom", -90, true, false, dbfs(-65)},
+	}
+	var v vadState
+	for _, s := range steps {
+		v.track(dbfs(s.energy), s.quiet, s.tonal)
+		if v.floorQ10 != s.wantQ10 {
+			t.Errorf("%s: floor %.2f dBFS, want %.2f", s.name,
+				float64(v.floorQ10-fullScaleDBQ10)/1024, float64(s.wantQ10-fullScaleDBQ10)/1024)
+		}
+	}
+	// A call that opens with tones only assumes a quiet line under them.
+	var tones vadState
+	tones.track(dbfs(-20), false, true)
+	if tones.floorQ10 != dbfs(-65) || tones.floorSet {
+		t.Errorf("tones only: floor %.2f dBFS (set %v), want -65 and still unset",
+			float64(tones.floorQ10-fullScaleDBQ10)/1024, tones.floorSet)
+	}
+}
