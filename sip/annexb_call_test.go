@@ -115,29 +115,10 @@ func runAnnexBSchedule(t *testing.T, sched annexBSchedule, callerCodecs, calleeC
 		Codecs: callerCodecs, RTPPortMin: 32000, RTPPortMax: 39999}, sip.WithAudio(callerAudio.factory))
 	callee, calleeEv := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1002", Password: "secret2",
 		Codecs: calleeCodecs, RTPPortMin: 32000, RTPPortMax: 39999}, append([]sip.Option{sip.WithAudio(calleeAudio.factory)}, calleeOpts...)...)
-	for _, p := range []struct {
-		phone *sip.Phone
-		ev    *events
-	}{{caller, callerEv}, {callee, calleeEv}} {
-		if err := p.phone.Register(); err != nil {
-			t.Fatal(err)
-		}
-		p.ev.waitReg(t, sip.Registered)
-	}
+	registerBoth(t, caller, callerEv, callee, calleeEv)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := caller.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := calleeEv.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
-	inCall, err := callee.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := inCall.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
+	out, inCall := dialAndAnswer(t, ctx, caller, callee, calleeEv, "1002")
 	var r annexBResult
 	r.callerCodec = callerEv.waitCall(t, sip.StateConnected).Codec
 	r.calleeCodec = calleeEv.waitCall(t, sip.StateConnected).Codec
@@ -168,7 +149,7 @@ func runAnnexBSchedule(t *testing.T, sched annexBSchedule, callerCodecs, calleeC
 	}
 	callerEv.waitCall(t, sip.StateEnded)
 	calleeEv.waitCall(t, sip.StateEnded)
-	r.heard, r.rate = calleeAudio.heard(in.CallID)
+	r.heard, r.rate = calleeAudio.heard(inCall.ID())
 	return r
 }
 

@@ -69,30 +69,11 @@ func TestG729OnlyCall(t *testing.T) {
 	callee, calleeEv := startPhone(t, sip.Config{Server: k.Addr(), Domain: "127.0.0.1", Username: "1002", Password: "secret2",
 		Codecs: []string{"G729"}, RTPPortMin: 32000, RTPPortMax: 39999},
 		sip.WithAudio(calleeAudio.factory), sip.WithCodecs(bcg729Codec{}))
-	for _, p := range []struct {
-		phone *sip.Phone
-		ev    *events
-	}{{caller, callerEv}, {callee, calleeEv}} {
-		if err := p.phone.Register(); err != nil {
-			t.Fatal(err)
-		}
-		p.ev.waitReg(t, sip.Registered)
-	}
+	registerBoth(t, caller, callerEv, callee, calleeEv)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := caller.Dial(ctx, "1002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := calleeEv.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
-	inCall, err := callee.Call(in.CallID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := inCall.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
+	out, inCall := dialAndAnswer(t, ctx, caller, callee, calleeEv, "1002")
 	if st := callerEv.waitCall(t, sip.StateConnected); st.Codec != "G729" {
 		t.Errorf("caller connected with %q, want G729", st.Codec)
 	}
@@ -108,6 +89,6 @@ func TestG729OnlyCall(t *testing.T) {
 
 	heard, rate := callerAudio.heard(out.ID())
 	checkTone(t, "what the caller (this build's G.729) heard from bcg729", heard, rate, 600)
-	heard, rate = calleeAudio.heard(in.CallID)
+	heard, rate = calleeAudio.heard(inCall.ID())
 	checkTone(t, "what the callee (bcg729) heard from this build's G.729", heard, rate, 1000)
 }

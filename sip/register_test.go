@@ -161,3 +161,36 @@ func TestRegisterLostAndBack(t *testing.T) {
 		t.Errorf("only %d REGISTERs seen", n)
 	}
 }
+
+// registerBoth registers two phones and waits until both are registered.
+func registerBoth(t *testing.T, a *sip.Phone, aEv *events, b *sip.Phone, bEv *events) {
+	t.Helper()
+	for _, p := range []struct {
+		phone *sip.Phone
+		ev    *events
+	}{{a, aEv}, {b, bEv}} {
+		if err := p.phone.Register(); err != nil {
+			t.Fatal(err)
+		}
+		p.ev.waitReg(t, sip.Registered)
+	}
+}
+
+// dialAndAnswer has caller dial to and the callee answer the call it is
+// offered; it returns both sides' calls.
+func dialAndAnswer(t *testing.T, ctx context.Context, caller, callee *sip.Phone, calleeEv *events, to string) (out, in *sip.Call) {
+	t.Helper()
+	out, err := caller.Dial(ctx, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offered := calleeEv.waitEvent(t, sip.EventCallIncoming).(sip.IncomingCall)
+	in, err = callee.Call(offered.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return out, in
+}
