@@ -38,6 +38,9 @@ packages+=(mono-mcs)
 # build tag vpx); Xvfb, xdotool and ffmpeg above run its tests. nasm
 # and g++ build the static libvpx scripts/build-audio-libs.sh makes for tests.
 packages+=(libvpx-dev nasm g++)
+# G.729 (issue 17): its quality tests measure the codec on speech that
+# espeak-ng makes from text.
+packages+=(espeak-ng)
 
 . scripts/apt-ensure.sh
 apt_ensure deps "${packages[@]}"

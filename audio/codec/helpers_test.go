@@ -9,10 +9,13 @@ import (
 )
 
 // needTool skips the test when a reference tool is missing; make test
-// installs them through scripts/deps.sh.
+// installs them through scripts/deps.sh, so in CI a missing one fails.
 func needTool(t testing.TB, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
+	if err != nil && os.Getenv("CI") == "true" {
+		t.Fatalf("reference tool %q not found in CI (Debian package %s; scripts/deps.sh installs it)", name, pkg)
+	}
 	if err != nil {
 		t.Skipf("SKIP: reference tool %q not found (Debian package %s; scripts/deps.sh installs it)", name, pkg)
 	}
