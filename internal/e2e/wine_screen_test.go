@@ -51,13 +51,14 @@ func TestWineScreenCapture(t *testing.T) {
 	expect := "1280x720;10,10,ff0000;1270,10,00ff00;10,710,0000ff;1270,710,ffff00;639,359,ff0000;640,360,ffff00;pointer=900,500,ffff00"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "wine", exe, "-test.run", "^(TestGrabKnownScreen|TestD3D11StagingCopy)$", "-test.v")
+	cmd := exec.CommandContext(ctx, "wine", exe, "-test.run", "^(TestGrabKnownScreen|TestD3D11StagingCopy|TestDXGIGrabWithFakeDuplication)$", "-test.v")
 	cmd.Env = w.Env("DISPLAY="+p.Display, "BPCLIENT_CAPTURE_EXPECT="+expect,
 		"BPCLIENT_CAPTURE_EXPECT_BACKEND=gdi:IDXGIOutput1::DuplicateOutput: E_NOTIMPL")
 	out, err := cmd.CombinedOutput()
 	text := strings.ReplaceAll(string(out), "\r", "")
 	t.Logf("under wine:\n%s", text)
-	if err != nil || !strings.Contains(text, "--- PASS: TestGrabKnownScreen") || !strings.Contains(text, "--- PASS: TestD3D11StagingCopy") {
+	if err != nil || !strings.Contains(text, "--- PASS: TestGrabKnownScreen") || !strings.Contains(text, "--- PASS: TestD3D11StagingCopy") ||
+		!strings.Contains(text, "--- PASS: TestDXGIGrabWithFakeDuplication") {
 		t.Fatalf("the Windows capture test under wine: %v", err)
 	}
 }

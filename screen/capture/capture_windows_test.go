@@ -127,25 +127,8 @@ func rgbOf(f *screen.Frame, x, y int) uint32 {
 // their place in the frame. It checks the vtable slots of
 // CreateTexture2D, CopyResource, Map and Unmap on a real D3D11.
 func TestD3D11StagingCopy(t *testing.T) {
-	if err := d3d11dll.Load(); err != nil {
-		t.Skipf("SKIP: no d3d11.dll: %v", err)
-	}
-	var factory, adapter *com
-	if hr, _, _ := procCreateDXGIFactory1.Call(uintptr(unsafe.Pointer(&iidIDXGIFactory1)), uintptr(unsafe.Pointer(&factory))); failed(uint32(hr)) {
-		t.Fatal(hrError("CreateDXGIFactory1", uint32(hr)))
-	}
-	defer factory.release()
-	if hr, _, _ := syscall.SyscallN(factory.vtbl[vtFactoryEnumAdapters], factory.this(), 0, uintptr(unsafe.Pointer(&adapter))); failed(uint32(hr)) {
-		t.Fatal(hrError("EnumAdapters", uint32(hr)))
-	}
-	defer adapter.release()
-	dev, err := newD3DDevice(adapter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.device.release()
-	defer dev.context.release()
-
+	dev, cleanup := testDevice(t)
+	defer cleanup()
 	const w, h = 37, 5 // 148 bytes a row: drivers pad rows to their own alignment
 	pix := make([]byte, w*h*4)
 	for y := range h {
@@ -154,16 +137,7 @@ func TestD3D11StagingCopy(t *testing.T) {
 			pix[i], pix[i+1], pix[i+2], pix[i+3] = byte(x), byte(y*40), 0x80, 0xff
 		}
 	}
-	td := texture2DDesc{Width: w, Height: h, MipLevels: 1, ArraySize: 1, Format: formatB8G8R8A8, SampleCount: 1, BindFlags: 0x8} // D3D11_USAGE_DEFAULT, BIND_SHADER_RESOURCE
-	init := struct {
-		Mem          unsafe.Pointer
-		Pitch, Slice uint32
-	}{unsafe.Pointer(&pix[0]), w * 4, w * h * 4}
-	var tex *com
-	if hr, _, _ := syscall.SyscallN(dev.device.vtbl[vtDeviceCreateTexture], dev.device.this(), uintptr(unsafe.Pointer(&td)),
-		uintptr(unsafe.Pointer(&init)), uintptr(unsafe.Pointer(&tex))); failed(uint32(hr)) {
-		t.Fatal(hrError("CreateTexture2D (source)", uint32(hr)))
-	}
+	tex := testTexture(t, dev, w, h, pix)
 	defer tex.release()
 
 	o := &dxgiOutput{dev: dev, place: blit{ToX: 2, ToY: 1, W: w, H: h}}
@@ -189,4 +163,58 @@ func TestD3D11StagingCopy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// callVtbl calls a method of o that takes no arguments.
+func callVtbl(o *com, slot int) uintptr {
+	r, _, _ := syscall.SyscallN(o.vtbl[slot], o.this())
+	return r
+}
+
+// testDevice is a D3D11 device on the first adapter.
+func testDevice(t *testing.T) (*d3dDevice, func()) {
+	t.Helper()
+	if err := d3d11dll.Load(); err != nil {
+		t.Skipf("SKIP: no d3d11.dll: %v", err)
+	}
+	var factory, adapter *com
+	if hr, _, _ := procCreateDXGIFactory1.Call(uintptr(unsafe.Pointer(&iidIDXGIFactory1)), uintptr(unsafe.Pointer(&factory))); failed(uint32(hr)) {
+		t.Fatal(hrError("CreateDXGIFactory1", uint32(hr)))
+	}
+	defer factory.release()
+	if hr, _, _ := syscall.SyscallN(factory.vtbl[vtFactoryEnumAdapters], factory.this(), 0, uintptr(unsafe.Pointer(&adapter))); failed(uint32(hr)) {
+		t.Fatal(hrError("EnumAdapters", uint32(hr)))
+	}
+	defer adapter.release()
+	dev, err := newD3DDevice(adapter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dev, func() { dev.context.release(); dev.device.release() }
+}
+
+// solid is w×h B, G, R, A pixels of one colour.
+func solid(w, h int, b, g, r byte) []byte {
+	pix := make([]byte, w*h*4)
+	for i := 0; i < len(pix); i += 4 {
+		pix[i], pix[i+1], pix[i+2], pix[i+3] = b, g, r, 0xff
+	}
+	return pix
+}
+
+// testTexture is a w×h B8G8R8A8 texture of pix, standing for a desktop
+// image.
+func testTexture(t *testing.T, dev *d3dDevice, w, h int, pix []byte) *com {
+	t.Helper()
+	td := texture2DDesc{Width: uint32(w), Height: uint32(h), MipLevels: 1, ArraySize: 1, Format: formatB8G8R8A8, SampleCount: 1, BindFlags: 0x8} // D3D11_USAGE_DEFAULT, BIND_SHADER_RESOURCE
+	init := struct {
+		Mem          unsafe.Pointer
+		Pitch, Slice uint32
+	}{unsafe.Pointer(&pix[0]), uint32(w * 4), uint32(w * h * 4)}
+	var tex *com
+	if hr, _, _ := syscall.SyscallN(dev.device.vtbl[vtDeviceCreateTexture], dev.device.this(), uintptr(unsafe.Pointer(&td)),
+		uintptr(unsafe.Pointer(&init)), uintptr(unsafe.Pointer(&tex))); failed(uint32(hr)) {
+		t.Fatal(hrError("CreateTexture2D (source)", uint32(hr)))
+	}
+	return tex
 }

@@ -204,6 +204,16 @@ func openDXGI(a Screen, monitors []Screen) (_ *dxgiCapturer, err error) {
 		return nil, err
 	}
 	c.canvas.Resize(a.Width, a.Height)
+	// The first frame of a duplication is the whole desktop image: taking
+	// it here tries every step of a grab before DXGI is chosen.
+	for _, o := range c.outs {
+		if err := c.grabOutput(o); err != nil {
+			return nil, err
+		}
+		if !o.got {
+			return nil, fmt.Errorf("no first frame of %s within %d ms", o.screen.Name, firstFrameTimeout)
+		}
+	}
 	return c, nil
 }
 
@@ -297,6 +307,10 @@ func (o *dxgiOutput) duplicate() error {
 	}
 	var d outduplDesc
 	syscall.SyscallN(dupl.vtbl[vtDuplGetDesc], dupl.this(), uintptr(unsafe.Pointer(&d)))
+	if d.Format != formatB8G8R8A8 {
+		dupl.release()
+		return fmt.Errorf("IDXGIOutputDuplication of %s: DXGI_FORMAT %d, not B8G8R8A8_UNORM", o.screen.Name, d.Format)
+	}
 	if err := o.makeStaging(int(d.Width), int(d.Height)); err != nil {
 		dupl.release()
 		return err
