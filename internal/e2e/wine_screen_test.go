@@ -23,9 +23,12 @@ import (
 // DuplicateOutput with E_NOTIMPL, so the capture must fall back to GDI
 // (BitBlt, the pointer drawn with DrawIconEx) saying so; forced GDI and
 // a DXGI capture that lost its device are checked too. TestD3D11StagingCopy
-// runs the rest of a DXGI grab that wine can: a texture copied through
-// the staging texture, mapped and copied by its row pitch. Run with
-// BPCLIENT_WINE_E2E=1, as the other wine tests.
+// runs the part of a DXGI grab that wine can: a texture copied through
+// the staging texture, mapped and copied by its row pitch; and
+// TestDXGIGrabWithFakeDuplication runs the capture's grab over wine's
+// D3D11 with a duplication made of Go callbacks (frames, timeouts, the
+// pointer, access lost, the device lost). Run with BPCLIENT_WINE_E2E=1,
+// as the other wine tests.
 func TestWineScreenCapture(t *testing.T) {
 	if os.Getenv("BPCLIENT_WINE_E2E") == "" {
 		t.Skip("SKIP: set BPCLIENT_WINE_E2E=1 to run the Windows screen capture under wine")

@@ -161,8 +161,8 @@ type dxgiCapturer struct {
 	ptrOwner   *dxgiOutput
 	shape      pointerShape
 
-	gdi      *gdiCapturer
-	fallback string
+	gdi    *gdiCapturer
+	broken error // DXGI lost and GDI would not open: every grab fails
 }
 
 // openDXGI duplicates every output that shows part of a; any failure is
@@ -377,6 +377,9 @@ func (c *dxgiCapturer) Grab(f *screen.Frame) error {
 	if c.gdi != nil {
 		return c.gdi.Grab(f)
 	}
+	if c.broken != nil {
+		return c.broken
+	}
 	for _, o := range c.outs {
 		if err := c.grabOutput(o); err != nil {
 			if err := c.fallBack("DXGI lost: " + err.Error()); err != nil {
@@ -477,7 +480,8 @@ func (c *dxgiCapturer) fallBack(why string) error {
 	c.releaseDXGI()
 	g, err := openGDI(c.area)
 	if err != nil {
-		return err
+		c.broken = fmt.Errorf("capture: %s, and GDI: %w", why, err)
+		return c.broken
 	}
 	g.fallback, c.gdi = why, g
 	return nil
