@@ -7,14 +7,17 @@
 // runs on this machine, plain GetImage in bands otherwise; monitors from
 // RandR. On Windows DXGI desktop duplication (pure Go over the COM
 // vtables: one duplication per monitor, composed into the area; a
-// monitor that did not change costs nothing, and the pointer is the one
-// duplication reports), and GDI (BitBlt of the virtual screen, the
-// cursor drawn with DrawIconEx) when any step of DXGI fails at Open (wine
-// has no DuplicateOutput; some remote sessions and old drivers refuse
-// it), when the graphics device is lost during the capture, or when the
-// environment variable BPCLIENT_SCREEN_CAPTURE is "gdi" (for support: a
-// driver whose duplication misbehaves). Capturer.Backend says which runs
-// and why not the better one. macOS and a Wayland session say
+// monitor whose picture did not change is not read from the GPU again,
+// and the pointer is the one duplication reports), and GDI (BitBlt of
+// the virtual screen, the cursor drawn with DrawIconEx) when any step of
+// DXGI fails at Open (wine has no DuplicateOutput; some remote sessions
+// and old drivers refuse it; a rotated monitor, whose picture
+// duplication hands over unturned, is left to GDI), when the graphics
+// device is lost during the capture (access lost, at a desktop switch,
+// UAC's secure desktop or a new mode, only re-creates the duplication),
+// or when the environment variable BPCLIENT_SCREEN_CAPTURE is "gdi" (for
+// support: a driver whose duplication misbehaves). Capturer.Backend says
+// which runs and why not the better one. macOS and a Wayland session say
 // ErrUnavailable with the reason; the portal with PipeWire is the way
 // Wayland will come.
 package capture

@@ -44,6 +44,28 @@ func copyRows(f *screen.Frame, b blit, src []byte, pitch int) {
 	}
 }
 
+// pointerPlace is where the pointer is, from what each output's frames
+// say: over it at a position (the shape's top-left corner, relative to
+// the output; the hot spot is not used) or not over it.
+type pointerPlace struct {
+	visible bool
+	x, y    int    // desktop coordinates
+	owner   Screen // the output it was last seen over
+	seen    bool   // owner is set
+}
+
+// note takes what output out said of the pointer. An output that no
+// longer has it hides it only if it was the one showing it: the output
+// it moved to may have said so first.
+func (p *pointerPlace) note(out Screen, visible bool, x, y int) {
+	switch {
+	case visible:
+		p.visible, p.x, p.y, p.owner, p.seen = true, out.X+x, out.Y+y, out, true
+	case !p.seen || p.owner == out:
+		p.visible = false
+	}
+}
+
 // The pointer shapes of DXGI_OUTDUPL_POINTER_SHAPE_INFO.Type.
 const (
 	shapeMonochrome  = 1 // 1 bit a pixel: an AND mask over an XOR mask, Height is both

@@ -40,6 +40,36 @@ func TestPlaceOutputs(t *testing.T) {
 	}
 }
 
+// The pointer moving from the left monitor to the primary: in whichever
+// order the two outputs' frames say so, it ends up visible over the
+// primary at its place in desktop coordinates; leaving every output
+// hides it.
+func TestPointerPlaceAcrossOutputs(t *testing.T) {
+	left := Screen{Name: "left", X: -1280, Y: 100, Width: 1280, Height: 1024}
+	primary := Screen{Name: "primary", Width: 1920, Height: 1080}
+	for _, leavingFirst := range []bool{true, false} {
+		var p pointerPlace
+		p.note(left, true, 1270, 500)
+		if !p.visible || p.x != -10 || p.y != 600 {
+			t.Fatalf("over the left monitor: %+v, want visible at -10,600", p)
+		}
+		if leavingFirst {
+			p.note(left, false, 0, 0)
+			p.note(primary, true, 5, 40)
+		} else {
+			p.note(primary, true, 5, 40)
+			p.note(left, false, 0, 0)
+		}
+		if !p.visible || p.x != 5 || p.y != 40 {
+			t.Errorf("leaving first %v: %+v, want visible at 5,40", leavingFirst, p)
+		}
+		p.note(primary, false, 0, 0)
+		if p.visible {
+			t.Errorf("leaving first %v: hidden by its output, still visible", leavingFirst)
+		}
+	}
+}
+
 // A mapped texture's rows are RowPitch bytes apart, more than width×4:
 // the copy takes each row at its pitch, the padding never reaches the
 // frame, and the two outputs land side by side.

@@ -156,10 +156,8 @@ type dxgiCapturer struct {
 	outs    []*dxgiOutput
 	canvas  screen.Frame
 
-	ptrVisible bool
-	ptrX, ptrY int // desktop coordinates of the shape's top-left corner
-	ptrOwner   *dxgiOutput
-	shape      pointerShape
+	pointer pointerPlace
+	shape   pointerShape
 
 	gdi    *gdiCapturer
 	broken error // DXGI lost and GDI would not open: every grab fails
@@ -390,8 +388,8 @@ func (c *dxgiCapturer) Grab(f *screen.Frame) error {
 	}
 	f.Resize(c.area.Width, c.area.Height)
 	copy(f.Pix, c.canvas.Pix)
-	if c.ptrVisible && c.shape.Buf != nil {
-		drawPointer(f, c.shape, c.ptrX-c.area.X, c.ptrY-c.area.Y)
+	if p := c.pointer; p.visible && c.shape.Buf != nil {
+		drawPointer(f, c.shape, p.x-c.area.X, p.y-c.area.Y)
 	}
 	f.Time = time.Now()
 	return nil
@@ -450,12 +448,7 @@ func (c *dxgiCapturer) grabOutput(o *dxgiOutput) error {
 // output reports it over itself) and its shape when it changed.
 func (c *dxgiCapturer) notePointer(o *dxgiOutput, fi *frameInfo) {
 	if fi.LastMouseUpdateTime != 0 {
-		if fi.PointerVisible != 0 {
-			c.ptrVisible, c.ptrOwner = true, o
-			c.ptrX, c.ptrY = o.screen.X+int(fi.PointerX), o.screen.Y+int(fi.PointerY)
-		} else if c.ptrOwner == o || c.ptrOwner == nil {
-			c.ptrVisible = false
-		}
+		c.pointer.note(o.screen, fi.PointerVisible != 0, int(fi.PointerX), int(fi.PointerY))
 	}
 	if fi.PointerShapeSize == 0 {
 		return
