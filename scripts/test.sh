@@ -90,7 +90,8 @@ else
 fi
 # The Windows build places and takes calls under wine (issue 11): its own
 # prefix, Kamailio, baresip and a private PulseAudio, about a minute; and
-# its screen capture (GDI) reads a painted Xvfb (issue 16, ~20 s). It
+# its screen capture (DXGI tried, then GDI: wine has no duplication) reads
+# a painted Xvfb (issue 16, ~20 s). It
 # runs whatever the tools above: without wine or mingw-w64 it says so and
 # skips, and fails in CI (testpeers). TestWinePresenceAndPopup (issue 14):
 # the pure-Go Windows agent's pop-up window and idle time under wine on a

@@ -45,6 +45,10 @@ var screenFixes = map[string]string{
 type ScreenAvailability struct {
 	Code   string
 	Reason string
+	// Backend is how the capture opened by the probe grabs (DXGI or GDI,
+	// X11 with or without shared memory) and why not the better way;
+	// zero when it was not opened.
+	Backend capture.Backend
 }
 
 // Available reports whether the screen can be recorded.
@@ -112,17 +116,39 @@ func ProbeScreenCapture(getenv func(string) string) ScreenAvailability {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	var backend capture.Backend
 	p := ScreenProbe{GOOS: runtime.GOOS, Getenv: getenv, Open: func() error {
 		c, err := capture.Open(capture.Options{Display: getenv("DISPLAY")})
 		if err != nil {
 			return err
 		}
+		backend = c.Backend()
 		return c.Close()
 	}}
 	if !vp8.Available() {
 		p.Encoder = vp8.ErrUnavailable
 	}
-	return p.Run()
+	a := p.Run()
+	a.Backend = backend
+	return a
+}
+
+// BackendWords says how the screen is grabbed, for people: "" when b is
+// zero.
+func BackendWords(b capture.Backend) string {
+	words := map[string]string{
+		"dxgi":    "DXGI desktop duplication",
+		"gdi":     "GDI",
+		"x11-shm": "the X server over shared memory",
+		"x11":     "the X server (GetImage)",
+	}[b.Name]
+	if words == "" {
+		words = b.Name
+	}
+	if b.Fallback != "" {
+		words += ", because " + b.Fallback
+	}
+	return words
 }
 
 // ScreenCaptureCheck is the screen.capture check: ok when this build can
@@ -131,8 +157,11 @@ func ProbeScreenCapture(getenv func(string) string) ScreenAvailability {
 func ScreenCaptureCheck(getenv func(string) string) Check {
 	return func(ctx context.Context, _ View) []Result {
 		r := Result{ID: "screen.capture", Title: "Screen recording", Status: OK, Found: "the screen can be recorded"}
-		if a := ProbeScreenCapture(getenv); !a.Available() {
+		a := ProbeScreenCapture(getenv)
+		if !a.Available() {
 			r.Status, r.Found, r.Fix = Warning, "the screen cannot be recorded: "+a.Reason, screenFixes[a.Code]
+		} else if w := BackendWords(a.Backend); w != "" {
+			r.Found += ", grabbed with " + w
 		}
 		return []Result{r}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/openbpclient/bpclient/internal/desktoptest"
+	"github.com/openbpclient/bpclient/screen/capture"
 	"github.com/openbpclient/bpclient/screen/vp8"
 )
 
@@ -44,6 +45,25 @@ func TestScreenCaptureOnXvfb(t *testing.T) {
 	}
 	if !a.Available() || r.Status != OK || r.Fix != "" {
 		t.Fatalf("Xvfb %s: probe %+v, check %+v", d.Display, a, r)
+	}
+	// The backend is named: Xvfb on this machine shares memory.
+	if a.Backend.Name != "x11-shm" || r.Found != "the screen can be recorded, grabbed with the X server over shared memory" {
+		t.Errorf("backend %+v, found %q", a.Backend, r.Found)
+	}
+}
+
+// The words for each backend, a fallback with its reason.
+func TestBackendWords(t *testing.T) {
+	cases := map[capture.Backend]string{
+		{}:             "",
+		{Name: "dxgi"}: "DXGI desktop duplication",
+		{Name: "gdi", Fallback: "DXGI: IDXGIOutput1::DuplicateOutput: E_NOTIMPL (0x80004001)"}: "GDI, because DXGI: IDXGIOutput1::DuplicateOutput: E_NOTIMPL (0x80004001)",
+		{Name: "x11", Fallback: "the X server is not on this machine"}:                         "the X server (GetImage), because the X server is not on this machine",
+	}
+	for b, want := range cases {
+		if got := BackendWords(b); got != want {
+			t.Errorf("BackendWords(%+v) = %q, want %q", b, got, want)
+		}
 	}
 }
 

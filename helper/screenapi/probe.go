@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/helper/doctor"
+	"github.com/openbpclient/bpclient/screen/capture"
 )
 
 // probeFor is how long a probe's answer stands: a page polling
@@ -40,6 +41,7 @@ func (s *Service) availability() doctor.ScreenAvailability {
 		return s.probe.got
 	}
 	p := doctor.ScreenProbe{GOOS: runtime.GOOS, Getenv: s.o.Getenv}
+	var backend capture.Backend
 	if open := s.o.Capture; open != nil || s.feeds != nil {
 		if open == nil {
 			open = s.feeds.Open
@@ -49,6 +51,7 @@ func (s *Service) availability() doctor.ScreenAvailability {
 			if err != nil {
 				return err
 			}
+			backend = capture.BackendOf(g)
 			return g.Close()
 		}
 	}
@@ -59,6 +62,7 @@ func (s *Service) availability() doctor.ScreenAvailability {
 		}
 	}
 	s.probe.at, s.probe.got, s.probe.valid = now, p.Run(), true
+	s.probe.got.Backend = backend
 	return s.probe.got
 }
 

@@ -17,6 +17,10 @@ type statusView struct {
 	State     string `json:"state"`
 	// ReasonCode is why unavailable as one of doctor's Screen* codes.
 	ReasonCode string `json:"reasonCode,omitempty"`
+	// CaptureBackend is how the probe's capture grabbed ("dxgi", "gdi",
+	// "x11-shm", "x11"), CaptureFallback why not the better way.
+	CaptureBackend  string `json:"captureBackend,omitempty"`
+	CaptureFallback string `json:"captureFallback,omitempty"`
 
 	RecordingID    string        `json:"recordingId,omitempty"`
 	StateReason    string        `json:"stateReason,omitempty"`
@@ -33,9 +37,11 @@ type statusView struct {
 
 func (s *Service) view(c *agent.Call) statusView {
 	v := statusView{Available: true, State: string(record.Idle)}
-	if a := s.availability(); !a.Available() {
-		v.Available, v.Reason, v.ReasonCode = false, a.Reason, a.Code
+	av := s.availability()
+	if !av.Available() {
+		v.Available, v.Reason, v.ReasonCode = false, av.Reason, av.Code
 	}
+	v.CaptureBackend, v.CaptureFallback = av.Backend.Name, av.Backend.Fallback
 	s.mu.Lock()
 	a := s.active
 	s.mu.Unlock()

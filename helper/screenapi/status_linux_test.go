@@ -49,8 +49,13 @@ func TestStatusProbesTheRealCapture(t *testing.T) {
 	}
 	t.Run("xvfb", func(t *testing.T) {
 		r := newRigWith(t, false, nil, realCapture(d.Display, map[string]string{"DISPLAY": d.Display}))
-		if st := statusOf(t, r); st["available"] != true || st["reasonCode"] != nil || st["reason"] != nil {
+		st := statusOf(t, r)
+		if st["available"] != true || st["reasonCode"] != nil || st["reason"] != nil {
 			t.Fatalf("status on Xvfb %s: %v", d.Display, st)
+		}
+		// The backend the probe's capture used: Xvfb here shares memory.
+		if st["captureBackend"] != "x11-shm" || st["captureFallback"] != nil {
+			t.Errorf("status on Xvfb: captureBackend %v, captureFallback %v; want x11-shm", st["captureBackend"], st["captureFallback"])
 		}
 	})
 	for name, c := range map[string]struct {

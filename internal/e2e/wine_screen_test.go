@@ -14,12 +14,21 @@ import (
 	"github.com/openbpclient/bpclient/internal/desktoptest"
 )
 
-// TestWineScreenCapture runs screen/capture's Windows code (GDI BitBlt of
-// the virtual screen, the pointer drawn with DrawIconEx) under wine on a
-// private Xvfb painted with four colours, the pointer moved with xdotool:
-// the Windows test exe checks the pixels and the pointer (its
-// TestGDIGrabKnownScreen). Run with BPCLIENT_WINE_E2E=1, as the other
-// wine tests.
+// TestWineScreenCapture runs screen/capture's Windows code under wine on
+// a private Xvfb painted with four colours, the pointer moved with
+// xdotool: the Windows test exe checks the pixels and the pointer (its
+// TestGrabKnownScreen). Open tries DXGI desktop duplication first: wine
+// 8 (Debian 12) creates the DXGI factory, lists the adapter and its
+// output, hands out IDXGIOutput1 and a D3D11 device, and answers
+// DuplicateOutput with E_NOTIMPL, so the capture must fall back to GDI
+// (BitBlt, the pointer drawn with DrawIconEx) saying so; forced GDI and
+// a DXGI capture that lost its device are checked too. TestD3D11StagingCopy
+// runs the part of a DXGI grab that wine can: a texture copied through
+// the staging texture, mapped and copied by its row pitch; and
+// TestDXGIGrabWithFakeDuplication runs the capture's grab over wine's
+// D3D11 with a duplication made of Go callbacks (frames, timeouts, the
+// pointer, access lost, the device lost). Run with BPCLIENT_WINE_E2E=1,
+// as the other wine tests.
 func TestWineScreenCapture(t *testing.T) {
 	if os.Getenv("BPCLIENT_WINE_E2E") == "" {
 		t.Skip("SKIP: set BPCLIENT_WINE_E2E=1 to run the Windows screen capture under wine")
@@ -45,12 +54,14 @@ func TestWineScreenCapture(t *testing.T) {
 	expect := "1280x720;10,10,ff0000;1270,10,00ff00;10,710,0000ff;1270,710,ffff00;639,359,ff0000;640,360,ffff00;pointer=900,500,ffff00"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "wine", exe, "-test.run", "^TestGDIGrabKnownScreen$", "-test.v")
-	cmd.Env = w.Env("DISPLAY="+p.Display, "BPCLIENT_CAPTURE_EXPECT="+expect)
+	cmd := exec.CommandContext(ctx, "wine", exe, "-test.run", "^(TestGrabKnownScreen|TestD3D11StagingCopy|TestDXGIGrabWithFakeDuplication)$", "-test.v")
+	cmd.Env = w.Env("DISPLAY="+p.Display, "BPCLIENT_CAPTURE_EXPECT="+expect,
+		"BPCLIENT_CAPTURE_EXPECT_BACKEND=gdi:IDXGIOutput1::DuplicateOutput: E_NOTIMPL")
 	out, err := cmd.CombinedOutput()
 	text := strings.ReplaceAll(string(out), "\r", "")
 	t.Logf("under wine:\n%s", text)
-	if err != nil || !strings.Contains(text, "--- PASS: TestGDIGrabKnownScreen") {
+	if err != nil || !strings.Contains(text, "--- PASS: TestGrabKnownScreen") || !strings.Contains(text, "--- PASS: TestD3D11StagingCopy") ||
+		!strings.Contains(text, "--- PASS: TestDXGIGrabWithFakeDuplication") {
 		t.Fatalf("the Windows capture test under wine: %v", err)
 	}
 }

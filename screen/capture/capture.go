@@ -5,9 +5,19 @@
 // Per OS: on Linux the X server over the X protocol (github.com/jezek/xgb,
 // pure Go), into a shared-memory segment when the server has MIT-SHM and
 // runs on this machine, plain GetImage in bands otherwise; monitors from
-// RandR. On Windows GDI (BitBlt of the virtual screen, the cursor drawn
-// with DrawIconEx); DXGI desktop duplication would be cheaper but needs
-// COM and a D3D11 device, left for later. macOS and a Wayland session say
+// RandR. On Windows DXGI desktop duplication (pure Go over the COM
+// vtables: one duplication per monitor, composed into the area; a
+// monitor whose picture did not change is not read from the GPU again,
+// and the pointer is the one duplication reports), and GDI (BitBlt of
+// the virtual screen, the cursor drawn with DrawIconEx) when any step of
+// DXGI fails at Open (wine has no DuplicateOutput; some remote sessions
+// and old drivers refuse it; a rotated monitor, whose picture
+// duplication hands over unturned, is left to GDI), when the graphics
+// device is lost during the capture (access lost, at a desktop switch,
+// UAC's secure desktop or a new mode, only re-creates the duplication),
+// or when the environment variable BPCLIENT_SCREEN_CAPTURE is "gdi" (for
+// support: a driver whose duplication misbehaves). Capturer.Backend says
+// which runs and why not the better one. macOS and a Wayland session say
 // ErrUnavailable with the reason; the portal with PipeWire is the way
 // Wayland will come.
 package capture
@@ -51,7 +61,29 @@ type Capturer interface {
 	Screens() ([]Screen, error)
 	// Grab takes a picture into f, reusing f.Pix, with the pointer drawn.
 	Grab(f *screen.Frame) error
+	// Backend says how it grabs now (a capture may fall back while it
+	// runs: DXGI to GDI when the graphics device is lost).
+	Backend() Backend
 	Close() error
+}
+
+// Backend names how a Capturer grabs and, when it is not the better way
+// this OS has, why not.
+type Backend struct {
+	// Name: "dxgi" or "gdi" on Windows, "x11-shm" or "x11" on Linux.
+	Name string `json:"name"`
+	// Fallback is why the better way (DXGI desktop duplication, MIT-SHM)
+	// is not used; "" when it is.
+	Fallback string `json:"fallback,omitempty"`
+}
+
+// BackendOf is the Backend of g when it is a Capturer (or wraps one by
+// embedding), the zero Backend otherwise.
+func BackendOf(g any) Backend {
+	if b, ok := g.(interface{ Backend() Backend }); ok {
+		return b.Backend()
+	}
+	return Backend{}
 }
 
 // Open connects to the platform's screen and fixes the capture area.

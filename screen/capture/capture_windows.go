@@ -3,6 +3,8 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -12,33 +14,55 @@ import (
 	"github.com/openbpclient/bpclient/screen"
 )
 
-// open on Windows: GDI. BitBlt of the virtual screen into a top-down
-// 32-bit DIB section (the B,G,R,X layout of Frame) and the pointer drawn
-// into it with DrawIconEx. DXGI desktop duplication is the faster path
-// (the GPU hands over changed regions), but it needs COM and a D3D11
-// device from pure Go; GDI works on every desktop, over RDP and under
-// wine, and at a few frames a second its cost is small.
+// open on Windows: DXGI desktop duplication (dxgi_windows.go), and GDI
+// when any step of it fails, or when $BPCLIENT_SCREEN_CAPTURE is "gdi";
+// the capturer's Backend says which and why. GDI: BitBlt of the virtual
+// screen into a top-down 32-bit DIB section (the B,G,R,X layout of Frame)
+// and the pointer drawn into it with DrawIconEx. It works on every
+// desktop, over RDP and under wine, and at a few frames a second its
+// cost is small; duplication hands over a picture only when the screen
+// changed.
 func open(o Options) (Capturer, error) {
 	if err := user32.Load(); err != nil {
 		return nil, unavailable("no user32.dll: " + err.Error())
 	}
 	// Coordinates in physical pixels on scaled displays (otherwise GDI
-	// hands out a scaled, blurred desktop). Best effort: the process-wide
+	// hands out a scaled, blurred desktop, and duplication refuses a
+	// process that is not DPI aware). Best effort: the process-wide
 	// setting may already be made, or the call missing on old Windows.
 	if procSetProcessDpiAwarenessContext.Find() == nil {
 		procSetProcessDpiAwarenessContext.Call(dpiAwarenessPerMonitorV2)
 	} else if procSetProcessDPIAware.Find() == nil {
 		procSetProcessDPIAware.Call()
 	}
-	arrow, _, _ := procLoadCursorW.Call(0, idcArrow)
-	c := &gdiCapturer{arrow: arrow}
-	screens, err := c.Screens()
+	screens, err := listMonitors()
 	if err != nil {
 		return nil, err
 	}
-	if c.area, err = area(screens, o.Screens); err != nil {
+	a, err := area(screens, o.Screens)
+	if err != nil {
 		return nil, err
 	}
+	why := ForceGDIEnv + "=gdi"
+	if !strings.EqualFold(os.Getenv(ForceGDIEnv), "gdi") {
+		d, err := openDXGI(a, screens)
+		if err == nil {
+			return d, nil
+		}
+		why = "DXGI: " + err.Error()
+	}
+	g, err := openGDI(a)
+	if err != nil {
+		return nil, err
+	}
+	g.fallback = why
+	return g, nil
+}
+
+// openGDI readies a GDI capture of a.
+func openGDI(a Screen) (*gdiCapturer, error) {
+	arrow, _, _ := procLoadCursorW.Call(0, idcArrow)
+	c := &gdiCapturer{arrow: arrow, area: a}
 	if err := c.makeBitmap(); err != nil {
 		return nil, err
 	}
@@ -120,7 +144,12 @@ type gdiCapturer struct {
 	old    uintptr
 	pix    []byte  // the DIB section's pixels, owned by GDI
 	arrow  uintptr // the system's arrow (shared, never freed)
+	// fallback is why not DXGI.
+	fallback string
 }
+
+// Backend implements Capturer.
+func (c *gdiCapturer) Backend() Backend { return Backend{Name: "gdi", Fallback: c.fallback} }
 
 func (c *gdiCapturer) makeBitmap() error {
 	screenDC, _, _ := procGetDC.Call(0)
@@ -147,7 +176,10 @@ func (c *gdiCapturer) makeBitmap() error {
 }
 
 // Screens implements Capturer.
-func (c *gdiCapturer) Screens() ([]Screen, error) {
+func (c *gdiCapturer) Screens() ([]Screen, error) { return listMonitors() }
+
+// listMonitors is the monitors in the order Windows lists them.
+func listMonitors() ([]Screen, error) {
 	var screens []Screen
 	r, _, err := procEnumDisplayMonitors.Call(0, 0, monitorEnumProc, uintptr(unsafe.Pointer(&screens)))
 	if r == 0 {

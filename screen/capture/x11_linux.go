@@ -23,6 +23,7 @@ type x11Capturer struct {
 	root    xproto.Window
 	area    Screen
 	shm     *shmSegment // nil: plain GetImage
+	noSHM   string      // why shm is nil
 	cursors bool        // XFixes is there to read the pointer's picture
 }
 
@@ -59,12 +60,27 @@ func (c *x11Capturer) setUp(display, which string, useSHM bool) error {
 		return err
 	}
 	c.cursors = initCursor(c.conn) == nil
-	if useSHM && isLocalDisplay(display) {
+	switch {
+	case !useSHM:
+		c.noSHM = "shared memory not asked for"
+	case !isLocalDisplay(display):
+		c.noSHM = "the X server is not on this machine"
+	default:
 		// Any failure (no MIT-SHM, another IPC namespace) leaves the
 		// plain path, which works everywhere.
-		c.shm, _ = newSHMSegment(c.conn, c.area.Width*c.area.Height*screen.BytesPerPixel)
+		if c.shm, err = newSHMSegment(c.conn, c.area.Width*c.area.Height*screen.BytesPerPixel); err != nil {
+			c.noSHM = err.Error()
+		}
 	}
 	return nil
+}
+
+// Backend implements Capturer.
+func (c *x11Capturer) Backend() Backend {
+	if c.shm != nil {
+		return Backend{Name: "x11-shm"}
+	}
+	return Backend{Name: "x11", Fallback: c.noSHM}
 }
 
 // checkPixelFormat accepts the one layout Frame has: 24-bit colour in 32

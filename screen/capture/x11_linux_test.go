@@ -45,6 +45,10 @@ func TestGrabReadsBackSolidAndBars(t *testing.T) {
 			if useSHM && c.shm == nil {
 				t.Fatal("Xvfb on this machine has MIT-SHM, but the capturer did not set up a segment")
 			}
+			wantBackend := map[bool]Backend{true: {Name: "x11-shm"}, false: {Name: "x11", Fallback: "shared memory not asked for"}}[useSHM]
+			if b := c.Backend(); b != wantBackend {
+				t.Errorf("backend %+v, want %+v", b, wantBackend)
+			}
 			c.cursors = false // the pointer sits at the centre; its own test checks it
 			var f screen.Frame
 			p.Fill(desktoptest.Box{W: 1920, H: 1080, RGB: 0xff0000})

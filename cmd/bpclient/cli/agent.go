@@ -132,7 +132,7 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	}
 	defer presence.Close()
 	// One capture of the screen for recording and live monitoring.
-	screenFeeds := newScreenFeeds()
+	screenFeeds := newScreenFeeds(log)
 	defer screenFeeds.Close()
 	if err := srv.Register(screenCaptureStatus{screenFeeds}); err != nil {
 		ln.Close()

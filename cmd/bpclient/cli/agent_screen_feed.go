@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/rs/zerolog"
+
 	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/screen"
 	"github.com/openbpclient/bpclient/screen/capture"
 	"github.com/openbpclient/bpclient/screen/record"
 )
@@ -13,14 +16,16 @@ import (
 // of screens, each opened when recording or live monitoring first needs
 // it and closed when neither does: both subscribe to the same one
 // (issue 16: "from one capture").
-func newScreenFeeds() *record.Feeds {
-	return record.NewFeeds(openWatchedCapture, nil)
+func newScreenFeeds(log zerolog.Logger) *record.Feeds {
+	return record.NewFeeds(func(screens string) (record.Grabber, error) { return openWatchedCapture(log, screens) }, nil)
 }
 
 // openWatchedCapture opens the capture of screens and remembers the
 // monitors it was opened for, so that the feed opens it again when they
-// change (a capture's area is fixed at open).
-func openWatchedCapture(screens string) (record.Grabber, error) {
+// change (a capture's area is fixed at open). The backend chosen (DXGI
+// or GDI, X11 with or without shared memory) and why are logged at
+// debug, and again if it changes while grabbing.
+func openWatchedCapture(log zerolog.Logger, screens string) (record.Grabber, error) {
 	c, err := capture.Open(capture.Options{Screens: screens})
 	if err != nil {
 		return nil, err
@@ -30,14 +35,31 @@ func openWatchedCapture(screens string) (record.Grabber, error) {
 		_ = c.Close()
 		return nil, fmt.Errorf("list the monitors: %w", err)
 	}
-	return &watchedCapture{Capturer: c, layout: layout}, nil
+	w := &watchedCapture{Capturer: c, layout: layout, log: log.With().Str("screens", screens).Logger()}
+	w.noteBackend("screen capture opened")
+	return w, nil
 }
 
 // watchedCapture is a Capturer that tells the feed (record.StaleTeller)
 // when the monitors are no longer those it was opened for.
 type watchedCapture struct {
 	capture.Capturer
-	layout []capture.Screen
+	layout  []capture.Screen
+	log     zerolog.Logger
+	backend capture.Backend
+}
+
+func (w *watchedCapture) Grab(f *screen.Frame) error {
+	err := w.Capturer.Grab(f)
+	if w.Backend() != w.backend {
+		w.noteBackend("screen capture changed backend")
+	}
+	return err
+}
+
+func (w *watchedCapture) noteBackend(msg string) {
+	w.backend = w.Backend()
+	w.log.Debug().Str("backend", w.backend.Name).Str("fallback", w.backend.Fallback).Msg(msg)
 }
 
 func (w *watchedCapture) Stale() bool {
