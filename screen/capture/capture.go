@@ -15,6 +15,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"image"
 
 	"github.com/openbpclient/bpclient/screen"
 )
@@ -131,4 +132,18 @@ func drawCursor(f *screen.Frame, c cursorImage) {
 func blend(src uint32, dst byte, inv uint32) byte {
 	v := src&0xff + (uint32(dst)*inv+127)/255
 	return byte(min(v, 255))
+}
+
+// PrimaryWithin says where the primary monitor of screens (as area picks
+// it) lies in the frames of a capture of all of them, and the size of
+// those frames (their bounding box): the rectangle a consumer of the
+// primary screen alone is cropped to out of the one capture of all.
+func PrimaryWithin(screens []Screen) (primary image.Rectangle, size image.Point, err error) {
+	all, err := area(screens, "all")
+	if err != nil {
+		return image.Rectangle{}, image.Point{}, err
+	}
+	p, _ := area(screens, "primary")
+	primary = image.Rect(p.X-all.X, p.Y-all.Y, p.X-all.X+p.Width, p.Y-all.Y+p.Height)
+	return primary, image.Pt(all.Width, all.Height), nil
 }
