@@ -147,3 +147,10 @@ func PrimaryWithin(screens []Screen) (primary image.Rectangle, size image.Point,
 	primary = image.Rect(p.X-all.X, p.Y-all.Y, p.X-all.X+p.Width, p.Y-all.Y+p.Height)
 	return primary, image.Pt(all.Width, all.Height), nil
 }
+
+// LibraryLog receives, a line at a time, what the X protocol library
+// (github.com/jezek/xgb) would write to stderr: connections that fail or
+// break, a missing ~/.Xauthority. Its logger is the process's, so this
+// takes the lines of every X connection of the process, desktop/idle's
+// too; nil (and the default) drops them. They never reach stderr.
+func LibraryLog(log func(line string)) { libraryLog(log) }
