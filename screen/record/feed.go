@@ -81,6 +81,7 @@ type sharedCapture struct {
 	opens   int64
 	grabs   int64
 	by      map[string]*FeedStats // opens and grabs by the screens grabbed
+	openNow string                // what the open capture grabs; "" while none is
 	// delivering is held through a grab and its delivery, and through
 	// telling of a pause, so that Unsubscribe and Hold return only once
 	// no frame is on its way.
@@ -169,7 +170,7 @@ func (f *Feed) Stats() FeedStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := FeedStats{Opens: c.opens, Grabs: c.grabs, Consumers: len(c.subs), FPS: c.rate, Held: len(c.holders) > 0}
-	if len(c.subs) > 0 && c.wantLocked() == ScreensAll {
+	if len(c.subs) > 0 && c.nowLocked() == ScreensAll {
 		s.Cropped = c.primariesLocked()
 	}
 	return s
@@ -223,8 +224,8 @@ func (c *sharedCapture) subscribe(cons Consumer, fps int, primary bool) error {
 			c.mu.Unlock()
 			return fmt.Errorf("open the screen: %w", err)
 		}
-		c.countOpenLocked(screens)
 		c.startLoopLocked(&opening{g: g, screens: screens}, fps)
+		c.openedLocked(c.loop, screens)
 	}
 	c.subs = slices.DeleteFunc(c.subs, func(s *subscriber) bool { return s.c == cons })
 	sub := &subscriber{c: cons, fps: fps, primary: primary}
@@ -266,6 +267,15 @@ func (c *sharedCapture) wantLocked() string {
 	return ScreensPrimary
 }
 
+// nowLocked is what the capture open now grabs; between two openings
+// (the choice of screens changed), what the next will.
+func (c *sharedCapture) nowLocked() string {
+	if c.openNow != "" {
+		return c.openNow
+	}
+	return c.wantLocked()
+}
+
 // primariesLocked counts the consumers of the primary monitor alone.
 func (c *sharedCapture) primariesLocked() int {
 	n := 0
@@ -277,9 +287,25 @@ func (c *sharedCapture) primariesLocked() int {
 	return n
 }
 
-func (c *sharedCapture) countOpenLocked(screens string) {
+// openedLocked counts an opening of screens by l, the capture open now
+// if l is still the loop.
+func (c *sharedCapture) openedLocked(l *feedLoop, screens string) {
 	c.opens++
 	c.byLocked(screens).Opens++
+	if c.loop == l {
+		c.openNow = screens
+	}
+}
+
+// shut closes l's opening: no capture is open now, unless a loop after l
+// opened its own.
+func (c *sharedCapture) shut(l *feedLoop, o *opening) {
+	o.close()
+	c.mu.Lock()
+	if c.loop == l || c.loop == nil {
+		c.openNow = ""
+	}
+	c.mu.Unlock()
 }
 
 func (c *sharedCapture) byLocked(screens string) *FeedStats {
@@ -396,7 +422,7 @@ func (l *feedLoop) stop() {
 // the opening: it closes it, and opens it again when the screens changed,
 // a grab failed or the consumers now want other screens.
 func (c *sharedCapture) run(ctx context.Context, l *feedLoop, o *opening) {
-	defer o.close()
+	defer c.shut(l, o)
 	var frame, crop screen.Frame
 	lastCheck := c.clock.Now()
 	for {
@@ -414,15 +440,15 @@ func (c *sharedCapture) run(ctx context.Context, l *feedLoop, o *opening) {
 			if o.g != nil && o.screens != want {
 				// A monitoring of all joined a recording of the primary,
 				// or left it: one capture of what is wanted now.
-				o.close()
+				c.shut(l, o)
 			}
 			if st, ok := o.g.(StaleTeller); ok && c.clock.Since(lastCheck) >= staleCheckEvery {
 				lastCheck = c.clock.Now()
 				if st.Stale() {
-					o.close()
+					c.shut(l, o)
 				}
 			}
-			c.grabFor(o, want, &frame, &crop, due)
+			c.grabFor(l, o, want, &frame, &crop, due)
 		}
 		c.delivering.Unlock()
 		if c.ticked != nil && tick {
@@ -472,7 +498,7 @@ func (c *sharedCapture) due(l *feedLoop, tick bool) ([]dueConsumer, string) {
 // grabFor grabs one frame for the consumers due, opening the capture of
 // want first if it is closed, and hands each consumer of the primary
 // screen alone its crop when the capture is of all of them.
-func (c *sharedCapture) grabFor(o *opening, want string, frame, crop *screen.Frame, due []dueConsumer) {
+func (c *sharedCapture) grabFor(l *feedLoop, o *opening, want string, frame, crop *screen.Frame, due []dueConsumer) {
 	fail := func(err error) {
 		for _, d := range due {
 			d.c.GrabFailed(err)
@@ -486,7 +512,7 @@ func (c *sharedCapture) grabFor(o *opening, want string, frame, crop *screen.Fra
 		}
 		*o = opening{g: g, screens: want}
 		c.mu.Lock()
-		c.countOpenLocked(want)
+		c.openedLocked(l, want)
 		c.mu.Unlock()
 	}
 	frame.Time = time.Time{}
@@ -498,7 +524,7 @@ func (c *sharedCapture) grabFor(o *opening, want string, frame, crop *screen.Fra
 	if err != nil {
 		// The screens may have changed under the capture: the next tick
 		// opens it again.
-		o.close()
+		c.shut(l, o)
 		fail(err)
 		return
 	}
@@ -520,13 +546,14 @@ func (c *sharedCapture) grabFor(o *opening, want string, frame, crop *screen.Fra
 		}
 	}
 	if errors.Is(cropErr, errLayoutMoved) {
-		o.close()
+		c.shut(l, o)
 	}
 }
 
 // cropPrimary copies the primary monitor's rectangle out of f, a frame
 // of every monitor, into dst: a frame of its own with a tight stride, as
-// a capture of the primary alone gives (the encoders take whole frames).
+// a capture of the primary alone gives (the encoders take whole frames);
+// f itself when the primary is all of it.
 func (o *opening) cropPrimary(f, dst *screen.Frame) (*screen.Frame, error) {
 	if !o.located {
 		o.located = true
@@ -539,6 +566,9 @@ func (o *opening) cropPrimary(f, dst *screen.Frame) (*screen.Frame, error) {
 		return nil, fmt.Errorf("%w (a %dx%d frame, monitors of %dx%d)", errLayoutMoved, f.Width, f.Height, o.size.X, o.size.Y)
 	}
 	r := o.primary
+	if r == image.Rect(0, 0, f.Width, f.Height) {
+		return f, nil // one monitor: the primary is all of them
+	}
 	dst.Resize(r.Dx(), r.Dy())
 	row := r.Dx() * screen.BytesPerPixel
 	for y := range r.Dy() {
@@ -597,7 +627,8 @@ func (fs *Feeds) For(screens string) *Feed {
 // Stats are the capture's, by the screens it grabbed (ScreensAll,
 // ScreensPrimary): opens and grabs of each since the start; the
 // consumers, their rate and how many get the primary cropped out stand
-// at what it grabs for them now, the one open capture.
+// at the one capture open now (until the next frame, the one open for
+// the consumers before a change of who wants what).
 func (fs *Feeds) Stats() map[string]FeedStats {
 	c := fs.c
 	c.mu.Lock()
@@ -608,13 +639,13 @@ func (fs *Feeds) Stats() map[string]FeedStats {
 		out[k] = FeedStats{Opens: s.Opens, Grabs: s.Grabs, Held: held}
 	}
 	if len(c.subs) > 0 {
-		want := c.wantLocked()
-		s := out[want]
+		now := c.nowLocked()
+		s := out[now]
 		s.Consumers, s.FPS, s.Held = len(c.subs), c.rate, held
-		if want == ScreensAll {
+		if now == ScreensAll {
 			s.Cropped = c.primariesLocked()
 		}
-		out[want] = s
+		out[now] = s
 	}
 	return out
 }

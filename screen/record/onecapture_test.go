@@ -313,3 +313,23 @@ type failCounter struct {
 
 func (c *failCounter) Frame(*screen.Frame) { c.mu.Lock(); c.frames++; c.mu.Unlock() }
 func (c *failCounter) GrabFailed(error)    { c.mu.Lock(); c.failures++; c.mu.Unlock() }
+
+// framePointer keeps the frame it was handed last.
+type framePointer struct{ last *screen.Frame }
+
+func (p *framePointer) Frame(f *screen.Frame) { p.last = f }
+func (p *framePointer) GrabFailed(error)      {}
+
+// TestFeedsOneMonitorNoCopy: with one monitor the primary is the whole
+// capture of all: its consumer gets the very frame, no copy.
+func TestFeedsOneMonitorNoCopy(t *testing.T) {
+	r := newFeedsRig(t)
+	r.d.screens = r.d.screens[1:]
+	rec, mon := &framePointer{}, &framePointer{}
+	mustSubscribe(t, r.feeds.For(ScreensAll), mon, 2)
+	mustSubscribe(t, r.feeds.For(ScreensPrimary), rec, 2)
+	r.tick(1)
+	if rec.last == nil || rec.last != mon.last || shows(*rec.last, rectOf(r.d.screens[0]), 0) != "" {
+		t.Errorf("the primary's consumer got %p, the monitoring %p: want the one frame of the one monitor", rec.last, mon.last)
+	}
+}
