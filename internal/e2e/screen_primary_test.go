@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +113,18 @@ func TestScreenRecordingOfThePrimaryAndMonitoringShareOneCapture(t *testing.T) {
 	})
 	if frames < 8 {
 		t.Errorf("%d frames recorded, want some 12 (6 s at 2 fps)", frames)
+	}
+	// The X library's lines (this HOME has no ~/.Xauthority) went to
+	// BPClient.log at debug, none to the agent's stderr (issue 11).
+	if out, err := os.ReadFile(filepath.Join(w.agentEnv.Root, "agent.stderr")); err != nil || strings.Contains(string(out), "XGB") {
+		t.Errorf("the agent's stderr (%v): %s; want no line of the X library", err, out)
+	}
+	found := false
+	for _, l := range strings.Split(string(mustReadFile(t, w.agentEnv.LogFile())), "\n") {
+		found = found || strings.Contains(l, `"level":"debug"`) && strings.Contains(l, `"library":"XGB`) && strings.Contains(l, "Could not get authority info")
+	}
+	if !found {
+		t.Errorf("BPClient.log has no debug line of the X library about the missing ~/.Xauthority")
 	}
 }
 
