@@ -34,6 +34,8 @@ type Desktop struct {
 	// Display is the X display ("":99"), BusAddress the session bus.
 	Display    string
 	BusAddress string
+	// procs are the servers started, by name ("xvfb").
+	procs map[string]*exec.Cmd
 }
 
 // tools are what Start needs, and the package that has each.
@@ -139,6 +141,10 @@ func (d *Desktop) startWithFD(name string, argv []string, env []string) string {
 	}
 	w.Close()
 	d.stopAtEnd(name, cmd)
+	if d.procs == nil {
+		d.procs = map[string]*exec.Cmd{}
+	}
+	d.procs[name] = cmd
 	line := make(chan string, 1)
 	go func() {
 		var buf bytes.Buffer
@@ -191,6 +197,19 @@ func (d *Desktop) stopAtEnd(name string, cmd *exec.Cmd) {
 			<-done
 		}
 	})
+}
+
+// KillX kills the display's Xvfb at once: the display goes away under
+// its clients, as when an X session ends.
+func (d *Desktop) KillX() {
+	d.t.Helper()
+	cmd := d.procs["xvfb"]
+	if cmd == nil {
+		d.t.Fatal("no Xvfb started")
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		d.t.Fatalf("kill Xvfb: %v", err)
+	}
 }
 
 func (d *Desktop) log(name string) string {

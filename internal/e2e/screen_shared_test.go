@@ -159,39 +159,44 @@ func TestScreenRecordingAndMonitoringShareOneCapture(t *testing.T) {
 	}
 	recorded += time.Since(resumed)
 	w.agentPage.Await(&agentCursor, "recording stopped", stateIs("screen.record.state", "stopped"))
-	waitUntil(t, 20*time.Second, "the spool drained", func() bool {
-		var st struct{ PendingSegments int }
-		if jerr := w.agentPage.Call("screen.status", nil, &st); jerr != nil {
-			t.Fatal(jerr)
-		}
-		return st.PendingSegments == 0
-	})
+	w.waitSpoolDrained(t)
 	if st := w.captureStats(t); st.Opens != 1 || st.Consumers != 1 {
 		t.Errorf("the recording stopped, the monitoring goes on: capture %+v, want still the one opening, 1 consumer", st)
 	}
-	segs := uploads.got("shared")
-	dir := t.TempDir()
-	frames := 0
-	for n := 1; n <= len(segs); n++ {
-		d := decodeSegment(t, dir, fmt.Sprintf("shared%d", n), segs[n])
-		t.Logf("segment %d: %d bytes, %dx%d, %d frames", n, len(segs[n]), d.width, d.height, len(d.frames))
-		if d.width != 1920 || d.height != 1080 {
-			t.Errorf("segment %d is %dx%d", n, d.width, d.height)
+	frames := decodeSegments(t, uploads.got("shared"), "shared", 1920, 1080, func(n, i int, f [4][3]int) {
+		if anyNear(f, pciPink) {
+			t.Errorf("segment %d frame %d shows the paused screen: %v", n, i, f)
 		}
-		for i, f := range d.frames {
-			if anyNear(f, pciPink) {
-				t.Errorf("segment %d frame %d shows the paused screen: %v", n, i, f)
-			}
-			if !matches(f, patternA) && !matches(f, patternB) {
-				t.Errorf("segment %d frame %d: %v, want pattern A or B", n, i, f)
-			}
+		if !matches(f, patternA) && !matches(f, patternB) {
+			t.Errorf("segment %d frame %d: %v, want pattern A or B", n, i, f)
 		}
-		frames += len(d.frames)
-	}
+	})
 	// 2 fps of the recorded time, within the frame a start, a pause, a
 	// resume and a stop may each cut.
 	if want := int(2 * recorded.Seconds()); frames < want-3 || frames > want+2 {
 		t.Errorf("%d frames recorded in %v at 2 fps, want %d", frames, recorded.Round(100*time.Millisecond), want)
 	}
 	t.Logf("recorded and monitored at once in %v", time.Since(began).Round(100*time.Millisecond))
+}
+
+// decodeSegments decodes the segments 1 to len(segs) of recording id,
+// fails t for each that is not width×height, hands each frame to check
+// (segment and frame number, the colours at the quadrants' centres) and
+// returns how many frames they hold.
+func decodeSegments(t *testing.T, segs map[int][]byte, id string, width, height int, check func(n, i int, f [4][3]int)) int {
+	t.Helper()
+	dir := t.TempDir()
+	frames := 0
+	for n := 1; n <= len(segs); n++ {
+		d := decodeSegment(t, dir, fmt.Sprintf("%s%d", id, n), segs[n])
+		t.Logf("segment %d: %d bytes, %dx%d, %d frames", n, len(segs[n]), d.width, d.height, len(d.frames))
+		if d.width != width || d.height != height {
+			t.Errorf("segment %d is %dx%d, want %dx%d", n, d.width, d.height, width, height)
+		}
+		for i, f := range d.frames {
+			check(n, i, f)
+		}
+		frames += len(d.frames)
+	}
+	return frames
 }

@@ -25,6 +25,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"image"
 
 	"github.com/openbpclient/bpclient/screen"
 )
@@ -164,3 +165,24 @@ func blend(src uint32, dst byte, inv uint32) byte {
 	v := src&0xff + (uint32(dst)*inv+127)/255
 	return byte(min(v, 255))
 }
+
+// PrimaryWithin says where the primary monitor of screens (as area picks
+// it) lies in the frames of a capture of all of them, and the size of
+// those frames (their bounding box): the rectangle a consumer of the
+// primary screen alone is cropped to out of the one capture of all.
+func PrimaryWithin(screens []Screen) (primary image.Rectangle, size image.Point, err error) {
+	all, err := area(screens, "all")
+	if err != nil {
+		return image.Rectangle{}, image.Point{}, err
+	}
+	p, _ := area(screens, "primary")
+	primary = image.Rect(p.X-all.X, p.Y-all.Y, p.X-all.X+p.Width, p.Y-all.Y+p.Height)
+	return primary, image.Pt(all.Width, all.Height), nil
+}
+
+// LibraryLog receives, a line at a time, what the X protocol library
+// (github.com/jezek/xgb) would write to stderr: connections that fail or
+// break, a missing ~/.Xauthority. Its logger is the process's, so this
+// takes the lines of every X connection of the process, desktop/idle's
+// too; nil (and the default) drops them. They never reach stderr.
+func LibraryLog(log func(line string)) { libraryLog(log) }

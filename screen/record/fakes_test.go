@@ -187,16 +187,23 @@ func newRig(t *testing.T, cfg Config, width, height int, scale bool) *rig {
 // it runs (nobody subscribed: nothing to wait for).
 func (r *rig) tick(n int) {
 	r.t.Helper()
+	advance(r.t, r.clock, r.feed, r.ticks, r.period, n)
+}
+
+// advance moves clock n periods, each handled by f's capture while it
+// runs; ticks hears each tick handled.
+func advance(t *testing.T, clock *clockwork.FakeClock, f *Feed, ticks <-chan struct{}, period time.Duration, n int) {
+	t.Helper()
 	for i := 0; i < n; i++ {
-		running := r.feed.running()
-		r.clock.Advance(r.period)
+		running := f.running()
+		clock.Advance(period)
 		if !running {
 			continue
 		}
 		select {
-		case <-r.ticks:
+		case <-ticks:
 		case <-time.After(10 * time.Second):
-			r.t.Fatal("the feed did not handle a tick")
+			t.Fatal("the feed did not handle a tick")
 		}
 	}
 }

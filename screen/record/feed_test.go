@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
 	"github.com/openbpclient/bpclient/screen"
 )
 
@@ -188,31 +186,6 @@ func mustSubscribe(t *testing.T, f *Feed, c Consumer, fps int) {
 	t.Helper()
 	if err := f.Subscribe(c, fps); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestFeedsHoldEveryCapture (PCI): a recording of the primary screen
-// paused holds the capture of all the screens that a monitoring uses
-// too, and one made while held starts held.
-func TestFeedsHoldEveryCapture(t *testing.T) {
-	scr := &fakeScreen{width: 8, height: 8, clock: clockwork.NewRealClock()}
-	feeds := NewFeeds(func(string) (Grabber, error) { return scr, nil }, nil)
-	t.Cleanup(feeds.Close)
-	mon := &countingConsumer{}
-	mustSubscribe(t, feeds.For("all"), mon, 1)
-	feeds.For("primary").Hold("recording")
-	late := &countingConsumer{}
-	mustSubscribe(t, feeds.For("other"), late, 1)
-	stats := feeds.Stats()
-	_, pauses := mon.got()
-	_, latePauses := late.got()
-	if !stats["all"].Held || !stats["other"].Held || len(pauses) != 1 || !pauses[0] || len(latePauses) != 1 {
-		t.Fatalf("held through primary: %+v; the monitor heard %v, a later feed's consumer %v", stats, pauses, latePauses)
-	}
-	feeds.For("primary").Release("recording")
-	_, pauses = mon.got()
-	if st := feeds.Stats(); st["all"].Held || st["other"].Held || len(pauses) != 2 || pauses[1] {
-		t.Errorf("released: %+v; the monitor heard %v", st, pauses)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/phoneapi"
 	"github.com/openbpclient/bpclient/helper/support"
+	"github.com/openbpclient/bpclient/screen/capture"
 	"github.com/openbpclient/bpclient/version"
 )
 
@@ -81,6 +82,10 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	log.Info().Str("version", version.Version).Str("log", logPath).Msg("agent starting")
+	// The X library's lines (a display gone, no ~/.Xauthority) belong in
+	// BPClient.log, never on a terminal: those of the screen capture's
+	// and the idle time's connections alike.
+	capture.LibraryLog(func(line string) { log.Debug().Str("library", line).Msg("X library") })
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	pages, err := doctorPages()
