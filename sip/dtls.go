@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/openbpclient/bpclient/sip/dtlssrtp"
+	"github.com/openbpclient/bpclient/sip/sdp"
 )
 
 // Secure mode's second keying method (issue 5): DTLS-SRTP (RFC 5763,
@@ -33,7 +34,7 @@ func (c *Call) remoteHangupReason() string {
 				continue
 			}
 			if err := s.Refused(); err != nil {
-				return fmt.Errorf("%w: DTLS handshake failed: %v", errNotSecure, err).Error()
+				return fmt.Errorf("%w: DTLS handshake failed: %v", sdp.ErrNotSecure, err).Error()
 			}
 		}
 	}
@@ -55,5 +56,5 @@ func (c *Call) sameDTLSPeer(fps []dtlssrtp.Fingerprint) error {
 			}
 		}
 	}
-	return fmt.Errorf("%w: the peer's DTLS fingerprint changed; a new DTLS association mid-call is not supported", errNotSecure)
+	return fmt.Errorf("%w: the peer's DTLS fingerprint changed; a new DTLS association mid-call is not supported", sdp.ErrNotSecure)
 }

@@ -44,7 +44,7 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	if err == nil && m != nil {
 		err = m.Secure(c.p.cfg.Secure(), neg)
 	}
-	if errors.Is(err, errNotSecure) {
+	if errors.Is(err, sdp.ErrNotSecure) {
 		// The peer's 200 (ACKed) took its new keys into use and we
 		// cannot follow: what it sends could not be decrypted, so the
 		// call ends rather than go on without audio.

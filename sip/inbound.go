@@ -337,7 +337,7 @@ func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) 
 	}
 	neg, err := c.negotiateAnswer(body)
 	if err != nil {
-		if errors.Is(err, errNotSecure) {
+		if errors.Is(err, sdp.ErrNotSecure) {
 			fail(err.Error())
 			return
 		}
@@ -345,7 +345,7 @@ func (c *Call) answerLateOffer(sess *sipgo.DialogServerSession, replaced *Call) 
 		return
 	}
 	if err := c.startMedia(neg); err != nil {
-		if errors.Is(err, errNotSecure) {
+		if errors.Is(err, sdp.ErrNotSecure) {
 			fail(err.Error())
 			return
 		}

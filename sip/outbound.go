@@ -178,7 +178,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	neg, err := c.negotiateAnswer(sess.InviteResponse.Body())
 	if err != nil {
 		_ = sess.Ack(p.ctx)
-		if errors.Is(err, errNotSecure) {
+		if errors.Is(err, sdp.ErrNotSecure) {
 			c.hangUpSoon(err.Error())
 			return
 		}
@@ -202,7 +202,7 @@ func (c *Call) runOutbound(ctx context.Context, sess *sipgo.DialogClientSession,
 	} else if err := c.startMedia(neg); err != nil {
 		// The call is established (ACK sent): whatever failed, hang up.
 		reason := "media failed: " + err.Error()
-		if errors.Is(err, errNotSecure) {
+		if errors.Is(err, sdp.ErrNotSecure) {
 			reason = err.Error() // e.g. the DTLS handshake failed
 		}
 		c.hangUpSoon(reason)

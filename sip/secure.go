@@ -21,9 +21,8 @@ import (
 // whose answer has none. Keys never reach a log line or an event: sdes
 // redacts them when printed, and only the SDP body carries them.
 
-// errNotSecure is sdp's: a keying failure found there or here ends the
-// call with its text as the reason.
-var errNotSecure = sdp.ErrNotSecure
+// A keying failure found in sdp or here wraps sdp.ErrNotSecure: it ends
+// the call with its text as the reason.
 
 // offerCrypto makes the a=crypto lines of an outbound offer: one per
 // configured suite, each with a fresh key.
@@ -126,7 +125,7 @@ func (p *Phone) secureOffer(offer sdp.Description, neg sdp.Agreement) (sdp.Agree
 	}
 	hasDTLS := len(offer.Fingerprints) > 0 && p.dtlsCert != nil
 	if len(offer.Crypto) == 0 && !hasDTLS {
-		return neg, fmt.Errorf("%w: the offer has no SRTP key (a=crypto) and no DTLS fingerprint", errNotSecure)
+		return neg, fmt.Errorf("%w: the offer has no SRTP key (a=crypto) and no DTLS fingerprint", sdp.ErrNotSecure)
 	}
 	// With both on offer, Config.Keying picks; with one, that one.
 	if hasDTLS && (len(offer.Crypto) == 0 || p.cfg.Keying == KeyingDTLS) {
@@ -168,7 +167,7 @@ func (c *Call) secureReoffer(offer sdp.Description, neg sdp.Agreement) (sdp.Agre
 		return neg, nil
 	}
 	if len(ours) != 1 {
-		return neg, fmt.Errorf("%w: no keys settled yet", errNotSecure)
+		return neg, fmt.Errorf("%w: no keys settled yet", sdp.ErrNotSecure)
 	}
 	keys, err := sdp.ReofferSDES(ours[0], offer)
 	if err != nil {

@@ -47,12 +47,12 @@ func TestSecureAnswerWithoutCrypto(t *testing.T) {
 	first := c.crypto[0].KeyMaterial()
 
 	_, err := c.negotiateAnswer([]byte(plainAnswer))
-	if !errors.Is(err, errNotSecure) || !strings.Contains(err.Error(), "no SRTP key") {
+	if !errors.Is(err, sdp.ErrNotSecure) || !strings.Contains(err.Error(), "no SRTP key") {
 		t.Fatalf("plain answer: %v", err)
 	}
 	other, _ := sdes.New(7, sdes.AEADAES128GCM, nil)
 	_, err = c.negotiateAnswer([]byte(plainAnswer + "a=crypto:" + other.Marshal() + "\r\n"))
-	if !errors.Is(err, errNotSecure) || !strings.Contains(err.Error(), "not offered") {
+	if !errors.Is(err, sdp.ErrNotSecure) || !strings.Contains(err.Error(), "not offered") {
 		t.Fatalf("unknown tag: %v", err)
 	}
 	ans, _ := sdes.New(2, sdes.AESCM128HMACSHA180, nil)
@@ -82,7 +82,7 @@ func TestSecureOffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.secureOffer(offer, sdp.Agreement{}); !errors.Is(err, errNotSecure) {
+	if _, err := p.secureOffer(offer, sdp.Agreement{}); !errors.Is(err, sdp.ErrNotSecure) {
 		t.Fatalf("plain offer: %v", err)
 	}
 	a, _ := sdes.New(1, sdes.AESCM128HMACSHA132, nil)
@@ -105,7 +105,7 @@ func TestSecureOffer(t *testing.T) {
 		t.Fatalf("chose %v / %v", neg.SDES.Remote, neg.SDES.Local)
 	}
 	only32, _ := sdp.Parse([]byte(plainAnswer + "a=crypto:" + a.Marshal() + "\r\n"))
-	if _, err := p.secureOffer(only32, sdp.Agreement{}); !errors.Is(err, errNotSecure) || !strings.Contains(err.Error(), "no common SRTP crypto suite") {
+	if _, err := p.secureOffer(only32, sdp.Agreement{}); !errors.Is(err, sdp.ErrNotSecure) || !strings.Contains(err.Error(), "no common SRTP crypto suite") {
 		t.Fatalf("no common suite: %v", err)
 	}
 }

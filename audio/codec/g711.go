@@ -1,25 +1,33 @@
 package codec
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // G.711 (ITU-T G.711): one byte per sample at 8 kHz, μ-law (PCMU, RTP
 // payload type 0) and A-law (PCMA, payload type 8). Encoding works on the
 // 16-bit sample directly with the segment (exponent) found from the
-// position of the highest set bit; decoding uses 256-entry tables built at
-// init from the same formulas.
+// position of the highest set bit; decoding uses 256-entry tables built
+// from the same formulas at the first decode (not by the package's
+// initialiser in every process that links it: BENCHMARKS.md, the idle
+// agent's memory).
 
-var (
-	ulawDecode [256]int16
-	alawDecode [256]int16
-)
+var decodeTables struct {
+	once       sync.Once
+	ulaw, alaw [256]int16
+}
 
-func init() {
-	for i := 0; i < 256; i++ {
-		ulawDecode[i] = ulawToLinear(uint8(i))
-		alawDecode[i] = alawToLinear(uint8(i))
-	}
-	register(prefPCMU, PCMU)
-	register(prefPCMA, PCMA)
+// g711Tables are the μ-law and A-law decoding tables.
+func g711Tables() (ulaw, alaw *[256]int16) {
+	t := &decodeTables
+	t.once.Do(func() {
+		for i := 0; i < 256; i++ {
+			t.ulaw[i] = ulawToLinear(uint8(i))
+			t.alaw[i] = alawToLinear(uint8(i))
+		}
+	})
+	return &t.ulaw, &t.alaw
 }
 
 const ulawBias = 0x84 // 132: shifts the segment boundaries to powers of two
@@ -57,7 +65,10 @@ func ulawToLinear(u uint8) int16 {
 }
 
 // ULawToLinear decodes one μ-law byte.
-func ULawToLinear(u uint8) int16 { return ulawDecode[u] }
+func ULawToLinear(u uint8) int16 {
+	ulaw, _ := g711Tables()
+	return ulaw[u]
+}
 
 // LinearToALaw encodes one 16-bit sample to A-law.
 func LinearToALaw(s int16) uint8 {
@@ -100,7 +111,10 @@ func alawToLinear(a uint8) int16 {
 }
 
 // ALawToLinear decodes one A-law byte.
-func ALawToLinear(a uint8) int16 { return alawDecode[a] }
+func ALawToLinear(a uint8) int16 {
+	_, alaw := g711Tables()
+	return alaw[a]
+}
 
 type g711 struct {
 	info Info
@@ -140,9 +154,9 @@ func (c g711Coder) Decode(dst []int16, payload []byte) (int, error) {
 	if len(dst) < len(payload) {
 		return 0, fmt.Errorf("g711 decode: dst holds %d samples, need %d", len(dst), len(payload))
 	}
-	table := &alawDecode
+	ulaw, table := g711Tables()
 	if c.ulaw {
-		table = &ulawDecode
+		table = ulaw
 	}
 	for i, b := range payload {
 		dst[i] = table[b]

@@ -14,8 +14,6 @@ import "fmt"
 // G722 is the G.722 codec at 64 kbit/s.
 var G722 Codec = g722Codec{}
 
-func init() { register(prefG722, G722) }
-
 type g722Codec struct{}
 
 func (g722Codec) Info() Info {

@@ -22,8 +22,6 @@ var G729 Codec = g729Codec{}
 // the SDP negotiation falls back to G729 when the peer declines.
 var G729AnnexB Codec = g729DTXCodec{}
 
-func init() { register(prefG729, G729) }
-
 type g729Codec struct{}
 
 // g729DTXCodec is G729AnnexB: the same codec, its encoder with DTX.

@@ -32,7 +32,8 @@ import (
 // Opus is the Opus codec, present only in builds with cgo and -tags opus.
 var Opus Codec = opusCodec{}
 
-func init() { register(prefOpus, Opus) }
+// cgoCodecs are the codecs of this build that need cgo.
+func cgoCodecs() []entry { return []entry{{prefOpus, Opus}} }
 
 const (
 	opusRate       = 48000

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // ErrUnknown is returned by Lookup for a codec this build does not have.
@@ -26,21 +27,32 @@ type entry struct {
 	codec Codec
 }
 
-// registry is filled by init functions: the pure-Go codecs always, the cgo
-// one (opus.go) only when its build tag is set.
-var registry []entry
+// registry is listed at its first use, not by initialisers (which run in
+// every process that links the package: BENCHMARKS.md, the idle agent's
+// memory): the pure-Go codecs always, the cgo one (opus.go) only when its
+// build tag is set.
+var registry struct {
+	once    sync.Once
+	entries []entry
+}
 
-func register(pref int, c Codec) {
-	registry = append(registry, entry{pref, c})
-	sort.SliceStable(registry, func(i, j int) bool { return registry[i].pref < registry[j].pref })
+// entries are the codecs of this build, in preference order.
+func entries() []entry {
+	registry.once.Do(func() {
+		e := append([]entry{{prefG722, G722}, {prefG729, G729}, {prefPCMU, PCMU}, {prefPCMA, PCMA}}, cgoCodecs()...)
+		sort.SliceStable(e, func(i, j int) bool { return e[i].pref < e[j].pref })
+		registry.entries = e
+	})
+	return registry.entries
 }
 
 // Available lists the audio codecs compiled into this build, in the order
 // an offer should list them. Opus appears only when built with cgo and
 // its tag (see the package documentation).
 func Available() []Codec {
-	out := make([]Codec, len(registry))
-	for i, e := range registry {
+	reg := entries()
+	out := make([]Codec, len(reg))
+	for i, e := range reg {
 		out[i] = e.codec
 	}
 	return out
@@ -50,7 +62,7 @@ func Available() []Codec {
 // ("PCMU", "pcma", "G722", "opus", "G729"). A clockRate of 0 matches any
 // rate; otherwise it must equal the codec's RTP clock rate.
 func Lookup(name string, clockRate int) (Codec, error) {
-	for _, e := range registry {
+	for _, e := range entries() {
 		info := e.codec.Info()
 		if strings.EqualFold(info.Name, name) && (clockRate == 0 || clockRate == info.ClockRate) {
 			return e.codec, nil

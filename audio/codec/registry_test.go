@@ -19,7 +19,7 @@ func TestAvailableAndLookup(t *testing.T) {
 			t.Errorf("Lookup(%s/%d) = %v, %v", info.Name, info.ClockRate, got, err)
 		}
 		pref := -1
-		for _, e := range registry {
+		for _, e := range entries() {
 			if e.codec.Info().Name == info.Name {
 				pref = e.pref
 			}

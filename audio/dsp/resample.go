@@ -44,10 +44,11 @@ type filter struct {
 	coef           []float32
 }
 
-// filters are designed once per rate pair and shared (read-only).
+// filters are designed once per rate pair and shared (read-only); the
+// map is made with the first, not by the package's initialiser.
 var (
 	filtersMu sync.Mutex
-	filters   = map[filterKey]*filter{}
+	filters   map[filterKey]*filter
 )
 
 // NewResampler returns a resampler from rate in to rate out (Hz).
@@ -74,6 +75,9 @@ func designFilter(in, out int) *filter {
 	k := filterKey{in, out}
 	if f, ok := filters[k]; ok {
 		return f
+	}
+	if filters == nil {
+		filters = map[filterKey]*filter{}
 	}
 	g := gcd(in, out)
 	up, down := out/g, in/g

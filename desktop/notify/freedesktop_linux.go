@@ -18,8 +18,19 @@ const (
 	fdoInterface = "org.freedesktop.Notifications"
 )
 
-// fdoCloseReasons maps NotificationClosed's reason codes.
-var fdoCloseReasons = map[uint32]CloseReason{1: ClosedExpired, 2: ClosedDismissed, 3: ClosedByCall}
+// fdoCloseReason maps NotificationClosed's reason codes; the rest are
+// ClosedOther.
+func fdoCloseReason(code uint32) CloseReason {
+	switch code {
+	case 1:
+		return ClosedExpired
+	case 2:
+		return ClosedDismissed
+	case 3:
+		return ClosedByCall
+	}
+	return ClosedOther
+}
 
 func open(ctx context.Context, opts Options) (Notifier, error) {
 	conn, err := sessionbus.Connect(opts.BusAddress)
@@ -112,11 +123,7 @@ func eventOf(sig *dbus.Signal) (Event, bool) {
 		return Event{ID: ID(id), Action: key}, ok
 	case fdoInterface + ".NotificationClosed":
 		code, ok := sig.Body[1].(uint32)
-		reason, known := fdoCloseReasons[code]
-		if !known {
-			reason = ClosedOther
-		}
-		return Event{ID: ID(id), Closed: reason}, ok
+		return Event{ID: ID(id), Closed: fdoCloseReason(code)}, ok
 	}
 	return Event{}, false
 }

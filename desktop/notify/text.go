@@ -2,16 +2,27 @@ package notify
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 )
 
 // markupEscaper escapes what the freedesktop body markup (a small XML
-// subset) would read as a tag or an entity.
-var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+// subset) would read as a tag or an entity. Made at its first use, not
+// by the package's initialiser in every process that links the package
+// (BENCHMARKS.md, the idle agent's memory).
+var markupEscaper struct {
+	once sync.Once
+	r    *strings.Replacer
+}
 
 // EscapeMarkup makes plain text show as itself on a server that renders
 // markup.
-func EscapeMarkup(s string) string { return markupEscaper.Replace(s) }
+func EscapeMarkup(s string) string {
+	markupEscaper.once.Do(func() {
+		markupEscaper.r = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+	})
+	return markupEscaper.r.Replace(s)
+}
 
 // PlainText cleans text from a page for a notification: control
 // characters other than newline become spaces, invalid UTF-8 is replaced,

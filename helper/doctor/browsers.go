@@ -10,7 +10,8 @@ import (
 // browserInfo is what the checks know of one browser on every OS. It is
 // only data, so every OS's entry is here and tested on any.
 type browserInfo struct {
-	name string // for people: "Google Chrome"
+	browser nativemsg.Browser
+	name    string // for people: "Google Chrome"
 	// dataDir is the user data folder below the OS's base (see userData).
 	linux, darwin, windows []string
 	// linuxPolicy is the folder of managed policy JSON files.
@@ -29,35 +30,48 @@ type browserInfo struct {
 // Microsoft\Edge, com.microsoft.Edge) and Brave's group policy help
 // (Software\Policies\BraveSoftware\Brave, /etc/brave/policies/managed).
 // Vivaldi's policy locations are not documented: its policy check says so.
-var browserTable = map[nativemsg.Browser]browserInfo{
-	nativemsg.Chrome: {
-		name:  "Google Chrome",
+var browserTable = [...]browserInfo{
+	{
+		browser: nativemsg.Chrome, name: "Google Chrome",
 		linux: []string{"google-chrome"}, darwin: []string{"Google", "Chrome"}, windows: []string{"Google", "Chrome", "User Data"},
 		linuxPolicy: "/etc/opt/chrome/policies/managed", darwinDomain: "com.google.Chrome", windowsPolicy: `Software\Policies\Google\Chrome`,
 	},
-	nativemsg.Chromium: {
-		name:  "Chromium",
+	{
+		browser: nativemsg.Chromium, name: "Chromium",
 		linux: []string{"chromium"}, darwin: []string{"Chromium"}, windows: []string{"Chromium", "User Data"},
 		linuxPolicy: "/etc/chromium/policies/managed", darwinDomain: "org.chromium.Chromium", windowsPolicy: `Software\Policies\Chromium`,
 	},
-	nativemsg.Edge: {
-		name:  "Microsoft Edge",
+	{
+		browser: nativemsg.Edge, name: "Microsoft Edge",
 		linux: []string{"microsoft-edge"}, darwin: []string{"Microsoft Edge"}, windows: []string{"Microsoft", "Edge", "User Data"},
 		linuxPolicy: "/etc/opt/edge/policies/managed", darwinDomain: "com.microsoft.Edge", windowsPolicy: `Software\Policies\Microsoft\Edge`,
 	},
-	nativemsg.Brave: {
-		name:  "Brave",
+	{
+		browser: nativemsg.Brave, name: "Brave",
 		linux: []string{"BraveSoftware", "Brave-Browser"}, darwin: []string{"BraveSoftware", "Brave-Browser"}, windows: []string{"BraveSoftware", "Brave-Browser", "User Data"},
 		linuxPolicy: "/etc/brave/policies/managed", darwinDomain: "com.brave.Browser", windowsPolicy: `Software\Policies\BraveSoftware\Brave`,
 	},
-	nativemsg.Vivaldi: {
-		name:  "Vivaldi",
+	{
+		browser: nativemsg.Vivaldi, name: "Vivaldi",
 		linux: []string{"vivaldi"}, darwin: []string{"Vivaldi"}, windows: []string{"Vivaldi", "User Data"},
 	},
-	nativemsg.Firefox: {
-		name:  "Firefox",
+	{
+		browser: nativemsg.Firefox, name: "Firefox",
 		linux: []string{".mozilla", "firefox"}, darwin: []string{"Firefox"}, windows: []string{"Mozilla", "Firefox"},
 	},
+}
+
+// browserOf is browser b's row of browserTable (zero when there is none).
+// An array searched, not a map: a map literal is built by the package's
+// initialiser in every process that links the package (BENCHMARKS.md,
+// the idle agent's memory).
+func browserOf(b nativemsg.Browser) browserInfo {
+	for _, info := range browserTable {
+		if info.browser == b {
+			return info
+		}
+	}
+	return browserInfo{}
 }
 
 // orAll is browsers, or every browser when none is named.
@@ -69,7 +83,7 @@ func orAll(browsers []nativemsg.Browser) []nativemsg.Browser {
 }
 
 func displayName(b nativemsg.Browser) string {
-	if info, ok := browserTable[b]; ok {
+	if info := browserOf(b); info.name != "" {
 		return info.name
 	}
 	return string(b)
@@ -79,7 +93,7 @@ func displayName(b nativemsg.Browser) string {
 // Firefox's folder of profiles.ini), or "" when the environment does not
 // say where the user's folders are.
 func (r Roots) userData(b nativemsg.Browser) string {
-	info := browserTable[b]
+	info := browserOf(b)
 	switch r.GOOS {
 	case "windows":
 		base := r.Getenv("LOCALAPPDATA")

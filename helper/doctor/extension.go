@@ -13,14 +13,24 @@ import (
 	"github.com/openbpclient/bpclient/nativemsg"
 )
 
-// extensionsPage is where people turn extensions on in each browser.
-var extensionsPage = map[nativemsg.Browser]string{
-	nativemsg.Chrome:   "chrome://extensions",
-	nativemsg.Chromium: "chrome://extensions",
-	nativemsg.Edge:     "edge://extensions",
-	nativemsg.Brave:    "brave://extensions",
-	nativemsg.Vivaldi:  "vivaldi://extensions",
-	nativemsg.Firefox:  "about:addons",
+// extensionsPage is where people turn extensions on in each browser. A
+// switch, not a map: a map literal is built by the package's initialiser
+// in every process that links the package (BENCHMARKS.md, the idle
+// agent's memory).
+func extensionsPage(k nativemsg.Browser) string {
+	switch k {
+	case nativemsg.Chrome, nativemsg.Chromium:
+		return "chrome://extensions"
+	case nativemsg.Edge:
+		return "edge://extensions"
+	case nativemsg.Brave:
+		return "brave://extensions"
+	case nativemsg.Vivaldi:
+		return "vivaldi://extensions"
+	case nativemsg.Firefox:
+		return "about:addons"
+	}
+	return ""
 }
 
 // profileFinding is one profile's answer before the per-browser pass
@@ -133,14 +143,14 @@ func chromiumProfile(b nativemsg.Browser, profile, prefsFile string) profileFind
 	case st.disabled:
 		f.res.Status = Failed
 		f.res.Found = "the BPClient extension is turned off in this profile"
-		f.res.Fix = "Open " + extensionsPage[b] + " in " + name + " and turn BPClient on."
+		f.res.Fix = "Open " + extensionsPage(b) + " in " + name + " and turn BPClient on."
 		switch {
 		case slices.Contains(st.reasons, 4):
 			f.res.Found = "the BPClient extension is turned off until you approve its new permissions"
-			f.res.Fix = "Open " + extensionsPage[b] + " in " + name + ", turn BPClient on and accept its permissions."
+			f.res.Fix = "Open " + extensionsPage(b) + " in " + name + ", turn BPClient on and accept its permissions."
 		case len(st.reasons) > 0 && !slices.Contains(st.reasons, 1):
 			f.res.Found = "the browser turned the BPClient extension off (reason " + reasonList(st.reasons) + ")"
-			f.res.Fix = "Open " + extensionsPage[b] + " in " + name + " and turn BPClient on; if you cannot, reinstall the extension or ask your IT department."
+			f.res.Fix = "Open " + extensionsPage(b) + " in " + name + " and turn BPClient on; if you cannot, reinstall the extension or ask your IT department."
 		}
 	default:
 		f.on = true

@@ -60,7 +60,7 @@ func serverCheck(ctx context.Context, t PhoneTarget) Result {
 	host, port, err := serverHostPort(t.Server, transport)
 	if err != nil {
 		res.Status, res.Found = Failed, "the phone server's address is not valid: "+err.Error()
-		res.Fix = failureFixes[FailureNameNotResolved]
+		res.Fix = failureFix(FailureNameNotResolved)
 		return res
 	}
 	addr := net.JoinHostPort(host, port)
@@ -68,7 +68,7 @@ func serverCheck(ctx context.Context, t PhoneTarget) Result {
 	defer cancel()
 	ips, err := net.DefaultResolver.LookupHost(rctx, host)
 	if err != nil || len(ips) == 0 {
-		res.Status, res.Found, res.Fix = Failed, FailureNameNotResolved+" ("+host+")", failureFixes[FailureNameNotResolved]
+		res.Status, res.Found, res.Fix = Failed, FailureNameNotResolved+" ("+host+")", failureFix(FailureNameNotResolved)
 		return res
 	}
 	target := net.JoinHostPort(ips[0], port)
@@ -77,9 +77,9 @@ func serverCheck(ctx context.Context, t PhoneTarget) Result {
 	case err == nil:
 		res.Found = "the phone server " + addr + " answers on " + on
 	case errors.Is(err, errNoAnswer):
-		res.Status, res.Found, res.Fix = Failed, FailureTimeout+" on "+on+" ("+addr+")", failureFixes[FailureTimeout]
+		res.Status, res.Found, res.Fix = Failed, FailureTimeout+" on "+on+" ("+addr+")", failureFix(FailureTimeout)
 	default:
-		res.Status, res.Found, res.Fix = Failed, FailureUnreachable+" on "+on+" ("+addr+"): "+err.Error(), failureFixes[FailureUnreachable]
+		res.Status, res.Found, res.Fix = Failed, FailureUnreachable+" on "+on+" ("+addr+"): "+err.Error(), failureFix(FailureUnreachable)
 	}
 	return res
 }

@@ -33,17 +33,29 @@ const (
 	FailureOther           = "the phone server refused the registration"
 )
 
-// failureFixes say what the agent can do about each failure.
-var failureFixes = map[string]string{
-	FailureNameNotResolved: "Check the phone server's name in the Agent Desktop's settings; if it is right, ask IT why your network cannot find it.",
-	FailureUnreachable:     "Check your network or VPN connection; if it works, tell IT that the phone server may be down.",
-	FailureTLSUntrusted:    "Ask IT to add the phone server's certificate authority to BPClient's administrator policy (caFile).",
-	FailureTLSExpired:      "Tell IT that the phone server's certificate has expired; it cannot be fixed on this computer.",
-	FailureTLSWrongName:    "Check the phone server's name in the Agent Desktop's settings, or tell IT that its certificate names another server.",
-	FailureCredentials:     "Check your phone user name and password in the Agent Desktop, or ask IT to reset them.",
-	FailureTimeout:         "Check your network or VPN connection; if others have the same problem, the phone server may be down.",
-	FailureKeepAliveLost:   "Check your network (Wi-Fi, VPN); the phone reconnects by itself when the connection comes back.",
-	FailureOther:           "Tell IT what the phone server answered (shown above).",
+// failureFix says what the agent can do about each failure.
+func failureFix(k string) string {
+	switch k {
+	case FailureNameNotResolved:
+		return "Check the phone server's name in the Agent Desktop's settings; if it is right, ask IT why your network cannot find it."
+	case FailureUnreachable:
+		return "Check your network or VPN connection; if it works, tell IT that the phone server may be down."
+	case FailureTLSUntrusted:
+		return "Ask IT to add the phone server's certificate authority to BPClient's administrator policy (caFile)."
+	case FailureTLSExpired:
+		return "Tell IT that the phone server's certificate has expired; it cannot be fixed on this computer."
+	case FailureTLSWrongName:
+		return "Check the phone server's name in the Agent Desktop's settings, or tell IT that its certificate names another server."
+	case FailureCredentials:
+		return "Check your phone user name and password in the Agent Desktop, or ask IT to reset them."
+	case FailureTimeout:
+		return "Check your network or VPN connection; if others have the same problem, the phone server may be down."
+	case FailureKeepAliveLost:
+		return "Check your network (Wi-Fi, VPN); the phone reconnects by itself when the connection comes back."
+	case FailureOther:
+		return "Tell IT what the phone server answered (shown above)."
+	}
+	return ""
 }
 
 // ClassifyRegistration names what went wrong in a failed or lost
@@ -124,7 +136,7 @@ func PhoneCheck(probe PhoneProbe) Check {
 		default:
 			kind, cause := ClassifyRegistration(last), classifyReason(last.Reason)
 			res.Status = Failed
-			res.Fix = failureFixes[kind]
+			res.Fix = failureFix(kind)
 			if kind != cause {
 				switch cause {
 				case FailureKeepAliveLost, FailureTimeout, FailureOther:
@@ -132,7 +144,7 @@ func PhoneCheck(probe PhoneProbe) Check {
 					// Lost, and the retries now say why: that is
 					// what to fix.
 					kind += "; now " + cause
-					res.Fix = failureFixes[cause]
+					res.Fix = failureFix(cause)
 				}
 			}
 			res.Found = fmt.Sprintf("%s (%s, since %s)", kind, last.Reason, since)

@@ -30,7 +30,7 @@ type policyDoc struct {
 // below the browser's Software\Policies key. The layout is data chosen by
 // Roots.GOOS, so every OS's is tested on any.
 func (r Roots) chromePolicySources(b nativemsg.Browser) []policyDoc {
-	info := browserTable[b]
+	info := browserOf(b)
 	switch r.GOOS {
 	case "windows":
 		if info.windowsPolicy == "" {
@@ -234,7 +234,7 @@ func PolicyChecks(roots Roots, browsers []nativemsg.Browser) Check {
 			switch {
 			case b == nativemsg.Firefox:
 				out = append(out, firefoxPolicyCheck(roots))
-			case b.Family() == nativemsg.FamilyChromium && browserTable[b].linuxPolicy != "":
+			case b.Family() == nativemsg.FamilyChromium && browserOf(b).linuxPolicy != "":
 				out = append(out, chromePolicyCheck(roots, b))
 			}
 		}

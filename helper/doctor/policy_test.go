@@ -24,7 +24,7 @@ func TestChromePolicyLinux(t *testing.T) {
 	for _, b := range []nativemsg.Browser{nativemsg.Chrome, nativemsg.Chromium, nativemsg.Edge, nativemsg.Brave} {
 		mustMkdir(t, roots.userData(b))
 	}
-	dir := roots.system(browserTable[nativemsg.Chrome].linuxPolicy)
+	dir := roots.system(browserOf(nativemsg.Chrome).linuxPolicy)
 	wantResult(t, policyResult(t, roots, nativemsg.Chrome), OK, "no enterprise policy", "")
 
 	write := func(name, body string) {
@@ -84,7 +84,7 @@ func TestChromePolicyLinux(t *testing.T) {
 	// Each browser reads its own folder.
 	reset()
 	for _, b := range []nativemsg.Browser{nativemsg.Chromium, nativemsg.Edge, nativemsg.Brave} {
-		mustWrite(t, filepath.Join(roots.system(browserTable[b].linuxPolicy), "p.json"), `{"NativeMessagingBlocklist": ["*"]}`)
+		mustWrite(t, filepath.Join(roots.system(browserOf(b).linuxPolicy), "p.json"), `{"NativeMessagingBlocklist": ["*"]}`)
 		wantResult(t, policyResult(t, roots, b), Failed, "NativeMessagingBlocklist", displayName(b)+"'s NativeMessagingAllowlist")
 	}
 	wantResult(t, policyResult(t, roots, nativemsg.Chrome), OK, "no enterprise policy", "")

@@ -21,23 +21,40 @@ const (
 	ScreenCaptureFailed = "capture-failed" // the display is there but would not be grabbed
 )
 
-// screenReasons are what each code tells people (screen.status's reason).
-var screenReasons = map[string]string{
-	ScreenWayland:   "not available on Wayland yet",
-	ScreenNoDisplay: "no X display ($DISPLAY is empty)",
-	ScreenMacOS:     "macOS: not in this build",
-	ScreenNoEncoder: "no VP8 encoder in this build",
-	ScreenNoCapture: "no screen capture in this build for this OS",
+// screenReason is what each code tells people (screen.status's reason).
+func screenReason(k string) string {
+	switch k {
+	case ScreenWayland:
+		return "not available on Wayland yet"
+	case ScreenNoDisplay:
+		return "no X display ($DISPLAY is empty)"
+	case ScreenMacOS:
+		return "macOS: not in this build"
+	case ScreenNoEncoder:
+		return "no VP8 encoder in this build"
+	case ScreenNoCapture:
+		return "no screen capture in this build for this OS"
+	}
+	return ""
 }
 
-// screenFixes say what the agent can do about each.
-var screenFixes = map[string]string{
-	ScreenWayland:       "Screen recording needs an X11 session for now: choose the X11 (Xorg) session at the login screen, or ask IT.",
-	ScreenNoDisplay:     "Start BPClient from your desktop session (sign out and in again); if it still says so, ask IT.",
-	ScreenMacOS:         "Screen recording is not in BPClient for macOS yet; ask IT whether your contact center needs it.",
-	ScreenNoEncoder:     "This BPClient build cannot record the screen: ask IT for the standard release.",
-	ScreenNoCapture:     "Screen recording is not in BPClient for this system; ask IT whether your contact center needs it.",
-	ScreenCaptureFailed: "Sign out and in again; if it still fails, send the support bundle (bpclient logs collect) to IT.",
+// screenFix says what the agent can do about each.
+func screenFix(k string) string {
+	switch k {
+	case ScreenWayland:
+		return "Screen recording needs an X11 session for now: choose the X11 (Xorg) session at the login screen, or ask IT."
+	case ScreenNoDisplay:
+		return "Start BPClient from your desktop session (sign out and in again); if it still says so, ask IT."
+	case ScreenMacOS:
+		return "Screen recording is not in BPClient for macOS yet; ask IT whether your contact center needs it."
+	case ScreenNoEncoder:
+		return "This BPClient build cannot record the screen: ask IT for the standard release."
+	case ScreenNoCapture:
+		return "Screen recording is not in BPClient for this system; ask IT whether your contact center needs it."
+	case ScreenCaptureFailed:
+		return "Sign out and in again; if it still fails, send the support bundle (bpclient logs collect) to IT."
+	}
+	return ""
 }
 
 // ScreenAvailability is the outcome of a ScreenProbe: Code "" is
@@ -105,7 +122,7 @@ func (p ScreenProbe) sessionCode() string {
 
 func screenUnavailable(code, reason string) ScreenAvailability {
 	if reason == "" {
-		reason = screenReasons[code]
+		reason = screenReason(code)
 	}
 	return ScreenAvailability{Code: code, Reason: reason}
 }
@@ -159,7 +176,7 @@ func ScreenCaptureCheck(getenv func(string) string) Check {
 		r := Result{ID: "screen.capture", Title: "Screen recording", Status: OK, Found: "the screen can be recorded"}
 		a := ProbeScreenCapture(getenv)
 		if !a.Available() {
-			r.Status, r.Found, r.Fix = Warning, "the screen cannot be recorded: "+a.Reason, screenFixes[a.Code]
+			r.Status, r.Found, r.Fix = Warning, "the screen cannot be recorded: "+a.Reason, screenFix(a.Code)
 		} else if w := BackendWords(a.Backend); w != "" {
 			r.Found += ", grabbed with " + w
 		}

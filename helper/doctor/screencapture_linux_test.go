@@ -76,7 +76,7 @@ func TestScreenCaptureWithoutDisplay(t *testing.T) {
 	if a.Code != ScreenNoDisplay || a.Reason != "no X display ($DISPLAY is empty)" {
 		t.Fatalf("probe %+v", a)
 	}
-	if r.Status != Warning || !strings.Contains(r.Found, "no X display") || r.Fix != screenFixes[ScreenNoDisplay] {
+	if r.Status != Warning || !strings.Contains(r.Found, "no X display") || r.Fix != screenFix(ScreenNoDisplay) {
 		t.Fatalf("check %+v", r)
 	}
 }
@@ -95,7 +95,7 @@ func TestScreenCaptureOnWayland(t *testing.T) {
 		if a.Code != ScreenWayland || a.Reason != "not available on Wayland yet" {
 			t.Errorf("%s: probe %+v", name, a)
 		}
-		if r.Status != Warning || r.Fix != screenFixes[ScreenWayland] || !strings.Contains(r.Found, "Wayland") {
+		if r.Status != Warning || r.Fix != screenFix(ScreenWayland) || !strings.Contains(r.Found, "Wayland") {
 			t.Errorf("%s: check %+v", name, r)
 		}
 	}

@@ -23,7 +23,7 @@ func FuzzParseShow(f *testing.F) {
 	}
 	icons := map[string]bool{"": true}
 	for _, v := range builtinIcons {
-		icons[v] = true
+		icons[v.theme] = true
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		req, jerr := parseShow(raw)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,20 +27,55 @@ const (
 
 // builtinIcons are the icons a page may name, mapped to the desktop
 // theme's names. Nothing else: never a path, and not yet a URL of the
-// page's origin (that needs the agent to fetch and check an image).
-var builtinIcons = map[string]string{
-	"call":    "call-start",
-	"chat":    "mail-message-new",
-	"info":    "dialog-information",
-	"warning": "dialog-warning",
-	"error":   "dialog-error",
+// page's origin (that needs the agent to fetch and check an image). An
+// array, not a map: a map literal is built by the package's initialiser
+// in every process that links it (BENCHMARKS.md, the idle agent's
+// memory), an array of constants is data in the executable.
+var builtinIcons = [...]struct{ name, theme string }{
+	{"call", callIcon},
+	{"chat", "mail-message-new"},
+	{"info", "dialog-information"},
+	{"warning", "dialog-warning"},
+	{"error", "dialog-error"},
 }
 
-var urgencies = map[string]notify.Urgency{"": notify.UrgencyNormal, "low": notify.UrgencyLow,
-	"normal": notify.UrgencyNormal, "critical": notify.UrgencyCritical}
+// callIcon is the incoming call's pop-up icon, the built-in "call".
+const callIcon = "call-start"
+
+// builtinIcon is the theme's name of a built-in icon.
+func builtinIcon(name string) (string, bool) {
+	for _, i := range builtinIcons {
+		if i.name == name {
+			return i.theme, true
+		}
+	}
+	return "", false
+}
+
+// urgencyOf is popup.show's urgency; none is normal.
+func urgencyOf(s string) (notify.Urgency, bool) {
+	switch s {
+	case "", "normal":
+		return notify.UrgencyNormal, true
+	case "low":
+		return notify.UrgencyLow, true
+	case "critical":
+		return notify.UrgencyCritical, true
+	}
+	return 0, false
+}
 
 // actionID is what a button's id may be: it comes back in popup.action.
-var actionID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
+// Compiled at its first use, not when the process starts.
+var actionID struct {
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func validActionID(id string) bool {
+	actionID.once.Do(func() { actionID.re = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`) })
+	return actionID.re.MatchString(id)
+}
 
 type actionParam struct {
 	ID    string `json:"id"`
@@ -87,7 +123,7 @@ func parseShow(raw json.RawMessage) (request, *jsonrpc.Error) {
 		Actions: []notify.Action{{ID: notify.DefaultAction, Label: "Open"}}}
 	seen := map[string]bool{notify.DefaultAction: true}
 	for i, a := range p.Actions {
-		if !actionID.MatchString(a.ID) || seen[a.ID] {
+		if !validActionID(a.ID) || seen[a.ID] {
 			return request{}, invalid("actions[%d].id %q: 1 to 32 of A-Z a-z 0-9 _ . -, not %q, each once", i, a.ID, notify.DefaultAction)
 		}
 		seen[a.ID] = true
@@ -105,13 +141,13 @@ func parseShow(raw json.RawMessage) (request, *jsonrpc.Error) {
 	default:
 		note.Timeout = max(time.Duration(p.TimeoutSeconds*float64(time.Second)), minTimeout)
 	}
-	u, ok := urgencies[p.Urgency]
+	u, ok := urgencyOf(p.Urgency)
 	if !ok {
 		return request{}, invalid("urgency %q (want low, normal or critical)", p.Urgency)
 	}
 	note.Urgency = u
 	if p.Icon != "" {
-		icon, ok := builtinIcons[p.Icon]
+		icon, ok := builtinIcon(p.Icon)
 		if !ok {
 			err := invalid("icon %q: only the built-in icons call, chat, info, warning, error", p.Icon)
 			if strings.ContainsAny(p.Icon, `/\:`) {
@@ -133,5 +169,5 @@ func callNote(from, displayName string) notify.Notification {
 	}
 	return notify.Notification{AppName: "BPClient", Title: fmt.Sprintf("Incoming call: %s", who), Body: number,
 		Actions: []notify.Action{{ID: notify.DefaultAction, Label: "Open"}, {ID: ActionAnswer, Label: "Answer"}, {ID: ActionDecline, Label: "Decline"}},
-		Timeout: -1, Urgency: notify.UrgencyCritical, Icon: builtinIcons["call"]}
+		Timeout: -1, Urgency: notify.UrgencyCritical, Icon: callIcon}
 }

@@ -24,11 +24,11 @@ func FuzzParseStart(f *testing.F) {
 		if p.FPS < record.MinFPS || p.FPS > record.MaxFPS || p.MaxWidth < minMaxWidth || p.MaxWidth > maxMaxWidth ||
 			p.SegmentSeconds < minSegmentSeconds || p.SegmentSeconds > maxSegmentSeconds ||
 			(p.Screens != "all" && p.Screens != "primary") || (p.UploadMethod != "POST" && p.UploadMethod != "PUT") ||
-			!recordingIDPattern.MatchString(p.RecordingID) {
+			!recordingIDPattern().MatchString(p.RecordingID) {
 			t.Fatalf("accepted %+v", p)
 		}
 		for k, v := range p.Headers {
-			if reservedHeaders[http.CanonicalHeaderKey(k)] || strings.ContainsAny(k+v, "\r\n\x00") || !isToken(k) {
+			if reservedHeaders()[http.CanonicalHeaderKey(k)] || strings.ContainsAny(k+v, "\r\n\x00") || !isToken(k) {
 				t.Fatalf("accepted header %q: %q", k, v)
 			}
 		}

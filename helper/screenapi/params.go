@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/screen/record"
@@ -22,12 +23,15 @@ const (
 )
 
 // recordingIDPattern: the id comes back in events and logs; it never
-// becomes a path (the spool hashes it).
-var recordingIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
+// becomes a path (the spool hashes it). Compiled at first use, not when
+// the process starts (its 128 repeats take 118 KB).
+var recordingIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`) })
 
 // reservedHeaders are the spool's own, or the transport's.
-var reservedHeaders = map[string]bool{"Content-Type": true, "Content-Length": true, "Host": true, "Transfer-Encoding": true,
-	"Connection": true, "Expect": true, spool.HeaderRecordingID: true, spool.HeaderSegment: true}
+var reservedHeaders = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{"Content-Type": true, "Content-Length": true, "Host": true, "Transfer-Encoding": true,
+		"Connection": true, "Expect": true, spool.HeaderRecordingID: true, spool.HeaderSegment: true}
+})
 
 type startParams struct {
 	RecordingID    string            `json:"recordingId"`
@@ -55,7 +59,7 @@ func parseStart(raw json.RawMessage) (*startParams, *jsonrpc.Error) {
 	if err := jsonrpc.UnmarshalParams(raw, &p); err != nil {
 		return nil, badParams("%s", err.Message)
 	}
-	if !recordingIDPattern.MatchString(p.RecordingID) {
+	if !recordingIDPattern().MatchString(p.RecordingID) {
 		return nil, badParams("recordingId: 1 to 128 of A-Z a-z 0-9 _ . : -")
 	}
 	if p.FPS == 0 {
@@ -109,7 +113,7 @@ func checkHeaders(h map[string]string) *jsonrpc.Error {
 		if !isToken(name) {
 			return badParams("headers: %q is not a header name", truncate(name))
 		}
-		if reservedHeaders[http.CanonicalHeaderKey(name)] {
+		if reservedHeaders()[http.CanonicalHeaderKey(name)] {
 			return badParams("headers: %s is set by the agent", http.CanonicalHeaderKey(name))
 		}
 		if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {

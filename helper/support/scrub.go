@@ -3,6 +3,7 @@ package support
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Scrubber removes secrets from text bound for a bundle, and with
@@ -18,52 +19,66 @@ type Scrubber struct {
 
 const redacted = "[redacted]"
 
-// secretPatterns match a secret with what names it; the replacement
-// keeps the name so that a reader still sees what was there.
-var secretPatterns = []struct {
-	re   *regexp.Regexp
-	repl string
-}{
-	// PEM private keys (a TLS or DTLS key pasted anywhere).
-	{regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----`), "[redacted private key]"},
-	// An unterminated one (a truncated line) loses all that follows.
-	{regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*`), "[redacted private key]"},
-	// SDES keys: a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY|2^31|1:1
-	{regexp.MustCompile(`(?i)(inline:)[^\s"',;\\]+`), "${1}" + redacted},
-	// Digest responses and the whole credentials of an Authorization
-	// header: the response with the nonce is a password guesser's
-	// input.
-	{regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:digest|basic|bearer)\b[^\r\n"]*`), "${1}" + redacted},
-	// In a JSON string the quotes are escaped: response=\"...\".
-	{regexp.MustCompile(`(?i)(response\s*=\s*)(?:\\?"[^"\\]*\\?"|[0-9a-f]+)`), "${1}" + redacted},
-	{regexp.MustCompile(`(?i)(\bbearer\s+)[A-Za-z0-9._~+/-]+=*`), "${1}" + redacted},
-	// JSON members and key=value pairs that name a secret.
-	{regexp.MustCompile(`(?i)("(?:password|passwd|secret|token|accessToken|refreshToken|apiKey|authorization|masterKey|masterSalt|privateKey|srtpKey|keyingMaterial)"\s*:\s*)"(?:[^"\\]|\\.)*"`), `${1}"` + redacted + `"`},
-	{regexp.MustCompile(`(?i)(\b(?:password|passwd|secret|token|access_token|api_key|apikey)\s*=\s*)[^\s&"',;]+`), "${1}" + redacted},
-	// Signed URLs' query parameters.
-	{regexp.MustCompile(`(?i)([?&](?:token|access_token|sig|signature|key|auth)=)[^&\s"']+`), "${1}" + redacted},
+// scrubPatterns are compiled at the first Scrub, not when the process
+// starts: a package initialiser faults its code and data in for every
+// process that links it (BENCHMARKS.md, the idle agent's memory).
+var scrubPatterns struct {
+	once sync.Once
+	// secrets match a secret with what names it; the replacement keeps
+	// the name so that a reader still sees what was there.
+	secrets []secretPattern
+	// Personal data: SIP/tel URIs' user parts, the values of members that
+	// name a party, and anything that reads as a phone number (7 digits
+	// or more, separators allowed); time protects timestamps from
+	// longNumber.
+	sipUser, partyMember, longNumber, time *regexp.Regexp
 }
 
-// numberPatterns mask personal data: SIP/tel URIs' user parts, the values
-// of members that name a party, and anything that reads as a phone
-// number (7 digits or more, separators allowed).
-var (
-	sipUserRe     = regexp.MustCompile(`(?i)\b(sips?:|tel:)([^@\s"'<>;:]+)(@?)`)
-	partyMemberRe = regexp.MustCompile(`(?i)("(?:to|from|remote|user|username|authUsername|displayName|uri|target|number|aor|contact|callerId|caller|callee)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
-	longNumberRe  = regexp.MustCompile(`\+?\d(?:[ \-()]?\d){6,}`)
-	// timeRe protects timestamps from longNumberRe.
-	timeRe = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}[:\-]\d{2}[:\-]\d{2}(?:\.\d+)?Z?`)
-)
+type secretPattern struct {
+	re   *regexp.Regexp
+	repl string
+}
+
+func compileScrubPatterns() {
+	p := &scrubPatterns
+	p.secrets = []secretPattern{
+		// PEM private keys (a TLS or DTLS key pasted anywhere).
+		{regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----`), "[redacted private key]"},
+		// An unterminated one (a truncated line) loses all that follows.
+		{regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*`), "[redacted private key]"},
+		// SDES keys: a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY|2^31|1:1
+		{regexp.MustCompile(`(?i)(inline:)[^\s"',;\\]+`), "${1}" + redacted},
+		// Digest responses and the whole credentials of an Authorization
+		// header: the response with the nonce is a password guesser's
+		// input.
+		{regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*[:=]\s*)(?:digest|basic|bearer)\b[^\r\n"]*`), "${1}" + redacted},
+		// In a JSON string the quotes are escaped: response=\"...\".
+		{regexp.MustCompile(`(?i)(response\s*=\s*)(?:\\?"[^"\\]*\\?"|[0-9a-f]+)`), "${1}" + redacted},
+		{regexp.MustCompile(`(?i)(\bbearer\s+)[A-Za-z0-9._~+/-]+=*`), "${1}" + redacted},
+		// JSON members and key=value pairs that name a secret.
+		{regexp.MustCompile(`(?i)("(?:password|passwd|secret|token|accessToken|refreshToken|apiKey|authorization|masterKey|masterSalt|privateKey|srtpKey|keyingMaterial)"\s*:\s*)"(?:[^"\\]|\\.)*"`), `${1}"` + redacted + `"`},
+		{regexp.MustCompile(`(?i)(\b(?:password|passwd|secret|token|access_token|api_key|apikey)\s*=\s*)[^\s&"',;]+`), "${1}" + redacted},
+		// Signed URLs' query parameters.
+		{regexp.MustCompile(`(?i)([?&](?:token|access_token|sig|signature|key|auth)=)[^&\s"']+`), "${1}" + redacted},
+	}
+
+	p.sipUser = regexp.MustCompile(`(?i)\b(sips?:|tel:)([^@\s"'<>;:]+)(@?)`)
+	p.partyMember = regexp.MustCompile(`(?i)("(?:to|from|remote|user|username|authUsername|displayName|uri|target|number|aor|contact|callerId|caller|callee)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	p.longNumber = regexp.MustCompile(`\+?\d(?:[ \-()]?\d){6,}`)
+	p.time = regexp.MustCompile(`\d{4}-\d{2}-\d{2}[T ]\d{2}[:\-]\d{2}[:\-]\d{2}(?:\.\d+)?Z?`)
+}
 
 // Scrub returns text without its secrets (and numbers when asked).
 func (s Scrubber) Scrub(text string) string {
-	for _, p := range secretPatterns {
+	scrubPatterns.once.Do(compileScrubPatterns)
+	for _, p := range scrubPatterns.secrets {
 		text = p.re.ReplaceAllString(text, p.repl)
 	}
 	if !s.MaskNumbers {
 		return text
 	}
-	text = partyMemberRe.ReplaceAllString(text, `${1}"`+redacted+`"`)
+	sipUserRe := scrubPatterns.sipUser
+	text = scrubPatterns.partyMember.ReplaceAllString(text, `${1}"`+redacted+`"`)
 	text = sipUserRe.ReplaceAllStringFunc(text, func(m string) string {
 		sub := sipUserRe.FindStringSubmatch(m)
 		if sub[3] == "" && !strings.EqualFold(sub[1], "tel:") {
@@ -77,7 +92,7 @@ func (s Scrubber) Scrub(text string) string {
 // maskLongNumbers replaces every digit of a phone-number-like run with
 // x, outside timestamps.
 func maskLongNumbers(text string) string {
-	times := timeRe.FindAllStringIndex(text, -1)
+	times := scrubPatterns.time.FindAllStringIndex(text, -1)
 	inTime := func(start, end int) bool {
 		for _, t := range times {
 			if start < t[1] && end > t[0] {
@@ -88,7 +103,7 @@ func maskLongNumbers(text string) string {
 	}
 	var b strings.Builder
 	last := 0
-	for _, m := range longNumberRe.FindAllStringIndex(text, -1) {
+	for _, m := range scrubPatterns.longNumber.FindAllStringIndex(text, -1) {
 		if inTime(m[0], m[1]) {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,6 +80,7 @@ func (b *deviceBench) measureDeviceCall(t *testing.T, kind string, run int) stri
 		wakeups                 [2]float64
 		agentRollup, bareRollup string
 		agentByFile, bareByFile string
+		agentExemap             string
 		playing, capturing      map[int]int
 		sampleErr               string
 	}
@@ -106,6 +108,15 @@ func (b *deviceBench) measureDeviceCall(t *testing.T, kind string, run int) stri
 		m.wakeups = [2]float64{float64(aw1-aw0) / s1.Seconds(), float64(bw1-bw0) / s1.Seconds()}
 		m.agentRollup, m.bareRollup = smapsRollup(agentPid), smapsRollup(barePid)
 		m.agentByFile, m.bareByFile = rssByFile(agentPid), rssByFile(barePid)
+		if b.exemap != "" {
+			// The agent is built unstripped (releaseBuildEnv): its own
+			// symbols name its packages.
+			out, err := exec.CommandContext(ctx, b.exemap, "-pid", fmt.Sprint(agentPid)).CombinedOutput()
+			m.agentExemap = string(out)
+			if err != nil {
+				m.agentExemap += err.Error()
+			}
+		}
 		mid <- m
 	}()
 	// The callee's recordings are named by the second their call started.
@@ -120,6 +131,9 @@ func (b *deviceBench) measureDeviceCall(t *testing.T, kind string, run int) stri
 	load1 := loadAverage()
 	if m.sampleErr != "" {
 		t.Fatal(m.sampleErr)
+	}
+	if m.agentExemap != "" {
+		fmt.Printf("\nEXEMAP %s run %d, the agent %v into a %v call:\n%s\n", kind, run, b.callFor-2*time.Second, b.callFor, m.agentExemap)
 	}
 	if !strings.Contains(out, "connected (PCMU)") || !r.caller.WaitLog("Call established", time.Second) {
 		t.Fatalf("a call did not connect:\nagent: %s\nbaresip: %s", out, r.caller.Log())

@@ -34,6 +34,10 @@ type deviceBench struct {
 	// audio is the backend the last run's agent reported, for the
 	// tables' headings.
 	audio string
+	// exemap, with BPCLIENT_DEVICE_BENCH_EXEMAP=1, is internal/cmd/exemap
+	// built beside the agent: TestDeviceCallNumbers prints where the
+	// agent's executable is resident near the end of each call.
+	exemap string
 }
 
 // newDeviceBench skips unless BPCLIENT_DEVICE_BENCH is set, reads the
@@ -43,7 +47,8 @@ func newDeviceBench(t *testing.T) *deviceBench {
 	t.Helper()
 	if os.Getenv("BPCLIENT_DEVICE_BENCH") == "" {
 		t.Skip("set BPCLIENT_DEVICE_BENCH=1 to measure the agent and baresip on real devices (scripts/bench.sh); " +
-			"BPCLIENT_DEVICE_BENCH_RUNS, _CALL and _CLICKS shorten a try, _PULSE_LATENCY (ms or unset) overrides the tests' 60 ms")
+			"BPCLIENT_DEVICE_BENCH_RUNS, _CALL and _CLICKS shorten a try, _PULSE_LATENCY (ms or unset) overrides the tests' 60 ms, " +
+			"_EXEMAP=1 maps the agent's resident executable by package near each call's end")
 	}
 	b := &deviceBench{runs: 3, callFor: 60 * time.Second, clicks: 10, backend: os.Getenv("BPCLIENT_AUDIO_BACKEND")}
 	if n, err := strconv.Atoi(os.Getenv("BPCLIENT_DEVICE_BENCH_RUNS")); err == nil && n > 0 {
@@ -67,6 +72,14 @@ func newDeviceBench(t *testing.T) *deviceBench {
 	}
 	checkReleaseLinking(t, bins.CLI)
 	b.bins = bins
+	if os.Getenv("BPCLIENT_DEVICE_BENCH_EXEMAP") != "" {
+		b.exemap = filepath.Join(bins.Dir, "exemap")
+		build := exec.CommandContext(ctx, "go", "build", "-o", b.exemap, "./internal/cmd/exemap")
+		build.Dir = bins.Source
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build exemap: %v\n%s", err, out)
+		}
+	}
 	return b
 }
 

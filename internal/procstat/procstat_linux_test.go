@@ -4,8 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestCPUAndStatusOfSelf(t *testing.T) {
@@ -63,4 +65,38 @@ func TestRSSByFileOfSelf(t *testing.T) {
 		}
 	}
 	_ = buf[len(buf)-1]
+}
+
+func TestPresentPagesOfSelf(t *testing.T) {
+	page := os.Getpagesize()
+	mem, err := syscall.Mmap(-1, 0, 16*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(mem)
+	mem[0], mem[5*page+7] = 1, 1 // two pages touched, fourteen never
+	start := uint64(uintptr(unsafe.Pointer(&mem[0])))
+	maps, err := Maps(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range maps {
+		found = found || m.Start <= start && start < m.End && m.Perms[:2] == "rw"
+	}
+	if !found {
+		t.Errorf("no rw mapping holds %#x: %+v", start, maps)
+	}
+	present, err := Present(os.Getpid(), start, start+uint64(16*page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(present) != 16 {
+		t.Fatalf("%d pages, want 16", len(present))
+	}
+	for i, p := range present {
+		if p != (i == 0 || i == 5) {
+			t.Errorf("page %d present %v (touched: 0 and 5)", i, p)
+		}
+	}
 }

@@ -88,26 +88,34 @@ func IsDTLS(b []byte) bool { return len(b) > 0 && b[0] >= 20 && b[0] <= 63 }
 func Profiles(suites []string) []dtls.SRTPProtectionProfile {
 	var out []dtls.SRTPProtectionProfile
 	for _, s := range suites {
-		if p, ok := profileOf[s]; ok {
-			out = append(out, p)
+		for _, p := range profiles {
+			if p.name == s {
+				out = append(out, p.profile)
+			}
 		}
 	}
 	return out
 }
 
-var profileOf = map[string]dtls.SRTPProtectionProfile{
-	"AES_CM_128_HMAC_SHA1_80": dtls.SRTP_AES128_CM_HMAC_SHA1_80,
-	"AES_CM_128_HMAC_SHA1_32": dtls.SRTP_AES128_CM_HMAC_SHA1_32,
-	"AEAD_AES_128_GCM":        dtls.SRTP_AEAD_AES_128_GCM,
-	"AEAD_AES_256_GCM":        dtls.SRTP_AEAD_AES_256_GCM,
+// profiles pair suite names and profiles: an array, not a map, which the
+// package's initialiser would build in every process that links it
+// (BENCHMARKS.md, the idle agent's memory).
+var profiles = [...]struct {
+	name    string
+	profile dtls.SRTPProtectionProfile
+}{
+	{"AES_CM_128_HMAC_SHA1_80", dtls.SRTP_AES128_CM_HMAC_SHA1_80},
+	{"AES_CM_128_HMAC_SHA1_32", dtls.SRTP_AES128_CM_HMAC_SHA1_32},
+	{"AEAD_AES_128_GCM", dtls.SRTP_AEAD_AES_128_GCM},
+	{"AEAD_AES_256_GCM", dtls.SRTP_AEAD_AES_256_GCM},
 }
 
 // SuiteName is the SDES-style name of a negotiated profile, as call.state
 // reports it.
 func SuiteName(p dtls.SRTPProtectionProfile) string {
-	for name, q := range profileOf {
-		if q == p {
-			return name
+	for _, q := range profiles {
+		if q.profile == p {
+			return q.name
 		}
 	}
 	return fmt.Sprintf("profile 0x%04x", uint16(p))

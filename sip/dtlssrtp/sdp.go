@@ -20,15 +20,30 @@ type Fingerprint struct {
 }
 
 // hashes are the fingerprint hash functions we verify. We offer sha-256
-// only; the others are accepted from peers (RFC 8122 §5).
-var hashes = map[string]struct {
+// only; the others are accepted from peers (RFC 8122 §5). An array, not
+// a map: a map literal is built by the package's initialiser in every
+// process that links the package (BENCHMARKS.md, the idle agent's memory).
+var hashes = [...]fingerprintHash{
+	{"sha-1", sha1.Size, sha1.New},
+	{"sha-256", sha256.Size, sha256.New},
+	{"sha-384", sha512.Size384, sha512.New384},
+	{"sha-512", sha512.Size, sha512.New},
+}
+
+type fingerprintHash struct {
+	name string
 	size int
 	new  func() hash.Hash
-}{
-	"sha-1":   {sha1.Size, sha1.New},
-	"sha-256": {sha256.Size, sha256.New},
-	"sha-384": {sha512.Size384, sha512.New384},
-	"sha-512": {sha512.Size, sha512.New},
+}
+
+// hashNamed is the fingerprint hash function of that (lower case) name.
+func hashNamed(name string) (fingerprintHash, bool) {
+	for _, h := range hashes {
+		if h.name == name {
+			return h, true
+		}
+	}
+	return fingerprintHash{}, false
 }
 
 // ErrFingerprint wraps every reason an a=fingerprint value is unusable.
@@ -48,7 +63,7 @@ func ParseFingerprint(value string) (Fingerprint, error) {
 		return Fingerprint{}, fmt.Errorf("%w: no hash function before the value", ErrFingerprint)
 	}
 	name = strings.ToLower(name)
-	h, known := hashes[name]
+	h, known := hashNamed(name)
 	if !known {
 		return Fingerprint{}, fmt.Errorf("%w: hash function %q is not supported", ErrFingerprint, clip(name))
 	}
@@ -73,7 +88,7 @@ func ParseFingerprint(value string) (Fingerprint, error) {
 
 // FingerprintOf hashes a certificate's DER bytes with the named function.
 func FingerprintOf(hashName string, der []byte) (Fingerprint, error) {
-	h, ok := hashes[strings.ToLower(hashName)]
+	h, ok := hashNamed(strings.ToLower(hashName))
 	if !ok {
 		return Fingerprint{}, fmt.Errorf("%w: hash function %q is not supported", ErrFingerprint, clip(hashName))
 	}

@@ -32,23 +32,23 @@ type DTLSResult struct {
 
 // HandshakeDTLS runs the DTLS handshakes of the call's RTP and RTCP
 // sockets (reading them itself until they finish) and installs the SRTP
-// transformers. It returns an error wrapping errNotSecure when the RTP
+// transformers. It returns an error wrapping sdp.ErrNotSecure when the RTP
 // association fails; nothing has been sent or played then.
 func (m *Session) HandshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg sdp.Agreement) (DTLSResult, error) {
 	var res DTLSResult
 	if cert == nil {
-		return res, fmt.Errorf("%w: no DTLS certificate", errNotSecure)
+		return res, fmt.Errorf("%w: no DTLS certificate", sdp.ErrNotSecure)
 	}
 	o := dtlssrtp.Options{Cert: cert, Remote: neg.DTLS.Remote, Client: neg.DTLS.Client, Profiles: dtlssrtp.Profiles(suites),
 		Log: liblog.Pion(m.log)}
 	rtpS, err := dtlssrtp.New(m.rtpConn, neg.Remote, o)
 	if err != nil {
-		return res, fmt.Errorf("%w: %v", errNotSecure, err)
+		return res, fmt.Errorf("%w: %v", sdp.ErrNotSecure, err)
 	}
 	rtcpS, err := dtlssrtp.New(m.rtcpConn, neg.RemoteRTCP, o)
 	if err != nil {
 		rtpS.Close()
-		return res, fmt.Errorf("%w: %v", errNotSecure, err)
+		return res, fmt.Errorf("%w: %v", sdp.ErrNotSecure, err)
 	}
 	m.mu.Lock()
 	m.dtlsRTP, m.dtlsRTCP = rtpS, rtcpS // closed by stop
@@ -113,7 +113,7 @@ func (m *Session) HandshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg
 		if r := rtcpS.Refused(); r != nil && rtpS.Refused() == nil {
 			err = r // RTCP's refusal made the peer give up on both
 		}
-		return res, fmt.Errorf("%w: DTLS handshake failed: %v", errNotSecure, err)
+		return res, fmt.Errorf("%w: DTLS handshake failed: %v", sdp.ErrNotSecure, err)
 	}
 	res.Suite = res.RTP.Suite
 	res.RTCPPending = !rtcpReady
@@ -123,7 +123,7 @@ func (m *Session) HandshakeDTLS(cert *dtlssrtp.Certificate, suites []string, neg
 	rtpT, err := srtpmedia.New(res.RTP.Local, res.RTP.Remote)
 	if err != nil {
 		cancelRTCP()
-		return res, fmt.Errorf("%w: %v", errNotSecure, err)
+		return res, fmt.Errorf("%w: %v", sdp.ErrNotSecure, err)
 	}
 	m.mu.Lock()
 	m.sec, m.secSuite = rtpT, res.Suite

@@ -10,8 +10,6 @@ import (
 	"github.com/openbpclient/bpclient/sip/srtpmedia"
 )
 
-var errNotSecure = sdp.ErrNotSecure
-
 // srtpKeyPair returns the SRTP keys of an SDES agreement, ours and the peer's.
 func srtpKeyPair(k *sdp.SDESKeys) (local, remote srtpmedia.Keys, err error) {
 	local, err = SRTPKeys(k.Local)
@@ -74,17 +72,17 @@ func (m *Session) PrepareSecure(secureMode bool, neg sdp.Agreement) (install fun
 		return nothing, nil
 	}
 	if neg.SDES == nil {
-		return nil, fmt.Errorf("%w: no SRTP keys", errNotSecure)
+		return nil, fmt.Errorf("%w: no SRTP keys", sdp.ErrNotSecure)
 	}
 	local, remote, err := srtpKeyPair(neg.SDES)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+		return nil, fmt.Errorf("%w: %v", sdp.ErrNotSecure, err)
 	}
 	material := neg.SDES.Remote.KeyMaterial()
 	if sec == nil {
 		t, err := srtpmedia.New(local, remote)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+			return nil, fmt.Errorf("%w: %v", sdp.ErrNotSecure, err)
 		}
 		return func() {
 			m.mu.Lock()
@@ -97,7 +95,7 @@ func (m *Session) PrepareSecure(secureMode bool, neg sdp.Agreement) (install fun
 	}
 	k, err := srtpmedia.NewRemoteKey(remote)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotSecure, err)
+		return nil, fmt.Errorf("%w: %v", sdp.ErrNotSecure, err)
 	}
 	return func() {
 		m.mu.Lock()

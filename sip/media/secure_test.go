@@ -29,8 +29,8 @@ func TestPrepareSecureTouchesNothing(t *testing.T) {
 
 	keyless := sdes.Crypto{Tag: 1, Suite: sdes.AESCM128HMACSHA180} // no key: no SRTP context
 	for _, neg := range []sdp.Agreement{{}, {SDES: &sdp.SDESKeys{Local: ours, Remote: keyless}}} {
-		if _, err := m.PrepareSecure(true, neg); !errors.Is(err, errNotSecure) {
-			t.Errorf("prepare %+v: %v, want errNotSecure", neg.SDES, err)
+		if _, err := m.PrepareSecure(true, neg); !errors.Is(err, sdp.ErrNotSecure) {
+			t.Errorf("prepare %+v: %v, want sdp.ErrNotSecure", neg.SDES, err)
 		}
 		if remoteNow() != before {
 			t.Fatal("a refused re-negotiation changed the receive key")

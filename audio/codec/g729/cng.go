@@ -10,19 +10,32 @@ package g729
 // noise at the SID's gain, smoothed from frame to frame, shaped by the
 // SID's synthesis filter.
 
+import "sync"
+
 // sidMAPredictor is Annex B's two LSF predictors for SID frames: mode 0
 // is the voice frames' first predictor, mode 1 is 0.6 of the first plus
 // 0.4 of the second (which is what sidMAPredictorRest's values are one
-// minus the sum of).
-var sidMAPredictor = func() (p [2][4][order]int16) {
-	p[0] = lspMAPredictor[0]
-	for k := range 4 {
-		for i := range order {
-			p[1][k][i] = int16((19661*int32(lspMAPredictor[0][k][i]) + 13107*int32(lspMAPredictor[1][k][i]) + 1<<14) >> 15)
+// minus the sum of). Worked out at the first SID, not by the package's
+// initialiser in every process that links the codec (BENCHMARKS.md, the
+// idle agent's memory).
+var sidMAPredictor struct {
+	once sync.Once
+	p    [2][4][order]int16
+}
+
+// sidPredictor is the SID predictor of mode 0 or 1.
+func sidPredictor(mode int) *[4][order]int16 {
+	sidMAPredictor.once.Do(func() {
+		p := &sidMAPredictor.p
+		p[0] = lspMAPredictor[0]
+		for k := range 4 {
+			for i := range order {
+				p[1][k][i] = int16((19661*int32(lspMAPredictor[0][k][i]) + 13107*int32(lspMAPredictor[1][k][i]) + 1<<14) >> 15)
+			}
 		}
-	}
-	return p
-}()
+	})
+	return &sidMAPredictor.p[mode]
+}
 
 const (
 	cngSmoothKeep = 28672 // 7/8, Q15: how much of the last gain a frame keeps
@@ -57,7 +70,7 @@ func (d *Decoder) sidFrame(s *sidParams) {
 // sent after it, so that the decoder's memory follows the encoder's
 // through the silence (and a frame not sent is the last SID again).
 func (d *Decoder) applySID() {
-	d.lspMem.predict(&d.cng.lsf, &d.cng.l, &sidMAPredictor[d.cng.mode], &sidMAPredictorRest[d.cng.mode])
+	d.lspMem.predict(&d.cng.lsf, &d.cng.l, sidPredictor(d.cng.mode), &sidMAPredictorRest[d.cng.mode])
 	d.lspMem.push(&d.cng.l)
 	stabilise(&d.cng.lsf)
 }

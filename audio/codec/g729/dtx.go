@@ -51,7 +51,7 @@ func (e *Encoder) silenceFrame(out []byte, om *[order]int16) int {
 	if !send {
 		// What a decoder holding the last SID makes this frame.
 		var held [order]int16
-		e.lspMem.predict(&held, &v.lastL, &sidMAPredictor[v.last.mode], &sidMAPredictorRest[v.last.mode])
+		e.lspMem.predict(&held, &v.lastL, sidPredictor(v.last.mode), &sidMAPredictorRest[v.last.mode])
 		stabilise(&held)
 		// Only when a new SID would come clearly closer: the SID's
 		// codebooks are coarse, and held ends at what they can say.
@@ -63,7 +63,7 @@ func (e *Encoder) silenceFrame(out []byte, om *[order]int16) int {
 		v.last, v.lastL = s, l
 	}
 	var held [order]int16
-	e.lspMem.predict(&held, &v.lastL, &sidMAPredictor[v.last.mode], &sidMAPredictorRest[v.last.mode])
+	e.lspMem.predict(&held, &v.lastL, sidPredictor(v.last.mode), &sidMAPredictorRest[v.last.mode])
 	e.lspMem.push(&v.lastL)
 	stabilise(&held)
 	// Keep in step with a decoder's comfort noise: its LSPs for the next
@@ -140,7 +140,7 @@ func quantiseSIDLSF(s *sidParams, l, lsfQ, om *[order]int16, mem *lspPredictorMe
 	bestErr := int64(-1)
 	for mode := range 2 {
 		var target [order]int16
-		mem.residualFor(&target, om, &sidMAPredictor[mode], &sidMAPredictorRestInv[mode])
+		mem.residualFor(&target, om, sidPredictor(mode), &sidMAPredictorRestInv[mode])
 		var ww [order]int64
 		for i := range order {
 			r := int64(sidMAPredictorRest[mode][i])
@@ -181,7 +181,7 @@ func quantiseSIDLSF(s *sidParams, l, lsfQ, om *[order]int16, mem *lspPredictorMe
 	}
 	// What the decoder makes of it (cng.go's sidFrame and applySID).
 	sidResidual(l, s)
-	mem.predict(lsfQ, l, &sidMAPredictor[s.mode], &sidMAPredictorRest[s.mode])
+	mem.predict(lsfQ, l, sidPredictor(s.mode), &sidMAPredictorRest[s.mode])
 	stabilise(lsfQ)
 }
 

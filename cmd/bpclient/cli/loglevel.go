@@ -17,8 +17,20 @@ import (
 	"github.com/openbpclient/bpclient/helper/policy"
 )
 
-// logLevels are the levels a user may choose, by name.
-var logLevels = map[string]zerolog.Level{"debug": zerolog.DebugLevel, "info": zerolog.InfoLevel, "warn": zerolog.WarnLevel}
+// logLevel is a level a user may choose, by name. A switch, not a map: a
+// map literal is built by the package's initialiser in every process
+// (BENCHMARKS.md, the idle agent's memory).
+func logLevel(name string) (zerolog.Level, bool) {
+	switch name {
+	case "debug":
+		return zerolog.DebugLevel, true
+	case "info":
+		return zerolog.InfoLevel, true
+	case "warn":
+		return zerolog.WarnLevel, true
+	}
+	return zerolog.NoLevel, false
+}
 
 // logGate is a zerolog hook that drops the events below a level that can
 // change while the agent runs. Every logger of the agent is a copy made
@@ -67,7 +79,7 @@ func (s *logService) setLevel(_ context.Context, c *agent.Call) (any, *jsonrpc.E
 		return nil, err
 	}
 	if p.Level != "" {
-		l, ok := logLevels[p.Level]
+		l, ok := logLevel(p.Level)
 		if !ok {
 			return nil, jsonrpc.Errorf(jsonrpc.CodeInvalidParams, "invalid params: level %q: want debug, info or warn", p.Level)
 		}
@@ -96,7 +108,7 @@ the agent stops; it starts at debug.`,
 			}
 			params := map[string]string{}
 			if len(args) == 2 {
-				if _, ok := logLevels[args[1]]; !ok {
+				if _, ok := logLevel(args[1]); !ok {
 					return usagef("unknown level %q: want debug, info or warn", args[1])
 				}
 				params["level"] = args[1]

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/pion/logging"
 	"github.com/rs/zerolog"
@@ -20,38 +21,48 @@ import (
 // redacted replaces what looked like a secret.
 const redacted = "[redacted]"
 
-var (
+// patterns are compiled at the first Redact, not when the process starts:
+// a package initialiser faults its code and data in for every process
+// that links it (BENCHMARKS.md, the idle agent's memory).
+var patterns struct {
+	once                                                                      sync.Once
+	authHeader, digestResponse, inlineKey, icePassword, pemBlock, namedSecret *regexp.Regexp
+}
+
+func compilePatterns() {
 	// An Authorization or Proxy-Authorization header's value, to the end
 	// of its line: the digest response, and for Basic the password.
-	authHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*:)[^\r\n]*`)
+	patterns.authHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization\s*:)[^\r\n]*`)
 	// A digest response parameter outside its header (a header folded or
 	// quoted on its own).
-	digestResponse = regexp.MustCompile(`(?i)(\bresponse\s*=\s*)("[^"]*"|[^\s,]+)`)
+	patterns.digestResponse = regexp.MustCompile(`(?i)(\bresponse\s*=\s*)("[^"]*"|[^\s,]+)`)
 	// The key of an SDES a=crypto line (RFC 4568 key-params).
-	inlineKey = regexp.MustCompile(`(?i)(inline:)[^\s"\\]+`)
-	// Named secrets written as name=value or name: value, e.g. in a
-	// printed struct or a URL.
+	patterns.inlineKey = regexp.MustCompile(`(?i)(inline:)[^\s"\\]+`)
 	// An ICE password: an SDP's a=ice-pwd (RFC 8839), and pion ICE's
 	// "remotePwd: \"...\"" when its agent starts. A credential.
-	icePassword = regexp.MustCompile(`(?i)(\b[\w-]*pwd"?\s*[:=]\s*)("[^"]*"|[^\s"\\,;]+)`)
+	patterns.icePassword = regexp.MustCompile(`(?i)(\b[\w-]*pwd"?\s*[:=]\s*)("[^"]*"|[^\s"\\,;]+)`)
 	// A PEM block (a certificate's private key), whole.
-	pemBlock    = regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|$)`)
-	namedSecret = regexp.MustCompile(`(?i)((?:password|passwd|secret|master_?key|master_?salt)"?\s*[=:]\s*)(\[[^\]]*\]|"[^"]*"|[^\s,;&}]+)`)
-)
+	patterns.pemBlock = regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|$)`)
+	// Named secrets written as name=value or name: value, e.g. in a
+	// printed struct or a URL.
+	patterns.namedSecret = regexp.MustCompile(`(?i)((?:password|passwd|secret|master_?key|master_?salt)"?\s*[=:]\s*)(\[[^\]]*\]|"[^"]*"|[^\s,;&}]+)`)
+}
 
 // Redact returns s with what looks like a secret replaced: the value of
 // an Authorization header, a digest response, an a=crypto inline key, an
 // ICE password, a PEM block, a password, a secret, an SRTP master key or salt. It errs on the side of
 // taking out too much.
 func Redact(s string) string {
+	patterns.once.Do(compilePatterns)
+	p := &patterns
 	// A PEM block first: the other patterns could take its first line
 	// and leave the key's body behind.
-	s = pemBlock.ReplaceAllString(s, redacted)
-	s = authHeader.ReplaceAllString(s, "${1} "+redacted)
-	s = digestResponse.ReplaceAllString(s, `${1}"`+redacted+`"`)
-	s = inlineKey.ReplaceAllString(s, "${1}"+redacted)
-	s = icePassword.ReplaceAllString(s, "${1}"+redacted)
-	return namedSecret.ReplaceAllString(s, "${1}"+redacted)
+	s = p.pemBlock.ReplaceAllString(s, redacted)
+	s = p.authHeader.ReplaceAllString(s, "${1} "+redacted)
+	s = p.digestResponse.ReplaceAllString(s, `${1}"`+redacted+`"`)
+	s = p.inlineKey.ReplaceAllString(s, "${1}"+redacted)
+	s = p.icePassword.ReplaceAllString(s, "${1}"+redacted)
+	return p.namedSecret.ReplaceAllString(s, "${1}"+redacted)
 }
 
 // secretKey reports whether an attribute's name says its value is a
