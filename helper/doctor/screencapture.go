@@ -2,11 +2,11 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime"
 
 	"github.com/openbpclient/bpclient/screen/capture"
-	"github.com/openbpclient/bpclient/screen/vp8"
 )
 
 // Why the screen cannot be recorded: screen.status's reasonCode and the
@@ -19,6 +19,7 @@ const (
 	ScreenNoEncoder     = "no-encoder"     // built without libvpx (the vpx tag)
 	ScreenNoCapture     = "no-capture"     // this build has no capture for this OS
 	ScreenCaptureFailed = "capture-failed" // the display is there but would not be grabbed
+	ScreenNoWorker      = "no-worker"      // bpclient-screen, which records and streams, is not installed beside bpclient
 )
 
 // screenReasons are what each code tells people (screen.status's reason).
@@ -28,6 +29,7 @@ var screenReasons = map[string]string{
 	ScreenMacOS:     "macOS: not in this build",
 	ScreenNoEncoder: "no VP8 encoder in this build",
 	ScreenNoCapture: "no screen capture in this build for this OS",
+	ScreenNoWorker:  "bpclient-screen is not installed beside bpclient",
 }
 
 // screenFixes say what the agent can do about each.
@@ -38,6 +40,7 @@ var screenFixes = map[string]string{
 	ScreenNoEncoder:     "This BPClient build cannot record the screen: ask IT for the standard release.",
 	ScreenNoCapture:     "Screen recording is not in BPClient for this system; ask IT whether your contact center needs it.",
 	ScreenCaptureFailed: "Sign out and in again; if it still fails, send the support bundle (bpclient logs collect) to IT.",
+	ScreenNoWorker:      "Reinstall BPClient from the standard release: its bpclient-screen program is missing.",
 }
 
 // ScreenAvailability is the outcome of a ScreenProbe: Code "" is
@@ -63,6 +66,9 @@ type ScreenProbe struct {
 	Open func() error
 	// Encoder is why there is no encoder; nil: there is one.
 	Encoder error
+	// Worker is why there is no screen worker (bpclient-screen), which
+	// holds the encoder; nil: there is one.
+	Worker error
 }
 
 // Run decides. It opens the capture (an X connection and a shared-memory
@@ -70,6 +76,9 @@ type ScreenProbe struct {
 func (p ScreenProbe) Run() ScreenAvailability {
 	if code := p.sessionCode(); code != "" {
 		return screenUnavailable(code, "")
+	}
+	if p.Worker != nil {
+		return screenUnavailable(ScreenNoWorker, p.Worker.Error())
 	}
 	if p.Encoder != nil {
 		return screenUnavailable(ScreenNoEncoder, "")
@@ -106,9 +115,12 @@ func screenUnavailable(code, reason string) ScreenAvailability {
 	return ScreenAvailability{Code: code, Reason: reason}
 }
 
-// ProbeScreenCapture probes this build's own capture and encoder on the
-// display getenv names (nil: the process's environment).
-func ProbeScreenCapture(getenv func(string) string) ScreenAvailability {
+// ProbeScreenCapture probes this build's own capture on the display
+// getenv names (nil: the process's environment); encoder is why nothing
+// encodes: a *ScreenWorkerError when the screen worker is not installed
+// (ScreenNoWorker), any other error when it has no VP8 (ScreenNoEncoder);
+// nil: the screen can be encoded.
+func ProbeScreenCapture(getenv func(string) string, encoder error) ScreenAvailability {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -119,19 +131,34 @@ func ProbeScreenCapture(getenv func(string) string) ScreenAvailability {
 		}
 		return c.Close()
 	}}
-	if !vp8.Available() {
-		p.Encoder = vp8.ErrUnavailable
+	var missing *ScreenWorkerError
+	if errors.As(encoder, &missing) {
+		p.Worker = encoder
+	} else {
+		p.Encoder = encoder
 	}
 	return p.Run()
 }
 
+// ScreenWorkerError says that the screen worker is not installed: the
+// encoder error of ProbeScreenCapture that gives ScreenNoWorker.
+type ScreenWorkerError struct{ Err error }
+
+func (e *ScreenWorkerError) Error() string { return e.Err.Error() }
+func (e *ScreenWorkerError) Unwrap() error { return e.Err }
+
 // ScreenCaptureCheck is the screen.capture check: ok when this build can
 // record this desktop, a warning saying why not otherwise (a helper
-// without screen recording still does its other work).
-func ScreenCaptureCheck(getenv func(string) string) Check {
+// without screen recording still does its other work). encoder says
+// why nothing encodes (see ProbeScreenCapture); nil: something does.
+func ScreenCaptureCheck(getenv func(string) string, encoder func() error) Check {
 	return func(ctx context.Context, _ View) []Result {
 		r := Result{ID: "screen.capture", Title: "Screen recording", Status: OK, Found: "the screen can be recorded"}
-		if a := ProbeScreenCapture(getenv); !a.Available() {
+		var why error
+		if encoder != nil {
+			why = encoder()
+		}
+		if a := ProbeScreenCapture(getenv, why); !a.Available() {
 			r.Status, r.Found, r.Fix = Warning, "the screen cannot be recorded: "+a.Reason, screenFixes[a.Code]
 		}
 		return []Result{r}

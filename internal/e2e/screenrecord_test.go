@@ -180,7 +180,7 @@ func startRecordingAgent(t *testing.T) *recordingAgent {
 	if err := browsertest.WriteUserPolicy(env, "agent.example.test", "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	r.bins = binaries(t)
+	r.bins = screenBinaries(t)
 	r.start()
 	return r
 }
