@@ -226,7 +226,7 @@ func (p *Proxy) spawn() (*worker, error) {
 	}
 	w := &worker{cmd: cmd, stdin: stdin, ready: make(chan struct{}), done: make(chan struct{}), pending: map[int64]chan *jsonrpc.Message{},
 		started: time.Now()}
-	p.log.Info().Int("pid", cmd.Process.Pid).Msg("screen worker started")
+	p.log.Info().Int("worker", cmd.Process.Pid).Msg("screen worker started")
 	logged := make(chan struct{})
 	go func() {
 		defer close(logged)
@@ -284,7 +284,7 @@ func (p *Proxy) read(w *worker, stdout io.Reader) {
 			p.mu.Lock()
 			p.noVP8 = !slices.Contains(rp.Capabilities, "screen-view")
 			p.mu.Unlock()
-			p.log.Info().Int("pid", w.cmd.Process.Pid).Strs("capabilities", rp.Capabilities).Dur("took", time.Since(w.started)).Msg("screen worker ready")
+			p.log.Info().Int("worker", w.cmd.Process.Pid).Strs("capabilities", rp.Capabilities).Dur("took", time.Since(w.started)).Msg("screen worker ready")
 			close(w.ready)
 		case methodEvent:
 			var e eventParams
@@ -327,7 +327,7 @@ func (w *worker) stop(log zerolog.Logger) {
 	select {
 	case <-w.done:
 	case <-time.After(stopTimeout):
-		log.Warn().Int("pid", w.cmd.Process.Pid).Msg("screen worker did not end: killed")
+		log.Warn().Int("worker", w.cmd.Process.Pid).Msg("screen worker did not end: killed")
 		w.kill()
 		<-w.done
 	}
@@ -347,7 +347,7 @@ func (p *Proxy) idle(w *worker) {
 	}
 	w.mu.Unlock()
 	if mine && free {
-		p.log.Info().Int("pid", w.cmd.Process.Pid).Msg("screen worker idle: ending it")
+		p.log.Info().Int("worker", w.cmd.Process.Pid).Msg("screen worker idle: ending it")
 		_ = w.stdin.Close()
 	}
 }
@@ -378,10 +378,10 @@ func (p *Proxy) exited(w *worker, err error) {
 	p.mu.Unlock()
 	close(w.done)
 	if stopping {
-		p.log.Info().Int("pid", w.cmd.Process.Pid).AnErr("exit", err).Msg("screen worker ended")
+		p.log.Info().Int("worker", w.cmd.Process.Pid).AnErr("exit", err).Msg("screen worker ended")
 		return
 	}
-	p.log.Error().Int("pid", w.cmd.Process.Pid).AnErr("exit", err).Int("recordings", len(recs)).Int("live", len(lives)).Msg("screen worker died")
+	p.log.Error().Int("worker", w.cmd.Process.Pid).AnErr("exit", err).Int("recordings", len(recs)).Int("live", len(lives)).Msg("screen worker died")
 	for id, session := range recs {
 		p.o.Events.SendToSession(session, "screen.record.state", map[string]string{"state": "stopped", "recordingId": id, "reason": ReasonWorkerFailed})
 	}
