@@ -50,16 +50,8 @@ func TestScreenWorkerKilledMidRecording(t *testing.T) {
 	if r == nil {
 		return
 	}
-	quadrants(r.paint, patternA)
-	r.uploads.setStatus(http.StatusServiceUnavailable)
-	page := r.page()
+	page := r.recordRefused("crashed")
 	agentPID := r.agent.Cmd.Process.Pid
-	params := r.startParams("crashed")
-	params["segmentSeconds"] = 2
-	if err := call(t, page, "screen.record.start", params); err != nil {
-		t.Fatal(err)
-	}
-	awaitPending(t, page, 2)
 	worker := screenWorker(t, agentPID)
 	if worker == 0 {
 		t.Fatal("the agent records with no screen worker")

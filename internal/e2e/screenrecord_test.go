@@ -482,15 +482,7 @@ func TestScreenRecordingSurvivesAgentKill(t *testing.T) {
 	if r == nil {
 		return
 	}
-	quadrants(r.paint, patternA)
-	r.uploads.setStatus(http.StatusServiceUnavailable)
-	page := r.page()
-	params := r.startParams("killed")
-	params["segmentSeconds"] = 2
-	if err := call(t, page, "screen.record.start", params); err != nil {
-		t.Fatal(err)
-	}
-	awaitPending(t, page, 2)
+	r.recordRefused("killed")
 	r.agent.Kill()
 	spoolDir := filepath.Join(r.env.StateHome, "bpclient", "screen-spool")
 	if left, _ := os.ReadDir(spoolDir); len(left) != 1 {
@@ -592,6 +584,23 @@ func TestScreenRecordingOutageLosesNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// recordRefused records pattern A as id, in segments of 2 s, to the
+// upload server refusing them (503) until two wait in the spool, and
+// returns the page.
+func (r *recordingAgent) recordRefused(id string) *client.Client {
+	r.t.Helper()
+	quadrants(r.paint, patternA)
+	r.uploads.setStatus(http.StatusServiceUnavailable)
+	page := r.page()
+	params := r.startParams(id)
+	params["segmentSeconds"] = 2
+	if err := call(r.t, page, "screen.record.start", params); err != nil {
+		r.t.Fatal(err)
+	}
+	awaitPending(r.t, page, 2)
+	return page
 }
 
 // awaitPending waits until the page's recording has n segments waiting
