@@ -46,6 +46,10 @@ func main() {
 	// Ctrl-C in the agent's terminal reaches this process too: the agent
 	// ends it (its stdin closes), so that a recording stops in order.
 	signal.Ignore(os.Interrupt)
+	// An agent that has gone (killed) leaves broken pipes: writes to them
+	// fail instead of ending this process, which stops in order when its
+	// stdin ends (a recording spools its last segment).
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	code := run(ctx, os.Args[1:])
 	stop()

@@ -73,6 +73,7 @@ type Proxy struct {
 	mu      sync.Mutex
 	w       *worker
 	closed  bool
+	inUse   int       // requests on their way to a worker: none is ended for idleness
 	noVP8   bool      // the last worker said it has no VP8 (no screen-view)
 	crashAt time.Time // when a worker last died
 	recs    map[string]string
@@ -338,7 +339,7 @@ func (w *worker) kill() { _ = w.cmd.Process.Kill() }
 // idle ends w when nothing waits on it.
 func (p *Proxy) idle(w *worker) {
 	p.mu.Lock()
-	mine := p.w == w && len(p.recs) == 0 && len(p.lives) == 0
+	mine := p.w == w && p.inUse == 0 && len(p.recs) == 0 && len(p.lives) == 0
 	p.mu.Unlock()
 	w.mu.Lock()
 	free := len(w.pending) == 0 && !w.stopping
@@ -495,6 +496,14 @@ func (w *worker) forget(id int64) {
 // forward is a screen.* method: the worker answers it for c.
 func (p *Proxy) forward(method string) agent.Method {
 	return func(ctx context.Context, c *agent.Call) (any, *jsonrpc.Error) {
+		p.mu.Lock()
+		p.inUse++
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			p.inUse--
+			p.mu.Unlock()
+		}()
 		w, jerr := p.ensure(ctx)
 		if jerr != nil {
 			return nil, jerr

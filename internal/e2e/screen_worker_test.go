@@ -122,6 +122,9 @@ func TestScreenWorkerEndsWhenIdle(t *testing.T) {
 			t.Fatalf("recording %d runs in worker %d (the first was %d): want a new one", i+1, w, first)
 		}
 		first = w
+		time.Sleep(2 * time.Second)
+		t.Logf("recording 1080p at 2 fps: agent VmRSS %d kB (VmHWM %d kB), worker VmRSS %d kB (VmHWM %d kB)", procMemKB(t, agentPID, "VmRSS"),
+			procMemKB(t, agentPID, "VmHWM"), procMemKB(t, w, "VmRSS"), procMemKB(t, w, "VmHWM"))
 		if err := call(t, page, "screen.record.stop", nil); err != nil {
 			t.Fatal(err)
 		}
