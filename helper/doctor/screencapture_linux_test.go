@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -93,6 +94,7 @@ func TestScreenProbeOrder(t *testing.T) {
 	}{
 		{ScreenProbe{GOOS: "darwin", Getenv: x, Open: open}, ScreenMacOS},
 		{ScreenProbe{GOOS: "linux", Getenv: x, Open: open, Encoder: vp8.ErrUnavailable}, ScreenNoEncoder},
+		{ScreenProbe{GOOS: "linux", Getenv: x, Open: open, Worker: context.Canceled, Encoder: vp8.ErrUnavailable}, ScreenNoWorker},
 		{ScreenProbe{GOOS: "linux", Getenv: x}, ScreenNoCapture},
 		{ScreenProbe{GOOS: "linux", Getenv: x, Open: func() error { return context.DeadlineExceeded }}, ScreenCaptureFailed},
 		{ScreenProbe{GOOS: "windows", Getenv: envOf(nil), Open: open}, ""},
@@ -113,4 +115,22 @@ func vp8Missing() error {
 		return vp8.ErrUnavailable
 	}
 	return nil
+}
+
+// TestScreenCheckWithoutTheWorker: where bpclient-screen is missing the
+// check warns with the no-worker reason and its fix, before any grab.
+func TestScreenCheckWithoutTheWorker(t *testing.T) {
+	env := envOf(map[string]string{"DISPLAY": ":9"})
+	missing := &ScreenWorkerError{Err: errors.New("bpclient-screen is not installed beside bpclient")}
+	rep := New(nil, ScreenCaptureCheck(env, func() error { return missing })).Run(context.Background(), View{Local: true})
+	if len(rep.Checks) != 1 {
+		t.Fatalf("checks %+v", rep.Checks)
+	}
+	r := rep.Checks[0]
+	if r.Status != Warning || !strings.Contains(r.Found, "bpclient-screen is not installed") || r.Fix != screenFixes[ScreenNoWorker] {
+		t.Errorf("screen.capture without the worker: %+v", r)
+	}
+	if a := ProbeScreenCapture(env, missing); a.Code != ScreenNoWorker {
+		t.Errorf("probe without the worker: %+v", a)
+	}
 }
