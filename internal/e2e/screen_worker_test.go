@@ -182,3 +182,41 @@ func TestScreenWorkerSessionClosed(t *testing.T) {
 		t.Fatalf("the screen cannot be offered again: %v", jerr)
 	}
 }
+
+// TestScreenWorkerDesktopPause: a local desktop application's
+// desktop.pauseRecording {screen: true} reaches the recording in the
+// worker through the agent (no page attached: the answer says the
+// screen paused), the page hears paused, and resume resumes it.
+func TestScreenWorkerDesktopPause(t *testing.T) {
+	r := startRecordingAgent(t)
+	if r == nil {
+		return
+	}
+	quadrants(r.paint, patternA)
+	page := r.page()
+	if err := call(t, page, "screen.record.start", r.startParams("desk")); err != nil {
+		t.Fatal(err)
+	}
+	awaitEvent(t, page, "screen.record.state", 10*time.Second, func(p map[string]any) bool { return p["state"] == "recording" })
+	app, err := client.Dial(t.Context(), r.env.AgentSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close() })
+	if err := app.Call(t.Context(), "helper.hello", map[string]any{"client": "crm", "clientVersion": "1.0", "desktopApp": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ method, want string }{{"desktop.pauseRecording", "paused"}, {"desktop.resumeRecording", "recording"}} {
+		var res map[string]string
+		if err := app.Call(t.Context(), step.method, map[string]bool{"screen": true}, &res); err != nil || res["screen"] != step.want {
+			t.Fatalf("%s: %v %v", step.method, res, err)
+		}
+		st := awaitEvent(t, page, "screen.record.state", 10*time.Second, func(p map[string]any) bool { return p["state"] == step.want })
+		if st["recordingId"] != "desk" {
+			t.Errorf("%s: the page heard %v", step.method, st)
+		}
+	}
+	if err := call(t, page, "screen.record.stop", nil); err != nil {
+		t.Fatal(err)
+	}
+}
