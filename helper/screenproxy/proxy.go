@@ -285,8 +285,12 @@ func (p *Proxy) read(w *worker, stdout io.Reader) {
 			p.mu.Lock()
 			p.noVP8 = !slices.Contains(rp.Capabilities, "screen-view")
 			p.mu.Unlock()
-			p.log.Info().Int("worker", w.cmd.Process.Pid).Strs("capabilities", rp.Capabilities).Dur("took", time.Since(w.started)).Msg("screen worker ready")
-			close(w.ready)
+			select {
+			case <-w.ready: // said twice: the first stands
+			default:
+				p.log.Info().Int("worker", w.cmd.Process.Pid).Strs("capabilities", rp.Capabilities).Dur("took", time.Since(w.started)).Msg("screen worker ready")
+				close(w.ready)
+			}
 		case methodEvent:
 			var e eventParams
 			if err := json.Unmarshal(msg.Params, &e); err == nil {
