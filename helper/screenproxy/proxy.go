@@ -182,19 +182,24 @@ func (p *Proxy) ensure(ctx context.Context) (*worker, *jsonrpc.Error) {
 			p.w = w
 		}
 		p.mu.Unlock()
-		timer := time.NewTimer(p.o.StartTimeout)
-		defer timer.Stop()
-		select {
-		case <-w.ready:
-			return w, nil
-		case <-w.done:
-			return nil, unavailable("the screen worker exited as it started (BPClient.log says why)")
-		case <-timer.C:
-			w.kill()
-			return nil, unavailable("the screen worker did not answer within %v", p.o.StartTimeout)
-		case <-ctx.Done():
-			return nil, unavailable("%v", ctx.Err())
-		}
+		return p.awaitReady(ctx, w)
+	}
+}
+
+// awaitReady waits for w's ready message.
+func (p *Proxy) awaitReady(ctx context.Context, w *worker) (*worker, *jsonrpc.Error) {
+	timer := time.NewTimer(p.o.StartTimeout)
+	defer timer.Stop()
+	select {
+	case <-w.ready:
+		return w, nil
+	case <-w.done:
+		return nil, unavailable("the screen worker exited as it started (BPClient.log says why)")
+	case <-timer.C:
+		w.kill()
+		return nil, unavailable("the screen worker did not answer within %v", p.o.StartTimeout)
+	case <-ctx.Done():
+		return nil, unavailable("%v", ctx.Err())
 	}
 }
 
