@@ -76,6 +76,7 @@ type Proxy struct {
 	inUse   int       // requests on their way to a worker: none is ended for idleness
 	noVP8   bool      // the last worker said it has no VP8 (no screen-view)
 	crashAt time.Time // when a worker last died
+	againAt time.Time // when a worker was last started again for a spool left after its idle end
 	recs    map[string]string
 	lives   map[string]liveOwner // "monitor:<id>" / "view:<id>"
 }
@@ -389,6 +390,7 @@ func (p *Proxy) exited(w *worker, err error) {
 	close(w.done)
 	if stopping {
 		p.log.Info().Int("worker", w.cmd.Process.Pid).AnErr("exit", err).Msg("screen worker ended")
+		p.spooledSince(w)
 		return
 	}
 	p.log.Error().Int("worker", w.cmd.Process.Pid).AnErr("exit", err).Int("recordings", len(recs)).Int("live", len(lives)).Msg("screen worker died")
@@ -399,6 +401,27 @@ func (p *Proxy) exited(w *worker, err error) {
 		p.o.Events.BroadcastTo(l.aud, l.event, map[string]string{"state": "ended", l.key: l.id, "reason": ReasonWorkerFailed})
 	}
 	if restart && Spooled(p.o.SpoolDir) {
+		p.Start()
+	}
+}
+
+// spooledSince starts a worker again when w, ended for idleness, left
+// segments in the spool: ones that came after it loaded the spool (an
+// earlier worker, a killed agent's, spooling its last segment as w
+// started). At most once in 30 s, so that a spool it cannot take does not
+// start one worker after another.
+func (p *Proxy) spooledSince(w *worker) {
+	if !Spooled(p.o.SpoolDir) {
+		return
+	}
+	p.mu.Lock()
+	again := !p.closed && time.Since(p.againAt) > 30*time.Second
+	if again {
+		p.againAt = time.Now()
+	}
+	p.mu.Unlock()
+	if again {
+		p.log.Info().Int("worker", w.cmd.Process.Pid).Msg("segments came into the spool after the idle worker loaded it")
 		p.Start()
 	}
 }

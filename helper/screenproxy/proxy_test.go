@@ -72,11 +72,11 @@ func TestSpooled(t *testing.T) {
 		t.Fatal("an empty spool needs a worker")
 	}
 	rec := dir + "/r-0011"
-	for _, f := range []string{"manifest.json", ".tmp-00000001.webm"} {
+	for _, f := range []string{"manifest.json", ".tmp-00000001.webm", "00000000.webm", "0000001.webm", "notes.webm", "00000001.webm.part"} {
 		writeFile(t, rec, f)
 	}
 	if Spooled(dir) {
-		t.Fatal("a manifest and a half-written segment need a worker")
+		t.Fatal("a manifest, a half-written segment or files the spool does not upload need a worker")
 	}
 	writeFile(t, rec, "00000001.webm")
 	if !Spooled(dir) {

@@ -27,12 +27,22 @@ func Spooled(dir string) bool {
 			continue
 		}
 		for _, f := range files {
-			if strings.HasSuffix(f.Name(), ".webm") && !strings.HasPrefix(f.Name(), ".") {
+			if segmentName(f.Name()) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// segmentName reports whether name is a spooled segment's (NNNNNNNN.webm,
+// from 1), which the spool uploads: other files it leaves or removes.
+func segmentName(name string) bool {
+	num, ok := strings.CutSuffix(name, ".webm")
+	if !ok || len(num) != 8 || strings.Trim(num, "0123456789") != "" {
+		return false
+	}
+	return strings.Trim(num, "0") != ""
 }
 
 // Beside is the worker next to bpclient's own executable, or why there

@@ -157,3 +157,27 @@ func TestWorkerEndsWhenIdle(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// TestWorkerAgainForALateSpool: segments that come into the spool after
+// the worker loaded it (an earlier worker spooling its last one) start a
+// worker again when the idle one has ended, once: a spool the worker
+// does not take (here it takes none) starts no worker after worker.
+func TestWorkerAgainForALateSpool(t *testing.T) {
+	p, _ := fakeProxy(t)
+	if _, jerr := p.forward("screen.record.stop")(t.Context(), page); jerr != nil {
+		t.Fatal(jerr)
+	}
+	first := p.pid()
+	writeFile(t, p.o.SpoolDir+"/r-0011", "00000001.webm")
+	pids := map[int]bool{first: true}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if pid := p.pid(); pid != 0 {
+			pids[pid] = true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(pids) != 2 || p.pid() != 0 {
+		t.Fatalf("workers %v, running %d: want the first and one more for the spool, then none", pids, p.pid())
+	}
+}
