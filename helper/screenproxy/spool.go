@@ -71,5 +71,5 @@ func Beside() (string, error) {
 type MissingError struct{ Path string }
 
 func (e *MissingError) Error() string {
-	return Program + " is not installed beside bpclient (" + filepath.Base(filepath.Dir(e.Path)) + "): screen recording and monitoring are unavailable"
+	return Program + " is not installed beside bpclient (in " + filepath.Base(filepath.Dir(e.Path)) + ")"
 }
