@@ -16,9 +16,11 @@ deps:
 # The host relay is pure Go (no cgo), so it starts fast and links nothing
 # it does not need.
 # bpclient links the static, ALSA-only PortAudio and libopus the release
-# ships (scripts/audio-libs-env.sh; built once, then cached).
+# ships (scripts/audio-libs-env.sh; built once, then cached); bpclient-screen,
+# which the agent starts for screen recording and monitoring, libvpx.
 build:
 	. scripts/audio-libs-env.sh && $(GO) build -tags opus -o $(BIN)/ ./cmd/bpclient
+	. scripts/audio-libs-env.sh && $(GO) build -tags vpx -o $(BIN)/ ./cmd/bpclient-screen
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/bpclient-host ./cmd/bpclient-chart
 
 # The softphone end to end: the demo Agent Desktop page in headless

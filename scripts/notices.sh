@@ -107,7 +107,7 @@ trap 'rm -rf "$texts"' EXIT
   echo
   cat "$libs/share/licenses/opus/LICENSE"
   if [[ -f $libs/share/licenses/vpx/LICENSE ]]; then
-    section "libvpx (VP8 for screen recording, statically linked into the agent for Linux and Windows)"
+    section "libvpx (VP8 for screen recording, statically linked into bpclient-screen for Linux and Windows)"
     echo "WebM Project VP8/VP9 codec SDK, https://www.webmproject.org/"
     echo "License: BSD-3-Clause, with the WebM Project's additional patent grant"
     echo

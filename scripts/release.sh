@@ -4,6 +4,7 @@
 #
 #   bpclient.exe, bpclient-host.exe      Windows x64, with version resources
 #   bpclient-chart.exe                   the support bundle's quality picture (pure Go)
+#   bpclient-screen.exe                  screen recording and live monitoring (cgo, libvpx), GUI subsystem
 #   bpclient-agent.exe                   bpclient.exe for the GUI subsystem (login start)
 #   BPClientSetup.exe                    NSIS, per-user, no admin
 #   BPClient-VERSION-user.msi            wixl, per-user
@@ -38,7 +39,12 @@
 # test-only reference that bpclient's MIT releases must not link. bpclient-host
 # and bpclient-chart stay pure Go; bpclient-chart, which `bpclient logs
 # collect` runs from bpclient's own folder, goes next to bpclient in every
-# package (it holds the plotting library, so that bpclient does not). THIRD_PARTY_NOTICES.txt (scripts/notices.sh) goes with
+# package (it holds the plotting library, so that bpclient does not).
+# bpclient-screen, which the agent starts from its own folder when a page
+# asks for screen recording or live monitoring (helper/screenproxy), goes
+# next to bpclient in every package too: it holds libvpx (cgo, -tags vpx,
+# static like the agent's libraries) and pion's WebRTC, so that the agent
+# does not. THIRD_PARTY_NOTICES.txt (scripts/notices.sh) goes with
 # every package: the licenses of the statically linked C libraries and of
 # the Go modules the binaries contain; the Windows packages' also those of
 # the mingw-w64 runtime linked into the cgo exes.
@@ -104,10 +110,11 @@ manifest() {
 echo "== windows binaries"
 win=$work/win && mkdir -p "$win"
 IFS=. read -r vmaj vmin vpat <<<"$version"
-for cmd in bpclient bpclient-host bpclient-chart; do
+for cmd in bpclient bpclient-host bpclient-chart bpclient-screen; do
   case $cmd in
     bpclient) desc="BPClient agent and command line" ;;
     bpclient-chart) desc="BPClient support bundle chart" ;;
+    bpclient-screen) desc="BPClient screen recording" ;;
     *) desc="BPClient native-messaging host" ;;
   esac
   sed -e "s/@VERSION@/$version/g" -e "s/@VERSION_COMMAS@/$vmaj,$vmin,$vpat,0/g" \
@@ -139,12 +146,17 @@ CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -
 # stays a console program for the command line.
 env "${win_agent_env[@]}" go build -trimpath -tags opus,vpx \
   -ldflags "$ldflags -H windowsgui -extldflags -static" -o "$win/bpclient-agent.exe" ./cmd/bpclient
+# bpclient-screen.exe: libvpx with the agent's cgo environment, for the
+# GUI subsystem too (the agent starts it with no console).
+env "${win_agent_env[@]}" go build -trimpath -tags vpx \
+  -ldflags "$ldflags -H windowsgui -extldflags -static" -o "$win/bpclient-screen.exe" ./cmd/bpclient-screen
 rm -f "${sysos[@]}"; sysos=()
 sign "$win/bpclient.exe" "BPClient"
 sign "$win/bpclient-agent.exe" "BPClient agent"
 sign "$win/bpclient-host.exe" "BPClient native-messaging host"
 sign "$win/bpclient-chart.exe" "BPClient support bundle chart"
-cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$win/bpclient-chart.exe" "$dist/"
+sign "$win/bpclient-screen.exe" "BPClient screen recording"
+cp "$win/bpclient.exe" "$win/bpclient-agent.exe" "$win/bpclient-host.exe" "$win/bpclient-chart.exe" "$win/bpclient-screen.exe" "$dist/"
 
 # ---- Linux and darwin binaries -------------------------------------------------
 echo "== linux and darwin binaries"
@@ -153,20 +165,24 @@ linuxlibs=$(scripts/build-audio-libs.sh linux-amd64)
 echo "   bpclient with cgo, static PortAudio (ALSA only), libopus and libvpx from $linuxlibs"
 CGO_ENABLED=1 PKG_CONFIG_LIBDIR="$linuxlibs/lib/pkgconfig" PKG_CONFIG_PATH= CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$linuxlibs/id")" \
   GOOS=linux GOARCH=amd64 go build -trimpath -tags opus,vpx -ldflags "$ldflags" -o "$linux/bpclient" ./cmd/bpclient
+CGO_ENABLED=1 PKG_CONFIG_LIBDIR="$linuxlibs/lib/pkgconfig" PKG_CONFIG_PATH= CGO_CPPFLAGS="-DBPCLIENT_AUDIO_LIBS=$(cat "$linuxlibs/id")" \
+  GOOS=linux GOARCH=amd64 go build -trimpath -tags vpx -ldflags "$ldflags" -o "$linux/bpclient-screen" ./cmd/bpclient-screen
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "$ldflags" -o "$linux/" ./cmd/bpclient-host ./cmd/bpclient-chart
 # What ships must not pull in the libraries the static PortAudio avoids.
-if readelf -d "$linux/bpclient" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound|vpx)'; then
-  echo "release: the Linux bpclient needs a library it must not" >&2; exit 1
-fi
+for b in bpclient bpclient-screen; do
+  if readelf -d "$linux/$b" | grep -E 'NEEDED.*(portaudio|jack|stdc\+\+|asound|vpx)'; then
+    echo "release: the Linux $b needs a library it must not" >&2; exit 1
+  fi
+done
 for arch in amd64 arm64; do
   d=$work/darwin-$arch && mkdir -p "$d"
-  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host ./cmd/bpclient-chart
+  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$d/" ./cmd/bpclient ./cmd/bpclient-host ./cmd/bpclient-chart ./cmd/bpclient-screen
 done
 # THIRD_PARTY_NOTICES.txt: the C libraries' licenses and the Go modules of
 # all the binaries; the Windows packages' also the mingw-w64 runtime's
 # (--windows), which only the Windows exes contain.
 notices=$work/THIRD_PARTY_NOTICES.txt
-allbins=("$win/bpclient.exe" "$win/bpclient-host.exe" "$win/bpclient-chart.exe" "$linux/bpclient" "$linux/bpclient-host" "$linux/bpclient-chart" "$work"/darwin-*/bpclient*)
+allbins=("$win/bpclient.exe" "$win/bpclient-host.exe" "$win/bpclient-chart.exe" "$win/bpclient-screen.exe" "$linux/bpclient" "$linux/bpclient-host" "$linux/bpclient-chart" "$linux/bpclient-screen" "$work"/darwin-*/bpclient*)
 scripts/notices.sh "$notices" "$linuxlibs" "${allbins[@]}"
 scripts/notices.sh --windows "$win/THIRD_PARTY_NOTICES.txt" "$winlibs" "${allbins[@]}"
 
@@ -188,7 +204,7 @@ sign "$sdk/Sample.exe" "BPClient desktop API sample"
 
 # ---- BPClientSetup.exe (NSIS) -----------------------------------------------
 echo "== BPClientSetup.exe"
-size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-agent.exe") + $(stat -c %s "$win/bpclient-host.exe") + $(stat -c %s "$win/bpclient-chart.exe")) / 1024 + $(du -sk "$win/sdk" | cut -f1) ))
+size_kb=$(( ($(stat -c %s "$win/bpclient.exe") + $(stat -c %s "$win/bpclient-agent.exe") + $(stat -c %s "$win/bpclient-host.exe") + $(stat -c %s "$win/bpclient-chart.exe") + $(stat -c %s "$win/bpclient-screen.exe")) / 1024 + $(du -sk "$win/sdk" | cut -f1) ))
 nsis_sign=()
 if ((signing)); then nsis_sign=(-DSIGN_CMD="$root/scripts/sign.sh"); fi
 makensis -V2 -DVERSION="$version" -DSTAGE="$win" -DOUTFILE="$dist/BPClientSetup.exe" \
@@ -211,7 +227,7 @@ done
 echo "== deb"
 deb=$work/deb
 mkdir -p "$deb/DEBIAN" "$deb/usr/lib/bpclient" "$deb/usr/bin" "$deb/usr/lib/systemd/user" "$deb/usr/share/doc/bpclient"
-cp "$linux/bpclient" "$linux/bpclient-host" "$linux/bpclient-chart" "$deb/usr/lib/bpclient/"
+cp "$linux/bpclient" "$linux/bpclient-host" "$linux/bpclient-chart" "$linux/bpclient-screen" "$deb/usr/lib/bpclient/"
 mkdir -p "$deb/usr/lib/bpclient/sdk" && cp -r "$sdk" "$deb/usr/lib/bpclient/sdk/"
 install -m 644 "$notices" "$deb/usr/share/doc/bpclient/"
 ln -s ../lib/bpclient/bpclient "$deb/usr/bin/bpclient"
@@ -239,13 +255,13 @@ dpkg-deb --root-owner-group -Zxz --build "$deb" "$dist/bpclient_${version}_amd64
 echo "== darwin"
 for arch in amd64 arm64; do
   cp "$notices" "$work/darwin-$arch/"
-  tar -C "$work/darwin-$arch" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host bpclient-chart THIRD_PARTY_NOTICES.txt
+  tar -C "$work/darwin-$arch" -czf "$dist/bpclient-$version-darwin-$arch.tar.gz" bpclient bpclient-host bpclient-chart bpclient-screen THIRD_PARTY_NOTICES.txt
 done
 mac=$work/mac && macroot=$mac/root
 appdir=$macroot/Applications/BPClient.app/Contents
 mkdir -p "$appdir/MacOS" "$appdir/Resources" "$macroot/Library/LaunchAgents"
 go build -o "$work/pkgtool" ./packaging/macos/pkgtool
-for b in bpclient bpclient-host bpclient-chart; do
+for b in bpclient bpclient-host bpclient-chart bpclient-screen; do
   if command -v lipo >/dev/null && [[ $(uname -s) == Darwin ]]; then
     lipo -create -output "$appdir/MacOS/$b" "$work/darwin-amd64/$b" "$work/darwin-arm64/$b"
   else

@@ -12,6 +12,8 @@
 #   - the agent has audio: under wine, the installed bpclient.exe finds
 #     devices and offers Opus and G.729 (`bpclient version --verbose`); so does the
 #     .deb's bpclient, which needs no libportaudio, libjack or libstdc++
+#   - every package carries bpclient-screen next to bpclient (Windows: a
+#     GUI-subsystem exe; .deb: libvpx linked statically, it runs)
 #   - every package carries bpclient-chart next to bpclient, and it draws a
 #     PNG from a call's samples (under wine for the Windows installs)
 #   - every package carries THIRD_PARTY_NOTICES.txt; the Windows installs'
@@ -74,7 +76,7 @@ ok "SHA256SUMS"
 # Only KnownDLLs may be imported statically: the loader looks for any other
 # in the program's (user-writable) folder first, before our code can say
 # otherwise. WINMM is delay-loaded instead (scripts/delayimp-libs.sh).
-imports=$("$work/releasetest" knowndlls "$work/new/bpclient.exe" "$work/new/bpclient-agent.exe" "$work/new/bpclient-host.exe" "$work/new/bpclient-chart.exe") \
+imports=$("$work/releasetest" knowndlls "$work/new/bpclient.exe" "$work/new/bpclient-agent.exe" "$work/new/bpclient-host.exe" "$work/new/bpclient-chart.exe" "$work/new/bpclient-screen.exe") \
   || fail "static DLL imports: $imports"
 ok "Windows exes import only KnownDLLs statically: $(paste -sd';' <<<"${imports//$work\/new\//}")"
 
@@ -82,20 +84,21 @@ verify() {
   osslsigncode verify -CAfile "$work/cert/test-codesign.crt" -in "$1" >"$work/verify.log" 2>&1 \
     && grep -q "Signature verification: ok" "$work/verify.log" || { cat "$work/verify.log"; fail "signature of $(basename "$1")"; }
 }
-for f in bpclient.exe bpclient-agent.exe bpclient-host.exe bpclient-chart.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
+for f in bpclient.exe bpclient-agent.exe bpclient-host.exe bpclient-chart.exe bpclient-screen.exe BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi; do
   verify "$work/new/$f"
 done
 for f in BPClient.Desktop.dll Sample.exe; do verify "$debroot/usr/lib/bpclient/sdk/dotnet/$f"; done
 ok "signatures verify: exes, BPClientSetup.exe, both MSIs, the .NET client's DLL and sample"
 [[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient-agent.exe") == *"(Windows GUI)"* ]] || fail "bpclient-agent.exe is not a GUI-subsystem exe"
 [[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient.exe") == *"(Windows CUI)"* ]] || fail "bpclient.exe is not a console exe"
-ok "bpclient-agent.exe (login start) without a console window; bpclient.exe a console program"
-for f in bpclient.exe bpclient-agent.exe bpclient-host.exe bpclient-chart.exe; do
+[[ $(x86_64-w64-mingw32-objdump -p "$work/new/bpclient-screen.exe") == *"(Windows GUI)"* ]] || fail "bpclient-screen.exe is not a GUI-subsystem exe"
+ok "bpclient-agent.exe (login start) and bpclient-screen.exe (started by the agent) without a console window; bpclient.exe a console program"
+for f in bpclient.exe bpclient-agent.exe bpclient-host.exe bpclient-chart.exe bpclient-screen.exe; do
   res=$(strings -el "$work/new/$f")
   grep -qx "$new" <<<"$res" && grep -qx BPClient <<<"$res" \
     || fail "$f has no version resource with BPClient $new"
 done
-ok "version resources on bpclient.exe, bpclient-agent.exe, bpclient-host.exe and bpclient-chart.exe"
+ok "version resources on bpclient.exe, bpclient-agent.exe, bpclient-host.exe, bpclient-chart.exe and bpclient-screen.exe"
 
 # chart_ok WHAT CMD...: CMD (an installed bpclient-chart) turns one call's
 # samples on stdin into a PNG on stdout.
@@ -117,7 +120,7 @@ gzip -dc "$pkgdir/bpclient.pkg/Payload" | (cd "$pkgdir/payload" && bsdtar -xf -)
 diff <(cut -f1 "$pkgdir/bom.txt" | sort) <(gzip -dc "$pkgdir/bpclient.pkg/Payload" | bsdtar -tf - | sed 's#/$##' | sort) \
   || fail "bpclient_mac.pkg: Bom and Payload list different paths"
 app=Applications/BPClient.app/Contents
-for b in bpclient bpclient-host bpclient-chart; do
+for b in bpclient bpclient-host bpclient-chart bpclient-screen; do
   want=$(awk -F'\t' -v p="./$app/MacOS/$b" '$1 == p {print $5 " " $4}' "$pkgdir/bom.txt")
   [[ $(cksum <"$pkgdir/payload/$app/MacOS/$b" | cut -d' ' -f1,2) == "$want" ]] || fail "bpclient_mac.pkg: Bom checksum of $b"
   [[ $(od -An -tx1 -N4 "$pkgdir/payload/$app/MacOS/$b" | tr -d ' ') == cafebabe ]] || fail "$b is not a universal binary"
@@ -139,6 +142,9 @@ notices_ok() { # notices_ok FILE WHAT WINDOWS: the notices name the static C lib
   grep -q "^gonum.org/v1/plot .*BSD" "$1" && grep -q "^codeberg.org/go-fonts/liberation .*OFL-1.1" "$1" \
     && grep -q "^github.com/golang/freetype .*FTL" "$1" && grep -q "^Portions of this software are copyright (c) 2010 The FreeType Project" "$1" \
     || fail "$2: THIRD_PARTY_NOTICES.txt does not cover bpclient-chart's gonum/plot, Liberation fonts and freetype ($1)"
+  # bpclient-screen's WebRTC and WebM muxer.
+  grep -q "^github.com/pion/webrtc/v4 " "$1" && grep -q "^github.com/at-wat/ebml-go " "$1" \
+    || fail "$2: THIRD_PARTY_NOTICES.txt does not cover bpclient-screen's pion/webrtc and ebml-go ($1)"
   if (($3)); then
     grep -q "^mingw-w64 runtime" "$1" && grep -q "^License: ZPL-2.1" "$1" \
       || fail "$2: THIRD_PARTY_NOTICES.txt does not give the mingw-w64 runtime's notices ($1)"
@@ -164,8 +170,9 @@ for f in BPClient.Desktop.dll BPClient.Desktop.xml Sample.cs Sample.exe; do
 done
 for arch in amd64 arm64; do
   bsdtar -tzf "$work/new/bpclient-$new-darwin-$arch.tar.gz" | grep -qx bpclient-chart || fail "bpclient-$new-darwin-$arch.tar.gz: no bpclient-chart"
+  bsdtar -tzf "$work/new/bpclient-$new-darwin-$arch.tar.gz" | grep -qx bpclient-screen || fail "bpclient-$new-darwin-$arch.tar.gz: no bpclient-screen"
 done
-ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries (bpclient, bpclient-host, bpclient-chart); plists; THIRD_PARTY_NOTICES.txt (no mingw-w64); the .NET client in Resources/sdk/dotnet; darwin tarballs with bpclient-chart"
+ok "bpclient_mac.pkg: xar with Distribution, PackageInfo, Bom, Payload, Scripts; Bom lists the payload (paths, checksums); universal binaries (bpclient, bpclient-host, bpclient-chart, bpclient-screen); plists; THIRD_PARTY_NOTICES.txt (no mingw-w64); the .NET client in Resources/sdk/dotnet; darwin tarballs with bpclient-chart and bpclient-screen"
 
 # ---- wine prefix --------------------------------------------------------------
 mkdir -p "$work/planted"
@@ -256,11 +263,12 @@ check_installed() { # check_installed HIVE DIR VERSION WHAT
   done
   regval "$hive\\$run_key" BPClient | grep -qi 'bpclient-agent.exe" agent' || fail "$what: Run value"
   [[ -f $(unixpath "$dir\\bpclient-chart.exe") ]] || fail "$what: no bpclient-chart.exe beside bpclient.exe"
+  [[ -f $(unixpath "$dir\\bpclient-screen.exe") ]] || fail "$what: no bpclient-screen.exe beside bpclient.exe"
   notices_ok "$(unixpath "$dir\\THIRD_PARTY_NOTICES.txt")" "$what" 1
   dotnet_sdk_ok "$(unixpath "$dir\\sdk\\dotnet")" "$what"
   local v; v=$(win "$dir\\bpclient.exe" version)
   [[ $v == "bpclient $ver "* ]] || fail "$what: bpclient.exe version says: $v"
-  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; bpclient-chart.exe; THIRD_PARTY_NOTICES.txt with mingw-w64; '$v'"
+  ok "$what: keys for Chrome, Chromium, Edge, Firefox; manifests; Run value; bpclient-chart.exe, bpclient-screen.exe; THIRD_PARTY_NOTICES.txt with mingw-w64; '$v'"
 }
 check_agent() { # check_agent DIR VERSION WHAT: one agent, answering as VERSION
   local dir=$1 ver=$2 what=$3 got
@@ -370,7 +378,7 @@ elif dpkg-query -W -f='${Status}' bpclient 2>/dev/null | grep -q "install ok ins
 else
   timed t_deb_install dpkg -i "$deb" >/dev/null
   deb_installed=1
-  for f in /usr/lib/bpclient/bpclient /usr/lib/bpclient/bpclient-host /usr/lib/bpclient/bpclient-chart /usr/bin/bpclient \
+  for f in /usr/lib/bpclient/bpclient /usr/lib/bpclient/bpclient-host /usr/lib/bpclient/bpclient-chart /usr/lib/bpclient/bpclient-screen /usr/bin/bpclient \
            /usr/lib/systemd/user/bpclient.service /etc/systemd/user/default.target.wants/bpclient.service \
            /etc/opt/chrome/native-messaging-hosts/$hostname.json /etc/chromium/native-messaging-hosts/$hostname.json \
            /etc/opt/edge/native-messaging-hosts/$hostname.json /usr/lib/mozilla/native-messaging-hosts/$hostname.json; do
@@ -385,6 +393,11 @@ else
   [[ $needed != *portaudio* && $needed != *jack* && $needed != *stdc++* && $needed != *asound* && $needed != *vpx* ]] \
     || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient needs $needed"; }
   ok ".deb: bpclient needs only $needed"
+  # bpclient-screen links libvpx statically too, and runs.
+  needed=$(readelf -d /usr/lib/bpclient/bpclient-screen | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd' ')
+  [[ $needed != *vpx* && $needed != *stdc++* ]] || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient-screen needs $needed"; }
+  [[ $(/usr/lib/bpclient/bpclient-screen version) == "bpclient-screen $new" ]] || { dpkg -r bpclient >/dev/null; fail ".deb: bpclient-screen version"; }
+  ok ".deb: bpclient-screen needs only $needed and says its version"
   # $HOME/.asoundrc (above) gives ALSA a null device, as a sound card would.
   out=$(/usr/lib/bpclient/bpclient version --verbose 2>/dev/null) || true
   audio_ok ".deb: /usr/lib/bpclient/bpclient" "$out"
@@ -423,7 +436,7 @@ fi
 echo
 echo "sizes (bytes):"
 (cd "$work/new" && for f in BPClientSetup.exe BPClient-$new-user.msi BPClient-$new-machine.msi bpclient_${new}_amd64.deb \
-   bpclient_mac.pkg bpclient.exe bpclient-host.exe bpclient-chart.exe bpclient-$new-darwin-amd64.tar.gz bpclient-$new-darwin-arm64.tar.gz; do
+   bpclient_mac.pkg bpclient.exe bpclient-host.exe bpclient-chart.exe bpclient-screen.exe bpclient-$new-darwin-amd64.tar.gz bpclient-$new-darwin-arm64.tar.gz; do
    printf '  %-36s %9d\n' "$f" "$(stat -c %s "$f")"; done)
 echo "times under wine (ms): NSIS install $t_nsis_install, upgrade $t_nsis_upgrade, uninstall $t_nsis_uninstall;" \
      "MSI install $t_msi_install, upgrade $t_msi_upgrade, uninstall $t_msi_uninstall"

@@ -21,3 +21,30 @@ func TestLinksNoPlottingLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestLinksNoScreenEncoderOrWebRTC: bpclient links no libvpx, no
+// WebRTC, no WebM muxer and none of the recorder, the spool or the live
+// stream: they are bpclient-screen's (helper/screenproxy), which the
+// agent starts when a page asks. Linked, they cost every idle agent
+// 2.5 MB (a Go executable is mostly resident) and a crash of libvpx or
+// pion would end its calls.
+func TestLinksNoScreenEncoderOrWebRTC(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	banned := []string{"github.com/pion/webrtc/", "github.com/pion/ice/", "github.com/pion/sctp", "github.com/pion/mdns/", "github.com/at-wat/ebml-go"}
+	ours := []string{"screen/vp8", "screen/live", "screen/record", "screen/spool", "screen/webm", "helper/screenapi", "helper/monitorapi"}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, b := range banned {
+			if strings.HasPrefix(pkg, b) {
+				t.Errorf("bpclient links %s", pkg)
+			}
+		}
+		for _, o := range ours {
+			if pkg == "github.com/openbpclient/bpclient/"+o {
+				t.Errorf("bpclient links %s", pkg)
+			}
+		}
+	}
+}

@@ -36,3 +36,17 @@ type AudienceBroadcaster interface {
 	Broadcaster
 	BroadcastTo(aud Audience, event string, params any)
 }
+
+// Origin is the page origin aud names ("" for none); AllPages reports
+// whether it is every page. With them a process that publishes through
+// the agent (the screen worker, helper/screenproxy) names an audience on
+// the wire, and AudienceOf makes it again.
+func (aud Audience) Origin() string { return aud.pageOrigin }
+
+// AllPages reports whether aud is every session (Everyone).
+func (aud Audience) AllPages() bool { return aud.allPages }
+
+// AudienceOf is the Audience of origin, or Everyone when allPages.
+func AudienceOf(origin string, allPages bool) Audience {
+	return Audience{pageOrigin: origin, allPages: allPages}
+}

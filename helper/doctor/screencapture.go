@@ -2,11 +2,11 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime"
 
 	"github.com/openbpclient/bpclient/screen/capture"
-	"github.com/openbpclient/bpclient/screen/vp8"
 )
 
 // Why the screen cannot be recorded: screen.status's reasonCode and the
@@ -19,6 +19,7 @@ const (
 	ScreenNoEncoder     = "no-encoder"     // built without libvpx (the vpx tag)
 	ScreenNoCapture     = "no-capture"     // this build has no capture for this OS
 	ScreenCaptureFailed = "capture-failed" // the display is there but would not be grabbed
+	ScreenNoWorker      = "no-worker"      // bpclient-screen, which records and streams, is not installed beside bpclient
 )
 
 // screenReason is what each code tells people (screen.status's reason).
@@ -34,6 +35,8 @@ func screenReason(k string) string {
 		return "no VP8 encoder in this build"
 	case ScreenNoCapture:
 		return "no screen capture in this build for this OS"
+	case ScreenNoWorker:
+		return "bpclient-screen is not installed beside bpclient"
 	}
 	return ""
 }
@@ -53,6 +56,8 @@ func screenFix(k string) string {
 		return "Screen recording is not in BPClient for this system; ask IT whether your contact center needs it."
 	case ScreenCaptureFailed:
 		return "Sign out and in again; if it still fails, send the support bundle (bpclient logs collect) to IT."
+	case ScreenNoWorker:
+		return "Reinstall BPClient from the standard release: its bpclient-screen program is missing."
 	}
 	return ""
 }
@@ -84,6 +89,9 @@ type ScreenProbe struct {
 	Open func() error
 	// Encoder is why there is no encoder; nil: there is one.
 	Encoder error
+	// Worker is why there is no screen worker (bpclient-screen), which
+	// holds the encoder; nil: there is one.
+	Worker error
 }
 
 // Run decides. It opens the capture (an X connection and a shared-memory
@@ -91,6 +99,9 @@ type ScreenProbe struct {
 func (p ScreenProbe) Run() ScreenAvailability {
 	if code := p.sessionCode(); code != "" {
 		return screenUnavailable(code, "")
+	}
+	if p.Worker != nil {
+		return screenUnavailable(ScreenNoWorker, p.Worker.Error())
 	}
 	if p.Encoder != nil {
 		return screenUnavailable(ScreenNoEncoder, "")
@@ -127,9 +138,12 @@ func screenUnavailable(code, reason string) ScreenAvailability {
 	return ScreenAvailability{Code: code, Reason: reason}
 }
 
-// ProbeScreenCapture probes this build's own capture and encoder on the
-// display getenv names (nil: the process's environment).
-func ProbeScreenCapture(getenv func(string) string) ScreenAvailability {
+// ProbeScreenCapture probes this build's own capture on the display
+// getenv names (nil: the process's environment); encoder is why nothing
+// encodes: a *ScreenWorkerError when the screen worker is not installed
+// (ScreenNoWorker), any other error when it has no VP8 (ScreenNoEncoder);
+// nil: the screen can be encoded.
+func ProbeScreenCapture(getenv func(string) string, encoder error) ScreenAvailability {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -142,8 +156,11 @@ func ProbeScreenCapture(getenv func(string) string) ScreenAvailability {
 		backend = c.Backend()
 		return c.Close()
 	}}
-	if !vp8.Available() {
-		p.Encoder = vp8.ErrUnavailable
+	var missing *ScreenWorkerError
+	if errors.As(encoder, &missing) {
+		p.Worker = encoder
+	} else {
+		p.Encoder = encoder
 	}
 	a := p.Run()
 	a.Backend = backend
@@ -168,13 +185,25 @@ func BackendWords(b capture.Backend) string {
 	return words
 }
 
+// ScreenWorkerError says that the screen worker is not installed: the
+// encoder error of ProbeScreenCapture that gives ScreenNoWorker.
+type ScreenWorkerError struct{ Err error }
+
+func (e *ScreenWorkerError) Error() string { return e.Err.Error() }
+func (e *ScreenWorkerError) Unwrap() error { return e.Err }
+
 // ScreenCaptureCheck is the screen.capture check: ok when this build can
 // record this desktop, a warning saying why not otherwise (a helper
-// without screen recording still does its other work).
-func ScreenCaptureCheck(getenv func(string) string) Check {
+// without screen recording still does its other work). encoder says
+// why nothing encodes (see ProbeScreenCapture); nil: something does.
+func ScreenCaptureCheck(getenv func(string) string, encoder func() error) Check {
 	return func(ctx context.Context, _ View) []Result {
 		r := Result{ID: "screen.capture", Title: "Screen recording", Status: OK, Found: "the screen can be recorded"}
-		a := ProbeScreenCapture(getenv)
+		var why error
+		if encoder != nil {
+			why = encoder()
+		}
+		a := ProbeScreenCapture(getenv, why)
 		if !a.Available() {
 			r.Status, r.Found, r.Fix = Warning, "the screen cannot be recorded: "+a.Reason, screenFix(a.Code)
 		} else if w := BackendWords(a.Backend); w != "" {

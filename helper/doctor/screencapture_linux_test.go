@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func envOf(vars map[string]string) func(string) string {
 // screenCheck runs the screen.capture check alone.
 func screenCheck(t *testing.T, getenv func(string) string) Result {
 	t.Helper()
-	rep := New(nil, ScreenCaptureCheck(getenv)).Run(context.Background(), View{Local: true})
+	rep := New(nil, ScreenCaptureCheck(getenv, vp8Missing)).Run(context.Background(), View{Local: true})
 	r, ok := rep.Find("screen.capture")
 	if !ok {
 		t.Fatalf("no screen.capture check in %+v", rep.Checks)
@@ -34,7 +35,7 @@ func TestScreenCaptureOnXvfb(t *testing.T) {
 		return
 	}
 	env := envOf(map[string]string{"DISPLAY": d.Display})
-	a := ProbeScreenCapture(env)
+	a := ProbeScreenCapture(env, vp8Missing())
 	r := screenCheck(t, env)
 	if !vp8.Available() {
 		if a.Code != ScreenNoEncoder || r.Status != Warning || r.Fix == "" {
@@ -71,7 +72,7 @@ func TestBackendWords(t *testing.T) {
 // a warning and a fix.
 func TestScreenCaptureWithoutDisplay(t *testing.T) {
 	env := envOf(nil)
-	a := ProbeScreenCapture(env)
+	a := ProbeScreenCapture(env, vp8Missing())
 	r := screenCheck(t, env)
 	if a.Code != ScreenNoDisplay || a.Reason != "no X display ($DISPLAY is empty)" {
 		t.Fatalf("probe %+v", a)
@@ -90,7 +91,7 @@ func TestScreenCaptureOnWayland(t *testing.T) {
 		"Xwayland":     {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"},
 		"session type": {"XDG_SESSION_TYPE": "wayland"},
 	} {
-		a := ProbeScreenCapture(envOf(vars))
+		a := ProbeScreenCapture(envOf(vars), vp8Missing())
 		r := screenCheck(t, envOf(vars))
 		if a.Code != ScreenWayland || a.Reason != "not available on Wayland yet" {
 			t.Errorf("%s: probe %+v", name, a)
@@ -113,6 +114,7 @@ func TestScreenProbeOrder(t *testing.T) {
 	}{
 		{ScreenProbe{GOOS: "darwin", Getenv: x, Open: open}, ScreenMacOS},
 		{ScreenProbe{GOOS: "linux", Getenv: x, Open: open, Encoder: vp8.ErrUnavailable}, ScreenNoEncoder},
+		{ScreenProbe{GOOS: "linux", Getenv: x, Open: open, Worker: context.Canceled, Encoder: vp8.ErrUnavailable}, ScreenNoWorker},
 		{ScreenProbe{GOOS: "linux", Getenv: x}, ScreenNoCapture},
 		{ScreenProbe{GOOS: "linux", Getenv: x, Open: func() error { return context.DeadlineExceeded }}, ScreenCaptureFailed},
 		{ScreenProbe{GOOS: "windows", Getenv: envOf(nil), Open: open}, ""},
@@ -123,5 +125,32 @@ func TestScreenProbeOrder(t *testing.T) {
 	}
 	if opened != 1 {
 		t.Errorf("the capture was opened %d times; only the Windows probe had reason to", opened)
+	}
+}
+
+// vp8Missing is this test build's encoder as the agent's worker has it
+// (the doctor itself links no encoder).
+func vp8Missing() error {
+	if !vp8.Available() {
+		return vp8.ErrUnavailable
+	}
+	return nil
+}
+
+// TestScreenCheckWithoutTheWorker: where bpclient-screen is missing the
+// check warns with the no-worker reason and its fix, before any grab.
+func TestScreenCheckWithoutTheWorker(t *testing.T) {
+	env := envOf(map[string]string{"DISPLAY": ":9"})
+	missing := &ScreenWorkerError{Err: errors.New("bpclient-screen is not installed beside bpclient")}
+	rep := New(nil, ScreenCaptureCheck(env, func() error { return missing })).Run(context.Background(), View{Local: true})
+	if len(rep.Checks) != 1 {
+		t.Fatalf("checks %+v", rep.Checks)
+	}
+	r := rep.Checks[0]
+	if r.Status != Warning || !strings.Contains(r.Found, "bpclient-screen is not installed") || r.Fix != screenFix(ScreenNoWorker) {
+		t.Errorf("screen.capture without the worker: %+v", r)
+	}
+	if a := ProbeScreenCapture(env, missing); a.Code != ScreenNoWorker {
+		t.Errorf("probe without the worker: %+v", a)
 	}
 }

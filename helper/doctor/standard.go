@@ -42,6 +42,10 @@ type Options struct {
 	// HostLog is BPClient.log, where the agent notes the version of each
 	// bpclient-host that connects; "" leaves the host version check out.
 	HostLog string
+	// ScreenEncoder says why the screen cannot be encoded (see
+	// ProbeScreenCapture): the screen worker is missing, say; nil, or
+	// nil returned: it can.
+	ScreenEncoder func() error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -79,7 +83,7 @@ func Standard(o Options) *Doctor {
 	if o.Audio != nil {
 		checks = append(checks, AudioChecks(o.Audio))
 	}
-	checks = append(checks, ScreenCaptureCheck(o.Roots.Getenv))
+	checks = append(checks, ScreenCaptureCheck(o.Roots.Getenv, o.ScreenEncoder))
 	checks = append(checks, MicrophonePermissionCheck(o.Roots))
 	if o.Quality != nil {
 		checks = append(checks, MicrophoneCheck(o.Quality))

@@ -214,3 +214,10 @@ func (s *Service) Close() {
 		v.end(live.ReasonStopped)
 	}
 }
+
+// Busy reports whether a monitoring or a view runs.
+func (s *Service) Busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.monitor != nil || len(s.views) > 0
+}

@@ -410,3 +410,14 @@ func (s *Service) desktopControl(from record.State, do func(*record.Recorder) er
 	}
 	return true, nil
 }
+
+// Busy reports whether the service has work under way: a recording runs
+// or is paused, or the spool holds segments to upload. A process that
+// holds only this service (the screen worker) may end when it is not.
+func (s *Service) Busy() bool {
+	s.mu.Lock()
+	running := s.active != nil
+	s.mu.Unlock()
+	st := s.spool.Stats()
+	return running || st.Segments > 0 || st.Recordings > 0
+}

@@ -71,6 +71,16 @@ func BuildChart(ctx context.Context, b *Binaries) (string, error) {
 	return out, build(ctx, b.Source, out, "./cmd/bpclient-chart", "CGO_ENABLED=0")
 }
 
+// BuildScreen builds bpclient-screen next to b's bpclient, where the
+// agent looks for it, with cgo and the build tags of the test run
+// (GOFLAGS: vpx for libvpx), as release.sh builds it with -tags vpx. The
+// tests of screen recording and monitoring need it; the others run as
+// if it were not installed.
+func BuildScreen(ctx context.Context, b *Binaries) (string, error) {
+	out := filepath.Join(b.Dir, "bpclient-screen")
+	return out, build(ctx, b.Source, out, "./cmd/bpclient-screen", "")
+}
+
 // build builds pkg of the module at root into out, with env added.
 func build(ctx context.Context, root, out, pkg, env string) error {
 	linked := out + ".linked"

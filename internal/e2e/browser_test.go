@@ -37,6 +37,9 @@ var (
 	bins     *browsertest.Binaries
 	binsErr  error
 	binsDir  string
+
+	screenOnce sync.Once
+	screenErr  error
 )
 
 func TestMain(m *testing.M) {
@@ -63,6 +66,23 @@ func binaries(t *testing.T) *browsertest.Binaries {
 		t.Fatal(binsErr)
 	}
 	return bins
+}
+
+// screenBinaries are binaries(t) with bpclient-screen beside them, built
+// once per test process: the agents of the screen tests record and
+// stream through it.
+func screenBinaries(t *testing.T) *browsertest.Binaries {
+	t.Helper()
+	b := binaries(t)
+	screenOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		_, screenErr = browsertest.BuildScreen(ctx, b)
+	})
+	if screenErr != nil {
+		t.Fatal(screenErr)
+	}
+	return b
 }
 
 // fixture is one isolated user with a running agent, installed host

@@ -83,7 +83,7 @@ type monitorPageUser struct {
 
 func startMonitorPageUser(t *testing.T, ctx context.Context, root, name, display, ext string) *monitorPageUser {
 	t.Helper()
-	bins := binaries(t)
+	bins := screenBinaries(t)
 	env, err := browsertest.NewEnv(filepath.Join(root, name))
 	if err != nil {
 		t.Fatal(err)

@@ -94,7 +94,7 @@ func newMonitorWorldWith(t *testing.T, o monitorWorldOptions) *monitorWorld {
 	if p == nil {
 		return nil
 	}
-	bins := binaries(t)
+	bins := screenBinaries(t)
 	root, err := os.MkdirTemp("", "mon") // short: the sockets' paths
 	if err != nil {
 		t.Fatal(err)

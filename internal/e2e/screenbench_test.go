@@ -51,6 +51,16 @@ func procMemKB(t *testing.T, pid int, field string) int {
 // as our child; its display number says nothing of its pid).
 func ourXvfb(t *testing.T) int {
 	t.Helper()
+	if pids := childrenNamed(os.Getpid(), "Xvfb"); len(pids) > 0 {
+		return pids[0]
+	}
+	t.Fatal("no Xvfb child of this test")
+	return 0
+}
+
+// childrenNamed are the pids of parent's children whose command is name.
+func childrenNamed(parent int, name string) []int {
+	var out []int
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, f := range stats {
 		data, err := os.ReadFile(f)
@@ -59,17 +69,45 @@ func ourXvfb(t *testing.T) int {
 		}
 		s := string(data)
 		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open || s[open+1:end] != "Xvfb" {
+		if open < 0 || end < open || s[open+1:end] != name {
 			continue
 		}
 		fields := strings.Fields(s[end+2:]) // state, ppid, ...
-		if len(fields) > 1 && fields[1] == strconv.Itoa(os.Getpid()) {
+		if len(fields) > 1 && fields[1] == strconv.Itoa(parent) {
 			pid, _ := strconv.Atoi(strings.Fields(s)[0])
-			return pid
+			out = append(out, pid)
 		}
 	}
-	t.Fatal("no Xvfb child of this test")
-	return 0
+	return out
+}
+
+// agentCPU is the CPU of the agent, of its screen worker (bpclient-screen,
+// helper/screenproxy: recording is theirs together) and of the workers
+// that have ended.
+func agentCPU(t *testing.T, agent int) time.Duration {
+	t.Helper()
+	own, ended, err := procstat.CPU(agent)
+	if err != nil {
+		t.Fatalf("cpu of %d: %v", agent, err)
+	}
+	for _, w := range childrenNamed(agent, "bpclient-screen") {
+		if c, _, err := procstat.CPU(w); err == nil {
+			own += c
+		}
+	}
+	return own + ended
+}
+
+// agentMemKB is procMemKB summed over the agent and its screen worker
+// (which may end while it is read: then it counts nothing).
+func agentMemKB(t *testing.T, agent int, field string) int {
+	t.Helper()
+	kb := procMemKB(t, agent, field)
+	for _, w := range childrenNamed(agent, "bpclient-screen") {
+		n, _ := strconv.Atoi(strings.TrimSuffix(procstat.Status(w, field), " kB"))
+		kb += n
+	}
+	return kb
 }
 
 // scene is what the screen shows while a recorder runs: play draws it
@@ -129,7 +167,7 @@ func TestScreenRecordingBenchmark(t *testing.T) {
 	rec := time.Duration(secs) * time.Second
 	n := 0
 	var lines []string
-	steadyRSS, ffmpegHWM := 0, 0
+	steadyRSS, ffmpegHWM, workerHWM := 0, 0, 0
 	for _, fps := range []int{1, 2, 5} {
 		for _, sc := range benchScenes {
 			quadrants(r.paint, patternA)
@@ -139,19 +177,22 @@ func TestScreenRecordingBenchmark(t *testing.T) {
 				p := r.startParams(id)
 				p["fps"] = fps
 				load := loadAverage()
-				c0, x0 := procCPU(t, agentPID), procCPU(t, xPID)
+				c0, x0 := agentCPU(t, agentPID), procCPU(t, xPID)
 				if err := call(t, page, "screen.record.start", p); err != nil {
 					t.Fatal(err)
 				}
 				sc.play(r.paint, rec)
-				steadyRSS = max(steadyRSS, procMemKB(t, agentPID, "VmRSS"))
+				steadyRSS = max(steadyRSS, agentMemKB(t, agentPID, "VmRSS"))
+				for _, w := range childrenNamed(agentPID, "bpclient-screen") {
+					workerHWM = max(workerHWM, procMemKB(t, w, "VmHWM"))
+				}
 				if err := call(t, page, "screen.record.stop", nil); err != nil {
 					t.Fatal(err)
 				}
 				segs := (secs + 9) / 10
 				waitUntil(t, 30*time.Second, id+"'s segments uploaded", func() bool { return len(r.uploads.got(id)) >= segs })
 				// Per minute of the recorded span; the uploads' tail is in the CPU.
-				run := benchRun{cpu: procCPU(t, agentPID) - c0, xcpu: procCPU(t, xPID) - x0, secs: float64(secs), load: load}
+				run := benchRun{cpu: agentCPU(t, agentPID) - c0, xcpu: procCPU(t, xPID) - x0, secs: float64(secs), load: load}
 				for _, b := range r.uploads.got(id) {
 					run.bytes += len(b)
 				}
@@ -204,8 +245,8 @@ func TestScreenRecordingBenchmark(t *testing.T) {
 	afterRSS := procMemKB(t, agentPID, "VmRSS")
 	t.Logf("fps | screen | ours CPU/min (+ Xvfb) | ffmpeg CPU/min (+ Xvfb) | ours/ffmpeg (with X) | ours bytes/min | ffmpeg bytes/min | load avg (ours / ffmpeg)\n%s",
 		strings.Join(lines, "\n"))
-	t.Logf("agent VmRSS: idle %d kB, recording (steady, highest sample) %d kB, VmHWM %d kB, 5 s after the last stop %d kB; ffmpeg's peak RSS %d kB; load average at end %s",
-		idleRSS, steadyRSS, procMemKB(t, agentPID, "VmHWM"), afterRSS, ffmpegHWM, loadAverage())
+	t.Logf("agent VmRSS: idle %d kB, with its screen worker while recording (steady, highest sample) %d kB, agent VmHWM %d kB, worker VmHWM %d kB, agent 5 s after the last stop %d kB; ffmpeg's peak RSS %d kB; load average at end %s",
+		idleRSS, steadyRSS, procMemKB(t, agentPID, "VmHWM"), workerHWM, afterRSS, ffmpegHWM, loadAverage())
 }
 
 // TestScreenRecordingFreesItsBuffers: a 1080p recording holds tens of
@@ -222,7 +263,7 @@ func TestScreenRecordingFreesItsBuffers(t *testing.T) {
 	pid := r.agent.Cmd.Process.Pid
 	page := r.page()
 	time.Sleep(time.Second)
-	idle := buffersKB(t, pid)
+	idle := agentBuffersKB(t, pid)
 	// Three recordings, one after the other: the C allocator keeps what
 	// the first freed for the next unless it is told to give it back.
 	recording := 0
@@ -234,7 +275,7 @@ func TestScreenRecordingFreesItsBuffers(t *testing.T) {
 			t.Fatal(err)
 		}
 		benchScenes[1].play(r.paint, 3*time.Second)
-		recording = max(recording, buffersKB(t, pid))
+		recording = max(recording, agentBuffersKB(t, pid))
 		if err := call(t, page, "screen.record.stop", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -246,10 +287,10 @@ func TestScreenRecordingFreesItsBuffers(t *testing.T) {
 	// connection buffers, glibc's arenas).
 	const slackKB = 6 * 1024
 	deadline := time.Now().Add(10 * time.Second)
-	after := buffersKB(t, pid)
+	after := agentBuffersKB(t, pid)
 	for after > idle+slackKB && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
-		after = buffersKB(t, pid)
+		after = agentBuffersKB(t, pid)
 	}
 	t.Logf("agent RssAnon+RssShmem: idle %d kB, recording %d kB, after stop %d kB (VmRSS now %d kB, VmHWM %d kB)", idle, recording, after,
 		procMemKB(t, pid, "VmRSS"), procMemKB(t, pid, "VmHWM"))
@@ -269,4 +310,10 @@ func TestScreenRecordingFreesItsBuffers(t *testing.T) {
 // measured with them, the idle baseline moved by 2.5 MB between runs.
 func buffersKB(t *testing.T, pid int) int {
 	return procMemKB(t, pid, "RssAnon") + procMemKB(t, pid, "RssShmem")
+}
+
+// agentBuffersKB is buffersKB of the agent and of its screen worker,
+// which records (helper/screenproxy).
+func agentBuffersKB(t *testing.T, agent int) int {
+	return agentMemKB(t, agent, "RssAnon") + agentMemKB(t, agent, "RssShmem")
 }

@@ -180,7 +180,7 @@ func startRecordingAgent(t *testing.T) *recordingAgent {
 	if err := browsertest.WriteUserPolicy(env, "agent.example.test", "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	r.bins = binaries(t)
+	r.bins = screenBinaries(t)
 	r.start()
 	return r
 }
@@ -200,24 +200,32 @@ func (r *recordingAgent) start() {
 // page opens a session as the Agent Desktop page (through the extension).
 func (r *recordingAgent) page() *client.Client {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, r.env.AgentSocket())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { c.Close() })
-	if err := c.Notify("relay.identify", map[string]any{"browser": "chromium", "extension": "chrome-extension://" + policy.ChromiumExtensionID + "/"}); err != nil {
-		r.t.Fatal(err)
-	}
-	var hello map[string]any
-	if err := c.Call(ctx, "helper.hello", map[string]any{"client": "agent-desktop", "pageOrigin": recordPage}, &hello); err != nil {
-		r.t.Fatal(err)
-	}
+	c, hello := dialPage(r.t, r.env.AgentSocket(), recordPage)
 	if !strings.Contains(fmt.Sprint(hello["capabilities"]), "screen-recording") {
 		r.t.Fatalf("the agent cannot record: hello %v", hello)
 	}
 	return c
+}
+
+// dialPage opens a session of a page of origin on the agent at socket,
+// as the extension relays it, and returns it with its hello's answer.
+func dialPage(t *testing.T, socket, origin string) (*client.Client, map[string]any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Notify("relay.identify", map[string]any{"browser": "chromium", "extension": "chrome-extension://" + policy.ChromiumExtensionID + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	var hello map[string]any
+	if err := c.Call(ctx, "helper.hello", map[string]any{"client": "agent-desktop", "pageOrigin": origin}, &hello); err != nil {
+		t.Fatal(err)
+	}
+	return c, hello
 }
 
 func call(t *testing.T, c *client.Client, method string, params any) *jsonrpc.Error {
@@ -474,31 +482,7 @@ func TestScreenRecordingSurvivesAgentKill(t *testing.T) {
 	if r == nil {
 		return
 	}
-	quadrants(r.paint, patternA)
-	r.uploads.setStatus(http.StatusServiceUnavailable)
-	page := r.page()
-	params := r.startParams("killed")
-	params["segmentSeconds"] = 2
-	if err := call(t, page, "screen.record.start", params); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var st map[string]any
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := page.Call(ctx, "screen.status", nil, &st)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n, _ := st["pendingSegments"].(float64); n >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the spool never held two segments: %v", st)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	r.recordRefused("killed")
 	r.agent.Kill()
 	spoolDir := filepath.Join(r.env.StateHome, "bpclient", "screen-spool")
 	if left, _ := os.ReadDir(spoolDir); len(left) != 1 {
@@ -507,7 +491,7 @@ func TestScreenRecordingSurvivesAgentKill(t *testing.T) {
 	r.uploads.setStatus(http.StatusCreated)
 	restarted := time.Now()
 	r.start()
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(r.uploads.got("killed")) < 2 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -599,6 +583,46 @@ func TestScreenRecordingOutageLosesNothing(t *testing.T) {
 				t.Errorf("segment %d frame %d: %v", n, i, f)
 			}
 		}
+	}
+}
+
+// recordRefused records pattern A as id, in segments of 2 s, to the
+// upload server refusing them (503) until two wait in the spool, and
+// returns the page.
+func (r *recordingAgent) recordRefused(id string) *client.Client {
+	r.t.Helper()
+	quadrants(r.paint, patternA)
+	r.uploads.setStatus(http.StatusServiceUnavailable)
+	page := r.page()
+	params := r.startParams(id)
+	params["segmentSeconds"] = 2
+	if err := call(r.t, page, "screen.record.start", params); err != nil {
+		r.t.Fatal(err)
+	}
+	awaitPending(r.t, page, 2)
+	return page
+}
+
+// awaitPending waits until the page's recording has n segments waiting
+// in the spool (the upload server refuses them).
+func awaitPending(t *testing.T, page *client.Client, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var st map[string]any
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := page.Call(ctx, "screen.status", nil, &st)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st["pendingSegments"].(float64); int(got) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the spool never held %d segments: %v", n, st)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openbpclient/bpclient/audio/dsp"
+	"github.com/openbpclient/bpclient/helper/jsonrpc"
 	"github.com/openbpclient/bpclient/internal/browsertest"
 	"github.com/openbpclient/bpclient/internal/desktoptest"
 	"github.com/openbpclient/bpclient/internal/siptest"
@@ -117,6 +119,14 @@ func TestWineCall(t *testing.T) {
 		stop := w.startLoginAgent(t)
 		defer stop()
 		page, devices := w.openPage(t)
+		// Screen recording is bpclient-screen.exe's, which this agent (GUI
+		// subsystem) starts with no console for the first screen.* request:
+		// the worker answers (not-recording; the agent alone would say
+		// unavailable).
+		if _, rpcErr, err := page.request("screen.record.stop", nil); err != nil || rpcErr == nil || rpcErr.Code != jsonrpc.CodeScreen ||
+			!strings.Contains(fmt.Sprint(rpcErr.Data), jsonrpc.ReasonNotRecording) {
+			t.Errorf("screen.record.stop through the screen worker under wine: %v %v, want %d %s", rpcErr, err, jsonrpc.CodeScreen, jsonrpc.ReasonNotRecording)
+		}
 		c := w.selectDevices(t, page, devices, "Windows WASAPI")
 		t.Run("outbound", func(t *testing.T) { c.check(t, c.dial) })
 		t.Run("inbound", func(t *testing.T) { c.check(t, c.ringIn) })
@@ -131,6 +141,8 @@ func TestWineCall(t *testing.T) {
 		t.Errorf("BPClient.log: %v", err)
 	} else if bytes.Contains(log, []byte("secret1")) {
 		t.Errorf("BPClient.log holds the SIP password")
+	} else if !bytes.Contains(log, []byte(`"proc":"screen"`)) {
+		t.Errorf("BPClient.log has no line of the screen worker")
 	}
 	if t.Failed() && len(log) > 0 {
 		t.Logf("BPClient.log:\n%s", log)

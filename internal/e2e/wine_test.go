@@ -42,9 +42,11 @@ func needWine(t testing.TB) bool {
 // windowsExes are the release's Windows programs side by side, as the
 // installers put them: bpclient.exe (the CLI and the agent the host
 // starts), bpclient-agent.exe (the same for the GUI subsystem: the agent
-// the HKCU Run key starts at login) and bpclient-host.exe.
+// the HKCU Run key starts at login), bpclient-host.exe and
+// bpclient-screen.exe (screen recording and monitoring, which the agent
+// starts when a page asks).
 type windowsExes struct {
-	Dir, Agent, LoginAgent, Host string
+	Dir, Agent, LoginAgent, Host, Screen string
 }
 
 // buildWindowsExes builds the agent as scripts/release.sh does (cgo with
@@ -69,7 +71,7 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 		t.Fatalf("scripts/windows-agent-env.sh: %v\n%s", err, stderr.String())
 	}
 	exes := windowsExes{Dir: dir, Agent: filepath.Join(dir, "bpclient.exe"), LoginAgent: filepath.Join(dir, "bpclient-agent.exe"),
-		Host: filepath.Join(dir, "bpclient-host.exe")}
+		Host: filepath.Join(dir, "bpclient-host.exe"), Screen: filepath.Join(dir, "bpclient-screen.exe")}
 	agentEnv := strings.Split(strings.TrimSpace(string(vars)), "\n")
 	// As in release.sh: the release chooses its own flags (scripts/test.sh
 	// exports -tags=opus,g729,vpx; the release builds with opus,vpx).
@@ -82,6 +84,7 @@ func buildWindowsExes(t *testing.T, dir string) windowsExes {
 		{exes.Agent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus,vpx", "-ldflags", "-s -w -extldflags -static"}},
 		{exes.LoginAgent, "./cmd/bpclient", agentEnv, []string{"-tags", "opus,vpx", "-ldflags", "-s -w -H windowsgui -extldflags -static"}},
 		{exes.Host, "./cmd/bpclient-host", []string{"CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64"}, []string{"-ldflags", "-s -w"}},
+		{exes.Screen, "./cmd/bpclient-screen", agentEnv, []string{"-tags", "vpx", "-ldflags", "-s -w -H windowsgui -extldflags -static"}},
 	}
 	for _, b := range builds {
 		args := append(append([]string{"build", "-trimpath"}, b.args...), "-o", b.out, b.pkg)

@@ -4,13 +4,14 @@
 ;   makensis -V2 -DVERSION=1.2.3 -DSTAGE=dir-with-exes -DOUTFILE=out.exe [-DSIGN_CMD=signer] bpclient.nsi
 ;
 ; What it does (and the uninstaller undoes):
-;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host,bpclient-chart}.exe,
+;   files        %LOCALAPPDATA%\Programs\BPClient\{bpclient,bpclient-agent,bpclient-host,bpclient-chart,bpclient-screen}.exe,
 ;                THIRD_PARTY_NOTICES.txt, and the desktop API's .NET client in
 ;                sdk\dotnet (BPClient.Desktop.dll, its XML docs, Sample.cs and
 ;                Sample.exe; STAGE\sdk\dotnet, built by release.sh)
 ;                (bpclient-agent.exe is bpclient.exe built for the GUI subsystem:
 ;                the agent started at login opens no console window; bpclient-chart.exe
-;                draws the support bundle's quality picture for `bpclient logs collect`)
+;                draws the support bundle's quality picture for `bpclient logs collect`;
+;                bpclient-screen.exe records and streams the screen, started by the agent)
 ;   registration `bpclient.exe install`: the host manifests and HKCU keys for
 ;                Chrome, Chromium, Edge and Firefox (Brave and Vivaldi read
 ;                Chrome's), and the HKCU Run value that starts the agent at login
@@ -126,15 +127,18 @@ Section "Install"
   !insertmacro Displace "bpclient-agent.exe"
   !insertmacro Displace "bpclient-host.exe"
   !insertmacro Displace "bpclient-chart.exe"
+  !insertmacro Displace "bpclient-screen.exe"
   File "/oname=bpclient.exe" "${STAGE}\bpclient.exe"
   File "/oname=bpclient-agent.exe" "${STAGE}\bpclient-agent.exe"
   File "/oname=bpclient-host.exe" "${STAGE}\bpclient-host.exe"
   File "/oname=bpclient-chart.exe" "${STAGE}\bpclient-chart.exe"
+  File "/oname=bpclient-screen.exe" "${STAGE}\bpclient-screen.exe"
   File "/oname=THIRD_PARTY_NOTICES.txt" "${STAGE}\THIRD_PARTY_NOTICES.txt"
   Delete "$INSTDIR\bpclient.exe.old"        ; fails quietly while still running;
   Delete "$INSTDIR\bpclient-agent.exe.old"  ; the next install or the uninstaller
   Delete "$INSTDIR\bpclient-host.exe.old"   ; removes it
   Delete "$INSTDIR\bpclient-chart.exe.old"
+  Delete "$INSTDIR\bpclient-screen.exe.old"
 
   ; The .NET client for desktop applications. A running sample holds its
   ; files open: they are displaced like the exes.
@@ -189,10 +193,12 @@ Section "Uninstall"
   !insertmacro DeleteSoon "bpclient-agent.exe"
   !insertmacro DeleteSoon "bpclient-host.exe"
   !insertmacro DeleteSoon "bpclient-chart.exe"
+  !insertmacro DeleteSoon "bpclient-screen.exe"
   Delete /REBOOTOK "$INSTDIR\bpclient.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-agent.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-host.exe.old"
   Delete /REBOOTOK "$INSTDIR\bpclient-chart.exe.old"
+  Delete /REBOOTOK "$INSTDIR\bpclient-screen.exe.old"
   Delete "$INSTDIR\THIRD_PARTY_NOTICES.txt"
   Delete /REBOOTOK "$INSTDIR\sdk\dotnet\BPClient.Desktop.dll"
   Delete /REBOOTOK "$INSTDIR\sdk\dotnet\BPClient.Desktop.dll.old"

@@ -115,7 +115,7 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 	late := &lateProbes{}
 	doc := doctor.Standard(doctor.Options{Roots: roots, Agent: doctor.SelfAgent, Autostart: doctor.InstallerAutostart(roots), Pages: pages,
 		Refusals: refusals, Phone: history.PhoneProbe, Quality: history.QualityProbe, Network: late.network, Audio: late.audio,
-		HostLog: logPath})
+		HostLog: logPath, ScreenEncoder: screenEncoder})
 	srv := agent.New(agent.Options{Policy: store, Logger: log, Shutdown: stop, Doctor: doc, Pages: pages, Refusals: refusals})
 	stopAudio, audioSvc, audioSys, err := startAudio(ctx, srv, log, func(c *agent.Call) bool { return phone.Controls(c) })
 	if err != nil {
@@ -136,33 +136,20 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 		return err
 	}
 	defer presence.Close()
-	// One capture of the screen for recording and live monitoring.
-	screenFeeds := newScreenFeeds(log)
-	defer screenFeeds.Close()
-	if err := srv.Register(screenCaptureStatus{screenFeeds}); err != nil {
-		ln.Close()
-		return err
-	}
-	monitor, err := startMonitor(srv, log, store, popups, screenFeeds)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer monitor.Close()
 	phone = phoneapi.New(phoneapi.Options{Logger: log, Events: support.Recorder{Next: srv, History: history}, Ringer: audioSvc, Policy: store, Popups: popups,
 		Audio: phoneapi.DeviceAudio(audioSys, func() (string, string) {
 			sel := audioSvc.Selected()
 			return sel.Input, sel.Output
 		})})
 	defer phone.Close()
-	screenSvc, stopScreen, err := startScreen(ctx, srv, store, log, screenFeeds)
+	screen, err := startScreen(srv, log, w, gate)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	defer stopScreen()
+	defer screen.Close()
 	late.phone = phone
-	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv, Screen: screenSvc})
+	desktop := desktopapi.New(desktopapi.Options{Logger: log, Events: srv, Screen: screen})
 	for _, svc := range []agent.Service{phone, &logService{gate: gate, log: log}, desktop, &support.Service{History: history},
 		&support.Collector{Collect: collectInChild, Downloads: support.DownloadsDir, Events: srv}} {
 		if err := srv.Register(svc); err != nil {
@@ -170,5 +157,7 @@ func runAgent(ctx context.Context, env Env, verbose bool) error {
 			return err
 		}
 	}
+	// A spool an earlier agent left starts the screen worker to upload.
+	screen.Start()
 	return srv.Serve(ctx, ln)
 }

@@ -1,57 +1,70 @@
 package cli
 
 import (
-	"context"
+	"encoding/json"
+	"io"
 	"path/filepath"
-	"time"
+	"sync"
 
 	"github.com/rs/zerolog"
 
-	"github.com/openbpclient/bpclient/desktop/notify"
 	"github.com/openbpclient/bpclient/helper/agent"
+	"github.com/openbpclient/bpclient/helper/doctor"
 	"github.com/openbpclient/bpclient/helper/paths"
-	"github.com/openbpclient/bpclient/helper/policy"
-	"github.com/openbpclient/bpclient/helper/screenapi"
-	"github.com/openbpclient/bpclient/screen/record"
+	"github.com/openbpclient/bpclient/helper/screenproxy"
 )
 
-// startScreen registers the screen service: its spool beside
-// BPClient.log (it uploads what an earlier agent left), the captures it
-// shares with live monitoring, and a notifier of its own for the
-// recording indicator.
-func startScreen(ctx context.Context, srv *agent.Server, store *policy.Store, log zerolog.Logger, feeds *record.Feeds) (*screenapi.Service, func(), error) {
+// startScreen registers screen recording and live monitoring, which run
+// in bpclient-screen beside bpclient (helper/screenproxy): the agent
+// links neither libvpx nor WebRTC. The worker's log lines go into
+// BPClient.log through the agent's gate. Start the proxy once every
+// service is registered.
+func startScreen(srv *agent.Server, log zerolog.Logger, w io.Writer, gate *logGate) (*screenproxy.Proxy, error) {
 	dir, err := paths.LogDir()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var ind screenapi.Indicator
-	octx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	n, nerr := notify.Open(octx, notify.Options{})
-	if nerr == nil {
-		ind = n
+	program, missing := screenproxy.Beside()
+	if missing != nil {
+		log.Info().Err(missing).Msg("no screen recording or monitoring")
 	}
-	parts, unavailable := screenParts()
-	if unavailable != nil {
-		log.Info().Err(unavailable).Msg("no screen recording in this build")
-	}
-	svc, err := screenapi.New(screenapi.Options{Logger: log, Events: srv, Policy: store, SpoolDir: filepath.Join(dir, "screen-spool"),
-		Feeds: feeds, Parts: parts, Unavailable: unavailable, Indicator: ind})
-	stop := func() {
-		svc.Close()
-		if n != nil {
-			_ = n.Stop()
+	p := screenproxy.New(screenproxy.Options{Program: program, Missing: missing, Events: srv, Logger: log,
+		LogLine: workerLogLine(w, gate), SpoolDir: filepath.Join(dir, "screen-spool"),
+		Probe: func() doctor.ScreenAvailability { return doctor.ProbeScreenCapture(nil, screenEncoder()) }})
+	for _, svc := range p.Services() {
+		if err := srv.Register(svc); err != nil {
+			return nil, err
 		}
 	}
-	if err != nil {
-		if n != nil {
-			_ = n.Stop()
+	return p, nil
+}
+
+// screenEncoder is doctor's screen encoder check: the encoder is in
+// bpclient-screen, which must be beside bpclient.
+func screenEncoder() error {
+	if _, err := screenproxy.Beside(); err != nil {
+		return &doctor.ScreenWorkerError{Err: err}
+	}
+	return nil
+}
+
+// workerLogLine writes one of the screen worker's log lines (JSON, as
+// the agent's own) to w unless the gate's level drops it.
+func workerLogLine(w io.Writer, gate *logGate) func([]byte) {
+	var mu sync.Mutex
+	return func(line []byte) {
+		var l struct {
+			Level string `json:"level"`
 		}
-		return nil, nil, err
+		if json.Unmarshal(line, &l) == nil {
+			if lv, err := zerolog.ParseLevel(l.Level); err == nil && lv != zerolog.NoLevel && lv < gate.level() {
+				return
+			}
+		}
+		out := make([]byte, 0, len(line)+1)
+		out = append(append(out, line...), '\n')
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write(out)
 	}
-	if err := srv.Register(svc); err != nil {
-		stop()
-		return nil, nil, err
-	}
-	return svc, stop, nil
 }

@@ -72,16 +72,17 @@ the API's helper.doctor (see docs/API.md), with the files read.`,
 			}
 			roots := doctor.DefaultRoots()
 			d := doctor.Standard(doctor.Options{
-				Pages:     pages,
-				Refusals:  refusals,
-				Roots:     roots,
-				Browsers:  br.list,
-				Agent:     cliAgent{}.Status,
-				Autostart: doctor.InstallerAutostart(roots),
-				Phone:     agentPhoneProbe,
-				Network:   agentPhoneTarget,
-				Quality:   agentQualityProbe,
-				HostLog:   hostLog(),
+				Pages:         pages,
+				ScreenEncoder: screenEncoder,
+				Refusals:      refusals,
+				Roots:         roots,
+				Browsers:      br.list,
+				Agent:         cliAgent{}.Status,
+				Autostart:     doctor.InstallerAutostart(roots),
+				Phone:         agentPhoneProbe,
+				Network:       agentPhoneTarget,
+				Quality:       agentQualityProbe,
+				HostLog:       hostLog(),
 			})
 			rep := d.Run(ctx, doctor.View{Local: true})
 			if asJSON {

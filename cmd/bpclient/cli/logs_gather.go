@@ -35,7 +35,7 @@ func gatherBundle(ctx context.Context, b *support.Bundle, o bundleOptions) {
 	if err == nil && rerr == nil {
 		d := doctor.Standard(doctor.Options{Pages: pages, Refusals: refusals, Roots: roots, Agent: cliAgent{}.Status,
 			Autostart: doctor.InstallerAutostart(roots), Phone: agentPhoneProbe, Network: agentPhoneTarget, Quality: agentQualityProbe,
-			HostLog: hostLog()})
+			HostLog: hostLog(), ScreenEncoder: screenEncoder})
 		b.AddJSON("doctor.json", d.Run(ctx, doctor.View{Local: true}))
 	} else {
 		b.Missing("doctor.json", errors.Join(err, rerr))

@@ -1,31 +1,27 @@
-package cli
+package main
 
 import (
 	"github.com/rs/zerolog"
 
-	"github.com/openbpclient/bpclient/helper/agent"
 	"github.com/openbpclient/bpclient/helper/monitorapi"
 	"github.com/openbpclient/bpclient/helper/policy"
-	"github.com/openbpclient/bpclient/helper/popupapi"
+	"github.com/openbpclient/bpclient/helper/screenproxy"
 	"github.com/openbpclient/bpclient/screen/live"
 	"github.com/openbpclient/bpclient/screen/record"
 	"github.com/openbpclient/bpclient/screen/vp8"
 	"github.com/openbpclient/bpclient/sip"
 )
 
-// startMonitor registers live screen monitoring: this agent's screen can
-// be watched, and it can watch, when VP8 is in this build. The stream
-// takes its frames from the capture of every monitor that recording
-// shares (feeds), with an encoder of its own. The indicator shares the
-// pop-ups' notification service.
-func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, popups *popupapi.Service, feeds *record.Feeds) (*monitorapi.Service, error) {
-	opts := monitorapi.Options{Logger: log, Server: srv, Policy: store}
+// startMonitor makes live screen monitoring: this agent's screen can be
+// watched, and it can watch, when VP8 is in this build. The stream takes
+// its frames from the capture of every monitor that recording shares
+// (feeds), with an encoder of its own. ind shows that monitoring is on
+// (nil: nothing does).
+func startMonitor(w *screenproxy.Worker, log zerolog.Logger, store *policy.Store, ind monitorapi.Indicator, feeds *record.Feeds) *monitorapi.Service {
+	opts := monitorapi.Options{Logger: log, Server: w, Policy: store, Indicator: ind}
 	// pion's WebRTC (ICE, DTLS, SRTP) logs into BPClient.log at debug,
 	// with sip's redaction: its lines can print SDP.
 	opts.ICE.LoggerFactory = sip.PionLogs(log.With().Str("part", "screen").Logger())
-	if n := popups.Notifier(); n != nil {
-		opts.Indicator = n
-	}
 	if vp8.Available() {
 		opts.Source = monitorSource(feeds)
 		opts.NewDecoder = live.NewVP8Decoder
@@ -33,12 +29,7 @@ func startMonitor(srv *agent.Server, log zerolog.Logger, store *policy.Store, po
 		opts.SourceUnavailable, opts.DecoderUnavailable = vp8.ErrUnavailable, vp8.ErrUnavailable
 		log.Warn().Err(vp8.ErrUnavailable).Msg("no live screen monitoring")
 	}
-	svc := monitorapi.New(opts)
-	if err := srv.Register(svc); err != nil {
-		svc.Close()
-		return nil, err
-	}
-	return svc, nil
+	return monitorapi.New(opts)
 }
 
 // monitorSource is live monitoring's Source over the shared capture of

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"github.com/openbpclient/bpclient/screen/record"
 )
 
-// newScreenFeeds are the agent's captures of the screen, one per choice
+// newScreenFeeds are the worker's captures of the screen, one per choice
 // of screens, each opened when recording or live monitoring first needs
 // it and closed when neither does: both subscribe to the same one
 // (issue 16: "from one capture").
@@ -67,12 +67,12 @@ func (w *watchedCapture) Stale() bool {
 	return err != nil || !slices.Equal(now, w.layout)
 }
 
-// screenCaptureStatus is helper.status's "screenCapture": each shared
+// captureStatus is helper.status's "screenCapture": each shared
 // capture's opens, grabs and consumers, which show that recording and
 // monitoring grab the screen once between them.
-type screenCaptureStatus struct{ feeds *record.Feeds }
+type captureStatus struct{ feeds *record.Feeds }
 
-func (s screenCaptureStatus) Name() string                     { return "screenCapture" }
-func (s screenCaptureStatus) Capabilities() []string           { return nil }
-func (s screenCaptureStatus) Methods() map[string]agent.Method { return nil }
-func (s screenCaptureStatus) Status() any                      { return s.feeds.Stats() }
+func (s captureStatus) Name() string                     { return "screenCapture" }
+func (s captureStatus) Capabilities() []string           { return nil }
+func (s captureStatus) Methods() map[string]agent.Method { return nil }
+func (s captureStatus) Status() any                      { return s.feeds.Stats() }

@@ -1,4 +1,4 @@
-package cli
+package main
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"github.com/openbpclient/bpclient/screen"
 )
 
-// The agent's capture says at debug which backend it grabs with (here
+// The worker's capture says at debug which backend it grabs with (here
 // the X server over shared memory: Xvfb on this machine), so that
 // BPClient.log shows whether a Windows agent runs DXGI or fell back to
 // GDI, and why.
