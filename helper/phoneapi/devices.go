@@ -71,8 +71,15 @@ type micPump struct {
 	// hole at each, for one frame of latency after an underrun.
 	starved bool
 	// least is the fewest frames waiting at a read during the current
-	// trimWindow reads; reads counts them (trim).
+	// trimWindow reads, the one the read takes included; reads counts
+	// them (trim).
 	least, reads int
+	// surplus is how many frames the last window showed were never
+	// needed (they waited at every read of it), still to be dropped.
+	surplus int
+	// clean counts the windows in a row in which a frame was left over
+	// at every read: the one frame kept in hand goes after spareWindows.
+	clean int
 }
 
 // micBacklog is how many frames the pump keeps for the call: a sound
@@ -81,12 +88,26 @@ type micPump struct {
 // must not lose its oldest frame before the media clock has taken it.
 const micBacklog = 10
 
-// trimWindow is how many reads (a second of 20 ms frames) the queue must
-// stay above two frames before trim drops the excess: a device that runs
-// faster than the call's clock builds a backlog that would otherwise
-// delay the agent's voice by up to micBacklog frames for the rest of the
-// call, while bursts come and go within it.
+// trimWindow is how many reads (a second of 20 ms frames) the pump
+// watches before it drops the frames that waited at every one of them:
+// each late capture packet leaves a frame more in hand (the clock does
+// not wait for it), and a device faster than the call's clock builds a
+// backlog, either of which would otherwise delay the agent's voice for
+// the rest of the call; a device's bursts, which empty the queue now and
+// then, are left alone.
 const trimWindow = 50
+
+// spareWindows is how many windows in a row must have kept a frame in
+// hand at every read before that frame goes too: dropped at once, the
+// next late packet of a loaded machine would find the queue empty and
+// send 20 ms of silence (TestFrontClip's holes), so only a device that
+// has been steady for that long loses its last frame of slack.
+const spareWindows = 3
+
+// trimEvery is how many reads apart the surplus frames go, one at a
+// time and the quietest waiting: a cut of 20 ms in a pause is not heard,
+// and spread out, a stall's backlog does not leave a hole of its length.
+const trimEvery = 5
 
 func newMicPump(c *audio.Capture, frame int) *micPump {
 	m := &micPump{c: c, frame: frame, done: make(chan struct{}), rbuf: make([]int16, frame), frames: newFrameRing(micBacklog, frame)}
@@ -132,10 +153,17 @@ func (m *micPump) ReadPCM(buf []int16) (int, error) {
 	return len(buf), nil
 }
 
-// trim drops the frames that waited at every read of the last
-// trimWindow reads, but for two: the one read and the one kept in hand
-// (as after an underrun); mu is held.
+// trim keeps the queue as deep as the device's jitter needs and no
+// deeper: it counts the fewest frames waiting at the reads of a window;
+// of those beyond the one the tightest read took, all but one (the frame
+// in hand) go during the next window, one every trimEvery reads, and the
+// one in hand too once spareWindows windows in a row did not need it;
+// mu is held.
 func (m *micPump) trim() {
+	if m.surplus > 0 && m.reads%trimEvery == 0 && m.frames.len() > 1 {
+		m.frames.dropQuietest()
+		m.surplus--
+	}
 	if m.reads == 0 || m.frames.len() < m.least {
 		m.least = m.frames.len()
 	}
@@ -143,8 +171,14 @@ func (m *micPump) trim() {
 	if m.reads < trimWindow {
 		return
 	}
-	if excess := m.least - 2; excess > 0 {
-		m.frames.drop(excess)
+	m.surplus = max(m.least-2, 0)
+	if m.least >= 2 {
+		m.clean++
+	} else {
+		m.clean = 0
+	}
+	if m.clean >= spareWindows {
+		m.surplus, m.clean = m.least-1, 0
 	}
 	m.reads = 0
 }
@@ -158,7 +192,7 @@ func (m *micPump) DiscardPCM() {
 	if n := m.frames.len(); n > 2 {
 		m.frames.drop(n - 2)
 	}
-	m.starved, m.reads = false, 0
+	m.starved, m.reads, m.surplus, m.clean = false, 0, 0, 0
 	m.mu.Unlock()
 }
 
@@ -176,11 +210,12 @@ func (m *micPump) stop() {
 type frameRing struct {
 	buf     [][]int16
 	lens    []int
+	loud    []int64 // each frame's sum of absolute samples
 	head, n int
 }
 
 func newFrameRing(frames, size int) frameRing {
-	r := frameRing{buf: make([][]int16, frames), lens: make([]int, frames)}
+	r := frameRing{buf: make([][]int16, frames), lens: make([]int, frames), loud: make([]int64, frames)}
 	for i := range r.buf {
 		r.buf[i] = make([]int16, size)
 	}
@@ -197,6 +232,12 @@ func (r *frameRing) push(p []int16) {
 	}
 	i := (r.head + r.n) % len(r.buf)
 	r.lens[i] = copy(r.buf[i], p)
+	var loud int64
+	for _, v := range r.buf[i][:r.lens[i]] {
+		x := int64(v)
+		loud += max(x, -x)
+	}
+	r.loud[i] = loud
 	r.n++
 }
 
@@ -209,6 +250,29 @@ func (r *frameRing) pop(dst []int16) int {
 	k := copy(dst, r.buf[r.head][:r.lens[r.head]])
 	r.drop(1)
 	return k
+}
+
+// dropQuietest drops the quietest waiting frame (the oldest of equals)
+// when more than one waits; the others keep their order.
+func (r *frameRing) dropQuietest() {
+	if r.n < 2 {
+		return
+	}
+	q := 0
+	for j := 1; j < r.n; j++ {
+		if r.loud[(r.head+j)%len(r.buf)] < r.loud[(r.head+q)%len(r.buf)] {
+			q = j
+		}
+	}
+	// Move the older frames up over it (their buffers, not their samples)
+	// and drop the oldest slot, which now holds the dropped frame's buffer.
+	for j := q; j > 0; j-- {
+		a, b := (r.head+j)%len(r.buf), (r.head+j-1)%len(r.buf)
+		r.buf[a], r.buf[b] = r.buf[b], r.buf[a]
+		r.lens[a], r.lens[b] = r.lens[b], r.lens[a]
+		r.loud[a], r.loud[b] = r.loud[b], r.loud[a]
+	}
+	r.drop(1)
 }
 
 // drop drops the k oldest frames (all, when fewer wait).

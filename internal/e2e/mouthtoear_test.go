@@ -120,10 +120,19 @@ func (b *deviceBench) clickCall(t *testing.T, r *deviceRun, who string, call fun
 	t.Helper()
 	stopUp := r.sound.RecordChannels(t, "up", probeRate, 2)
 	stopDown := r.sound.RecordChannels(t, "down", probeRate, 2)
+	waitProbesRender(t, r.sound)
 	train := clickTrain(probeRate, clickLead, clickPeriod, b.clicks)
 	r.sound.Feed(t, "up_l", train, probeRate)
 	r.sound.Feed(t, "down_l", train, probeRate)
+	farBuf := make(chan string, 1)
+	go func() {
+		// Mid-call, after the first clicks: by then the far end's
+		// playout buffer holds what it will hold all call long.
+		time.Sleep(clickLead + 2*clickPeriod)
+		farBuf <- farPlayoutBuffer(r.phone.b)
+	}()
 	call()
+	t.Logf("%s: the far end's playout buffer mid-call: %s", who, <-farBuf)
 	time.Sleep(500 * time.Millisecond)
 	var d m2eDelays
 	for _, dir := range []struct {
@@ -147,6 +156,53 @@ func (b *deviceBench) clickCall(t *testing.T, r *deviceRun, who string, call fun
 		*dir.out = delays
 	}
 	return d
+}
+
+// waitProbesRender returns once both probes' null sinks render for a new
+// client at once. An idle null sink has rendered up to 2 s ahead, and the
+// streams opened on it next (the far end's speaker, our microphone on its
+// monitor) start only then: 2.4-2.7 s on PulseAudio, 0.6 s on PipeWire
+// here. A caller that sends from `connected` on (the agent: its
+// microphone is warm) meanwhile fills the far end's playout buffer, which
+// baresip's never shrinks below what it holds when its speaker starts:
+// the call then carried 100-140 ms more all call long than a caller that
+// sent nothing until its own late capture began.
+func waitProbesRender(t *testing.T, s *soundtest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(soundtest.HangGuard)
+	for _, p := range []string{"up", "down"} {
+		for {
+			stop := s.Record(t, p, 8000)
+			time.Sleep(300 * time.Millisecond)
+			if len(stop()) >= 1600 { // 200 ms of the 300
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("hang guard (%v): the probe %s's monitor never delivered", soundtest.HangGuard, p)
+			}
+		}
+	}
+}
+
+// farPlayoutBuffer is baresip's account of its receive buffer ("cur 40.00ms,
+// max 160.00ms, or 0, ur 0": now, at most, overruns, underruns), or why not.
+func farPlayoutBuffer(b *siptest.Baresip) string {
+	out, err := b.Command("audio_debug", "")
+	if err != nil {
+		return err.Error()
+	}
+	_, rx, ok := strings.Cut(out, " rx:")
+	if !ok {
+		return "no receive stream"
+	}
+	for _, l := range strings.Split(rx, "\n") {
+		if _, v, ok := strings.Cut(l, "aubuf:"); ok {
+			if _, v, ok = strings.Cut(v, "("); ok {
+				return strings.TrimSuffix(strings.TrimSpace(v), ")")
+			}
+		}
+	}
+	return "no aubuf line"
 }
 
 // delayStats is "median (min–max) ms", with "n/fed" when fed > 0.
