@@ -24,9 +24,7 @@ import (
 func agentCommand() *command {
 	var verbose bool
 	return &command{
-		name:     "agent",
-		synopsis: "run the per-user agent in the foreground (what autostart runs)",
-		usage:    "bpclient agent [--verbose]",
+		usage: "bpclient agent [--verbose]",
 		help: `Runs the BPClient agent for the current user until it is stopped
 (SIGTERM, Ctrl-C, or 'bpclient stop'). Browsers reach it through
 bpclient-host, which also starts it when it is not running. Only one agent

@@ -102,9 +102,7 @@ func audioCommand() *command {
 		fs.BoolVar(&asJSON, "json", asJSON, "print JSON lines instead of a meter")
 	}
 	return &command{
-		name:     "audio",
-		synopsis: "test the microphone and speaker: 'bpclient audio test'",
-		usage:    "bpclient audio test [--input ID] [--output ID] [--seconds N] [--json]",
+		usage: "bpclient audio test [--input ID] [--output ID] [--seconds N] [--json]",
 		help: `Plays a 1 kHz tone on the output and shows the microphone's level
 (RMS and peak, dBFS) as a live meter until the time is up. Device ids come
 from 'bpclient devices'; without --input/--output the saved selection

@@ -21,9 +21,7 @@ func callCommand() *command {
 		duration                                         time.Duration
 	)
 	return &command{
-		name:     "call",
-		synopsis: "place a call through the running agent and print its state and quality",
-		usage:    "bpclient call [--for 30s] [--server host:port --username U --password-env VAR] <uri>",
+		usage: "bpclient call [--for 30s] [--server host:port --username U --password-env VAR] <uri>",
 		help: `Places a call from the terminal through this user's running agent (the
 same softphone the Agent Desktop drives) and prints the call's state and
 voice quality until it ends, --for has passed, or Ctrl-C hangs up.

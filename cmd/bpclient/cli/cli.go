@@ -24,36 +24,43 @@ type Env struct {
 	Stderr io.Writer
 }
 
-// command is one subcommand. setFlags binds its flags to variables the
-// run closure reads.
+// command is one subcommand, built by its entry in commandTable when
+// chosen. setFlags binds its flags to variables the run closure reads.
 type command struct {
-	name     string
-	synopsis string // one line for the command list
+	name     string // the table's
 	usage    string // "bpclient name [flags] args"
 	help     string // paragraphs after the usage line
 	setFlags func(fs *flag.FlagSet)
 	run      func(ctx context.Context, env Env, args []string) error
 }
 
-// commands lists every subcommand in the order help shows them.
-func commands() []*command {
-	return []*command{
-		agentCommand(),
-		installCommand(),
-		uninstallCommand(),
-		statusCommand(),
-		doctorCommand(),
-		logCommand(),
-		logsCommand(),
-		policyCommand(),
-		startCommand(),
-		stopCommand(),
-		versionCommand(),
-		devicesCommand(),
-		audioCommand(),
-		callCommand(),
-		demoCommand(),
-	}
+// commandEntry is one line of the command list: the name and synopsis
+// as data, and the constructor run only for the command chosen, so that
+// an agent runs none of the other commands' code (their constructors,
+// flag variables and closures) at start.
+type commandEntry struct {
+	name     string
+	synopsis string // one line for the command list
+	build    func() *command
+}
+
+// commandTable lists every subcommand in the order help shows them.
+var commandTable = [...]commandEntry{
+	{"agent", "run the per-user agent in the foreground (what autostart runs)", agentCommand},
+	{"install", "register the helper with the browsers and start it at login", installCommand},
+	{"uninstall", "undo install: remove the manifests and the start at login", uninstallCommand},
+	{"status", "show whether the browsers can reach the helper and whether the agent runs", statusCommand},
+	{"doctor", "check why the Agent Desktop cannot reach the helper, and say how to fix it", doctorCommand},
+	{"log", "change what the running agent writes to BPClient.log", logCommand},
+	{"logs", "collect the logs and what support asks for into one zip", logsCommand},
+	{"policy", "list, allow or remove the domains Agent Desktop pages may come from", policyCommand},
+	{"start", "start this user's agent in the background", startCommand},
+	{"stop", "stop this user's running agent", stopCommand},
+	{"version", "print the version (--verbose: audio library, devices and codecs)", versionCommand},
+	{"devices", "list the audio inputs and outputs with their stable ids", devicesCommand},
+	{"audio", "test the microphone and speaker: 'bpclient audio test'", audioCommand},
+	{"call", "place a call through the running agent and print its state and quality", callCommand},
+	{"demo", "a real call with no PBX: embedded registrar and echo extension, live quality", demoCommand},
 }
 
 // usageError is a mistake in the command line: exit 2 with the usage.
@@ -126,9 +133,17 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return exitError
 }
 
+// find builds the command called name, or returns nil.
 func find(name string) *command {
-	for _, c := range commands() {
-		if c.name == name {
+	return findIn(commandTable[:], name)
+}
+
+// findIn builds table's command called name, and no other.
+func findIn(table []commandEntry, name string) *command {
+	for _, e := range table {
+		if e.name == name {
+			c := e.build()
+			c.name = e.name
 			return c
 		}
 	}
@@ -144,8 +159,8 @@ Usage:
 
 Commands:
 `)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.synopsis)
+	for _, e := range commandTable {
+		fmt.Fprintf(w, "  %-10s %s\n", e.name, e.synopsis)
 	}
 	fmt.Fprint(w, `
 Run 'bpclient <command> --help' for a command's flags.

@@ -15,9 +15,7 @@ import (
 func demoCommand() *command {
 	var duration time.Duration
 	return &command{
-		name:     "demo",
-		synopsis: "a real call with no PBX: embedded registrar and echo extension, live quality",
-		usage:    "bpclient demo [--for 30s]",
+		usage: "bpclient demo [--for 30s]",
 		help: `Starts an embedded SIP service on loopback (a registrar and an echo
 extension), registers the softphone with it, calls the echo and plays your
 microphone back through the speaker, printing the call's state and voice

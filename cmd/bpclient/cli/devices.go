@@ -12,9 +12,7 @@ import (
 func devicesCommand() *command {
 	var asJSON bool
 	return &command{
-		name:     "devices",
-		synopsis: "list the audio inputs and outputs with their stable ids",
-		usage:    "bpclient devices [--json]",
+		usage: "bpclient devices [--json]",
 		help: `Lists the host APIs and the audio devices the audio backend sees now
 (the sound server's sinks and sources on the PulseAudio backend,
 PortAudio's devices otherwise), with ids that stay the same across

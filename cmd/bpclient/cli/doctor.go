@@ -38,9 +38,7 @@ func doctorCommand() *command {
 		asJSON bool
 	)
 	return &command{
-		name:     "doctor",
-		synopsis: "check why the Agent Desktop cannot reach the helper, and say how to fix it",
-		usage:    "bpclient doctor [--browsers LIST] [--json]",
+		usage: "bpclient doctor [--browsers LIST] [--json]",
 		help: `Runs one check per thing that commonly goes wrong and prints, for each, ok,
 warning or failed, what was found and the fix in one sentence: the host
 manifest of each browser (present, valid, its bpclient-host runs, it

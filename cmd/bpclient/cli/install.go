@@ -57,9 +57,7 @@ func installCommand() *command {
 		asJSON bool
 	)
 	return &command{
-		name:     "install",
-		synopsis: "register the helper with the browsers and start it at login",
-		usage:    "bpclient install [--browsers LIST] [--host PATH] [--agent PATH] [--extension-id ID]... [--no-autostart] [--json]",
+		usage: "bpclient install [--browsers LIST] [--host PATH] [--agent PATH] [--extension-id ID]... [--no-autostart] [--json]",
 		help: `Writes the native-messaging host manifest (` + nativemsg.HostName + `) where each
 browser looks for it for this user, pointing at bpclient-host, and
 registers "bpclient agent" to start at login: a systemd user unit wanted by
@@ -101,9 +99,7 @@ func uninstallCommand() *command {
 		asJSON bool
 	)
 	return &command{
-		name:     "uninstall",
-		synopsis: "undo install: remove the manifests and the start at login",
-		usage:    "bpclient uninstall [--browsers LIST] [--keep-autostart] [--json]",
+		usage: "bpclient uninstall [--browsers LIST] [--keep-autostart] [--json]",
 		help: `Removes what 'bpclient install' wrote: the host manifests (and, on Windows,
 their registry keys), the agent's start at login, and the folders this
 leaves empty. A running agent is stopped. Removing what is not there is
@@ -140,9 +136,7 @@ func statusCommand() *command {
 		asJSON bool
 	)
 	return &command{
-		name:     "status",
-		synopsis: "show whether the browsers can reach the helper and whether the agent runs",
-		usage:    "bpclient status [--browsers LIST] [--json]",
+		usage: "bpclient status [--browsers LIST] [--json]",
 		help: `Shows, for each browser, whether the host manifest is present and valid (it
 parses, names ` + nativemsg.HostName + `, its bpclient-host exists and is
 executable, and it admits the bpclient extension); whether the agent is

@@ -93,9 +93,7 @@ func (s *logService) setLevel(_ context.Context, c *agent.Call) (any, *jsonrpc.E
 
 func logCommand() *command {
 	return &command{
-		name:     "log",
-		synopsis: "change what the running agent writes to BPClient.log",
-		usage:    "bpclient log level [debug|info|warn]",
+		usage: "bpclient log level [debug|info|warn]",
 		help: `'bpclient log level debug' makes the running agent write debug lines to
 BPClient.log from now on, without a restart; 'info' or 'warn' quiets it
 again. Without a level it prints the current one. Only this user's own

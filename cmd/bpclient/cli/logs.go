@@ -28,9 +28,7 @@ func logsCommand() *command {
 		fs.BoolVar(&upload, "upload", false, "also send the zip to the administrator's supportUploadUrl (https)")
 	}
 	return &command{
-		name:     "logs",
-		synopsis: "collect the logs and what support asks for into one zip",
-		usage:    "bpclient logs collect [-o FILE.zip] [--since 24h] [--redact-numbers] [--max-mb 25] [--upload]",
+		usage: "bpclient logs collect [-o FILE.zip] [--since 24h] [--redact-numbers] [--max-mb 25] [--upload]",
 		help: `'bpclient logs collect' writes one zip for support staff: BPClient.log and
 its rotated copies (the lines of the last --since), doctor --json,
 version --verbose, the sound devices, the administrator's and your own

@@ -27,9 +27,7 @@ func policyStore() (*policy.Store, error) {
 func policyCommand() *command {
 	var asJSON bool
 	return &command{
-		name:     "policy",
-		synopsis: "list, allow or remove the domains Agent Desktop pages may come from",
-		usage:    "bpclient policy list [--json] | allow DOMAIN | remove DOMAIN",
+		usage: "bpclient policy list [--json] | allow DOMAIN | remove DOMAIN",
 		help: `Pages may use BPClient only when they are served over https from a domain
 on the allow-list: the administrator's list plus your own, unless the
 administrator set usersCanManageDomains to false (an administrator's

@@ -14,9 +14,7 @@ import (
 
 func startCommand() *command {
 	return &command{
-		name:     "start",
-		synopsis: "start this user's agent in the background",
-		usage:    "bpclient start",
+		usage: "bpclient start",
 		help: `Starts this user's agent detached from the terminal (on Windows without a
 console window) unless one is already running, and waits until it answers.
 Installers run it right after installing. Starting an agent that already

@@ -13,9 +13,7 @@ import (
 
 func stopCommand() *command {
 	return &command{
-		name:     "stop",
-		synopsis: "stop this user's running agent",
-		usage:    "bpclient stop",
+		usage: "bpclient stop",
 		help: `Asks this user's agent to stop and waits until it has. Browsers start it
 again the next time an Agent Desktop page connects. Stopping an agent that
 is not running is not an error.`,

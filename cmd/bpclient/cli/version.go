@@ -17,9 +17,7 @@ import (
 func versionCommand() *command {
 	var asJSON, verbose bool
 	return &command{
-		name:     "version",
-		synopsis: "print the version (--verbose: audio library, devices and codecs)",
-		usage:    "bpclient version [--verbose] [--json]",
+		usage: "bpclient version [--verbose] [--json]",
 		help: `Prints bpclient's version, the API protocol version, and the OS and
 architecture it was built for. --verbose adds what support staff ask
 first about a softphone without sound: the audio backend in use and why

@@ -499,4 +499,67 @@ func (r *report) write(w io.Writer, top int) {
 	fmt.Fprintf(w, "| the other %d packages | %s | %s | %s | %s |\n", max(0, len(list)-top), kb(rest.text), kb(rest.pcln), kb(rest.ro), kb(rest.both))
 	sums.both = sums.text + sums.pcln + sums.ro
 	fmt.Fprintf(w, "| **attributed** | **%s** | **%s** | **%s** | **%s** |\n", kb(sums.text), kb(sums.pcln), kb(sums.ro), kb(sums.both))
+
+	// The same by where the code comes from: the standard library, this
+	// module, each other module, and what no package names.
+	origins := map[string]*row{}
+	counts := map[string]int{}
+	for _, x := range list {
+		o := originOf(x.pkg)
+		if origins[o] == nil {
+			origins[o] = &row{pkg: o}
+		}
+		y := origins[o]
+		y.text, y.pcln, y.ro, y.both = y.text+x.text, y.pcln+x.pcln, y.ro+x.ro, y.both+x.both
+		counts[o]++
+	}
+	byOrigin := make([]*row, 0, len(origins))
+	for _, y := range origins {
+		byOrigin = append(byOrigin, y)
+	}
+	sort.Slice(byOrigin, func(i, j int) bool {
+		return byOrigin[i].both > byOrigin[j].both || byOrigin[i].both == byOrigin[j].both && byOrigin[i].pkg < byOrigin[j].pkg
+	})
+	fmt.Fprintln(w, "\n| from | packages | .text kB | .gopclntab kB | .rodata kB | together kB |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for _, y := range byOrigin {
+		if y.both < 512 {
+			continue // under half a kB: names of odd symbols, nothing resident
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", y.pkg, counts[y.pkg], kb(y.text), kb(y.pcln), kb(y.ro), kb(y.both))
+	}
+}
+
+// ownModule is the module whose packages originOf calls ours.
+const ownModule = "github.com/openbpclient/bpclient"
+
+// originOf is where package pkg comes from: "[standard library]", "[ours]"
+// (ownModule), the module path of another module (its first three path
+// elements on the hosts that name modules so, else two, with a major
+// version's element: an estimate
+// without go.mod), or pkg itself for the unnamed rows ("[Go strings]").
+func originOf(pkg string) string {
+	switch {
+	case strings.HasPrefix(pkg, "["):
+		return pkg
+	case pkg == ownModule || strings.HasPrefix(pkg, ownModule+"/"):
+		return "[ours]"
+	}
+	parts := strings.Split(pkg, "/")
+	if !strings.Contains(parts[0], ".") {
+		return "[standard library]"
+	}
+	n := 2
+	switch parts[0] {
+	case "github.com", "golang.org", "gitlab.com", "bitbucket.org":
+		n = 3
+	case "gopkg.in":
+		if len(parts) > 2 && !strings.Contains(parts[1], ".v") {
+			n = 3 // gopkg.in/user/pkg.v2
+		}
+	}
+	if len(parts) > n && strings.HasPrefix(parts[n], "v") && strings.Trim(parts[n][1:], "0123456789") == "" {
+		n++ // a major version: github.com/pion/dtls/v3
+	}
+	return strings.Join(parts[:min(n, len(parts))], "/")
 }

@@ -30,6 +30,29 @@ func TestPackageOf(t *testing.T) {
 	}
 }
 
+func TestOriginOf(t *testing.T) {
+	for _, c := range []struct{ pkg, origin string }{
+		{"runtime", "[standard library]"},
+		{"crypto/internal/fips140/nistec", "[standard library]"},
+		{"github.com/openbpclient/bpclient", "[ours]"},
+		{"github.com/openbpclient/bpclient/sip/media", "[ours]"},
+		{"github.com/openbpclient/bpclientx/a", "github.com/openbpclient/bpclientx"},
+		{"github.com/emiago/sipgo/sip", "github.com/emiago/sipgo"},
+		{"github.com/pion/dtls/v3/pkg/crypto/prf", "github.com/pion/dtls/v3"},
+		{"github.com/jezek/xgb/xproto", "github.com/jezek/xgb"},
+		{"github.com/godbus/dbus/v5", "github.com/godbus/dbus/v5"},
+		{"golang.org/x/net/ipv4", "golang.org/x/net"},
+		{"gopkg.in/natefinch/lumberjack.v2", "gopkg.in/natefinch/lumberjack.v2"},
+		{"gopkg.in/yaml.v3", "gopkg.in/yaml.v3"},
+		{"howett.net/plist", "howett.net/plist"},
+		{"[Go type descriptors]", "[Go type descriptors]"},
+	} {
+		if got := originOf(c.pkg); got != c.origin {
+			t.Errorf("originOf(%q) = %q, want %q", c.pkg, got, c.origin)
+		}
+	}
+}
+
 // TestResidentOfItself builds exemap with its symbols (go test's own
 // binary has none) and maps the exemap process: the runtime's code and
 // pclntab are resident, what is attributed of a section is no more than
