@@ -23,8 +23,8 @@ func TestRxStatsLossAcrossWrap(t *testing.T) {
 	if iv.extMax != 65539 || iv.fractionLost != 0 || iv.totalLost != 0 {
 		t.Errorf("first interval %+v, want extMax 65539, no loss", iv)
 	}
-	if r.intervalLossPct != 0 || r.cumulativeLossPct != 0 {
-		t.Errorf("first interval loss %v%% / %v%%, want 0", r.intervalLossPct, r.cumulativeLossPct)
+	if loss := r.closeReportInterval(); loss != 0 || r.cumulativeLossPct != 0 {
+		t.Errorf("first interval loss %v%% / %v%%, want 0", loss, r.cumulativeLossPct)
 	}
 	feed(4, 8) // 5, 6, 7 lost
 	// expected 65544-65533+1 = 12, received 10: 2 lost in all; in the
@@ -33,8 +33,8 @@ func TestRxStatsLossAcrossWrap(t *testing.T) {
 	if iv.extMax != 65544 || iv.fractionLost != 153 || iv.totalLost != 2 {
 		t.Errorf("second interval %+v, want extMax 65544, fraction 153, total 2", iv)
 	}
-	if r.intervalLossPct != 60 {
-		t.Errorf("interval loss %v%%, want 60", r.intervalLossPct)
+	if loss := r.closeReportInterval(); loss != 60 {
+		t.Errorf("interval loss %v%%, want 60", loss)
 	}
 	if want := 200.0 / 12; math.Abs(r.cumulativeLossPct-want) > 1e-9 {
 		t.Errorf("cumulative loss %v%%, want %v", r.cumulativeLossPct, want)
@@ -44,6 +44,44 @@ func TestRxStatsLossAcrossWrap(t *testing.T) {
 	feed(65535)
 	if iv := r.closeInterval(); iv.extMax != 65544 {
 		t.Errorf("a late packet moved the highest to %d", iv.extMax)
+	}
+}
+
+// The quality report's interval is its own: an RTCP report that closed
+// its interval a moment before (the two schedules met on one tick)
+// takes none of the loss from it, and a report's interval spans the
+// RTCP intervals since the last report.
+func TestRxStatsReportIntervalApartFromRTCP(t *testing.T) {
+	r := rxStats{clockRate: 8000}
+	if loss := r.closeReportInterval(); loss != 0 {
+		t.Errorf("loss %v%% before any packet, want 0", loss)
+	}
+	at := time.Unix(1_700_000_000, 0)
+	seq := uint16(0)
+	feed := func(n int) { // n packets sent, every fifth lost
+		for i := 0; i < n; i++ {
+			if seq%5 != 1 {
+				r.packet(0x1234, seq, uint32(seq)*160, at)
+			}
+			seq++
+		}
+	}
+	feed(50)
+	if iv := r.closeInterval(); iv.fractionLost != 256*10/50 {
+		t.Errorf("RTCP interval %+v, want fraction %d", iv, 256*10/50)
+	}
+	if loss := r.closeReportInterval(); loss != 20 {
+		t.Errorf("report after an RTCP report on the same tick: loss %v%%, want 20", loss)
+	}
+	feed(25)
+	r.closeInterval()
+	feed(25)
+	r.closeInterval()
+	if loss := r.closeReportInterval(); loss != 20 {
+		t.Errorf("report over two RTCP intervals: loss %v%%, want 20", loss)
+	}
+	if iv := r.closeInterval(); iv.fractionLost != 0 {
+		t.Errorf("an empty RTCP interval after the report: %+v, want no loss", iv)
 	}
 }
 

@@ -24,12 +24,16 @@ func (m *Session) Snapshot() QualityReport {
 func (m *Session) report() {
 	m.mu.Lock()
 	active := m.receiving || m.sending
+	if active {
+		// The report's own interval, not RTCP's: the RTCP loop may
+		// have closed its interval on this very tick, and an interval
+		// of no packets would show none of the loss.
+		m.rx.closeReportInterval()
+	}
 	m.mu.Unlock()
 	if !active {
 		return
 	}
-	// A receiver report refreshes the interval loss figures first.
-	m.sendReport(m.clock.Now())
 	q := m.Snapshot()
 	m.events.QualityReport(q)
 	if w := m.thr.warnings(q); len(w) > 0 {
