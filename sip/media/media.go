@@ -191,7 +191,7 @@ type Session struct {
 	waiting           *waitingTone // call-waiting tone mixed into the speaker (waiting.go)
 
 	ssrc      uint32
-	seq       uint16        // the send loop's own
+	seq       uint16        // the sender's own
 	firstSeq  uint16        // seq's first value, never changed
 	ts        atomic.Uint32 // written by the send loop, read by the RTCP sender
 	sentPkts  uint32

@@ -17,7 +17,7 @@ import "sync"
 // keeps what it is given, is not left a frame deeper per stall. Late
 // frames that come one at a time are paid back once the device has been
 // ahead of the clock for a whole window (a frame fewer then cannot make
-// it fall behind).
+// it fall behind), with the next frame no louder than the usual.
 //
 // Frames more than pacerAhead ahead of the clock wait in the source for
 // the clock's turns: a device that runs fast is held to the call's
@@ -48,8 +48,11 @@ type pacer struct {
 	// ticks) after a tick, and the fewest frames left waiting after a
 	// take (more than any frame's worth: none taken yet).
 	window, minLead, minLeft int
-	// payback: the next frame the device gives goes unsent.
+	// payback: the next frame the device gives that is no louder than
+	// usual goes unsent (loud, the frame's sum of absolute samples, and
+	// usual, their moving average).
 	payback bool
+	usual   int64
 }
 
 // pacerAhead is how many frames the device may be sent ahead of the
@@ -142,15 +145,22 @@ func (p *pacer) drain() {
 			return
 		}
 		p.minLeft = min(p.minLeft, left)
-		if p.debt > 0 && (left > 0 || p.payback) {
+		clear(p.buf[n:])
+		var loud int64
+		for _, v := range p.buf {
+			x := int64(v)
+			loud += max(x, -x)
+		}
+		quiet := loud <= p.usual
+		p.usual += (loud - p.usual) / 16
+		if p.debt > 0 && (left > 0 || p.payback && quiet) {
 			// A late frame whose turn a fill took (a backlog's older
-			// frame), or a fill paid back while the device runs ahead.
+			// frame), or a fill paid back while the device runs ahead:
+			// a frame of the usual level or less, not a word's onset.
 			p.debt--
 			p.payback = false
 			continue
 		}
-		p.payback = false
-		clear(p.buf[n:])
 		p.lastN = copy(p.last, p.buf)
 		p.fills = 0
 		p.send(p.take)

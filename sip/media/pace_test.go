@@ -346,3 +346,53 @@ func TestPacedSendSRTP(t *testing.T) {
 	}
 	continuous(t, got)
 }
+
+// Late frames that come one at a time (the device fell behind, then
+// caught up by handing two over in one period): the fills are paid back
+// once the device has been ahead of the clock for a window, with a frame
+// of the usual level, never a loud one (a word's onset, a click).
+func TestPacedSendFillPaidBackWithAQuietFrame(t *testing.T) {
+	mic := &fakeCapture{}
+	clock, far := pacedCall(t, mic)
+	for range 20 {
+		mic.deliver(level(500))
+		clock.step(t, frameDur)
+	}
+	for range 3 { // late: 2 fills
+		clock.step(t, frameDur)
+	}
+	mic.deliver(level(500)) // the late ones, one at a time
+	mic.deliver(level(500))
+	mic.deliver(level(500))
+	clock.step(t, frameDur)
+	got := recvSent(t, far, 100*time.Millisecond)
+	if len(got) != 25 {
+		t.Fatalf("20 frames, 2 fills, 3 late frames: %d packets, want 25", len(got))
+	}
+	// Ahead of the clock from here on: a fill is paid back at the end of
+	// each window (the clock's periods 100 and 150). After the first, the
+	// next frames are loud: they go, and the quiet one after them pays.
+	sent0 := len(got)
+	for i := range 3 * pacerWindow {
+		v := int16(500)
+		if tick := 25 + i + 1; tick > 2*pacerWindow && tick <= 2*pacerWindow+10 {
+			v = 8000
+		}
+		mic.deliver(level(v))
+		clock.step(t, frameDur)
+	}
+	got = append(got, recvSent(t, far, 100*time.Millisecond)...)
+	loud := 0
+	for _, p := range got[sent0:] {
+		if near(p.level, 8000) {
+			loud++
+		}
+	}
+	if loud != 10 {
+		t.Errorf("%d of 10 loud frames sent, want all", loud)
+	}
+	if n := len(got) - sent0; n != 3*pacerWindow-2 {
+		t.Errorf("%d frames in as many periods after 2 fills: %d sent, want 2 fewer", 3*pacerWindow, n)
+	}
+	continuous(t, got)
+}

@@ -50,7 +50,8 @@ func DTMFCode(r rune) (byte, bool) {
 	return 0, false
 }
 
-// writeRTP sends one packet; only the clock goroutine calls it (it owns
+// writeRTP sends one packet; only the sender calls it, on the clock's
+// goroutine or under the pacer's lock (pace.go), one at a time (it owns
 // txBuf and txSec).
 func (m *Session) writeRTP(pkt *rtp.Packet) {
 	if m.txBuf == nil {
