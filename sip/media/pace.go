@@ -32,6 +32,8 @@ type pacer struct {
 
 	mu     sync.Mutex
 	closed bool
+	// started: a frame was taken; the first take drops the backlog.
+	started bool
 	// ahead is how many frames the sends may run ahead of the clock
 	// (pacerAhead; tests change it).
 	ahead int
@@ -141,9 +143,16 @@ func (p *pacer) resetWindow() {
 func (p *pacer) drain() {
 	for p.slots-p.ticks < p.ahead {
 		n, left, ok := p.src.NextPCM(p.buf)
+		for !p.started && ok && left > 0 {
+			// What the source queued before the media started (the
+			// call rang) goes, but for the newest frame: sent at once,
+			// it would fill the far end's buffer for the whole call.
+			n, left, ok = p.src.NextPCM(p.buf)
+		}
 		if !ok {
 			return
 		}
+		p.started = true
 		p.minLeft = min(p.minLeft, left)
 		clear(p.buf[n:])
 		var loud int64

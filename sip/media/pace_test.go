@@ -332,7 +332,8 @@ func TestPacedSendSRTP(t *testing.T) {
 	}
 	mic := &fakeCapture{}
 	clock, far := securePacedCall(t, mic, sec)
-	mic.deliver(level(1000), level(2000))
+	mic.deliver(level(1000))
+	mic.deliver(level(2000))
 	got := recvSecureSent(t, far, 200*time.Millisecond, peer)
 	if len(got) != 2 {
 		t.Fatalf("2 frames delivered, the clock not moved: %d packets (%v)", len(got), got)
@@ -393,6 +394,25 @@ func TestPacedSendFillPaidBackWithAQuietFrame(t *testing.T) {
 	}
 	if n := len(got) - sent0; n != 3*pacerWindow-2 {
 		t.Errorf("%d frames in as many periods after 2 fills: %d sent, want 2 fewer", 3*pacerWindow, n)
+	}
+	continuous(t, got)
+}
+
+// What the microphone queued before the media started (while the call
+// rang, nobody took its frames) goes, but for the newest: sent at once,
+// it would stand in the far end's buffer all call long.
+func TestPacedSendStartsWithTheNewestFrame(t *testing.T) {
+	mic := &fakeCapture{q: [][]int16{level(1000), level(1000), level(1000), level(1000), level(3000)}}
+	clock, far := pacedCall(t, mic)
+	got := recvSent(t, far, 200*time.Millisecond)
+	if len(got) != 1 || !near(got[0].level, 3000) {
+		t.Fatalf("5 frames queued before the start: sent %v, want the newest alone", got)
+	}
+	clock.step(t, frameDur)
+	mic.deliver(level(2000))
+	got = append(got, recvSent(t, far, 100*time.Millisecond)...)
+	if len(got) != 2 || !near(got[1].level, 2000) {
+		t.Fatalf("then a frame: sent %v", got)
 	}
 	continuous(t, got)
 }
