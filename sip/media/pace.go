@@ -141,6 +141,12 @@ func (p *pacer) resetWindow() {
 // drain sends the frames waiting in the source while the sends are less
 // than ahead frames ahead of the clock; mu is held.
 func (p *pacer) drain() {
+	if !p.started && p.ticks == 0 {
+		// The first packet goes on the clock's first turn, as it did
+		// on the clock: a call that has just started (an inbound one
+		// before its ACK) is still sending its gate's silence.
+		return
+	}
 	for p.slots-p.ticks < p.ahead {
 		n, left, ok := p.src.NextPCM(p.buf)
 		for !p.started && ok && left > 0 {

@@ -176,6 +176,7 @@ func near(got int, v int16) bool {
 func TestPacedSendGoesAsTheDeviceDelivers(t *testing.T) {
 	mic := &fakeCapture{}
 	clock, far := pacedCall(t, mic)
+	clock.step(t, frameDur) // the first packet goes on the clock's first turn
 	mic.deliver(level(1000))
 	got := recvSent(t, far, 200*time.Millisecond)
 	if len(got) != 1 || !near(got[0].level, 1000) {
@@ -332,18 +333,19 @@ func TestPacedSendSRTP(t *testing.T) {
 	}
 	mic := &fakeCapture{}
 	clock, far := securePacedCall(t, mic, sec)
+	clock.step(t, frameDur)
 	mic.deliver(level(1000))
 	mic.deliver(level(2000))
 	got := recvSecureSent(t, far, 200*time.Millisecond, peer)
 	if len(got) != 2 {
 		t.Fatalf("2 frames delivered, the clock not moved: %d packets (%v)", len(got), got)
 	}
-	for range 5 { // the 2 frames' periods, one waited for, 2 filled
+	for range 4 { // the second frame's period, one waited for, 2 filled
 		clock.step(t, frameDur)
 	}
 	got = append(got, recvSecureSent(t, far, 100*time.Millisecond, peer)...)
 	if len(got) != 4 || !near(got[2].level, 2000) {
-		t.Fatalf("then 5 periods without a frame: %v; want 2 fills, the first the last frame again", got)
+		t.Fatalf("then 4 periods without a frame: %v; want 2 fills, the first the last frame again", got)
 	}
 	continuous(t, got)
 }
@@ -400,10 +402,15 @@ func TestPacedSendFillPaidBackWithAQuietFrame(t *testing.T) {
 
 // What the microphone queued before the media started (while the call
 // rang, nobody took its frames) goes, but for the newest: sent at once,
-// it would stand in the far end's buffer all call long.
+// it would stand in the far end's buffer all call long. The first packet
+// goes on the clock's first turn.
 func TestPacedSendStartsWithTheNewestFrame(t *testing.T) {
 	mic := &fakeCapture{q: [][]int16{level(1000), level(1000), level(1000), level(1000), level(3000)}}
 	clock, far := pacedCall(t, mic)
+	if got := recvSent(t, far, 100*time.Millisecond); len(got) != 0 {
+		t.Fatalf("sent %v before the clock's first turn", got)
+	}
+	clock.step(t, frameDur)
 	got := recvSent(t, far, 200*time.Millisecond)
 	if len(got) != 1 || !near(got[0].level, 3000) {
 		t.Fatalf("5 frames queued before the start: sent %v, want the newest alone", got)

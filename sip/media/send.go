@@ -93,7 +93,6 @@ func (m *Session) clockLoop() {
 		pace = newPacer(fs, send, frame)
 		fs.NotifyPCM(pace.ready)
 		defer pace.close()
-		pace.ready() // what waits already goes now
 	}
 	// Frames are due by the media clock since the start, so a late wake-up
 	// catches up instead of losing a frame (a ticker drops ticks nobody
