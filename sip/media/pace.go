@@ -32,10 +32,11 @@ type pacer struct {
 
 	mu     sync.Mutex
 	closed bool
-	// started: a frame was taken; the first take drops the backlog.
+	// started: a frame was taken; the first take, on the clock's first
+	// turn, drops the backlog but for the newest frame.
 	started bool
 	// ahead is how many frames the sends may run ahead of the clock
-	// (pacerAhead; tests change it).
+	// (pacerAhead).
 	ahead int
 	// ticks are the clock's frame periods so far, slots the frames sent
 	// (the device's and the fills).
