@@ -94,8 +94,12 @@ func (ca *callAudio) forMedia(done <-chan struct{}, codecRate int) Audio {
 		out.Source = ca.gate
 	}
 	if codecRate == ca.rate {
+		if fs, ok := a.Source.(FrameSource); ok {
+			out.Source = framedGate{ca.gate, fs}
+		}
 		return out
 	}
+	// Converted, the microphone is read on the media's clock.
 	if a.Source != nil {
 		if rs, err := newResampledSource(ca.gate, ca.rate, codecRate); err == nil {
 			out.Source = rs

@@ -11,6 +11,9 @@ import (
 type (
 	// PCMSource is where a call's microphone audio comes from.
 	PCMSource = media.PCMSource
+	// FrameSource is a PCMSource whose frames are sent as it hands them
+	// over.
+	FrameSource = media.FrameSource
 	// PCMSink is where a call's received audio goes.
 	PCMSink = media.PCMSink
 	// Audio is one call's microphone and speaker.

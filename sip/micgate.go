@@ -51,3 +51,32 @@ func (g *micGate) ReadPCM(buf []int16) (int, error) {
 	}
 	return g.src.ReadPCM(buf)
 }
+
+// framedGate is the gate of a microphone that is a FrameSource: the
+// call's media then sends each frame as the device hands it over. As the
+// gate opens, all but the newest waiting frame go: the media sends as
+// soon as it takes, and older frames would go out at once, as a burst
+// that the far end's buffer keeps for the rest of the call.
+type framedGate struct {
+	*micGate
+	fs FrameSource
+}
+
+// NotifyPCM implements FrameSource.
+func (g framedGate) NotifyPCM(ready func()) { g.fs.NotifyPCM(ready) }
+
+// NextPCM implements FrameSource: silence until the call connects.
+func (g framedGate) NextPCM(buf []int16) (n, left int, ok bool) {
+	if !g.open.Load() {
+		n, left, ok = g.fs.NextPCM(buf)
+		clear(buf[:n])
+		return n, left, ok
+	}
+	n, left, ok = g.fs.NextPCM(buf)
+	if g.fresh.CompareAndSwap(true, false) {
+		for ok && left > 0 {
+			n, left, ok = g.fs.NextPCM(buf)
+		}
+	}
+	return n, left, ok
+}

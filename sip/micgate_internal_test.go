@@ -59,3 +59,52 @@ func TestMicGateWithoutMicrophone(t *testing.T) {
 		t.Fatalf("read %d, %v, %v", n, err, buf)
 	}
 }
+
+// queuedMic is a FrameSource whose frames hold their numbers.
+type queuedMic struct{ q []int16 }
+
+func (m *queuedMic) ReadPCM(buf []int16) (int, error) { panic("a FrameSource's media takes frames") }
+func (m *queuedMic) NotifyPCM(func())                 {}
+func (m *queuedMic) NextPCM(buf []int16) (n, left int, ok bool) {
+	if len(m.q) == 0 {
+		return 0, 0, false
+	}
+	for i := range buf {
+		buf[i] = m.q[0]
+	}
+	m.q = m.q[1:]
+	return len(buf), len(m.q), true
+}
+
+// A microphone whose frames the media sends as they come: silence until
+// the call connects; as the gate opens, of what waits only the newest
+// goes (the media sends at once, and older frames would go with it as a
+// burst the far end keeps as delay), then every frame.
+func TestFramedGateSendsTheNewestAsItOpens(t *testing.T) {
+	mic := &queuedMic{q: []int16{1, 2}}
+	ca := &callAudio{rate: 8000, ready: make(chan struct{}), gate: &micGate{src: mic}}
+	ca.a = Audio{Source: mic}
+	close(ca.ready)
+	g, ok := ca.forMedia(nil, 8000).Source.(FrameSource)
+	if !ok {
+		t.Fatal("the media's source is not a FrameSource: it would be read on the clock")
+	}
+	buf := make([]int16, 160)
+	if n, left, ok := g.NextPCM(buf); !ok || n != 160 || left != 1 || dsp.RMS(buf) != 0 {
+		t.Fatalf("closed: %d, %d left, %v, rms %v; want a frame of silence", n, left, ok, dsp.RMS(buf))
+	}
+	mic.q = append(mic.q, 3, 4, 5)
+	ca.gate.connect()
+	if n, left, ok := g.NextPCM(buf); !ok || n != 160 || left != 0 || buf[0] != 5 {
+		t.Fatalf("opened: frame %d, %d left, %v; want the newest (5), none left", buf[0], left, ok)
+	}
+	mic.q = append(mic.q, 6, 7)
+	for want := int16(6); want <= 7; want++ {
+		if _, _, ok := g.NextPCM(buf); !ok || buf[0] != want {
+			t.Fatalf("open: frame %d, want %d", buf[0], want)
+		}
+	}
+	if _, _, ok := g.NextPCM(buf); ok {
+		t.Fatal("a frame taken from an empty microphone")
+	}
+}

@@ -17,9 +17,9 @@ type Ringer interface {
 
 // DeviceAudio gives calls the selected microphone and speaker of sys.
 // selected returns the input and output ids ("" = the system default).
-// The microphone is read by a goroutine of its own so that the call's
-// media clock never waits for the device: a frame that is not there yet
-// is sent as silence.
+// The microphone is read by a goroutine of its own, which hands each
+// frame to the call's media as it comes (sip.FrameSource): the media
+// sends it at once, and its clock never waits for the device.
 func DeviceAudio(sys *audio.System, selected func() (input, output string)) sip.AudioFactory {
 	return func(callID string, rate int) (sip.Audio, error) {
 		if sys == nil {
@@ -65,6 +65,10 @@ type micPump struct {
 
 	mu     sync.Mutex
 	frames frameRing // at most micBacklog waiting
+	// ready is the media's to call after each frame (NotifyPCM): the
+	// call then sends each frame as it comes, and ReadPCM's holding and
+	// trimming below are not used.
+	ready func()
 	// starved: a read found no frame. The next frame goes out once a
 	// second one waits behind it: a device that delivers in bursts then
 	// keeps a frame in hand between them instead of leaving a 20 ms
@@ -131,8 +135,30 @@ func (m *micPump) run() {
 		}
 		m.mu.Lock()
 		m.frames.push(m.rbuf[:n])
+		ready := m.ready
 		m.mu.Unlock()
+		if ready != nil {
+			ready()
+		}
 	}
+}
+
+// NotifyPCM implements sip.FrameSource.
+func (m *micPump) NotifyPCM(ready func()) {
+	m.mu.Lock()
+	m.ready = ready
+	m.mu.Unlock()
+}
+
+// NextPCM implements sip.FrameSource.
+func (m *micPump) NextPCM(buf []int16) (n, left int, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.frames.len() == 0 {
+		return 0, 0, false
+	}
+	n = m.frames.pop(buf)
+	return n, m.frames.len(), true
 }
 
 // ReadPCM implements sip.PCMSource.

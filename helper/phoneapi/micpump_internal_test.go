@@ -3,6 +3,8 @@ package phoneapi
 import (
 	"slices"
 	"testing"
+
+	"github.com/openbpclient/bpclient/sip"
 )
 
 // TestMicPumpKeepsAFrameInHandAfterAnUnderrun: a device that delivers in
@@ -242,4 +244,37 @@ func TestMicPumpNoAllocationPerFrame(t *testing.T) {
 	if k := m.frames.pop(out); k != 160 || out[0] != 1003 {
 		t.Fatalf("oldest frame %d (%d samples), want frame 1003: the three oldest dropped", out[0], k)
 	}
+}
+
+// The pump as the media's FrameSource: frames are taken oldest first
+// with the count still waiting, and none is held back after an underrun
+// (the media's clock fills in).
+func TestMicPumpHandsFramesAsTheyCome(t *testing.T) {
+	m := &micPump{frame: 160, frames: newFrameRing(micBacklog, 160)}
+	var s sip.FrameSource = m
+	buf := make([]int16, 160)
+	if _, _, ok := s.NextPCM(buf); ok {
+		t.Fatal("a frame taken from an empty pump")
+	}
+	for v := int16(1); v <= 3; v++ {
+		m.frames.push(level(v))
+	}
+	for want := int16(1); want <= 3; want++ {
+		n, left, ok := s.NextPCM(buf)
+		if !ok || n != 160 || buf[0] != want || left != int(3-want) {
+			t.Fatalf("took frame %d (%d samples, %d left, %v), want %d with %d left", buf[0], n, left, ok, want, 3-want)
+		}
+	}
+	m.frames.push(level(4)) // after an underrun: handed over at once
+	if _, _, ok := s.NextPCM(buf); !ok || buf[0] != 4 {
+		t.Fatalf("after an underrun the next frame was held (%v, %d)", ok, buf[0])
+	}
+}
+
+func level(v int16) []int16 {
+	f := make([]int16, 160)
+	for i := range f {
+		f[i] = v
+	}
+	return f
 }

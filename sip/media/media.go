@@ -26,6 +26,23 @@ type PCMSource interface {
 	ReadPCM(buf []int16) (int, error)
 }
 
+// FrameSource is a PCMSource that says when a frame is ready: the
+// session then sends each frame as the device hands it over (the device
+// sets the packets' pace, the far end's jitter buffer takes its
+// burstiness) instead of on its 20 ms clock, which only fills in when
+// the device stalls or runs slow (pace.go). ReadPCM is then not called.
+type FrameSource interface {
+	PCMSource
+	// NotifyPCM sets the function the source calls, from its own
+	// goroutine and holding none of its locks, each time a frame is
+	// ready; nil stops the calls.
+	NotifyPCM(ready func())
+	// NextPCM copies the oldest waiting frame into buf and returns its
+	// length and how many frames still wait behind it; ok is false, and
+	// nothing is copied, when none waits. It never blocks.
+	NextPCM(buf []int16) (n, left int, ok bool)
+}
+
 // PCMSink is where a call's received audio goes. audio's playback streams
 // fit.
 type PCMSink interface {
@@ -174,7 +191,7 @@ type Session struct {
 	waiting           *waitingTone // call-waiting tone mixed into the speaker (waiting.go)
 
 	ssrc      uint32
-	seq       uint16        // the send loop's own
+	seq       uint16        // the sender's own
 	firstSeq  uint16        // seq's first value, never changed
 	ts        atomic.Uint32 // written by the send loop, read by the RTCP sender
 	sentPkts  uint32

@@ -50,7 +50,8 @@ func DTMFCode(r rune) (byte, bool) {
 	return 0, false
 }
 
-// writeRTP sends one packet; only the clock goroutine calls it (it owns
+// writeRTP sends one packet; only the sender calls it, on the clock's
+// goroutine or under the pacer's lock (pace.go), one at a time (it owns
 // txBuf and txSec).
 func (m *Session) writeRTP(pkt *rtp.Packet) {
 	if m.txBuf == nil {
@@ -83,6 +84,16 @@ func (m *Session) writeRTP(pkt *rtp.Packet) {
 // speaker and sends one frame to the wire (one timer, one wake-up).
 func (m *Session) clockLoop() {
 	send, play := m.newSender(), m.newPlayer()
+	m.mu.Lock()
+	fs, _ := m.audio.Source.(FrameSource)
+	frame := m.frame
+	m.mu.Unlock()
+	var pace *pacer
+	if fs != nil {
+		pace = newPacer(fs, send, frame)
+		fs.NotifyPCM(pace.ready)
+		defer pace.close()
+	}
 	// Frames are due by the media clock since the start, so a late wake-up
 	// catches up instead of losing a frame (a ticker drops ticks nobody
 	// was there to take, and the jitter buffer would then fill up). The
@@ -112,17 +123,25 @@ func (m *Session) clockLoop() {
 			m.jb.skip(due - 1 - done)
 			m.mu.Unlock()
 			done = due - 1
+			if pace != nil {
+				pace.rebase()
+			}
 		}
 		for ; done < due; done++ {
 			play()
-			send()
+			if pace != nil {
+				pace.tick()
+			} else {
+				send(nil)
+			}
 		}
 	}
 }
 
 // newSender returns the step that sends one frame: audio, or
-// telephone-event packets while a digit is being sent.
-func (m *Session) newSender() func() {
+// telephone-event packets while a digit is being sent. take fills the
+// frame with the microphone's audio (pace.go); nil reads the source.
+func (m *Session) newSender() func(take func(pcm []int16)) {
 	pcm := make([]int16, 960)
 	payload := make([]byte, 1500)
 	var (
@@ -137,7 +156,7 @@ func (m *Session) newSender() func() {
 		err      error
 	)
 	var pkt rtp.Packet // reused: a packet per frame would be garbage 50 times a second
-	return func() {
+	return func(take func(pcm []int16)) {
 		m.mu.Lock()
 		sending, muted, frame, step := m.sending, m.muted, m.frame, m.tsStep
 		src := m.audio.Source
@@ -159,7 +178,9 @@ func (m *Session) newSender() func() {
 		// buffer does not fill up.
 		n := frame
 		t0 := m.clock.Now()
-		if src != nil {
+		if take != nil {
+			take(pcm[:frame])
+		} else if src != nil {
 			got, err := src.ReadPCM(pcm[:frame])
 			if err != nil || got < frame {
 				clear(pcm[max(got, 0):frame])
