@@ -81,11 +81,13 @@ func TestPlayoutConcealsAGapOnTheMediaClock(t *testing.T) {
 		defer m.mu.Unlock()
 		return int(m.rx.received) == arrived
 	})
-	// Each 20 ms of the media clock plays one frame; once the buffer is
-	// dry, nothing more plays (the last frame may still be on its way
-	// when its wake-up was taken: a step more lets it land).
-	for i := 0; len(sink.played()) < frames && i < 2*frames; i++ {
+	// Each 20 ms of the media clock plays one frame. A step returns when
+	// the frame loop has taken its wake-up, not when the frame reached
+	// the sink: the next step waits for it, since a step taken while
+	// the last frame is on its way would conceal one more.
+	for i := 1; i <= frames; i++ {
 		clock.step(t, frameDur)
+		waitFor(t, "a frame for each 20 ms", func() bool { return len(sink.played()) >= i })
 	}
 	got := sink.played()
 	if len(got) < frames {
