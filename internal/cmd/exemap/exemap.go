@@ -429,6 +429,24 @@ func cstring(b []byte) string {
 	return string(b)
 }
 
+// row is one line of a resident-pages table: a package, or an origin.
+type row struct {
+	pkg                  string
+	text, pcln, ro, both uint64
+}
+
+// add counts x's pages in r too.
+func (r *row) add(x *row) {
+	r.text, r.pcln, r.ro, r.both = r.text+x.text, r.pcln+x.pcln, r.ro+x.ro, r.both+x.both
+}
+
+// sortRows puts the largest first, by name where two are alike.
+func sortRows(list []*row) {
+	sort.Slice(list, func(i, j int) bool {
+		return list[i].both > list[j].both || list[i].both == list[j].both && list[i].pkg < list[j].pkg
+	})
+}
+
 // write prints the sections, then the top packages as a Markdown table.
 func (r *report) write(w io.Writer, top int) {
 	kb := func(b uint64) string { return fmt.Sprintf("%d", (b+512)/1024) }
@@ -450,10 +468,6 @@ func (r *report) write(w io.Writer, top int) {
 	fmt.Fprintf(w, "| (headers, padding) | %s | | |\n", kb(r.headers))
 	fmt.Fprintf(w, "| **all** | **%s** | | |\n\n", kb(total+r.headers))
 
-	type row struct {
-		pkg                  string
-		text, pcln, ro, both uint64
-	}
 	rows := map[string]*row{}
 	get := func(p string) *row {
 		if rows[p] == nil {
@@ -483,9 +497,7 @@ func (r *report) write(w io.Writer, top int) {
 	for _, x := range rows {
 		list = append(list, x)
 	}
-	sort.Slice(list, func(i, j int) bool {
-		return list[i].both > list[j].both || list[i].both == list[j].both && list[i].pkg < list[j].pkg
-	})
+	sortRows(list)
 	fmt.Fprintln(w, "| package | .text kB | .gopclntab kB | .rodata kB | together kB |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	var rest row
@@ -494,7 +506,7 @@ func (r *report) write(w io.Writer, top int) {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", x.pkg, kb(x.text), kb(x.pcln), kb(x.ro), kb(x.both))
 			continue
 		}
-		rest.text, rest.pcln, rest.ro, rest.both = rest.text+x.text, rest.pcln+x.pcln, rest.ro+x.ro, rest.both+x.both
+		rest.add(x)
 	}
 	fmt.Fprintf(w, "| the other %d packages | %s | %s | %s | %s |\n", max(0, len(list)-top), kb(rest.text), kb(rest.pcln), kb(rest.ro), kb(rest.both))
 	sums.both = sums.text + sums.pcln + sums.ro
@@ -509,17 +521,14 @@ func (r *report) write(w io.Writer, top int) {
 		if origins[o] == nil {
 			origins[o] = &row{pkg: o}
 		}
-		y := origins[o]
-		y.text, y.pcln, y.ro, y.both = y.text+x.text, y.pcln+x.pcln, y.ro+x.ro, y.both+x.both
+		origins[o].add(x)
 		counts[o]++
 	}
 	byOrigin := make([]*row, 0, len(origins))
 	for _, y := range origins {
 		byOrigin = append(byOrigin, y)
 	}
-	sort.Slice(byOrigin, func(i, j int) bool {
-		return byOrigin[i].both > byOrigin[j].both || byOrigin[i].both == byOrigin[j].both && byOrigin[i].pkg < byOrigin[j].pkg
-	})
+	sortRows(byOrigin)
 	fmt.Fprintln(w, "\n| from | packages | .text kB | .gopclntab kB | .rodata kB | together kB |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, y := range byOrigin {
