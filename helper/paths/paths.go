@@ -173,3 +173,26 @@ func AdminPolicyFile() string {
 		return "/etc/bpclient/policy.json"
 	}
 }
+
+// Beside is program (".exe" added on Windows) in the folder of this
+// process's own executable: where every package installs bpclient's
+// helper programs (bpclient-chart, bpclient-screen) next to bpclient.
+func Beside(program string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find bpclient's folder: %w", err)
+	}
+	// A symlink (/usr/bin/bpclient) points to the installed folder.
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	return ProgramIn(filepath.Dir(exe), program), nil
+}
+
+// ProgramIn is program's executable in dir (".exe" added on Windows).
+func ProgramIn(dir, program string) string {
+	if runtime.GOOS == "windows" {
+		program += ".exe"
+	}
+	return filepath.Join(dir, program)
+}

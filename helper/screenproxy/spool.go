@@ -3,8 +3,9 @@ package screenproxy
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
+
+	"github.com/openbpclient/bpclient/helper/paths"
 )
 
 // Spooled reports whether the upload spool in dir holds a segment
@@ -48,19 +49,10 @@ func segmentName(name string) bool {
 // Beside is the worker next to bpclient's own executable, or why there
 // is none (a developer's go build of bpclient alone).
 func Beside() (string, error) {
-	exe, err := os.Executable()
+	path, err := paths.Beside(Program)
 	if err != nil {
 		return "", err
 	}
-	// A symlink (/usr/bin/bpclient) points to the installed folder.
-	if real, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = real
-	}
-	name := Program
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	path := filepath.Join(filepath.Dir(exe), name)
 	if _, err := os.Stat(path); err != nil {
 		return "", &MissingError{Path: path}
 	}

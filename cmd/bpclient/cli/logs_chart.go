@@ -9,9 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"time"
 
+	"github.com/openbpclient/bpclient/helper/paths"
 	"github.com/openbpclient/bpclient/helper/support"
 )
 
@@ -33,25 +33,9 @@ const (
 )
 
 // chartBeside is the bpclient-chart next to bpclient's own executable.
-func chartBeside() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("find bpclient's folder: %w", err)
-	}
-	// A symlink (/usr/bin/bpclient) points to the installed folder.
-	if real, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = real
-	}
-	return chartIn(filepath.Dir(exe)), nil
-}
+func chartBeside() (string, error) { return paths.Beside(chartProgram) }
 
-func chartIn(dir string) string {
-	name := chartProgram
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	return filepath.Join(dir, name)
-}
+func chartIn(dir string) string { return paths.ProgramIn(dir, chartProgram) }
 
 // addQualityPicture adds quality.png drawn by the helper at chart within
 // limit, or notes in the manifest why there is none: the CSVs stand
